@@ -1,0 +1,33 @@
+import { Writer } from "../codec/writer.js";
+import { type BlsKeyPair, blsSign, blsVerify, blsVerifyAggregate } from "../crypto/bls.js";
+import { SigningKind } from "../crypto/domain.js";
+import { HASH_LENGTH } from "../crypto/hash.js";
+
+/** What a validator signs to vote for a block: its height and hash. */
+export function voteMessage(height: number, blockHash: Uint8Array): Uint8Array {
+  return new Writer().varint(height).fixed(blockHash, HASH_LENGTH).finish();
+}
+
+export function signVote(chainId: string, height: number, blockHash: Uint8Array, key: BlsKeyPair): Uint8Array {
+  return blsSign(SigningKind.BlockVote, chainId, voteMessage(height, blockHash), key);
+}
+
+export function verifyVote(chainId: string, height: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKey: Uint8Array): boolean {
+  return blsVerify(SigningKind.BlockVote, chainId, voteMessage(height, blockHash), signature, blsPublicKey);
+}
+
+export function verifyAggregateVote(chainId: string, height: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKeys: Uint8Array[]): boolean {
+  return blsVerifyAggregate(SigningKind.BlockVote, chainId, voteMessage(height, blockHash), signature, blsPublicKeys);
+}
+
+export function randaoMessage(slot: number): Uint8Array {
+  return new Writer().varint(slot).finish();
+}
+
+export function signRandao(chainId: string, slot: number, key: BlsKeyPair): Uint8Array {
+  return blsSign(SigningKind.Randao, chainId, randaoMessage(slot), key);
+}
+
+export function verifyRandao(chainId: string, slot: number, reveal: Uint8Array, blsPublicKey: Uint8Array): boolean {
+  return blsVerify(SigningKind.Randao, chainId, randaoMessage(slot), reveal, blsPublicKey);
+}

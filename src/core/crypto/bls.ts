@@ -1,0 +1,89 @@
+import { bls12_381 } from "@noble/curves/bls12-381.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { concatBytes, utf8 } from "../bytes.js";
+import { CryptoError } from "../errors.js";
+import { cachedDomain, SigningKind } from "./domain.js";
+
+/**
+ * Consensus signatures: BLS12-381 in the short-signature variant (signatures in G1, 48 bytes; public
+ * keys in G2, 96 bytes), because votes go on air far more often than keys do, and any number of
+ * votes aggregate into one 48-byte signature.
+ */
+const bls = bls12_381.shortSignatures;
+export const BLS_PUBLIC_KEY_LENGTH = 96;
+export const BLS_SIGNATURE_LENGTH = 48;
+export const BLS_SECRET_KEY_LENGTH = 32;
+
+const DST = utf8.encode("MESHCHAIN_BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_");
+const POP_DST = utf8.encode("MESHCHAIN_BLS_POP_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_");
+
+export interface BlsKeyPair {
+  readonly secretKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+/** The BLS key is derived from the node's one 32-byte seed, so a key file holds a single secret. */
+export function blsFromSeed(seed: Uint8Array): BlsKeyPair {
+  if (seed.length !== 32) throw new CryptoError("INVALID_KEY", "seed must be 32 bytes");
+  const ikm = hkdf(sha256, seed, utf8.encode("meshchain-bls-salt"), utf8.encode("meshchain-bls-keygen"), 48);
+  const { secretKey, publicKey } = bls.keygen(ikm);
+  return { secretKey, publicKey: publicKey.toBytes() };
+}
+
+function messagePoint(kind: SigningKind, chainId: string, message: Uint8Array) {
+  return bls.hash(concatBytes(cachedDomain(kind, chainId), message), DST);
+}
+
+export function blsSign(kind: SigningKind, chainId: string, message: Uint8Array, key: BlsKeyPair): Uint8Array {
+  return bls.sign(messagePoint(kind, chainId, message), key.secretKey).toBytes();
+}
+
+/** False for a bad signature and for bytes that are not valid points. */
+export function blsVerify(kind: SigningKind, chainId: string, message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  if (signature.length !== BLS_SIGNATURE_LENGTH || publicKey.length !== BLS_PUBLIC_KEY_LENGTH) return false;
+  try {
+    return bls.verify(signature, messagePoint(kind, chainId, message), publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Verify one aggregate signature of many keys over the same message (keys must have proven possession). */
+export function blsVerifyAggregate(kind: SigningKind, chainId: string, message: Uint8Array, signature: Uint8Array, publicKeys: Uint8Array[]): boolean {
+  if (publicKeys.length === 0 || signature.length !== BLS_SIGNATURE_LENGTH) return false;
+  try {
+    const aggregateKey = bls.aggregatePublicKeys(publicKeys);
+    return bls.verify(signature, messagePoint(kind, chainId, message), aggregateKey);
+  } catch {
+    return false;
+  }
+}
+
+export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
+  if (signatures.length === 0) throw new CryptoError("INVALID_SIGNATURE_ENCODING", "nothing to aggregate");
+  try {
+    return bls.aggregateSignatures(signatures).toBytes();
+  } catch {
+    throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature");
+  }
+}
+
+/**
+ * Proof of possession: the key signs itself under its own DST. Required at registration so that no
+ * validator can register a rogue key that cancels others' keys in an aggregate.
+ */
+export function blsProvePossession(chainId: string, key: BlsKeyPair): Uint8Array {
+  const point = bls.hash(concatBytes(cachedDomain(SigningKind.ProofOfPossession, chainId), key.publicKey), POP_DST);
+  return bls.sign(point, key.secretKey).toBytes();
+}
+
+export function blsVerifyPossession(chainId: string, publicKey: Uint8Array, proof: Uint8Array): boolean {
+  if (proof.length !== BLS_SIGNATURE_LENGTH || publicKey.length !== BLS_PUBLIC_KEY_LENGTH) return false;
+  try {
+    const point = bls.hash(concatBytes(cachedDomain(SigningKind.ProofOfPossession, chainId), publicKey), POP_DST);
+    return bls.verify(proof, point, publicKey);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,16 @@
+import { addressFromPublicKey } from "./address.js";
+import { type BlsKeyPair, blsFromSeed } from "./bls.js";
+import { type Ed25519KeyPair, ed25519FromSeed } from "./ed25519.js";
+
+/** Everything a participant signs with, derived from one 32-byte seed. */
+export interface Identity {
+  readonly seed: Uint8Array;
+  readonly ed25519: Ed25519KeyPair;
+  readonly bls: BlsKeyPair;
+  readonly address: Uint8Array;
+}
+
+export function identityFromSeed(seed: Uint8Array): Identity {
+  const ed25519 = ed25519FromSeed(seed);
+  return { seed: Uint8Array.from(seed), ed25519, bls: blsFromSeed(seed), address: addressFromPublicKey(ed25519.publicKey) };
+}

@@ -1,0 +1,87 @@
+import { bytesEqual } from "../bytes.js";
+import { blockHash } from "../block/header.js";
+import { verifyVote } from "../block/vote.js";
+import { type Evidence, EvidenceType } from "../tx/types.js";
+import type { TxContext } from "./context.js";
+import { TxError } from "./errors.js";
+import type { Ledger } from "./ledger.js";
+import type { Validator } from "./records.js";
+
+interface Offence {
+  readonly validator: Uint8Array;
+  readonly height: number;
+}
+
+/**
+ * Full check of equivocation evidence: the same validator, a real conflict (two different blocks
+ * signed at one height, or two different proposals for one slot), and both signatures valid.
+ */
+export function checkEvidence(l: Ledger, e: Evidence, ctx: TxContext): { offence: Offence; validator: Validator } {
+  let offence: Offence;
+  if (e.type === EvidenceType.DoubleVote) {
+    if (bytesEqual(e.first.blockHash, e.second.blockHash)) throw new TxError("EVIDENCE_INVALID", "both votes are for the same block");
+    offence = { validator: e.validator, height: e.height };
+  } else {
+    if (!bytesEqual(e.first.proposer, e.second.proposer)) throw new TxError("EVIDENCE_INVALID", "proposals are by different validators");
+    if (e.first.slot !== e.second.slot) throw new TxError("EVIDENCE_INVALID", "proposals are for different slots");
+    offence = { validator: e.first.proposer, height: Math.max(e.first.height, e.second.height) };
+  }
+  const v = l.validator(offence.validator);
+  if (v === null) throw new TxError("EVIDENCE_INVALID", "not a validator");
+  if (offence.height >= ctx.height || offence.height < v.registeredAt) throw new TxError("EVIDENCE_INVALID", "offence height outside the validator's service");
+  if (offence.height + Number(ctx.params.unbondingPeriod) < ctx.height) throw new TxError("EVIDENCE_TOO_OLD", "offence is older than the unbonding period");
+  if (offence.height <= v.lastInfractionHeight) throw new TxError("EVIDENCE_DUPLICATE", "validator already slashed for this or a later offence");
+
+  const signed =
+    e.type === EvidenceType.DoubleVote
+      ? [
+          { height: e.height, hash: e.first.blockHash, signature: e.first.signature },
+          { height: e.height, hash: e.second.blockHash, signature: e.second.signature },
+        ]
+      : [e.first, e.second].map((h) => ({ height: h.height, hash: blockHash(h), signature: h.signature }));
+  if (e.type === EvidenceType.DoubleProposal && bytesEqual(signed[0]!.hash, signed[1]!.hash)) {
+    throw new TxError("EVIDENCE_INVALID", "both proposals are the same block");
+  }
+  for (const s of signed) {
+    if (!verifyVote(ctx.chainId, s.height, s.hash, s.signature, v.blsPublicKey)) throw new TxError("EVIDENCE_INVALID", "a signature does not verify");
+  }
+  return { offence, validator: v };
+}
+
+const slashed = (amount: bigint, bps: bigint): bigint => (amount * bps) / 10_000n;
+
+/**
+ * Slash the offender's self-bond, its delegations (delegators share the loss pro rata) and stake of
+ * it still unbonding, burn the slashed units, and jail it. Returns the units burned.
+ */
+export function applyEvidence(l: Ledger, e: Evidence, ctx: TxContext): bigint {
+  const { offence, validator: v } = checkEvidence(l, e, ctx);
+  const bps = ctx.params.slashFractionBps;
+  let burned = slashed(v.selfBond, bps);
+  const delegations = v.delegations.map((d) => {
+    const cut = slashed(d.amount, bps);
+    burned += cut;
+    return { delegator: d.delegator, amount: d.amount - cut };
+  });
+  const horizon = ctx.height + Number(ctx.params.unbondingPeriod);
+  for (let h = ctx.height + 1; h <= horizon; h++) {
+    const entries = l.unbondingAt(h);
+    if (entries.length === 0 || !entries.some((x) => bytesEqual(x.validator, offence.validator))) continue;
+    l.putUnbondingAt(h, entries.map((x) => {
+      if (!bytesEqual(x.validator, offence.validator)) return x;
+      const cut = slashed(x.amount, bps);
+      burned += cut;
+      return { ...x, amount: x.amount - cut };
+    }));
+  }
+  l.putValidator(offence.validator, {
+    ...v,
+    selfBond: v.selfBond - slashed(v.selfBond, bps),
+    delegations,
+    jailedUntil: Math.max(v.jailedUntil, ctx.height + Number(ctx.params.jailPeriod)),
+    lastInfractionHeight: offence.height,
+  });
+  const meta = l.meta();
+  l.putMeta({ ...meta, totalSupply: meta.totalSupply - burned });
+  return burned;
+}

@@ -1,0 +1,89 @@
+import { decodeExact } from "../codec/reader.js";
+import { Writer } from "../codec/writer.js";
+import { DecodeError } from "../errors.js";
+
+/**
+ * Chain parameters: every one has an id (its on-chain identity, used by governance proposals), a
+ * default, and bounds that both genesis and governance must respect. Amounts are in base units
+ * (1 MESH = 1,000,000 units); periods are in blocks.
+ */
+export interface ParamSpec {
+  readonly id: number;
+  readonly name: ParamName;
+  readonly defaultValue: bigint;
+  readonly min: bigint;
+  readonly max: bigint;
+  readonly description: string;
+}
+
+export type ParamName =
+  | "minFeePerByte"
+  | "blockReward"
+  | "unbondingPeriod"
+  | "minSelfBond"
+  | "maxValidators"
+  | "maxDelegationsPerValidator"
+  | "slashFractionBps"
+  | "jailPeriod"
+  | "governanceVotingPeriod"
+  | "maxActiveProposals"
+  | "maxBlockTxs"
+  | "maxBlockBytes"
+  | "maxValidatorShareBps";
+
+export type ChainParams = Readonly<Record<ParamName, bigint>>;
+
+const COIN = 1_000_000n;
+
+export const PARAM_SPECS: readonly ParamSpec[] = [
+  { id: 1, name: "minFeePerByte", defaultValue: 10n, min: 0n, max: 1_000_000n, description: "minimum fee per encoded transaction byte, in units" },
+  { id: 2, name: "blockReward", defaultValue: 1n * COIN, min: 0n, max: 1_000n * COIN, description: "units minted for each block's proposer" },
+  { id: 3, name: "unbondingPeriod", defaultValue: 2_000n, min: 10n, max: 1_000_000n, description: "blocks before unbonded stake is liquid" },
+  { id: 4, name: "minSelfBond", defaultValue: 1_000n * COIN, min: 1n, max: 1n << 60n, description: "smallest self-bond a validator may hold" },
+  { id: 5, name: "maxValidators", defaultValue: 64n, min: 1n, max: 256n, description: "registered validators at most" },
+  { id: 6, name: "maxDelegationsPerValidator", defaultValue: 64n, min: 0n, max: 1_024n, description: "delegators one validator may carry" },
+  { id: 7, name: "slashFractionBps", defaultValue: 500n, min: 0n, max: 10_000n, description: "share of stake slashed for equivocation, basis points" },
+  { id: 8, name: "jailPeriod", defaultValue: 1_000n, min: 1n, max: 1_000_000n, description: "blocks a slashed validator stays jailed" },
+  { id: 9, name: "governanceVotingPeriod", defaultValue: 500n, min: 1n, max: 1_000_000n, description: "blocks a proposal stays open" },
+  { id: 10, name: "maxActiveProposals", defaultValue: 8n, min: 1n, max: 64n, description: "proposals open at once" },
+  { id: 11, name: "maxBlockTxs", defaultValue: 64n, min: 1n, max: 1_024n, description: "transactions per block at most" },
+  { id: 12, name: "maxBlockBytes", defaultValue: 4_096n, min: 512n, max: 16_384n, description: "encoded block size at most" },
+  { id: 13, name: "maxValidatorShareBps", defaultValue: 2_000n, min: 100n, max: 3_300n, description: "cap on one validator's share of total stake in weights, basis points" },
+];
+
+const BY_ID = new Map(PARAM_SPECS.map((s) => [s.id, s]));
+const BY_NAME = new Map(PARAM_SPECS.map((s) => [s.name, s]));
+
+export const paramSpecById = (id: number): ParamSpec | undefined => BY_ID.get(id);
+export const paramSpecByName = (name: string): ParamSpec | undefined => BY_NAME.get(name as ParamName);
+
+export function defaultParams(): ChainParams {
+  return Object.fromEntries(PARAM_SPECS.map((s) => [s.name, s.defaultValue])) as Record<ParamName, bigint>;
+}
+
+export function paramInRange(spec: ParamSpec, value: bigint): boolean {
+  return value >= spec.min && value <= spec.max;
+}
+
+/** Every parameter in id order: (id u8, value varint) pairs. */
+export function encodeParams(p: ChainParams): Uint8Array {
+  const w = new Writer().varint(PARAM_SPECS.length);
+  for (const s of PARAM_SPECS) w.u8(s.id).varbig(p[s.name]);
+  return w.finish();
+}
+
+export function decodeParams(bytes: Uint8Array): ChainParams {
+  return decodeExact(bytes, (r) => {
+    const count = r.varint(255);
+    if (count !== PARAM_SPECS.length) throw new DecodeError("INVALID_VALUE", `expected ${PARAM_SPECS.length} parameters, got ${count}`);
+    const out: Partial<Record<ParamName, bigint>> = {};
+    for (const s of PARAM_SPECS) {
+      const id = r.u8();
+      if (id !== s.id) throw new DecodeError("INVALID_VALUE", `parameter ${id} out of order`);
+      const v = r.varbig();
+      if (!paramInRange(s, v)) throw new DecodeError("OUT_OF_RANGE", `${s.name} out of range`);
+      out[s.name] = v;
+    }
+    return out as ChainParams;
+  });
+}

@@ -1,0 +1,226 @@
+import { bytesEqual } from "../core/bytes.js";
+import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
+import { MAX_HEIGHT, MAX_SLOT, MAX_TIMESTAMP } from "../core/block/limits.js";
+import { decodeExact } from "../core/codec/reader.js";
+import { Writer } from "../core/codec/writer.js";
+import { HASH_LENGTH } from "../core/crypto/hash.js";
+import { type Genesis, genesisChanges, genesisParent } from "../core/genesis.js";
+import type { AppliedBlock, ParentInfo } from "../core/state/block-transition.js";
+import { type StateChange, StateStore } from "../core/state/store.js";
+import { openDatabase, type SqliteDatabase } from "./database.js";
+import { StorageError, toStorageError } from "./errors.js";
+
+export interface ChainTip extends ParentInfo {
+  readonly stateRoot: Uint8Array;
+}
+
+const encodeTip = (t: ChainTip): Uint8Array =>
+  new Writer().varint(t.height).fixed(t.hash, HASH_LENGTH).varint(t.slot).varint(t.timestamp).fixed(t.stateRoot, HASH_LENGTH).finish();
+
+const decodeTip = (b: Uint8Array): ChainTip =>
+  decodeExact(b, (r) => ({ height: r.varint(MAX_HEIGHT), hash: r.fixed(HASH_LENGTH), slot: r.varint(MAX_SLOT), timestamp: r.varint(MAX_TIMESTAMP), stateRoot: r.fixed(HASH_LENGTH) }));
+
+/** Undo record: the value each changed key had before the block (null: it did not exist). */
+function encodeUndo(changes: readonly StateChange[]): Uint8Array {
+  const w = new Writer().varint(changes.length);
+  for (const c of changes) {
+    w.bytes(c.key, 64);
+    if (c.value === null) w.u8(0);
+    else w.u8(1).bytes(c.value, 1 << 20);
+  }
+  return w.finish();
+}
+
+function decodeUndo(b: Uint8Array): StateChange[] {
+  return decodeExact(b, (r) => {
+    const n = r.varint();
+    const out: StateChange[] = [];
+    for (let i = 0; i < n; i++) {
+      const key = r.bytes(64);
+      out.push({ key, value: r.flag() ? r.bytes(1 << 20) : null });
+    }
+    return out;
+  });
+}
+
+const toU8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+/**
+ * Blocks, the transaction index and the state, in one SQLite file. A block and the state it
+ * produces are written in one transaction, and the in-memory state changes only after that
+ * transaction commits, so a crash or a full disk leaves both at the last whole block.
+ */
+export class ChainStore {
+  private tipInfo: ChainTip;
+  private readonly stmts;
+
+  private constructor(
+    private readonly db: SqliteDatabase,
+    readonly genesis: Genesis,
+    readonly state: StateStore,
+    private readonly genesisTip: ChainTip,
+  ) {
+    this.stmts = {
+      getMeta: db.prepare<[string], { value: Buffer }>("SELECT value FROM meta WHERE key = ?"),
+      putMeta: db.prepare<[string, Uint8Array]>("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      putBlock: db.prepare<[number, Uint8Array, Uint8Array]>("INSERT INTO blocks (height, hash, data) VALUES (?, ?, ?)"),
+      deleteBlock: db.prepare<[number]>("DELETE FROM blocks WHERE height = ?"),
+      blockAt: db.prepare<[number], { data: Buffer }>("SELECT data FROM blocks WHERE height = ?"),
+      hashAt: db.prepare<[number], { hash: Buffer }>("SELECT hash FROM blocks WHERE height = ?"),
+      heightOf: db.prepare<[Uint8Array], { height: number }>("SELECT height FROM blocks WHERE hash = ?"),
+      putTx: db.prepare<[Uint8Array, number, number]>("INSERT OR REPLACE INTO txs (hash, height, position) VALUES (?, ?, ?)"),
+      deleteTxsAt: db.prepare<[number]>("DELETE FROM txs WHERE height = ?"),
+      txAt: db.prepare<[Uint8Array], { height: number; position: number }>("SELECT height, position FROM txs WHERE hash = ?"),
+      putState: db.prepare<[Uint8Array, Uint8Array]>("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      deleteState: db.prepare<[Uint8Array]>("DELETE FROM state WHERE key = ?"),
+      putUndo: db.prepare<[number, Uint8Array]>("INSERT INTO undo (height, data) VALUES (?, ?)"),
+      getUndo: db.prepare<[number], { data: Buffer }>("SELECT data FROM undo WHERE height = ?"),
+      deleteUndo: db.prepare<[number]>("DELETE FROM undo WHERE height = ?"),
+      pruneUndo: db.prepare<[number]>("DELETE FROM undo WHERE height < ?"),
+    };
+    const tip = this.stmts.getMeta.get("tip");
+    this.tipInfo = tip === undefined ? genesisTip : decodeTip(toU8(tip.value));
+  }
+
+  /**
+   * Open the store at `path`, initialising it from `genesis` when new. Reopening checks that the
+   * file belongs to this genesis and that the loaded state matches the tip's state root.
+   */
+  static open(path: string, genesis: Genesis): ChainStore {
+    const db = openDatabase(path);
+    try {
+      const initial = new StateStore();
+      const changes = genesisChanges(genesis);
+      initial.commit(changes);
+      const parent = genesisParent(genesis, initial.root);
+      const genesisTip: ChainTip = { ...parent, stateRoot: initial.root };
+      const stored = db.prepare<[], { value: Buffer }>("SELECT value FROM meta WHERE key = 'genesis_hash'").get();
+      if (stored === undefined) {
+        db.transaction(() => {
+          const put = db.prepare<[Uint8Array, Uint8Array]>("INSERT INTO state (key, value) VALUES (?, ?)");
+          for (const c of changes) if (c.value !== null) put.run(c.key, c.value);
+          db.prepare<[string, Uint8Array]>("INSERT INTO meta (key, value) VALUES (?, ?)").run("genesis_hash", parent.hash);
+        })();
+        return new ChainStore(db, genesis, initial, genesisTip);
+      }
+      if (!bytesEqual(toU8(stored.value), parent.hash)) {
+        throw new StorageError("GENESIS_MISMATCH", `${path} holds a different chain than this genesis (chain id ${genesis.chainId})`);
+      }
+      const state = new StateStore();
+      const rows = db.prepare<[], { key: Buffer; value: Buffer }>("SELECT key, value FROM state").all();
+      state.commit(rows.map((r) => ({ key: toU8(r.key), value: toU8(r.value) })));
+      const store = new ChainStore(db, genesis, state, genesisTip);
+      if (!bytesEqual(state.root, store.tip.stateRoot)) {
+        throw new StorageError("CORRUPT", `state in ${path} does not match the state root of block ${store.tip.height}`);
+      }
+      return store;
+    } catch (e) {
+      db.close();
+      throw toStorageError(e, `opening ${path}`);
+    }
+  }
+
+  get tip(): ChainTip {
+    return this.tipInfo;
+  }
+
+  get genesisHash(): Uint8Array {
+    return this.genesisTip.hash;
+  }
+
+  /** Persist a block that `applyBlock` accepted on top of the current tip. */
+  commitBlock(block: Block, applied: AppliedBlock): void {
+    const h = block.header;
+    if (h.height !== this.tipInfo.height + 1 || !bytesEqual(h.parentHash, this.tipInfo.hash)) {
+      throw new StorageError("NOT_TIP", `block ${h.height} does not extend the tip ${this.tipInfo.height}`);
+    }
+    const tip: ChainTip = { height: h.height, hash: applied.hash, slot: h.slot, timestamp: h.timestamp, stateRoot: applied.stateRoot };
+    const undo = applied.changes.map((c) => ({ key: c.key, value: this.state.get(c.key) ?? null }));
+    try {
+      this.db.transaction(() => {
+        this.stmts.putBlock.run(h.height, applied.hash, encodeBlock(block));
+        applied.txHashes.forEach((hash, i) => this.stmts.putTx.run(hash, h.height, i));
+        this.writeState(applied.changes);
+        this.stmts.putUndo.run(h.height, encodeUndo(undo));
+        this.stmts.putMeta.run("tip", encodeTip(tip));
+      })();
+    } catch (e) {
+      throw toStorageError(e, `committing block ${h.height}`);
+    }
+    this.state.commit(applied.changes, applied.tree);
+    this.tipInfo = tip;
+  }
+
+  /** Undo the tip block (only ever below finality: the caller decides). */
+  revertTip(): void {
+    const height = this.tipInfo.height;
+    if (height === 0) throw new StorageError("NOTHING_TO_REVERT", "the tip is genesis");
+    const undoRow = this.stmts.getUndo.get(height);
+    if (undoRow === undefined) throw new StorageError("NOTHING_TO_REVERT", `no undo record for block ${height} (finalized and pruned)`);
+    const restore = decodeUndo(toU8(undoRow.data));
+    const parent = height === 1 ? this.genesisTip : this.tipOfBlock(height - 1);
+    const tree = this.state.preview(restore);
+    if (!bytesEqual(tree.root, parent.stateRoot)) throw new StorageError("CORRUPT", `undo record of block ${height} does not restore its parent's state`);
+    try {
+      this.db.transaction(() => {
+        this.writeState(restore);
+        this.stmts.deleteTxsAt.run(height);
+        this.stmts.deleteBlock.run(height);
+        this.stmts.deleteUndo.run(height);
+        this.stmts.putMeta.run("tip", encodeTip(parent));
+      })();
+    } catch (e) {
+      throw toStorageError(e, `reverting block ${height}`);
+    }
+    this.state.commit(restore, tree);
+    this.tipInfo = parent;
+  }
+
+  /** Undo records are only needed above finality. */
+  forgetUndoBelow(height: number): void {
+    this.stmts.pruneUndo.run(height);
+  }
+
+  private writeState(changes: readonly StateChange[]): void {
+    for (const c of changes) {
+      if (c.value === null) this.stmts.deleteState.run(c.key);
+      else this.stmts.putState.run(c.key, c.value);
+    }
+  }
+
+  private tipOfBlock(height: number): ChainTip {
+    const block = this.blockAt(height);
+    if (block === null) throw new StorageError("CORRUPT", `block ${height} is missing`);
+    const h = block.header;
+    const hash = this.blockHashAt(height);
+    return { height, hash, slot: h.slot, timestamp: h.timestamp, stateRoot: h.stateRoot };
+  }
+
+  blockBytesAt(height: number): Uint8Array | null {
+    const row = this.stmts.blockAt.get(height);
+    return row === undefined ? null : toU8(row.data);
+  }
+
+  blockAt(height: number): Block | null {
+    const bytes = this.blockBytesAt(height);
+    return bytes === null ? null : decodeBlock(bytes);
+  }
+
+  private blockHashAt(height: number): Uint8Array {
+    const row = this.stmts.hashAt.get(height);
+    if (row === undefined) throw new StorageError("CORRUPT", `block ${height} is missing`);
+    return toU8(row.hash);
+  }
+
+  heightOf(hash: Uint8Array): number | null {
+    return this.stmts.heightOf.get(hash)?.height ?? null;
+  }
+
+  txLocation(hash: Uint8Array): { height: number; position: number } | null {
+    return this.stmts.txAt.get(hash) ?? null;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,29 @@
+import Database from "better-sqlite3";
+import { StorageError } from "./errors.js";
+import { migrate } from "./migrations.js";
+
+export type SqliteDatabase = Database.Database;
+
+/**
+ * Open (creating if needed) a SQLite database in WAL mode with full sync: a block is durable once
+ * committed, which costs one fsync per block, and blocks are seconds apart on LoRa.
+ */
+export function openDatabase(path: string): SqliteDatabase {
+  let db: SqliteDatabase;
+  try {
+    db = new Database(path);
+  } catch (e) {
+    throw new StorageError("OPEN_FAILED", `cannot open database ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    migrate(db);
+  } catch (e) {
+    db.close();
+    if (e instanceof StorageError) throw e;
+    throw new StorageError("OPEN_FAILED", `cannot open database ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return db;
+}
