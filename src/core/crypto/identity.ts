@@ -6,11 +6,22 @@ import { type Ed25519KeyPair, ed25519FromSeed } from "./ed25519.js";
 export interface Identity {
   readonly seed: Uint8Array;
   readonly ed25519: Ed25519KeyPair;
+  /** Derived on first use: only validators need it, and BLS key generation is slow. */
   readonly bls: BlsKeyPair;
   readonly address: Uint8Array;
 }
 
 export function identityFromSeed(seed: Uint8Array): Identity {
   const ed25519 = ed25519FromSeed(seed);
-  return { seed: Uint8Array.from(seed), ed25519, bls: blsFromSeed(seed), address: addressFromPublicKey(ed25519.publicKey) };
+  const ownSeed = Uint8Array.from(seed);
+  let bls: BlsKeyPair | undefined;
+  return {
+    seed: ownSeed,
+    ed25519,
+    address: addressFromPublicKey(ed25519.publicKey),
+    get bls() {
+      bls ??= blsFromSeed(ownSeed);
+      return bls;
+    },
+  };
 }
