@@ -31,7 +31,7 @@ function submit(chain: ReturnType<typeof setup>["chain"], from: ReturnType<typeo
   }
 }
 
-const doubleVote = (signer: ReturnType<typeof setup>["v1"], height: number, a = 1, b = 2): Evidence => {
+const doubleVote = (signer: ReturnType<typeof setup>["v1"], height: number, a = 1, b = 2): Extract<Evidence, { type: EvidenceType.DoubleVote }> => {
   const ha = sha256(Uint8Array.of(a));
   const hb = sha256(Uint8Array.of(b));
   return {

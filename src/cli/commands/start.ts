@@ -1,0 +1,75 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { parseGenesisJson } from "../../core/genesis.js";
+import { readKeyFile } from "../../storage/keystore.js";
+import { systemClock } from "../../node/clock.js";
+import { ensureDevNetwork } from "../../node/dev-network.js";
+import { createLogger } from "../../node/logger.js";
+import { MeshChainNode } from "../../node/node.js";
+import { CliError } from "../errors.js";
+import { parseWhole } from "../parse.js";
+
+function readArgumentFile(path: string, option: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new CliError("INVALID_ARGUMENT", `${option}: cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+interface StartOptions {
+  dataDir: string;
+  dev: boolean;
+  genesis?: string;
+  key?: string;
+  slotMs: string;
+  heartbeatSlots?: string;
+  statusInterval: string;
+  logLevel: string;
+}
+
+export function registerStart(program: Command, run: (json: boolean, action: () => void) => void): void {
+  program
+    .command("start")
+    .description("run the node until SIGINT or SIGTERM")
+    .option("--data-dir <dir>", "where the chain database lives", "./data/dev")
+    .option("--dev", "create (or reuse) a single-validator development chain in the data directory", false)
+    .option("--genesis <file>", "genesis file (not with --dev)")
+    .option("--key <file>", "node key file (not with --dev)")
+    .option("--slot-ms <ms>", "slot length in milliseconds", "2000")
+    .option("--heartbeat-slots <n>", "slots after which a block is made even with nothing to include (default: 1 with --dev, 60 otherwise)")
+    .option("--status-interval <ms>", "milliseconds between status lines", "10000")
+    .option("--log-level <level>", "trace, debug, info, warn or error", "info")
+    .action((opts: StartOptions) =>
+      run(false, () => {
+        const slotMs = parseWhole(opts.slotMs, "--slot-ms", 3_600_000);
+        if (slotMs < 100) throw new CliError("INVALID_ARGUMENT", "--slot-ms must be at least 100");
+        const heartbeatSlots = parseWhole(opts.heartbeatSlots ?? (opts.dev ? "1" : "60"), "--heartbeat-slots", 1_000_000);
+        if (heartbeatSlots < 1) throw new CliError("INVALID_ARGUMENT", "--heartbeat-slots must be at least 1");
+        const statusIntervalMs = parseWhole(opts.statusInterval, "--status-interval", 86_400_000);
+        if (statusIntervalMs < 100) throw new CliError("INVALID_ARGUMENT", "--status-interval must be at least 100");
+        if (!["trace", "debug", "info", "warn", "error"].includes(opts.logLevel)) throw new CliError("INVALID_ARGUMENT", `--log-level "${opts.logLevel}" is not a level`);
+        let setup;
+        if (opts.dev) {
+          if (opts.genesis !== undefined || opts.key !== undefined) throw new CliError("INVALID_ARGUMENT", "--dev makes its own genesis and key; drop --genesis and --key");
+          setup = ensureDevNetwork(opts.dataDir, () => systemClock.now());
+        } else {
+          if (opts.genesis === undefined || opts.key === undefined) throw new CliError("INVALID_ARGUMENT", "give --genesis and --key, or --dev for a development chain");
+          setup = { genesis: parseGenesisJson(readArgumentFile(opts.genesis, "--genesis")), identity: readKeyFile(opts.key) };
+        }
+        const logger = createLogger({ level: opts.logLevel });
+        const node = new MeshChainNode(
+          { dataDir: opts.dataDir, genesis: setup.genesis, identity: setup.identity, slotMs, heartbeatSlots, statusIntervalMs },
+          { clock: systemClock, logger },
+        );
+        node.start();
+        const shutdown = (signal: string) => {
+          logger.info({ signal }, "shutting down");
+          node.stop();
+          process.exit(0);
+        };
+        process.once("SIGINT", () => shutdown("SIGINT"));
+        process.once("SIGTERM", () => shutdown("SIGTERM"));
+      }),
+    );
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { registerKeys } from "./commands/keys.js";
+import { registerStart } from "./commands/start.js";
+import { registerTx } from "./commands/tx.js";
+import { reportError } from "./output.js";
+
+const VERSION = "0.1.0";
+
+function run(json: boolean, action: () => void): void {
+  try {
+    action();
+  } catch (e) {
+    process.exitCode = reportError(e, json);
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name("meshchain")
+    .description("MeshChain node: a stake-secured ledger over Meshtastic LoRa meshes")
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  registerKeys(program, run);
+  registerTx(program, run);
+  registerStart(program, run);
+  return program;
+}
+
+try {
+  buildProgram().parse(process.argv);
+} catch (e) {
+  // Commander has already printed the usage error; help and version are not errors.
+  if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? 0 : 2;
+  else process.exitCode = reportError(e, process.argv.includes("--json"));
+}

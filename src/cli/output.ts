@@ -1,0 +1,22 @@
+import { MeshChainError } from "../core/errors.js";
+
+export type Printable = Record<string, unknown>;
+
+/** JSON for scripts (bigints as decimal strings), aligned "key: value" lines for people. */
+export function print(value: Printable, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
+    return;
+  }
+  const width = Math.max(...Object.keys(value).map((k) => k.length));
+  for (const [k, v] of Object.entries(value)) process.stdout.write(`${k.padEnd(width)}  ${String(v)}\n`);
+}
+
+/** Report a failure on stderr; typed errors keep their code so scripts can branch on it. */
+export function reportError(e: unknown, json: boolean): number {
+  const code = e instanceof MeshChainError ? e.code : "INTERNAL";
+  const message = e instanceof Error ? e.message : String(e);
+  if (json) process.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`);
+  else process.stderr.write(`error [${code}]: ${message}\n`);
+  return code === "INVALID_ARGUMENT" ? 2 : 1;
+}

@@ -1,0 +1,78 @@
+import { toHex } from "../core/bytes.js";
+import { produceBlock } from "../core/chain/produce.js";
+import type { Identity } from "../core/crypto/identity.js";
+import type { ChainStore } from "../storage/chain-store.js";
+import type { Clock } from "./clock.js";
+import type { Logger } from "./logger.js";
+
+export interface BlockProducerOptions {
+  readonly chainId: string;
+  readonly genesisTime: number;
+  readonly slotMs: number;
+  /** With nothing to include, a block is still made after this many slots, so the chain shows it lives. */
+  readonly heartbeatSlots: number;
+}
+
+/**
+ * Proposes blocks in this node's slots. For now the node is the chain's only validator, so every
+ * slot is its own; the proposer schedule of the consensus engine replaces that rule.
+ */
+export class BlockProducer {
+  private timer: unknown = null;
+  private running = false;
+
+  constructor(
+    private readonly opts: BlockProducerOptions,
+    private readonly deps: { store: ChainStore; identity: Identity; clock: Clock; logger: Logger },
+  ) {}
+
+  slotAt(ms: number): number {
+    return Math.max(0, Math.floor((ms - this.opts.genesisTime * 1000) / this.opts.slotMs));
+  }
+
+  start(): void {
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    const now = this.deps.clock.now();
+    const nextSlotStart = this.opts.genesisTime * 1000 + (this.slotAt(now) + 1) * this.opts.slotMs;
+    this.timer = this.deps.clock.setTimeout(() => this.onSlot(), nextSlotStart - now);
+  }
+
+  private onSlot(): void {
+    this.timer = null;
+    try {
+      this.proposeIfDue();
+    } finally {
+      this.schedule();
+    }
+  }
+
+  private proposeIfDue(): void {
+    const { store, identity, clock, logger } = this.deps;
+    const now = clock.now();
+    const slot = this.slotAt(now);
+    const tip = store.tip;
+    if (slot <= tip.slot || slot - tip.slot < this.opts.heartbeatSlots) return;
+    const produced = produceBlock(store.state, {
+      chainId: this.opts.chainId,
+      parent: tip,
+      slot,
+      timestamp: Math.floor(now / 1000),
+      candidates: [],
+      certificate: null,
+      proposer: { address: identity.address, bls: identity.bls },
+    });
+    store.commitBlock(produced.block, produced.applied);
+    logger.info({ height: produced.block.header.height, slot, hash: toHex(produced.applied.hash).slice(0, 16), txs: produced.block.txs.length }, "block");
+  }
+}

@@ -1,0 +1,102 @@
+import { join } from "node:path";
+import { bytesEqual, toHex } from "../core/bytes.js";
+import { formatAddress } from "../core/crypto/address.js";
+import type { Identity } from "../core/crypto/identity.js";
+import type { Genesis } from "../core/genesis.js";
+import { Ledger } from "../core/state/ledger.js";
+import { ChainStore } from "../storage/chain-store.js";
+import { BlockProducer } from "./block-producer.js";
+import type { Clock } from "./clock.js";
+import { NodeError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+export interface NodeOptions {
+  readonly dataDir: string;
+  readonly genesis: Genesis;
+  readonly identity: Identity;
+  readonly slotMs: number;
+  readonly heartbeatSlots: number;
+  readonly statusIntervalMs: number;
+}
+
+export interface NodeStatus {
+  readonly chainId: string;
+  readonly height: number;
+  readonly tipHash: string;
+  readonly slot: number;
+  readonly lastBlockAgeSeconds: number;
+  readonly address: string;
+}
+
+/** The composition root: builds the services from options and runs them in a fixed order. */
+export class MeshChainNode {
+  private store: ChainStore | null = null;
+  private producer: BlockProducer | null = null;
+  private statusTimer: unknown = null;
+
+  constructor(
+    private readonly opts: NodeOptions,
+    private readonly deps: { clock: Clock; logger: Logger },
+  ) {}
+
+  start(): void {
+    if (this.store !== null) throw new NodeError("ALREADY_STARTED", "node is already running");
+    const { genesis, identity } = this.opts;
+    const store = ChainStore.open(join(this.opts.dataDir, "chain.db"), genesis);
+    try {
+      const validators = new Ledger(store.state).validatorSet();
+      if (!validators.some((v) => bytesEqual(v, identity.address))) {
+        throw new NodeError("NOT_A_VALIDATOR", `${formatAddress(identity.address)} is not a validator of ${genesis.chainId}; this release runs validator nodes only`);
+      }
+      if (validators.length > 1) {
+        throw new NodeError("NOT_SUPPORTED", `${genesis.chainId} has ${validators.length} validators; multi-validator consensus is not in this release`);
+      }
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+    this.store = store;
+    this.producer = new BlockProducer(
+      { chainId: genesis.chainId, genesisTime: genesis.genesisTime, slotMs: this.opts.slotMs, heartbeatSlots: this.opts.heartbeatSlots },
+      { store, identity, clock: this.deps.clock, logger: this.deps.logger },
+    );
+    this.producer.start();
+    this.deps.logger.info({ chainId: genesis.chainId, height: store.tip.height, dataDir: this.opts.dataDir, address: formatAddress(identity.address) }, "node started");
+    this.scheduleStatus();
+  }
+
+  status(): NodeStatus {
+    if (this.store === null) throw new NodeError("NOT_SUPPORTED", "node is not running");
+    const tip = this.store.tip;
+    return {
+      chainId: this.opts.genesis.chainId,
+      height: tip.height,
+      tipHash: toHex(tip.hash),
+      slot: this.producer?.slotAt(this.deps.clock.now()) ?? 0,
+      lastBlockAgeSeconds: Math.max(0, Math.round(this.deps.clock.now() / 1000 - tip.timestamp)),
+      address: formatAddress(this.opts.identity.address),
+    };
+  }
+
+  private scheduleStatus(): void {
+    this.statusTimer = this.deps.clock.setTimeout(() => {
+      const s = this.status();
+      this.deps.logger.info({ height: s.height, tip: s.tipHash.slice(0, 12), slot: s.slot, lastBlockAgeS: s.lastBlockAgeSeconds }, "status");
+      this.scheduleStatus();
+    }, this.opts.statusIntervalMs);
+  }
+
+  /** Stop producing, then close the store; safe to call twice. */
+  stop(): void {
+    if (this.statusTimer !== null) this.deps.clock.clearTimeout(this.statusTimer);
+    this.statusTimer = null;
+    this.producer?.stop();
+    this.producer = null;
+    if (this.store !== null) {
+      const height = this.store.tip.height;
+      this.store.close();
+      this.store = null;
+      this.deps.logger.info({ height }, "node stopped");
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { fromHex } from "../../src/core/bytes.js";
+import { parseAddress } from "../../src/core/crypto/address.js";
+import { decodeTxWithBytes, txHash } from "../../src/core/tx/codec.js";
+import { verifyTxSignature } from "../../src/core/tx/sign.js";
+import { TxKind } from "../../src/core/tx/types.js";
+import { tempDir } from "../fixtures/chain.js";
+import { meshchain } from "../fixtures/cli.js";
+
+describe("meshchain keys / tx", () => {
+  const dir = tempDir();
+  afterAll(() => dir.cleanup());
+  const alice = join(dir.path, "alice.key");
+  const bob = join(dir.path, "bob.key");
+
+  it("creates key files with mode 0600 and shows them", () => {
+    expect(meshchain(["keys", "new", "--out", alice]).status).toBe(0);
+    expect(meshchain(["keys", "new", "--out", bob, "--json"]).status).toBe(0);
+    expect(statSync(alice).mode & 0o777).toBe(0o600);
+    const shown = JSON.parse(meshchain(["keys", "show", alice, "--json"]).stdout) as { address: string; publicKey: string };
+    expect(shown.address).toMatch(/^mc[0-9a-f]{20}$/);
+    const again = meshchain(["keys", "new", "--out", alice]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain("EXISTS");
+  });
+
+  it("signs a transfer of at most 100 bytes in a dry run", () => {
+    const to = (JSON.parse(meshchain(["keys", "show", bob, "--json"]).stdout) as { address: string }).address;
+    const from = JSON.parse(meshchain(["keys", "show", alice, "--json"]).stdout) as { address: string; publicKey: string };
+    const r = meshchain(["tx", "transfer", "--key", alice, "--to", to, "--amount", "250000000", "--fee", "1000", "--nonce", "0", "--dry-run", "--json"]);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { hex: string; bytes: number; hash: string; minFee: string };
+    expect(out.bytes).toBeLessThanOrEqual(100);
+    const decoded = decodeTxWithBytes(fromHex(out.hex));
+    expect(decoded.bytes.length).toBe(out.bytes);
+    expect(Buffer.from(txHash(decoded.bytes)).toString("hex")).toBe(out.hash);
+    expect(decoded.tx.body).toEqual({ kind: TxKind.Transfer, to: parseAddress(to), amount: 250_000_000n });
+    expect(verifyTxSignature(decoded, "meshchain-dev", fromHex(from.publicKey))).toBe(true);
+    expect(BigInt(out.minFee)).toBe(BigInt(out.bytes) * 10n);
+  });
+
+  it("reveals the key on request and honours --chain-id", () => {
+    const to = (JSON.parse(meshchain(["keys", "show", bob, "--json"]).stdout) as { address: string }).address;
+    const r = meshchain(["tx", "transfer", "--key", alice, "--to", to, "--amount", "1", "--fee", "2000", "--nonce", "0", "--reveal-key", "--chain-id", "village-net", "--dry-run", "--json"]);
+    const out = JSON.parse(r.stdout) as { hex: string; bytes: number; chainId: string };
+    expect(out.chainId).toBe("village-net");
+    expect(decodeTxWithBytes(fromHex(out.hex)).tx.publicKey).not.toBeNull();
+    expect(out.bytes).toBeLessThanOrEqual(132);
+  });
+
+  it("rejects bad arguments with a typed error and exit status 2", () => {
+    const cases: [string[], string][] = [
+      [["--to", "mc00", "--amount", "1"], "INVALID_ARGUMENT"],
+      [["--to", "mc0000000000000000000000", "--amount", "1"], "INVALID_ARGUMENT"],
+      [["--amount", "-5"], "INVALID_ARGUMENT"],
+      [["--amount", "1.5"], "INVALID_ARGUMENT"],
+      [["--amount", "0"], "INVALID_ARGUMENT"],
+      [["--chain-id", "Bad Id"], "INVALID_ARGUMENT"],
+    ];
+    const to = (JSON.parse(meshchain(["keys", "show", bob, "--json"]).stdout) as { address: string }).address;
+    for (const [override, code] of cases) {
+      const args = { "--key": alice, "--to": to, "--amount": "5", "--fee": "1000", "--nonce": "0" } as Record<string, string>;
+      for (let i = 0; i < override.length; i += 2) args[override[i]!] = override[i + 1]!;
+      const r = meshchain(["tx", "transfer", ...Object.entries(args).flat(), "--dry-run", "--json"]);
+      expect(r.status, override.join(" ")).toBe(2);
+      expect((JSON.parse(r.stderr) as { error: { code: string } }).error.code).toBe(code);
+    }
+    const unknown = meshchain(["tx", "transfer", "--bogus"]);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/error:/);
+  });
+
+  it("says plainly that sending needs a node when --dry-run is missing", () => {
+    const to = (JSON.parse(meshchain(["keys", "show", bob, "--json"]).stdout) as { address: string }).address;
+    const r = meshchain(["tx", "transfer", "--key", alice, "--to", to, "--amount", "5", "--fee", "1000", "--nonce", "0"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("NODE_API_UNAVAILABLE");
+  });
+
+  it("reports a missing key file by its code", () => {
+    const r = meshchain(["keys", "show", join(dir.path, "none.key"), "--json"]);
+    expect(r.status).toBe(1);
+    expect((JSON.parse(r.stderr) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+  });
+});
