@@ -1,7 +1,7 @@
 import { chmodSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toHex } from "../../src/core/bytes.js";
 import { produceBlock } from "../../src/core/chain/produce.js";
 import { applyBlock } from "../../src/core/state/block-transition.js";
@@ -9,15 +9,10 @@ import { Ledger } from "../../src/core/state/ledger.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
 import { StorageError } from "../../src/storage/errors.js";
 import { generateIdentity, readKeyFile, writeKeyFile } from "../../src/storage/keystore.js";
-import { CHAIN_ID, COIN, tempDir, testChain, transfer } from "../fixtures/chain.js";
+import { CHAIN_ID, COIN, testChain, transfer } from "../fixtures/chain.js";
+import { tempDirsPerTest } from "../fixtures/temp.js";
 
-const dirs: { cleanup: () => void }[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => d.cleanup()));
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d.path;
-}
+const dir = tempDirsPerTest();
 
 function extend(store: ChainStore, proposer: ReturnType<typeof testChain>["validators"][0], txs: ReturnType<typeof transfer>[]) {
   const tip = store.tip;

@@ -6,7 +6,8 @@ import { parseAddress } from "../../src/core/crypto/address.js";
 import { decodeTxWithBytes, txHash } from "../../src/core/tx/codec.js";
 import { verifyTxSignature } from "../../src/core/tx/sign.js";
 import { TxKind } from "../../src/core/tx/types.js";
-import { tempDir } from "../fixtures/chain.js";
+import {  } from "../fixtures/chain.js";
+import { tempDir } from "../fixtures/temp.js";
 import { meshchain } from "../fixtures/cli.js";
 
 describe("meshchain keys / tx", () => {

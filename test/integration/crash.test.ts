@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { toHex } from "../../src/core/bytes.js";
 import { applyBlock } from "../../src/core/state/block-transition.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
-import { CHAIN_ID, genesisStore, tempDir, testChain } from "../fixtures/chain.js";
+import { CHAIN_ID, genesisStore, testChain } from "../fixtures/chain.js";
+import { tempDir } from "../fixtures/temp.js";
 import { seededRandom } from "../fixtures/random.js";
 
 const KILLS = 20;

@@ -1,20 +1,15 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/node/clock.js";
 import { ensureDevNetwork } from "../../src/node/dev-network.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { MeshChainNode } from "../../src/node/node.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
-import { GENESIS_TIME, tempDir, testChain } from "../fixtures/chain.js";
+import { GENESIS_TIME, testChain } from "../fixtures/chain.js";
+import { tempDirsPerTest } from "../fixtures/temp.js";
 
-const dirs: { cleanup: () => void }[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => d.cleanup()));
-function dir(): string {
-  const d = tempDir();
-  dirs.push(d);
-  return d.path;
-}
+const dir = tempDirsPerTest();
 
 describe("node", () => {
   it("makes a heartbeat block each due slot, stops, and resumes from its tip", () => {
