@@ -27,6 +27,14 @@ export default tseslint.config(
     },
   },
   {
+    files: ["src/mesh/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: ["../consensus/*", "../../consensus/*", "../node/*", "../../node/*", "../api/*", "../../api/*", "../cli/*", "../../cli/*"], message: "mesh/ imports only core/ and storage/ (DESIGN.md §4)" }],
+      }],
+    },
+  },
+  {
     files: ["src/storage/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {

@@ -1,0 +1,130 @@
+import type { Clock } from "../core/clock.js";
+import { FrameError } from "./errors.js";
+import { decodeFrame, MessageType } from "./frame.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_REASSEMBLY_LIMITS, fragmentMessage, Reassembler, type ReassemblyLimits, SentFragments } from "./fragmentation.js";
+import { fragmentRequestCodec } from "./messages/fragment-request.js";
+import { Priority, type ReceivedFrame, type Transport } from "./transport.js";
+
+export interface ReceivedMessage {
+  readonly type: MessageType;
+  readonly payload: Uint8Array;
+  readonly messageId: number;
+  /** Metadata of the frame that completed the message. */
+  readonly meta: Omit<ReceivedFrame, "bytes">;
+}
+
+export interface EndpointOptions {
+  readonly limits?: ReassemblyLimits;
+  readonly maxMessageBytes?: number;
+  /** How often partial messages are checked for expiry and missing fragments. */
+  readonly tickMs?: number;
+}
+
+export interface EndpointStats {
+  messagesSent: number;
+  messagesReceived: number;
+  badFrames: number;
+  fragmentRequestsSent: number;
+  fragmentsResent: number;
+}
+
+/**
+ * Messages over one transport: splits them into frames that fit its MTU, puts received fragments
+ * back together, and asks for (and answers requests for) fragments that went missing.
+ */
+export class MessageEndpoint {
+  private readonly reassembler: Reassembler;
+  private readonly sent = new SentFragments();
+  private readonly listeners = new Set<(m: ReceivedMessage) => void>();
+  private nextMessageId: number;
+  private timer: unknown = null;
+  private unsubscribe: (() => void) | null = null;
+  readonly stats: EndpointStats = { messagesSent: 0, messagesReceived: 0, badFrames: 0, fragmentRequestsSent: 0, fragmentsResent: 0 };
+
+  constructor(
+    readonly transport: Transport,
+    private readonly opts: EndpointOptions,
+    private readonly deps: { clock: Clock; random: () => number },
+  ) {
+    this.reassembler = new Reassembler(opts.limits ?? DEFAULT_REASSEMBLY_LIMITS);
+    this.nextMessageId = Math.floor(deps.random() * 0x10000) & 0xffff;
+  }
+
+  get reassembly() {
+    return this.reassembler.stats;
+  }
+
+  start(): void {
+    this.unsubscribe = this.transport.onFrame((f) => this.onFrame(f));
+    this.scheduleTick();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  onMessage(listener: (m: ReceivedMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async send(type: MessageType, message: Uint8Array, priority: Priority): Promise<number> {
+    const messageId = this.nextMessageId;
+    this.nextMessageId = (this.nextMessageId + 1) & 0xffff;
+    const frames = fragmentMessage(type, messageId, message, this.transport.mtu, this.opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+    this.sent.remember(messageId, frames);
+    for (const f of frames) await this.transport.send(f, priority);
+    this.stats.messagesSent++;
+    return messageId;
+  }
+
+  private onFrame(received: ReceivedFrame): void {
+    let frame;
+    try {
+      frame = decodeFrame(received.bytes);
+    } catch (e) {
+      if (!(e instanceof FrameError)) throw e;
+      this.stats.badFrames++;
+      return;
+    }
+    const { bytes: _bytes, ...meta } = received;
+    const complete = this.reassembler.accept(received.from, frame, this.deps.clock.now());
+    if (complete === null) return;
+    if (complete.type === MessageType.FragmentRequest) {
+      void this.answerFragmentRequest(complete.payload);
+      return;
+    }
+    this.stats.messagesReceived++;
+    const message: ReceivedMessage = { type: complete.type, payload: complete.payload, messageId: complete.messageId, meta };
+    for (const l of this.listeners) l(message);
+  }
+
+  private async answerFragmentRequest(payload: Uint8Array): Promise<void> {
+    let request;
+    try {
+      request = fragmentRequestCodec.decode(payload);
+    } catch {
+      this.stats.badFrames++;
+      return;
+    }
+    if (request.target !== this.transport.localNode) return;
+    for (const f of this.sent.frames(request.messageId, request.missing)) {
+      this.stats.fragmentsResent++;
+      await this.transport.send(f, Priority.Sync).catch(() => undefined);
+    }
+  }
+
+  private scheduleTick(): void {
+    this.timer = this.deps.clock.setTimeout(() => {
+      for (const due of this.reassembler.tick(this.deps.clock.now())) {
+        this.stats.fragmentRequestsSent++;
+        const request = fragmentRequestCodec.encode({ target: due.sender, messageId: due.messageId, type: due.type, missing: due.missing });
+        void this.send(MessageType.FragmentRequest, request, Priority.Sync).catch(() => undefined);
+      }
+      this.scheduleTick();
+    }, this.opts.tickMs ?? 1_000);
+  }
+}

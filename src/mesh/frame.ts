@@ -1,0 +1,78 @@
+import { FrameError } from "./errors.js";
+
+/*
+ * Frame header (docs/protocol.md §Frames), 3 bytes, or 5 when fragmented:
+ *   u8  bits 7-6 version (1), bit 5 fragmented, bits 4-0 message type
+ *   u16 message id (per sender, big-endian)
+ *   u8  fragment index, u8 fragment count     — only when fragmented (2 ≤ count, index < count)
+ * The rest of the frame is the message, or one fragment of it.
+ */
+export const FRAME_VERSION = 1;
+export const HEADER_BYTES = 3;
+export const FRAGMENT_HEADER_BYTES = 5;
+export const MAX_FRAGMENTS = 255;
+
+export enum MessageType {
+  Transaction = 1,
+  Block = 2,
+  CompactBlock = 3,
+  GetTransactions = 4,
+  Vote = 5,
+  Evidence = 6,
+  SyncRequest = 7,
+  SyncResponse = 8,
+  Hello = 9,
+  PeerInfo = 10,
+  Status = 11,
+  FragmentRequest = 12,
+}
+
+const KNOWN_TYPES = new Set<number>(Object.values(MessageType).filter((v): v is number => typeof v === "number"));
+
+export interface FrameHeader {
+  readonly type: MessageType;
+  readonly messageId: number;
+  /** null for a whole message in one frame. */
+  readonly fragment: { readonly index: number; readonly count: number } | null;
+}
+
+export interface Frame extends FrameHeader {
+  readonly payload: Uint8Array;
+}
+
+export function encodeFrame(f: Frame): Uint8Array {
+  if (!KNOWN_TYPES.has(f.type)) throw new FrameError("UNKNOWN_TYPE", `unknown message type ${f.type}`);
+  if (!Number.isInteger(f.messageId) || f.messageId < 0 || f.messageId > 0xffff) throw new FrameError("BAD_FRAGMENT", "message id must be a u16");
+  const headerBytes = f.fragment === null ? HEADER_BYTES : FRAGMENT_HEADER_BYTES;
+  const out = new Uint8Array(headerBytes + f.payload.length);
+  out[0] = (FRAME_VERSION << 6) | (f.fragment === null ? 0 : 0x20) | f.type;
+  out[1] = f.messageId >> 8;
+  out[2] = f.messageId & 0xff;
+  if (f.fragment !== null) {
+    const { index, count } = f.fragment;
+    if (!Number.isInteger(count) || count < 2 || count > MAX_FRAGMENTS || !Number.isInteger(index) || index < 0 || index >= count) {
+      throw new FrameError("BAD_FRAGMENT", `fragment ${index} of ${count} is out of range`);
+    }
+    out[3] = index;
+    out[4] = count;
+  }
+  out.set(f.payload, headerBytes);
+  return out;
+}
+
+export function decodeFrame(bytes: Uint8Array): Frame {
+  if (bytes.length < HEADER_BYTES) throw new FrameError("TRUNCATED", `frame of ${bytes.length} bytes is shorter than its header`);
+  const lead = bytes[0] as number;
+  const version = lead >> 6;
+  if (version !== FRAME_VERSION) throw new FrameError("BAD_VERSION", `frame version ${version} is not ${FRAME_VERSION}`);
+  const type = lead & 0x1f;
+  if (!KNOWN_TYPES.has(type)) throw new FrameError("UNKNOWN_TYPE", `unknown message type ${type}`);
+  const messageId = ((bytes[1] as number) << 8) | (bytes[2] as number);
+  if ((lead & 0x20) === 0) return { type, messageId, fragment: null, payload: bytes.slice(HEADER_BYTES) };
+  if (bytes.length < FRAGMENT_HEADER_BYTES) throw new FrameError("TRUNCATED", "fragment header is cut short");
+  const index = bytes[3] as number;
+  const count = bytes[4] as number;
+  if (count < 2 || index >= count) throw new FrameError("BAD_FRAGMENT", `fragment ${index} of ${count} is out of range`);
+  if (bytes.length === FRAGMENT_HEADER_BYTES) throw new FrameError("BAD_FRAGMENT", "empty fragment");
+  return { type, messageId, fragment: { index, count }, payload: bytes.slice(FRAGMENT_HEADER_BYTES) };
+}

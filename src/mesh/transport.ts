@@ -1,0 +1,68 @@
+/** Scheduling classes, most urgent first (DESIGN.md §6). */
+export enum Priority {
+  Consensus = 0,
+  Transaction = 1,
+  Sync = 2,
+  Control = 3,
+}
+
+export interface ReceivedFrame {
+  readonly bytes: Uint8Array;
+  /** The sender's 32-bit node number (Meshtastic `from`). */
+  readonly from: number;
+  /** hop_start − hop_limit when the radio reported both; null otherwise. */
+  readonly hopsAway: number | null;
+  readonly snr: number | null;
+  readonly rssi: number | null;
+  /** Heard on LoRa: such a frame must never be sent back to LoRa (the radios already flooded it). */
+  readonly viaRadio: boolean;
+}
+
+export interface TransportStats {
+  framesSent: number;
+  framesReceived: number;
+  /** Broken envelopes or frames, counted and dropped. */
+  malformed: number;
+  /** Encrypted packets that did not decrypt with our channel key. */
+  undecryptable: number;
+  duplicates: number;
+  /** Packets for other applications (text, position, telemetry …), ignored quietly. */
+  otherPorts: number;
+  /** Our own packets echoed back by the broker or the radio. */
+  ownEchoes: number;
+}
+
+export const emptyStats = (): TransportStats => ({ framesSent: 0, framesReceived: 0, malformed: 0, undecryptable: 0, duplicates: 0, otherPorts: 0, ownEchoes: 0 });
+
+/**
+ * One way for frames to reach other nodes. Delivery is best effort and unordered: frames may be
+ * lost, duplicated or reordered, and the layers above must not assume otherwise.
+ */
+export interface Transport {
+  readonly kind: string;
+  /** Largest frame `send` accepts, in bytes. */
+  readonly mtu: number;
+  readonly localNode: number;
+  readonly stats: TransportStats;
+  start(): Promise<void>;
+  /** Idempotent; no frame is delivered after it resolves. */
+  stop(): Promise<void>;
+  /** Broadcast a frame. Throws TransportError: NOT_STARTED, CLOSED, FRAME_TOO_LARGE, QUEUE_FULL. */
+  send(frame: Uint8Array, priority: Priority): Promise<void>;
+  /** Returns a function that removes the listener. */
+  onFrame(listener: (frame: ReceivedFrame) => void): () => void;
+}
+
+/** Listener bookkeeping shared by transport implementations. */
+export class FrameListeners {
+  private readonly listeners = new Set<(f: ReceivedFrame) => void>();
+
+  add(listener: (f: ReceivedFrame) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(frame: ReceivedFrame): void {
+    for (const l of this.listeners) l(frame);
+  }
+}
