@@ -156,8 +156,7 @@ export class Reassembler {
         p.requests++;
         p.lastArrivalAt = now;
         const missing: number[] = [];
-        p.parts.forEach((part, i) => part === undefined && missing.push(i));
-        for (let i = p.parts.length; i < p.count; i++) missing.push(i);
+        for (let i = 0; i < p.count; i++) if (p.parts[i] === undefined) missing.push(i);
         due.push({ sender: p.sender, messageId: p.messageId, type: p.type, missing });
       }
     }

@@ -1,0 +1,215 @@
+import { readFileSync } from "node:fs";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { Clock } from "../core/clock.js";
+import { TransportError } from "./errors.js";
+import type { Priority } from "./transport.js";
+
+export interface MqttTlsOptions {
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  readonly rejectUnauthorized?: boolean;
+}
+
+export interface MqttLinkOptions {
+  /** mqtt://host:port or mqtts://host:port */
+  readonly url: string;
+  readonly clientId: string;
+  readonly username?: string;
+  readonly password?: string;
+  readonly tls?: MqttTlsOptions;
+  /** Retained "offline" status the broker publishes if we vanish; "online" is published on connect. */
+  readonly statusTopic?: string;
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** Messages held while disconnected; beyond it the least urgent give way or the caller is refused. */
+  readonly queueLimit?: number;
+}
+
+export type LinkState = "idle" | "connecting" | "connected" | "disconnected" | "closed";
+
+interface Queued {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly priority: Priority;
+  readonly seq: number;
+}
+
+export interface LinkStats {
+  connects: number;
+  disconnects: number;
+  queued: number;
+  droppedFromQueue: number;
+  lastError: string | null;
+}
+
+/**
+ * One MQTT connection that survives its broker: reconnects with exponential backoff and jitter,
+ * holds outbound messages in a bounded queue while down and sends them by priority when back.
+ */
+export class MqttLink {
+  private client: MqttClient | null = null;
+  private stateValue: LinkState = "idle";
+  private attempts = 0;
+  private reconnectTimer: unknown = null;
+  private seq = 0;
+  private readonly queue: Queued[] = [];
+  private readonly topics = new Set<string>();
+  private readonly handlers = new Set<(topic: string, payload: Uint8Array) => void>();
+  private readonly connectedWaiters: (() => void)[] = [];
+  readonly stats: LinkStats = { connects: 0, disconnects: 0, queued: 0, droppedFromQueue: 0, lastError: null };
+
+  constructor(
+    private readonly opts: MqttLinkOptions,
+    private readonly deps: { clock: Clock; random: () => number },
+  ) {}
+
+  get state(): LinkState {
+    return this.stateValue;
+  }
+
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  /** Begins connecting and returns at once: a broker that is not up yet is retried, never fatal. */
+  start(): void {
+    if (this.stateValue !== "idle") return;
+    const o = this.opts;
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      username: o.username,
+      password: o.password,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      keepalive: 60,
+      clean: true,
+      queueQoSZero: false,
+      resubscribe: false,
+      ...(o.statusTopic === undefined ? {} : { will: { topic: o.statusTopic, payload: Buffer.from("offline"), qos: 1 as const, retain: true } }),
+      ...(o.tls === undefined ? {} : this.tlsOptions(o.tls)),
+    };
+    this.stateValue = "connecting";
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(o.url, options);
+    } catch (e) {
+      this.stateValue = "closed";
+      throw new TransportError("BROKER_UNREACHABLE", `cannot connect to ${o.url}: ${(e as Error).message}`);
+    }
+    this.client = client;
+    client.on("connect", () => this.onConnect());
+    client.on("close", () => this.onClose());
+    client.on("error", (e) => (this.stats.lastError = e.message));
+    client.on("message", (topic, payload) => {
+      const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+      for (const h of this.handlers) h(topic, bytes);
+    });
+  }
+
+  private tlsOptions(t: MqttTlsOptions): Partial<IClientOptions> {
+    const read = (path: string | undefined) => {
+      if (path === undefined) return undefined;
+      try {
+        return readFileSync(path);
+      } catch (e) {
+        throw new TransportError("BROKER_UNREACHABLE", `cannot read TLS file ${path}: ${(e as Error).message}`);
+      }
+    };
+    return { ca: read(t.caFile), cert: read(t.certFile), key: read(t.keyFile), rejectUnauthorized: t.rejectUnauthorized ?? true };
+  }
+
+  /** Resolves once connected (for start-up sequencing and tests). */
+  connected(): Promise<void> {
+    if (this.stateValue === "connected") return Promise.resolve();
+    return new Promise((resolve) => this.connectedWaiters.push(resolve));
+  }
+
+  onMessage(handler: (topic: string, payload: Uint8Array) => void): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  async subscribe(topic: string): Promise<void> {
+    this.topics.add(topic);
+    if (this.stateValue === "connected" && this.client !== null) await this.client.subscribeAsync(topic, { qos: 0 });
+  }
+
+  /** Publish now, or queue while disconnected. Throws QUEUE_FULL when nothing less urgent can give way. */
+  async publish(topic: string, payload: Uint8Array, priority: Priority, opts: { retain?: boolean } = {}): Promise<void> {
+    if (this.stateValue === "closed") throw new TransportError("CLOSED", "the MQTT link is closed");
+    if (this.stateValue === "connected" && this.client !== null) {
+      await this.client.publishAsync(topic, Buffer.from(payload), { qos: 0, retain: opts.retain ?? false });
+      return;
+    }
+    this.enqueue({ topic, payload, priority, seq: this.seq++ });
+  }
+
+  private enqueue(item: Queued): void {
+    const limit = this.opts.queueLimit ?? 256;
+    if (this.queue.length >= limit) {
+      // The least urgent, then the newest, gives way — if it is less urgent than the newcomer.
+      let worst = 0;
+      for (let i = 1; i < this.queue.length; i++) {
+        const a = this.queue[i] as Queued;
+        const b = this.queue[worst] as Queued;
+        if (a.priority > b.priority || (a.priority === b.priority && a.seq > b.seq)) worst = i;
+      }
+      if ((this.queue[worst] as Queued).priority <= item.priority) {
+        throw new TransportError("QUEUE_FULL", `MQTT link is down and its queue of ${limit} holds nothing less urgent`);
+      }
+      this.queue.splice(worst, 1);
+      this.stats.droppedFromQueue++;
+    }
+    this.queue.push(item);
+    this.stats.queued++;
+  }
+
+  private onConnect(): void {
+    this.stateValue = "connected";
+    this.attempts = 0;
+    this.stats.connects++;
+    const client = this.client;
+    if (client === null) return;
+    if (this.opts.statusTopic !== undefined) void client.publishAsync(this.opts.statusTopic, "online", { qos: 1, retain: true }).catch(() => undefined);
+    const pending = this.queue.splice(0).sort((a, b) => a.priority - b.priority || a.seq - b.seq);
+    for (const q of pending) void client.publishAsync(q.topic, Buffer.from(q.payload), { qos: 0 }).catch(() => undefined);
+    // Waiters learn of the connection once our subscriptions hold, so nothing sent to us is missed.
+    void Promise.all([...this.topics].map((t) => client.subscribeAsync(t, { qos: 0 })))
+      .catch((e: Error) => (this.stats.lastError = e.message))
+      .finally(() => {
+        for (const w of this.connectedWaiters.splice(0)) w();
+      });
+  }
+
+  private onClose(): void {
+    if (this.stateValue === "closed") return;
+    if (this.stateValue === "connected") this.stats.disconnects++;
+    this.stateValue = "disconnected";
+    if (this.reconnectTimer !== null) return;
+    const min = this.opts.reconnectMinMs ?? 1_000;
+    const max = this.opts.reconnectMaxMs ?? 60_000;
+    const base = Math.min(max, min * 2 ** Math.min(this.attempts, 16));
+    const delay = Math.round(base / 2 + (base / 2) * this.deps.random());
+    this.attempts++;
+    this.reconnectTimer = this.deps.clock.setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.stateValue === "closed" || this.client === null) return;
+      this.stateValue = "connecting";
+      this.client.reconnect();
+    }, delay);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stateValue === "closed") return;
+    const wasConnected = this.stateValue === "connected";
+    this.stateValue = "closed";
+    if (this.reconnectTimer !== null) this.deps.clock.clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const client = this.client;
+    this.client = null;
+    if (client === null) return;
+    if (wasConnected && this.opts.statusTopic !== undefined) await client.publishAsync(this.opts.statusTopic, "offline", { qos: 1, retain: true }).catch(() => undefined);
+    await client.endAsync(!wasConnected);
+  }
+}

@@ -1,0 +1,132 @@
+import type { Clock } from "../../core/clock.js";
+import { TransportError } from "../errors.js";
+import type { ChannelKey } from "../meshtastic/channel.js";
+import { decodeEnvelope, encodeEnvelope } from "../meshtastic/envelope.js";
+import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
+import { MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
+import { emptyStats, FrameListeners, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { assertSendable, type Lifecycle, RecentKeys } from "./common.js";
+
+/** Our payload in Data on a private port, with bitfield set: 239 − 8 bytes of Data overhead. */
+export const MESHTASTIC_MTU = 231;
+
+export interface MeshtasticMqttOptions {
+  readonly link: Omit<MqttLinkOptions, "statusTopic">;
+  /** Topic root, "msh" unless the radios are set otherwise. */
+  readonly root?: string;
+  /** Region as in the radios' topics, e.g. EU_868. */
+  readonly region: string;
+  readonly channel: ChannelKey;
+  /** Private application port, 256-511 (PRIVATE_APP is 256). */
+  readonly portnum: number;
+  /** Hops the radios may flood our packets (Meshtastic default 3, at most 7). */
+  readonly hopLimit: number;
+  readonly nodeNumber: number;
+  /** Never-repeating packet ids (a ReservedCounter). */
+  readonly packetIds: { take(): number };
+}
+
+/**
+ * Our frames inside real Meshtastic packets, through the broker the radios bridge to: published as
+ * a gateway would (ServiceEnvelope on msh/<region>/2/e/<channel>/!<our node>), and read from every
+ * gateway's uplink on the channel.
+ */
+export class MeshtasticMqttTransport implements Transport {
+  readonly kind = "meshtastic-mqtt";
+  readonly mtu = MESHTASTIC_MTU;
+  readonly stats = emptyStats();
+  private readonly link: MqttLink;
+  private readonly listeners = new FrameListeners();
+  private readonly recent = new RecentKeys(8192);
+  private state: Lifecycle = "new";
+
+  constructor(
+    private readonly opts: MeshtasticMqttOptions,
+    deps: { clock: Clock; random: () => number },
+  ) {
+    if (!Number.isInteger(opts.portnum) || opts.portnum < 256 || opts.portnum > 511) {
+      throw new TransportError("BAD_CHANNEL_KEY", `port ${opts.portnum} is not a private application port (256-511)`);
+    }
+    if (!Number.isInteger(opts.hopLimit) || opts.hopLimit < 0 || opts.hopLimit > 7) throw new TransportError("BAD_CHANNEL_KEY", "hop limit must be 0-7");
+    this.link = new MqttLink(opts.link, deps);
+  }
+
+  get localNode(): number {
+    return this.opts.nodeNumber;
+  }
+
+  get linkState() {
+    return this.link.state;
+  }
+
+  private get channelTopic(): string {
+    return `${this.opts.root ?? "msh"}/${this.opts.region}/2/e/${this.opts.channel.name}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== "new") return;
+    this.state = "running";
+    this.link.onMessage((_topic, payload) => this.receive(payload));
+    await this.link.subscribe(`${this.channelTopic}/+`);
+    this.link.start();
+    await this.link.connected();
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    await this.link.stop();
+  }
+
+  async send(frame: Uint8Array, priority: Priority): Promise<void> {
+    assertSendable(this.state, frame, this.mtu, this.kind);
+    const { nodeNumber, hopLimit, channel, portnum } = this.opts;
+    const envelope = encodeEnvelope(
+      { from: nodeNumber, to: BROADCAST, id: this.opts.packetIds.take(), hopLimit, hopStart: hopLimit },
+      { portnum, payload: frame, bitfield: 1, wantResponse: false },
+      channel,
+      nodeNumber,
+    );
+    await this.link.publish(`${this.channelTopic}/${formatNodeId(nodeNumber)}`, envelope, priority);
+    this.stats.framesSent++;
+  }
+
+  onFrame(listener: (frame: ReceivedFrame) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  private receive(payload: Uint8Array): void {
+    if (this.state !== "running") return;
+    let packet;
+    try {
+      packet = decodeEnvelope(payload, this.opts.channel, { checkHash: true });
+    } catch (e) {
+      if (!(e instanceof TransportError)) throw e;
+      if (e.code === "UNDECRYPTABLE") this.stats.undecryptable++;
+      else this.stats.malformed++;
+      return;
+    }
+    if (packet.from === this.opts.nodeNumber) {
+      this.stats.ownEchoes++;
+      return;
+    }
+    if (packet.data.portnum !== this.opts.portnum) {
+      this.stats.otherPorts++;
+      return;
+    }
+    // Several gateways uplink the same packet; the radios deduplicate on (from, id) and so do we.
+    if (this.recent.seen(`${packet.from}:${packet.id}`)) {
+      this.stats.duplicates++;
+      return;
+    }
+    this.stats.framesReceived++;
+    this.listeners.emit({
+      bytes: packet.data.payload,
+      from: packet.from,
+      hopsAway: packet.hopStart > 0 && packet.hopStart >= packet.hopLimit ? packet.hopStart - packet.hopLimit : null,
+      snr: packet.rxSnr === 0 ? null : packet.rxSnr,
+      rssi: packet.rxRssi === 0 ? null : packet.rxRssi,
+      viaRadio: true,
+    });
+  }
+}
