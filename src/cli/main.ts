@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { registerKeys } from "./commands/keys.js";
+import { registerMesh } from "./commands/mesh.js";
 import { registerStart } from "./commands/start.js";
 import { registerTx } from "./commands/tx.js";
 import { reportError } from "./output.js";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerKeys(program, run);
   registerTx(program, run);
   registerStart(program, run);
+  registerMesh(program, run);
   return program;
 }
 

@@ -9,7 +9,10 @@ export function print(value: Printable, json: boolean): void {
     return;
   }
   const width = Math.max(...Object.keys(value).map((k) => k.length));
-  for (const [k, v] of Object.entries(value)) process.stdout.write(`${k.padEnd(width)}  ${String(v)}\n`);
+  for (const [k, v] of Object.entries(value)) {
+    const text = typeof v === "object" && v !== null ? JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)) : String(v);
+    process.stdout.write(`${k.padEnd(width)}  ${text}\n`);
+  }
 }
 
 /** Report a failure on stderr; typed errors keep their code so scripts can branch on it. */
