@@ -8,9 +8,10 @@ import { reportError } from "./output.js";
 
 const VERSION = "0.1.0";
 
-function run(json: boolean, action: () => void): void {
+function run(json: boolean, action: () => void | Promise<void>): void {
   try {
-    action();
+    const pending = action();
+    if (pending instanceof Promise) pending.catch((e: unknown) => (process.exitCode = reportError(e, json)));
   } catch (e) {
     process.exitCode = reportError(e, json);
   }

@@ -7,7 +7,9 @@ import { Ledger } from "../core/state/ledger.js";
 import { ChainStore } from "../storage/chain-store.js";
 import { BlockProducer } from "./block-producer.js";
 import type { Clock } from "./clock.js";
+import { MessageType } from "../mesh/frame.js";
 import { NodeError } from "./errors.js";
+import { type NetworkOptions, NodeNetwork } from "./network.js";
 import type { Logger } from "./logger.js";
 
 export interface NodeOptions {
@@ -17,6 +19,8 @@ export interface NodeOptions {
   readonly slotMs: number;
   readonly heartbeatSlots: number;
   readonly statusIntervalMs: number;
+  /** The MQTT side; absent for a node that runs alone. */
+  readonly network?: Omit<NetworkOptions, "chainId" | "genesisHash">;
 }
 
 export interface NodeStatus {
@@ -26,6 +30,7 @@ export interface NodeStatus {
   readonly slot: number;
   readonly lastBlockAgeSeconds: number;
   readonly address: string;
+  readonly peers: number;
 }
 
 /** The composition root: builds the services from options and runs them in a fixed order. */
@@ -33,13 +38,14 @@ export class MeshChainNode {
   private store: ChainStore | null = null;
   private producer: BlockProducer | null = null;
   private statusTimer: unknown = null;
+  private network: NodeNetwork | null = null;
 
   constructor(
     private readonly opts: NodeOptions,
-    private readonly deps: { clock: Clock; logger: Logger },
+    private readonly deps: { clock: Clock; logger: Logger; random: () => number },
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.store !== null) throw new NodeError("ALREADY_STARTED", "node is already running");
     const { genesis, identity } = this.opts;
     const store = ChainStore.open(join(this.opts.dataDir, "chain.db"), genesis);
@@ -61,8 +67,25 @@ export class MeshChainNode {
       { store, identity, clock: this.deps.clock, logger: this.deps.logger },
     );
     this.producer.start();
-    this.deps.logger.info({ chainId: genesis.chainId, height: store.tip.height, dataDir: this.opts.dataDir, address: formatAddress(identity.address) }, "node started");
+    if (this.opts.network !== undefined) {
+      this.network = new NodeNetwork(
+        { ...this.opts.network, chainId: genesis.chainId, genesisHash: store.genesisHash },
+        { identity, clock: this.deps.clock, random: this.deps.random, logger: this.deps.logger, tip: () => store.tip },
+      );
+      try {
+        await this.network.start();
+      } catch (e) {
+        await this.stop();
+        throw e;
+      }
+    }
+    this.deps.logger.info({ chainId: genesis.chainId, height: store.tip.height, dataDir: this.opts.dataDir, address: formatAddress(identity.address), broker: this.network?.brokerUrl ?? "none" }, "node started");
     this.scheduleStatus();
+  }
+
+  /** The broker this node talks through, once started with a network. */
+  get brokerUrl(): string | null {
+    return this.network?.brokerUrl ?? null;
   }
 
   status(): NodeStatus {
@@ -75,23 +98,28 @@ export class MeshChainNode {
       slot: this.producer?.slotAt(this.deps.clock.now()) ?? 0,
       lastBlockAgeSeconds: Math.max(0, Math.round(this.deps.clock.now() / 1000 - tip.timestamp)),
       address: formatAddress(this.opts.identity.address),
+      peers: this.network?.peerCount ?? 0,
     };
   }
 
   private scheduleStatus(): void {
     this.statusTimer = this.deps.clock.setTimeout(() => {
       const s = this.status();
-      this.deps.logger.info({ height: s.height, tip: s.tipHash.slice(0, 12), slot: s.slot, lastBlockAgeS: s.lastBlockAgeSeconds }, "status");
+      this.deps.logger.info({ height: s.height, tip: s.tipHash.slice(0, 12), slot: s.slot, lastBlockAgeS: s.lastBlockAgeSeconds, peers: s.peers }, "status");
+      void this.network?.announce(MessageType.Status);
       this.scheduleStatus();
     }, this.opts.statusIntervalMs);
   }
 
-  /** Stop producing, then close the store; safe to call twice. */
-  stop(): void {
+  /** Stop producing, leave the network, then close the store; safe to call twice. */
+  async stop(): Promise<void> {
     if (this.statusTimer !== null) this.deps.clock.clearTimeout(this.statusTimer);
     this.statusTimer = null;
     this.producer?.stop();
     this.producer = null;
+    const network = this.network;
+    this.network = null;
+    await network?.stop();
     if (this.store !== null) {
       const height = this.store.tip.height;
       this.store.close();

@@ -6,30 +6,39 @@ import { ensureDevNetwork } from "../../src/node/dev-network.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { MeshChainNode } from "../../src/node/node.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
-import { GENESIS_TIME, testChain } from "../fixtures/chain.js";
+import { MessageEndpoint, type ReceivedMessage } from "../../src/mesh/endpoint.js";
+import { MessageType } from "../../src/mesh/frame.js";
+import { helloCodec, statusCodec } from "../../src/mesh/messages/signed.js";
+import { nodeNumberFromPublicKey } from "../../src/mesh/meshtastic/node-number.js";
+import { Priority } from "../../src/mesh/transport.js";
+import { MqttTransport } from "../../src/mesh/transports/mqtt.js";
+import { systemClock } from "../../src/node/clock.js";
+import { GENESIS_TIME, testChain, testIdentity } from "../fixtures/chain.js";
+import { waitFor } from "../fixtures/wait.js";
+import { seededRandom } from "../fixtures/random.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 
 const dir = tempDirsPerTest();
 
 describe("node", () => {
-  it("makes a heartbeat block each due slot, stops, and resumes from its tip", () => {
+  it("makes a heartbeat block each due slot, stops, and resumes from its tip", async () => {
     const dataDir = dir();
     const clock = new ManualClock(GENESIS_TIME * 1000);
     const dev = ensureDevNetwork(dataDir, () => clock.now());
     const opts = { dataDir, genesis: dev.genesis, identity: dev.identity, slotMs: 2_000, heartbeatSlots: 3, statusIntervalMs: 10_000 };
-    const node = new MeshChainNode(opts, { clock, logger: silentLogger() });
-    node.start();
+    const node = new MeshChainNode(opts, { clock, logger: silentLogger(), random: seededRandom(1) });
+    await node.start();
     clock.advance(2_000 * 30);
     expect(node.status().height).toBe(10);
-    node.stop();
-    node.stop();
+    await node.stop();
+    await node.stop();
     clock.advance(60_000);
-    const again = new MeshChainNode(opts, { clock, logger: silentLogger() });
-    again.start();
+    const again = new MeshChainNode(opts, { clock, logger: silentLogger(), random: seededRandom(1) });
+    await again.start();
     expect(again.status().height).toBe(10);
     clock.advance(2_000 * 3);
     expect(again.status().height).toBe(11);
-    again.stop();
+    await again.stop();
     const store = ChainStore.open(join(dataDir, "chain.db"), dev.genesis);
     // Restarted at slot 60; the next slot boundary is 61, already past the heartbeat.
     expect(store.blockAt(11)?.header.slot).toBe(61);
@@ -44,17 +53,62 @@ describe("node", () => {
     expect(b.identity.address).toEqual(a.identity.address);
   });
 
-  it("refuses to run as a non-validator or in a multi-validator chain", () => {
+  it("refuses to run as a non-validator or in a multi-validator chain", async () => {
     const clock = new ManualClock(GENESIS_TIME * 1000);
     const { genesis, users, validators } = testChain({ validators: 2 });
     const base = { dataDir: dir(), genesis, slotMs: 2_000, heartbeatSlots: 1, statusIntervalMs: 10_000 };
-    expect(() => new MeshChainNode({ ...base, identity: users[0]! }, { clock, logger: silentLogger() }).start()).toThrow(expect.objectContaining({ code: "NOT_A_VALIDATOR" }));
-    expect(() => new MeshChainNode({ ...base, identity: validators[0]! }, { clock, logger: silentLogger() }).start()).toThrow(expect.objectContaining({ code: "NOT_SUPPORTED" }));
+    await expect(new MeshChainNode({ ...base, identity: users[0]! }, { clock, logger: silentLogger(), random: seededRandom(1) }).start()).rejects.toMatchObject({ code: "NOT_A_VALIDATOR" });
+    await expect(new MeshChainNode({ ...base, identity: validators[0]! }, { clock, logger: silentLogger(), random: seededRandom(1) }).start()).rejects.toMatchObject({ code: "NOT_SUPPORTED" });
+  });
+
+  it("starts an embedded broker, and exchanges signed hellos and statuses with a peer", async () => {
+    const dataDir = dir();
+    const clock = new ManualClock(Date.now());
+    const dev = ensureDevNetwork(dataDir, () => clock.now());
+    const node = new MeshChainNode(
+      { dataDir, genesis: dev.genesis, identity: dev.identity, slotMs: 2_000, heartbeatSlots: 1, statusIntervalMs: 10_000, network: { broker: "embedded", brokerPort: 0 } },
+      { clock, logger: silentLogger(), random: seededRandom(3) },
+    );
+    await node.start();
+    const peerId = testIdentity("peer");
+    const peerNode = nodeNumberFromPublicKey(peerId.ed25519.publicKey);
+    const transport = new MqttTransport({ link: { url: node.brokerUrl!, clientId: "peer" }, chainId: dev.genesis.chainId, nodeNumber: peerNode }, { clock: systemClock, random: seededRandom(4) });
+    const endpoint = new MessageEndpoint(transport, {}, { clock: systemClock, random: seededRandom(5) });
+    const heard: ReceivedMessage[] = [];
+    endpoint.onMessage((m) => heard.push(m));
+    endpoint.start();
+    try {
+      await transport.start();
+      const store = ChainStore.open(join(dataDir, "chain.db"), dev.genesis);
+      const chain = store.genesisHash.slice(0, 8);
+      store.close();
+      const hello = helloCodec.encode({ protocolVersion: 1, chain, publicKey: peerId.ed25519.publicKey, nodeNumber: peerNode, tipHeight: 0, finalizedHeight: 0, roles: 0, timestamp: 1 }, dev.genesis.chainId, peerId.ed25519);
+      await endpoint.send(MessageType.Hello, hello, Priority.Control);
+      await waitFor(() => node.status().peers === 1, 10_000, "the node to accept the peer");
+      // The node answers a newcomer with its own hello, then sends a status at its interval.
+      await waitFor(() => heard.some((m) => m.type === MessageType.Hello), 10_000, "the node's hello");
+      const theirs = helloCodec.decode(heard.find((m) => m.type === MessageType.Hello)!.payload);
+      expect(helloCodec.verify(theirs, dev.genesis.chainId)).toBe(true);
+      expect(theirs.body.publicKey).toEqual(dev.identity.ed25519.publicKey);
+      clock.advance(10_000);
+      await waitFor(() => heard.some((m) => m.type === MessageType.Status), 10_000, "the node's status");
+      const status = statusCodec.decode(heard.find((m) => m.type === MessageType.Status)!.payload);
+      expect(statusCodec.verify(status, dev.genesis.chainId, dev.identity.ed25519.publicKey)).toBe(true);
+      // A hello signed for another chain is not a peer.
+      const stranger = testIdentity("stranger");
+      await endpoint.send(MessageType.Hello, helloCodec.encode({ protocolVersion: 1, chain, publicKey: stranger.ed25519.publicKey, nodeNumber: peerNode, tipHeight: 0, finalizedHeight: 0, roles: 0, timestamp: 1 }, "other-chain", stranger.ed25519), Priority.Control);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(node.status().peers).toBe(1);
+    } finally {
+      endpoint.stop();
+      await transport.stop();
+      await node.stop();
+    }
   });
 
   it("runs as a process, logs blocks, and exits 0 on SIGTERM", async () => {
     const dataDir = dir();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "start", "--dev", "--data-dir", dataDir, "--slot-ms", "200"], { cwd: join(import.meta.dirname, "../.."), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "start", "--dev", "--data-dir", dataDir, "--slot-ms", "200", "--broker-port", "0"], { cwd: join(import.meta.dirname, "../.."), stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,7 @@ const publicParts = (id: Identity, file: string) => ({
   blsPublicKey: toHex(id.bls.publicKey),
 });
 
-export function registerKeys(program: Command, run: (json: boolean, action: () => void) => void): void {
+export function registerKeys(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
   const keys = program.command("keys").description("create and inspect node keys");
   keys
     .command("new")

@@ -44,7 +44,7 @@ interface EncodeOptions {
   port?: string; hopLimit: string; gateway?: string; region: string; json: boolean;
 }
 
-export function registerMesh(program: Command, run: (json: boolean, action: () => void) => void): void {
+export function registerMesh(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
   const mesh = program.command("mesh").description("inspect and build Meshtastic packets (radio debugging)");
   mesh
     .command("decode")

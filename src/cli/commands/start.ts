@@ -26,9 +26,11 @@ interface StartOptions {
   heartbeatSlots?: string;
   statusInterval: string;
   logLevel: string;
+  broker?: string;
+  brokerPort: string;
 }
 
-export function registerStart(program: Command, run: (json: boolean, action: () => void) => void): void {
+export function registerStart(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
   program
     .command("start")
     .description("run the node until SIGINT or SIGTERM")
@@ -40,8 +42,10 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
     .option("--heartbeat-slots <n>", "slots after which a block is made even with nothing to include (default: 1 with --dev, 60 otherwise)")
     .option("--status-interval <ms>", "milliseconds between status lines", "10000")
     .option("--log-level <level>", "trace, debug, info, warn or error", "info")
+    .option("--broker <broker>", "embedded (start one in this process), an mqtt:// or mqtts:// URL, or none (default: embedded with --dev, none otherwise)")
+    .option("--broker-port <port>", "port of the embedded broker", "1883")
     .action((opts: StartOptions) =>
-      run(false, () => {
+      run(false, async () => {
         const slotMs = parseWhole(opts.slotMs, "--slot-ms", 3_600_000);
         if (slotMs < 100) throw new CliError("INVALID_ARGUMENT", "--slot-ms must be at least 100");
         const heartbeatSlots = parseWhole(opts.heartbeatSlots ?? (opts.dev ? "1" : "60"), "--heartbeat-slots", 1_000_000);
@@ -57,16 +61,27 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
           if (opts.genesis === undefined || opts.key === undefined) throw new CliError("INVALID_ARGUMENT", "give --genesis and --key, or --dev for a development chain");
           setup = { genesis: parseGenesisJson(readArgumentFile(opts.genesis, "--genesis")), identity: readKeyFile(opts.key) };
         }
+        const broker = opts.broker ?? (opts.dev ? "embedded" : "none");
+        if (broker !== "embedded" && broker !== "none" && !/^mqtts?:\/\/[^\s]+$/.test(broker)) {
+          throw new CliError("INVALID_ARGUMENT", `--broker "${broker}" is not embedded, none or an mqtt:// URL`);
+        }
+        const brokerPort = parseWhole(opts.brokerPort, "--broker-port", 65535);
         const logger = createLogger({ level: opts.logLevel });
         const node = new MeshChainNode(
-          { dataDir: opts.dataDir, genesis: setup.genesis, identity: setup.identity, slotMs, heartbeatSlots, statusIntervalMs },
-          { clock: systemClock, logger },
+          {
+            dataDir: opts.dataDir, genesis: setup.genesis, identity: setup.identity, slotMs, heartbeatSlots, statusIntervalMs,
+            ...(broker === "none" ? {} : { network: { broker, brokerPort } }),
+          },
+          { clock: systemClock, logger, random: Math.random },
         );
-        node.start();
+        await node.start();
         const shutdown = (signal: string) => {
           logger.info({ signal }, "shutting down");
-          node.stop();
-          process.exit(0);
+          const force = setTimeout(() => process.exit(1), 5_000);
+          void node.stop().finally(() => {
+            clearTimeout(force);
+            process.exit(0);
+          });
         };
         process.once("SIGINT", () => shutdown("SIGINT"));
         process.once("SIGTERM", () => shutdown("SIGTERM"));

@@ -27,7 +27,7 @@ interface TransferOptions {
   json: boolean;
 }
 
-export function registerTx(program: Command, run: (json: boolean, action: () => void) => void): void {
+export function registerTx(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
   const tx = program.command("tx").description("build and sign transactions");
   tx.command("transfer")
     .description("sign a transfer; with --dry-run, print it without sending")

@@ -1,0 +1,130 @@
+import { bytesEqual, toHex } from "../core/bytes.js";
+import type { Clock } from "../core/clock.js";
+import type { Identity } from "../core/crypto/identity.js";
+import { type EmbeddedBroker, startEmbeddedBroker } from "../mesh/broker.js";
+import { MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
+import { TransportError } from "../mesh/errors.js";
+import { MessageType } from "../mesh/frame.js";
+import { helloCodec, statusCodec } from "../mesh/messages/signed.js";
+import { nodeNumberFromPublicKey } from "../mesh/meshtastic/node-number.js";
+import { Priority } from "../mesh/transport.js";
+import { MqttTransport } from "../mesh/transports/mqtt.js";
+import type { ChainTip } from "../storage/chain-store.js";
+import type { Logger } from "./logger.js";
+
+export interface NetworkOptions {
+  /** "embedded" starts an MQTT broker in this process; otherwise a broker URL. */
+  readonly broker: string;
+  readonly brokerPort: number;
+  readonly chainId: string;
+  readonly genesisHash: Uint8Array;
+}
+
+interface PeerRecord {
+  readonly publicKey: Uint8Array;
+  tipHeight: number;
+  lastSeen: number;
+}
+
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * The node's IP side for now: an MQTT transport (through an embedded broker or a given one), a
+ * signed hello at start, a signed status at each status interval, and the peers whose own
+ * signatures verify. The peer manager of the full node grows out of this.
+ */
+export class NodeNetwork {
+  private broker: EmbeddedBroker | null = null;
+  private transport: MqttTransport | null = null;
+  private endpoint: MessageEndpoint | null = null;
+  private readonly peers = new Map<number, PeerRecord>();
+  readonly nodeNumber: number;
+
+  constructor(
+    private readonly opts: NetworkOptions,
+    private readonly deps: { identity: Identity; clock: Clock; random: () => number; logger: Logger; tip: () => ChainTip },
+  ) {
+    this.nodeNumber = nodeNumberFromPublicKey(deps.identity.ed25519.publicKey);
+  }
+
+  get peerCount(): number {
+    return this.peers.size;
+  }
+
+  get brokerUrl(): string | null {
+    return this.broker?.url ?? (this.opts.broker === "embedded" ? null : this.opts.broker);
+  }
+
+  async start(): Promise<void> {
+    let url = this.opts.broker;
+    if (url === "embedded") {
+      this.broker = await this.startBroker();
+      url = this.broker.url;
+      this.deps.logger.info({ url }, "embedded MQTT broker listening");
+    }
+    const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}` }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
+    this.transport = transport;
+    this.endpoint = new MessageEndpoint(transport, {}, this.deps);
+    this.endpoint.onMessage((m) => this.onMessage(m));
+    this.endpoint.start();
+    await transport.start();
+    await this.announce(MessageType.Hello);
+  }
+
+  private async startBroker(): Promise<EmbeddedBroker> {
+    try {
+      return await startEmbeddedBroker({ port: this.opts.brokerPort });
+    } catch (e) {
+      if (!(e instanceof TransportError) || this.opts.brokerPort === 0) throw e;
+      this.deps.logger.warn({ port: this.opts.brokerPort, reason: e.message }, "broker port taken; using a free port");
+      return startEmbeddedBroker({ port: 0 });
+    }
+  }
+
+  /** Broadcast our signed hello or status. */
+  async announce(type: MessageType.Hello | MessageType.Status): Promise<void> {
+    if (this.endpoint === null) return;
+    const tip = this.deps.tip();
+    const { identity } = this.deps;
+    const timestamp = Math.floor(this.deps.clock.now() / 1000);
+    const payload =
+      type === MessageType.Hello
+        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight: tip.height, roles: 1, timestamp }, this.opts.chainId, identity.ed25519)
+        : statusCodec.encode({ address: identity.address, tipHeight: tip.height, tipHash: tip.hash.slice(0, 8), finalizedHeight: tip.height, timestamp }, this.opts.chainId, identity.ed25519);
+    await this.endpoint.send(type, payload, Priority.Control).catch((e: Error) => this.deps.logger.warn({ reason: e.message }, "announcement not sent"));
+  }
+
+  private onMessage(m: ReceivedMessage): void {
+    try {
+      if (m.type === MessageType.Hello) {
+        const hello = helloCodec.decode(m.payload);
+        const h = hello.body;
+        if (!helloCodec.verify(hello, this.opts.chainId) || h.nodeNumber !== m.meta.from || !bytesEqual(h.chain, this.opts.genesisHash.slice(0, 8))) return;
+        const known = this.peers.has(m.meta.from);
+        this.peers.set(m.meta.from, { publicKey: h.publicKey, tipHeight: h.tipHeight, lastSeen: this.deps.clock.now() });
+        if (!known) {
+          this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: m.meta.from.toString(16), tipHeight: h.tipHeight }, "peer joined");
+          // A newcomer has not heard our hello: answer it once.
+          void this.announce(MessageType.Hello);
+        }
+      } else if (m.type === MessageType.Status) {
+        const peer = this.peers.get(m.meta.from);
+        const status = statusCodec.decode(m.payload);
+        if (peer === undefined || !statusCodec.verify(status, this.opts.chainId, peer.publicKey)) return;
+        peer.tipHeight = status.body.tipHeight;
+        peer.lastSeen = this.deps.clock.now();
+      }
+    } catch {
+      // Malformed control messages are dropped; the transport and endpoint already count bad frames.
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.endpoint?.stop();
+    this.endpoint = null;
+    await this.transport?.stop();
+    this.transport = null;
+    await this.broker?.close();
+    this.broker = null;
+  }
+}
