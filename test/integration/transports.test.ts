@@ -72,6 +72,39 @@ transportCompliance("mqtt over aedes", mqttPair(() => embeddedBroker()));
 const haveMosquitto = mosquittoPath() !== null;
 if (process.env.CI !== undefined && !haveMosquitto) throw new Error("CI must install mosquitto (.ci/run)");
 describe.skipIf(!haveMosquitto)("against mosquitto", () => {
+  it("authenticates with username and password, and stays down (retrying) with wrong ones", async () => {
+    const broker = await mosquittoBroker({ user: { name: "radio", password: "s3cret" } });
+    const good = new MqttTransport({ link: { url: broker.url, clientId: "good", username: "radio", password: "s3cret" }, chainId: "meshchain-test", nodeNumber: 11 }, deps(11));
+    const bad = new MqttTransport({ link: { url: broker.url, clientId: "bad", username: "radio", password: "wrong", reconnectMinMs: 50, reconnectMaxMs: 100 }, chainId: "meshchain-test", nodeNumber: 12 }, deps(12));
+    try {
+      await good.start();
+      expect(good.linkState).toBe("connected");
+      void bad.start();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(bad.linkState).not.toBe("connected");
+      await bad.send(Uint8Array.of(1), Priority.Control);
+    } finally {
+      await Promise.all([good.stop(), bad.stop()]);
+      await broker.close();
+    }
+  });
+
+  it("connects over TLS with the broker's CA, and refuses a server it cannot verify", async () => {
+    const broker = await mosquittoBroker({ tls: true });
+    const trusted = new MqttTransport({ link: { url: broker.url, clientId: "tls", tls: { caFile: broker.caFile } }, chainId: "meshchain-test", nodeNumber: 13 }, deps(13));
+    const untrusting = new MqttTransport({ link: { url: broker.url, clientId: "no-ca", reconnectMinMs: 50, reconnectMaxMs: 100 }, chainId: "meshchain-test", nodeNumber: 14 }, deps(14));
+    try {
+      await trusted.start();
+      expect(trusted.linkState).toBe("connected");
+      void untrusting.start();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(untrusting.linkState).not.toBe("connected");
+    } finally {
+      await Promise.all([trusted.stop(), untrusting.stop()]);
+      await broker.close();
+    }
+  });
+
   transportCompliance("meshtastic-mqtt over mosquitto", meshtasticPair(() => mosquittoBroker()));
   transportCompliance("mqtt over mosquitto", mqttPair(() => mosquittoBroker()));
 });
