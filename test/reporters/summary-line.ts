@@ -7,6 +7,8 @@ export default class SummaryLineReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const m of testModules) {
+      // A file that failed to load has no tests to count, but it is a failure.
+      if (m.state() === "failed" && [...m.children.allTests()].every((t) => t.result().state !== "failed")) failed++;
       for (const t of m.children.allTests()) {
         const state = t.result().state;
         if (state === "passed") passed++;
