@@ -1,0 +1,14 @@
+/**
+ * Duty-cycle limits the firmware enforces per region (percent of a rolling hour), from Meshtastic's
+ * region table; regions not listed allow 100%.
+ */
+const DUTY_CYCLE_PERCENT: Readonly<Record<string, number>> = {
+  EU_433: 10,
+  EU_868: 10,
+};
+
+export const KNOWN_REGIONS = ["US", "EU_433", "EU_868", "CN", "JP", "ANZ", "KR", "TW", "RU", "IN", "NZ_865", "TH", "UA_433", "UA_868", "MY_433", "MY_919", "SG_923", "PH_433", "PH_868", "PH_915", "LORA_24"] as const;
+
+export function dutyCycleFraction(region: string): number {
+  return (DUTY_CYCLE_PERCENT[region] ?? 100) / 100;
+}
