@@ -157,6 +157,27 @@ describe("meshtastic-mqtt specifics", () => {
 });
 
 describe("MQTT link robustness", () => {
+  it("keeps a retained online status while connected, and offline once it leaves", async () => {
+    const broker = await embeddedBroker();
+    const t = new MqttTransport({ link: { url: broker.url, clientId: "status" }, chainId: "meshchain-test", nodeNumber: 0xabc }, deps(21));
+    const read = async () => {
+      const c = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      const got = new Promise<string>((resolve) => c.on("message", (_t, p) => resolve(p.toString())));
+      await c.subscribeAsync("meshchain/meshchain-test/status/00000abc");
+      const value = await got;
+      await c.endAsync();
+      return value;
+    };
+    try {
+      await t.start();
+      expect(await read()).toBe("online");
+      await t.stop();
+      expect(await read()).toBe("offline");
+    } finally {
+      await broker.close();
+    }
+  });
+
   it("queues while the broker is away, reconnects with backoff, and sends by priority when back", async () => {
     const broker = await embeddedBroker();
     const port = Number(new URL(broker.url).port);
