@@ -8,9 +8,22 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** A clock that moves only when told to: timers fire in time order as it advances. */
+interface Timer {
+  readonly at: number;
+  readonly id: number;
+  readonly fn: () => void;
+}
+
+const before = (a: Timer, b: Timer): boolean => a.at < b.at || (a.at === b.at && a.id < b.id);
+
+/**
+ * A clock that moves only when told to: timers fire in time order (ties in the order they were
+ * set) as it advances. A binary heap keeps each timer O(log n), so simulations can run thousands
+ * of virtual hours.
+ */
 export class ManualClock implements Clock {
-  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private readonly heap: Timer[] = [];
+  private readonly live = new Set<number>();
   private nextId = 1;
 
   constructor(private current: number) {}
@@ -19,26 +32,65 @@ export class ManualClock implements Clock {
     return this.current;
   }
 
+  get pendingTimers(): number {
+    return this.live.size;
+  }
+
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.nextId++;
-    this.timers.push({ at: this.current + Math.max(0, ms), fn, id });
+    this.live.add(id);
+    this.push({ at: this.current + Math.max(0, ms), id, fn });
     return id;
   }
 
   clearTimeout(handle: unknown): void {
-    this.timers = this.timers.filter((t) => t.id !== handle);
+    if (typeof handle === "number") this.live.delete(handle);
   }
 
+  /** Run every timer due up to now + ms, then stand at now + ms. */
   advance(ms: number): void {
-    const end = this.current + ms;
+    this.runUntil(this.current + ms);
+  }
+
+  runUntil(end: number): void {
     for (;;) {
-      this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
-      const next = this.timers[0];
+      const next = this.heap[0];
       if (next === undefined || next.at > end) break;
-      this.timers.shift();
+      this.pop();
+      if (!this.live.delete(next.id)) continue;
       this.current = next.at;
       next.fn();
     }
-    this.current = end;
+    this.current = Math.max(this.current, end);
+  }
+
+  private push(t: Timer): void {
+    const h = this.heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i] as Timer, h[parent] as Timer)) break;
+      [h[i], h[parent]] = [h[parent] as Timer, h[i] as Timer];
+      i = parent;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop() as Timer;
+    if (h.length === 0) return;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && before(h[l] as Timer, h[m] as Timer)) m = l;
+      if (r < h.length && before(h[r] as Timer, h[m] as Timer)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m] as Timer, h[i] as Timer];
+      i = m;
+    }
   }
 }
