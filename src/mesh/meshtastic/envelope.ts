@@ -22,6 +22,9 @@ export interface PacketFields {
   readonly id: number;
   readonly hopLimit: number;
   readonly hopStart: number;
+  /** Reception quality a gateway adds when it uplinks what it heard. */
+  readonly rxSnr?: number;
+  readonly rxRssi?: number;
 }
 
 export interface DecodedEnvelope extends PacketFields {
@@ -71,6 +74,8 @@ export function encodeEnvelope(fields: PacketFields, data: DataContent, channel:
     id: fields.id,
     hopLimit: fields.hopLimit,
     hopStart: fields.hopStart,
+    rxSnr: fields.rxSnr ?? 0,
+    rxRssi: fields.rxRssi ?? 0,
     payloadVariant: { case: "encrypted", value: channelCrypt(channel.key, fields.id, fields.from, encodeData(data)) },
   });
   return toBinary(Mqtt.ServiceEnvelopeSchema, create(Mqtt.ServiceEnvelopeSchema, { packet, channelId: channel.name, gatewayId: formatNodeId(gateway) }));
