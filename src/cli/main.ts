@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
+import { registerAirtime } from "./commands/airtime.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerMesh } from "./commands/mesh.js";
 import { registerStart } from "./commands/start.js";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTx(program, run);
   registerStart(program, run);
   registerMesh(program, run);
+  registerAirtime(program, run);
   return program;
 }
 

@@ -86,3 +86,25 @@ describe("meshchain keys / tx", () => {
     expect((JSON.parse(r.stderr) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
   });
 });
+
+describe("meshchain airtime", () => {
+  it("gives the Semtech time on air for a preset and size", () => {
+    const r = meshchain(["airtime", "--preset", "LongFast", "--bytes", "100", "--json"]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ preset: "LONG_FAST", bytes: 100, airtimeMs: 1009.664, lowDataRateOptimise: false });
+    const frame = JSON.parse(meshchain(["airtime", "--preset", "LONG_FAST", "--frame-bytes", "231", "--json"]).stdout) as { bytes: number; airtimeMs: number };
+    expect(frame).toMatchObject({ bytes: 255, airtimeMs: 2156.544 });
+  });
+
+  it("prints a table of sizes without --bytes", () => {
+    const out = JSON.parse(meshchain(["airtime", "--preset", "LONG_SLOW", "--json"]).stdout) as { sizes: { bytes: number; airtimeMs: number }[]; lowDataRateOptimise: boolean };
+    expect(out.lowDataRateOptimise).toBe(true);
+    expect(out.sizes.find((s) => s.bytes === 255)?.airtimeMs).toBe(14295.04);
+  });
+
+  it("rejects unknown presets and impossible sizes", () => {
+    expect(meshchain(["airtime", "--preset", "FAST_AND_FAR"]).status).toBe(2);
+    expect(meshchain(["airtime", "--bytes", "256"]).status).toBe(2);
+    expect(meshchain(["airtime", "--bytes", "0"]).status).toBe(2);
+  });
+});

@@ -1,0 +1,67 @@
+import type { Command } from "commander";
+import { airtimeMs, dataMessageBytes, lowDataRateOptimise, MAX_LORA_FRAME_BYTES, RADIO_HEADER_BYTES } from "../../mesh/airtime/airtime.js";
+import { PRESET_NAMES, PRESETS, presetByName } from "../../mesh/airtime/presets.js";
+import { MESHTASTIC_MTU } from "../../mesh/transports/meshtastic-mqtt.js";
+import { CliError } from "../errors.js";
+import { print } from "../output.js";
+import { parseWhole } from "../parse.js";
+
+const TABLE_SIZES = [16, 32, 50, 64, 100, 128, 150, 200, 231, 255];
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+interface AirtimeOptions {
+  preset: string;
+  bytes?: string;
+  frameBytes?: string;
+  json: boolean;
+}
+
+export function registerAirtime(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
+  program
+    .command("airtime")
+    .description("time on air of a LoRa frame for a Meshtastic modem preset")
+    .option("--preset <name>", `modem preset (${PRESET_NAMES.join(", ")})`, "LONG_FAST")
+    .option("--bytes <n>", "LoRa frame size, 16-byte radio header included (1-255)")
+    .option("--frame-bytes <n>", `size of one of our frames (1-${MESHTASTIC_MTU}); adds the radio header and the Data wrapper`)
+    .option("--json", "machine-readable output", false)
+    .action((opts: AirtimeOptions) =>
+      run(opts.json, () => {
+        const name = presetByName(opts.preset);
+        if (name === null) throw new CliError("INVALID_ARGUMENT", `--preset "${opts.preset}" is not one of ${PRESET_NAMES.join(", ")}`);
+        if (opts.bytes !== undefined && opts.frameBytes !== undefined) throw new CliError("INVALID_ARGUMENT", "give --bytes or --frame-bytes, not both");
+        const m = PRESETS[name];
+        const modulation = {
+          preset: name,
+          spreadingFactor: m.spreadingFactor,
+          bandwidthHz: m.bandwidthHz,
+          codingRate: `4/${m.codingRateDenominator}`,
+          preambleSymbols: m.preambleSymbols,
+          lowDataRateOptimise: lowDataRateOptimise(m),
+        };
+        let bytes: number | null = null;
+        if (opts.bytes !== undefined) {
+          bytes = parseWhole(opts.bytes, "--bytes", MAX_LORA_FRAME_BYTES);
+          if (bytes < 1) throw new CliError("INVALID_ARGUMENT", "--bytes must be 1-255");
+        } else if (opts.frameBytes !== undefined) {
+          const frame = parseWhole(opts.frameBytes, "--frame-bytes", MESHTASTIC_MTU);
+          if (frame < 1) throw new CliError("INVALID_ARGUMENT", `--frame-bytes must be 1-${MESHTASTIC_MTU}`);
+          bytes = RADIO_HEADER_BYTES + dataMessageBytes(frame);
+        }
+        if (bytes !== null) {
+          print({ ...modulation, bytes, airtimeMs: round(airtimeMs(m, bytes)) }, opts.json);
+          return;
+        }
+        const rows = TABLE_SIZES.map((b) => {
+          const ms = airtimeMs(m, b);
+          return { bytes: b, airtimeMs: round(ms), framesPerHourAt10Percent: Math.floor(360_000 / ms) };
+        });
+        if (opts.json) {
+          print({ ...modulation, sizes: rows }, true);
+          return;
+        }
+        print(modulation, false);
+        process.stdout.write(`\n${"bytes".padStart(5)}  ${"airtime ms".padStart(10)}  frames/h at 10%\n`);
+        for (const r of rows) process.stdout.write(`${String(r.bytes).padStart(5)}  ${r.airtimeMs.toFixed(1).padStart(10)}  ${String(r.framesPerHourAt10Percent).padStart(15)}\n`);
+      }),
+    );
+}
