@@ -1,13 +1,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { blockBenchmarks, signatureBenchmarks, transactionBenchmark } from "./ledger.js";
 import { machineDescription, type Measurement } from "./harness.js";
+import { simulatorBenchmark } from "./sim.js";
 
 /*
  * npm run bench [-- --json] [-- --write]
  * --write replaces the results section of docs/benchmarks.md (between the markers) with this run.
  */
 const args = new Set(process.argv.slice(2));
-const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks()];
+const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks(), simulatorBenchmark()];
 const machine = machineDescription();
 const date = new Date().toISOString().slice(0, 10);
 
