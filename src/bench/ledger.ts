@@ -67,7 +67,7 @@ export function transactionBenchmark(): Measurement {
   const encoded = transfers(users, USERS, 0).map((t) => t.bytes);
   const value = opsPerSecond(() => {
     const ledger = new Ledger(store);
-    const ctx = { chainId: CHAIN_ID, height: 1, params: ledger.params() };
+    const ctx = { chainId: CHAIN_ID, height: 1, slot: 1, params: ledger.params() };
     for (const bytes of encoded) applyTx(ledger, decodeTxWithBytes(bytes), ctx);
   }, encoded.length);
   return { name: "transfer decode + verify + apply", value, unit: "transactions/s", note: `${USERS} senders, in memory` };

@@ -212,14 +212,14 @@ function totalGenesisSupply(g: Pick<Genesis, "accounts" | "validators">): bigint
 export function genesisChanges(g: Genesis): StateChange[] {
   const l = new Ledger({ get: () => undefined });
   l.putParams(g.params);
-  l.putMeta({ height: 0, totalSupply: totalGenesisSupply(g), nextProposalId: 1 });
+  l.putMeta({ height: 0, totalSupply: totalGenesisSupply(g), nextProposalId: 1, randaoMix: sha256(utf8.encode("MeshChain/randao"), utf8.encode(g.chainId)) });
   for (const a of g.accounts) l.putAccount(a.address, { balance: a.balance, nonce: 0, publicKey: a.publicKey });
   for (const v of g.validators) {
     const existing = l.account(v.address);
     if (existing.publicKey === null) l.putAccount(v.address, { ...existing, publicKey: v.publicKey });
     l.putValidator(v.address, {
       blsPublicKey: v.blsPublicKey, commissionBps: v.commissionBps, selfBond: v.selfBond, delegations: [],
-      jailedUntil: 0, leavingAt: 0, lastInfractionHeight: 0, registeredAt: 0,
+      jailedUntil: 0, leavingAt: 0, lastInfractionSlot: 0, registeredSlot: 0, proximityBps: Number(g.params.proximityStartBps),
     });
     l.setBlsKeyOwner(v.blsPublicKey, v.address);
   }

@@ -10,7 +10,7 @@ import { type Evidence, EvidenceType, TxKind } from "../../src/core/tx/types.js"
 import { CHAIN_ID, COIN, genesisStore, nextBlock, testChain, tx } from "../fixtures/chain.js";
 
 function setup() {
-  const c = testChain({ validators: 2, params: { unbondingPeriod: 20n, jailPeriod: 5n, slashFractionBps: 1_000n } });
+  const c = testChain({ validators: 2, params: { unbondingPeriod: 20n, jailPeriod: 5n, slashFractionBps: 1_000n, evidenceMaxAgeSlots: 20n } });
   const chain = genesisStore(c.genesis);
   const [v0, v1] = c.validators as [typeof c.validators[0], typeof c.validators[0]];
   // Give the offender a delegator and some stake in unbonding, then build a few blocks.
@@ -23,7 +23,7 @@ function setup() {
 function submit(chain: ReturnType<typeof setup>["chain"], from: ReturnType<typeof setup>["v0"], nonce: number, evidence: Evidence): string {
   const l = new Ledger(chain.store);
   try {
-    applyTx(l, tx(from, nonce, { kind: TxKind.Evidence, evidence }, { fee: 20_000n }), { chainId: CHAIN_ID, height: chain.parent.height + 1, params: l.params() });
+    applyTx(l, tx(from, nonce, { kind: TxKind.Evidence, evidence }, { fee: 20_000n }), { chainId: CHAIN_ID, height: chain.parent.height + 1, slot: chain.parent.slot + 1, params: l.params() });
     return "OK";
   } catch (e) {
     if (e instanceof TxError) return e.code;
@@ -31,13 +31,13 @@ function submit(chain: ReturnType<typeof setup>["chain"], from: ReturnType<typeo
   }
 }
 
-const doubleVote = (signer: ReturnType<typeof setup>["v1"], height: number, a = 1, b = 2): Extract<Evidence, { type: EvidenceType.DoubleVote }> => {
+const doubleVote = (signer: ReturnType<typeof setup>["v1"], slot: number, a = 1, b = 2): Extract<Evidence, { type: EvidenceType.DoubleVote }> => {
   const ha = sha256(Uint8Array.of(a));
   const hb = sha256(Uint8Array.of(b));
   return {
-    type: EvidenceType.DoubleVote, validator: signer.address, height,
-    first: { blockHash: ha, signature: signVote(CHAIN_ID, height, ha, signer.bls) },
-    second: { blockHash: hb, signature: signVote(CHAIN_ID, height, hb, signer.bls) },
+    type: EvidenceType.DoubleVote, validator: signer.address, slot,
+    first: { blockHash: ha, signature: signVote(CHAIN_ID, slot, ha, signer.bls) },
+    second: { blockHash: hb, signature: signVote(CHAIN_ID, slot, hb, signer.bls) },
   };
 };
 
@@ -53,7 +53,7 @@ describe("equivocation evidence", () => {
     expect(slashedVal.selfBond).toBe(val.selfBond - val.selfBond / 10n);
     expect(slashedVal.delegations[0]!.amount).toBe(900n * COIN);
     expect(slashedVal.jailedUntil).toBe(chain.parent.height + 5);
-    expect(slashedVal.lastInfractionHeight).toBe(2);
+    expect(slashedVal.lastInfractionSlot).toBe(2);
     const burned = val.selfBond / 10n + 100n * COIN + 50n * COIN;
     expect(after.meta().totalSupply).toBe(supply - burned + 1n * COIN);
     const audit = auditSupply(chain.store);
@@ -66,14 +66,14 @@ describe("equivocation evidence", () => {
   it("accepts conflicting signed proposals for one slot", () => {
     const { chain, v0, v1 } = setup();
     const base: BlockHeader = {
-      version: 1, height: 2, slot: 7, timestamp: 1, parentHash: new Uint8Array(32), txRoot: new Uint8Array(32), stateRoot: new Uint8Array(32),
+      version: 1, height: 2, slot: 2, timestamp: 1, parentHash: new Uint8Array(32), txRoot: new Uint8Array(32), stateRoot: new Uint8Array(32),
       proposer: v1.address, randaoReveal: new Uint8Array(48), certificate: null, signature: new Uint8Array(48),
     };
-    const sign = (h: BlockHeader): BlockHeader => ({ ...h, signature: signVote(CHAIN_ID, h.height, blockHash(h), v1.bls) });
+    const sign = (h: BlockHeader): BlockHeader => ({ ...h, signature: signVote(CHAIN_ID, h.slot, blockHash(h), v1.bls) });
     const first = sign(base);
     const second = sign({ ...base, txRoot: sha256(Uint8Array.of(1)) });
     expect(submit(chain, v0, 0, { type: EvidenceType.DoubleProposal, first, second })).toBe("OK");
-    expect(submit(chain, v0, 0, { type: EvidenceType.DoubleProposal, first, second: sign({ ...second, slot: 8 }) })).toBe("EVIDENCE_INVALID");
+    expect(submit(chain, v0, 0, { type: EvidenceType.DoubleProposal, first, second: sign({ ...second, slot: 3 }) })).toBe("EVIDENCE_INVALID");
     expect(submit(chain, v0, 0, { type: EvidenceType.DoubleProposal, first, second: first })).toBe("EVIDENCE_INVALID");
     expect(submit(chain, v0, 0, { type: EvidenceType.DoubleProposal, first, second: { ...second, signature: first.signature } })).toBe("EVIDENCE_INVALID");
   });

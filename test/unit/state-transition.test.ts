@@ -21,7 +21,7 @@ function setup(opts: Parameters<typeof testChain>[0] = {}) {
 function attempt(chain: ReturnType<typeof genesisStore>, t: ReturnType<typeof transfer>): string {
   const l = new Ledger(chain.store);
   try {
-    applyTx(l, t, { chainId: CHAIN_ID, height: chain.parent.height + 1, params: l.params() });
+    applyTx(l, t, { chainId: CHAIN_ID, height: chain.parent.height + 1, slot: chain.parent.slot + 1, params: l.params() });
     return "OK";
   } catch (e) {
     if (e instanceof TxError) return e.code;
@@ -271,7 +271,7 @@ describe("supply", () => {
         const t = tx(from, nonce, body);
         const l = new Ledger(chain.store);
         try {
-          applyTx(l, t, { chainId: CHAIN_ID, height: chain.parent.height + 1, params: l.params() });
+          applyTx(l, t, { chainId: CHAIN_ID, height: chain.parent.height + 1, slot: chain.parent.slot + 1, params: l.params() });
         } catch {
           continue;
         }

@@ -3,21 +3,24 @@ import { type BlsKeyPair, blsSign, blsVerify, blsVerifyAggregate } from "../cryp
 import { SigningKind } from "../crypto/domain.js";
 import { HASH_LENGTH } from "../crypto/hash.js";
 
-/** What a validator signs to vote for a block: its height and hash. */
-export function voteMessage(height: number, blockHash: Uint8Array): Uint8Array {
-  return new Writer().varint(height).fixed(blockHash, HASH_LENGTH).finish();
+/**
+ * What a validator signs to vote for a block: the block's slot and hash. A validator votes at most
+ * once per slot; two votes for different blocks in one slot are equivocation.
+ */
+export function voteMessage(slot: number, blockHash: Uint8Array): Uint8Array {
+  return new Writer().varint(slot).fixed(blockHash, HASH_LENGTH).finish();
 }
 
-export function signVote(chainId: string, height: number, blockHash: Uint8Array, key: BlsKeyPair): Uint8Array {
-  return blsSign(SigningKind.BlockVote, chainId, voteMessage(height, blockHash), key);
+export function signVote(chainId: string, slot: number, blockHash: Uint8Array, key: BlsKeyPair): Uint8Array {
+  return blsSign(SigningKind.BlockVote, chainId, voteMessage(slot, blockHash), key);
 }
 
-export function verifyVote(chainId: string, height: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKey: Uint8Array): boolean {
-  return blsVerify(SigningKind.BlockVote, chainId, voteMessage(height, blockHash), signature, blsPublicKey);
+export function verifyVote(chainId: string, slot: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKey: Uint8Array): boolean {
+  return blsVerify(SigningKind.BlockVote, chainId, voteMessage(slot, blockHash), signature, blsPublicKey);
 }
 
-export function verifyAggregateVote(chainId: string, height: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKeys: Uint8Array[]): boolean {
-  return blsVerifyAggregate(SigningKind.BlockVote, chainId, voteMessage(height, blockHash), signature, blsPublicKeys);
+export function verifyAggregateVote(chainId: string, slot: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKeys: Uint8Array[]): boolean {
+  return blsVerifyAggregate(SigningKind.BlockVote, chainId, voteMessage(slot, blockHash), signature, blsPublicKeys);
 }
 
 export function randaoMessage(slot: number): Uint8Array {

@@ -41,7 +41,7 @@ export function produceBlock(store: StateStore, req: ProduceRequest): ProducedBl
   const height = req.parent.height + 1;
   const trial = new Ledger(store);
   const params = trial.params();
-  const ctx = { chainId: req.chainId, height, params, verifiedSignatures: req.verifiedSignatures };
+  const ctx = { chainId: req.chainId, height, slot: req.slot, params, verifiedSignatures: req.verifiedSignatures };
   const chosen: DecodedTx[] = [];
   const rejected: { tx: DecodedTx; error: TxError }[] = [];
   let bytes = HEADER_ALLOWANCE;
@@ -57,7 +57,8 @@ export function produceBlock(store: StateStore, req: ProduceRequest): ProducedBl
       rejected.push({ tx, error: e });
     }
   }
-  const effects = executeBlock(store, height, req.proposer.address, chosen, req);
+  const randaoReveal = signRandao(req.chainId, req.slot, req.proposer.bls);
+  const effects = executeBlock(store, { height, slot: req.slot, proposer: req.proposer.address, randaoReveal, certificate: req.certificate }, chosen, req);
   const unsigned: UnsignedHeader = {
     version: BLOCK_VERSION,
     height,
@@ -67,11 +68,11 @@ export function produceBlock(store: StateStore, req: ProduceRequest): ProducedBl
     txRoot: txRootOf(chosen),
     stateRoot: effects.tree.root,
     proposer: req.proposer.address,
-    randaoReveal: signRandao(req.chainId, req.slot, req.proposer.bls),
+    randaoReveal,
     certificate: req.certificate,
   };
   const hash = blockHash(unsigned);
-  const block: Block = { header: { ...unsigned, signature: signVote(req.chainId, height, hash, req.proposer.bls) }, txs: chosen };
+  const block: Block = { header: { ...unsigned, signature: signVote(req.chainId, req.slot, hash, req.proposer.bls) }, txs: chosen };
   encodeBlock(block);
   return { block, applied: { ...effects, hash, stateRoot: effects.tree.root }, rejected };
 }

@@ -4,6 +4,8 @@ export interface TxContext {
   readonly chainId: string;
   /** Height of the block the transaction goes into. */
   readonly height: number;
+  /** Slot of that block. */
+  readonly slot: number;
   readonly params: ChainParams;
   /**
    * Transaction hashes (hex) whose signatures were already verified under this chain id, e.g. by

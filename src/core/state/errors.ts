@@ -48,6 +48,7 @@ export type BlockErrorCode =
   | "DUPLICATE_TX"
   | "INVALID_TX"
   | "PROPOSER_NOT_VALIDATOR"
+  | "CERTIFICATE_MISMATCH"
   | "STATE_ROOT_MISMATCH";
 
 export class BlockError extends MeshChainError<BlockErrorCode> {

@@ -9,41 +9,41 @@ import type { Validator } from "./records.js";
 
 interface Offence {
   readonly validator: Uint8Array;
-  readonly height: number;
+  readonly slot: number;
 }
 
 /**
- * Full check of equivocation evidence: the same validator, a real conflict (two different blocks
- * signed at one height, or two different proposals for one slot), and both signatures valid.
+ * Full check of equivocation evidence: the same validator, a real conflict (votes for two different
+ * blocks in one slot, or two different proposals for one slot), and both signatures valid.
  */
 export function checkEvidence(l: Ledger, e: Evidence, ctx: TxContext): { offence: Offence; validator: Validator } {
   let offence: Offence;
   if (e.type === EvidenceType.DoubleVote) {
     if (bytesEqual(e.first.blockHash, e.second.blockHash)) throw new TxError("EVIDENCE_INVALID", "both votes are for the same block");
-    offence = { validator: e.validator, height: e.height };
+    offence = { validator: e.validator, slot: e.slot };
   } else {
     if (!bytesEqual(e.first.proposer, e.second.proposer)) throw new TxError("EVIDENCE_INVALID", "proposals are by different validators");
     if (e.first.slot !== e.second.slot) throw new TxError("EVIDENCE_INVALID", "proposals are for different slots");
-    offence = { validator: e.first.proposer, height: Math.max(e.first.height, e.second.height) };
+    offence = { validator: e.first.proposer, slot: e.first.slot };
   }
   const v = l.validator(offence.validator);
   if (v === null) throw new TxError("EVIDENCE_INVALID", "not a validator");
-  if (offence.height >= ctx.height || offence.height < v.registeredAt) throw new TxError("EVIDENCE_INVALID", "offence height outside the validator's service");
-  if (offence.height + Number(ctx.params.unbondingPeriod) < ctx.height) throw new TxError("EVIDENCE_TOO_OLD", "offence is older than the unbonding period");
-  if (offence.height <= v.lastInfractionHeight) throw new TxError("EVIDENCE_DUPLICATE", "validator already slashed for this or a later offence");
+  if (offence.slot >= ctx.slot || offence.slot < v.registeredSlot) throw new TxError("EVIDENCE_INVALID", "offence slot outside the validator's service");
+  if (offence.slot + Number(ctx.params.evidenceMaxAgeSlots) < ctx.slot) throw new TxError("EVIDENCE_TOO_OLD", "offence is older than evidenceMaxAgeSlots");
+  if (offence.slot <= v.lastInfractionSlot) throw new TxError("EVIDENCE_DUPLICATE", "validator already slashed for this or a later offence");
 
   const signed =
     e.type === EvidenceType.DoubleVote
       ? [
-          { height: e.height, hash: e.first.blockHash, signature: e.first.signature },
-          { height: e.height, hash: e.second.blockHash, signature: e.second.signature },
+          { slot: e.slot, hash: e.first.blockHash, signature: e.first.signature },
+          { slot: e.slot, hash: e.second.blockHash, signature: e.second.signature },
         ]
-      : [e.first, e.second].map((h) => ({ height: h.height, hash: blockHash(h), signature: h.signature }));
+      : [e.first, e.second].map((h) => ({ slot: h.slot, hash: blockHash(h), signature: h.signature }));
   if (e.type === EvidenceType.DoubleProposal && bytesEqual(signed[0]!.hash, signed[1]!.hash)) {
     throw new TxError("EVIDENCE_INVALID", "both proposals are the same block");
   }
   for (const s of signed) {
-    if (!verifyVote(ctx.chainId, s.height, s.hash, s.signature, v.blsPublicKey)) throw new TxError("EVIDENCE_INVALID", "a signature does not verify");
+    if (!verifyVote(ctx.chainId, s.slot, s.hash, s.signature, v.blsPublicKey)) throw new TxError("EVIDENCE_INVALID", "a signature does not verify");
   }
   return { offence, validator: v };
 }
@@ -79,7 +79,7 @@ export function applyEvidence(l: Ledger, e: Evidence, ctx: TxContext): bigint {
     selfBond: v.selfBond - slashed(v.selfBond, bps),
     delegations,
     jailedUntil: Math.max(v.jailedUntil, ctx.height + Number(ctx.params.jailPeriod)),
-    lastInfractionHeight: offence.height,
+    lastInfractionSlot: offence.slot,
   });
   const meta = l.meta();
   l.putMeta({ ...meta, totalSupply: meta.totalSupply - burned });

@@ -29,7 +29,16 @@ export type ParamName =
   | "maxActiveProposals"
   | "maxBlockTxs"
   | "maxBlockBytes"
-  | "maxValidatorShareBps";
+  | "maxValidatorShareBps"
+  | "slotMs"
+  | "heartbeatSlots"
+  | "fallbackRanks"
+  | "fallbackDelayMs"
+  | "proximityWindow"
+  | "proximityStartBps"
+  | "proximityFloorBps"
+  | "proposerShareBps"
+  | "evidenceMaxAgeSlots";
 
 export type ChainParams = Readonly<Record<ParamName, bigint>>;
 
@@ -49,6 +58,15 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   { id: 11, name: "maxBlockTxs", defaultValue: 64n, min: 1n, max: 1_024n, description: "transactions per block at most" },
   { id: 12, name: "maxBlockBytes", defaultValue: 4_096n, min: 512n, max: 16_384n, description: "encoded block size at most" },
   { id: 13, name: "maxValidatorShareBps", defaultValue: 2_000n, min: 100n, max: 3_300n, description: "cap on one validator's share of total stake in weights, basis points" },
+  { id: 14, name: "slotMs", defaultValue: 30_000n, min: 500n, max: 3_600_000n, description: "slot length, milliseconds (LongFast: a block and a round of votes)" },
+  { id: 15, name: "heartbeatSlots", defaultValue: 120n, min: 1n, max: 1_000_000n, description: "slots after which an empty block is made anyway" },
+  { id: 16, name: "fallbackRanks", defaultValue: 2n, min: 0n, max: 8n, description: "ranked fallback proposers per slot" },
+  { id: 17, name: "fallbackDelayMs", defaultValue: 8_000n, min: 0n, max: 3_600_000n, description: "wait before each fallback rank may propose, milliseconds" },
+  { id: 18, name: "proximityWindow", defaultValue: 16n, min: 1n, max: 1_024n, description: "certificates over which proximity averages (EMA weight 1/window)" },
+  { id: 19, name: "proximityStartBps", defaultValue: 7_500n, min: 0n, max: 10_000n, description: "proximity a new validator starts with, basis points" },
+  { id: 20, name: "proximityFloorBps", defaultValue: 2_000n, min: 0n, max: 10_000n, description: "lowest proximity factor in weights, basis points" },
+  { id: 21, name: "proposerShareBps", defaultValue: 5_000n, min: 0n, max: 10_000n, description: "share of reward and fees for the proposer when the block carries a certificate; the rest goes to its voters" },
+  { id: 22, name: "evidenceMaxAgeSlots", defaultValue: 2_880n, min: 1n, max: 10_000_000n, description: "slots after which equivocation evidence is too old" },
 ];
 
 const BY_ID = new Map(PARAM_SPECS.map((s) => [s.id, s]));

@@ -4,7 +4,8 @@ import { U64_MAX, Writer } from "../codec/writer.js";
 import { ADDRESS_LENGTH } from "../crypto/address.js";
 import { BLS_PUBLIC_KEY_LENGTH } from "../crypto/bls.js";
 import { ED25519_PUBLIC_KEY_LENGTH } from "../crypto/ed25519.js";
-import { MAX_HEIGHT } from "../block/limits.js";
+import { MAX_HEIGHT, MAX_SLOT } from "../block/limits.js";
+import { HASH_LENGTH } from "../crypto/hash.js";
 import { DecodeError } from "../errors.js";
 import { MAX_COMMISSION_BPS, MAX_NONCE } from "../tx/limits.js";
 import { VoteChoice } from "../tx/types.js";
@@ -32,9 +33,11 @@ export interface Validator {
   readonly jailedUntil: number;
   /** Height at which a leaving validator's record is removed; 0 while it serves. */
   readonly leavingAt: number;
-  /** Highest infraction height already slashed; 0 when none. */
-  readonly lastInfractionHeight: number;
-  readonly registeredAt: number;
+  /** Highest offence slot already slashed; 0 when none. */
+  readonly lastInfractionSlot: number;
+  readonly registeredSlot: number;
+  /** How reliably its votes reach the chain: an average over recent certificates, basis points. */
+  readonly proximityBps: number;
 }
 
 export interface UnbondingEntry {
@@ -47,6 +50,8 @@ export interface ChainMeta {
   readonly height: number;
   readonly totalSupply: bigint;
   readonly nextProposalId: number;
+  /** RANDAO mix: every block folds in the hash of its proposer's reveal. */
+  readonly randaoMix: Uint8Array;
 }
 
 export interface ProposalVote {
@@ -66,6 +71,11 @@ export interface Proposal {
 export interface ActiveProposal {
   readonly id: number;
   readonly endHeight: number;
+}
+
+function bps(v: number): number {
+  if (v > 10_000) throw new DecodeError("OUT_OF_RANGE", "basis points above 10000");
+  return v;
 }
 
 function writeList<T>(w: Writer, items: readonly T[], write: (w: Writer, item: T) => void): void {
@@ -103,7 +113,7 @@ export const validatorCodec = {
   encode(v: Validator): Uint8Array {
     const w = new Writer().fixed(v.blsPublicKey, BLS_PUBLIC_KEY_LENGTH).u16(v.commissionBps).varbig(v.selfBond);
     writeList(w, v.delegations, (w, d) => w.fixed(d.delegator, ADDRESS_LENGTH).varbig(d.amount));
-    return w.varint(v.jailedUntil).varint(v.leavingAt).varint(v.lastInfractionHeight).varint(v.registeredAt).finish();
+    return w.varint(v.jailedUntil).varint(v.leavingAt).varint(v.lastInfractionSlot).varint(v.registeredSlot).u16(v.proximityBps).finish();
   },
   decode: (bytes: Uint8Array): Validator =>
     decodeExact(bytes, (r) => {
@@ -115,7 +125,8 @@ export const validatorCodec = {
       assertSortedUnique(delegations, (d) => d.delegator, "delegations");
       return {
         blsPublicKey, commissionBps, selfBond, delegations,
-        jailedUntil: r.varint(MAX_HEIGHT), leavingAt: r.varint(MAX_HEIGHT), lastInfractionHeight: r.varint(MAX_HEIGHT), registeredAt: r.varint(MAX_HEIGHT),
+        jailedUntil: r.varint(MAX_HEIGHT), leavingAt: r.varint(MAX_HEIGHT), lastInfractionSlot: r.varint(MAX_SLOT), registeredSlot: r.varint(MAX_SLOT),
+        proximityBps: bps(r.u16()),
       };
     }),
 };
@@ -145,9 +156,9 @@ export const unbondingCodec = {
 };
 
 export const metaCodec = {
-  encode: (m: ChainMeta): Uint8Array => new Writer().varint(m.height).varbig(m.totalSupply).varint(m.nextProposalId).finish(),
+  encode: (m: ChainMeta): Uint8Array => new Writer().varint(m.height).varbig(m.totalSupply).varint(m.nextProposalId).fixed(m.randaoMix, HASH_LENGTH).finish(),
   decode: (bytes: Uint8Array): ChainMeta =>
-    decodeExact(bytes, (r) => ({ height: r.varint(MAX_HEIGHT), totalSupply: r.varbig(), nextProposalId: r.varint(0xffffffff + 1) })),
+    decodeExact(bytes, (r) => ({ height: r.varint(MAX_HEIGHT), totalSupply: r.varbig(), nextProposalId: r.varint(0xffffffff + 1), randaoMix: r.fixed(HASH_LENGTH) })),
 };
 
 export const proposalCodec = {

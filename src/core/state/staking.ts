@@ -35,7 +35,7 @@ export function applyRegister(l: Ledger, sender: Uint8Array, body: ValidatorRegi
   }
   l.putValidator(sender, {
     blsPublicKey: body.blsPublicKey, commissionBps: body.commissionBps, selfBond: body.selfBond, delegations: [],
-    jailedUntil: 0, leavingAt: 0, lastInfractionHeight: 0, registeredAt: ctx.height,
+    jailedUntil: 0, leavingAt: 0, lastInfractionSlot: 0, registeredSlot: ctx.slot, proximityBps: Number(ctx.params.proximityStartBps),
   });
   l.putValidatorSet(insertSorted(set, sender));
   l.setBlsKeyOwner(body.blsPublicKey, sender);

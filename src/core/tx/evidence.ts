@@ -1,7 +1,7 @@
 import { Reader } from "../codec/reader.js";
 import { Writer } from "../codec/writer.js";
 import { readHeader, writeHeader } from "../block/header.js";
-import { MAX_HEIGHT } from "../block/limits.js";
+import { MAX_SLOT } from "../block/limits.js";
 import { ADDRESS_LENGTH } from "../crypto/address.js";
 import { BLS_SIGNATURE_LENGTH } from "../crypto/bls.js";
 import { HASH_LENGTH } from "../crypto/hash.js";
@@ -19,7 +19,7 @@ function readSignedVote(r: Reader): SignedVote {
 export function writeEvidence(w: Writer, e: Evidence): void {
   w.u8(e.type);
   if (e.type === EvidenceType.DoubleVote) {
-    w.fixed(e.validator, ADDRESS_LENGTH).varint(e.height);
+    w.fixed(e.validator, ADDRESS_LENGTH).varint(e.slot);
     writeSignedVote(w, e.first);
     writeSignedVote(w, e.second);
   } else {
@@ -33,8 +33,8 @@ export function readEvidence(r: Reader): Evidence {
   switch (type) {
     case EvidenceType.DoubleVote: {
       const validator = r.fixed(ADDRESS_LENGTH);
-      const height = r.varint(MAX_HEIGHT);
-      return { type, validator, height, first: readSignedVote(r), second: readSignedVote(r) };
+      const slot = r.varint(MAX_SLOT);
+      return { type, validator, slot, first: readSignedVote(r), second: readSignedVote(r) };
     }
     case EvidenceType.DoubleProposal:
       return { type, first: readHeader(r), second: readHeader(r) };

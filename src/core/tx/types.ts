@@ -57,7 +57,7 @@ export type TxBody =
   | GovVoteBody
   | EvidenceBody;
 
-/** A vote a validator signed: the (height, block hash) pair. The proposer's block signature is one too. */
+/** A vote a validator signed for a block in a slot. The proposer's block signature is one too. */
 export interface SignedVote {
   readonly blockHash: Uint8Array;
   readonly signature: Uint8Array;
@@ -69,7 +69,7 @@ export enum EvidenceType {
 }
 
 export type Evidence =
-  | { readonly type: EvidenceType.DoubleVote; readonly validator: Uint8Array; readonly height: number; readonly first: SignedVote; readonly second: SignedVote }
+  | { readonly type: EvidenceType.DoubleVote; readonly validator: Uint8Array; readonly slot: number; readonly first: SignedVote; readonly second: SignedVote }
   | { readonly type: EvidenceType.DoubleProposal; readonly first: BlockHeader; readonly second: BlockHeader };
 
 export interface UnsignedTx {
