@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { StorageError } from "./errors.js";
-import { migrate } from "./migrations.js";
+import { CHAIN_MIGRATIONS, type Migration, migrate } from "./migrations.js";
 
 export type SqliteDatabase = Database.Database;
 
@@ -8,7 +8,7 @@ export type SqliteDatabase = Database.Database;
  * Open (creating if needed) a SQLite database in WAL mode with full sync: a block is durable once
  * committed, which costs one fsync per block, and blocks are seconds apart on LoRa.
  */
-export function openDatabase(path: string): SqliteDatabase {
+export function openDatabase(path: string, migrations: readonly Migration[] = CHAIN_MIGRATIONS): SqliteDatabase {
   let db: SqliteDatabase;
   try {
     db = new Database(path);
@@ -19,7 +19,7 @@ export function openDatabase(path: string): SqliteDatabase {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
-    migrate(db);
+    migrate(db, migrations);
   } catch (e) {
     db.close();
     if (e instanceof StorageError) throw e;

@@ -5,7 +5,13 @@ import { StorageError } from "./errors.js";
  * Numbered schema migrations. `PRAGMA user_version` records the last one applied; each runs in its
  * own transaction, so a crash mid-migration leaves the previous version intact. Append only.
  */
-export const MIGRATIONS: readonly { readonly version: number; readonly description: string; readonly sql: string }[] = [
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const CHAIN_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: "chain: blocks, transaction index, state, undo records, metadata",
@@ -20,13 +26,13 @@ export const MIGRATIONS: readonly { readonly version: number; readonly descripti
   },
 ];
 
-export function migrate(db: Database): number {
+export function migrate(db: Database, migrations: readonly Migration[]): number {
   const current = db.pragma("user_version", { simple: true }) as number;
-  const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
   if (current > latest) {
     throw new StorageError("SCHEMA_TOO_NEW", `database schema ${current} is newer than this build understands (${latest}); upgrade meshchain`);
   }
-  for (const m of MIGRATIONS) {
+  for (const m of migrations) {
     if (m.version <= current) continue;
     try {
       db.transaction(() => {

@@ -31,8 +31,36 @@ export function blsFromSeed(seed: Uint8Array): BlsKeyPair {
   return { secretKey, publicKey: publicKey.toBytes() };
 }
 
-function messagePoint(kind: SigningKind, chainId: string, message: Uint8Array) {
-  return bls.hash(concatBytes(cachedDomain(kind, chainId), message), DST);
+type G2Point = ReturnType<typeof bls.getPublicKey>;
+type G1Point = ReturnType<typeof bls.hash>;
+
+/** Bounded memo: decoded keys keep noble's pairing precomputation, hashed messages skip hash-to-curve. */
+function lru<V>(limit: number): { get(k: string, make: () => V): V } {
+  const m = new Map<string, V>();
+  return {
+    get(k, make) {
+      let v = m.get(k);
+      if (v === undefined) {
+        v = make();
+        m.set(k, v);
+        if (m.size > limit) m.delete(m.keys().next().value as string);
+      }
+      return v;
+    },
+  };
+}
+const keyPoints = lru<G2Point>(2048);
+const messagePoints = lru<G1Point>(512);
+const signaturePoints = lru<G1Point>(4096);
+
+/** Throws for bytes that are not a valid public key (callers turn that into `false`). */
+function publicKeyPoint(bytes: Uint8Array): G2Point {
+  return keyPoints.get(Buffer.from(bytes).toString("latin1"), () => bls12_381.G2.Point.fromBytes(bytes));
+}
+
+function messagePoint(kind: SigningKind, chainId: string, message: Uint8Array): G1Point {
+  const input = concatBytes(cachedDomain(kind, chainId), message);
+  return messagePoints.get(Buffer.from(input).toString("latin1"), () => bls.hash(input, DST));
 }
 
 export function blsSign(kind: SigningKind, chainId: string, message: Uint8Array, key: BlsKeyPair): Uint8Array {
@@ -43,7 +71,7 @@ export function blsSign(kind: SigningKind, chainId: string, message: Uint8Array,
 export function blsVerify(kind: SigningKind, chainId: string, message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== BLS_SIGNATURE_LENGTH || publicKey.length !== BLS_PUBLIC_KEY_LENGTH) return false;
   try {
-    return bls.verify(signature, messagePoint(kind, chainId, message), publicKey);
+    return bls.verify(signature, messagePoint(kind, chainId, message), publicKeyPoint(publicKey));
   } catch {
     return false;
   }
@@ -53,7 +81,7 @@ export function blsVerify(kind: SigningKind, chainId: string, message: Uint8Arra
 export function blsVerifyAggregate(kind: SigningKind, chainId: string, message: Uint8Array, signature: Uint8Array, publicKeys: Uint8Array[]): boolean {
   if (publicKeys.length === 0 || signature.length !== BLS_SIGNATURE_LENGTH) return false;
   try {
-    const aggregateKey = bls.aggregatePublicKeys(publicKeys);
+    const aggregateKey = bls.aggregatePublicKeys(publicKeys.map(publicKeyPoint));
     return bls.verify(signature, messagePoint(kind, chainId, message), aggregateKey);
   } catch {
     return false;
@@ -63,7 +91,7 @@ export function blsVerifyAggregate(kind: SigningKind, chainId: string, message: 
 export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
   if (signatures.length === 0) throw new CryptoError("INVALID_SIGNATURE_ENCODING", "nothing to aggregate");
   try {
-    return bls.aggregateSignatures(signatures).toBytes();
+    return bls.aggregateSignatures(signatures.map((s) => signaturePoints.get(Buffer.from(s).toString("latin1"), () => bls12_381.G1.Point.fromBytes(s)))).toBytes();
   } catch {
     throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature");
   }

@@ -51,6 +51,14 @@ export class StateStore implements StateReader {
     this.tree = tree;
   }
 
+  /** An independent copy sharing the immutable tree: O(entries), for holding competing forks. */
+  clone(): StateStore {
+    const copy = new StateStore();
+    for (const [id, e] of this.entries) copy.entries.set(id, e);
+    copy.tree = this.tree;
+    return copy;
+  }
+
   proveKey(key: Uint8Array) {
     return this.tree.prove(sha256(key));
   }

@@ -1,0 +1,37 @@
+import type { Block } from "../core/block/block.js";
+import type { FinalityCertificate } from "../core/block/certificate.js";
+import { toHex } from "../core/bytes.js";
+import type { ParentInfo } from "../core/state/block-transition.js";
+import { Ledger } from "../core/state/ledger.js";
+import type { StateStore } from "../core/state/store.js";
+import { votingSet } from "../core/state/validators.js";
+import { weigh, type WeightedValidator } from "./weights.js";
+
+/** A block the engine holds above (or at) finality, with the state it produced. */
+export interface TreeBlock {
+  readonly hash: Uint8Array;
+  readonly id: string;
+  readonly parentId: string | null;
+  readonly height: number;
+  readonly slot: number;
+  readonly timestamp: number;
+  /** null for the genesis pseudo-block. */
+  readonly block: Block | null;
+  readonly state: StateStore;
+  /** Who votes on this block, with what weight: the active validators of its post-state. */
+  readonly weights: readonly WeightedValidator[];
+  readonly votes: Map<number, Uint8Array>;
+  /** The notarization: more than two thirds of weight voted for it. The finalized root counts as notarized. */
+  certificate: FinalityCertificate | null;
+  notarized: boolean;
+}
+
+export function treeBlock(hash: Uint8Array, block: Block | null, parentId: string | null, info: Omit<ParentInfo, "hash">, state: StateStore): TreeBlock {
+  const ledger = new Ledger(state);
+  return {
+    hash, id: toHex(hash), parentId, height: info.height, slot: info.slot, timestamp: info.timestamp, block, state,
+    weights: weigh(votingSet(ledger, info.height), ledger.params()), votes: new Map(), certificate: null, notarized: false,
+  };
+}
+
+export const parentInfo = (b: TreeBlock): ParentInfo => ({ height: b.height, hash: b.hash, slot: b.slot, timestamp: b.timestamp });

@@ -1,0 +1,47 @@
+import type { FinalityCertificate } from "../core/block/certificate.js";
+import { signerBitmap, signerIndices } from "../core/block/certificate.js";
+import { blsAggregateSignatures } from "../core/crypto/bls.js";
+import type { BlsVerifier } from "./verifier.js";
+import { isQuorum, totalWeight, type WeightedValidator } from "./weights.js";
+
+export interface CollectedVote {
+  readonly index: number;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * Aggregate the collected votes for a block into a certificate once the valid ones carry more than
+ * two thirds of the weight. Each vote is checked on its own (memoised, so a vote is verified once
+ * however many blocks and peers carry it); invalid ones are reported so the caller can drop them.
+ * Returns a null certificate below quorum.
+ */
+export function tryCertify(
+  block: { readonly height: number; readonly slot: number; readonly hash: Uint8Array },
+  votes: ReadonlyMap<number, Uint8Array>,
+  weights: readonly WeightedValidator[],
+  verifier: BlsVerifier,
+): { certificate: FinalityCertificate | null; badVoters: number[] } {
+  const total = totalWeight(weights);
+  const candidates = [...votes.keys()].filter((i) => i < weights.length).sort((a, b) => a - b);
+  const offered = candidates.reduce((a, i) => a + (weights[i] as WeightedValidator).weight, 0n);
+  if (!isQuorum(offered, total)) return { certificate: null, badVoters: [] };
+  const good: number[] = [];
+  const badVoters: number[] = [];
+  for (const i of candidates) {
+    if (verifier.vote(block.slot, block.hash, votes.get(i) as Uint8Array, (weights[i] as WeightedValidator).blsPublicKey)) good.push(i);
+    else badVoters.push(i);
+  }
+  const signed = good.reduce((a, i) => a + (weights[i] as WeightedValidator).weight, 0n);
+  if (!isQuorum(signed, total)) return { certificate: null, badVoters };
+  const signature = blsAggregateSignatures(good.map((i) => votes.get(i) as Uint8Array));
+  return { certificate: { height: block.height, blockHash: block.hash, signers: signerBitmap(good), signature }, badVoters };
+}
+
+/** Check a certificate for a block against that block's weighted voting set. */
+export function verifyCertificate(cert: FinalityCertificate, block: { readonly slot: number; readonly hash: Uint8Array }, weights: readonly WeightedValidator[], verifier: BlsVerifier): boolean {
+  const indices = signerIndices(cert.signers);
+  if (indices.some((i) => i >= weights.length)) return false;
+  const signed = indices.reduce((a, i) => a + (weights[i] as WeightedValidator).weight, 0n);
+  if (!isQuorum(signed, totalWeight(weights))) return false;
+  return verifier.aggregate(block.slot, block.hash, cert.signature, indices.map((i) => (weights[i] as WeightedValidator).blsPublicKey));
+}

@@ -1,0 +1,466 @@
+import { type Block, encodeBlock } from "../core/block/block.js";
+import type { FinalityCertificate } from "../core/block/certificate.js";
+import { blockHash } from "../core/block/header.js";
+import { signVote } from "../core/block/vote.js";
+import { bytesEqual, toHex } from "../core/bytes.js";
+import { SignerSafetyError, type SignerSafety } from "../core/chain/signer-safety.js";
+import { produceBlock } from "../core/chain/produce.js";
+import type { Clock } from "../core/clock.js";
+import type { Identity } from "../core/crypto/identity.js";
+import type { Genesis } from "../core/genesis.js";
+import { MeshChainError } from "../core/errors.js";
+import { applyBlock } from "../core/state/block-transition.js";
+import { Ledger } from "../core/state/ledger.js";
+import type { ChainParams } from "../core/state/params.js";
+import type { StateStore } from "../core/state/store.js";
+import { type DecodedTx, txHash } from "../core/tx/codec.js";
+import { signTx } from "../core/tx/sign.js";
+import { type Evidence, EvidenceType, TxKind } from "../core/tx/types.js";
+import { parentInfo, type TreeBlock, treeBlock } from "./block-tree.js";
+import { tryCertify, verifyCertificate } from "./certificates.js";
+import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
+import { proposerRanks } from "./schedule.js";
+import type { BlsVerifier } from "./verifier.js";
+
+export interface Mempool {
+  /** Transactions to offer a new block, best first. */
+  candidates(): DecodedTx[];
+  add(tx: DecodedTx): void;
+  /** Forget transactions that are now final. */
+  removeFinal(txHashes: readonly string[]): void;
+}
+
+export interface EngineDeps {
+  readonly clock: Clock;
+  readonly identity: Identity;
+  readonly signer: SignerSafety;
+  readonly verifier: BlsVerifier;
+  readonly network: ConsensusNetwork;
+  readonly mempool: Mempool;
+  readonly onFinalized?: (blocks: readonly TreeBlock[]) => void;
+}
+
+export interface EngineStats {
+  proposed: number;
+  voted: number;
+  notarized: number;
+  finalized: number;
+  rejectedBlocks: number;
+  evidenceFound: number;
+  refusedBySignerSafety: number;
+}
+
+const MAX_PENDING = 512;
+
+/**
+ * DPoP consensus for one node (docs/consensus.md): Streamlet-style. Slot proposers, drawn by weight,
+ * extend the longest notarized chain; validators vote at most once per slot for a valid proposal
+ * that extends a longest notarized chain; a block with votes of more than two thirds of the weight
+ * is notarized (its certificate travels in its child); the middle of three notarized blocks chained
+ * in consecutive slots is final, with everything before it.
+ */
+export class ConsensusEngine {
+  private readonly blocks = new Map<string, TreeBlock>();
+  private root: TreeBlock;
+  private readonly finalizedIds: string[] = [];
+  private readonly finalizedBlocks = new Map<string, { block: Block; certificate: FinalityCertificate | null }>();
+  private readonly orphans = new Map<string, Block[]>();
+  private readonly pendingVotes = new Map<string, Extract<ConsensusMessage, { kind: "vote" }>[]>();
+  private readonly firstVote = new Map<string, { blockHash: Uint8Array; signature: Uint8Array }>();
+  private readonly firstProposal = new Map<string, Block>();
+  private readonly proposedSlots = new Set<number>();
+  private timer: unknown = null;
+  private running = false;
+  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0 };
+
+  constructor(
+    private readonly genesis: Genesis,
+    genesisState: StateStore,
+    genesisHash: Uint8Array,
+    private readonly deps: EngineDeps,
+  ) {
+    const root = treeBlock(genesisHash, null, null, { height: 0, slot: 0, timestamp: genesis.genesisTime }, genesisState);
+    root.notarized = true;
+    this.root = root;
+    this.blocks.set(root.id, root);
+    this.finalizedIds.push(root.id);
+  }
+
+  get chainId(): string {
+    return this.genesis.chainId;
+  }
+
+  /** Ids of the finalized chain, genesis first. */
+  get finalizedChain(): readonly string[] {
+    return this.finalizedIds;
+  }
+
+  get finalizedHeight(): number {
+    return this.root.height;
+  }
+
+  get finalizedState(): StateStore {
+    return this.root.state;
+  }
+
+  private get params(): ChainParams {
+    return new Ledger(this.root.state).params();
+  }
+
+  slotAt(ms: number): number {
+    return Math.floor((ms - this.genesis.genesisTime * 1000) / Number(this.params.slotMs));
+  }
+
+  private slotStart(slot: number): number {
+    return this.genesis.genesisTime * 1000 + slot * Number(this.params.slotMs);
+  }
+
+  start(): void {
+    this.running = true;
+    this.scheduleNextSlot();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** The tip of the longest notarized chain; ties go to the lower hash. */
+  head(): TreeBlock {
+    let best = this.root;
+    for (const b of this.blocks.values()) {
+      if (!b.notarized) continue;
+      if (b.height > best.height || (b.height === best.height && b.id < best.id)) best = b;
+    }
+    return best;
+  }
+
+  private scheduleNextSlot(): void {
+    if (!this.running) return;
+    const now = this.deps.clock.now();
+    const next = this.slotAt(now) + 1;
+    this.timer = this.deps.clock.setTimeout(() => this.onSlot(next), this.slotStart(next) - now);
+  }
+
+  private onSlot(slot: number): void {
+    this.timer = null;
+    try {
+      const head = this.head();
+      const ledger = new Ledger(head.state);
+      const params = ledger.params();
+      const ranks = proposerRanks(head.weights, ledger.meta().randaoMix, slot, Number(params.fallbackRanks));
+      const rank = ranks.findIndex((a) => bytesEqual(a, this.deps.identity.address));
+      if (rank >= 0) {
+        const delay = Math.min(Number(params.fallbackDelayMs), Number(params.slotMs) / (Number(params.fallbackRanks) + 1)) * rank;
+        this.deps.clock.setTimeout(() => this.maybePropose(slot, rank), delay);
+      }
+    } finally {
+      this.scheduleNextSlot();
+    }
+  }
+
+  /**
+   * Whether a block is worth its airtime: transactions are waiting, a block above finality carries
+   * transactions (it needs successors to become final), or the heartbeat is due. Empty blocks need
+   * no finality, so an idle chain falls silent.
+   */
+  private hasWork(head: TreeBlock, slot: number): boolean {
+    if (this.deps.mempool.candidates().length > 0) return true;
+    for (let b: TreeBlock | undefined = head; b !== undefined && b.id !== this.root.id; b = b.parentId === null ? undefined : this.blocks.get(b.parentId)) {
+      if (b.block !== null && b.block.txs.length > 0) return true;
+    }
+    return slot - head.slot >= Number(new Ledger(head.state).params().heartbeatSlots);
+  }
+
+  private maybePropose(slot: number, rank: number): void {
+    if (!this.running || this.slotAt(this.deps.clock.now()) !== slot) return;
+    // A better-ranked proposal for this slot already arrived: stand back.
+    if (rank > 0 && [...this.blocks.values()].some((b) => b.slot === slot)) return;
+    const parent = this.head();
+    if (slot <= parent.slot || !this.hasWork(parent, slot)) return;
+    let certificate: FinalityCertificate | null = null;
+    if (parent.block !== null) certificate = this.recertify(parent) ?? parent.certificate;
+    let produced;
+    try {
+      produced = produceBlock(parent.state, {
+        chainId: this.chainId, parent: parentInfo(parent), slot, timestamp: Math.floor(this.deps.clock.now() / 1000),
+        candidates: this.deps.mempool.candidates(), certificate, proposer: { address: this.deps.identity.address, bls: this.deps.identity.bls },
+      });
+    } catch (e) {
+      if (e instanceof MeshChainError) return;
+      throw e;
+    }
+    const hash = produced.applied.hash;
+    // The block signature is our vote for this slot: remember it durably before anyone sees it.
+    try {
+      this.deps.signer.approve(slot, hash);
+    } catch (e) {
+      if (!(e instanceof SignerSafetyError)) throw e;
+      this.stats.refusedBySignerSafety++;
+      return;
+    }
+    this.proposedSlots.add(slot);
+    this.stats.proposed++;
+    this.deps.network.broadcast({ kind: "proposal", block: produced.block });
+    this.onBlock(produced.block, null);
+  }
+
+  /** Re-aggregate a parent's certificate with every vote now known, so late voters still count if they made it. */
+  private recertify(b: TreeBlock): FinalityCertificate | null {
+    const { certificate } = tryCertify(b, b.votes, b.weights, this.deps.verifier);
+    return certificate;
+  }
+
+  receive(message: ConsensusMessage): void {
+    switch (message.kind) {
+      case "proposal":
+        this.onBlock(message.block, null);
+        return;
+      case "block":
+        this.onBlock(message.block, message.certificate);
+        return;
+      case "vote":
+        this.onVote(message);
+        return;
+      case "get-block":
+        this.onGetBlock(message.hash);
+        return;
+      case "tx":
+        this.deps.mempool.add(message.tx);
+        return;
+    }
+  }
+
+  private onGetBlock(hash: Uint8Array): void {
+    const id = toHex(hash);
+    const live = this.blocks.get(id);
+    if (live?.block != null) {
+      this.deps.network.broadcast({ kind: "block", block: live.block, certificate: live.certificate });
+      return;
+    }
+    const final = this.finalizedBlocks.get(id);
+    if (final !== undefined) this.deps.network.broadcast({ kind: "block", block: final.block, certificate: final.certificate });
+  }
+
+  private onBlock(block: Block, certificate: FinalityCertificate | null): void {
+    const h = block.header;
+    const hash = blockHash(h);
+    const id = toHex(hash);
+    const known = this.blocks.get(id);
+    if (known !== undefined) {
+      if (certificate !== null && !known.notarized) this.acceptCertificate(known, certificate);
+      return;
+    }
+    if (h.height <= this.root.height) return;
+    const parentId = toHex(h.parentHash);
+    const parent = this.blocks.get(parentId);
+    if (parent === undefined) {
+      this.holdOrphan(parentId, block);
+      this.deps.network.broadcast({ kind: "get-block", hash: h.parentHash });
+      return;
+    }
+    const child = this.validate(block, hash, parent);
+    if (child === null) return;
+    this.detectDoubleProposal(block);
+    this.blocks.set(id, child);
+    // The header signature is the proposer's vote.
+    const proposerIndex = child.weights.findIndex((w) => bytesEqual(w.address, h.proposer));
+    if (proposerIndex >= 0) child.votes.set(proposerIndex, h.signature);
+    if (h.certificate !== null && !parent.notarized) this.acceptCertificate(parent, h.certificate);
+    if (certificate !== null) this.acceptCertificate(child, certificate);
+    for (const v of this.pendingVotes.get(id) ?? []) this.onVote(v);
+    this.pendingVotes.delete(id);
+    this.maybeVote(child, parent);
+    this.checkCertified(child);
+    const waiting = this.orphans.get(id);
+    this.orphans.delete(id);
+    for (const o of waiting ?? []) this.onBlock(o, null);
+  }
+
+  private holdOrphan(parentId: string, block: Block): void {
+    if (this.orphans.size >= MAX_PENDING) this.orphans.delete(this.orphans.keys().next().value as string);
+    const list = this.orphans.get(parentId) ?? [];
+    if (list.length < 8) list.push(block);
+    this.orphans.set(parentId, list);
+  }
+
+  /** Everything a vote depends on: the proposer's right to the slot, its reveal and signature, the state transition. */
+  private validate(block: Block, hash: Uint8Array, parent: TreeBlock): TreeBlock | null {
+    const h = block.header;
+    const reject = () => {
+      this.stats.rejectedBlocks++;
+      return null;
+    };
+    if (h.slot <= parent.slot || h.height !== parent.height + 1) return reject();
+    const ledger = new Ledger(parent.state);
+    const params = ledger.params();
+    const ranks = proposerRanks(parent.weights, ledger.meta().randaoMix, h.slot, Number(params.fallbackRanks));
+    if (!ranks.some((a) => bytesEqual(a, h.proposer))) return reject();
+    const proposer = parent.weights.find((w) => bytesEqual(w.address, h.proposer));
+    if (proposer === undefined) return reject();
+    if (!this.deps.verifier.randao(h.slot, h.randaoReveal, proposer.blsPublicKey)) return reject();
+    if (!this.deps.verifier.vote(h.slot, hash, h.signature, proposer.blsPublicKey)) return reject();
+    if (h.certificate !== null && !verifyCertificate(h.certificate, parent, parent.weights, this.deps.verifier)) return reject();
+    let applied;
+    try {
+      applied = applyBlock(parent.state, block, parentInfo(parent), { chainId: this.chainId });
+    } catch (e) {
+      if (e instanceof MeshChainError) return reject();
+      throw e;
+    }
+    const state = parent.state.clone();
+    state.commit(applied.changes, applied.tree);
+    return treeBlock(hash, block, parent.id, { height: h.height, slot: h.slot, timestamp: h.timestamp }, state);
+  }
+
+  /** Streamlet's vote rule, plus signer safety: one vote per slot, only for a block on a longest notarized chain. */
+  private maybeVote(b: TreeBlock, parent: TreeBlock): void {
+    if (!this.running || b.block === null) return;
+    if (b.slot < this.slotAt(this.deps.clock.now()) - 1) return;
+    if (this.proposedSlots.has(b.slot)) return;
+    const longest = this.head();
+    if (!parent.notarized || parent.height < longest.height) return;
+    const myIndex = b.weights.findIndex((w) => bytesEqual(w.address, this.deps.identity.address));
+    if (myIndex < 0) return;
+    try {
+      this.deps.signer.approve(b.slot, b.hash);
+    } catch (e) {
+      if (!(e instanceof SignerSafetyError)) throw e;
+      this.stats.refusedBySignerSafety++;
+      return;
+    }
+    const signature = signVote(this.chainId, b.slot, b.hash, this.deps.identity.bls);
+    b.votes.set(myIndex, signature);
+    this.stats.voted++;
+    this.deps.network.broadcast({ kind: "vote", slot: b.slot, height: b.height, blockHash: b.hash, voter: myIndex, signature });
+    this.checkCertified(b);
+  }
+
+  private onVote(v: Extract<ConsensusMessage, { kind: "vote" }>): void {
+    const id = toHex(v.blockHash);
+    const b = this.blocks.get(id);
+    if (b === undefined) {
+      if (v.height <= this.root.height) return;
+      if (this.pendingVotes.size >= MAX_PENDING && !this.pendingVotes.has(id)) return;
+      const list = this.pendingVotes.get(id) ?? [];
+      if (list.length < 256) list.push(v);
+      this.pendingVotes.set(id, list);
+      return;
+    }
+    const voter = b.weights[v.voter];
+    if (voter === undefined || v.slot !== b.slot) return;
+    this.detectDoubleVote(voter.address, voter.blsPublicKey, b.slot, v.blockHash, v.signature);
+    if (!b.votes.has(v.voter)) {
+      b.votes.set(v.voter, v.signature);
+      this.checkCertified(b);
+    }
+  }
+
+  private checkCertified(b: TreeBlock): void {
+    if (b.notarized || b.block === null) return;
+    const { certificate, badVoters } = tryCertify(b, b.votes, b.weights, this.deps.verifier);
+    for (const i of badVoters) b.votes.delete(i);
+    if (certificate !== null) this.markNotarized(b, certificate);
+  }
+
+  private acceptCertificate(b: TreeBlock, certificate: FinalityCertificate): void {
+    if (b.notarized || !bytesEqual(certificate.blockHash, b.hash)) return;
+    if (!verifyCertificate(certificate, b, b.weights, this.deps.verifier)) return;
+    this.markNotarized(b, certificate);
+  }
+
+  private markNotarized(b: TreeBlock, certificate: FinalityCertificate): void {
+    b.certificate = certificate;
+    b.notarized = true;
+    this.stats.notarized++;
+    this.checkFinality();
+  }
+
+  /** The middle of three notarized blocks chained in consecutive slots is final, with all before it. */
+  private checkFinality(): void {
+    let best: TreeBlock | null = null;
+    for (const x of this.blocks.values()) {
+      if (!x.notarized || x.parentId === null) continue;
+      const p = this.blocks.get(x.parentId);
+      if (p === undefined || !p.notarized || p.parentId === null || x.slot !== p.slot + 1) continue;
+      const g = this.blocks.get(p.parentId);
+      if (g === undefined || !g.notarized || p.slot !== g.slot + 1) continue;
+      if (p.height > this.root.height && (best === null || p.height > best.height)) best = p;
+    }
+    if (best !== null) this.finalize(best);
+  }
+
+  private finalize(target: TreeBlock): void {
+    const path: TreeBlock[] = [];
+    for (let b: TreeBlock | undefined = target; b !== undefined && b.id !== this.root.id; b = b.parentId === null ? undefined : this.blocks.get(b.parentId)) path.unshift(b);
+    if (path[0]?.parentId !== this.root.id) return;
+    for (const b of path) {
+      this.finalizedIds.push(b.id);
+      if (b.block !== null) this.finalizedBlocks.set(b.id, { block: b.block, certificate: b.certificate });
+    }
+    this.root = target;
+    this.stats.finalized += path.length;
+    // Keep only descendants of the new root.
+    const keep = new Set<string>([target.id]);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const b of this.blocks.values()) {
+        if (!keep.has(b.id) && b.parentId !== null && keep.has(b.parentId)) {
+          keep.add(b.id);
+          grew = true;
+        }
+      }
+    }
+    for (const id of [...this.blocks.keys()]) if (!keep.has(id)) this.blocks.delete(id);
+    const included = path.flatMap((b) => (b.block === null ? [] : b.block.txs.map((t) => toHex(txHash(t.bytes)))));
+    this.deps.mempool.removeFinal(included);
+    this.deps.onFinalized?.(path);
+  }
+
+  private detectDoubleVote(validator: Uint8Array, publicKey: Uint8Array, slot: number, hash: Uint8Array, signature: Uint8Array): void {
+    const key = `${toHex(validator)}:${slot}`;
+    const first = this.firstVote.get(key);
+    if (first === undefined) {
+      this.firstVote.set(key, { blockHash: hash, signature });
+      if (this.firstVote.size > 4096) this.firstVote.delete(this.firstVote.keys().next().value as string);
+      return;
+    }
+    if (bytesEqual(first.blockHash, hash)) return;
+    const v = this.deps.verifier;
+    if (!v.vote(slot, first.blockHash, first.signature, publicKey) || !v.vote(slot, hash, signature, publicKey)) return;
+    this.reportEvidence({ type: EvidenceType.DoubleVote, validator, slot, first, second: { blockHash: hash, signature } });
+  }
+
+  private detectDoubleProposal(block: Block): void {
+    const key = `${toHex(block.header.proposer)}:${block.header.slot}`;
+    const first = this.firstProposal.get(key);
+    if (first === undefined) {
+      this.firstProposal.set(key, block);
+      if (this.firstProposal.size > 4096) this.firstProposal.delete(this.firstProposal.keys().next().value as string);
+      return;
+    }
+    if (bytesEqual(blockHash(first.header), blockHash(block.header))) return;
+    this.reportEvidence({ type: EvidenceType.DoubleProposal, first: first.header, second: block.header });
+  }
+
+  /** Turn equivocation into an evidence transaction of our own, for the next block to carry. */
+  private reportEvidence(evidence: Evidence): void {
+    this.stats.evidenceFound++;
+    const state = this.head().state;
+    const me = this.deps.identity;
+    const account = new Ledger(state).account(me.address);
+    const params = new Ledger(state).params();
+    const draft = { sender: me.address, nonce: account.nonce, fee: 0n, expiresAt: null, publicKey: account.publicKey === null ? me.ed25519.publicKey : null, body: { kind: TxKind.Evidence as const, evidence } };
+    const size = signTx(draft, this.chainId, me.ed25519).bytes.length;
+    // The fee's own varint may lengthen the transaction: allow for it.
+    const tx = signTx({ ...draft, fee: BigInt(size + 10) * params.minFeePerByte }, this.chainId, me.ed25519);
+    this.deps.mempool.add(tx);
+  }
+
+  /** Encoded size of a block, for airtime accounting by callers. */
+  static blockBytes(block: Block): number {
+    return encodeBlock(block).length;
+  }
+}

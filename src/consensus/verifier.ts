@@ -1,0 +1,38 @@
+import { toHex } from "../core/bytes.js";
+import { verifyAggregateVote, verifyRandao, verifyVote } from "../core/block/vote.js";
+import { sha256 } from "../core/crypto/hash.js";
+
+/**
+ * BLS verification with memory: a pairing costs tens of milliseconds in pure JavaScript, and the
+ * same vote or reveal reaches a node several times (relays, bridges, certificates in blocks).
+ * Results are pure functions of their inputs, so a cache may be shared by any number of nodes.
+ */
+export class BlsVerifier {
+  private readonly results = new Map<string, boolean>();
+  verifications = 0;
+
+  constructor(private readonly chainId: string, private readonly limit = 20_000) {}
+
+  private memo(parts: Uint8Array[], run: () => boolean): boolean {
+    const key = toHex(sha256(...parts));
+    const known = this.results.get(key);
+    if (known !== undefined) return known;
+    this.verifications++;
+    const ok = run();
+    this.results.set(key, ok);
+    if (this.results.size > this.limit) this.results.delete(this.results.keys().next().value as string);
+    return ok;
+  }
+
+  vote(slot: number, blockHash: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+    return this.memo([Uint8Array.of(1), new Uint8Array(new Float64Array([slot]).buffer), blockHash, signature, publicKey], () => verifyVote(this.chainId, slot, blockHash, signature, publicKey));
+  }
+
+  aggregate(slot: number, blockHash: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): boolean {
+    return this.memo([Uint8Array.of(2), new Uint8Array(new Float64Array([slot]).buffer), blockHash, signature, ...publicKeys], () => verifyAggregateVote(this.chainId, slot, blockHash, signature, [...publicKeys]));
+  }
+
+  randao(slot: number, reveal: Uint8Array, publicKey: Uint8Array): boolean {
+    return this.memo([Uint8Array.of(3), new Uint8Array(new Float64Array([slot]).buffer), reveal, publicKey], () => verifyRandao(this.chainId, slot, reveal, publicKey));
+  }
+}

@@ -1,0 +1,46 @@
+import type { ChainParams } from "../core/state/params.js";
+import { validatorStake } from "../core/state/records.js";
+import type { SetMember } from "../core/state/validators.js";
+
+export interface WeightedValidator {
+  readonly address: Uint8Array;
+  readonly blsPublicKey: Uint8Array;
+  readonly stake: bigint;
+  readonly proximityBps: number;
+  /** min(stake, cap) × max(proximity, floor): what counts in quorums and in the proposer draw. */
+  readonly weight: bigint;
+}
+
+/**
+ * DPoP weights: bonded plus delegated stake, capped at `maxValidatorShareBps` of all stake so that
+ * no one validator nears a third, times proximity (how reliably its votes reached recent
+ * certificates), which never counts below `proximityFloorBps`. Same order as the voting set.
+ */
+export function weigh(set: readonly SetMember[], params: ChainParams): WeightedValidator[] {
+  const stakes = set.map((m) => validatorStake(m.validator));
+  const total = stakes.reduce((a, b) => a + b, 0n);
+  const cap = (total * params.maxValidatorShareBps) / 10_000n;
+  const floor = Number(params.proximityFloorBps);
+  return set.map((m, i) => {
+    const stake = stakes[i] as bigint;
+    const capped = stake < cap || cap === 0n ? stake : cap;
+    const proximityBps = m.validator.proximityBps;
+    return { address: m.address, blsPublicKey: m.validator.blsPublicKey, stake, proximityBps, weight: (capped * BigInt(Math.max(proximityBps, floor))) / 10_000n };
+  });
+}
+
+export const totalWeight = (ws: readonly WeightedValidator[]): bigint => ws.reduce((a, w) => a + w.weight, 0n);
+
+/** More than two thirds of the total weight. */
+export const isQuorum = (signed: bigint, total: bigint): boolean => total > 0n && signed * 3n > total * 2n;
+
+/** Gini coefficient of the weights: 0 when all are equal, towards 1 when one holds everything. */
+export function gini(ws: readonly WeightedValidator[]): number {
+  const xs = ws.map((w) => Number(w.weight)).sort((a, b) => a - b);
+  const n = xs.length;
+  const sum = xs.reduce((a, b) => a + b, 0);
+  if (n === 0 || sum === 0) return 0;
+  let weighted = 0;
+  xs.forEach((x, i) => (weighted += (i + 1) * x));
+  return (2 * weighted) / (n * sum) - (n + 1) / n;
+}

@@ -1,0 +1,223 @@
+import { toHex } from "../../src/core/bytes.js";
+import { buildGenesisDocument } from "../../src/core/chain/genesis-builder.js";
+import { ManualClock } from "../../src/core/clock.js";
+import type { Identity } from "../../src/core/crypto/identity.js";
+import { type Genesis, genesisChanges, genesisHash, parseGenesis } from "../../src/core/genesis.js";
+import { Ledger } from "../../src/core/state/ledger.js";
+import { StateStore } from "../../src/core/state/store.js";
+import { type DecodedTx, txHash } from "../../src/core/tx/codec.js";
+import { TxKind } from "../../src/core/tx/types.js";
+import { ConsensusEngine, type Mempool } from "../../src/consensus/engine.js";
+import type { ConsensusMessage } from "../../src/consensus/messages.js";
+import { MemorySignerSafety } from "../../src/consensus/signer-safety.js";
+import type { SignerSafety } from "../../src/core/chain/signer-safety.js";
+import { BlsVerifier } from "../../src/consensus/verifier.js";
+import { CHAIN_ID, COIN, GENESIS_TIME, testIdentity, tx } from "../fixtures/chain.js";
+import { seededRandom } from "../fixtures/random.js";
+
+/** Every simulation shares one verification cache: BLS pairings are pure and slow. */
+const sharedVerifier = new BlsVerifier(CHAIN_ID, 200_000);
+
+export class SimMempool implements Mempool {
+  private readonly txs = new Map<string, DecodedTx>();
+  candidates(): DecodedTx[] {
+    return [...this.txs.values()].sort((a, b) => a.tx.nonce - b.tx.nonce);
+  }
+  add(t: DecodedTx): void {
+    this.txs.set(toHex(txHash(t.bytes)), t);
+  }
+  removeFinal(hashes: readonly string[]): void {
+    for (const h of hashes) this.txs.delete(h);
+  }
+  get size(): number {
+    return this.txs.size;
+  }
+}
+
+export interface NetworkConditions {
+  /** Chance each delivery is lost. */
+  loss: number;
+  /** Delivery delay range, ms. */
+  delayMs: [number, number];
+}
+
+export interface SimOptions {
+  validators: number;
+  seed: number;
+  conditions?: Partial<NetworkConditions>;
+  params?: Record<string, bigint>;
+  /** Stake per validator (default equal). */
+  stakes?: bigint[];
+}
+
+interface SimNode {
+  readonly index: number;
+  readonly identity: Identity;
+  readonly signer: SignerSafety;
+  engine: ConsensusEngine;
+  mempool: SimMempool;
+  alive: boolean;
+  group: number;
+  /** Extra delay on everything this node sends (a far or poorly connected validator). */
+  extraDelayMs: number;
+  /** Sign whatever it is asked to, twice (a Byzantine equivocator). */
+  equivocate: boolean;
+}
+
+/**
+ * A deterministic in-process network of consensus engines: a virtual clock, a seeded random source,
+ * and a message layer that can drop, delay, reorder and partition.
+ */
+export class ConsensusSim {
+  readonly clock: ManualClock;
+  readonly random: () => number;
+  readonly genesis: Genesis;
+  readonly nodes: SimNode[] = [];
+  readonly users: Identity[];
+  private conditions: NetworkConditions;
+  private readonly genesisHash: Uint8Array;
+  private readonly genesisState: StateStore;
+  private readonly nonces = new Map<number, number>();
+  /** Every (validator, finalized height) → hash, to catch conflicting finality across nodes. */
+  private readonly finalizedAt = new Map<number, string>();
+  conflictingFinalized = 0;
+  submitted: string[] = [];
+
+  constructor(readonly opts: SimOptions) {
+    this.random = seededRandom(opts.seed);
+    this.conditions = { loss: 0, delayMs: [50, 400], ...opts.conditions };
+    const validators = Array.from({ length: opts.validators }, (_, i) => testIdentity(`validator-${i}`));
+    this.users = Array.from({ length: 4 }, (_, i) => testIdentity(`user-${i}`));
+    this.genesis = parseGenesis(buildGenesisDocument({
+      chainId: CHAIN_ID,
+      genesisTime: GENESIS_TIME,
+      validators: validators.map((identity, i) => ({ identity, selfBond: opts.stakes?.[i] ?? 10_000n * COIN, commissionBps: 1_000 })),
+      accounts: [...this.users.map((identity) => ({ identity, balance: 1_000_000n * COIN })), ...validators.map((identity) => ({ identity, balance: 1_000n * COIN }))],
+      params: { slotMs: 10_000n, fallbackDelayMs: 3_000n, fallbackRanks: 2n, heartbeatSlots: 1_000n, maxValidatorShareBps: 3_300n, ...opts.params },
+    }));
+    this.genesisState = new StateStore();
+    this.genesisState.commit(genesisChanges(this.genesis));
+    this.genesisHash = genesisHash(this.genesis, this.genesisState.root);
+    this.clock = new ManualClock(GENESIS_TIME * 1000);
+    validators.forEach((identity, index) => {
+      const signer = new MemorySignerSafety();
+      const node: SimNode = { index, identity, signer, engine: null as unknown as ConsensusEngine, mempool: new SimMempool(), alive: true, group: 0, extraDelayMs: 0, equivocate: false };
+      node.engine = this.makeEngine(node);
+      this.nodes.push(node);
+    });
+  }
+
+  private makeEngine(node: SimNode): ConsensusEngine {
+    return new ConsensusEngine(this.genesis, this.genesisState.clone(), this.genesisHash, {
+      clock: this.clock,
+      identity: node.identity,
+      signer: node.signer,
+      verifier: sharedVerifier,
+      mempool: node.mempool,
+      network: { broadcast: (m) => this.broadcast(node, m) },
+      onFinalized: (blocks) => {
+        for (const b of blocks) {
+          const seen = this.finalizedAt.get(b.height);
+          if (seen === undefined) this.finalizedAt.set(b.height, b.id);
+          else if (seen !== b.id) this.conflictingFinalized++;
+        }
+      },
+    });
+  }
+
+  start(): void {
+    for (const n of this.nodes) n.engine.start();
+  }
+
+  private broadcast(from: SimNode, message: ConsensusMessage): void {
+    if (!from.alive) return;
+    for (const to of this.nodes) {
+      if (to === from) continue;
+      if (this.random() < this.conditions.loss) continue;
+      const [lo, hi] = this.conditions.delayMs;
+      const delay = lo + (hi - lo) * this.random() + from.extraDelayMs;
+      this.clock.setTimeout(() => {
+        // Partitions are judged at delivery: a message in flight when the link breaks is lost.
+        if (to.alive && to.group === from.group) to.engine.receive(message);
+      }, delay);
+    }
+  }
+
+  run(ms: number): void {
+    this.clock.advance(ms);
+  }
+
+  /** Submit a transfer at a random live node, gossiped to the others. */
+  submitTransfer(): void {
+    const live = this.nodes.filter((n) => n.alive);
+    const node = live[Math.floor(this.random() * live.length)];
+    if (node === undefined) return;
+    const u = Math.floor(this.random() * this.users.length);
+    const nonce = this.nonces.get(u) ?? 0;
+    this.nonces.set(u, nonce + 1);
+    const t = tx(this.users[u]!, nonce, { kind: TxKind.Transfer, to: this.users[(u + 1) % this.users.length]!.address, amount: 1n + BigInt(nonce) });
+    this.submitted.push(toHex(txHash(t.bytes)));
+    node.mempool.add(t);
+    this.broadcast(node, { kind: "tx", tx: t });
+  }
+
+  /** A transfer every `everyMs` of virtual time, for `durationMs`. */
+  runWithTraffic(durationMs: number, everyMs: number): void {
+    const end = this.clock.now() + durationMs;
+    while (this.clock.now() < end) {
+      this.submitTransfer();
+      this.run(Math.min(everyMs, end - this.clock.now()));
+    }
+  }
+
+  crash(i: number): void {
+    const n = this.nodes[i]!;
+    n.alive = false;
+    n.engine.stop();
+  }
+
+  /** Restart from genesis with the same signing record (its durable file), catching up from peers. */
+  restart(i: number): void {
+    const n = this.nodes[i]!;
+    n.mempool = new SimMempool();
+    n.engine = this.makeEngine(n);
+    n.alive = true;
+    n.engine.start();
+  }
+
+  partition(groups: number[][]): void {
+    groups.forEach((g, gi) => g.forEach((i) => (this.nodes[i]!.group = gi)));
+  }
+
+  heal(): void {
+    for (const n of this.nodes) n.group = 0;
+  }
+
+  setConditions(c: Partial<NetworkConditions>): void {
+    this.conditions = { ...this.conditions, ...c };
+  }
+
+  /** Lowest finalized height among the given (default: live) nodes. */
+  minFinalized(nodes = this.nodes.filter((n) => n.alive)): number {
+    return Math.min(...nodes.map((n) => n.engine.finalizedHeight));
+  }
+
+  /** Finalized chains of all nodes agree on every height they share. */
+  finalizedAgree(): boolean {
+    const chains = this.nodes.map((n) => n.engine.finalizedChain);
+    for (let h = 0; ; h++) {
+      const ids = chains.filter((c) => c.length > h).map((c) => c[h]);
+      if (ids.length === 0) return true;
+      if (new Set(ids).size > 1) return false;
+    }
+  }
+
+  /** Transactions submitted that every live node holds in its finalized state. */
+  finalizedTxCount(): number {
+    const live = this.nodes.filter((n) => n.alive);
+    const minNonce = (n: SimNode, u: number) => new Ledger(n.engine.finalizedState).account(this.users[u]!.address).nonce;
+    let count = 0;
+    for (let u = 0; u < this.users.length; u++) count += Math.min(...live.map((n) => minNonce(n, u)));
+    return count;
+  }
+}
