@@ -126,6 +126,11 @@ export class ConsensusEngine {
     this.timer = null;
   }
 
+  /** The state after a block this engine holds above finality (or the finalized root). */
+  stateAfter(blockId: string): StateStore | undefined {
+    return this.blocks.get(blockId)?.state;
+  }
+
   /** The tip of the longest notarized chain; ties go to the lower hash. */
   head(): TreeBlock {
     let best = this.root;

@@ -4,15 +4,37 @@ import { ConsensusSim } from "./harness.js";
 const MINUTE = 60_000;
 
 describe("consensus reaches and keeps finality", () => {
-  it.each([4, 7])("with %i validators", (validators) => {
+  it.each([
+    { validators: 4, minutes: 4 },
+    { validators: 7, minutes: 4 },
+    { validators: 21, minutes: 2 },
+  ])("with $validators validators", ({ validators, minutes }) => {
     const sim = new ConsensusSim({ validators, seed: validators });
     sim.start();
-    sim.runWithTraffic(10 * MINUTE, 20_000);
+    sim.runWithTraffic(minutes * MINUTE, 20_000);
     const first = sim.minFinalized();
-    expect(first).toBeGreaterThan(5);
-    sim.runWithTraffic(5 * MINUTE, 20_000);
+    expect(first).toBeGreaterThan(3);
+    sim.runWithTraffic(MINUTE, 20_000);
     expect(sim.minFinalized()).toBeGreaterThan(first);
     expect(sim.finalizedAgree()).toBe(true);
     expect(sim.conflictingFinalized).toBe(0);
+    expect(sim.doubleSigned()).toBe(0);
+  });
+
+  it("falls silent when idle: no blocks without transactions until the heartbeat", () => {
+    const sim = new ConsensusSim({ validators: 4, seed: 11, params: { heartbeatSlots: 30n } });
+    sim.start();
+    sim.run(29 * 10_000);
+    expect(sim.nodes.every((n) => n.engine.stats.proposed === 0)).toBe(true);
+    sim.run(2 * 10_000);
+    expect(sim.nodes.reduce((a, n) => a + n.engine.stats.proposed, 0)).toBeGreaterThan(0);
+  });
+
+  it("finalizes every submitted transaction at every node once traffic stops", () => {
+    const sim = new ConsensusSim({ validators: 4, seed: 5 });
+    sim.start();
+    sim.runWithTraffic(3 * MINUTE, 15_000);
+    sim.run(2 * MINUTE);
+    expect(sim.finalizedTxCount()).toBe(sim.submitted.length);
   });
 });

@@ -1,3 +1,4 @@
+import type { Block } from "../../src/core/block/block.js";
 import { toHex } from "../../src/core/bytes.js";
 import { buildGenesisDocument } from "../../src/core/chain/genesis-builder.js";
 import { ManualClock } from "../../src/core/clock.js";
@@ -13,6 +14,10 @@ import { MemorySignerSafety } from "../../src/consensus/signer-safety.js";
 import type { SignerSafety } from "../../src/core/chain/signer-safety.js";
 import { BlsVerifier } from "../../src/consensus/verifier.js";
 import { CHAIN_ID, COIN, GENESIS_TIME, testIdentity, tx } from "../fixtures/chain.js";
+import { produceBlock } from "../../src/core/chain/produce.js";
+import { blockHash } from "../../src/core/block/header.js";
+import { SqliteSignerSafety } from "../../src/storage/signer-store.js";
+import { join } from "node:path";
 import { seededRandom } from "../fixtures/random.js";
 
 /** Every simulation shares one verification cache: BLS pairings are pure and slow. */
@@ -48,12 +53,14 @@ export interface SimOptions {
   params?: Record<string, bigint>;
   /** Stake per validator (default equal). */
   stakes?: bigint[];
+  /** Keep each validator's signing record in a real SQLite file in this directory. */
+  signerDir?: string;
 }
 
 interface SimNode {
   readonly index: number;
   readonly identity: Identity;
-  readonly signer: SignerSafety;
+  signer: SignerSafety;
   engine: ConsensusEngine;
   mempool: SimMempool;
   alive: boolean;
@@ -82,6 +89,8 @@ export class ConsensusSim {
   private readonly finalizedAt = new Map<number, string>();
   conflictingFinalized = 0;
   submitted: string[] = [];
+  /** Every (validator, slot) → block hashes it signed and sent, to catch double-signing. */
+  private readonly signed = new Map<string, Set<string>>();
 
   constructor(readonly opts: SimOptions) {
     this.random = seededRandom(opts.seed);
@@ -100,11 +109,15 @@ export class ConsensusSim {
     this.genesisHash = genesisHash(this.genesis, this.genesisState.root);
     this.clock = new ManualClock(GENESIS_TIME * 1000);
     validators.forEach((identity, index) => {
-      const signer = new MemorySignerSafety();
+      const signer = this.openSigner(index);
       const node: SimNode = { index, identity, signer, engine: null as unknown as ConsensusEngine, mempool: new SimMempool(), alive: true, group: 0, extraDelayMs: 0, equivocate: false };
       node.engine = this.makeEngine(node);
       this.nodes.push(node);
     });
+  }
+
+  private openSigner(index: number): SignerSafety {
+    return this.opts.signerDir === undefined ? new MemorySignerSafety() : new SqliteSignerSafety(join(this.opts.signerDir, `signer-${index}.db`));
   }
 
   private makeEngine(node: SimNode): ConsensusEngine {
@@ -129,9 +142,51 @@ export class ConsensusSim {
     for (const n of this.nodes) n.engine.start();
   }
 
+  private record(validator: Identity, slot: number, hash: Uint8Array): void {
+    const key = `${toHex(validator.address)}:${slot}`;
+    const set = this.signed.get(key) ?? new Set<string>();
+    set.add(toHex(hash));
+    this.signed.set(key, set);
+  }
+
+  /** (validator, slot) pairs signed for more than one block, by validators not set to equivocate. */
+  doubleSigned(): number {
+    const honest = new Set(this.nodes.filter((n) => !n.equivocate).map((n) => toHex(n.identity.address)));
+    return [...this.signed.entries()].filter(([k, v]) => v.size > 1 && honest.has(k.split(":")[0]!)).length;
+  }
+
   private broadcast(from: SimNode, message: ConsensusMessage): void {
     if (!from.alive) return;
-    for (const to of this.nodes) {
+    if (message.kind === "vote") this.record(from.identity, message.slot, message.blockHash);
+    if (message.kind === "proposal") {
+      this.record(from.identity, message.block.header.slot, blockHash(message.block.header));
+      if (from.equivocate) return this.equivocate(from, message.block);
+    }
+    this.deliver(from, message, this.nodes);
+  }
+
+  /** A Byzantine proposer: a twin block for the same slot, each version to half of the others. */
+  private equivocate(from: SimNode, block: Block): void {
+    const parentState = from.engine.stateAfter(toHex(block.header.parentHash));
+    const others = this.nodes.filter((n) => n !== from);
+    const half = Math.ceil(others.length / 2);
+    this.deliver(from, { kind: "proposal", block }, others.slice(0, half));
+    if (parentState === undefined) return;
+    const twin = produceBlock(parentState, {
+      chainId: CHAIN_ID,
+      parent: { height: block.header.height - 1, hash: block.header.parentHash, slot: 0, timestamp: 0 },
+      slot: block.header.slot,
+      timestamp: block.header.timestamp + 1,
+      candidates: [],
+      certificate: block.header.certificate,
+      proposer: { address: from.identity.address, bls: from.identity.bls },
+    }).block;
+    this.record(from.identity, twin.header.slot, blockHash(twin.header));
+    this.deliver(from, { kind: "proposal", block: twin }, others.slice(half));
+  }
+
+  private deliver(from: SimNode, message: ConsensusMessage, targets: readonly SimNode[]): void {
+    for (const to of targets) {
       if (to === from) continue;
       if (this.random() < this.conditions.loss) continue;
       const [lo, hi] = this.conditions.delayMs;
@@ -179,6 +234,11 @@ export class ConsensusSim {
   /** Restart from genesis with the same signing record (its durable file), catching up from peers. */
   restart(i: number): void {
     const n = this.nodes[i]!;
+    // A real restart reopens the signing record from disk.
+    if (this.opts.signerDir !== undefined) {
+      (n.signer as SqliteSignerSafety).close();
+      n.signer = this.openSigner(i);
+    }
     n.mempool = new SimMempool();
     n.engine = this.makeEngine(n);
     n.alive = true;
@@ -191,6 +251,19 @@ export class ConsensusSim {
 
   heal(): void {
     for (const n of this.nodes) n.group = 0;
+  }
+
+  /** Delay everything a validator sends (a far or poorly connected validator). */
+  setExtraDelay(i: number, ms: number): void {
+    this.nodes[i]!.extraDelayMs = ms;
+  }
+
+  setEquivocating(i: number, on: boolean): void {
+    this.nodes[i]!.equivocate = on;
+  }
+
+  close(): void {
+    for (const n of this.nodes) if (n.signer instanceof SqliteSignerSafety) n.signer.close();
   }
 
   setConditions(c: Partial<NetworkConditions>): void {
