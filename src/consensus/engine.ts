@@ -69,6 +69,9 @@ export class ConsensusEngine {
   private readonly firstVote = new Map<string, { blockHash: Uint8Array; signature: Uint8Array }>();
   private readonly firstProposal = new Map<string, Block>();
   private readonly proposedSlots = new Set<number>();
+  /** Block ids asked for, and answered, recently: catch-up must not turn into a flood. */
+  private readonly asked = new Map<string, number>();
+  private readonly answered = new Map<string, number>();
   private timer: unknown = null;
   private running = false;
   readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0 };
@@ -237,8 +240,19 @@ export class ConsensusEngine {
     }
   }
 
+  /** True at most once per block id per slot. */
+  private onceASlot(memory: Map<string, number>, id: string): boolean {
+    const now = this.deps.clock.now();
+    const last = memory.get(id);
+    if (last !== undefined && now - last < Number(this.params.slotMs)) return false;
+    memory.set(id, now);
+    if (memory.size > MAX_PENDING) memory.delete(memory.keys().next().value as string);
+    return true;
+  }
+
   private onGetBlock(hash: Uint8Array): void {
     const id = toHex(hash);
+    if (!this.onceASlot(this.answered, id)) return;
     const live = this.blocks.get(id);
     if (live?.block != null) {
       this.deps.network.broadcast({ kind: "block", block: live.block, certificate: live.certificate });
@@ -262,7 +276,7 @@ export class ConsensusEngine {
     const parent = this.blocks.get(parentId);
     if (parent === undefined) {
       this.holdOrphan(parentId, block);
-      this.deps.network.broadcast({ kind: "get-block", hash: h.parentHash });
+      if (this.onceASlot(this.asked, parentId)) this.deps.network.broadcast({ kind: "get-block", hash: h.parentHash });
       return;
     }
     const child = this.validate(block, hash, parent);

@@ -89,6 +89,8 @@ export class ConsensusSim {
   private readonly finalizedAt = new Map<number, string>();
   conflictingFinalized = 0;
   submitted: string[] = [];
+  /** Every block proposed, by id. */
+  readonly proposals = new Map<string, Block>();
   /** Every (validator, slot) → block hashes it signed and sent, to catch double-signing. */
   private readonly signed = new Map<string, Set<string>>();
 
@@ -160,6 +162,7 @@ export class ConsensusSim {
     if (message.kind === "vote") this.record(from.identity, message.slot, message.blockHash);
     if (message.kind === "proposal") {
       this.record(from.identity, message.block.header.slot, blockHash(message.block.header));
+      this.proposals.set(toHex(blockHash(message.block.header)), message.block);
       if (from.equivocate) return this.equivocate(from, message.block);
     }
     this.deliver(from, message, this.nodes);
@@ -232,10 +235,11 @@ export class ConsensusSim {
   }
 
   /** Restart from genesis with the same signing record (its durable file), catching up from peers. */
-  restart(i: number): void {
+  restart(i: number, opts: { loseSigningRecord?: boolean } = {}): void {
     const n = this.nodes[i]!;
+    if (opts.loseSigningRecord === true) n.signer = new MemorySignerSafety();
     // A real restart reopens the signing record from disk.
-    if (this.opts.signerDir !== undefined) {
+    else if (this.opts.signerDir !== undefined) {
       (n.signer as SqliteSignerSafety).close();
       n.signer = this.openSigner(i);
     }
@@ -251,6 +255,11 @@ export class ConsensusSim {
 
   heal(): void {
     for (const n of this.nodes) n.group = 0;
+  }
+
+  /** Hand a message straight to one node, as if it had just arrived. */
+  deliverTo(i: number, message: ConsensusMessage): void {
+    this.nodes[i]!.engine.receive(message);
   }
 
   /** Delay everything a validator sends (a far or poorly connected validator). */
