@@ -38,6 +38,8 @@ export interface EngineDeps {
   readonly network: ConsensusNetwork;
   readonly mempool: Mempool;
   readonly onFinalized?: (blocks: readonly TreeBlock[]) => void;
+  /** How often to announce where this node stands (the node's status interval); default 6 slots. */
+  readonly statusEveryMs?: number;
 }
 
 export interface EngineStats {
@@ -64,6 +66,8 @@ export class ConsensusEngine {
   private root: TreeBlock;
   private readonly finalizedIds: string[] = [];
   private readonly finalizedBlocks = new Map<string, { block: Block; certificate: FinalityCertificate | null }>();
+  /** The block (with its notarization) that proved our latest finality; may lie off the final chain. */
+  private witness: { id: string; hash: Uint8Array; block: Block; certificate: FinalityCertificate } | null = null;
   private readonly orphans = new Map<string, Block[]>();
   private readonly pendingVotes = new Map<string, Extract<ConsensusMessage, { kind: "vote" }>[]>();
   private readonly firstVote = new Map<string, { blockHash: Uint8Array; signature: Uint8Array }>();
@@ -73,6 +77,7 @@ export class ConsensusEngine {
   private readonly asked = new Map<string, number>();
   private readonly answered = new Map<string, number>();
   private timer: unknown = null;
+  private statusTimer: unknown = null;
   private running = false;
   readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0 };
 
@@ -121,12 +126,41 @@ export class ConsensusEngine {
   start(): void {
     this.running = true;
     this.scheduleNextSlot();
+    this.scheduleStatus();
   }
 
   stop(): void {
     this.running = false;
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    if (this.statusTimer !== null) this.deps.clock.clearTimeout(this.statusTimer);
     this.timer = null;
+    this.statusTimer = null;
+  }
+
+  private scheduleStatus(): void {
+    if (!this.running) return;
+    const every = this.deps.statusEveryMs ?? 6 * Number(this.params.slotMs);
+    this.statusTimer = this.deps.clock.setTimeout(() => {
+      const head = this.head();
+      this.deps.network.broadcast({ kind: "status", finalizedHeight: this.root.height, headHeight: head.height, headHash: head.hash, witnessHash: this.witness?.hash ?? null });
+      this.scheduleStatus();
+    }, every);
+  }
+
+  /** A peer is ahead of us: fetch its head (with its notarization); missing parents follow. */
+  private onStatus(m: Extract<ConsensusMessage, { kind: "status" }>): void {
+    const head = this.head();
+    const known = this.blocks.get(toHex(m.headHash));
+    const behind = m.headHeight > head.height || (known !== undefined && !known.notarized);
+    if (behind && this.onceASlot(this.asked, toHex(m.headHash))) this.deps.network.broadcast({ kind: "get-block", hash: m.headHash });
+    if (m.finalizedHeight > this.root.height && m.witnessHash !== null && this.onceASlot(this.asked, toHex(m.witnessHash))) {
+      this.deps.network.broadcast({ kind: "get-block", hash: m.witnessHash });
+    }
+  }
+
+  /** A summary of the blocks held above finality, for diagnostics. */
+  describeTree(): { height: number; slot: number; id: string; parent: string | null; notarized: boolean; votes: number }[] {
+    return [...this.blocks.values()].map((b) => ({ height: b.height, slot: b.slot, id: b.id.slice(0, 8), parent: b.parentId?.slice(0, 8) ?? null, notarized: b.notarized, votes: b.votes.size })).sort((a, b) => a.height - b.height || a.slot - b.slot);
   }
 
   /** The state after a block this engine holds above finality (or the finalized root). */
@@ -237,6 +271,9 @@ export class ConsensusEngine {
       case "tx":
         this.deps.mempool.add(message.tx);
         return;
+      case "status":
+        this.onStatus(message);
+        return;
     }
   }
 
@@ -258,7 +295,7 @@ export class ConsensusEngine {
       this.deps.network.broadcast({ kind: "block", block: live.block, certificate: live.certificate });
       return;
     }
-    const final = this.finalizedBlocks.get(id);
+    const final = this.finalizedBlocks.get(id) ?? (this.witness?.id === id ? this.witness : undefined);
     if (final !== undefined) this.deps.network.broadcast({ kind: "block", block: final.block, certificate: final.certificate });
   }
 
@@ -399,15 +436,21 @@ export class ConsensusEngine {
   /** The middle of three notarized blocks chained in consecutive slots is final, with all before it. */
   private checkFinality(): void {
     let best: TreeBlock | null = null;
+    let witness: TreeBlock | null = null;
     for (const x of this.blocks.values()) {
       if (!x.notarized || x.parentId === null) continue;
       const p = this.blocks.get(x.parentId);
       if (p === undefined || !p.notarized || p.parentId === null || x.slot !== p.slot + 1) continue;
       const g = this.blocks.get(p.parentId);
       if (g === undefined || !g.notarized || p.slot !== g.slot + 1) continue;
-      if (p.height > this.root.height && (best === null || p.height > best.height)) best = p;
+      if (p.height > this.root.height && (best === null || p.height > best.height)) {
+        best = p;
+        witness = x;
+      }
     }
-    if (best !== null) this.finalize(best);
+    if (best === null || witness === null || witness.block === null || witness.certificate === null) return;
+    this.witness = { id: witness.id, hash: witness.hash, block: witness.block, certificate: witness.certificate };
+    this.finalize(best);
   }
 
   private finalize(target: TreeBlock): void {

@@ -8,7 +8,16 @@ export type ConsensusMessage =
   | { readonly kind: "vote"; readonly slot: number; readonly height: number; readonly blockHash: Uint8Array; readonly voter: number; readonly signature: Uint8Array }
   | { readonly kind: "get-block"; readonly hash: Uint8Array }
   | { readonly kind: "block"; readonly block: Block; readonly certificate: FinalityCertificate | null }
-  | { readonly kind: "tx"; readonly tx: DecodedTx };
+  | { readonly kind: "tx"; readonly tx: DecodedTx }
+  /** Where a node stands: lets a peer that missed votes or blocks notice and catch up. */
+  | {
+      readonly kind: "status";
+      readonly finalizedHeight: number;
+      readonly headHeight: number;
+      readonly headHash: Uint8Array;
+      /** The notarized block that completed our latest finality triple: fetching it lets a peer finalize too. */
+      readonly witnessHash: Uint8Array | null;
+    };
 
 export interface ConsensusNetwork {
   broadcast(message: ConsensusMessage): void;
