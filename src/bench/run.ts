@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { blockBenchmarks, signatureBenchmarks, transactionBenchmark } from "./ledger.js";
 import { machineDescription, type Measurement } from "./harness.js";
+import { consensusBenchmarks } from "./consensus.js";
 import { simulatorBenchmark } from "./sim.js";
 
 /*
@@ -8,7 +9,7 @@ import { simulatorBenchmark } from "./sim.js";
  * --write replaces the results section of docs/benchmarks.md (between the markers) with this run.
  */
 const args = new Set(process.argv.slice(2));
-const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks(), simulatorBenchmark()];
+const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks(), simulatorBenchmark(), ...consensusBenchmarks()];
 const machine = machineDescription();
 const date = new Date().toISOString().slice(0, 10);
 
