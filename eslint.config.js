@@ -35,6 +35,14 @@ export default tseslint.config(
     },
   },
   {
+    files: ["src/consensus/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: ["../node/*", "../../node/*", "../api/*", "../../api/*", "../cli/*", "../../cli/*"], message: "consensus/ imports only the layers below it (DESIGN.md §4)" }],
+      }],
+    },
+  },
+  {
     files: ["src/storage/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
