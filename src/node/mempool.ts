@@ -1,0 +1,239 @@
+import { toHex } from "../core/bytes.js";
+import { MeshChainError } from "../core/errors.js";
+import { Ledger } from "../core/state/ledger.js";
+import { TxError } from "../core/state/errors.js";
+import type { StateStore } from "../core/state/store.js";
+import { applyTx } from "../core/state/transaction.js";
+import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
+import { MessagePriority, TxKind } from "../core/tx/types.js";
+
+export type MempoolErrorCode = "ALREADY_KNOWN" | "POOL_FULL" | "SENDER_QUOTA" | "REPLACEMENT_UNDERPRICED" | "INVALID";
+/** Why the pool refused a transaction; INVALID carries the state transition's reason. */
+export class MempoolError extends MeshChainError<MempoolErrorCode> {
+  constructor(code: MempoolErrorCode, message: string, readonly txError?: TxError) {
+    super(code, message);
+  }
+}
+
+export interface MempoolOptions {
+  readonly chainId: string;
+  readonly maxCount: number;
+  readonly maxBytes: number;
+  /** Pending transactions one sender may hold (consecutive nonces from its account's next). */
+  readonly perSenderMax: number;
+  /** Transactions one sender may place in one block. */
+  readonly perSenderPerBlock: number;
+  readonly recentCacheSize: number;
+}
+
+export const DEFAULT_MEMPOOL_OPTIONS: Omit<MempoolOptions, "chainId"> = {
+  maxCount: 2_000, maxBytes: 512 * 1024, perSenderMax: 16, perSenderPerBlock: 8, recentCacheSize: 8_192,
+};
+
+/** Where the pool keeps its transactions across restarts. */
+export interface MempoolPersistence {
+  save(hash: Uint8Array, bytes: Uint8Array): void;
+  remove(hash: Uint8Array): void;
+  loadAll(): Uint8Array[];
+}
+
+interface Entry {
+  readonly tx: DecodedTx;
+  readonly id: string;
+  readonly sender: string;
+  /** Fee per byte, scaled by message priority: urgent messages jump the queue, bulk ones wait. */
+  readonly rank: number;
+}
+
+const PRIORITY_FACTOR: Record<MessagePriority, number> = { [MessagePriority.Bulk]: 0.5, [MessagePriority.Normal]: 1, [MessagePriority.Urgent]: 2 };
+
+function rankOf(t: DecodedTx): number {
+  const rate = Number(t.tx.fee) / t.bytes.length;
+  return t.tx.body.kind === TxKind.Message ? rate * PRIORITY_FACTOR[t.tx.body.priority] : rate;
+}
+
+/**
+ * Valid transactions waiting for a block. Each is checked in full against the head state with the
+ * sender's earlier pending transactions applied first; nonces are consecutive per sender.
+ */
+export class TxPool {
+  private readonly bySender = new Map<string, Entry[]>();
+  private readonly byId = new Map<string, Entry>();
+  private readonly recent = new Set<string>();
+  private bytes = 0;
+  private head: { state: StateStore; height: number; slot: number };
+
+  constructor(
+    private readonly opts: MempoolOptions,
+    head: { state: StateStore; height: number; slot: number },
+    private readonly persistence?: MempoolPersistence,
+  ) {
+    this.head = head;
+    for (const bytes of persistence?.loadAll() ?? []) {
+      try {
+        this.add(decodeTxWithBytes(bytes));
+      } catch {
+        // Stale after restart (included meanwhile, or no longer valid): forget it.
+      }
+    }
+    this.pruneStore();
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  private remember(id: string): void {
+    this.recent.add(id);
+    if (this.recent.size > this.opts.recentCacheSize) this.recent.delete(this.recent.values().next().value as string);
+  }
+
+  /** Check the transaction on top of the sender's earlier pending ones; throws the reason it cannot apply. */
+  private check(pending: readonly Entry[], t: DecodedTx): void {
+    const ledger = new Ledger(this.head.state);
+    const params = ledger.params();
+    const ctx = { chainId: this.opts.chainId, height: this.head.height + 1, slot: this.head.slot + 1, params };
+    for (const p of pending) applyTx(ledger, p.tx, ctx);
+    applyTx(ledger, t, ctx);
+  }
+
+  /** Admit a transaction, or throw MempoolError saying why not. Returns the ids it evicted. */
+  add(t: DecodedTx): string[] {
+    const id = toHex(txHash(t.bytes));
+    if (this.byId.has(id) || this.recent.has(id)) throw new MempoolError("ALREADY_KNOWN", "transaction already seen");
+    const sender = toHex(t.tx.sender);
+    const pending = this.bySender.get(sender) ?? [];
+    const next = new Ledger(this.head.state).account(t.tx.sender).nonce + pending.length;
+    const entry: Entry = { tx: t, id, sender, rank: rankOf(t) };
+    // Same nonce as a pending one: a replacement, which must pay at least 10% more.
+    const replaced = pending.findIndex((p) => p.tx.tx.nonce === t.tx.nonce);
+    if (replaced >= 0) {
+      const old = pending[replaced] as Entry;
+      if (t.tx.fee * 10n < old.tx.tx.fee * 11n) throw new MempoolError("REPLACEMENT_UNDERPRICED", "a replacement must raise the fee by at least 10%");
+      try {
+        this.check(pending.slice(0, replaced), t);
+      } catch (e) {
+        throw this.invalid(id, e);
+      }
+      this.drop(old);
+      for (const later of pending.slice(replaced + 1)) this.drop(later);
+      this.insert(entry);
+      return [old.id, ...pending.slice(replaced + 1).map((p) => p.id)];
+    }
+    if (pending.length >= this.opts.perSenderMax && t.tx.nonce >= next) throw new MempoolError("SENDER_QUOTA", `sender already has ${pending.length} pending transactions`);
+    try {
+      this.check(pending, t);
+    } catch (e) {
+      throw this.invalid(id, e);
+    }
+    const evicted = this.makeRoom(entry);
+    this.insert(entry);
+    return evicted;
+  }
+
+  private invalid(id: string, e: unknown): MempoolError {
+    if (!(e instanceof TxError)) throw e;
+    this.remember(id);
+    return new MempoolError("INVALID", `${e.code}: ${e.message}`, e);
+  }
+
+  private insert(e: Entry): void {
+    const list = this.bySender.get(e.sender) ?? [];
+    list.push(e);
+    list.sort((a, b) => a.tx.tx.nonce - b.tx.tx.nonce);
+    this.bySender.set(e.sender, list);
+    this.byId.set(e.id, e);
+    this.bytes += e.tx.bytes.length;
+    this.remember(e.id);
+    this.persistence?.save(txHash(e.tx.bytes), e.tx.bytes);
+  }
+
+  private drop(e: Entry): void {
+    const list = (this.bySender.get(e.sender) ?? []).filter((x) => x.id !== e.id);
+    if (list.length === 0) this.bySender.delete(e.sender);
+    else this.bySender.set(e.sender, list);
+    if (this.byId.delete(e.id)) this.bytes -= e.tx.bytes.length;
+    this.persistence?.remove(txHash(e.tx.bytes));
+  }
+
+  /**
+   * Over a cap, the worst evictable entries (each the last nonce of its sender, so no gap opens) make
+   * way, but only while they rank below the newcomer; otherwise the newcomer is refused.
+   */
+  private makeRoom(newcomer: Entry): string[] {
+    const evicted: string[] = [];
+    const over = () => this.byId.size + 1 > this.opts.maxCount || this.bytes + newcomer.tx.bytes.length > this.opts.maxBytes;
+    while (over()) {
+      let worst: Entry | null = null;
+      for (const list of this.bySender.values()) {
+        const last = list[list.length - 1] as Entry;
+        if (last.sender === newcomer.sender) continue;
+        if (worst === null || last.rank < worst.rank) worst = last;
+      }
+      if (worst === null || worst.rank >= newcomer.rank) throw new MempoolError("POOL_FULL", "the pool is full of better-paying transactions");
+      this.drop(worst);
+      evicted.push(worst.id);
+    }
+    return evicted;
+  }
+
+  /**
+   * Transactions for a block, best first: repeatedly the best-ranked next transaction of any sender,
+   * keeping each sender's nonce order and at most `perSenderPerBlock` per sender.
+   */
+  candidates(): DecodedTx[] {
+    const cursors = [...this.bySender.values()].map((list) => ({ list, i: 0 }));
+    const out: DecodedTx[] = [];
+    for (;;) {
+      let best: { list: Entry[]; i: number } | null = null;
+      for (const c of cursors) {
+        if (c.i >= c.list.length || c.i >= this.opts.perSenderPerBlock) continue;
+        if (best === null || (c.list[c.i] as Entry).rank > (best.list[best.i] as Entry).rank) best = c;
+      }
+      if (best === null) return out;
+      out.push((best.list[best.i] as Entry).tx);
+      best.i++;
+    }
+  }
+
+  /** A new head: drop what it included or made invalid, re-checking every sender's sequence. */
+  onNewHead(head: { state: StateStore; height: number; slot: number }): void {
+    this.head = head;
+    for (const list of [...this.bySender.values()]) {
+      const kept: Entry[] = [];
+      for (const e of list) {
+        try {
+          this.check(kept, e.tx);
+          kept.push(e);
+        } catch (err) {
+          if (!(err instanceof TxError)) throw err;
+          this.drop(e);
+        }
+      }
+    }
+  }
+
+  removeFinal(ids: readonly string[]): void {
+    for (const id of ids) {
+      const e = this.byId.get(id);
+      if (e !== undefined) this.drop(e);
+    }
+  }
+
+  private pruneStore(): void {
+    if (this.persistence === undefined) return;
+    const live = new Set(this.byId.keys());
+    for (const bytes of this.persistence.loadAll()) {
+      const hash = txHash(bytes);
+      if (!live.has(toHex(hash))) this.persistence.remove(hash);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { toHex } from "../../src/core/bytes.js";
+import { txHash } from "../../src/core/tx/codec.js";
+import { MessagePriority, TxKind } from "../../src/core/tx/types.js";
+import { DEFAULT_MEMPOOL_OPTIONS, MempoolError, TxPool } from "../../src/node/mempool.js";
+import { SqliteMempoolStore } from "../../src/storage/mempool-store.js";
+import { CHAIN_ID, COIN, genesisStore, nextBlock, testChain, testIdentity, transfer, tx } from "../fixtures/chain.js";
+import { tempDirsPerTest } from "../fixtures/temp.js";
+
+const dir = tempDirsPerTest();
+
+function setup(over: Partial<typeof DEFAULT_MEMPOOL_OPTIONS> = {}) {
+  const c = testChain({ users: 6 });
+  const chain = genesisStore(c.genesis);
+  const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, ...over, chainId: CHAIN_ID }, { state: chain.store, height: 0, slot: 0 });
+  return { ...c, chain, pool };
+}
+
+function refused(f: () => unknown): { code: string; txCode?: string } {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof MempoolError) return { code: e.code, txCode: e.txError?.code };
+    throw e;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("mempool", () => {
+  it("validates fully against the head state, with the sender's pending transactions applied first", () => {
+    const { pool, users } = setup();
+    const [a, b] = users as [typeof users[0], typeof users[0]];
+    pool.add(transfer(a, 0, b.address, 10n * COIN));
+    pool.add(transfer(a, 1, b.address, 10n * COIN));
+    expect(refused(() => pool.add(transfer(a, 3, b.address, COIN)))).toEqual({ code: "INVALID", txCode: "NONCE_TOO_HIGH" });
+    expect(refused(() => pool.add(transfer(a, 0, b.address, COIN, { fee: 2_000n })))).toEqual({ code: "REPLACEMENT_UNDERPRICED", txCode: undefined });
+    expect(refused(() => pool.add(transfer(a, 2, b.address, 999_990n * COIN)))).toEqual({ code: "INVALID", txCode: "INSUFFICIENT_BALANCE" });
+    expect(refused(() => pool.add(tx(testIdentity("nobody"), 0, { kind: TxKind.Transfer, to: b.address, amount: 1n })))).toEqual({ code: "INVALID", txCode: "PUBLIC_KEY_UNKNOWN" });
+    const forged = { ...transfer(a, 2, b.address, 1n), bytes: transfer(b, 0, a.address, 1n).bytes.slice() };
+    expect(refused(() => pool.add({ ...forged, tx: { ...transfer(a, 2, b.address, 1n).tx, signature: new Uint8Array(64) } })).code).toBe("INVALID");
+    const t = transfer(a, 2, b.address, 1n);
+    pool.add(t);
+    expect(refused(() => pool.add(t)).code).toBe("ALREADY_KNOWN");
+    expect(pool.size).toBe(3);
+  });
+
+  it("replaces a pending transaction that pays 10% more, dropping its successors", () => {
+    const { pool, users } = setup();
+    const [a, b] = users as [typeof users[0], typeof users[0]];
+    pool.add(transfer(a, 0, b.address, 1n, { fee: 2_000n }));
+    pool.add(transfer(a, 1, b.address, 1n, { fee: 2_000n }));
+    const evicted = pool.add(transfer(a, 0, b.address, 2n, { fee: 2_200n }));
+    expect(evicted).toHaveLength(2);
+    expect(pool.size).toBe(1);
+  });
+
+  it("orders by fee rate and message priority, keeps nonce order, and caps one sender per block", () => {
+    const { pool, users } = setup({ perSenderPerBlock: 2 });
+    const [a, b, c] = users as [typeof users[0], typeof users[0], typeof users[0]];
+    for (let n = 0; n < 4; n++) pool.add(transfer(a, n, b.address, 1n, { fee: 50_000n }));
+    pool.add(transfer(b, 0, a.address, 1n, { fee: 5_000n }));
+    pool.add(tx(c, 0, { kind: TxKind.Message, to: a.address, priority: MessagePriority.Urgent, payload: new Uint8Array(20).fill(1) }, { fee: 4_000n }));
+    // Rates: a 50,000/88 ≈ 568; c 4,000/106 ≈ 38, doubled for urgency ≈ 75; b 5,000/88 ≈ 57.
+    const order = pool.candidates().map((t) => [toHex(t.tx.sender).slice(0, 4), t.tx.nonce]);
+    expect(order).toEqual([[toHex(a.address).slice(0, 4), 0], [toHex(a.address).slice(0, 4), 1], [toHex(c.address).slice(0, 4), 0], [toHex(b.address).slice(0, 4), 0]]);
+  });
+
+  it("enforces the per-sender quota and caps, evicting only worse entries", () => {
+    const { pool, users } = setup({ perSenderMax: 2, maxCount: 3 });
+    const [a, b, c, d] = users as [typeof users[0], typeof users[0], typeof users[0], typeof users[0]];
+    pool.add(transfer(a, 0, b.address, 1n, { fee: 2_000n }));
+    pool.add(transfer(a, 1, b.address, 1n, { fee: 2_000n }));
+    expect(refused(() => pool.add(transfer(a, 2, b.address, 1n))).code).toBe("SENDER_QUOTA");
+    pool.add(transfer(b, 0, a.address, 1n, { fee: 3_000n }));
+    expect(refused(() => pool.add(transfer(c, 0, a.address, 1n, { fee: 1_000n }))).code).toBe("POOL_FULL");
+    const evicted = pool.add(transfer(d, 0, a.address, 1n, { fee: 9_000n }));
+    expect(evicted).toHaveLength(1);
+    expect(pool.size).toBe(3);
+  });
+
+  it("re-checks after every block and forgets what became final", () => {
+    const { pool, users, chain, validators } = setup();
+    const [a, b] = users as [typeof users[0], typeof users[0]];
+    const t0 = transfer(a, 0, b.address, 1n);
+    const t1 = transfer(a, 1, b.address, 1n);
+    pool.add(t0);
+    pool.add(t1);
+    nextBlock(chain, validators[0]!, [t0]);
+    pool.onNewHead({ state: chain.store, height: chain.parent.height, slot: chain.parent.slot });
+    expect(pool.size).toBe(1);
+    expect(pool.candidates()[0]!.tx.nonce).toBe(1);
+    pool.removeFinal([toHex(txHash(t1.bytes))]);
+    expect(pool.size).toBe(0);
+  });
+
+  it("survives a restart through its SQLite store", () => {
+    const { chain, users } = setup();
+    const path = join(dir(), "mempool.db");
+    const store = new SqliteMempoolStore(path);
+    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: CHAIN_ID }, { state: chain.store, height: 0, slot: 0 }, store);
+    pool.add(transfer(users[0]!, 0, users[1]!.address, 5n));
+    pool.add(transfer(users[0]!, 1, users[1]!.address, 5n));
+    store.close();
+    const again = new SqliteMempoolStore(path);
+    const revived = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: CHAIN_ID }, { state: chain.store, height: 0, slot: 0 }, again);
+    expect(revived.size).toBe(2);
+    expect(revived.candidates().map((t) => t.tx.nonce)).toEqual([0, 1]);
+    again.close();
+  });
+});
