@@ -389,7 +389,7 @@ export class ConsensusEngine {
     const signature = signVote(this.chainId, b.slot, b.hash, this.deps.identity.bls);
     b.votes.set(myIndex, signature);
     this.stats.voted++;
-    this.deps.network.broadcast({ kind: "vote", slot: b.slot, height: b.height, blockHash: b.hash, voter: myIndex, signature });
+    this.deps.network.broadcast({ kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature });
     this.checkCertified(b);
   }
 
@@ -405,7 +405,7 @@ export class ConsensusEngine {
       return;
     }
     const voter = b.weights[v.voter];
-    if (voter === undefined || v.slot !== b.slot) return;
+    if (voter === undefined || v.height !== b.height) return;
     this.detectDoubleVote(voter.address, voter.blsPublicKey, b.slot, v.blockHash, v.signature);
     if (!b.votes.has(v.voter)) {
       b.votes.set(v.voter, v.signature);

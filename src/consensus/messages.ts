@@ -5,7 +5,8 @@ import type { DecodedTx } from "../core/tx/codec.js";
 /** What consensus engines say to each other (carried by the mesh as frames; by the harness in simulations). */
 export type ConsensusMessage =
   | { readonly kind: "proposal"; readonly block: Block }
-  | { readonly kind: "vote"; readonly slot: number; readonly height: number; readonly blockHash: Uint8Array; readonly voter: number; readonly signature: Uint8Array }
+  /** A vote names its block by hash and height; the slot it signs is the block's. */
+  | { readonly kind: "vote"; readonly height: number; readonly blockHash: Uint8Array; readonly voter: number; readonly signature: Uint8Array }
   | { readonly kind: "get-block"; readonly hash: Uint8Array }
   | { readonly kind: "block"; readonly block: Block; readonly certificate: FinalityCertificate | null }
   | { readonly kind: "tx"; readonly tx: DecodedTx }

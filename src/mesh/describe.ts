@@ -56,6 +56,9 @@ function describeMessage(type: MessageType, payload: Uint8Array): Json {
     case MessageType.FragmentRequest:
       return { ...fragmentRequestCodec.decode(payload) };
     case MessageType.Evidence:
+    case MessageType.GetBlock:
+    case MessageType.CertifiedBlock:
+    case MessageType.ChainStatus:
       return { bytes: payload.length };
   }
 }

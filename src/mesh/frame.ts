@@ -25,6 +25,12 @@ export enum MessageType {
   PeerInfo = 10,
   Status = 11,
   FragmentRequest = 12,
+  /** Ask for one block by hash (catching up, or a parent never received). */
+  GetBlock = 13,
+  /** A block with its notarization certificate, when known: the answer to GetBlock. */
+  CertifiedBlock = 14,
+  /** Finalized height, head and finality witness: lets peers notice they are behind. */
+  ChainStatus = 15,
 }
 
 const KNOWN_TYPES = new Set<number>(Object.values(MessageType).filter((v): v is number => typeof v === "number"));

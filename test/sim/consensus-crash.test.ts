@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Block } from "../../src/core/block/block.js";
+import { blockHash } from "../../src/core/block/header.js";
 import { produceBlock } from "../../src/core/chain/produce.js";
 import { ConsensusSim } from "./harness.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
@@ -68,6 +69,7 @@ describe("consensus under crashes", () => {
       proposer: { address: proposer.identity.address, bls: proposer.identity.bls },
     }).block;
     proposer.equivocate = true; // the twin is the proposer's fault, not the voter's
+    sim.proposals.set(Buffer.from(blockHash(twin.header)).toString("hex"), twin);
     sim.deliverTo(1, { kind: "proposal", block: twin });
     sim.close();
     return sim;

@@ -159,7 +159,10 @@ export class ConsensusSim {
 
   private broadcast(from: SimNode, message: ConsensusMessage): void {
     if (!from.alive) return;
-    if (message.kind === "vote") this.record(from.identity, message.slot, message.blockHash);
+    if (message.kind === "vote") {
+      const block = this.proposals.get(toHex(message.blockHash));
+      if (block !== undefined) this.record(from.identity, block.header.slot, message.blockHash);
+    }
     if (message.kind === "proposal") {
       this.record(from.identity, message.block.header.slot, blockHash(message.block.header));
       this.proposals.set(toHex(blockHash(message.block.header)), message.block);
@@ -185,6 +188,7 @@ export class ConsensusSim {
       proposer: { address: from.identity.address, bls: from.identity.bls },
     }).block;
     this.record(from.identity, twin.header.slot, blockHash(twin.header));
+    this.proposals.set(toHex(blockHash(twin.header)), twin);
     this.deliver(from, { kind: "proposal", block: twin }, others.slice(half));
   }
 

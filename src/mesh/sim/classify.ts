@@ -12,6 +12,8 @@ export function classifyFrame(frame: Uint8Array): TrafficClass {
     case MessageType.Block:
     case MessageType.CompactBlock:
     case MessageType.GetTransactions:
+    case MessageType.GetBlock:
+    case MessageType.CertifiedBlock:
       return "block";
     case MessageType.Vote:
     case MessageType.Evidence:
@@ -19,6 +21,8 @@ export function classifyFrame(frame: Uint8Array): TrafficClass {
     case MessageType.SyncRequest:
     case MessageType.SyncResponse:
       return "sync";
+    case MessageType.ChainStatus:
+      return "control";
     case MessageType.Hello:
     case MessageType.PeerInfo:
     case MessageType.Status:
