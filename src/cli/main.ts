@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { registerAirtime } from "./commands/airtime.js";
+import { registerDevnet } from "./commands/devnet.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerMesh } from "./commands/mesh.js";
 import { registerStart } from "./commands/start.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerStart(program, run);
   registerMesh(program, run);
   registerAirtime(program, run);
+  registerDevnet(program, run);
   return program;
 }
 

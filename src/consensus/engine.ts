@@ -9,7 +9,7 @@ import type { Clock } from "../core/clock.js";
 import type { Identity } from "../core/crypto/identity.js";
 import type { Genesis } from "../core/genesis.js";
 import { MeshChainError } from "../core/errors.js";
-import { applyBlock } from "../core/state/block-transition.js";
+import { applyBlock, type ParentInfo } from "../core/state/block-transition.js";
 import { Ledger } from "../core/state/ledger.js";
 import type { ChainParams } from "../core/state/params.js";
 import type { StateStore } from "../core/state/store.js";
@@ -81,13 +81,17 @@ export class ConsensusEngine {
   private running = false;
   readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0 };
 
+  /**
+   * Starts from a finalized root: genesis, or the tip of the node's chain store after a restart
+   * (so a restarted node does not fetch its whole history again over the air).
+   */
   constructor(
     private readonly genesis: Genesis,
-    genesisState: StateStore,
-    genesisHash: Uint8Array,
+    rootState: StateStore,
+    rootInfo: ParentInfo,
     private readonly deps: EngineDeps,
   ) {
-    const root = treeBlock(genesisHash, null, null, { height: 0, slot: 0, timestamp: genesis.genesisTime }, genesisState);
+    const root = treeBlock(rootInfo.hash, null, null, { height: rootInfo.height, slot: rootInfo.slot, timestamp: rootInfo.timestamp }, rootState);
     root.notarized = true;
     this.root = root;
     this.blocks.set(root.id, root);
@@ -260,6 +264,8 @@ export class ConsensusEngine {
         this.onBlock(message.block, null);
         return;
       case "block":
+        // Someone answered: our own pending answer for this block is no longer needed.
+        this.answered.set(toHex(blockHash(message.block.header)), this.deps.clock.now());
         this.onBlock(message.block, message.certificate);
         return;
       case "vote":
@@ -287,16 +293,30 @@ export class ConsensusEngine {
     return true;
   }
 
+  /**
+   * Answer a block request after a random pause, unless another node's answer was heard meanwhile:
+   * on a broadcast medium one answer serves everyone, and a block is many frames of airtime.
+   */
   private onGetBlock(hash: Uint8Array): void {
     const id = toHex(hash);
-    if (!this.onceASlot(this.answered, id)) return;
     const live = this.blocks.get(id);
-    if (live?.block != null) {
-      this.deps.network.broadcast({ kind: "block", block: live.block, certificate: live.certificate });
-      return;
-    }
-    const final = this.finalizedBlocks.get(id) ?? (this.witness?.id === id ? this.witness : undefined);
-    if (final !== undefined) this.deps.network.broadcast({ kind: "block", block: final.block, certificate: final.certificate });
+    const source = live?.block != null ? { block: live.block, certificate: live.certificate } : (this.finalizedBlocks.get(id) ?? (this.witness?.id === id ? this.witness : undefined));
+    if (source === undefined || this.answered.has(id) && this.deps.clock.now() - (this.answered.get(id) as number) < Number(this.params.slotMs)) return;
+    const pause = Math.floor(this.random() * Number(this.params.slotMs) / 3);
+    this.deps.clock.setTimeout(() => {
+      if (!this.onceASlot(this.answered, id)) return;
+      this.deps.network.broadcast({ kind: "block", block: source.block, certificate: source.certificate });
+    }, pause);
+  }
+
+  /** Deterministic per node (seeded from its address), so simulations repeat. */
+  private randomState = 0;
+  private random(): number {
+    if (this.randomState === 0) this.randomState = (this.deps.identity.address[0]! << 24 | this.deps.identity.address[1]! << 16 | this.deps.identity.address[2]! << 8 | this.deps.identity.address[3]!) >>> 0 || 1;
+    this.randomState ^= this.randomState << 13;
+    this.randomState ^= this.randomState >>> 17;
+    this.randomState ^= this.randomState << 5;
+    return (this.randomState >>> 0) / 4294967296;
   }
 
   private onBlock(block: Block, certificate: FinalityCertificate | null): void {
@@ -373,7 +393,8 @@ export class ConsensusEngine {
   /** Streamlet's vote rule, plus signer safety: one vote per slot, only for a block on a longest notarized chain. */
   private maybeVote(b: TreeBlock, parent: TreeBlock): void {
     if (!this.running || b.block === null) return;
-    if (b.slot < this.slotAt(this.deps.clock.now()) - 1) return;
+    // Late is better than never for liveness; safety rests on the signing record, which never goes back.
+    if (b.slot < this.slotAt(this.deps.clock.now()) - 3) return;
     if (this.proposedSlots.has(b.slot)) return;
     const longest = this.head();
     if (!parent.notarized || parent.height < longest.height) return;

@@ -37,6 +37,10 @@ export class MessageEndpoint {
   private readonly sent = new SentFragments();
   private readonly listeners = new Set<(m: ReceivedMessage) => void>();
   private nextMessageId: number;
+  /** Fragment requests heard from anyone, by (sender, message id): one request serves every listener. */
+  private readonly requestsHeard = new Map<string, number>();
+  /** When each of our fragments was last resent: a burst of requests gets one resend. */
+  private readonly resentAt = new Map<string, number>();
   private timer: unknown = null;
   private unsubscribe: (() => void) | null = null;
   readonly stats: EndpointStats = { messagesSent: 0, messagesReceived: 0, badFrames: 0, fragmentRequestsSent: 0, fragmentsResent: 0 };
@@ -110,8 +114,14 @@ export class MessageEndpoint {
       this.stats.badFrames++;
       return;
     }
+    const now = this.deps.clock.now();
+    this.requestsHeard.set(`${request.target}:${request.messageId}`, now);
     if (request.target !== this.transport.localNode) return;
-    for (const f of this.sent.frames(request.messageId, request.missing)) {
+    const interval = (this.opts.limits ?? DEFAULT_REASSEMBLY_LIMITS).requestAfterMs / 2;
+    const fresh = request.missing.filter((i) => now - (this.resentAt.get(`${request.messageId}:${i}`) ?? -Infinity) >= interval);
+    for (const i of fresh) this.resentAt.set(`${request.messageId}:${i}`, now);
+    if (this.resentAt.size > 4096) this.resentAt.delete(this.resentAt.keys().next().value as string);
+    for (const f of this.sent.frames(request.messageId, fresh)) {
       this.stats.fragmentsResent++;
       await this.transport.send(f, Priority.Sync).catch(() => undefined);
     }
@@ -119,10 +129,20 @@ export class MessageEndpoint {
 
   private scheduleTick(): void {
     this.timer = this.deps.clock.setTimeout(() => {
-      for (const due of this.reassembler.tick(this.deps.clock.now())) {
-        this.stats.fragmentRequestsSent++;
+      const now = this.deps.clock.now();
+      const quiet = (this.opts.limits ?? DEFAULT_REASSEMBLY_LIMITS).requestAfterMs;
+      for (const due of this.reassembler.tick(now)) {
+        // Someone else already asked recently: the resend will reach us too.
+        if (now - (this.requestsHeard.get(`${due.sender}:${due.messageId}`) ?? -Infinity) < quiet) continue;
+        this.requestsHeard.set(`${due.sender}:${due.messageId}`, now);
+        if (this.requestsHeard.size > 4096) this.requestsHeard.delete(this.requestsHeard.keys().next().value as string);
         const request = fragmentRequestCodec.encode({ target: due.sender, messageId: due.messageId, type: due.type, missing: due.missing });
-        void this.send(MessageType.FragmentRequest, request, Priority.Sync).catch(() => undefined);
+        // A random pause spreads the requests of everyone who missed the same fragment.
+        this.deps.clock.setTimeout(() => {
+          if (this.deps.clock.now() - (this.requestsHeard.get(`${due.sender}:${due.messageId}`) ?? -Infinity) < quiet && (this.requestsHeard.get(`${due.sender}:${due.messageId}`) ?? 0) !== now) return;
+          this.stats.fragmentRequestsSent++;
+          void this.send(MessageType.FragmentRequest, request, Priority.Sync).catch(() => undefined);
+        }, Math.floor(this.deps.random() * quiet / 2));
       }
       this.scheduleTick();
     }, this.opts.tickMs ?? 1_000);

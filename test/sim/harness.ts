@@ -123,7 +123,7 @@ export class ConsensusSim {
   }
 
   private makeEngine(node: SimNode): ConsensusEngine {
-    return new ConsensusEngine(this.genesis, this.genesisState.clone(), this.genesisHash, {
+    return new ConsensusEngine(this.genesis, this.genesisState.clone(), { height: 0, hash: this.genesisHash, slot: 0, timestamp: this.genesis.genesisTime }, {
       clock: this.clock,
       identity: node.identity,
       signer: node.signer,

@@ -83,13 +83,15 @@ export interface RadioStats {
   txQueueDrops: number;
   /** Time the radio heard the channel busy (its own transmissions included), ms. */
   channelBusyMs: number;
+  /** Most airtime it used in any rolling hour, ms: its peak duty cycle × 3,600,000. */
+  peakHourAirtimeMs: number;
 }
 
 /** One simulated Meshtastic radio: half-duplex, managed flooding, duty cycle, a small TX queue. */
 export class SimRadio {
   readonly stats: RadioStats = {
     transmissions: 0, txAirtimeMs: 0, txAirtimeMsByClass: emptyByClass(), received: 0, duplicates: 0, collisions: 0,
-    lostHalfDuplex: 0, lostOnLink: 0, relays: 0, relaysSuppressed: 0, dutyCycleDrops: 0, txQueueDrops: 0, channelBusyMs: 0,
+    lostHalfDuplex: 0, lostOnLink: 0, relays: 0, relaysSuppressed: 0, dutyCycleDrops: 0, txQueueDrops: 0, channelBusyMs: 0, peakHourAirtimeMs: 0,
   };
   private readonly listeners = new Set<(p: AirPacket, r: Reception) => void>();
   private readonly seen = new Set<string>();
@@ -156,6 +158,7 @@ export class SimRadio {
       return this.tryTransmit();
     }
     this.dutyWindow.add(now, duration);
+    this.stats.peakHourAirtimeMs = Math.max(this.stats.peakHourAirtimeMs, this.dutyWindow.sum(now));
     this.transmittingUntil = now + duration;
     // Half-duplex: whatever this radio was receiving is lost.
     for (const h of this.hearings) {

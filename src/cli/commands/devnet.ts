@@ -1,0 +1,51 @@
+import type { Command } from "commander";
+import { PRESET_NAMES, presetByName } from "../../mesh/airtime/presets.js";
+import { runSimDevnet } from "../../node/devnet.js";
+import { parseDuration } from "../../node/duration.js";
+import { CliError } from "../errors.js";
+import { print } from "../output.js";
+import { parseWhole } from "../parse.js";
+
+interface DevnetCliOptions {
+  nodes: string; validators: string; preset: string; loss: string; duration: string; txRate: string; seed: string;
+  kill: boolean; transport: string; slot?: string; json: boolean;
+}
+
+export function registerDevnet(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
+  program
+    .command("devnet")
+    .description("run N full nodes on this machine over the LoRa simulator, in virtual time, and report")
+    .option("--nodes <n>", "full nodes", "10")
+    .option("--validators <n>", "validators among them", "7")
+    .option("--preset <name>", `modem preset (${PRESET_NAMES.join(", ")})`, "LONG_FAST")
+    .option("--loss <fraction>", "loss on every radio link, 0-1", "0.1")
+    .option("--duration <time>", "virtual time, like 90s, 30m, 2h", "2h")
+    .option("--tx-rate <n>", "transfers per minute, at random nodes", "3")
+    .option("--seed <n>", "random seed", "1")
+    .option("--slot <time>", "slot length (default: the chain's, 30s)")
+    .option("--kill", "crash and restart random nodes every 20 virtual minutes", false)
+    .option("--transport <kind>", "sim (the LoRa simulator)", "sim")
+    .option("--json", "machine-readable output", false)
+    .action((opts: DevnetCliOptions) =>
+      run(opts.json, async () => {
+        if (opts.transport !== "sim") throw new CliError("INVALID_ARGUMENT", `--transport ${opts.transport}: only sim is available in this release`);
+        const preset = presetByName(opts.preset);
+        if (preset === null) throw new CliError("INVALID_ARGUMENT", `--preset "${opts.preset}" is unknown`);
+        const loss = Number(opts.loss);
+        if (!(loss >= 0 && loss <= 1)) throw new CliError("INVALID_ARGUMENT", "--loss must be a fraction from 0 to 1");
+        const nodes = parseWhole(opts.nodes, "--nodes", 64);
+        const validators = parseWhole(opts.validators, "--validators", 64);
+        if (nodes < 1 || validators < 1 || validators > nodes) throw new CliError("INVALID_ARGUMENT", "need 1 ≤ validators ≤ nodes");
+        const durationMs = parseDuration(opts.duration);
+        const slotMs = opts.slot === undefined ? undefined : parseDuration(opts.slot);
+        const txPerMinute = Number(opts.txRate);
+        if (!(txPerMinute >= 0)) throw new CliError("INVALID_ARGUMENT", "--tx-rate must be a non-negative number");
+        const report = await runSimDevnet({
+          nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill,
+          ...(slotMs === undefined ? {} : { params: { slotMs: BigInt(slotMs) } }),
+        });
+        const { nodes: _perNode, ...summary } = report;
+        print(summary, opts.json);
+      }),
+    );
+}

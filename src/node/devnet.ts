@@ -1,0 +1,304 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { toHex, utf8 } from "../core/bytes.js";
+import { buildGenesisDocument } from "../core/chain/genesis-builder.js";
+import { ManualClock } from "../core/clock.js";
+import { sha256 } from "../core/crypto/hash.js";
+import { type Identity, identityFromSeed } from "../core/crypto/identity.js";
+import { type Genesis, parseGenesis } from "../core/genesis.js";
+import { applyBlock } from "../core/state/block-transition.js";
+import { type DecodedTx, txHash } from "../core/tx/codec.js";
+import { signTx } from "../core/tx/sign.js";
+import { TxKind } from "../core/tx/types.js";
+import { ConsensusEngine, type Mempool } from "../consensus/engine.js";
+import type { ConsensusMessage } from "../consensus/messages.js";
+import { BlsVerifier } from "../consensus/verifier.js";
+import { decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
+import { meshtasticFrameAirtimeMs } from "../mesh/airtime/airtime.js";
+import { PRESETS, type PresetName } from "../mesh/airtime/presets.js";
+import { dutyCycleFraction } from "../mesh/airtime/regions.js";
+import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
+import { MessageEndpoint } from "../mesh/endpoint.js";
+import { encodeFrame, MessageType } from "../mesh/frame.js";
+import { DEFAULT_CHANNEL_OPTIONS, LoraChannel, type SimRadio } from "../mesh/sim/channel.js";
+import { SimTransport } from "../mesh/sim/transport.js";
+import { Priority } from "../mesh/transport.js";
+import { ChainStore } from "../storage/chain-store.js";
+import { SqliteSignerSafety } from "../storage/signer-store.js";
+import { DEFAULT_MEMPOOL_OPTIONS, MempoolError, TxPool } from "./mempool.js";
+
+export interface DevnetOptions {
+  readonly nodes: number;
+  readonly validators: number;
+  readonly preset: PresetName;
+  /** Loss on every radio link. */
+  readonly loss: number;
+  /** Virtual time to run. */
+  readonly durationMs: number;
+  /** Transfers per minute, submitted at random nodes. */
+  readonly txPerMinute: number;
+  readonly seed: number;
+  /** Crash and restart random nodes now and then. */
+  readonly kill: boolean;
+  readonly region?: string;
+  /** Chain parameters to override (slot length and so on). */
+  readonly params?: Readonly<Record<string, bigint>>;
+}
+
+export interface DevnetReport {
+  readonly virtualSeconds: number;
+  readonly finalizedHeight: number;
+  readonly finalizedHashesAgree: boolean;
+  readonly conflictingFinalized: number;
+  readonly txsSubmitted: number;
+  readonly txsFinalized: number;
+  readonly finalityLatencySeconds: { readonly p50: number | null; readonly p95: number | null };
+  readonly airtimeSeconds: { readonly tx: number; readonly block: number; readonly vote: number; readonly sync: number; readonly control: number; readonly other: number; readonly total: number };
+  readonly overheadRatio: number | null;
+  readonly maxNodeDutyCycle: number;
+  readonly restarts: number;
+  /** Per node: what its engine, endpoint and radio did (for diagnosis). */
+  readonly nodes?: readonly Record<string, unknown>[];
+}
+
+const CHAIN_ID = "meshchain-devnet";
+const COIN = 1_000_000n;
+
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const identity = (seed: number, role: string, i: number): Identity => identityFromSeed(sha256(utf8.encode(`meshchain-devnet:${seed}:${role}:${i}`)));
+
+/** The engine's mempool interface over the pool: gossip of an unacceptable transaction is dropped, not thrown. */
+class PoolAdapter implements Mempool {
+  constructor(readonly pool: TxPool) {}
+  candidates(): DecodedTx[] {
+    return this.pool.candidates();
+  }
+  add(tx: DecodedTx): void {
+    try {
+      this.pool.add(tx);
+    } catch (e) {
+      if (!(e instanceof MempoolError)) throw e;
+    }
+  }
+  removeFinal(ids: readonly string[]): void {
+    this.pool.removeFinal(ids);
+  }
+}
+
+const PRIORITY: Record<ConsensusMessage["kind"], Priority> = {
+  proposal: Priority.Consensus, vote: Priority.Consensus, block: Priority.Consensus, tx: Priority.Transaction, "get-block": Priority.Sync, status: Priority.Control,
+};
+
+interface DevnetNode {
+  readonly index: number;
+  readonly identity: Identity;
+  readonly radio: SimRadio;
+  readonly dir: string;
+  store: ChainStore;
+  signer: SqliteSignerSafety;
+  pool: TxPool;
+  engine: ConsensusEngine;
+  endpoint: MessageEndpoint;
+  transport: SimTransport;
+  alive: boolean;
+}
+
+/**
+ * N full nodes on one machine, over the LoRa simulator in virtual time: each with its own SQLite
+ * chain store and signing record, mempool, consensus engine, message endpoint, airtime scheduler and
+ * simulated radio.
+ */
+export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
+  if (opts.validators < 1 || opts.validators > opts.nodes) throw new RangeError("validators must be between 1 and the number of nodes");
+  const random = seeded(opts.seed);
+  const modulation = PRESETS[opts.preset];
+  const users = Array.from({ length: 8 }, (_, i) => identity(opts.seed, "user", i));
+  const ids = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "node", i));
+  const genesisTime = 1_767_225_600;
+  const genesis: Genesis = parseGenesis(buildGenesisDocument({
+    chainId: CHAIN_ID,
+    genesisTime,
+    validators: ids.slice(0, opts.validators).map((id) => ({ identity: id, selfBond: 10_000n * COIN, commissionBps: 1_000 })),
+    accounts: [...users.map((u) => ({ identity: u, balance: 1_000_000n * COIN })), ...ids.map((id) => ({ identity: id, balance: 1_000n * COIN }))],
+    // No fallback proposers by default: until compact block relay lands, every extra full block
+    // costs fragments and relays the channel cannot spare (docs/benchmarks.md).
+    params: { maxValidatorShareBps: 3_300n, fallbackRanks: 0n, ...opts.params },
+  }));
+  const clock = new ManualClock(genesisTime * 1000);
+  const channel = new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation, random, defaultLoss: opts.loss, dutyCycle: dutyCycleFraction(opts.region ?? "EU_868"), rangeMeters: 5_000 }, clock);
+  const verifier = new BlsVerifier(CHAIN_ID, 200_000);
+  const root = mkdtempSync(join(tmpdir(), "meshchain-devnet-"));
+  const cols = Math.ceil(Math.sqrt(opts.nodes));
+  const submittedAt = new Map<string, number>();
+  const finalizedAt = new Map<string, Set<number>>();
+  const latencies: number[] = [];
+  const heightIds = new Map<number, string>();
+  let conflicting = 0;
+  let restarts = 0;
+
+  const nodes: DevnetNode[] = [];
+  const build = (node: Omit<DevnetNode, "store" | "signer" | "pool" | "engine" | "endpoint" | "transport"> & Partial<DevnetNode>): DevnetNode => {
+    const store = ChainStore.open(join(node.dir, "chain.db"), genesis);
+    const signer = new SqliteSignerSafety(join(node.dir, "signer.db"));
+    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: CHAIN_ID }, { state: store.state, height: store.tip.height, slot: store.tip.slot });
+    const transport = new SimTransport(node.radio, { nodeNumber: node.index + 1, hopLimit: 3, firstPacketId: 1 + Math.floor(random() * 1e9) });
+    const scheduled = new AirtimeScheduler(transport, (f) => meshtasticFrameAirtimeMs(modulation, f.length), { ...DEFAULT_AIRTIME_POLICY, dutyCycle: dutyCycleFraction(opts.region ?? "EU_868"), queueLimitPerClass: 256 }, clock);
+    const endpoint = new MessageEndpoint(scheduled, {}, { clock, random });
+    const full = node as DevnetNode;
+    const engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
+      clock, identity: node.identity, signer, verifier, mempool: new PoolAdapter(pool),
+      network: {
+        broadcast: (m) => {
+          if (!full.alive) return;
+          const { type, payload } = encodeConsensusMessage(m);
+          void endpoint.send(type, payload, PRIORITY[m.kind]).catch(() => undefined);
+        },
+      },
+      onFinalized: (blocks) => {
+        for (const b of blocks) {
+          if (b.block === null) continue;
+          if (b.height > full.store.tip.height) full.store.commitBlock(b.block, applyBlock(full.store.state, b.block, full.store.tip, { chainId: CHAIN_ID }));
+          const seen = heightIds.get(b.height);
+          if (seen === undefined) heightIds.set(b.height, b.id);
+          else if (seen !== b.id) conflicting++;
+          for (const t of b.block.txs) {
+            const id = toHex(txHash(t.bytes));
+            const set = finalizedAt.get(id) ?? new Set<number>();
+            set.add(full.index);
+            finalizedAt.set(id, set);
+            if (set.size === nodes.filter((n) => n.alive).length && submittedAt.has(id)) {
+              latencies.push((clock.now() - (submittedAt.get(id) as number)) / 1000);
+              submittedAt.delete(id);
+            }
+          }
+        }
+        full.pool.onNewHead({ state: full.store.state, height: full.store.tip.height, slot: full.store.tip.slot });
+      },
+    });
+    endpoint.onMessage((m) => {
+      if (!full.alive) return;
+      let message: ConsensusMessage | null;
+      try {
+        message = decodeConsensusMessage(m.type, m.payload);
+      } catch {
+        return;
+      }
+      if (message !== null) engine.receive(message);
+    });
+    return Object.assign(full, { store, signer, pool, engine, endpoint, transport, alive: true });
+  };
+
+  for (let i = 0; i < opts.nodes; i++) {
+    const radio = channel.addRadio(i + 1, { position: { x: (i % cols) * 3_000, y: Math.floor(i / cols) * 3_000 } });
+    nodes.push(build({ index: i, identity: ids[i] as Identity, radio, dir: mkdtempSync(join(root, `n${i}-`)), alive: true }));
+  }
+  for (const n of nodes) {
+    await n.transport.start();
+    n.endpoint.start();
+    n.engine.start();
+  }
+
+  const nonces = new Map<number, number>();
+  let txsSubmitted = 0;
+  const submit = () => {
+    const live = nodes.filter((n) => n.alive);
+    const at = live[Math.floor(random() * live.length)];
+    if (at === undefined) return;
+    const u = Math.floor(random() * users.length);
+    const nonce = nonces.get(u) ?? 0;
+    nonces.set(u, nonce + 1);
+    const from = users[u] as Identity;
+    const tx = signTx({ sender: from.address, nonce, fee: 1_000n, expiresAt: null, publicKey: null, body: { kind: TxKind.Transfer, to: (users[(u + 1) % users.length] as Identity).address, amount: 1_000n + BigInt(nonce) } }, CHAIN_ID, from.ed25519);
+    try {
+      at.pool.add(tx);
+    } catch {
+      return;
+    }
+    submittedAt.set(toHex(txHash(tx.bytes)), clock.now());
+    txsSubmitted++;
+    const { type, payload } = encodeConsensusMessage({ kind: "tx", tx });
+    void at.endpoint.send(type, payload, Priority.Transaction).catch(() => undefined);
+  };
+
+  const kill = async (n: DevnetNode) => {
+    n.alive = false;
+    n.engine.stop();
+    n.endpoint.stop();
+    await n.transport.stop();
+    n.store.close();
+    n.signer.close();
+  };
+  const revive = async (n: DevnetNode) => {
+    restarts++;
+    // Reopen the node's own store and signing record, as a restarted process would.
+    build(n);
+    n.alive = true;
+    await n.transport.start();
+    n.endpoint.start();
+    n.engine.start();
+  };
+
+  const txSpacing = opts.txPerMinute > 0 ? 60_000 / opts.txPerMinute : Number.POSITIVE_INFINITY;
+  const end = clock.now() + opts.durationMs;
+  let nextTx = clock.now() + txSpacing;
+  let nextKill = clock.now() + 20 * 60_000;
+  while (clock.now() < end) {
+    const step = Math.min(end, nextTx, opts.kill ? nextKill : Number.POSITIVE_INFINITY);
+    clock.runUntil(step);
+    if (clock.now() >= nextTx && clock.now() < end) {
+      submit();
+      nextTx += txSpacing;
+    }
+    if (opts.kill && clock.now() >= nextKill && clock.now() < end) {
+      const victim = nodes[Math.floor(random() * nodes.length)] as DevnetNode;
+      await kill(victim);
+      clock.runUntil(clock.now() + 3 * 60_000);
+      await revive(victim);
+      nextKill += 20 * 60_000;
+    }
+  }
+
+  const live = nodes.filter((n) => n.alive);
+  const chains = live.map((n) => n.engine.finalizedChain);
+  let agree = true;
+  for (let h = 0; agree; h++) {
+    const at = chains.filter((c) => c.length > h).map((c) => c[h]);
+    if (at.length === 0) break;
+    if (new Set(at).size > 1) agree = false;
+  }
+  const report = channel.report();
+  const secs = (ms: number) => Math.round(ms) / 1000;
+  const txOwnMs = txsSubmitted * meshtasticFrameAirtimeMs(modulation, encodeFrame({ type: MessageType.Transaction, messageId: 0, fragment: null, payload: new Uint8Array(88) }).length);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pct = (p: number) => (sorted.length === 0 ? null : Math.round((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) * 10) / 10);
+  const result: DevnetReport = {
+    virtualSeconds: opts.durationMs / 1000,
+    finalizedHeight: Math.min(...live.map((n) => n.engine.finalizedHeight)),
+    finalizedHashesAgree: agree,
+    conflictingFinalized: conflicting,
+    txsSubmitted,
+    txsFinalized: latencies.length,
+    finalityLatencySeconds: { p50: pct(0.5), p95: pct(0.95) },
+    airtimeSeconds: {
+      tx: secs(report.airtimeMsByClass.tx), block: secs(report.airtimeMsByClass.block), vote: secs(report.airtimeMsByClass.vote),
+      sync: secs(report.airtimeMsByClass.sync), control: secs(report.airtimeMsByClass.control), other: secs(report.airtimeMsByClass.other), total: secs(report.totalAirtimeMs),
+    },
+    overheadRatio: txOwnMs > 0 ? Math.round((report.totalAirtimeMs / txOwnMs) * 100) / 100 : null,
+    maxNodeDutyCycle: Math.round((Math.max(...report.radios.map((r) => r.stats.peakHourAirtimeMs)) / 3_600_000) * 10_000) / 10_000,
+    restarts,
+    nodes: nodes.map((n) => ({ engine: n.engine.stats, endpoint: n.endpoint.stats, reassembly: { ...n.endpoint.reassembly }, radio: { ...n.radio.stats, txAirtimeMsByClass: undefined } })),
+  };
+  for (const n of nodes) if (n.alive) await kill(n);
+  rmSync(root, { recursive: true, force: true });
+  return result;
+}
