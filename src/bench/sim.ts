@@ -1,24 +1,15 @@
 import { ManualClock } from "../core/clock.js";
+import { seededRandom } from "../core/random.js";
 import { PRESETS } from "../mesh/airtime/presets.js";
 import { encodeFrame, MessageType } from "../mesh/frame.js";
 import { DEFAULT_CHANNEL_OPTIONS, LoraChannel } from "../mesh/sim/channel.js";
 import type { Measurement } from "./harness.js";
 
-/** Deterministic PRNG for the benchmark's traffic (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Virtual hours simulated per wall-clock second: a 10-radio LongFast mesh, a packet every ~2 minutes. */
 export function simulatorBenchmark(): Measurement {
   const clock = new ManualClock(0);
-  const random = seeded(1);
+  const random = seededRandom(1);
   const channel = new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation: PRESETS.LONG_FAST, random }, clock);
   const radios = Array.from({ length: 10 }, (_, i) => channel.addRadio(i + 1, { position: { x: (i % 5) * 1500, y: Math.floor(i / 5) * 1500 } }));
   let id = 1;

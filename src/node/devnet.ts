@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { toHex, utf8 } from "../core/bytes.js";
 import { buildGenesisDocument } from "../core/chain/genesis-builder.js";
 import { ManualClock } from "../core/clock.js";
+import { seededRandom } from "../core/random.js";
 import { sha256 } from "../core/crypto/hash.js";
 import { type Identity, identityFromSeed } from "../core/crypto/identity.js";
 import { type Genesis, parseGenesis } from "../core/genesis.js";
@@ -65,15 +66,6 @@ export interface DevnetReport {
 const CHAIN_ID = "meshchain-devnet";
 const COIN = 1_000_000n;
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const identity = (seed: number, role: string, i: number): Identity => identityFromSeed(sha256(utf8.encode(`meshchain-devnet:${seed}:${role}:${i}`)));
 
@@ -120,7 +112,7 @@ interface DevnetNode {
  */
 export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   if (opts.validators < 1 || opts.validators > opts.nodes) throw new RangeError("validators must be between 1 and the number of nodes");
-  const random = seeded(opts.seed);
+  const random = seededRandom(opts.seed);
   const modulation = PRESETS[opts.preset];
   const users = Array.from({ length: 8 }, (_, i) => identity(opts.seed, "user", i));
   const ids = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "node", i));

@@ -1,3 +1,8 @@
+import { expect } from "vitest";
+import { ConsensusSim } from "./harness.js";
+
+const MINUTE = 60_000;
+
 /**
  * Seeds for the fault scenarios: 40 by default (about three and a half seconds of CPU each, almost
  * all BLS); a deeper soak with MESHCHAIN_SIM_SEEDS=300 npx vitest run test/sim.
@@ -6,3 +11,28 @@ export function faultSeeds(): number[] {
   const count = Number(process.env.MESHCHAIN_SIM_SEEDS ?? 40);
   return Array.from({ length: count }, (_, i) => 1000 + i);
 }
+
+/** Loss (by seed), long delays, a split with no side above two thirds, healing, then quiet time to converge. */
+export function convergenceRun(seed: number): void {
+    const loss = [0, 0.1, 0.2, 0.3][seed % 4]!;
+    const longDelays = seed % 3 === 0;
+    const sim = new ConsensusSim({ validators: 4, seed, conditions: { loss, delayMs: longDelays ? [100, 15_000] : [50, 2_000] } });
+    sim.start();
+    sim.runWithTraffic(MINUTE, 15_000);
+    // A split with no side above two thirds: nobody may finalize anything new.
+    sim.partition([[0, 1], [2, 3]]);
+    sim.runWithTraffic(MINUTE, 15_000);
+    expect(sim.conflictingFinalized).toBe(0);
+    sim.heal();
+    sim.setConditions({ delayMs: [50, 2_000] });
+    sim.runWithTraffic(2 * MINUTE, 20_000);
+    // Quiet time to converge: statuses (every six slots) point laggards at what they missed.
+    sim.run(6 * MINUTE);
+    expect(sim.conflictingFinalized).toBe(0);
+    expect(sim.doubleSigned()).toBe(0);
+    expect(sim.finalizedAgree()).toBe(true);
+    // Converged: everyone reached the same finalized height, past the partition.
+    const heights = sim.nodes.map((n) => n.engine.finalizedHeight);
+    expect(Math.min(...heights)).toBe(Math.max(...heights));
+    expect(sim.finalizedTxCount()).toBe(sim.submitted.length);
+  }

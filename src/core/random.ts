@@ -1,0 +1,14 @@
+/**
+ * Seeded pseudo-random numbers (mulberry32) for simulations, devnets and tests: the same seed gives
+ * the same run. Never for keys or anything an adversary must not predict.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
