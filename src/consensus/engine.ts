@@ -2,7 +2,7 @@ import { type Block, encodeBlock } from "../core/block/block.js";
 import type { FinalityCertificate } from "../core/block/certificate.js";
 import { blockHash } from "../core/block/header.js";
 import { signVote } from "../core/block/vote.js";
-import { bytesEqual, toHex } from "../core/bytes.js";
+import { bytesEqual, fromHex, toHex } from "../core/bytes.js";
 import { SignerSafetyError, type SignerSafety } from "../core/chain/signer-safety.js";
 import { produceBlock } from "../core/chain/produce.js";
 import type { Clock } from "../core/clock.js";
@@ -191,6 +191,7 @@ export class ConsensusEngine {
 
   private onSlot(slot: number): void {
     this.timer = null;
+    this.retryMissingParents();
     try {
       const head = this.head();
       const ledger = new Ledger(head.state);
@@ -352,6 +353,17 @@ export class ConsensusEngine {
     const waiting = this.orphans.get(id);
     this.orphans.delete(id);
     for (const o of waiting ?? []) this.onBlock(o, null);
+  }
+
+  /** A lost answer must not stall catch-up until the next status: ask again each slot (a few at a time). */
+  private retryMissingParents(): void {
+    let asked = 0;
+    for (const parentId of this.orphans.keys()) {
+      if (asked >= 4) return;
+      if (this.blocks.has(parentId) || !this.onceASlot(this.asked, parentId)) continue;
+      this.deps.network.broadcast({ kind: "get-block", hash: fromHex(parentId) });
+      asked++;
+    }
   }
 
   private holdOrphan(parentId: string, block: Block): void {
