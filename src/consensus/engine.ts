@@ -40,6 +40,11 @@ export interface EngineDeps {
   readonly onFinalized?: (blocks: readonly TreeBlock[]) => void;
   /** How often to announce where this node stands (the node's status interval); default 6 slots. */
   readonly statusEveryMs?: number;
+  /**
+   * On a broadcast radio channel, answer block requests after a random pause and stay quiet if
+   * someone else answered first (one answer serves everyone). Off on links where answers are cheap.
+   */
+  readonly suppressDuplicateAnswers?: boolean;
 }
 
 export interface EngineStats {
@@ -162,6 +167,13 @@ export class ConsensusEngine {
     }
   }
 
+  /** Blocks held while their parents are fetched, for diagnostics. */
+  get orphanCount(): number {
+    let n = 0;
+    for (const list of this.orphans.values()) n += list.length;
+    return n;
+  }
+
   /** A summary of the blocks held above finality, for diagnostics. */
   describeTree(): { height: number; slot: number; id: string; parent: string | null; notarized: boolean; votes: number }[] {
     return [...this.blocks.values()].map((b) => ({ height: b.height, slot: b.slot, id: b.id.slice(0, 8), parent: b.parentId?.slice(0, 8) ?? null, notarized: b.notarized, votes: b.votes.size })).sort((a, b) => a.height - b.height || a.slot - b.slot);
@@ -266,7 +278,7 @@ export class ConsensusEngine {
         return;
       case "block":
         // Someone answered: our own pending answer for this block is no longer needed.
-        this.answered.set(toHex(blockHash(message.block.header)), this.deps.clock.now());
+        if (this.deps.suppressDuplicateAnswers === true) this.answered.set(toHex(blockHash(message.block.header)), this.deps.clock.now());
         this.onBlock(message.block, message.certificate);
         return;
       case "vote":
@@ -302,7 +314,12 @@ export class ConsensusEngine {
     const id = toHex(hash);
     const live = this.blocks.get(id);
     const source = live?.block != null ? { block: live.block, certificate: live.certificate } : (this.finalizedBlocks.get(id) ?? (this.witness?.id === id ? this.witness : undefined));
-    if (source === undefined || this.answered.has(id) && this.deps.clock.now() - (this.answered.get(id) as number) < Number(this.params.slotMs)) return;
+    if (source === undefined) return;
+    if (this.deps.suppressDuplicateAnswers !== true) {
+      if (this.onceASlot(this.answered, id)) this.deps.network.broadcast({ kind: "block", block: source.block, certificate: source.certificate });
+      return;
+    }
+    if (this.answered.has(id) && this.deps.clock.now() - (this.answered.get(id) as number) < Number(this.params.slotMs)) return;
     const pause = Math.floor(this.random() * Number(this.params.slotMs) / 3);
     this.deps.clock.setTimeout(() => {
       if (!this.onceASlot(this.answered, id)) return;
@@ -405,8 +422,8 @@ export class ConsensusEngine {
   /** Streamlet's vote rule, plus signer safety: one vote per slot, only for a block on a longest notarized chain. */
   private maybeVote(b: TreeBlock, parent: TreeBlock): void {
     if (!this.running || b.block === null) return;
-    // Late is better than never for liveness; safety rests on the signing record, which never goes back.
-    if (b.slot < this.slotAt(this.deps.clock.now()) - 3) return;
+    // Votes for stale slots would notarize sibling forks and starve finality of consecutive slots.
+    if (b.slot < this.slotAt(this.deps.clock.now()) - 1) return;
     if (this.proposedSlots.has(b.slot)) return;
     const longest = this.head();
     if (!parent.notarized || parent.height < longest.height) return;

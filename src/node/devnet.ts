@@ -148,7 +148,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     const endpoint = new MessageEndpoint(scheduled, {}, { clock, random });
     const full = node as DevnetNode;
     const engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
-      clock, identity: node.identity, signer, verifier, mempool: new PoolAdapter(pool),
+      clock, identity: node.identity, signer, verifier, mempool: new PoolAdapter(pool), suppressDuplicateAnswers: true,
       network: {
         broadcast: (m) => {
           if (!full.alive) return;
