@@ -1,4 +1,5 @@
 import { TransportError } from "../errors.js";
+import type { MqttLink } from "../mqtt-link.js";
 
 export type Lifecycle = "new" | "running" | "stopped";
 
@@ -21,5 +22,28 @@ export class RecentKeys {
     this.keys.add(key);
     if (this.keys.size > this.limit) this.keys.delete(this.keys.values().next().value as string);
     return false;
+  }
+}
+
+/** The lifecycle both MQTT-based transports share: one link, one subscription, idempotent stop. */
+export class LinkLifecycle {
+  state: Lifecycle = "new";
+
+  constructor(private readonly link: MqttLink) {}
+
+  /** Subscribe before connecting, so nothing sent to us after `start` resolves is missed. */
+  async start(topic: string, onMessage: (topic: string, payload: Uint8Array) => void): Promise<void> {
+    if (this.state !== "new") return;
+    this.state = "running";
+    this.link.onMessage(onMessage);
+    await this.link.subscribe(topic);
+    this.link.start();
+    await this.link.connected();
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    await this.link.stop();
   }
 }

@@ -5,7 +5,7 @@ import { decodeEnvelope, encodeEnvelope } from "../meshtastic/envelope.js";
 import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
 import { MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
 import { emptyStats, FrameListeners, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
-import { assertSendable, type Lifecycle, RecentKeys } from "./common.js";
+import { assertSendable, LinkLifecycle, RecentKeys } from "./common.js";
 
 /** Our payload in Data on a private port, with bitfield set: 239 − 8 bytes of Data overhead. */
 export const MESHTASTIC_MTU = 231;
@@ -36,9 +36,9 @@ export class MeshtasticMqttTransport implements Transport {
   readonly mtu = MESHTASTIC_MTU;
   readonly stats = emptyStats();
   private readonly link: MqttLink;
+  private readonly lifecycle: LinkLifecycle;
   private readonly listeners = new FrameListeners();
   private readonly recent = new RecentKeys(8192);
-  private state: Lifecycle = "new";
 
   constructor(
     private readonly opts: MeshtasticMqttOptions,
@@ -49,6 +49,7 @@ export class MeshtasticMqttTransport implements Transport {
     }
     if (!Number.isInteger(opts.hopLimit) || opts.hopLimit < 0 || opts.hopLimit > 7) throw new TransportError("BAD_CHANNEL_KEY", "hop limit must be 0-7");
     this.link = new MqttLink(opts.link, deps);
+    this.lifecycle = new LinkLifecycle(this.link);
   }
 
   get localNode(): number {
@@ -64,22 +65,15 @@ export class MeshtasticMqttTransport implements Transport {
   }
 
   async start(): Promise<void> {
-    if (this.state !== "new") return;
-    this.state = "running";
-    this.link.onMessage((_topic, payload) => this.receive(payload));
-    await this.link.subscribe(`${this.channelTopic}/+`);
-    this.link.start();
-    await this.link.connected();
+    await this.lifecycle.start(`${this.channelTopic}/+`, (_topic, payload) => this.receive(payload));
   }
 
   async stop(): Promise<void> {
-    if (this.state === "stopped") return;
-    this.state = "stopped";
-    await this.link.stop();
+    await this.lifecycle.stop();
   }
 
   async send(frame: Uint8Array, priority: Priority): Promise<void> {
-    assertSendable(this.state, frame, this.mtu, this.kind);
+    assertSendable(this.lifecycle.state, frame, this.mtu, this.kind);
     const { nodeNumber, hopLimit, channel, portnum } = this.opts;
     const envelope = encodeEnvelope(
       { from: nodeNumber, to: BROADCAST, id: this.opts.packetIds.take(), hopLimit, hopStart: hopLimit },
@@ -96,7 +90,7 @@ export class MeshtasticMqttTransport implements Transport {
   }
 
   private receive(payload: Uint8Array): void {
-    if (this.state !== "running") return;
+    if (this.lifecycle.state !== "running") return;
     let packet;
     try {
       packet = decodeEnvelope(payload, this.opts.channel, { checkHash: true });

@@ -1,7 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import { MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
 import { emptyStats, FrameListeners, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
-import { assertSendable, type Lifecycle } from "./common.js";
+import { assertSendable, LinkLifecycle } from "./common.js";
 
 /** Large enough that nearly every message travels whole. */
 export const MQTT_MTU = 8192;
@@ -24,14 +24,15 @@ export class MqttTransport implements Transport {
   readonly mtu = MQTT_MTU;
   readonly stats = emptyStats();
   private readonly link: MqttLink;
+  private readonly lifecycle: LinkLifecycle;
   private readonly listeners = new FrameListeners();
-  private state: Lifecycle = "new";
 
   constructor(
     private readonly opts: MqttTransportOptions,
     deps: { clock: Clock; random: () => number },
   ) {
     this.link = new MqttLink({ ...opts.link, statusTopic: `${this.base}/status/${nodeHex(opts.nodeNumber)}` }, deps);
+    this.lifecycle = new LinkLifecycle(this.link);
   }
 
   get localNode(): number {
@@ -47,22 +48,15 @@ export class MqttTransport implements Transport {
   }
 
   async start(): Promise<void> {
-    if (this.state !== "new") return;
-    this.state = "running";
-    this.link.onMessage((topic, payload) => this.receive(topic, payload));
-    await this.link.subscribe(`${this.base}/f/+`);
-    this.link.start();
-    await this.link.connected();
+    await this.lifecycle.start(`${this.base}/f/+`, (topic, payload) => this.receive(topic, payload));
   }
 
   async stop(): Promise<void> {
-    if (this.state === "stopped") return;
-    this.state = "stopped";
-    await this.link.stop();
+    await this.lifecycle.stop();
   }
 
   async send(frame: Uint8Array, priority: Priority): Promise<void> {
-    assertSendable(this.state, frame, this.mtu, this.kind);
+    assertSendable(this.lifecycle.state, frame, this.mtu, this.kind);
     await this.link.publish(`${this.base}/f/${nodeHex(this.opts.nodeNumber)}`, frame, priority);
     this.stats.framesSent++;
   }
@@ -72,7 +66,7 @@ export class MqttTransport implements Transport {
   }
 
   private receive(topic: string, payload: Uint8Array): void {
-    if (this.state !== "running") return;
+    if (this.lifecycle.state !== "running") return;
     const sender = topic.slice(topic.lastIndexOf("/") + 1);
     if (!/^[0-9a-f]{8}$/.test(sender) || payload.length === 0 || payload.length > this.mtu) {
       this.stats.malformed++;
