@@ -4,11 +4,6 @@ import { blsAggregateSignatures } from "../core/crypto/bls.js";
 import type { BlsVerifier } from "./verifier.js";
 import { isQuorum, totalWeight, type WeightedValidator } from "./weights.js";
 
-export interface CollectedVote {
-  readonly index: number;
-  readonly signature: Uint8Array;
-}
-
 /**
  * Aggregate the collected votes for a block into a certificate once the valid ones carry more than
  * two thirds of the weight. Each vote is checked on its own (memoised, so a vote is verified once

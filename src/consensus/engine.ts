@@ -1,4 +1,4 @@
-import { type Block, encodeBlock } from "../core/block/block.js";
+import type { Block } from "../core/block/block.js";
 import type { FinalityCertificate } from "../core/block/certificate.js";
 import { blockHash } from "../core/block/header.js";
 import { signVote } from "../core/block/vote.js";
@@ -165,18 +165,6 @@ export class ConsensusEngine {
     if (m.finalizedHeight > this.root.height && m.witnessHash !== null && this.onceASlot(this.asked, toHex(m.witnessHash))) {
       this.deps.network.broadcast({ kind: "get-block", hash: m.witnessHash });
     }
-  }
-
-  /** Blocks held while their parents are fetched, for diagnostics. */
-  get orphanCount(): number {
-    let n = 0;
-    for (const list of this.orphans.values()) n += list.length;
-    return n;
-  }
-
-  /** A summary of the blocks held above finality, for diagnostics. */
-  describeTree(): { height: number; slot: number; id: string; parent: string | null; notarized: boolean; votes: number }[] {
-    return [...this.blocks.values()].map((b) => ({ height: b.height, slot: b.slot, id: b.id.slice(0, 8), parent: b.parentId?.slice(0, 8) ?? null, notarized: b.notarized, votes: b.votes.size })).sort((a, b) => a.height - b.height || a.slot - b.slot);
   }
 
   /** The state after a block this engine holds above finality (or the finalized root). */
@@ -569,10 +557,5 @@ export class ConsensusEngine {
     // The fee's own varint may lengthen the transaction: allow for it.
     const tx = signTx({ ...draft, fee: BigInt(size + 10) * params.minFeePerByte }, this.chainId, me.ed25519);
     this.deps.mempool.add(tx);
-  }
-
-  /** Encoded size of a block, for airtime accounting by callers. */
-  static blockBytes(block: Block): number {
-    return encodeBlock(block).length;
   }
 }

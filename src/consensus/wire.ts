@@ -4,7 +4,6 @@ import { MAX_BLOCK_BYTES, MAX_HEIGHT } from "../core/block/limits.js";
 import { decodeExact } from "../core/codec/reader.js";
 import { Writer } from "../core/codec/writer.js";
 import { HASH_LENGTH } from "../core/crypto/hash.js";
-import { MeshChainError } from "../core/errors.js";
 import { decodeTxWithBytes } from "../core/tx/codec.js";
 import { MessageType } from "../mesh/frame.js";
 import { voteCodec } from "../mesh/messages/relay.js";
@@ -69,8 +68,4 @@ export function decodeConsensusMessage(type: MessageType, payload: Uint8Array): 
     default:
       return null;
   }
-}
-
-export function isDecodeFailure(e: unknown): e is MeshChainError {
-  return e instanceof MeshChainError;
 }

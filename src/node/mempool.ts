@@ -87,10 +87,6 @@ export class TxPool {
     return this.bytes;
   }
 
-  has(id: string): boolean {
-    return this.byId.has(id);
-  }
-
   private remember(id: string): void {
     this.recent.add(id);
     if (this.recent.size > this.opts.recentCacheSize) this.recent.delete(this.recent.values().next().value as string);

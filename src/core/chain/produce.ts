@@ -1,4 +1,4 @@
-import { type Block, encodeBlock, txRootOf } from "../block/block.js";
+import { type Block, txRootOf } from "../block/block.js";
 import type { FinalityCertificate } from "../block/certificate.js";
 import { blockHash, type UnsignedHeader } from "../block/header.js";
 import { BLOCK_VERSION } from "../block/limits.js";
@@ -73,6 +73,5 @@ export function produceBlock(store: StateStore, req: ProduceRequest): ProducedBl
   };
   const hash = blockHash(unsigned);
   const block: Block = { header: { ...unsigned, signature: signVote(req.chainId, req.slot, hash, req.proposer.bls) }, txs: chosen };
-  encodeBlock(block);
   return { block, applied: { ...effects, hash, stateRoot: effects.tree.root }, rejected };
 }

@@ -36,10 +36,6 @@ export class Ledger {
     return b === undefined ? EMPTY_ACCOUNT : accountCodec.decode(b);
   }
 
-  accountExists(address: Uint8Array): boolean {
-    return this.view.get(stateKeys.account(address)) !== undefined;
-  }
-
   putAccount(address: Uint8Array, a: Account): void {
     this.view.set(stateKeys.account(address), accountCodec.encode(a));
   }

@@ -59,10 +59,6 @@ export class StateStore implements StateReader {
     return copy;
   }
 
-  proveKey(key: Uint8Array) {
-    return this.tree.prove(sha256(key));
-  }
-
   /** Entries ordered by key: for snapshots, dumps and supply audits. */
   *sortedEntries(): Generator<Entry> {
     yield* [...this.entries.values()].sort((a, b) => compareBytes(a.key, b.key));
