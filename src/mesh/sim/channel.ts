@@ -146,9 +146,10 @@ export class SimRadio {
     const now = clock.now();
     if (this.wakeTimer !== null || this.queue.length === 0) return;
     if (now < this.transmittingUntil) return this.wakeAt(this.transmittingUntil);
-    if (this.channel.opts.listenBeforeTalk && this.hearings.length > 0) {
+    const audible = this.hearings.filter((h) => h.tx.end > now);
+    if (this.channel.opts.listenBeforeTalk && audible.length > 0) {
       // Channel busy: back off for the rest of what we hear plus a random slot.
-      const clear = Math.max(...this.hearings.map((h) => h.tx.end));
+      const clear = Math.max(...audible.map((h) => h.tx.end));
       return this.wakeAt(clear + this.channel.opts.random() * 50);
     }
     const { packet } = this.queue.shift() as { packet: AirPacket };
@@ -194,8 +195,10 @@ export class SimRadio {
       h.corrupted = true;
       this.stats.lostHalfDuplex++;
     }
-    // Two transmissions overlapping at a receiver destroy each other (no capture effect).
+    // Two transmissions overlapping at a receiver destroy each other (no capture effect). One that
+    // ends at the instant this one starts does not overlap it, even if its end is processed later.
     for (const other of this.hearings) {
+      if (other.tx.end <= tx.start) continue;
       if (!other.corrupted) this.stats.collisions++;
       other.corrupted = true;
       if (!h.corrupted) this.stats.collisions++;
