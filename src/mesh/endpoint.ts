@@ -116,6 +116,7 @@ export class MessageEndpoint {
     }
     const now = this.deps.clock.now();
     this.requestsHeard.set(`${request.target}:${request.messageId}`, now);
+    if (this.requestsHeard.size > 4096) this.requestsHeard.delete(this.requestsHeard.keys().next().value as string);
     if (request.target !== this.transport.localNode) return;
     const interval = (this.opts.limits ?? DEFAULT_REASSEMBLY_LIMITS).requestAfterMs / 2;
     const fresh = request.missing.filter((i) => now - (this.resentAt.get(`${request.messageId}:${i}`) ?? -Infinity) >= interval);
@@ -127,22 +128,26 @@ export class MessageEndpoint {
     }
   }
 
+  private heardRecently(key: string, now: number, windowMs: number): boolean {
+    return now - (this.requestsHeard.get(key) ?? Number.NEGATIVE_INFINITY) < windowMs;
+  }
+
   private scheduleTick(): void {
     this.timer = this.deps.clock.setTimeout(() => {
       const now = this.deps.clock.now();
       const quiet = (this.opts.limits ?? DEFAULT_REASSEMBLY_LIMITS).requestAfterMs;
       for (const due of this.reassembler.tick(now)) {
-        // Someone else already asked recently: the resend will reach us too.
-        if (now - (this.requestsHeard.get(`${due.sender}:${due.messageId}`) ?? -Infinity) < quiet) continue;
-        this.requestsHeard.set(`${due.sender}:${due.messageId}`, now);
-        if (this.requestsHeard.size > 4096) this.requestsHeard.delete(this.requestsHeard.keys().next().value as string);
+        const key = `${due.sender}:${due.messageId}`;
+        // Someone else asked recently: the resend will reach us too.
+        if (this.heardRecently(key, now, quiet)) continue;
         const request = fragmentRequestCodec.encode({ target: due.sender, messageId: due.messageId, type: due.type, missing: due.missing });
-        // A random pause spreads the requests of everyone who missed the same fragment.
+        // A random pause spreads the requests of everyone who missed the same fragment;
+        // whoever asks first silences the rest.
         this.deps.clock.setTimeout(() => {
-          if (this.deps.clock.now() - (this.requestsHeard.get(`${due.sender}:${due.messageId}`) ?? -Infinity) < quiet && (this.requestsHeard.get(`${due.sender}:${due.messageId}`) ?? 0) !== now) return;
+          if (this.heardRecently(key, this.deps.clock.now(), quiet)) return;
           this.stats.fragmentRequestsSent++;
           void this.send(MessageType.FragmentRequest, request, Priority.Sync).catch(() => undefined);
-        }, Math.floor(this.deps.random() * quiet / 2));
+        }, Math.floor((this.deps.random() * quiet) / 2));
       }
       this.scheduleTick();
     }, this.opts.tickMs ?? 1_000);
