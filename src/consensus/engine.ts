@@ -6,6 +6,7 @@ import { bytesEqual, fromHex, toHex } from "../core/bytes.js";
 import { SignerSafetyError, type SignerSafety } from "../core/chain/signer-safety.js";
 import { produceBlock } from "../core/chain/produce.js";
 import type { Clock } from "../core/clock.js";
+import { seededRandom } from "../core/random.js";
 import type { Identity } from "../core/crypto/identity.js";
 import type { Genesis } from "../core/genesis.js";
 import { MeshChainError } from "../core/errors.js";
@@ -69,6 +70,7 @@ const MAX_PENDING = 512;
 export class ConsensusEngine {
   private readonly blocks = new Map<string, TreeBlock>();
   private root: TreeBlock;
+  private readonly startHeight: number;
   private readonly finalizedIds: string[] = [];
   private readonly finalizedBlocks = new Map<string, { block: Block; certificate: FinalityCertificate | null }>();
   /** The block (with its notarization) that proved our latest finality; may lie off the final chain. */
@@ -81,6 +83,8 @@ export class ConsensusEngine {
   /** Block ids asked for, and answered, recently: catch-up must not turn into a flood. */
   private readonly asked = new Map<string, number>();
   private readonly answered = new Map<string, number>();
+  /** Seeded by the node's address, so simulations repeat. */
+  private readonly random: () => number;
   private timer: unknown = null;
   private statusTimer: unknown = null;
   private running = false;
@@ -99,17 +103,24 @@ export class ConsensusEngine {
     const root = treeBlock(rootInfo.hash, null, null, { height: rootInfo.height, slot: rootInfo.slot, timestamp: rootInfo.timestamp }, rootState);
     root.notarized = true;
     this.root = root;
+    this.startHeight = rootInfo.height;
     this.blocks.set(root.id, root);
     this.finalizedIds.push(root.id);
+    this.random = seededRandom(new DataView(deps.identity.address.buffer, deps.identity.address.byteOffset, 4).getUint32(0));
   }
 
   get chainId(): string {
     return this.genesis.chainId;
   }
 
-  /** Ids of the finalized chain, genesis first. */
+  /** Ids of the finalized chain this engine has seen, from the root it started at (genesis, or a restart's stored tip). */
   get finalizedChain(): readonly string[] {
     return this.finalizedIds;
+  }
+
+  /** Height of the first entry of `finalizedChain`. */
+  get finalizedChainStart(): number {
+    return this.startHeight;
   }
 
   get finalizedHeight(): number {
@@ -313,16 +324,6 @@ export class ConsensusEngine {
       if (!this.onceASlot(this.answered, id)) return;
       this.deps.network.broadcast({ kind: "block", block: source.block, certificate: source.certificate });
     }, pause);
-  }
-
-  /** Deterministic per node (seeded from its address), so simulations repeat. */
-  private randomState = 0;
-  private random(): number {
-    if (this.randomState === 0) this.randomState = (this.deps.identity.address[0]! << 24 | this.deps.identity.address[1]! << 16 | this.deps.identity.address[2]! << 8 | this.deps.identity.address[3]!) >>> 0 || 1;
-    this.randomState ^= this.randomState << 13;
-    this.randomState ^= this.randomState >>> 17;
-    this.randomState ^= this.randomState << 5;
-    return (this.randomState >>> 0) / 4294967296;
   }
 
   private onBlock(block: Block, certificate: FinalityCertificate | null): void {

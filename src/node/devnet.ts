@@ -261,13 +261,15 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   }
 
   const live = nodes.filter((n) => n.alive);
-  const chains = live.map((n) => n.engine.finalizedChain);
-  let agree = true;
-  for (let h = 0; agree; h++) {
-    const at = chains.filter((c) => c.length > h).map((c) => c[h]);
-    if (at.length === 0) break;
-    if (new Set(at).size > 1) agree = false;
+  // A restarted node's engine starts at its stored tip: compare chains by height, not by position.
+  const byHeight = new Map<number, Set<string>>();
+  for (const n of live) {
+    n.engine.finalizedChain.forEach((id, i) => {
+      const h = n.engine.finalizedChainStart + i;
+      byHeight.set(h, (byHeight.get(h) ?? new Set()).add(id));
+    });
   }
+  const agree = [...byHeight.values()].every((ids) => ids.size === 1);
   const report = channel.report();
   const secs = (ms: number) => Math.round(ms) / 1000;
   const txOwnMs = txsSubmitted * meshtasticFrameAirtimeMs(modulation, encodeFrame({ type: MessageType.Transaction, messageId: 0, fragment: null, payload: new Uint8Array(88) }).length);
