@@ -107,6 +107,17 @@ describe("chain store", () => {
     again.close();
   });
 
+  it("forgets undo records below finality, after which those blocks cannot be reverted", () => {
+    const store = ChainStore.open(join(dir(), "chain.db"), genesis);
+    extend(store, v, []);
+    extend(store, v, []);
+    store.forgetUndoBelow(2);
+    store.revertTip();
+    expect(store.tip.height).toBe(1);
+    expect(() => store.revertTip()).toThrow(expect.objectContaining({ code: "NOTHING_TO_REVERT" }));
+    store.close();
+  });
+
   it("rejects a block that does not extend the tip", () => {
     const store = ChainStore.open(join(dir(), "chain.db"), genesis);
     const produced = extend(store, v, []);

@@ -180,8 +180,8 @@ describe("blocks", () => {
     const { applyBlock } = await import("../../src/core/state/block-transition.js");
     const { chain, users, validators } = setup();
     const root = toHex(chain.store.root);
-    const good = nextBlock({ store: chain.store, parent: chain.parent, ...{} } as typeof chain, validators[0]!, []);
-    // nextBlock committed; rebuild a fresh chain to test rejection on the same parent.
+    const good = nextBlock(chain, validators[0]!, []);
+    // nextBlock committed; a fresh chain tests rejection on the same parent.
     const fresh = setup();
     expect(toHex(fresh.chain.store.root)).toBe(root);
     expect(() => applyBlock(fresh.chain.store, good.block, { ...fresh.chain.parent, height: 5 }, { chainId: CHAIN_ID })).toThrow(expect.objectContaining({ code: "HEIGHT_MISMATCH" }));
