@@ -5,6 +5,7 @@ import { registerDevnet } from "./commands/devnet.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerMesh } from "./commands/mesh.js";
 import { registerStart } from "./commands/start.js";
+import { registerStatus } from "./commands/status.js";
 import { registerTx } from "./commands/tx.js";
 import { reportError } from "./output.js";
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerKeys(program, run);
   registerTx(program, run);
   registerStart(program, run);
+  registerStatus(program, run);
   registerMesh(program, run);
   registerAirtime(program, run);
   registerDevnet(program, run);

@@ -19,6 +19,8 @@ import { signTx } from "../core/tx/sign.js";
 import { type Evidence, EvidenceType, TxKind } from "../core/tx/types.js";
 import { parentInfo, type TreeBlock, treeBlock } from "./block-tree.js";
 import { tryCertify, verifyCertificate } from "./certificates.js";
+import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
+import type { CompactBlock } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
 import { proposerRanks } from "./schedule.js";
 import type { BlsVerifier } from "./verifier.js";
@@ -46,6 +48,8 @@ export interface EngineDeps {
    * someone else answered first (one answer serves everyone). Off on links where answers are cheap.
    */
   readonly suppressDuplicateAnswers?: boolean;
+  /** Announce own proposals in compact form (short transaction ids), as on a radio channel. */
+  readonly compactBlocks?: boolean;
 }
 
 export interface EngineStats {
@@ -56,9 +60,14 @@ export interface EngineStats {
   rejectedBlocks: number;
   evidenceFound: number;
   refusedBySignerSafety: number;
+  compactRebuilt: number;
+  compactTxRequests: number;
 }
 
 const MAX_PENDING = 512;
+const MAX_FINALIZED_KEPT = 1_024;
+/** Transaction bytes per block-txs answer: with its 13-byte head and the frame header it stays in one 231-byte frame. */
+const ANSWER_TX_BYTES = 212;
 
 /**
  * DPoP consensus for one node (docs/consensus.md): Streamlet-style. Slot proposers, drawn by weight,
@@ -72,7 +81,8 @@ export class ConsensusEngine {
   private root: TreeBlock;
   private readonly startHeight: number;
   private readonly finalizedIds: string[] = [];
-  private readonly finalizedBlocks = new Map<string, { block: Block; certificate: FinalityCertificate | null }>();
+  /** Finalized blocks, to answer requests; with their compact form, kept while their parent was at hand. */
+  private readonly finalizedBlocks = new Map<string, { block: Block; certificate: FinalityCertificate | null; compact: CompactBlock | null }>();
   /** The block (with its notarization) that proved our latest finality; may lie off the final chain. */
   private witness: { id: string; hash: Uint8Array; block: Block; certificate: FinalityCertificate } | null = null;
   private readonly orphans = new Map<string, Block[]>();
@@ -80,6 +90,12 @@ export class ConsensusEngine {
   private readonly firstVote = new Map<string, { blockHash: Uint8Array; signature: Uint8Array }>();
   private readonly firstProposal = new Map<string, Block>();
   private readonly proposedSlots = new Set<number>();
+  /** Transactions heard on the network, by hash with when: compact proposals are rebuilt from them too. */
+  private readonly heardTxs = new Map<string, { tx: DecodedTx; at: number }>();
+  /** Compact proposals waiting for their parent or transactions, by slot and block ref. */
+  private readonly pendingCompacts = new Map<string, CompactBlock>();
+  /** When someone last asked for a compact proposal's transactions (ours can then wait). */
+  private readonly txRequestsHeard = new Map<string, number>();
   /** Block ids asked for, and answered, recently: catch-up must not turn into a flood. */
   private readonly asked = new Map<string, number>();
   private readonly answered = new Map<string, number>();
@@ -88,7 +104,7 @@ export class ConsensusEngine {
   private timer: unknown = null;
   private statusTimer: unknown = null;
   private running = false;
-  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0 };
+  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0 };
 
   /**
    * Starts from a finalized root: genesis, or the tip of the node's chain store after a restart
@@ -121,6 +137,10 @@ export class ConsensusEngine {
   /** Height of the first entry of `finalizedChain`. */
   get finalizedChainStart(): number {
     return this.startHeight;
+  }
+
+  get pendingCompactCount(): number {
+    return this.pendingCompacts.size;
   }
 
   get finalizedHeight(): number {
@@ -203,6 +223,7 @@ export class ConsensusEngine {
   private onSlot(slot: number): void {
     this.timer = null;
     this.retryMissingParents();
+    for (const key of [...this.pendingCompacts.keys()]) this.tryRebuild(key);
     try {
       const head = this.head();
       const ledger = new Ledger(head.state);
@@ -260,7 +281,8 @@ export class ConsensusEngine {
     }
     this.proposedSlots.add(slot);
     this.stats.proposed++;
-    this.deps.network.broadcast({ kind: "proposal", block: produced.block });
+    if (this.deps.compactBlocks === true) this.deps.network.broadcast({ kind: "compact-proposal", compact: compactBlock(produced.block, parent) });
+    else this.deps.network.broadcast({ kind: "proposal", block: produced.block });
     this.onBlock(produced.block, null);
   }
 
@@ -275,6 +297,15 @@ export class ConsensusEngine {
       case "proposal":
         this.onBlock(message.block, null);
         return;
+      case "compact-proposal":
+        this.onCompact(message.compact);
+        return;
+      case "get-txs":
+        this.onGetTxs(message.slot, message.blockRef, message.indexes);
+        return;
+      case "block-txs":
+        for (const tx of message.txs) this.onTx(tx);
+        return;
       case "block":
         // Someone answered: our own pending answer for this block is no longer needed.
         if (this.deps.suppressDuplicateAnswers === true) this.answered.set(toHex(blockHash(message.block.header)), this.deps.clock.now());
@@ -287,7 +318,7 @@ export class ConsensusEngine {
         this.onGetBlock(message.hash);
         return;
       case "tx":
-        this.deps.mempool.add(message.tx);
+        this.onTx(message.tx);
         return;
       case "status":
         this.onStatus(message);
@@ -314,15 +345,19 @@ export class ConsensusEngine {
     const live = this.blocks.get(id);
     const source = live?.block != null ? { block: live.block, certificate: live.certificate } : (this.finalizedBlocks.get(id) ?? (this.witness?.id === id ? this.witness : undefined));
     if (source === undefined) return;
+    const parent = this.blocks.get(toHex(source.block.header.parentHash));
+    const compact = this.deps.compactBlocks !== true ? null : parent !== undefined ? compactBlock(source.block, parent, source.certificate) : (this.finalizedBlocks.get(id)?.compact ?? null);
+    // One frame instead of many: the asker rebuilds it, and asks for any transactions it lacks.
+    const answer: ConsensusMessage = compact !== null ? { kind: "compact-proposal", compact } : { kind: "block", block: source.block, certificate: source.certificate };
     if (this.deps.suppressDuplicateAnswers !== true) {
-      if (this.onceASlot(this.answered, id)) this.deps.network.broadcast({ kind: "block", block: source.block, certificate: source.certificate });
+      if (this.onceASlot(this.answered, id)) this.deps.network.broadcast(answer);
       return;
     }
     if (this.answered.has(id) && this.deps.clock.now() - (this.answered.get(id) as number) < Number(this.params.slotMs)) return;
     const pause = Math.floor(this.random() * Number(this.params.slotMs) / 3);
     this.deps.clock.setTimeout(() => {
       if (!this.onceASlot(this.answered, id)) return;
-      this.deps.network.broadcast({ kind: "block", block: source.block, certificate: source.certificate });
+      this.deps.network.broadcast(answer);
     }, pause);
   }
 
@@ -359,6 +394,113 @@ export class ConsensusEngine {
     const waiting = this.orphans.get(id);
     this.orphans.delete(id);
     for (const o of waiting ?? []) this.onBlock(o, null);
+    for (const [key, c] of this.pendingCompacts) if (bytesEqual(c.parentHash, hash)) this.tryRebuild(key);
+  }
+
+  private onTx(tx: DecodedTx): void {
+    const id = toHex(txHash(tx.bytes));
+    this.heardTxs.delete(id);
+    this.heardTxs.set(id, { tx, at: this.deps.clock.now() });
+    if (this.heardTxs.size > MAX_PENDING) this.heardTxs.delete(this.heardTxs.keys().next().value as string);
+    this.deps.mempool.add(tx);
+    for (const key of [...this.pendingCompacts.keys()]) this.tryRebuild(key);
+  }
+
+  private onCompact(c: CompactBlock): void {
+    if (c.height <= this.root.height) return;
+    const key = `${c.slot}:${blockRef(c.signature)}`;
+    const known = [...this.blocks.values()].find((b) => b.slot === c.slot && b.block !== null && blockRef(b.block.header.signature) === blockRef(c.signature));
+    if (known !== undefined) {
+      if (c.notarization !== null && !known.notarized) this.acceptCertificate(known, { height: known.height, blockHash: known.hash, ...c.notarization });
+      return;
+    }
+    const pending = this.pendingCompacts.get(key);
+    if (pending !== undefined) {
+      if (pending.notarization === null && c.notarization !== null) this.pendingCompacts.set(key, c);
+      return;
+    }
+    if (this.pendingCompacts.size >= 64) this.pendingCompacts.delete(this.pendingCompacts.keys().next().value as string);
+    this.pendingCompacts.set(key, c);
+    const parentId = toHex(c.parentHash);
+    if (!this.blocks.has(parentId)) {
+      if (this.onceASlot(this.asked, parentId)) this.deps.network.broadcast({ kind: "get-block", hash: c.parentHash });
+      return;
+    }
+    this.tryRebuild(key);
+  }
+
+  private tryRebuild(key: string): void {
+    const c = this.pendingCompacts.get(key);
+    const parent = c === undefined ? undefined : this.blocks.get(toHex(c.parentHash));
+    if (c === undefined || parent === undefined) return;
+    const known = [...this.deps.mempool.candidates(), ...[...this.heardTxs.values()].map((h) => h.tx)];
+    const result = rebuildBlock(c, parent, known, this.chainId, (slot, hash, sig, key) => this.deps.verifier.vote(slot, hash, sig, key));
+    if (result.kind === "missing") {
+      this.askForTxs(key, c, result.indexes);
+      return;
+    }
+    this.pendingCompacts.delete(key);
+    // A mismatch (a short-id collision, or a bad proposal) falls back to the full block, which the
+    // block's certificate or child will name by hash.
+    if (result.kind === "mismatch") {
+      this.stats.rejectedBlocks++;
+      return;
+    }
+    this.stats.compactRebuilt++;
+    const hash = blockHash(result.block.header);
+    // Someone answered a block request: our own pending answer is no longer needed.
+    if (c.notarization !== null && this.deps.suppressDuplicateAnswers === true) this.answered.set(toHex(hash), this.deps.clock.now());
+    this.onBlock(result.block, c.notarization === null ? null : { height: c.height, blockHash: hash, ...c.notarization });
+  }
+
+  /** Ask for missing transactions after a short random pause, unless another node asked meanwhile (one answer serves all). */
+  private askForTxs(key: string, c: CompactBlock, indexes: readonly number[]): void {
+    if (!this.onceASlot(this.asked, `txs:${key}`)) return;
+    const askedAt = this.deps.clock.now();
+    const pause = Math.floor(this.random() * this.answerWindowMs());
+    this.deps.clock.setTimeout(() => {
+      if (!this.running || !this.pendingCompacts.has(key) || (this.txRequestsHeard.get(key) ?? -1) >= askedAt) return;
+      this.stats.compactTxRequests++;
+      this.deps.network.broadcast({ kind: "get-txs", slot: c.slot, blockRef: c.signature.subarray(0, 8), indexes });
+    }, pause);
+  }
+
+  /** Answer with the requested transactions, after a random pause; skip those someone else sent meanwhile. */
+  private onGetTxs(slot: number, ref: Uint8Array, indexes: readonly number[]): void {
+    const key = `${slot}:${toHex(ref)}`;
+    const heardAt = this.deps.clock.now();
+    this.txRequestsHeard.set(key, heardAt);
+    if (this.txRequestsHeard.size > MAX_PENDING) this.txRequestsHeard.delete(this.txRequestsHeard.keys().next().value as string);
+    const source = [...this.blocks.values(), ...[...this.finalizedBlocks.values()].map((f) => ({ slot: f.block.header.slot, block: f.block }))]
+      .find((b) => b.slot === slot && b.block !== null && blockRef(b.block.header.signature) === toHex(ref))?.block;
+    if (source == null) return;
+    const txs = indexes.flatMap((i) => (source.txs[i] === undefined ? [] : [source.txs[i] as DecodedTx]));
+    // The proposer answers at once; the others only as a late backup, if no answer was heard.
+    const proposer = bytesEqual(source.header.proposer, this.deps.identity.address);
+    const window = this.answerWindowMs();
+    const pause = this.deps.suppressDuplicateAnswers !== true || proposer ? 0 : Math.floor(window * (1 + 2 * this.random()));
+    this.deps.clock.setTimeout(() => {
+      if (!this.running) return;
+      const unanswered = txs.filter((tx) => (this.heardTxs.get(toHex(txHash(tx.bytes)))?.at ?? -1) <= heardAt);
+      // Packed so that each answer fits one radio frame: a lost fragment would cost more than a header.
+      let batch: DecodedTx[] = [];
+      let bytes = 0;
+      for (const tx of unanswered) {
+        if (batch.length > 0 && bytes + tx.bytes.length + 2 > ANSWER_TX_BYTES) {
+          this.deps.network.broadcast({ kind: "block-txs", slot, blockRef: ref, txs: batch });
+          batch = [];
+          bytes = 0;
+        }
+        batch.push(tx);
+        bytes += tx.bytes.length + 2;
+      }
+      if (batch.length > 0) this.deps.network.broadcast({ kind: "block-txs", slot, blockRef: ref, txs: batch });
+    }, pause);
+  }
+
+  /** How long requests and answers for transactions wait at random, so one of them serves everyone. */
+  private answerWindowMs(): number {
+    return Math.min(15_000, Number(this.params.slotMs) / 6);
   }
 
   /** A lost answer must not stall catch-up until the next status: ask again each slot (a few at a time). */
@@ -498,7 +640,13 @@ export class ConsensusEngine {
     if (path[0]?.parentId !== this.root.id) return;
     for (const b of path) {
       this.finalizedIds.push(b.id);
-      if (b.block !== null) this.finalizedBlocks.set(b.id, { block: b.block, certificate: b.certificate });
+      const parent = b.parentId === null ? undefined : this.blocks.get(b.parentId);
+      if (b.block !== null) {
+        const compact = this.deps.compactBlocks === true && parent !== undefined ? compactBlock(b.block, parent, b.certificate) : null;
+        this.finalizedBlocks.set(b.id, { block: b.block, certificate: b.certificate, compact });
+        // Older blocks are the chain store's (and sync's) to serve.
+        if (this.finalizedBlocks.size > MAX_FINALIZED_KEPT) this.finalizedBlocks.delete(this.finalizedBlocks.keys().next().value as string);
+      }
     }
     this.root = target;
     this.stats.finalized += path.length;

@@ -1,10 +1,17 @@
 import type { Block } from "../core/block/block.js";
 import type { FinalityCertificate } from "../core/block/certificate.js";
 import type { DecodedTx } from "../core/tx/codec.js";
+import type { CompactBlock } from "../mesh/messages/relay.js";
 
 /** What consensus engines say to each other (carried by the mesh as frames; by the harness in simulations). */
 export type ConsensusMessage =
   | { readonly kind: "proposal"; readonly block: Block }
+  /** A proposal as it goes on air: receivers rebuild it from the transactions they hold. */
+  | { readonly kind: "compact-proposal"; readonly compact: CompactBlock }
+  /** Transactions a compact proposal named that this node lacks, by position; answered with tx messages. */
+  | { readonly kind: "get-txs"; readonly slot: number; readonly blockRef: Uint8Array; readonly indexes: readonly number[] }
+  /** The answer to get-txs. */
+  | { readonly kind: "block-txs"; readonly slot: number; readonly blockRef: Uint8Array; readonly txs: readonly DecodedTx[] }
   /** A vote names its block by hash and height; the slot it signs is the block's. */
   | { readonly kind: "vote"; readonly height: number; readonly blockHash: Uint8Array; readonly voter: number; readonly signature: Uint8Array }
   | { readonly kind: "get-block"; readonly hash: Uint8Array }

@@ -6,7 +6,7 @@ import { Writer } from "../core/codec/writer.js";
 import { HASH_LENGTH } from "../core/crypto/hash.js";
 import { decodeTxWithBytes } from "../core/tx/codec.js";
 import { MessageType } from "../mesh/frame.js";
-import { voteCodec } from "../mesh/messages/relay.js";
+import { blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, voteCodec } from "../mesh/messages/relay.js";
 import type { ConsensusMessage } from "./messages.js";
 
 /** A consensus message as it goes into a mesh message: its type and payload bytes (docs/protocol.md). */
@@ -14,6 +14,12 @@ export function encodeConsensusMessage(m: ConsensusMessage): { type: MessageType
   switch (m.kind) {
     case "proposal":
       return { type: MessageType.Block, payload: encodeBlock(m.block) };
+    case "compact-proposal":
+      return { type: MessageType.CompactBlock, payload: compactBlockCodec.encode(m.compact) };
+    case "get-txs":
+      return { type: MessageType.GetTransactions, payload: getTransactionsCodec.encode(m) };
+    case "block-txs":
+      return { type: MessageType.BlockTransactions, payload: blockTransactionsCodec.encode({ slot: m.slot, blockRef: m.blockRef, txs: m.txs.map((t) => t.bytes) }) };
     case "vote":
       return { type: MessageType.Vote, payload: voteCodec.encode({ height: m.height, blockHash: m.blockHash, validatorIndex: m.voter, signature: m.signature }) };
     case "get-block":
@@ -43,6 +49,14 @@ export function decodeConsensusMessage(type: MessageType, payload: Uint8Array): 
   switch (type) {
     case MessageType.Block:
       return { kind: "proposal", block: decodeBlock(payload) };
+    case MessageType.CompactBlock:
+      return { kind: "compact-proposal", compact: compactBlockCodec.decode(payload) };
+    case MessageType.GetTransactions:
+      return { kind: "get-txs", ...getTransactionsCodec.decode(payload) };
+    case MessageType.BlockTransactions: {
+      const b = blockTransactionsCodec.decode(payload);
+      return { kind: "block-txs", slot: b.slot, blockRef: b.blockRef, txs: b.txs.map((t) => decodeTxWithBytes(t)) };
+    }
     case MessageType.Vote: {
       const v = voteCodec.decode(payload);
       return { kind: "vote", height: v.height, blockHash: v.blockHash, voter: v.validatorIndex, signature: v.signature };

@@ -9,7 +9,7 @@ import { TxKind } from "../core/tx/types.js";
 import { decodeFrame, MessageType } from "./frame.js";
 import { fragmentRequestCodec } from "./messages/fragment-request.js";
 import { peerInfoCodec } from "./messages/peers.js";
-import { compactBlockCodec, getTransactionsCodec, voteCodec } from "./messages/relay.js";
+import { blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, voteCodec } from "./messages/relay.js";
 import { helloCodec, statusCodec } from "./messages/signed.js";
 import { syncRequestCodec, syncResponseCodec } from "./messages/sync.js";
 
@@ -27,11 +27,15 @@ function describeMessage(type: MessageType, payload: Uint8Array): Json {
     }
     case MessageType.CompactBlock: {
       const c = compactBlockCodec.decode(payload);
-      return { height: c.header.height, hash: toHex(blockHash(c.header)), shortIds: c.shortIds.length };
+      return { height: c.height, slot: c.slot, parentHash: toHex(c.parentHash), proposerIndex: c.proposerIndex, certified: c.certificate !== null, shortIds: c.shortIds.length };
     }
     case MessageType.GetTransactions: {
       const g = getTransactionsCodec.decode(payload);
-      return { blockHash: toHex(g.blockHash), indexes: g.indexes };
+      return { slot: g.slot, blockRef: toHex(g.blockRef), indexes: g.indexes };
+    }
+    case MessageType.BlockTransactions: {
+      const b = blockTransactionsCodec.decode(payload);
+      return { slot: b.slot, blockRef: toHex(b.blockRef), txs: b.txs.map((t) => toHex(txHash(t))) };
     }
     case MessageType.Vote: {
       const v = voteCodec.decode(payload);

@@ -31,6 +31,8 @@ export enum MessageType {
   CertifiedBlock = 14,
   /** Finalized height, head and finality witness: lets peers notice they are behind. */
   ChainStatus = 15,
+  /** The transactions a GetTransactions asked for, named by block. */
+  BlockTransactions = 16,
 }
 
 const KNOWN_TYPES = new Set<number>(Object.values(MessageType).filter((v): v is number => typeof v === "number"));

@@ -1,3 +1,4 @@
+import type { DecodedTx } from "../core/tx/codec.js";
 import { toHex } from "../core/bytes.js";
 import { produceBlock } from "../core/chain/produce.js";
 import type { Identity } from "../core/crypto/identity.js";
@@ -23,7 +24,13 @@ export class BlockProducer {
 
   constructor(
     private readonly opts: BlockProducerOptions,
-    private readonly deps: { store: ChainStore; identity: Identity; clock: Clock; logger: Logger },
+    private readonly deps: {
+      store: ChainStore; identity: Identity; clock: Clock; logger: Logger;
+      /** Transactions to offer each block, best first (the mempool's). */
+      candidates?: () => readonly DecodedTx[];
+      /** Told after each block is committed, so the mempool can drop what it included. */
+      onCommitted?: () => void;
+    },
   ) {}
 
   slotAt(ms: number): number {
@@ -62,17 +69,19 @@ export class BlockProducer {
     const now = clock.now();
     const slot = this.slotAt(now);
     const tip = store.tip;
-    if (slot <= tip.slot || slot - tip.slot < this.opts.heartbeatSlots) return;
+    const candidates = this.deps.candidates?.() ?? [];
+    if (slot <= tip.slot || (candidates.length === 0 && slot - tip.slot < this.opts.heartbeatSlots)) return;
     const produced = produceBlock(store.state, {
       chainId: this.opts.chainId,
       parent: tip,
       slot,
       timestamp: Math.floor(now / 1000),
-      candidates: [],
+      candidates,
       certificate: null,
       proposer: { address: identity.address, bls: identity.bls },
     });
     store.commitBlock(produced.block, produced.applied);
+    this.deps.onCommitted?.();
     logger.info({ height: produced.block.header.height, slot, hash: toHex(produced.applied.hash).slice(0, 16), txs: produced.block.txs.length }, "block");
   }
 }

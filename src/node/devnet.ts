@@ -21,7 +21,6 @@ import { PRESETS, type PresetName } from "../mesh/airtime/presets.js";
 import { dutyCycleFraction } from "../mesh/airtime/regions.js";
 import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 import { MessageEndpoint } from "../mesh/endpoint.js";
-import { encodeFrame, MessageType } from "../mesh/frame.js";
 import { DEFAULT_CHANNEL_OPTIONS, LoraChannel, type SimRadio } from "../mesh/sim/channel.js";
 import { SimTransport } from "../mesh/sim/transport.js";
 import { Priority } from "../mesh/transport.js";
@@ -43,12 +42,16 @@ export interface DevnetOptions {
   /** Crash and restart random nodes now and then. */
   readonly kill: boolean;
   readonly region?: string;
+  /** Distance between neighbours on the square grid the nodes stand on (radio range is 5 km). */
+  readonly spacingMeters?: number;
   /** Chain parameters to override (slot length and so on). */
   readonly params?: Readonly<Record<string, bigint>>;
 }
 
 export interface DevnetReport {
   readonly virtualSeconds: number;
+  /** Virtual time after the run, with no new transactions, until the last ones were final (at most eight slots). */
+  readonly drainSeconds: number;
   readonly finalizedHeight: number;
   readonly finalizedHashesAgree: boolean;
   readonly conflictingFinalized: number;
@@ -64,6 +67,8 @@ export interface DevnetReport {
 }
 
 const CHAIN_ID = "meshchain-devnet";
+/** 10 nodes stand on a 4 × 3 grid 6 km across: most pairs hear each other, the far corners are two hops apart. */
+export const DEFAULT_SPACING_METERS = 1_500;
 const COIN = 1_000_000n;
 
 
@@ -88,7 +93,7 @@ class PoolAdapter implements Mempool {
 }
 
 const PRIORITY: Record<ConsensusMessage["kind"], Priority> = {
-  proposal: Priority.Consensus, vote: Priority.Consensus, block: Priority.Consensus, tx: Priority.Transaction, "get-block": Priority.Sync, status: Priority.Control,
+  proposal: Priority.Consensus, "compact-proposal": Priority.Consensus, "get-txs": Priority.Sync, "block-txs": Priority.Sync, vote: Priority.Consensus, block: Priority.Consensus, tx: Priority.Transaction, "get-block": Priority.Sync, status: Priority.Control,
 };
 
 interface DevnetNode {
@@ -103,6 +108,8 @@ interface DevnetNode {
   endpoint: MessageEndpoint;
   transport: SimTransport;
   alive: boolean;
+  /** Consensus messages this node sent, by kind (diagnosis). */
+  readonly sentByKind: Record<string, number>;
 }
 
 /**
@@ -114,7 +121,8 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   if (opts.validators < 1 || opts.validators > opts.nodes) throw new RangeError("validators must be between 1 and the number of nodes");
   const random = seededRandom(opts.seed);
   const modulation = PRESETS[opts.preset];
-  const users = Array.from({ length: 8 }, (_, i) => identity(opts.seed, "user", i));
+  // Each node has a user who sends from it, as people send from their own node.
+  const users = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "user", i));
   const ids = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "node", i));
   const genesisTime = 1_767_225_600;
   const genesis: Genesis = parseGenesis(buildGenesisDocument({
@@ -131,6 +139,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   const verifier = new BlsVerifier(CHAIN_ID, 200_000);
   const root = mkdtempSync(join(tmpdir(), "meshchain-devnet-"));
   const cols = Math.ceil(Math.sqrt(opts.nodes));
+  const spacing = opts.spacingMeters ?? DEFAULT_SPACING_METERS;
   const submittedAt = new Map<string, number>();
   const finalizedAt = new Map<string, Set<number>>();
   const latencies: number[] = [];
@@ -148,10 +157,11 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     const endpoint = new MessageEndpoint(scheduled, {}, { clock, random });
     const full = node as DevnetNode;
     const engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
-      clock, identity: node.identity, signer, verifier, mempool: new PoolAdapter(pool), suppressDuplicateAnswers: true,
+      clock, identity: node.identity, signer, verifier, mempool: new PoolAdapter(pool), suppressDuplicateAnswers: true, compactBlocks: true,
       network: {
         broadcast: (m) => {
           if (!full.alive) return;
+          full.sentByKind[m.kind] = (full.sentByKind[m.kind] ?? 0) + 1;
           const { type, payload } = encodeConsensusMessage(m);
           void endpoint.send(type, payload, PRIORITY[m.kind]).catch(() => undefined);
         },
@@ -191,8 +201,8 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   };
 
   for (let i = 0; i < opts.nodes; i++) {
-    const radio = channel.addRadio(i + 1, { position: { x: (i % cols) * 3_000, y: Math.floor(i / cols) * 3_000 } });
-    nodes.push(build({ index: i, identity: ids[i] as Identity, radio, dir: mkdtempSync(join(root, `n${i}-`)), alive: true }));
+    const radio = channel.addRadio(i + 1, { position: { x: (i % cols) * spacing, y: Math.floor(i / cols) * spacing } });
+    nodes.push(build({ index: i, identity: ids[i] as Identity, radio, dir: mkdtempSync(join(root, `n${i}-`)), alive: true, sentByKind: {} }));
   }
   for (const n of nodes) {
     await n.transport.start();
@@ -200,16 +210,14 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     n.engine.start();
   }
 
-  const nonces = new Map<number, number>();
   let txsSubmitted = 0;
   const submit = () => {
     const live = nodes.filter((n) => n.alive);
     const at = live[Math.floor(random() * live.length)];
     if (at === undefined) return;
-    const u = Math.floor(random() * users.length);
-    const nonce = nonces.get(u) ?? 0;
-    nonces.set(u, nonce + 1);
+    const u = at.index;
     const from = users[u] as Identity;
+    const nonce = at.pool.nextNonce(from.address);
     const tx = signTx({ sender: from.address, nonce, fee: 1_000n, expiresAt: null, publicKey: null, body: { kind: TxKind.Transfer, to: (users[(u + 1) % users.length] as Identity).address, amount: 1_000n + BigInt(nonce) } }, CHAIN_ID, from.ed25519);
     try {
       at.pool.add(tx);
@@ -260,6 +268,12 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     }
   }
 
+  // Let the last transactions through: no new ones, until all are final or eight slots have passed.
+  const drainStart = clock.now();
+  const drainEnd = drainStart + 8 * Number(genesis.params.slotMs);
+  while (submittedAt.size > 0 && clock.now() < drainEnd) clock.runUntil(Math.min(drainEnd, clock.now() + 10_000));
+  const drainSeconds = (clock.now() - drainStart) / 1000;
+
   const live = nodes.filter((n) => n.alive);
   // A restarted node's engine starts at its stored tip: compare chains by height, not by position.
   const byHeight = new Map<number, Set<string>>();
@@ -272,11 +286,13 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   const agree = [...byHeight.values()].every((ids) => ids.size === 1);
   const report = channel.report();
   const secs = (ms: number) => Math.round(ms) / 1000;
-  const txOwnMs = txsSubmitted * meshtasticFrameAirtimeMs(modulation, encodeFrame({ type: MessageType.Transaction, messageId: 0, fragment: null, payload: new Uint8Array(88) }).length);
+  // The transactions' own frames, as the mesh floods them: everything else on air is overhead.
+  const txOwnMs = report.airtimeMsByClass.tx;
   const sorted = [...latencies].sort((a, b) => a - b);
   const pct = (p: number) => (sorted.length === 0 ? null : Math.round((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) * 10) / 10);
   const result: DevnetReport = {
     virtualSeconds: opts.durationMs / 1000,
+    drainSeconds,
     finalizedHeight: Math.min(...live.map((n) => n.engine.finalizedHeight)),
     finalizedHashesAgree: agree,
     conflictingFinalized: conflicting,
@@ -290,7 +306,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     overheadRatio: txOwnMs > 0 ? Math.round((report.totalAirtimeMs / txOwnMs) * 100) / 100 : null,
     maxNodeDutyCycle: Math.round((Math.max(...report.radios.map((r) => r.stats.peakHourAirtimeMs)) / 3_600_000) * 10_000) / 10_000,
     restarts,
-    nodes: nodes.map((n) => ({ engine: n.engine.stats, endpoint: n.endpoint.stats, reassembly: { ...n.endpoint.reassembly }, radio: { ...n.radio.stats, txAirtimeMsByClass: undefined } })),
+    nodes: nodes.map((n) => ({ finalized: n.engine.finalizedHeight, head: n.engine.head().height, pendingCompacts: n.engine.pendingCompactCount, sent: n.sentByKind, engine: n.engine.stats, endpoint: n.endpoint.stats, reassembly: { ...n.endpoint.reassembly }, radio: { ...n.radio.stats, txAirtimeMsByClass: undefined } })),
   };
   for (const n of nodes) if (n.alive) await kill(n);
   rmSync(root, { recursive: true, force: true });

@@ -87,6 +87,11 @@ export class TxPool {
     return this.bytes;
   }
 
+  /** The nonce a sender's next transaction needs: its account's, after the ones pending here. */
+  nextNonce(sender: Uint8Array): number {
+    return new Ledger(this.head.state).account(sender).nonce + (this.bySender.get(toHex(sender))?.length ?? 0);
+  }
+
   private remember(id: string): void {
     this.recent.add(id);
     if (this.recent.size > this.opts.recentCacheSize) this.recent.delete(this.recent.values().next().value as string);

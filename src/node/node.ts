@@ -5,6 +5,11 @@ import type { Identity } from "../core/crypto/identity.js";
 import type { Genesis } from "../core/genesis.js";
 import { Ledger } from "../core/state/ledger.js";
 import { ChainStore } from "../storage/chain-store.js";
+import { SqliteMempoolStore } from "../storage/mempool-store.js";
+import { votingSet } from "../core/state/validators.js";
+import { decodeTxWithBytes, txHash } from "../core/tx/codec.js";
+import { gini, weigh } from "../consensus/weights.js";
+import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "./mempool.js";
 import { BlockProducer } from "./block-producer.js";
 import type { Clock } from "./clock.js";
 import { MessageType } from "../mesh/frame.js";
@@ -23,14 +28,22 @@ export interface NodeOptions {
   readonly network?: Omit<NetworkOptions, "chainId" | "genesisHash">;
 }
 
+export type SyncState = "idle" | "syncing" | "synced" | "behind" | "error";
+
 export interface NodeStatus {
   readonly chainId: string;
   readonly height: number;
+  readonly finalizedHeight: number;
   readonly tipHash: string;
   readonly slot: number;
   readonly lastBlockAgeSeconds: number;
   readonly address: string;
   readonly peers: number;
+  readonly sync: { readonly state: SyncState; readonly percent: number; readonly etaSeconds: number | null };
+  readonly mempool: { readonly transactions: number; readonly bytes: number };
+  /** Own radio airtime in the last hour; null when the node has no radio transport. */
+  readonly airtimeSeconds: number | null;
+  readonly uptimeSeconds: number;
 }
 
 /** The composition root: builds the services from options and runs them in a fixed order. */
@@ -39,6 +52,9 @@ export class MeshChainNode {
   private producer: BlockProducer | null = null;
   private statusTimer: unknown = null;
   private network: NodeNetwork | null = null;
+  private pool: TxPool | null = null;
+  private poolStore: SqliteMempoolStore | null = null;
+  private startedAt = 0;
 
   constructor(
     private readonly opts: NodeOptions,
@@ -62,9 +78,14 @@ export class MeshChainNode {
       throw e;
     }
     this.store = store;
+    this.startedAt = this.deps.clock.now();
+    this.poolStore = new SqliteMempoolStore(join(this.opts.dataDir, "mempool.db"));
+    const head = () => ({ state: store.state, height: store.tip.height, slot: store.tip.slot });
+    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: genesis.chainId }, head(), this.poolStore);
+    this.pool = pool;
     this.producer = new BlockProducer(
       { chainId: genesis.chainId, genesisTime: genesis.genesisTime, slotMs: this.opts.slotMs, heartbeatSlots: this.opts.heartbeatSlots },
-      { store, identity, clock: this.deps.clock, logger: this.deps.logger },
+      { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: () => pool.onNewHead(head()) },
     );
     this.producer.start();
     if (this.opts.network !== undefined) {
@@ -89,17 +110,40 @@ export class MeshChainNode {
   }
 
   status(): NodeStatus {
-    if (this.store === null) throw new NodeError("NOT_SUPPORTED", "node is not running");
+    if (this.store === null) throw new NodeError("NOT_RUNNING", "node is not running");
     const tip = this.store.tip;
+    const now = this.deps.clock.now();
     return {
       chainId: this.opts.genesis.chainId,
       height: tip.height,
+      // A single validator's blocks are final as it commits them.
+      finalizedHeight: tip.height,
       tipHash: toHex(tip.hash),
-      slot: this.producer?.slotAt(this.deps.clock.now()) ?? 0,
-      lastBlockAgeSeconds: Math.max(0, Math.round(this.deps.clock.now() / 1000 - tip.timestamp)),
+      slot: this.producer?.slotAt(now) ?? 0,
+      lastBlockAgeSeconds: Math.max(0, Math.round(now / 1000 - tip.timestamp)),
       address: formatAddress(this.opts.identity.address),
       peers: this.network?.peerCount ?? 0,
+      sync: { state: "synced", percent: 100, etaSeconds: 0 },
+      mempool: { transactions: this.pool?.size ?? 0, bytes: this.pool?.sizeBytes ?? 0 },
+      airtimeSeconds: null,
+      uptimeSeconds: Math.round((now - this.startedAt) / 1000),
     };
+  }
+
+  /** The weights' Gini coefficient (0 when one validator holds all the weight among one). */
+  weightGini(): number {
+    if (this.store === null) throw new NodeError("NOT_RUNNING", "node is not running");
+    const ledger = new Ledger(this.store.state);
+    return gini(weigh(votingSet(ledger, this.store.tip.height), ledger.params()));
+  }
+
+  /** Admit a signed transaction to the mempool; throws DecodeError or MempoolError saying why not. Returns its hash. */
+  submitTransaction(bytes: Uint8Array): string {
+    if (this.pool === null) throw new NodeError("NOT_RUNNING", "node is not running");
+    const tx = decodeTxWithBytes(bytes);
+    this.pool.add(tx);
+    this.deps.logger.debug({ hash: toHex(txHash(tx.bytes)) }, "transaction accepted");
+    return toHex(txHash(tx.bytes));
   }
 
   private scheduleStatus(): void {
@@ -120,6 +164,9 @@ export class MeshChainNode {
     const network = this.network;
     this.network = null;
     await network?.stop();
+    this.pool = null;
+    this.poolStore?.close();
+    this.poolStore = null;
     if (this.store !== null) {
       const height = this.store.tip.height;
       this.store.close();

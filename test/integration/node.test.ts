@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/node/clock.js";
@@ -106,9 +106,10 @@ describe("node", () => {
     }
   });
 
-  it("runs as a process, logs blocks, and exits 0 on SIGTERM", async () => {
+  it("runs as a process, logs blocks, answers `meshchain status`, and exits 0 on SIGTERM", async () => {
     const dataDir = dir();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "start", "--dev", "--data-dir", dataDir, "--slot-ms", "200", "--broker-port", "0"], { cwd: join(import.meta.dirname, "../.."), stdio: ["ignore", "pipe", "pipe"] });
+    const cwd = join(import.meta.dirname, "../..");
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "start", "--dev", "--data-dir", dataDir, "--slot-ms", "200", "--broker-port", "0", "--api-port", "0"], { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     await new Promise<void>((resolve, reject) => {
@@ -121,6 +122,15 @@ describe("node", () => {
         }
       });
     });
+    const api = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1];
+    expect(api).toBeDefined();
+    const status = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "status", "--api", api as string, "--json"], { cwd }, (e, stdout) => (e === null ? resolve(stdout) : reject(e))),
+    );
+    const parsed = JSON.parse(status) as { height: number; sync: { state: string }; chainId: string };
+    expect(parsed.height).toBeGreaterThanOrEqual(2);
+    expect(parsed.sync.state).toBe("synced");
+    expect(parsed.chainId).toBe("meshchain-dev");
     const stoppedAt = Date.now();
     child.kill("SIGTERM");
     expect(await exited).toBe(0);

@@ -6,6 +6,7 @@ import { systemClock } from "../../node/clock.js";
 import { ensureDevNetwork } from "../../node/dev-network.js";
 import { createLogger } from "../../node/logger.js";
 import { MeshChainNode } from "../../node/node.js";
+import { ApiServer } from "../../api/server.js";
 import { CliError } from "../errors.js";
 import { parseWhole } from "../parse.js";
 
@@ -28,6 +29,8 @@ interface StartOptions {
   logLevel: string;
   broker?: string;
   brokerPort: string;
+  api: string;
+  apiPort: string;
 }
 
 export function registerStart(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
@@ -44,6 +47,8 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
     .option("--log-level <level>", "trace, debug, info, warn or error", "info")
     .option("--broker <broker>", "embedded (start one in this process), an mqtt:// or mqtts:// URL, or none (default: embedded with --dev, none otherwise)")
     .option("--broker-port <port>", "port of the embedded broker", "1883")
+    .option("--api <host>", "address the local API listens on, or none", "127.0.0.1")
+    .option("--api-port <port>", "port of the local API (0: any free port)", "8645")
     .action((opts: StartOptions) =>
       run(false, async () => {
         const slotMs = parseWhole(opts.slotMs, "--slot-ms", 3_600_000);
@@ -74,11 +79,19 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
           },
           { clock: systemClock, logger, random: Math.random },
         );
+        const apiPort = parseWhole(opts.apiPort, "--api-port", 65535);
         await node.start();
+        const api = opts.api === "none" ? null : new ApiServer({ host: opts.api, port: apiPort }, node);
+        try {
+          if (api !== null) logger.info({ url: await api.start() }, "local API listening");
+        } catch (e) {
+          await node.stop();
+          throw new CliError("INVALID_ARGUMENT", `--api ${opts.api}:${apiPort}: cannot listen (${(e as Error).message})`);
+        }
         const shutdown = (signal: string) => {
           logger.info({ signal }, "shutting down");
           const force = setTimeout(() => process.exit(1), 5_000);
-          void node.stop().finally(() => {
+          void (api?.stop() ?? Promise.resolve()).then(() => node.stop()).finally(() => {
             clearTimeout(force);
             process.exit(0);
           });

@@ -9,6 +9,7 @@ import { signTx } from "../../core/tx/sign.js";
 import { TxKind } from "../../core/tx/types.js";
 import { readKeyFile } from "../../storage/keystore.js";
 import { CliError } from "../errors.js";
+import { callRpc, DEFAULT_API_URL } from "../api-client.js";
 import { print } from "../output.js";
 import { parseAddressArg, parseChainId, parseUnits, parseWhole } from "../parse.js";
 
@@ -24,6 +25,7 @@ interface TransferOptions {
   revealKey: boolean;
   chainId: string;
   dryRun: boolean;
+  api: string;
   json: boolean;
 }
 
@@ -40,9 +42,10 @@ export function registerTx(program: Command, run: (json: boolean, action: () => 
     .option("--reveal-key", "carry the sender's public key (needed on an account's first transaction)", false)
     .option("--chain-id <id>", "chain the signature is valid for", DEFAULT_CHAIN_ID)
     .option("--dry-run", "sign and print, do not send", false)
+    .option("--api <url>", "the local API of the node to send through", DEFAULT_API_URL)
     .option("--json", "machine-readable output", false)
     .action((opts: TransferOptions) =>
-      run(opts.json, () => {
+      run(opts.json, async () => {
         const chainId = parseChainId(opts.chainId);
         const to = parseAddressArg(opts.to, "--to");
         const amount = parseUnits(opts.amount, "--amount");
@@ -50,9 +53,6 @@ export function registerTx(program: Command, run: (json: boolean, action: () => 
         const fee = parseUnits(opts.fee, "--fee");
         const nonce = parseWhole(opts.nonce, "--nonce", MAX_NONCE);
         const expiresAt = opts.expiresAt === undefined ? null : parseWhole(opts.expiresAt, "--expires-at", 2 ** 48 - 1);
-        if (!opts.dryRun) {
-          throw new CliError("NODE_API_UNAVAILABLE", "sending needs a running node's local API, which this release does not have yet; add --dry-run to sign offline and print the transaction");
-        }
         const id = readKeyFile(opts.key);
         const signed = signTx(
           { sender: id.address, nonce, fee, expiresAt, publicKey: opts.revealKey ? id.ed25519.publicKey : null, body: { kind: TxKind.Transfer, to, amount } },
@@ -60,7 +60,9 @@ export function registerTx(program: Command, run: (json: boolean, action: () => 
           id.ed25519,
         );
         const minFee = minimumFee(signed.bytes.length, defaultParams().minFeePerByte);
+        const sent = opts.dryRun ? null : await callRpc(opts.api, "submitTransaction", { tx: toHex(signed.bytes) });
         print({
+          sent: sent !== null,
           kind: "transfer",
           chainId,
           hash: toHex(txHash(signed.bytes)),

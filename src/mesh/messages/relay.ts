@@ -1,49 +1,110 @@
 import { decodeExact, type Reader } from "../../core/codec/reader.js";
 import { Writer } from "../../core/codec/writer.js";
-import { type BlockHeader, readHeader, writeHeader } from "../../core/block/header.js";
-import { MAX_BLOCK_TXS, MAX_HEIGHT } from "../../core/block/limits.js";
+import { MAX_SIGNER_BITMAP_BYTES } from "../../core/block/certificate.js";
+import { MAX_TX_BYTES } from "../../core/tx/limits.js";
+import { MAX_BLOCK_TXS, MAX_HEIGHT, MAX_SLOT } from "../../core/block/limits.js";
 import { BLS_SIGNATURE_LENGTH } from "../../core/crypto/bls.js";
 import { HASH_LENGTH, sha256 } from "../../core/crypto/hash.js";
 import { DecodeError, EncodeError } from "../../core/errors.js";
 
-export const SHORT_ID_BYTES = 6;
+/** Short transaction ids: 4 bytes keep ten of them in the frame that carries the compact header. */
+export const SHORT_ID_BYTES = 4;
+/** A block is named in transaction requests by its slot and the first bytes of its proposer's signature. */
+export const BLOCK_REF_BYTES = 8;
 
-/** A block announced by header plus short transaction ids; receivers rebuild it from their mempool. */
+/**
+ * A block announced without what receivers can compute: no transaction or state root (rebuilt and
+ * re-executed), the certificate without the parent's height and hash (implied), the timestamp as
+ * seconds after the parent's, and transactions as short ids to be found in the receiver's mempool.
+ */
 export interface CompactBlock {
-  readonly header: BlockHeader;
+  readonly height: number;
+  readonly slot: number;
+  readonly timestampDelta: number;
+  readonly parentHash: Uint8Array;
+  /** The proposer's index in the parent's validator set. */
+  readonly proposerIndex: number;
+  readonly randaoReveal: Uint8Array;
+  readonly certificate: { readonly signers: Uint8Array; readonly signature: Uint8Array } | null;
+  readonly signature: Uint8Array;
   readonly shortIds: readonly Uint8Array[];
+  /** The block's own notarization (signers and aggregate), when it is sent as an answer rather than a proposal. */
+  readonly notarization: { readonly signers: Uint8Array; readonly signature: Uint8Array } | null;
 }
 
-/** Short ids are salted with the block hash, so nobody can grind collisions ahead of a block. */
-export function shortTxId(blockHash: Uint8Array, txHash: Uint8Array): Uint8Array {
-  return sha256(blockHash, txHash).slice(0, SHORT_ID_BYTES);
+/**
+ * Short ids are salted per block position (parent and slot), so a collision cannot be prepared
+ * before the parent exists; a collision only costs a fallback fetch, never a wrong block.
+ */
+export function shortIdSalt(parentHash: Uint8Array, slot: number): Uint8Array {
+  const s = new Uint8Array(4);
+  new DataView(s.buffer).setUint32(0, slot);
+  return sha256(parentHash, s);
+}
+
+export function shortTxId(salt: Uint8Array, txHash: Uint8Array): Uint8Array {
+  return sha256(salt, txHash).slice(0, SHORT_ID_BYTES);
+}
+
+const MAX_TIMESTAMP_DELTA = 0xffff_ffff;
+
+type Aggregate = { readonly signers: Uint8Array; readonly signature: Uint8Array } | null;
+
+/** A certificate whose height and block hash the reader can infer: presence flag, signer bitmap, aggregate signature. */
+function writeAggregate(w: Writer, a: Aggregate): void {
+  if (a === null) w.u8(0);
+  else w.u8(1).bytes(a.signers, MAX_SIGNER_BITMAP_BYTES).fixed(a.signature, BLS_SIGNATURE_LENGTH);
+}
+
+function readAggregate(r: Reader): Aggregate {
+  if (!r.flag()) return null;
+  const signers = r.bytes(MAX_SIGNER_BITMAP_BYTES);
+  if (signers.length === 0 || signers[signers.length - 1] === 0) throw new DecodeError("INVALID_VALUE", "signer bitmap must be non-empty with no trailing zero byte");
+  return { signers, signature: r.fixed(BLS_SIGNATURE_LENGTH) };
 }
 
 export const compactBlockCodec = {
   encode(c: CompactBlock): Uint8Array {
-    const w = new Writer();
-    writeHeader(w, c.header);
-    w.varint(c.shortIds.length);
+    const w = new Writer()
+      .varint(c.height)
+      .varint(c.slot)
+      .varint(c.timestampDelta)
+      .fixed(c.parentHash, HASH_LENGTH)
+      .u8(c.proposerIndex)
+      .fixed(c.randaoReveal, BLS_SIGNATURE_LENGTH);
+    writeAggregate(w, c.certificate);
+    w.fixed(c.signature, BLS_SIGNATURE_LENGTH).varint(c.shortIds.length);
     for (const id of c.shortIds) w.fixed(id, SHORT_ID_BYTES);
+    writeAggregate(w, c.notarization);
     return w.finish();
   },
   decode: (bytes: Uint8Array): CompactBlock =>
     decodeExact(bytes, (r) => {
-      const header = readHeader(r);
+      const height = r.varint(MAX_HEIGHT);
+      if (height === 0) throw new DecodeError("INVALID_VALUE", "a compact block cannot be the genesis");
+      const slot = r.varint(MAX_SLOT);
+      const timestampDelta = r.varint(MAX_TIMESTAMP_DELTA);
+      const parentHash = r.fixed(HASH_LENGTH);
+      const proposerIndex = r.u8();
+      const randaoReveal = r.fixed(BLS_SIGNATURE_LENGTH);
+      const certificate = readAggregate(r);
+      const signature = r.fixed(BLS_SIGNATURE_LENGTH);
       const n = r.varint(MAX_BLOCK_TXS);
-      return { header, shortIds: Array.from({ length: n }, () => r.fixed(SHORT_ID_BYTES)) };
+      const shortIds = Array.from({ length: n }, () => r.fixed(SHORT_ID_BYTES));
+      return { height, slot, timestampDelta, parentHash, proposerIndex, randaoReveal, certificate, signature, shortIds, notarization: readAggregate(r) };
     }),
 };
 
 /** Ask for the transactions at these positions of a block (those a compact block could not fill). */
 export interface GetTransactions {
-  readonly blockHash: Uint8Array;
+  readonly slot: number;
+  readonly blockRef: Uint8Array;
   readonly indexes: readonly number[];
 }
 
 export const getTransactionsCodec = {
   encode(g: GetTransactions): Uint8Array {
-    const w = new Writer().fixed(g.blockHash, HASH_LENGTH).varint(g.indexes.length);
+    const w = new Writer().varint(g.slot).fixed(g.blockRef, BLOCK_REF_BYTES).varint(g.indexes.length);
     let previous = -1;
     for (const i of g.indexes) {
       if (i <= previous) throw new EncodeError("OUT_OF_RANGE", "indexes must be strictly increasing");
@@ -54,7 +115,8 @@ export const getTransactionsCodec = {
   },
   decode: (bytes: Uint8Array): GetTransactions =>
     decodeExact(bytes, (r: Reader) => {
-      const blockHash = r.fixed(HASH_LENGTH);
+      const slot = r.varint(MAX_SLOT);
+      const blockRef = r.fixed(BLOCK_REF_BYTES);
       const n = r.varint(MAX_BLOCK_TXS);
       const indexes: number[] = [];
       for (let i = 0; i < n; i++) {
@@ -62,7 +124,29 @@ export const getTransactionsCodec = {
         if (indexes.length > 0 && index <= (indexes[indexes.length - 1] as number)) throw new DecodeError("INVALID_VALUE", "indexes must be strictly increasing");
         indexes.push(index);
       }
-      return { blockHash, indexes };
+      return { slot, blockRef, indexes };
+    }),
+};
+
+/** The answer to GetTransactions: the transactions, whole, for the block it named. */
+export interface BlockTransactions {
+  readonly slot: number;
+  readonly blockRef: Uint8Array;
+  readonly txs: readonly Uint8Array[];
+}
+
+export const blockTransactionsCodec = {
+  encode(b: BlockTransactions): Uint8Array {
+    const w = new Writer().varint(b.slot).fixed(b.blockRef, BLOCK_REF_BYTES).varint(b.txs.length);
+    for (const t of b.txs) w.bytes(t, MAX_TX_BYTES);
+    return w.finish();
+  },
+  decode: (bytes: Uint8Array): BlockTransactions =>
+    decodeExact(bytes, (r) => {
+      const slot = r.varint(MAX_SLOT);
+      const blockRef = r.fixed(BLOCK_REF_BYTES);
+      const n = r.varint(MAX_BLOCK_TXS);
+      return { slot, blockRef, txs: Array.from({ length: n }, () => r.bytes(MAX_TX_BYTES)) };
     }),
 };
 

@@ -12,6 +12,7 @@ export function classifyFrame(frame: Uint8Array): TrafficClass {
     case MessageType.Block:
     case MessageType.CompactBlock:
     case MessageType.GetTransactions:
+    case MessageType.BlockTransactions:
     case MessageType.GetBlock:
     case MessageType.CertifiedBlock:
       return "block";

@@ -1,0 +1,32 @@
+import type { NodeStatus } from "../node/node.js";
+
+export interface MetricSample {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "gauge" | "counter";
+  readonly value: number;
+}
+
+/** The node's status as Prometheus gauges; every name ends in its unit (or says it counts). */
+export function statusMetrics(s: NodeStatus, weightGini: number): MetricSample[] {
+  const gauge = (name: string, help: string, value: number): MetricSample => ({ name, help, type: "gauge", value });
+  const syncStates = ["idle", "syncing", "synced", "behind", "error"] as const;
+  return [
+    gauge("meshchain_head_height_blocks", "height of the chain tip", s.height),
+    gauge("meshchain_finalized_height_blocks", "height of the last finalized block", s.finalizedHeight),
+    gauge("meshchain_last_block_age_seconds", "time since the tip's timestamp", s.lastBlockAgeSeconds),
+    gauge("meshchain_peers_count", "peers heard from recently", s.peers),
+    gauge("meshchain_mempool_transactions_count", "transactions waiting in the mempool", s.mempool.transactions),
+    gauge("meshchain_mempool_size_bytes", "encoded size of the mempool", s.mempool.bytes),
+    gauge("meshchain_sync_progress_ratio", "how far sync has come, 0 to 1", s.sync.percent / 100),
+    gauge("meshchain_sync_state_code", `sync state: ${syncStates.map((x, i) => `${i}=${x}`).join(", ")}`, syncStates.indexOf(s.sync.state)),
+    gauge("meshchain_validator_weight_gini_ratio", "Gini coefficient of validator weights, 0 (equal) to 1", weightGini),
+    gauge("meshchain_airtime_last_hour_seconds", "own radio airtime in the last hour", s.airtimeSeconds ?? 0),
+    gauge("meshchain_uptime_seconds", "time since the node started", s.uptimeSeconds),
+  ];
+}
+
+/** Prometheus text exposition format 0.0.4. */
+export function renderMetrics(samples: readonly MetricSample[]): string {
+  return samples.map((m) => `# HELP ${m.name} ${m.help}\n# TYPE ${m.name} ${m.type}\n${m.name} ${Number.isFinite(m.value) ? m.value : "NaN"}\n`).join("");
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { ApiServer } from "../../src/api/server.js";
+import { toHex } from "../../src/core/bytes.js";
+import { signTx } from "../../src/core/tx/sign.js";
+import { TxKind } from "../../src/core/tx/types.js";
+import { ManualClock } from "../../src/node/clock.js";
+import { ensureDevNetwork } from "../../src/node/dev-network.js";
+import { silentLogger } from "../../src/node/logger.js";
+import { MeshChainNode } from "../../src/node/node.js";
+import { GENESIS_TIME, testIdentity } from "../fixtures/chain.js";
+import { seededRandom } from "../fixtures/random.js";
+import { tempDirsPerTest } from "../fixtures/temp.js";
+
+const dir = tempDirsPerTest();
+
+const rpc = async (url: string, body: string) => (await fetch(`${url}/rpc`, { method: "POST", headers: { "content-type": "application/json" }, body })).json() as Promise<{ result?: { hash: string }; error?: { code: number; data?: { code: string } } }>;
+
+describe("local API", () => {
+  it("reports status, health, readiness and metrics, and takes transactions into blocks", async () => {
+    const dataDir = dir();
+    const clock = new ManualClock(GENESIS_TIME * 1000);
+    const dev = ensureDevNetwork(dataDir, () => clock.now());
+    const node = new MeshChainNode({ dataDir, genesis: dev.genesis, identity: dev.identity, slotMs: 2_000, heartbeatSlots: 60, statusIntervalMs: 600_000 }, { clock, logger: silentLogger(), random: seededRandom(1) });
+    await node.start();
+    const api = new ApiServer({ host: "127.0.0.1", port: 0 }, node);
+    const url = await api.start();
+    try {
+      expect(await (await fetch(`${url}/health`)).json()).toEqual({ ok: true });
+      expect((await fetch(`${url}/ready`)).status).toBe(200);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/^meshchain_head_height_blocks 0$/m);
+      expect(metrics).toMatch(/^meshchain_validator_weight_gini_ratio 0$/m);
+      for (const name of metrics.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(" ")[0] as string)) {
+        expect(name).toMatch(/_(blocks|seconds|bytes|count|ratio|code)$/);
+      }
+
+      const to = testIdentity("api-recipient").address;
+      const tx = signTx({ sender: dev.identity.address, nonce: 0, fee: 2_000n, expiresAt: null, publicKey: null, body: { kind: TxKind.Transfer, to, amount: 7n } }, dev.genesis.chainId, dev.identity.ed25519);
+      const accepted = await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "submitTransaction", params: { tx: toHex(tx.bytes) } }));
+      expect(accepted.result?.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect((await (await fetch(`${url}/status`)).json()).mempool.transactions).toBe(1);
+      // The transaction does not wait for the heartbeat: the next slot carries it.
+      clock.advance(2_000);
+      const status = (await (await fetch(`${url}/status`)).json()) as { height: number; mempool: { transactions: number } };
+      expect(status.height).toBe(1);
+      expect(status.mempool.transactions).toBe(0);
+
+      // Refusals are typed and change nothing.
+      expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 2, method: "submitTransaction", params: { tx: toHex(tx.bytes) } }))).error?.data?.code).toBe("ALREADY_KNOWN");
+      expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 3, method: "submitTransaction", params: { tx: "00ff" } }))).error?.code).toBe(-32000);
+      expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 4, method: "submitTransaction", params: { tx: "xyz" } }))).error?.code).toBe(-32602);
+      expect((await rpc(url, "{not json")).error?.code).toBe(-32700);
+      expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 5, method: "mine" }))).error?.code).toBe(-32601);
+      expect((await fetch(`${url}/nowhere`)).status).toBe(404);
+      expect(node.status().height).toBe(1);
+    } finally {
+      await api.stop();
+      await node.stop();
+    }
+  });
+});
