@@ -3,17 +3,19 @@ import { blockBenchmarks, signatureBenchmarks, transactionBenchmark } from "./le
 import { machineDescription, type Measurement } from "./harness.js";
 import { consensusBenchmarks } from "./consensus.js";
 import { simulatorBenchmark } from "./sim.js";
+import { airtimeBenchmarks } from "./airtime.js";
 
 /*
  * npm run bench [-- --json] [-- --write]
  * --write replaces the results section of docs/benchmarks.md (between the markers) with this run.
  */
 const args = new Set(process.argv.slice(2));
-const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks(), simulatorBenchmark(), ...consensusBenchmarks()];
+const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks(), simulatorBenchmark(), ...consensusBenchmarks(), ...(await airtimeBenchmarks())];
 const machine = machineDescription();
 const date = new Date().toISOString().slice(0, 10);
 
 function format(v: number): string {
+  if (Number.isNaN(v)) return "n/a";
   return v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(1);
 }
 

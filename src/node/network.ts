@@ -4,6 +4,8 @@ import type { Identity } from "../core/crypto/identity.js";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../mesh/broker.js";
 import { MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
 import { TransportError } from "../mesh/errors.js";
+import { MeshChainError } from "../core/errors.js";
+import { DEFAULT_PEER_OPTIONS, type PeerPersistence, PeerManager } from "./peers.js";
 import { MessageType } from "../mesh/frame.js";
 import { helloCodec, statusCodec } from "../mesh/messages/signed.js";
 import { nodeNumberFromPublicKey } from "../mesh/meshtastic/node-number.js";
@@ -20,12 +22,6 @@ export interface NetworkOptions {
   readonly genesisHash: Uint8Array;
 }
 
-interface PeerRecord {
-  readonly publicKey: Uint8Array;
-  tipHeight: number;
-  lastSeen: number;
-}
-
 export const PROTOCOL_VERSION = 1;
 
 /**
@@ -37,17 +33,19 @@ export class NodeNetwork {
   private broker: EmbeddedBroker | null = null;
   private transport: MqttTransport | null = null;
   private endpoint: MessageEndpoint | null = null;
-  private readonly peers = new Map<number, PeerRecord>();
+  readonly peers: PeerManager;
   readonly nodeNumber: number;
 
   constructor(
     private readonly opts: NetworkOptions,
-    private readonly deps: { identity: Identity; clock: Clock; random: () => number; logger: Logger; tip: () => ChainTip },
+    private readonly deps: { identity: Identity; clock: Clock; random: () => number; logger: Logger; tip: () => ChainTip; peerStore?: PeerPersistence },
   ) {
     this.nodeNumber = nodeNumberFromPublicKey(deps.identity.ed25519.publicKey);
+    this.peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock: deps.clock, ...(deps.peerStore === undefined ? {} : { persistence: deps.peerStore }) });
   }
 
   get peerCount(): number {
+    this.peers.expire();
     return this.peers.size;
   }
 
@@ -95,27 +93,33 @@ export class NodeNetwork {
   }
 
   private onMessage(m: ReceivedMessage): void {
+    const from = m.meta.from;
+    if (this.peers.isBanned(from)) return;
+    const seen = { hopsAway: m.meta.hopsAway, snr: m.meta.snr };
     try {
       if (m.type === MessageType.Hello) {
         const hello = helloCodec.decode(m.payload);
         const h = hello.body;
-        if (!helloCodec.verify(hello, this.opts.chainId) || h.nodeNumber !== m.meta.from || !bytesEqual(h.chain, this.opts.genesisHash.slice(0, 8))) return;
-        const known = this.peers.has(m.meta.from);
-        this.peers.set(m.meta.from, { publicKey: h.publicKey, tipHeight: h.tipHeight, lastSeen: this.deps.clock.now() });
-        if (!known) {
-          this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: m.meta.from.toString(16), tipHeight: h.tipHeight }, "peer joined");
+        if (!helloCodec.verify(hello, this.opts.chainId) || h.nodeNumber !== from) return this.peers.record(from, { kind: "invalid", reason: "BAD_SIGNATURE" });
+        if (!bytesEqual(h.chain, this.opts.genesisHash.slice(0, 8))) return;
+        const isNew = this.peers.heard(from, h.publicKey, { tipHeight: h.tipHeight, finalizedHeight: h.finalizedHeight, ...seen });
+        this.peers.record(from, { kind: "valid" });
+        if (isNew) {
+          this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: from.toString(16), tipHeight: h.tipHeight, hops: m.meta.hopsAway }, "peer joined");
           // A newcomer has not heard our hello: answer it once.
           void this.announce(MessageType.Hello);
         }
       } else if (m.type === MessageType.Status) {
-        const peer = this.peers.get(m.meta.from);
+        const peer = this.peers.get(from);
         const status = statusCodec.decode(m.payload);
-        if (peer === undefined || !statusCodec.verify(status, this.opts.chainId, peer.publicKey)) return;
-        peer.tipHeight = status.body.tipHeight;
-        peer.lastSeen = this.deps.clock.now();
+        if (peer === undefined) return;
+        if (!statusCodec.verify(status, this.opts.chainId, peer.publicKey)) return this.peers.record(from, { kind: "invalid", reason: "BAD_SIGNATURE" });
+        this.peers.heard(from, peer.publicKey, { tipHeight: status.body.tipHeight, finalizedHeight: status.body.finalizedHeight, ...seen });
+        this.peers.record(from, { kind: "valid" });
       }
-    } catch {
-      // Malformed control messages are dropped; the transport and endpoint already count bad frames.
+    } catch (e) {
+      // Malformed control messages are dropped and held against their sender.
+      this.peers.record(from, { kind: "invalid", reason: e instanceof MeshChainError ? e.code : "MALFORMED" });
     }
   }
 

@@ -6,6 +6,7 @@ import type { Genesis } from "../core/genesis.js";
 import { Ledger } from "../core/state/ledger.js";
 import { ChainStore } from "../storage/chain-store.js";
 import { SqliteMempoolStore } from "../storage/mempool-store.js";
+import { SqlitePeerStore } from "../storage/peer-store.js";
 import { votingSet } from "../core/state/validators.js";
 import { decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import { gini, weigh } from "../consensus/weights.js";
@@ -54,6 +55,7 @@ export class MeshChainNode {
   private network: NodeNetwork | null = null;
   private pool: TxPool | null = null;
   private poolStore: SqliteMempoolStore | null = null;
+  private peerStore: SqlitePeerStore | null = null;
   private startedAt = 0;
 
   constructor(
@@ -89,9 +91,10 @@ export class MeshChainNode {
     );
     this.producer.start();
     if (this.opts.network !== undefined) {
+      this.peerStore = new SqlitePeerStore(join(this.opts.dataDir, "peers.db"));
       this.network = new NodeNetwork(
         { ...this.opts.network, chainId: genesis.chainId, genesisHash: store.genesisHash },
-        { identity, clock: this.deps.clock, random: this.deps.random, logger: this.deps.logger, tip: () => store.tip },
+        { identity, clock: this.deps.clock, random: this.deps.random, logger: this.deps.logger, tip: () => store.tip, peerStore: this.peerStore },
       );
       try {
         await this.network.start();
@@ -164,6 +167,8 @@ export class MeshChainNode {
     const network = this.network;
     this.network = null;
     await network?.stop();
+    this.peerStore?.close();
+    this.peerStore = null;
     this.pool = null;
     this.poolStore?.close();
     this.poolStore = null;

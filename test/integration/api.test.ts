@@ -38,7 +38,7 @@ describe("local API", () => {
       const tx = signTx({ sender: dev.identity.address, nonce: 0, fee: 2_000n, expiresAt: null, publicKey: null, body: { kind: TxKind.Transfer, to, amount: 7n } }, dev.genesis.chainId, dev.identity.ed25519);
       const accepted = await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "submitTransaction", params: { tx: toHex(tx.bytes) } }));
       expect(accepted.result?.hash).toMatch(/^[0-9a-f]{64}$/);
-      expect((await (await fetch(`${url}/status`)).json()).mempool.transactions).toBe(1);
+      expect(((await (await fetch(`${url}/status`)).json()) as { mempool: { transactions: number } }).mempool.transactions).toBe(1);
       // The transaction does not wait for the heartbeat: the next slot carries it.
       clock.advance(2_000);
       const status = (await (await fetch(`${url}/status`)).json()) as { height: number; mempool: { transactions: number } };
