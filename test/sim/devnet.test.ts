@@ -5,8 +5,8 @@ const HOUR = 3_600_000;
 
 /**
  * Full nodes (SQLite stores, signing records, mempools, engines, endpoints, airtime schedulers) on
- * the LoRa simulator. At MediumFast the network finalizes; at LongFast full blocks still saturate the
- * duty cycle until compact block relay lands (docs/benchmarks.md, issue 6).
+ * the LoRa simulator, with compact block relay. The LongFast scenario lives in the airtime benchmark
+ * (docs/benchmarks.md): it takes minutes, not seconds.
  */
 describe("devnet over the LoRa simulator", () => {
   it("finalizes with agreeing chains and no conflicts under 10% loss", async () => {
@@ -14,8 +14,20 @@ describe("devnet over the LoRa simulator", () => {
     expect(r.conflictingFinalized).toBe(0);
     expect(r.finalizedHashesAgree).toBe(true);
     expect(r.finalizedHeight).toBeGreaterThan(5);
-    expect(r.txsFinalized).toBeGreaterThan(r.txsSubmitted / 2);
+    // Submitted at random nodes, every one final at every node once the network drains.
+    expect(r.txsSubmitted).toBeGreaterThan(40);
+    expect(r.txsFinalized).toBe(r.txsSubmitted);
     expect(r.maxNodeDutyCycle).toBeLessThanOrEqual(0.1);
+  });
+
+  it("falls silent when idle: no transactions on air, only heartbeat blocks and their votes", async () => {
+    const r = await runSimDevnet({ nodes: 5, validators: 4, preset: "MEDIUM_FAST", loss: 0.1, durationMs: HOUR, txPerMinute: 0, seed: 3, kill: false, params: { slotMs: 60_000n, heartbeatSlots: 10n, fallbackRanks: 0n } });
+    expect(r.airtimeSeconds.tx).toBe(0);
+    const proposed = (r.nodes ?? []).reduce((sum, n) => sum + ((n as { engine: { proposed: number } }).engine.proposed), 0);
+    // 60 slots, a heartbeat every 10: six blocks, not sixty.
+    expect(proposed).toBeGreaterThan(0);
+    expect(proposed).toBeLessThanOrEqual(7);
+    expect(r.conflictingFinalized).toBe(0);
   });
 
   it("stays safe while nodes are killed and restarted from their stores", async () => {
@@ -23,6 +35,6 @@ describe("devnet over the LoRa simulator", () => {
     expect(r.restarts).toBeGreaterThan(0);
     expect(r.conflictingFinalized).toBe(0);
     expect(r.finalizedHashesAgree).toBe(true);
-    // Progress under restarts at LoRa rates waits for compact block relay (issue 6); safety does not.
+    expect(r.finalizedHeight).toBeGreaterThan(0);
   });
 });
