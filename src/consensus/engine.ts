@@ -20,7 +20,7 @@ import { type Evidence, EvidenceType, TxKind } from "../core/tx/types.js";
 import { parentInfo, type TreeBlock, treeBlock } from "./block-tree.js";
 import { tryCertify, verifyCertificate } from "./certificates.js";
 import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
-import type { CompactBlock } from "../mesh/messages/relay.js";
+import { BLOCK_REF_BYTES, type CompactBlock } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
 import { proposerRanks } from "./schedule.js";
 import type { BlsVerifier } from "./verifier.js";
@@ -461,7 +461,7 @@ export class ConsensusEngine {
     this.deps.clock.setTimeout(() => {
       if (!this.running || !this.pendingCompacts.has(key) || (this.txRequestsHeard.get(key) ?? -1) >= askedAt) return;
       this.stats.compactTxRequests++;
-      this.deps.network.broadcast({ kind: "get-txs", slot: c.slot, blockRef: c.signature.subarray(0, 8), indexes });
+      this.deps.network.broadcast({ kind: "get-txs", slot: c.slot, blockRef: c.signature.subarray(0, BLOCK_REF_BYTES), indexes });
     }, pause);
   }
 

@@ -45,7 +45,6 @@ export class NodeNetwork {
   }
 
   get peerCount(): number {
-    this.peers.expire();
     return this.peers.size;
   }
 
@@ -82,6 +81,8 @@ export class NodeNetwork {
   /** Broadcast our signed hello or status. */
   async announce(type: MessageType.Hello | MessageType.Status): Promise<void> {
     if (this.endpoint === null) return;
+    // Each announcement (start, then every status interval) is also when silent peers are forgotten.
+    this.peers.expire();
     const tip = this.deps.tip();
     const { identity } = this.deps;
     const timestamp = Math.floor(this.deps.clock.now() / 1000);

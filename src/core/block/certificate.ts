@@ -34,7 +34,8 @@ export function readCertificate(r: Reader): FinalityCertificate {
   return { height, blockHash, signers, signature };
 }
 
-function assertCanonicalBitmap(bitmap: Uint8Array): void {
+/** A signer bitmap is canonical: non-empty, with no trailing zero byte (one encoding per signer set). */
+export function assertCanonicalBitmap(bitmap: Uint8Array): void {
   if (bitmap.length === 0 || bitmap[bitmap.length - 1] === 0) {
     throw new DecodeError("INVALID_VALUE", "signer bitmap must be non-empty with no trailing zero byte");
   }

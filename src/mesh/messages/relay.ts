@@ -1,6 +1,6 @@
 import { decodeExact, type Reader } from "../../core/codec/reader.js";
 import { Writer } from "../../core/codec/writer.js";
-import { MAX_SIGNER_BITMAP_BYTES } from "../../core/block/certificate.js";
+import { assertCanonicalBitmap, MAX_SIGNER_BITMAP_BYTES } from "../../core/block/certificate.js";
 import { MAX_TX_BYTES } from "../../core/tx/limits.js";
 import { MAX_BLOCK_TXS, MAX_HEIGHT, MAX_SLOT } from "../../core/block/limits.js";
 import { BLS_SIGNATURE_LENGTH } from "../../core/crypto/bls.js";
@@ -59,7 +59,7 @@ function writeAggregate(w: Writer, a: Aggregate): void {
 function readAggregate(r: Reader): Aggregate {
   if (!r.flag()) return null;
   const signers = r.bytes(MAX_SIGNER_BITMAP_BYTES);
-  if (signers.length === 0 || signers[signers.length - 1] === 0) throw new DecodeError("INVALID_VALUE", "signer bitmap must be non-empty with no trailing zero byte");
+  assertCanonicalBitmap(signers);
   return { signers, signature: r.fixed(BLS_SIGNATURE_LENGTH) };
 }
 
