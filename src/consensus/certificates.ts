@@ -32,11 +32,17 @@ export function tryCertify(
   return { certificate: { height: block.height, blockHash: block.hash, signers: signerBitmap(good), signature }, badVoters };
 }
 
+/** The public keys behind a certificate's signers, or null when they are not a quorum of `weights`. */
+export function quorumKeys(cert: FinalityCertificate, weights: readonly WeightedValidator[]): Uint8Array[] | null {
+  const indices = signerIndices(cert.signers);
+  if (indices.some((i) => i >= weights.length)) return null;
+  const signed = indices.reduce((a, i) => a + (weights[i] as WeightedValidator).weight, 0n);
+  if (!isQuorum(signed, totalWeight(weights))) return null;
+  return indices.map((i) => (weights[i] as WeightedValidator).blsPublicKey);
+}
+
 /** Check a certificate for a block against that block's weighted voting set. */
 export function verifyCertificate(cert: FinalityCertificate, block: { readonly slot: number; readonly hash: Uint8Array }, weights: readonly WeightedValidator[], verifier: BlsVerifier): boolean {
-  const indices = signerIndices(cert.signers);
-  if (indices.some((i) => i >= weights.length)) return false;
-  const signed = indices.reduce((a, i) => a + (weights[i] as WeightedValidator).weight, 0n);
-  if (!isQuorum(signed, totalWeight(weights))) return false;
-  return verifier.aggregate(block.slot, block.hash, cert.signature, indices.map((i) => (weights[i] as WeightedValidator).blsPublicKey));
+  const keys = quorumKeys(cert, weights);
+  return keys !== null && verifier.aggregate(block.slot, block.hash, cert.signature, keys);
 }

@@ -22,7 +22,7 @@ import { tryCertify, verifyCertificate } from "./certificates.js";
 import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
 import { BLOCK_REF_BYTES, type CompactBlock } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
-import { proposerRanks } from "./schedule.js";
+import { proposerRanks, scheduledProposer } from "./schedule.js";
 import type { BlsVerifier } from "./verifier.js";
 
 export interface Mempool {
@@ -530,11 +530,8 @@ export class ConsensusEngine {
     };
     if (h.slot <= parent.slot || h.height !== parent.height + 1) return reject();
     const ledger = new Ledger(parent.state);
-    const params = ledger.params();
-    const ranks = proposerRanks(parent.weights, ledger.meta().randaoMix, h.slot, Number(params.fallbackRanks));
-    if (!ranks.some((a) => bytesEqual(a, h.proposer))) return reject();
-    const proposer = parent.weights.find((w) => bytesEqual(w.address, h.proposer));
-    if (proposer === undefined) return reject();
+    const proposer = scheduledProposer(parent.weights, ledger.meta().randaoMix, h.slot, Number(ledger.params().fallbackRanks), h.proposer);
+    if (proposer === null) return reject();
     if (!this.deps.verifier.randao(h.slot, h.randaoReveal, proposer.blsPublicKey)) return reject();
     if (!this.deps.verifier.vote(h.slot, hash, h.signature, proposer.blsPublicKey)) return reject();
     if (h.certificate !== null && !verifyCertificate(h.certificate, parent, parent.weights, this.deps.verifier)) return reject();

@@ -1,3 +1,4 @@
+import { bytesEqual } from "../core/bytes.js";
 import { Writer } from "../core/codec/writer.js";
 import { sha256 } from "../core/crypto/hash.js";
 import type { WeightedValidator } from "./weights.js";
@@ -28,4 +29,11 @@ export function proposerRanks(weights: readonly WeightedValidator[], randaoMix: 
     pool.splice(chosen, 1);
   }
   return out;
+}
+
+/** The proposer's entry in `weights` if it holds one of the slot's ranks after a parent with `randaoMix`; else null. */
+export function scheduledProposer(weights: readonly WeightedValidator[], randaoMix: Uint8Array, slot: number, fallbackRanks: number, proposer: Uint8Array): WeightedValidator | null {
+  const ranks = proposerRanks(weights, randaoMix, slot, fallbackRanks);
+  if (!ranks.some((a) => bytesEqual(a, proposer))) return null;
+  return weights.find((w) => bytesEqual(w.address, proposer)) ?? null;
 }

@@ -1,5 +1,7 @@
 import { toHex } from "../core/bytes.js";
-import { verifyAggregateVote, verifyRandao, verifyVote } from "../core/block/vote.js";
+import { verifyAggregateVote, verifyRandao, verifyVote, voteMessage } from "../core/block/vote.js";
+import { blsVerifyBatch } from "../core/crypto/bls.js";
+import { SigningKind } from "../core/crypto/domain.js";
 import { sha256 } from "../core/crypto/hash.js";
 
 /**
@@ -34,5 +36,16 @@ export class BlsVerifier {
 
   randao(slot: number, reveal: Uint8Array, publicKey: Uint8Array): boolean {
     return this.memo([Uint8Array.of(3), new Uint8Array(new Float64Array([slot]).buffer), reveal, publicKey], () => verifyRandao(this.chainId, slot, reveal, publicKey));
+  }
+
+  /**
+   * Many votes (single or aggregate) at once, for sync: one batched pairing check. On failure the
+   * caller learns the first bad entry by checking them one at a time.
+   */
+  votes(items: readonly { slot: number; blockHash: Uint8Array; signature: Uint8Array; publicKeys: readonly Uint8Array[] }[]): { ok: true } | { ok: false; firstBad: number } {
+    this.verifications++;
+    if (blsVerifyBatch(this.chainId, items.map((i) => ({ kind: SigningKind.BlockVote, message: voteMessage(i.slot, i.blockHash), signature: i.signature, publicKeys: i.publicKeys })))) return { ok: true };
+    const firstBad = items.findIndex((i) => !this.aggregate(i.slot, i.blockHash, i.signature, i.publicKeys));
+    return { ok: false, firstBad: firstBad < 0 ? 0 : firstBad };
   }
 }

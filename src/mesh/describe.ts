@@ -11,7 +11,7 @@ import { fragmentRequestCodec } from "./messages/fragment-request.js";
 import { peerInfoCodec } from "./messages/peers.js";
 import { blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, voteCodec } from "./messages/relay.js";
 import { helloCodec, statusCodec } from "./messages/signed.js";
-import { syncRequestCodec, syncResponseCodec } from "./messages/sync.js";
+import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "./messages/sync.js";
 
 type Json = Record<string, unknown>;
 
@@ -53,7 +53,15 @@ function describeMessage(type: MessageType, payload: Uint8Array): Json {
       return { ...syncRequestCodec.decode(payload) };
     case MessageType.SyncResponse: {
       const r = syncResponseCodec.decode(payload);
-      return { fromHeight: r.fromHeight, blocks: r.blocks.length };
+      return { requester: r.requester, fromHeight: r.fromHeight, finalizedHeight: r.finalizedHeight, blocks: r.blocks.length };
+    }
+    case MessageType.SnapshotRequest: {
+      const s = snapshotRequestCodec.decode(payload);
+      return { target: s.target, blockHash: toHex(s.blockHash), index: s.index };
+    }
+    case MessageType.SnapshotChunk: {
+      const c = snapshotChunkCodec.decode(payload);
+      return { requester: c.requester, blockHash: toHex(c.blockHash), index: c.index, count: c.count, bytes: c.data.length };
     }
     case MessageType.PeerInfo:
       return { peers: peerInfoCodec.decode(payload).map((p) => ({ address: formatAddress(p.address), nodeNumber: p.nodeNumber, hops: p.hops })) };

@@ -33,6 +33,9 @@ export enum MessageType {
   ChainStatus = 15,
   /** The transactions a GetTransactions asked for, named by block. */
   BlockTransactions = 16,
+  /** Ask one peer for a chunk of its state snapshot at a finalized block (checkpoint sync, IP only). */
+  SnapshotRequest = 17,
+  SnapshotChunk = 18,
 }
 
 const KNOWN_TYPES = new Set<number>(Object.values(MessageType).filter((v): v is number => typeof v === "number"));

@@ -24,6 +24,9 @@ export interface NetworkOptions {
 
 export const PROTOCOL_VERSION = 1;
 
+/** A message from a peer that is known and not banned, for the service that handles its type. */
+export type MessageHandler = (m: ReceivedMessage) => void;
+
 /**
  * The node's IP side for now: an MQTT transport (through an embedded broker or a given one), a
  * signed hello at start, a signed status at each status interval, and the peers whose own
@@ -33,15 +36,39 @@ export class NodeNetwork {
   private broker: EmbeddedBroker | null = null;
   private transport: MqttTransport | null = null;
   private endpoint: MessageEndpoint | null = null;
+  private readonly handlers = new Map<MessageType, MessageHandler>();
+  private readonly peerListeners = new Set<(node: number) => void>();
   readonly peers: PeerManager;
   readonly nodeNumber: number;
 
   constructor(
     private readonly opts: NetworkOptions,
-    private readonly deps: { identity: Identity; clock: Clock; random: () => number; logger: Logger; tip: () => ChainTip; peerStore?: PeerPersistence },
+    private readonly deps: { identity: Identity; clock: Clock; random: () => number; logger: Logger; tip: () => ChainTip; finalizedHeight: () => number; peerStore?: PeerPersistence },
   ) {
     this.nodeNumber = nodeNumberFromPublicKey(deps.identity.ed25519.publicKey);
     this.peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock: deps.clock, ...(deps.peerStore === undefined ? {} : { persistence: deps.peerStore }) });
+  }
+
+  /** Route one message type (other than hello and status, which the network handles) to a service. */
+  handle(type: MessageType, handler: MessageHandler): void {
+    this.handlers.set(type, handler);
+  }
+
+  /** Told whenever a peer's signed hello or status updated what we know of its chain. */
+  onPeerUpdate(listener: (node: number) => void): void {
+    this.peerListeners.add(listener);
+  }
+
+  /** Send a message to every peer; resolves false (and logs) when the transport refused it. */
+  async send(type: MessageType, payload: Uint8Array, priority: Priority): Promise<boolean> {
+    if (this.endpoint === null) return false;
+    try {
+      await this.endpoint.send(type, payload, priority);
+      return true;
+    } catch (e) {
+      this.deps.logger.warn({ type: MessageType[type], reason: e instanceof Error ? e.message : String(e) }, "message not sent");
+      return false;
+    }
   }
 
   get peerCount(): number {
@@ -84,13 +111,14 @@ export class NodeNetwork {
     // Each announcement (start, then every status interval) is also when silent peers are forgotten.
     this.peers.expire();
     const tip = this.deps.tip();
+    const finalizedHeight = this.deps.finalizedHeight();
     const { identity } = this.deps;
     const timestamp = Math.floor(this.deps.clock.now() / 1000);
     const payload =
       type === MessageType.Hello
-        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight: tip.height, roles: 1, timestamp }, this.opts.chainId, identity.ed25519)
-        : statusCodec.encode({ address: identity.address, tipHeight: tip.height, tipHash: tip.hash.slice(0, 8), finalizedHeight: tip.height, timestamp }, this.opts.chainId, identity.ed25519);
-    await this.endpoint.send(type, payload, Priority.Control).catch((e: Error) => this.deps.logger.warn({ reason: e.message }, "announcement not sent"));
+        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles: 1, timestamp }, this.opts.chainId, identity.ed25519)
+        : statusCodec.encode({ address: identity.address, tipHeight: tip.height, tipHash: tip.hash.slice(0, 8), finalizedHeight, timestamp }, this.opts.chainId, identity.ed25519);
+    await this.send(type, payload, Priority.Control);
   }
 
   private onMessage(m: ReceivedMessage): void {
@@ -105,6 +133,7 @@ export class NodeNetwork {
         if (!bytesEqual(h.chain, this.opts.genesisHash.slice(0, 8))) return;
         const isNew = this.peers.heard(from, h.publicKey, { tipHeight: h.tipHeight, finalizedHeight: h.finalizedHeight, ...seen });
         this.peers.record(from, { kind: "valid" });
+        for (const l of this.peerListeners) l(from);
         if (isNew) {
           this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: from.toString(16), tipHeight: h.tipHeight, hops: m.meta.hopsAway }, "peer joined");
           // A newcomer has not heard our hello: answer it once.
@@ -117,6 +146,10 @@ export class NodeNetwork {
         if (!statusCodec.verify(status, this.opts.chainId, peer.publicKey)) return this.peers.record(from, { kind: "invalid", reason: "BAD_SIGNATURE" });
         this.peers.heard(from, peer.publicKey, { tipHeight: status.body.tipHeight, finalizedHeight: status.body.finalizedHeight, ...seen });
         this.peers.record(from, { kind: "valid" });
+        for (const l of this.peerListeners) l(from);
+      } else if (this.peers.get(from) !== undefined) {
+        // Everything else only from peers that introduced themselves with a signed hello.
+        this.handlers.get(m.type)?.(m);
       }
     } catch (e) {
       // Malformed control messages are dropped and held against their sender.

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { formatAddress } from "../core/crypto/address.js";
@@ -9,14 +10,24 @@ import { SqliteMempoolStore } from "../storage/mempool-store.js";
 import { SqlitePeerStore } from "../storage/peer-store.js";
 import { votingSet } from "../core/state/validators.js";
 import { decodeTxWithBytes, txHash } from "../core/tx/codec.js";
+import { MeshChainError } from "../core/errors.js";
 import { gini, weigh } from "../consensus/weights.js";
+import { BlsVerifier } from "../consensus/verifier.js";
+import { MessageType } from "../mesh/frame.js";
+import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "../mesh/messages/sync.js";
+import { MQTT_MTU } from "../mesh/transports/mqtt.js";
+import { Priority } from "../mesh/transport.js";
 import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "./mempool.js";
 import { BlockProducer } from "./block-producer.js";
+import { fetchCheckpoint } from "./checkpoint.js";
 import type { Clock } from "./clock.js";
-import { MessageType } from "../mesh/frame.js";
 import { NodeError } from "./errors.js";
 import { type NetworkOptions, NodeNetwork } from "./network.js";
 import type { Logger } from "./logger.js";
+import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions, type SyncState } from "./sync.js";
+import { answerSnapshotRequest, answerSyncRequest, type Snapshot, takeSnapshot } from "./sync-server.js";
+
+export type { SyncState } from "./sync.js";
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -27,12 +38,20 @@ export interface NodeOptions {
   readonly statusIntervalMs: number;
   /** The MQTT side; absent for a node that runs alone. */
   readonly network?: Omit<NetworkOptions, "chainId" | "genesisHash">;
+  readonly sync?: Partial<SyncOptions>;
+  /** Start a new data directory from the finalized state at this block hash, fetched from peers. */
+  readonly checkpoint?: Uint8Array;
+  readonly checkpointTimeoutMs?: number;
+  /** Keep a state snapshot for peers' checkpoint sync every this many blocks. */
+  readonly snapshotIntervalBlocks?: number;
 }
 
-export type SyncState = "idle" | "syncing" | "synced" | "behind" | "error";
+/** What the node does for the chain: propose its blocks, or follow the chain by syncing from peers. */
+export type NodeRole = "validator" | "follower";
 
 export interface NodeStatus {
   readonly chainId: string;
+  readonly role: NodeRole;
   readonly height: number;
   readonly finalizedHeight: number;
   readonly tipHash: string;
@@ -40,23 +59,31 @@ export interface NodeStatus {
   readonly lastBlockAgeSeconds: number;
   readonly address: string;
   readonly peers: number;
-  readonly sync: { readonly state: SyncState; readonly percent: number; readonly etaSeconds: number | null };
+  readonly sync: { readonly state: SyncState; readonly percent: number; readonly etaSeconds: number | null; readonly targetHeight: number };
   readonly mempool: { readonly transactions: number; readonly bytes: number };
   /** Own radio airtime in the last hour; null when the node has no radio transport. */
   readonly airtimeSeconds: number | null;
+  /** The snapshot this node serves for checkpoint sync: start a new node with `--checkpoint <hash>`. */
+  readonly checkpoint: { readonly height: number; readonly hash: string } | null;
   readonly uptimeSeconds: number;
 }
+
+const DEFAULT_SNAPSHOT_INTERVAL_BLOCKS = 1_000;
 
 /** The composition root: builds the services from options and runs them in a fixed order. */
 export class MeshChainNode {
   private store: ChainStore | null = null;
+  private role: NodeRole = "follower";
   private producer: BlockProducer | null = null;
   private statusTimer: unknown = null;
   private network: NodeNetwork | null = null;
+  private sync: ChainSync | null = null;
   private pool: TxPool | null = null;
   private poolStore: SqliteMempoolStore | null = null;
   private peerStore: SqlitePeerStore | null = null;
+  private snapshot: Snapshot | null = null;
   private startedAt = 0;
+  private starting = false;
 
   constructor(
     private readonly opts: NodeOptions,
@@ -64,47 +91,127 @@ export class MeshChainNode {
   ) {}
 
   async start(): Promise<void> {
-    if (this.store !== null) throw new NodeError("ALREADY_STARTED", "node is already running");
-    const { genesis, identity } = this.opts;
-    const store = ChainStore.open(join(this.opts.dataDir, "chain.db"), genesis);
+    if (this.store !== null || this.starting) throw new NodeError("ALREADY_STARTED", "node is already running");
+    this.starting = true;
     try {
-      const validators = new Ledger(store.state).validatorSet();
-      if (!validators.some((v) => bytesEqual(v, identity.address))) {
-        throw new NodeError("NOT_A_VALIDATOR", `${formatAddress(identity.address)} is not a validator of ${genesis.chainId}; this release runs validator nodes only`);
-      }
-      if (validators.length > 1) {
-        throw new NodeError("NOT_SUPPORTED", `${genesis.chainId} has ${validators.length} validators; multi-validator consensus is not in this release`);
-      }
+      await this.startServices();
     } catch (e) {
-      store.close();
+      await this.stop();
       throw e;
+    } finally {
+      this.starting = false;
     }
+  }
+
+  private async startServices(): Promise<void> {
+    const { genesis, identity } = this.opts;
+    const chainPath = join(this.opts.dataDir, "chain.db");
+    const fresh = !existsSync(chainPath);
+    // The network comes first: a checkpoint is fetched from peers before the store exists.
+    if (this.opts.network !== undefined) {
+      const genesisTip = ChainStore.genesisTip(genesis);
+      this.peerStore = new SqlitePeerStore(join(this.opts.dataDir, "peers.db"));
+      this.network = new NodeNetwork(
+        { ...this.opts.network, chainId: genesis.chainId, genesisHash: genesisTip.hash },
+        {
+          identity, clock: this.deps.clock, random: this.deps.random, logger: this.deps.logger, peerStore: this.peerStore,
+          tip: () => this.store?.tip ?? genesisTip, finalizedHeight: () => this.store?.finalizedHeight ?? 0,
+        },
+      );
+      await this.network.start();
+    }
+    if (this.opts.checkpoint !== undefined && fresh) {
+      if (this.network === null) throw new NodeError("CHECKPOINT_UNAVAILABLE", "checkpoint sync needs a broker to fetch the snapshot from peers");
+      this.deps.logger.info({ checkpoint: toHex(this.opts.checkpoint) }, "fetching checkpoint snapshot from peers");
+      const snapshot = await fetchCheckpoint(
+        { hash: this.opts.checkpoint, timeoutMs: this.opts.checkpointTimeoutMs ?? 120_000, chunkTimeoutMs: 5_000 },
+        { network: this.network, clock: this.deps.clock, logger: this.deps.logger },
+      );
+      ChainStore.createFromCheckpoint(chainPath, genesis, snapshot.block, snapshot.entries).close();
+    } else if (this.opts.checkpoint !== undefined) {
+      this.deps.logger.warn({ dataDir: this.opts.dataDir }, "the data directory already holds a chain; --checkpoint ignored");
+    }
+    const store = ChainStore.open(chainPath, genesis);
     this.store = store;
+    this.role = this.chooseRole(store);
     this.startedAt = this.deps.clock.now();
     this.poolStore = new SqliteMempoolStore(join(this.opts.dataDir, "mempool.db"));
     const head = () => ({ state: store.state, height: store.tip.height, slot: store.tip.slot });
     const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: genesis.chainId }, head(), this.poolStore);
     this.pool = pool;
-    this.producer = new BlockProducer(
-      { chainId: genesis.chainId, genesisTime: genesis.genesisTime, slotMs: this.opts.slotMs, heartbeatSlots: this.opts.heartbeatSlots },
-      { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: () => pool.onNewHead(head()) },
-    );
-    this.producer.start();
-    if (this.opts.network !== undefined) {
-      this.peerStore = new SqlitePeerStore(join(this.opts.dataDir, "peers.db"));
-      this.network = new NodeNetwork(
-        { ...this.opts.network, chainId: genesis.chainId, genesisHash: store.genesisHash },
-        { identity, clock: this.deps.clock, random: this.deps.random, logger: this.deps.logger, tip: () => store.tip, peerStore: this.peerStore },
+    const committed = () => {
+      pool.onNewHead(head());
+      this.maybeSnapshot();
+    };
+    this.maybeSnapshot(true);
+    if (this.network !== null) this.startSync(store, committed);
+    if (this.role === "validator") {
+      this.producer = new BlockProducer(
+        { chainId: genesis.chainId, genesisTime: genesis.genesisTime, slotMs: this.opts.slotMs, heartbeatSlots: this.opts.heartbeatSlots },
+        { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: committed },
       );
-      try {
-        await this.network.start();
-      } catch (e) {
-        await this.stop();
-        throw e;
-      }
+      this.producer.start();
     }
-    this.deps.logger.info({ chainId: genesis.chainId, height: store.tip.height, dataDir: this.opts.dataDir, address: formatAddress(identity.address), broker: this.network?.brokerUrl ?? "none" }, "node started");
+    this.deps.logger.info({ chainId: genesis.chainId, role: this.role, height: store.tip.height, dataDir: this.opts.dataDir, address: formatAddress(identity.address), broker: this.network?.brokerUrl ?? "none" }, "node started");
     this.scheduleStatus();
+  }
+
+  /** A lone validator proposes every block; any other node follows the chain through sync. */
+  private chooseRole(store: ChainStore): NodeRole {
+    const { identity, genesis } = this.opts;
+    const validators = new Ledger(store.state).validatorSet();
+    const mine = validators.some((v) => bytesEqual(v, identity.address));
+    if (mine && validators.length > 1) {
+      throw new NodeError("NOT_SUPPORTED", `${genesis.chainId} has ${validators.length} validators; multi-validator consensus is not in this release`);
+    }
+    if (mine) return "validator";
+    if (this.network === null) {
+      throw new NodeError("NOT_A_VALIDATOR", `${formatAddress(identity.address)} is not a validator of ${genesis.chainId}; a follower node needs a broker to sync from its peers`);
+    }
+    return "follower";
+  }
+
+  private startSync(store: ChainStore, committed: () => void): void {
+    const network = this.network as NodeNetwork;
+    const verifier = new BlsVerifier(this.opts.genesis.chainId);
+    const sync = new ChainSync({ ...DEFAULT_SYNC_OPTIONS, ...this.opts.sync }, {
+      clock: this.deps.clock, logger: this.deps.logger, chainId: this.opts.genesis.chainId, store, verifier, peers: network.peers, localNode: network.nodeNumber,
+      send: (request) => void network.send(MessageType.SyncRequest, syncRequestCodec.encode(request), Priority.Sync),
+      onCommitted: committed,
+    });
+    this.sync = sync;
+    network.onPeerUpdate(() => sync.poke());
+    network.handle(MessageType.SyncRequest, (m) => {
+      const request = syncRequestCodec.decode(m.payload);
+      if (request.target !== network.nodeNumber) return;
+      void network.send(MessageType.SyncResponse, syncResponseCodec.encode(answerSyncRequest(store, request, m.meta.from, MQTT_MTU - 16)), Priority.Sync);
+    });
+    network.handle(MessageType.SyncResponse, (m) => sync.onResponse(m.meta.from, syncResponseCodec.decode(m.payload)));
+    network.handle(MessageType.SnapshotRequest, (m) => {
+      const request = snapshotRequestCodec.decode(m.payload);
+      if (request.target !== network.nodeNumber) return;
+      void network.send(MessageType.SnapshotChunk, snapshotChunkCodec.encode(answerSnapshotRequest(this.snapshot, request, m.meta.from)), Priority.Sync);
+    });
+    network.handle(MessageType.Transaction, (m) => {
+      try {
+        this.pool?.add(decodeTxWithBytes(m.payload));
+      } catch (e) {
+        // Already known, or not valid here: a relayed transaction only costs us the decode.
+        if (!(e instanceof MeshChainError)) throw e;
+      }
+    });
+    sync.start();
+  }
+
+  /** Keep one snapshot of finalized state for peers to start from, refreshed every interval. */
+  private maybeSnapshot(force = false): void {
+    const store = this.store;
+    if (store === null) return;
+    const height = store.tip.height;
+    const every = this.opts.snapshotIntervalBlocks ?? DEFAULT_SNAPSHOT_INTERVAL_BLOCKS;
+    if (height === 0 || store.finalizedHeight !== height || (!force && height % every !== 0)) return;
+    const block = store.blockAt(height);
+    if (block !== null) this.snapshot = takeSnapshot(block, store.state);
   }
 
   /** The broker this node talks through, once started with a network. */
@@ -116,19 +223,22 @@ export class MeshChainNode {
     if (this.store === null) throw new NodeError("NOT_RUNNING", "node is not running");
     const tip = this.store.tip;
     const now = this.deps.clock.now();
+    const progress = this.sync?.progress() ?? { state: "synced" as const, percent: 100, etaSeconds: 0, targetHeight: tip.height };
     return {
       chainId: this.opts.genesis.chainId,
+      role: this.role,
       height: tip.height,
-      // A single validator's blocks are final as it commits them.
-      finalizedHeight: tip.height,
+      finalizedHeight: this.store.finalizedHeight,
       tipHash: toHex(tip.hash),
-      slot: this.producer?.slotAt(now) ?? 0,
+      slot: Math.max(0, Math.floor((now - this.opts.genesis.genesisTime * 1000) / this.opts.slotMs)),
       lastBlockAgeSeconds: Math.max(0, Math.round(now / 1000 - tip.timestamp)),
       address: formatAddress(this.opts.identity.address),
       peers: this.network?.peerCount ?? 0,
-      sync: { state: "synced", percent: 100, etaSeconds: 0 },
+      // A lone validator with no peers is the chain: nothing to sync from, nothing to wait for.
+      sync: { state: this.role === "validator" && progress.state === "idle" ? "synced" : progress.state, percent: progress.percent, etaSeconds: progress.etaSeconds, targetHeight: progress.targetHeight },
       mempool: { transactions: this.pool?.size ?? 0, bytes: this.pool?.sizeBytes ?? 0 },
       airtimeSeconds: null,
+      checkpoint: this.snapshot === null ? null : { height: this.snapshot.height, hash: toHex(this.snapshot.hash) },
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
     };
   }
@@ -140,11 +250,12 @@ export class MeshChainNode {
     return gini(weigh(votingSet(ledger, this.store.tip.height), ledger.params()));
   }
 
-  /** Admit a signed transaction to the mempool; throws DecodeError or MempoolError saying why not. Returns its hash. */
+  /** Admit a signed transaction to the mempool and pass it to peers; throws DecodeError or MempoolError saying why not. Returns its hash. */
   submitTransaction(bytes: Uint8Array): string {
     if (this.pool === null) throw new NodeError("NOT_RUNNING", "node is not running");
     const tx = decodeTxWithBytes(bytes);
     this.pool.add(tx);
+    void this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction);
     this.deps.logger.debug({ hash: toHex(txHash(tx.bytes)) }, "transaction accepted");
     return toHex(txHash(tx.bytes));
   }
@@ -152,18 +263,20 @@ export class MeshChainNode {
   private scheduleStatus(): void {
     this.statusTimer = this.deps.clock.setTimeout(() => {
       const s = this.status();
-      this.deps.logger.info({ height: s.height, tip: s.tipHash.slice(0, 12), slot: s.slot, lastBlockAgeS: s.lastBlockAgeSeconds, peers: s.peers }, "status");
+      this.deps.logger.info({ height: s.height, finalized: s.finalizedHeight, tip: s.tipHash.slice(0, 12), sync: s.sync.state, peers: s.peers, mempool: s.mempool.transactions, lastBlockAgeS: s.lastBlockAgeSeconds }, "status");
       void this.network?.announce(MessageType.Status);
       this.scheduleStatus();
     }, this.opts.statusIntervalMs);
   }
 
-  /** Stop producing, leave the network, then close the store; safe to call twice. */
+  /** Stop producing and syncing, leave the network, then close the stores; safe to call twice. */
   async stop(): Promise<void> {
     if (this.statusTimer !== null) this.deps.clock.clearTimeout(this.statusTimer);
     this.statusTimer = null;
     this.producer?.stop();
     this.producer = null;
+    this.sync?.stop();
+    this.sync = null;
     const network = this.network;
     this.network = null;
     await network?.stop();

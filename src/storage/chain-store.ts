@@ -1,5 +1,7 @@
 import { bytesEqual } from "../core/bytes.js";
 import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
+import { type FinalityCertificate, readCertificate, writeCertificate } from "../core/block/certificate.js";
+import { blockHash } from "../core/block/header.js";
 import { MAX_HEIGHT, MAX_SLOT, MAX_TIMESTAMP } from "../core/block/limits.js";
 import { decodeExact } from "../core/codec/reader.js";
 import { Writer } from "../core/codec/writer.js";
@@ -43,6 +45,12 @@ function decodeUndo(b: Uint8Array): StateChange[] {
   });
 }
 
+const encodeNotarization = (c: FinalityCertificate): Uint8Array => {
+  const w = new Writer();
+  writeCertificate(w, c);
+  return w.finish();
+};
+
 const toU8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 /**
@@ -77,6 +85,9 @@ export class ChainStore {
       getUndo: db.prepare<[number], { data: Buffer }>("SELECT data FROM undo WHERE height = ?"),
       deleteUndo: db.prepare<[number]>("DELETE FROM undo WHERE height = ?"),
       pruneUndo: db.prepare<[number]>("DELETE FROM undo WHERE height < ?"),
+      putNotarization: db.prepare<[number, Uint8Array]>("INSERT OR REPLACE INTO notarizations (height, data) VALUES (?, ?)"),
+      getNotarization: db.prepare<[number], { data: Buffer }>("SELECT data FROM notarizations WHERE height = ?"),
+      deleteNotarization: db.prepare<[number]>("DELETE FROM notarizations WHERE height = ?"),
     };
     const tip = this.stmts.getMeta.get("tip");
     this.tipInfo = tip === undefined ? genesisTip : decodeTip(toU8(tip.value));
@@ -86,6 +97,13 @@ export class ChainStore {
    * Open the store at `path`, initialising it from `genesis` when new. Reopening checks that the
    * file belongs to this genesis and that the loaded state matches the tip's state root.
    */
+  /** The pseudo-block genesis stands for, at height 0: what the first block builds on. */
+  static genesisTip(genesis: Genesis): ChainTip {
+    const initial = new StateStore();
+    initial.commit(genesisChanges(genesis));
+    return { ...genesisParent(genesis, initial.root), stateRoot: initial.root };
+  }
+
   static open(path: string, genesis: Genesis): ChainStore {
     const db = openDatabase(path);
     try {
@@ -120,6 +138,40 @@ export class ChainStore {
     }
   }
 
+  /**
+   * Create a store at `path` that starts from a finalized checkpoint instead of genesis: the
+   * checkpoint block and the complete state after it. The state must hash to the block's state root;
+   * the caller has already checked the block's hash against the one the operator trusts.
+   */
+  static createFromCheckpoint(path: string, genesis: Genesis, block: Block, entries: readonly { key: Uint8Array; value: Uint8Array }[]): ChainStore {
+    const state = new StateStore();
+    state.commit(entries);
+    const h = block.header;
+    if (!bytesEqual(state.root, h.stateRoot)) throw new StorageError("CORRUPT", `checkpoint state does not hash to the state root of block ${h.height}`);
+    const db = openDatabase(path);
+    try {
+      if (db.prepare<[], { value: Buffer }>("SELECT value FROM meta WHERE key = 'genesis_hash'").get() !== undefined) {
+        throw new StorageError("NOT_EMPTY", `${path} already holds a chain; a checkpoint starts a new one`);
+      }
+      const genesisTip = ChainStore.genesisTip(genesis);
+      const hash = blockHash(h);
+      const tip: ChainTip = { height: h.height, hash, slot: h.slot, timestamp: h.timestamp, stateRoot: h.stateRoot };
+      db.transaction(() => {
+        const put = db.prepare<[Uint8Array, Uint8Array]>("INSERT INTO state (key, value) VALUES (?, ?)");
+        for (const e of entries) put.run(e.key, e.value);
+        const meta = db.prepare<[string, Uint8Array]>("INSERT INTO meta (key, value) VALUES (?, ?)");
+        meta.run("genesis_hash", genesisTip.hash);
+        meta.run("base", new Writer().varint(h.height).finish());
+        meta.run("tip", encodeTip(tip));
+        db.prepare<[number, Uint8Array, Uint8Array]>("INSERT INTO blocks (height, hash, data) VALUES (?, ?, ?)").run(h.height, hash, encodeBlock(block));
+      })();
+      return new ChainStore(db, genesis, state, genesisTip);
+    } catch (e) {
+      db.close();
+      throw toStorageError(e, `creating ${path} from a checkpoint`);
+    }
+  }
+
   get tip(): ChainTip {
     return this.tipInfo;
   }
@@ -128,8 +180,11 @@ export class ChainStore {
     return this.genesisTip.hash;
   }
 
-  /** Persist a block that `applyBlock` accepted on top of the current tip. */
-  commitBlock(block: Block, applied: AppliedBlock): void {
+  /**
+   * Persist a block that `applyBlock` accepted on top of the current tip, with its notarization when
+   * known (sync serves it to nodes that cannot get it from the block's child).
+   */
+  commitBlock(block: Block, applied: AppliedBlock, notarization: FinalityCertificate | null = null): void {
     const h = block.header;
     if (h.height !== this.tipInfo.height + 1 || !bytesEqual(h.parentHash, this.tipInfo.hash)) {
       throw new StorageError("NOT_TIP", `block ${h.height} does not extend the tip ${this.tipInfo.height}`);
@@ -142,6 +197,7 @@ export class ChainStore {
         applied.txHashes.forEach((hash, i) => this.stmts.putTx.run(hash, h.height, i));
         this.writeState(applied.changes);
         this.stmts.putUndo.run(h.height, encodeUndo(undo));
+        if (notarization !== null) this.stmts.putNotarization.run(h.height, encodeNotarization(notarization));
         this.stmts.putMeta.run("tip", encodeTip(tip));
       })();
     } catch (e) {
@@ -167,6 +223,7 @@ export class ChainStore {
         this.stmts.deleteTxsAt.run(height);
         this.stmts.deleteBlock.run(height);
         this.stmts.deleteUndo.run(height);
+        this.stmts.deleteNotarization.run(height);
         this.stmts.putMeta.run("tip", encodeTip(parent));
       })();
     } catch (e) {
@@ -174,6 +231,48 @@ export class ChainStore {
     }
     this.state.commit(restore, tree);
     this.tipInfo = parent;
+  }
+
+  /** The notarization stored with the block at `height`, if any (most blocks' children carry theirs). */
+  notarizationAt(height: number): FinalityCertificate | null {
+    const row = this.stmts.getNotarization.get(height);
+    return row === undefined ? null : decodeExact(toU8(row.data), readCertificate);
+  }
+
+  /** Record a block's notarization learned after it was committed (it proves the tip to syncing peers). */
+  putNotarization(certificate: FinalityCertificate): void {
+    const hash = this.heightOf(certificate.blockHash);
+    if (hash !== certificate.height) throw new StorageError("NOT_FOUND", `no block ${certificate.height} with that hash`);
+    this.stmts.putNotarization.run(certificate.height, encodeNotarization(certificate));
+  }
+
+  /** Height of the block this store started from: 0 for genesis, else the checkpoint it was initialised at. */
+  get baseHeight(): number {
+    const row = this.stmts.getMeta.get("base");
+    return row === undefined ? 0 : decodeExact(toU8(row.value), (r) => r.varint(MAX_HEIGHT));
+  }
+
+  /**
+   * The highest block known final. Stores written by a validator hold only final blocks (the
+   * default: the tip); a store filled by sync records how far finality was proven.
+   */
+  get finalizedHeight(): number {
+    const row = this.stmts.getMeta.get("finalized");
+    const recorded = row === undefined ? this.tipInfo.height : decodeExact(toU8(row.value), (r) => r.varint(MAX_HEIGHT));
+    return Math.min(recorded, this.tipInfo.height);
+  }
+
+  /** Record that blocks up to `height` are final; their undo records are no longer needed. */
+  markFinalized(height: number): void {
+    if (height > this.tipInfo.height) throw new StorageError("NOT_FOUND", `cannot finalize ${height} above the tip ${this.tipInfo.height}`);
+    try {
+      this.db.transaction(() => {
+        this.stmts.putMeta.run("finalized", new Writer().varint(height).finish());
+        this.stmts.pruneUndo.run(height + 1);
+      })();
+    } catch (e) {
+      throw toStorageError(e, `recording finality at ${height}`);
+    }
   }
 
   /** Undo records are only needed above finality. */

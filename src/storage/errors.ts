@@ -7,6 +7,8 @@ export type StorageErrorCode =
   | "DISK_FULL"
   | "IO_ERROR"
   | "CORRUPT"
+  | "NOT_EMPTY"
+  | "NOT_FOUND"
   | "GENESIS_MISMATCH"
   | "NOT_TIP"
   | "NOTHING_TO_REVERT";

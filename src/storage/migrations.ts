@@ -24,6 +24,13 @@ export const CHAIN_MIGRATIONS: readonly Migration[] = [
       CREATE TABLE undo (height INTEGER PRIMARY KEY, data BLOB NOT NULL);
     `,
   },
+  {
+    version: 2,
+    description: "chain: each block's notarization where its child does not carry it; the checkpoint a store started from",
+    sql: `
+      CREATE TABLE notarizations (height INTEGER PRIMARY KEY, data BLOB NOT NULL);
+    `,
+  },
 ];
 
 export function migrate(db: Database, migrations: readonly Migration[]): number {

@@ -138,10 +138,6 @@ describe("message codecs", () => {
     const g = { slot: 77, blockRef: new Uint8Array(8).fill(4), indexes: [0, 3, 9] };
     expect(getTransactionsCodec.decode(getTransactionsCodec.encode(g))).toEqual(g);
     expect(() => getTransactionsCodec.encode({ ...g, indexes: [3, 3] })).toThrow(EncodeError);
-    expect(syncRequestCodec.decode(syncRequestCodec.encode({ fromHeight: 5, maxBlocks: 8 }))).toEqual({ fromHeight: 5, maxBlocks: 8 });
-    expect(() => syncRequestCodec.decode(Uint8Array.of(5, 0))).toThrow(DecodeError);
-    const resp = { fromHeight: 5, blocks: [Uint8Array.of(1, 2), Uint8Array.of(3)] };
-    expect(syncResponseCodec.decode(syncResponseCodec.encode(resp))).toEqual(resp);
     const peers = [{ address: id.address, nodeNumber: 99, hops: 2, secondsSinceSeen: 30 }];
     expect(peerInfoCodec.decode(peerInfoCodec.encode(peers))).toEqual(peers);
     const fr = { target: 0xabcdef01, messageId: 513, type: MessageType.Block, missing: [0, 7, 8, 200] };

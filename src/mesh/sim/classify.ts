@@ -21,6 +21,8 @@ export function classifyFrame(frame: Uint8Array): TrafficClass {
       return "vote";
     case MessageType.SyncRequest:
     case MessageType.SyncResponse:
+    case MessageType.SnapshotRequest:
+    case MessageType.SnapshotChunk:
       return "sync";
     case MessageType.ChainStatus:
       return "control";

@@ -1,0 +1,78 @@
+import { decodeExact } from "../core/codec/reader.js";
+import { Writer } from "../core/codec/writer.js";
+import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
+import { MAX_BLOCK_BYTES } from "../core/block/limits.js";
+import { blockHash } from "../core/block/header.js";
+import { bytesEqual } from "../core/bytes.js";
+import type { StateStore } from "../core/state/store.js";
+import { MAX_SNAPSHOT_CHUNK_BYTES, MAX_SYNC_BLOCKS, type SnapshotChunk, type SnapshotRequest, type SyncedBlock, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
+import type { ChainStore } from "../storage/chain-store.js";
+
+/** Room for the response's own fields inside one IP frame. */
+const RESPONSE_OVERHEAD_BYTES = 32;
+
+/**
+ * Answer a range request from the store: consecutive finalized blocks from the asked height, as many
+ * as fit `maxBytes`, each with its notarization where the next block sent does not carry it.
+ */
+export function answerSyncRequest(store: ChainStore, request: SyncRequest, requester: number, maxBytes: number): SyncResponse {
+  const finalizedHeight = store.finalizedHeight;
+  const last = Math.min(finalizedHeight, request.fromHeight + Math.min(request.maxBlocks, MAX_SYNC_BLOCKS) - 1);
+  const blocks: { bytes: Uint8Array; block: Block }[] = [];
+  let used = RESPONSE_OVERHEAD_BYTES;
+  for (let h = request.fromHeight; h <= last; h++) {
+    const bytes = store.blockBytesAt(h);
+    // Room for the block and, in the worst case, a notarization beside it.
+    if (bytes === null || used + bytes.length + 160 > maxBytes) break;
+    blocks.push({ bytes, block: decodeBlock(bytes) });
+    used += bytes.length + 4;
+  }
+  const out: SyncedBlock[] = blocks.map((b, i) => {
+    const height = b.block.header.height;
+    const next = blocks[i + 1]?.block ?? (i === blocks.length - 1 ? store.blockAt(height + 1) : null);
+    const notarization = next?.header.certificate ?? store.notarizationAt(height);
+    const carried = blocks[i + 1]?.block.header.certificate ?? null;
+    return { bytes: b.bytes, notarization: carried === null ? notarization : null };
+  });
+  return { requester, fromHeight: request.fromHeight, finalizedHeight, blocks: out };
+}
+
+/** A state snapshot at one finalized block, cut into chunks that each fit an IP frame. */
+export interface Snapshot {
+  readonly height: number;
+  readonly hash: Uint8Array;
+  readonly chunks: readonly Uint8Array[];
+}
+
+export function takeSnapshot(block: Block, state: StateStore): Snapshot {
+  const w = new Writer().bytes(encodeBlock(block), MAX_BLOCK_BYTES).varint(state.size);
+  for (const e of state.sortedEntries()) w.bytes(e.key, 64).bytes(e.value, 1 << 20);
+  const data = w.finish();
+  const chunks: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += MAX_SNAPSHOT_CHUNK_BYTES) chunks.push(data.subarray(at, at + MAX_SNAPSHOT_CHUNK_BYTES));
+  return { height: block.header.height, hash: blockHash(block.header), chunks };
+}
+
+export function answerSnapshotRequest(snapshot: Snapshot | null, request: SnapshotRequest, requester: number): SnapshotChunk {
+  if (snapshot === null || !bytesEqual(snapshot.hash, request.blockHash) || request.index >= snapshot.chunks.length) {
+    return { requester, blockHash: request.blockHash, index: 0, count: 0, data: new Uint8Array() };
+  }
+  return { requester, blockHash: request.blockHash, index: request.index, count: snapshot.chunks.length, data: snapshot.chunks[request.index] as Uint8Array };
+}
+
+/** Put a snapshot's chunks back together; the caller checks the block's hash and the state root. */
+export function decodeSnapshot(chunks: readonly Uint8Array[]): { block: Block; entries: { key: Uint8Array; value: Uint8Array }[] } {
+  const total = chunks.reduce((a, c) => a + c.length, 0);
+  const data = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.length;
+  }
+  return decodeExact(data, (r) => {
+    const block = decodeBlock(r.bytes(MAX_BLOCK_BYTES));
+    const n = r.varint(total);
+    const entries = Array.from({ length: n }, () => ({ key: r.bytes(64), value: r.bytes(1 << 20) }));
+    return { block, entries };
+  });
+}

@@ -1,0 +1,262 @@
+import { type Block, decodeBlock } from "../core/block/block.js";
+import type { Clock } from "../core/clock.js";
+import { MeshChainError } from "../core/errors.js";
+import { verifyRange, type VerifiedBlock } from "../consensus/range-verify.js";
+import type { BlsVerifier } from "../consensus/verifier.js";
+import { MAX_SYNC_BLOCKS, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
+import type { ChainStore } from "../storage/chain-store.js";
+import type { Logger } from "./logger.js";
+import type { PeerManager } from "./peers.js";
+
+export type SyncState = "idle" | "syncing" | "synced" | "behind" | "error";
+
+export interface SyncOptions {
+  /** Blocks asked for per request. */
+  readonly batchBlocks: number;
+  /** A request unanswered this long counts as a timeout, and the next peer is asked. */
+  readonly requestTimeoutMs: number;
+  /** How often the service looks at its peers' heads and its own request. */
+  readonly tickMs: number;
+  /** How long a peer that stalled or sent invalid blocks is passed over. */
+  readonly avoidMs: number;
+  /** After a storage failure, how long to wait before trying again. */
+  readonly errorBackoffMs: number;
+}
+
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000 };
+
+export interface SyncProgress {
+  readonly state: SyncState;
+  /** Of the way from where this round of sync started to the target. */
+  readonly percent: number;
+  readonly etaSeconds: number | null;
+  readonly targetHeight: number;
+  readonly blocksPerSecond: number | null;
+}
+
+export interface SyncDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly chainId: string;
+  readonly store: ChainStore;
+  readonly verifier: BlsVerifier;
+  readonly peers: PeerManager;
+  /** This node's number: answers addressed to others are not ours. */
+  readonly localNode: number;
+  readonly send: (request: SyncRequest) => void;
+  /** Told after blocks are committed (the mempool re-checks, the node logs). */
+  readonly onCommitted?: (blocks: readonly VerifiedBlock[]) => void;
+}
+
+interface InFlight {
+  readonly peer: number;
+  readonly fromHeight: number;
+  readonly sentAt: number;
+}
+
+/**
+ * Range sync from peers over the IP transport. The target is the highest finalized height peers
+ * announced in their signed status. Blocks come in batches from one peer at a time; each batch is
+ * checked (links, schedule, state transition, notarizations, in one batched pairing check) before
+ * any of it is committed. A peer that stalls or sends bad blocks is scored down and passed over for
+ * a while; a peer on another branch makes the node undo its blocks above finality (never below).
+ * The service runs whenever the node is behind, not only at start.
+ */
+export class ChainSync {
+  private stateNow: SyncState = "idle";
+  private timer: unknown = null;
+  private inFlight: InFlight | null = null;
+  private readonly avoid = new Map<number, number>();
+  private roundStart: { height: number; at: number } | null = null;
+  private rate: number | null = null;
+  private lastCommit: { height: number; at: number } | null = null;
+  private errorUntil = 0;
+  /** Heights and slots of the newest committed blocks: the finality rule looks three back. */
+  private recent: { height: number; slot: number }[] = [];
+
+  constructor(
+    private readonly opts: SyncOptions,
+    private readonly deps: SyncDeps,
+  ) {}
+
+  get state(): SyncState {
+    return this.stateNow;
+  }
+
+  /** The highest finalized height a usable peer announced (never below our own tip). */
+  get targetHeight(): number {
+    const best = this.deps.peers.syncPeers(1)[0]?.finalizedHeight ?? 0;
+    return Math.max(best, this.deps.store.tip.height);
+  }
+
+  progress(): SyncProgress {
+    const tip = this.deps.store.tip.height;
+    const target = this.targetHeight;
+    const from = this.roundStart?.height ?? tip;
+    const percent = target <= from ? 100 : Math.min(100, Math.floor(((tip - from) / (target - from)) * 1000) / 10);
+    const eta = target <= tip ? 0 : this.rate === null || this.rate <= 0 ? null : Math.ceil((target - tip) / this.rate);
+    return { state: this.stateNow, percent, etaSeconds: eta, targetHeight: target, blocksPerSecond: this.rate === null ? null : Math.round(this.rate * 10) / 10 };
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.inFlight = null;
+  }
+
+  /** A peer announced a new head: look now rather than at the next tick. */
+  poke(): void {
+    if (this.inFlight === null) this.evaluate();
+  }
+
+  private schedule(): void {
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.evaluate();
+      this.schedule();
+    }, this.opts.tickMs);
+  }
+
+  private evaluate(): void {
+    const now = this.deps.clock.now();
+    if (this.stateNow === "error" && now < this.errorUntil) return;
+    if (this.inFlight !== null) {
+      if (now - this.inFlight.sentAt < this.opts.requestTimeoutMs) return;
+      this.deps.logger.warn({ peer: this.inFlight.peer.toString(16), fromHeight: this.inFlight.fromHeight }, "sync request timed out; trying another peer");
+      this.deps.peers.record(this.inFlight.peer, { kind: "timeout" });
+      this.avoid.set(this.inFlight.peer, now + this.opts.avoidMs);
+      this.inFlight = null;
+    }
+    const tip = this.deps.store.tip.height;
+    const target = this.targetHeight;
+    if (this.deps.peers.size === 0) return this.enter("idle");
+    if (target <= tip) {
+      this.roundStart = null;
+      return this.enter("synced");
+    }
+    const peer = this.deps.peers.syncPeers(16).find((p) => p.finalizedHeight > tip && (this.avoid.get(p.node) ?? 0) <= now);
+    if (peer === undefined) return this.enter("behind");
+    this.roundStart ??= { height: tip, at: now };
+    this.enter("syncing");
+    this.request(peer.node, tip + 1);
+  }
+
+  private request(peer: number, fromHeight: number): void {
+    this.inFlight = { peer, fromHeight, sentAt: this.deps.clock.now() };
+    this.deps.send({ target: peer, fromHeight, maxBlocks: this.opts.batchBlocks });
+  }
+
+  private enter(state: SyncState): void {
+    if (state === this.stateNow) return;
+    const { height } = this.deps.store.tip;
+    this.deps.logger.info({ from: this.stateNow, to: state, height, target: this.targetHeight }, "sync state");
+    this.stateNow = state;
+  }
+
+  /** An answer heard on the network; only the one to our outstanding request is used. */
+  onResponse(from: number, response: SyncResponse): void {
+    const asked = this.inFlight;
+    if (asked === null || response.requester !== this.deps.localNode || from !== asked.peer || response.fromHeight !== asked.fromHeight) return;
+    this.inFlight = null;
+    const now = this.deps.clock.now();
+    this.deps.peers.record(from, { kind: "latency", ms: now - asked.sentAt });
+    if (response.blocks.length === 0) {
+      // It announced blocks it does not serve: a stall, as far as we are concerned.
+      this.deps.peers.record(from, { kind: "timeout" });
+      this.avoid.set(from, now + this.opts.avoidMs);
+      return this.evaluate();
+    }
+    let blocks: { block: Block; notarization: SyncResponse["blocks"][number]["notarization"] }[];
+    try {
+      blocks = response.blocks.map((b) => ({ block: decodeBlock(b.bytes), notarization: b.notarization }));
+    } catch (e) {
+      return this.refuse(from, e instanceof MeshChainError ? e.code : "MALFORMED", "undecodable block in sync response");
+    }
+    const store = this.deps.store;
+    const result = verifyRange({ state: store.state, info: store.tip }, blocks, this.deps.chainId, this.deps.verifier);
+    try {
+      this.commit(result.verified);
+    } catch (e) {
+      return this.fail(e);
+    }
+    if (result.failure?.code === "NOT_LINKED") return this.onOtherBranch(from);
+    if (result.failure !== null) return this.refuse(from, result.failure.code, result.failure.reason);
+    if (result.verified.length === 0) {
+      // Nothing provable in the answer (the one block sent lacks a notarization): not this peer's turn.
+      this.avoid.set(from, now + this.opts.avoidMs);
+      return this.evaluate();
+    }
+    this.deps.peers.record(from, { kind: "valid" });
+    this.evaluate();
+  }
+
+  private commit(verified: readonly VerifiedBlock[]): void {
+    if (verified.length === 0) return;
+    const store = this.deps.store;
+    verified.forEach((v, i) => {
+      // Keep the notarization where no stored child will carry it, so we can serve it in turn.
+      const carried = verified[i + 1]?.block.header.certificate ?? null;
+      store.commitBlock(v.block, v.applied, carried === null ? v.notarization : null);
+      this.noteFinality(v);
+    });
+    const now = this.deps.clock.now();
+    const height = store.tip.height;
+    if (this.lastCommit !== null && now > this.lastCommit.at) {
+      const instant = (height - this.lastCommit.height) / ((now - this.lastCommit.at) / 1000);
+      this.rate = this.rate === null ? instant : 0.7 * this.rate + 0.3 * instant;
+    }
+    this.lastCommit = { height, at: now };
+    this.deps.onCommitted?.(verified);
+  }
+
+  /**
+   * Finality as consensus defines it: the middle of three notarized blocks in consecutive slots is
+   * final with everything before it. A block notarized by its proposer alone (a lone validator) is
+   * final at once, as that validator's own node treats it.
+   */
+  private noteFinality(v: VerifiedBlock): void {
+    const h = v.block.header;
+    this.recent.push({ height: h.height, slot: h.slot });
+    if (this.recent.length > 3) this.recent.shift();
+    const store = this.deps.store;
+    const lone = v.byProposerAlone;
+    const [a, b, c] = this.recent;
+    let final = lone ? h.height : -1;
+    if (!lone && a !== undefined && b !== undefined && c !== undefined && b.slot === a.slot + 1 && c.slot === b.slot + 1 && b.height === a.height + 1 && c.height === b.height + 1) final = b.height;
+    if (final > store.finalizedHeight) store.markFinalized(final);
+  }
+
+  /** The peer's chain does not extend our tip: undo our blocks above finality, one per answer, and ask again. */
+  private onOtherBranch(from: number): void {
+    const store = this.deps.store;
+    if (store.tip.height <= store.finalizedHeight) {
+      return this.refuse(from, "CONFLICTS_WITH_FINALIZED", `its chain does not contain our finalized block ${store.finalizedHeight}`);
+    }
+    this.deps.logger.warn({ height: store.tip.height, peer: from.toString(16) }, "peer is on another branch above finality; undoing our tip");
+    try {
+      store.revertTip();
+    } catch (e) {
+      return this.fail(e);
+    }
+    this.recent = [];
+    this.evaluate();
+  }
+
+  private refuse(from: number, reason: string, detail: string): void {
+    this.deps.logger.warn({ peer: from.toString(16), reason, detail }, "invalid sync data; switching peer");
+    this.deps.peers.record(from, { kind: "invalid", reason });
+    this.avoid.set(from, this.deps.clock.now() + this.opts.avoidMs);
+    this.evaluate();
+  }
+
+  /** Storage failed (a full disk, say): report it, and try again after a pause rather than spin. */
+  private fail(e: unknown): void {
+    if (!(e instanceof MeshChainError)) throw e;
+    this.deps.logger.error({ code: e.code, reason: e.message }, "sync could not store blocks");
+    this.errorUntil = this.deps.clock.now() + this.opts.errorBackoffMs;
+    this.enter("error");
+  }
+}
