@@ -10,7 +10,7 @@ import { MessageType } from "../mesh/frame.js";
 import { helloCodec, statusCodec } from "../mesh/messages/signed.js";
 import { nodeNumberFromPublicKey } from "../mesh/meshtastic/node-number.js";
 import { Priority } from "../mesh/transport.js";
-import { MqttTransport } from "../mesh/transports/mqtt.js";
+import { MQTT_MTU, MqttTransport } from "../mesh/transports/mqtt.js";
 import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
 
@@ -88,7 +88,8 @@ export class NodeNetwork {
     }
     const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}` }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
     this.transport = transport;
-    this.endpoint = new MessageEndpoint(transport, {}, this.deps);
+    // Sync answers fill a whole IP frame; the radio side keeps its smaller messages.
+    this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU }, this.deps);
     this.endpoint.onMessage((m) => this.onMessage(m));
     this.endpoint.start();
     await transport.start();

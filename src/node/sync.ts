@@ -199,7 +199,7 @@ export class ChainSync {
     verified.forEach((v, i) => {
       // Keep the notarization where no stored child will carry it, so we can serve it in turn.
       const carried = verified[i + 1]?.block.header.certificate ?? null;
-      store.commitBlock(v.block, v.applied, carried === null ? v.notarization : null);
+      store.commitBlock(v.block, v.applied, carried === null ? v.notarization : null, false);
       this.noteFinality(v);
     });
     const now = this.deps.clock.now();

@@ -182,9 +182,10 @@ export class ChainStore {
 
   /**
    * Persist a block that `applyBlock` accepted on top of the current tip, with its notarization when
-   * known (sync serves it to nodes that cannot get it from the block's child).
+   * known (sync serves it to nodes that cannot get it from the block's child). A validator commits
+   * final blocks; sync commits notarized ones (`final` false) and records finality as it proves it.
    */
-  commitBlock(block: Block, applied: AppliedBlock, notarization: FinalityCertificate | null = null): void {
+  commitBlock(block: Block, applied: AppliedBlock, notarization: FinalityCertificate | null = null, final = true): void {
     const h = block.header;
     if (h.height !== this.tipInfo.height + 1 || !bytesEqual(h.parentHash, this.tipInfo.hash)) {
       throw new StorageError("NOT_TIP", `block ${h.height} does not extend the tip ${this.tipInfo.height}`);
@@ -198,6 +199,8 @@ export class ChainStore {
         this.writeState(applied.changes);
         this.stmts.putUndo.run(h.height, encodeUndo(undo));
         if (notarization !== null) this.stmts.putNotarization.run(h.height, encodeNotarization(notarization));
+        // Finality moves with the tip for blocks committed final; otherwise it stays where it was.
+        if (final || this.stmts.getMeta.get("finalized") === undefined) this.stmts.putMeta.run("finalized", new Writer().varint(final ? h.height : this.tipInfo.height).finish());
         this.stmts.putMeta.run("tip", encodeTip(tip));
       })();
     } catch (e) {
@@ -252,10 +255,7 @@ export class ChainStore {
     return row === undefined ? 0 : decodeExact(toU8(row.value), (r) => r.varint(MAX_HEIGHT));
   }
 
-  /**
-   * The highest block known final. Stores written by a validator hold only final blocks (the
-   * default: the tip); a store filled by sync records how far finality was proven.
-   */
+  /** The highest block known final (a store that never recorded it holds only final blocks). */
   get finalizedHeight(): number {
     const row = this.stmts.getMeta.get("finalized");
     const recorded = row === undefined ? this.tipInfo.height : decodeExact(toU8(row.value), (r) => r.varint(MAX_HEIGHT));

@@ -1,0 +1,88 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { fromHex } from "../../src/core/bytes.js";
+import { createLogger, silentLogger } from "../../src/node/logger.js";
+import { MeshChainNode, type NodeOptions } from "../../src/node/node.js";
+import { systemClock } from "../../src/node/clock.js";
+import { ChainStore } from "../../src/storage/chain-store.js";
+import { testChain, transfer } from "../fixtures/chain.js";
+import { seededRandom } from "../fixtures/random.js";
+import { growChain } from "../fixtures/stored-chain.js";
+import { tempDirsPerTest } from "../fixtures/temp.js";
+import { waitFor } from "../fixtures/wait.js";
+
+const dir = tempDirsPerTest();
+const chain = testChain({ validators: 1, users: 2 });
+const [validator] = chain.validators;
+const [alice, bob] = chain.users;
+const running: MeshChainNode[] = [];
+
+afterEach(async () => {
+  for (const n of running.splice(0)) await n.stop();
+});
+
+/** A data directory holding `blocks` blocks of the test chain, every tenth with a transfer. */
+function storedChain(blocks: number): string {
+  const dataDir = dir();
+  const store = ChainStore.open(join(dataDir, "chain.db"), chain.genesis);
+  let nonce = 0;
+  growChain(store, chain.validators, blocks, { txs: (h) => (h % 10 === 0 ? [transfer(alice!, nonce++, bob!.address, 1_000n)] : []) });
+  store.close();
+  return dataDir;
+}
+
+async function startNode(opts: Partial<NodeOptions> & { dataDir: string; identity: NodeOptions["identity"]; broker: string }, seed: number): Promise<MeshChainNode> {
+  const { broker, ...rest } = opts;
+  const node = new MeshChainNode(
+    { genesis: chain.genesis, slotMs: 1_000, heartbeatSlots: 100_000, statusIntervalMs: 200, network: { broker, brokerPort: 0 }, sync: { tickMs: 100, requestTimeoutMs: 2_000 }, ...rest },
+    { clock: systemClock, logger: process.env.SYNC_DEBUG ? createLogger({ level: "debug", human: true }) : silentLogger(), random: seededRandom(seed) },
+  );
+  running.push(node);
+  await node.start();
+  return node;
+}
+
+describe("sync between nodes over MQTT", () => {
+  it("a follower catches up with a validator, passes on a transaction, and keeps following", async () => {
+    const source = await startNode({ dataDir: storedChain(150), identity: validator!, broker: "embedded" }, 1);
+    const follower = await startNode({ dataDir: dir(), identity: bob!, broker: source.brokerUrl! }, 2);
+    await waitFor(() => follower.status().height >= 150 && follower.status().sync.state === "synced", 60_000, "the follower to sync");
+    const s = follower.status();
+    expect(s.role).toBe("follower");
+    expect(s.tipHash).toBe(source.status().tipHash);
+    // A lone validator's notarized blocks are final as soon as they are checked.
+    expect(s.finalizedHeight).toBe(s.height);
+    expect(s.sync.percent).toBe(100);
+    // Submitted at the follower, included by the validator, and synced back.
+    const hash = follower.submitTransaction(transfer(alice!, 15, bob!.address, 5_000n).bytes);
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    await waitFor(() => source.status().mempool.transactions === 0 && source.status().height > 150, 20_000, "the validator to include the transfer");
+    await waitFor(() => follower.status().height === source.status().height && follower.status().mempool.transactions === 0, 20_000, "the follower to sync the new block");
+  });
+
+  it("a new node starts from a peer's checkpoint snapshot instead of replaying history", async () => {
+    const source = await startNode({ dataDir: storedChain(60), identity: validator!, broker: "embedded" }, 3);
+    const checkpoint = source.status().checkpoint;
+    expect(checkpoint).not.toBeNull();
+    const dataDir = dir();
+    const fresh = await startNode({ dataDir, identity: bob!, broker: source.brokerUrl!, checkpoint: fromHex(checkpoint!.hash), checkpointTimeoutMs: 20_000 }, 4);
+    await waitFor(() => fresh.status().height >= 60 && fresh.status().sync.state === "synced", 30_000, "the checkpointed node to sync");
+    expect(fresh.status().tipHash).toBe(source.status().tipHash);
+    await fresh.stop();
+    const store = ChainStore.open(join(dataDir, "chain.db"), chain.genesis);
+    try {
+      expect(store.baseHeight).toBe(checkpoint!.height);
+      expect(store.blockAt(1)).toBeNull();
+    } finally {
+      store.close();
+    }
+  });
+
+  it("a checkpoint nobody serves fails with a typed error and leaves no chain behind", async () => {
+    const source = await startNode({ dataDir: storedChain(5), identity: validator!, broker: "embedded" }, 5);
+    const dataDir = dir();
+    await expect(startNode({ dataDir, identity: bob!, broker: source.brokerUrl!, checkpoint: new Uint8Array(32).fill(7), checkpointTimeoutMs: 1_500 }, 6)).rejects.toMatchObject({ code: "CHECKPOINT_UNAVAILABLE" });
+    const { existsSync } = await import("node:fs");
+    expect(existsSync(join(dataDir, "chain.db"))).toBe(false);
+  });
+});

@@ -1,0 +1,134 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/core/clock.js";
+import { toHex } from "../../src/core/bytes.js";
+import { BlsVerifier } from "../../src/consensus/verifier.js";
+import { syncResponseCodec, type SyncRequest, type SyncResponse } from "../../src/mesh/messages/sync.js";
+import { silentLogger } from "../../src/node/logger.js";
+import { DEFAULT_PEER_OPTIONS, PeerManager } from "../../src/node/peers.js";
+import { ChainSync, DEFAULT_SYNC_OPTIONS } from "../../src/node/sync.js";
+import { answerSyncRequest } from "../../src/node/sync-server.js";
+import { ChainStore } from "../../src/storage/chain-store.js";
+import { CHAIN_ID, testChain, testIdentity } from "../fixtures/chain.js";
+import { growChain } from "../fixtures/stored-chain.js";
+import { tempDirsPerTest } from "../fixtures/temp.js";
+
+const dir = tempDirsPerTest();
+const ME = 0x1000;
+const chain = testChain({ validators: 3 });
+const verifier = new BlsVerifier(CHAIN_ID);
+
+/** A follower's sync service, its store and peers, with each peer answering from its own store (or a tampering function). */
+function follower(peerStores: Map<number, { store: ChainStore; tamper?: (r: SyncResponse) => SyncResponse; silent?: boolean }>) {
+  const clock = new ManualClock(1_000_000);
+  const store = ChainStore.open(join(dir(), "chain.db"), chain.genesis);
+  const peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock });
+  const requests: { peer: number; request: SyncRequest }[] = [];
+  const sync = new ChainSync({ ...DEFAULT_SYNC_OPTIONS, batchBlocks: 4 }, {
+    clock, logger: silentLogger(), chainId: CHAIN_ID, store, verifier, peers, localNode: ME,
+    send: (request) => requests.push({ peer: request.target, request }),
+  });
+  const announce = (node: number, finalizedHeight: number) => peers.heard(node, testIdentity(`peer-${node}`).ed25519.publicKey, { tipHeight: finalizedHeight, finalizedHeight });
+  /** Deliver answers until nobody has anything left to say. */
+  const run = () => {
+    sync.poke();
+    for (let i = 0; i < 200 && requests.length > 0; i++) {
+      const { peer, request } = requests.shift()!;
+      const p = peerStores.get(peer);
+      if (p === undefined || p.silent === true) continue;
+      const answer = answerSyncRequest(p.store, request, ME, 8_000);
+      // Through the codec, as on the wire.
+      sync.onResponse(peer, syncResponseCodec.decode(syncResponseCodec.encode(p.tamper?.(answer) ?? answer)));
+    }
+  };
+  return { clock, store, peers, sync, announce, run, requests };
+}
+
+function sourceStore(blocks: number, slotStep: number): ChainStore {
+  const store = ChainStore.open(join(dir(), "chain.db"), chain.genesis);
+  growChain(store, chain.validators, blocks, { slotStep });
+  return store;
+}
+
+describe("chain sync", () => {
+  it("fetches a peer's chain in batches, checks every block, and proves finality itself", () => {
+    const source = sourceStore(10, 1);
+    const f = follower(new Map([[7, { store: source }]]));
+    f.announce(7, 10);
+    f.run();
+    expect(f.store.tip.height).toBe(10);
+    expect(toHex(f.store.tip.hash)).toBe(toHex(source.tip.hash));
+    // Consecutive slots: block 9 is the middle of the last three, so final.
+    expect(f.store.finalizedHeight).toBe(9);
+    expect(f.sync.state).toBe("synced");
+    expect(f.sync.progress()).toMatchObject({ percent: 100, etaSeconds: 0, targetHeight: 10 });
+    expect(f.peers.get(7)!.score).toBeGreaterThan(0);
+    // The last block's notarization came with it, and is kept to serve others.
+    expect(f.store.notarizationAt(10)).not.toBeNull();
+  });
+
+  it("refuses a tampered batch, keeps what checked out before it, and finishes from another peer", () => {
+    const source = sourceStore(8, 1);
+    const tamper = (r: SyncResponse): SyncResponse => ({
+      ...r,
+      blocks: r.blocks.map((b, i) => {
+        if (r.fromHeight + i !== 3) return b;
+        const bytes = Uint8Array.from(b.bytes);
+        // The proposer's signature sits at the end of the header, just before the transaction count.
+        bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 1;
+        return { ...b, bytes };
+      }),
+    });
+    const f = follower(new Map([[7, { store: source, tamper }], [8, { store: source }]]));
+    f.announce(7, 9);
+    f.announce(8, 8);
+    f.run();
+    expect(f.peers.get(7)!.lastInvalidReason).not.toBeNull();
+    expect(f.peers.get(7)!.score).toBeLessThan(0);
+    expect(f.store.tip.height).toBe(8);
+    expect(toHex(f.store.tip.hash)).toBe(toHex(source.tip.hash));
+  });
+
+  it("moves on from a peer that does not answer", () => {
+    const source = sourceStore(4, 1);
+    const f = follower(new Map([[7, { store: source, silent: true }], [8, { store: source }]]));
+    f.announce(7, 6);
+    f.announce(8, 4);
+    f.run();
+    expect(f.store.tip.height).toBe(0);
+    expect(f.sync.state).toBe("syncing");
+    f.clock.advance(DEFAULT_SYNC_OPTIONS.requestTimeoutMs + DEFAULT_SYNC_OPTIONS.tickMs);
+    f.sync.start();
+    f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
+    f.run();
+    f.sync.stop();
+    expect(f.store.tip.height).toBe(4);
+    expect(f.peers.get(7)!.score).toBeLessThan(0);
+    // Peer 7 still claims more than anyone serves: behind, not synced.
+    expect(f.sync.targetHeight).toBe(6);
+  });
+
+  it("undoes blocks above finality for a peer's branch, but never a finalized block", () => {
+    // Branch X: slots two apart, so nothing in it is final.
+    const x = sourceStore(3, 2);
+    const y = sourceStore(6, 1);
+    const follow = follower(new Map([[7, { store: x }], [8, { store: y }]]));
+    follow.announce(7, 3);
+    follow.run();
+    expect(toHex(follow.store.tip.hash)).toBe(toHex(x.tip.hash));
+    expect(follow.store.finalizedHeight).toBe(0);
+    // Branch Y from another peer, further along: the follower reorganises onto it.
+    follow.announce(8, 6);
+    follow.run();
+    expect(toHex(follow.store.tip.hash)).toBe(toHex(y.tip.hash));
+    expect(follow.store.finalizedHeight).toBe(5);
+    // A peer whose chain leaves ours below our finality is refused, and our final blocks stay.
+    const finalHash = toHex(follow.store.blockAt(5)!.header.parentHash);
+    growChain(x, chain.validators, 7, { slotStep: 2 });
+    follow.announce(7, 10);
+    follow.run();
+    expect(follow.peers.get(7)!.lastInvalidReason).toBe("CONFLICTS_WITH_FINALIZED");
+    expect(follow.store.finalizedHeight).toBe(5);
+    expect(toHex(follow.store.blockAt(5)!.header.parentHash)).toBe(finalHash);
+  });
+});
