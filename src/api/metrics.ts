@@ -19,6 +19,7 @@ export function statusMetrics(s: NodeStatus, weightGini: number): MetricSample[]
     gauge("meshchain_mempool_transactions_count", "transactions waiting in the mempool", s.mempool.transactions),
     gauge("meshchain_mempool_size_bytes", "encoded size of the mempool", s.mempool.bytes),
     gauge("meshchain_sync_progress_ratio", "how far sync has come, 0 to 1", s.sync.percent / 100),
+    gauge("meshchain_sync_target_height_blocks", "highest finalized height peers announced", s.sync.targetHeight),
     gauge("meshchain_sync_state_code", `sync state: ${syncStates.map((x, i) => `${i}=${x}`).join(", ")}`, syncStates.indexOf(s.sync.state)),
     gauge("meshchain_validator_weight_gini_ratio", "Gini coefficient of validator weights, 0 (equal) to 1", weightGini),
     gauge("meshchain_airtime_last_hour_seconds", "own radio airtime in the last hour", s.airtimeSeconds ?? 0),

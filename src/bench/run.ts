@@ -4,13 +4,14 @@ import { machineDescription, type Measurement } from "./harness.js";
 import { consensusBenchmarks } from "./consensus.js";
 import { simulatorBenchmark } from "./sim.js";
 import { airtimeBenchmarks } from "./airtime.js";
+import { syncBenchmark } from "./sync.js";
 
 /*
  * npm run bench [-- --json] [-- --write]
  * --write replaces the results section of docs/benchmarks.md (between the markers) with this run.
  */
 const args = new Set(process.argv.slice(2));
-const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks(), simulatorBenchmark(), ...consensusBenchmarks(), ...(await airtimeBenchmarks())];
+const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks(), simulatorBenchmark(), ...consensusBenchmarks(), await syncBenchmark(), ...(await airtimeBenchmarks())];
 const machine = machineDescription();
 const date = new Date().toISOString().slice(0, 10);
 

@@ -99,15 +99,18 @@ export function verifyRange(
     info = { height: h.height, hash: applied.hash, slot: h.slot, timestamp: h.timestamp };
     weights = ownWeights;
   }
-  const checks = pending.flatMap((p) => [
-    { slot: p.block.header.slot, blockHash: p.applied.hash, signature: p.notarization.signature, publicKeys: p.notarizationKeys },
-    { slot: p.block.header.slot, blockHash: p.applied.hash, signature: p.block.header.signature, publicKeys: [p.proposerKey] },
-  ]);
-  const result = verifier.votes(checks);
+  // Two checks per block: its notarization and its proposer's signature (one and the same for a lone validator).
+  const checks = pending.flatMap((p) => {
+    const notarization = { slot: p.block.header.slot, blockHash: p.applied.hash, signature: p.notarization.signature, publicKeys: p.notarizationKeys };
+    return [notarization, p.byProposerAlone ? notarization : { ...notarization, signature: p.block.header.signature, publicKeys: [p.proposerKey] }];
+  });
+  const unique = [...new Set(checks)];
+  const result = verifier.votes(unique);
   if (result.ok) return { verified: pending.map(publicPart), failure };
-  const index = Math.floor(result.firstBad / 2);
-  const what = result.firstBad % 2 === 0 ? "notarization" : "proposer signature";
-  return { verified: pending.slice(0, index).map(publicPart), failure: { index, code: result.firstBad % 2 === 0 ? "BAD_NOTARIZATION" : "BAD_SIGNATURE", reason: `the ${what} of block ${pending[index]?.block.header.height} does not verify` } };
+  const index = Math.floor(checks.indexOf(unique[result.firstBad] as (typeof checks)[number]) / 2);
+  const notarizationBad = checks.indexOf(unique[result.firstBad] as (typeof checks)[number]) % 2 === 0;
+  const what = notarizationBad ? "notarization" : "proposer signature";
+  return { verified: pending.slice(0, index).map(publicPart), failure: { index, code: notarizationBad ? "BAD_NOTARIZATION" : "BAD_SIGNATURE", reason: `the ${what} of block ${pending[index]?.block.header.height} does not verify` } };
 }
 
 const publicPart = ({ block, applied, notarization, byProposerAlone }: Pending): VerifiedBlock => ({ block, applied, notarization, byProposerAlone });

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { formatAddress } from "../core/crypto/address.js";
@@ -105,6 +105,11 @@ export class MeshChainNode {
 
   private async startServices(): Promise<void> {
     const { genesis, identity } = this.opts;
+    try {
+      mkdirSync(this.opts.dataDir, { recursive: true });
+    } catch (e) {
+      throw new NodeError("DATA_DIR_UNUSABLE", `cannot create the data directory ${this.opts.dataDir}: ${(e as Error).message}`);
+    }
     const chainPath = join(this.opts.dataDir, "chain.db");
     const fresh = !existsSync(chainPath);
     // The network comes first: a checkpoint is fetched from peers before the store exists.

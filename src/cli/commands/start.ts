@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { fromHex } from "../../core/bytes.js";
 import { parseGenesisJson } from "../../core/genesis.js";
 import { readKeyFile } from "../../storage/keystore.js";
 import { systemClock } from "../../node/clock.js";
@@ -31,6 +32,8 @@ interface StartOptions {
   brokerPort: string;
   api: string;
   apiPort: string;
+  checkpoint?: string;
+  snapshotInterval: string;
 }
 
 export function registerStart(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
@@ -49,6 +52,8 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
     .option("--broker-port <port>", "port of the embedded broker", "1883")
     .option("--api <host>", "address the local API listens on, or none", "127.0.0.1")
     .option("--api-port <port>", "port of the local API (0: any free port)", "8645")
+    .option("--checkpoint <hash>", "start a new data directory from the finalized state at this block hash, fetched from peers (see `meshchain status`)")
+    .option("--snapshot-interval <blocks>", "keep a state snapshot for peers' checkpoint sync every this many blocks", "1000")
     .action((opts: StartOptions) =>
       run(false, async () => {
         const slotMs = parseWhole(opts.slotMs, "--slot-ms", 3_600_000);
@@ -71,11 +76,17 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
           throw new CliError("INVALID_ARGUMENT", `--broker "${broker}" is not embedded, none or an mqtt:// URL`);
         }
         const brokerPort = parseWhole(opts.brokerPort, "--broker-port", 65535);
+        if (opts.checkpoint !== undefined && !/^[0-9a-f]{64}$/.test(opts.checkpoint)) throw new CliError("INVALID_ARGUMENT", "--checkpoint must be a block hash: 64 lowercase hex digits");
+        if (opts.checkpoint !== undefined && broker === "none") throw new CliError("INVALID_ARGUMENT", "--checkpoint fetches the snapshot from peers: give --broker");
+        const snapshotIntervalBlocks = parseWhole(opts.snapshotInterval, "--snapshot-interval", 1_000_000);
+        if (snapshotIntervalBlocks < 1) throw new CliError("INVALID_ARGUMENT", "--snapshot-interval must be at least 1");
         const logger = createLogger({ level: opts.logLevel });
         const node = new MeshChainNode(
           {
             dataDir: opts.dataDir, genesis: setup.genesis, identity: setup.identity, slotMs, heartbeatSlots, statusIntervalMs,
+            snapshotIntervalBlocks,
             ...(broker === "none" ? {} : { network: { broker, brokerPort } }),
+            ...(opts.checkpoint === undefined ? {} : { checkpoint: fromHex(opts.checkpoint) }),
           },
           { clock: systemClock, logger, random: Math.random },
         );
