@@ -346,7 +346,11 @@ export class ConsensusEngine {
     const source = live?.block != null ? { block: live.block, certificate: live.certificate } : (this.finalizedBlocks.get(id) ?? (this.witness?.id === id ? this.witness : undefined));
     if (source === undefined) return;
     const parent = this.blocks.get(toHex(source.block.header.parentHash));
-    const compact = this.deps.compactBlocks !== true ? null : parent !== undefined ? compactBlock(source.block, parent, source.certificate) : (this.finalizedBlocks.get(id)?.compact ?? null);
+    // A block whose child carries its certificate goes without one: catch-up asks for parents of
+    // blocks it holds, and the certificate would push the answer into a second, fragile frame.
+    const certificate = this.childCarriesCertificate(id) ? null : source.certificate;
+    const stored = this.finalizedBlocks.get(id)?.compact ?? null;
+    const compact = this.deps.compactBlocks !== true ? null : parent !== undefined ? compactBlock(source.block, parent, certificate) : stored === null ? null : { ...stored, notarization: certificate === null ? null : stored.notarization };
     // One frame instead of many: the asker rebuilds it, and asks for any transactions it lacks.
     const answer: ConsensusMessage = compact !== null ? { kind: "compact-proposal", compact } : { kind: "block", block: source.block, certificate: source.certificate };
     if (this.deps.suppressDuplicateAnswers !== true) {
@@ -354,11 +358,20 @@ export class ConsensusEngine {
       return;
     }
     if (this.answered.has(id) && this.deps.clock.now() - (this.answered.get(id) as number) < Number(this.params.slotMs)) return;
+    // Hidden nodes cannot hear each other's answers: only a few holders answer at all (the asker asks again next slot).
+    if (this.random() >= this.answerProbability()) return;
     const pause = Math.floor(this.random() * Number(this.params.slotMs) / 3);
     this.deps.clock.setTimeout(() => {
       if (!this.onceASlot(this.answered, id)) return;
       this.deps.network.broadcast(answer);
     }, pause);
+  }
+
+  private childCarriesCertificate(id: string): boolean {
+    for (const b of this.blocks.values()) if (b.parentId === id && b.block?.header.certificate != null) return true;
+    const at = this.finalizedIds.indexOf(id);
+    const next = at < 0 ? undefined : this.finalizedBlocks.get(this.finalizedIds[at + 1] ?? "");
+    return next?.block.header.certificate != null;
   }
 
   private onBlock(block: Block, certificate: FinalityCertificate | null): void {
@@ -478,6 +491,7 @@ export class ConsensusEngine {
     // The proposer answers at once; the others only as a late backup, if no answer was heard.
     const proposer = bytesEqual(source.header.proposer, this.deps.identity.address);
     const window = this.answerWindowMs();
+    if (this.deps.suppressDuplicateAnswers === true && !proposer && this.random() >= this.answerProbability()) return;
     const pause = this.deps.suppressDuplicateAnswers !== true || proposer ? 0 : Math.floor(window * (1 + 2 * this.random()));
     this.deps.clock.setTimeout(() => {
       if (!this.running) return;
@@ -498,15 +512,29 @@ export class ConsensusEngine {
     }, pause);
   }
 
+  /**
+   * The chance that a node holding what was asked for answers at all, on a broadcast channel: about
+   * two answers per request whatever the network's size, since suppression fails between nodes that
+   * cannot hear each other, and every extra answer is flooded by the whole mesh.
+   */
+  private answerProbability(): number {
+    return Math.min(1, 2 / Math.max(1, this.root.weights.length));
+  }
+
   /** How long requests and answers for transactions wait at random, so one of them serves everyone. */
   private answerWindowMs(): number {
     return Math.min(15_000, Number(this.params.slotMs) / 6);
   }
 
-  /** A lost answer must not stall catch-up until the next status: ask again each slot (a few at a time). */
+  /** A lost (or withheld) answer must not stall catch-up: ask again each slot for missing parents, a few at a time. */
   private retryMissingParents(): void {
     let asked = 0;
-    for (const parentId of this.orphans.keys()) {
+    // Lowest first: the parent nearest our chain is the one that unblocks everything above it.
+    const waiting = [
+      ...[...this.orphans].map(([parentId, list]) => ({ parentId, height: Math.min(...list.map((b) => b.header.height)) })),
+      ...[...this.pendingCompacts.values()].map((c) => ({ parentId: toHex(c.parentHash), height: c.height })),
+    ].sort((a, b) => a.height - b.height);
+    for (const parentId of new Set(waiting.map((w) => w.parentId))) {
       if (asked >= 4) return;
       if (this.blocks.has(parentId) || !this.onceASlot(this.asked, parentId)) continue;
       this.deps.network.broadcast({ kind: "get-block", hash: fromHex(parentId) });
@@ -660,6 +688,13 @@ export class ConsensusEngine {
       }
     }
     for (const id of [...this.blocks.keys()]) if (!keep.has(id)) this.blocks.delete(id);
+    // Whatever waits on a block at or below the new root either arrived or lost: stop asking for its parent.
+    for (const [parentId, waiting] of [...this.orphans]) {
+      const live = waiting.filter((o) => o.header.height > target.height + 1 || (o.header.height === target.height + 1 && parentId === target.id));
+      if (live.length === 0) this.orphans.delete(parentId);
+      else this.orphans.set(parentId, live);
+    }
+    for (const [key, c] of [...this.pendingCompacts]) if (c.height <= target.height) this.pendingCompacts.delete(key);
     const included = path.flatMap((b) => (b.block === null ? [] : b.block.txs.map((t) => toHex(txHash(t.bytes)))));
     this.deps.mempool.removeFinal(included);
     this.deps.onFinalized?.(path);

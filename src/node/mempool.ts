@@ -7,7 +7,7 @@ import { applyTx } from "../core/state/transaction.js";
 import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import { MessagePriority, TxKind } from "../core/tx/types.js";
 
-export type MempoolErrorCode = "ALREADY_KNOWN" | "POOL_FULL" | "SENDER_QUOTA" | "REPLACEMENT_UNDERPRICED" | "INVALID";
+export type MempoolErrorCode = "ALREADY_KNOWN" | "POOL_FULL" | "SENDER_QUOTA" | "REPLACEMENT_UNDERPRICED" | "INVALID" | "NONCE_GAP";
 /** Why the pool refused a transaction; INVALID carries the state transition's reason. */
 export class MempoolError extends MeshChainError<MempoolErrorCode> {
   constructor(code: MempoolErrorCode, message: string, readonly txError?: TxError) {
@@ -24,10 +24,12 @@ export interface MempoolOptions {
   /** Transactions one sender may place in one block. */
   readonly perSenderPerBlock: number;
   readonly recentCacheSize: number;
+  /** Transactions whose nonce runs ahead of the sender's next (an earlier one not heard yet), held aside. */
+  readonly maxQueued: number;
 }
 
 export const DEFAULT_MEMPOOL_OPTIONS: Omit<MempoolOptions, "chainId"> = {
-  maxCount: 2_000, maxBytes: 512 * 1024, perSenderMax: 16, perSenderPerBlock: 8, recentCacheSize: 8_192,
+  maxCount: 2_000, maxBytes: 512 * 1024, perSenderMax: 16, perSenderPerBlock: 8, recentCacheSize: 8_192, maxQueued: 256,
 };
 
 /** Where the pool keeps its transactions across restarts. */
@@ -60,6 +62,12 @@ export class TxPool {
   private readonly bySender = new Map<string, Entry[]>();
   private readonly byId = new Map<string, Entry>();
   private readonly recent = new Set<string>();
+  /**
+   * The nonce window: transactions up to `perSenderMax` nonces ahead of the sender's next, waiting
+   * for the gap to fill (on a lossy channel the earlier one often arrives later, or not at all until
+   * repeated). Not candidates, and checked in full only when they move into the pool.
+   */
+  private readonly queued = new Map<string, DecodedTx>();
   private bytes = 0;
   private head: { state: StateStore; height: number; slot: number };
 
@@ -130,6 +138,7 @@ export class TxPool {
       return [old.id, ...pending.slice(replaced + 1).map((p) => p.id)];
     }
     if (pending.length >= this.opts.perSenderMax && t.tx.nonce >= next) throw new MempoolError("SENDER_QUOTA", `sender already has ${pending.length} pending transactions`);
+    if (t.tx.nonce > next && t.tx.nonce < next + this.opts.perSenderMax) return this.queue(id, t, next);
     try {
       this.check(pending, t);
     } catch (e) {
@@ -137,7 +146,32 @@ export class TxPool {
     }
     const evicted = this.makeRoom(entry);
     this.insert(entry);
+    this.promote(t.tx.sender);
     return evicted;
+  }
+
+  private queue(id: string, t: DecodedTx, next: number): never {
+    if (this.queued.has(id)) throw new MempoolError("ALREADY_KNOWN", "transaction already queued");
+    if (this.queued.size >= this.opts.maxQueued) this.queued.delete(this.queued.keys().next().value as string);
+    this.queued.set(id, t);
+    throw new MempoolError("NONCE_GAP", `nonce ${t.tx.nonce} waits for nonce ${next}; held until the gap fills`);
+  }
+
+  /** Move queued transactions of `sender` whose turn has come into the pool (each checked in full). */
+  private promote(sender: Uint8Array): void {
+    const key = toHex(sender);
+    for (;;) {
+      const next = this.nextNonce(sender);
+      const found = [...this.queued].find(([, q]) => q.tx.nonce === next && toHex(q.tx.sender) === key);
+      if (found === undefined) return;
+      this.queued.delete(found[0]);
+      try {
+        this.add(found[1]);
+      } catch (e) {
+        if (!(e instanceof MempoolError)) throw e;
+        return;
+      }
+    }
   }
 
   private invalid(id: string, e: unknown): MempoolError {
@@ -208,6 +242,8 @@ export class TxPool {
   /** A new head: drop what it included or made invalid, re-checking every sender's sequence. */
   onNewHead(head: { state: StateStore; height: number; slot: number }): void {
     this.head = head;
+    const ledger = new Ledger(head.state);
+    for (const [id, q] of [...this.queued]) if (q.tx.nonce < ledger.account(q.tx.sender).nonce) this.queued.delete(id);
     for (const list of [...this.bySender.values()]) {
       const kept: Entry[] = [];
       for (const e of list) {
@@ -220,6 +256,7 @@ export class TxPool {
         }
       }
     }
+    for (const sender of new Map([...this.queued.values()].map((q) => [toHex(q.tx.sender), q.tx.sender])).values()) this.promote(sender);
   }
 
   removeFinal(ids: readonly string[]): void {
