@@ -41,6 +41,8 @@ export interface DevnetOptions {
   readonly seed: number;
   /** Crash and restart random nodes now and then. */
   readonly kill: boolean;
+  /** The last this many nodes start a third of the way through, with empty stores, and must catch up. */
+  readonly lateJoin?: number;
   readonly region?: string;
   /** Distance between neighbours on the square grid the nodes stand on (radio range is 5 km). */
   readonly spacingMeters?: number;
@@ -205,7 +207,12 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     const radio = channel.addRadio(i + 1, { position: { x: (i % cols) * spacing, y: Math.floor(i / cols) * spacing } });
     nodes.push(build({ index: i, identity: ids[i] as Identity, radio, dir: mkdtempSync(join(root, `n${i}-`)), alive: true, sentByKind: {} }));
   }
+  const lateJoin = opts.lateJoin ?? 0;
+  if (lateJoin < 0 || lateJoin >= opts.nodes) throw new RangeError("lateJoin must leave at least one node to start with");
+  const late = nodes.slice(opts.nodes - lateJoin);
+  for (const n of late) n.alive = false;
   for (const n of nodes) {
+    if (!n.alive) continue;
     await n.transport.start();
     n.endpoint.start();
     n.engine.start();
@@ -243,25 +250,31 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     restarts++;
     // Reopen the node's own store and signing record, as a restarted process would.
     build(n);
+    await bringUp(n);
+  };
+  const bringUp = async (n: DevnetNode) => {
     n.alive = true;
     await n.transport.start();
     n.endpoint.start();
     n.engine.start();
   };
+  const joinAt = clock.now() + (late.length > 0 ? Math.floor(opts.durationMs / 3) : Number.POSITIVE_INFINITY);
 
   const txSpacing = opts.txPerMinute > 0 ? 60_000 / opts.txPerMinute : Number.POSITIVE_INFINITY;
   const end = clock.now() + opts.durationMs;
   let nextTx = clock.now() + txSpacing;
   let nextKill = clock.now() + 20 * 60_000;
   while (clock.now() < end) {
-    const step = Math.min(end, nextTx, opts.kill ? nextKill : Number.POSITIVE_INFINITY);
+    const step = Math.min(end, nextTx, opts.kill ? nextKill : Number.POSITIVE_INFINITY, late.some((n) => !n.alive) ? joinAt : Number.POSITIVE_INFINITY);
     clock.runUntil(step);
+    if (clock.now() >= joinAt) for (const n of late) if (!n.alive) await bringUp(n);
     if (clock.now() >= nextTx && clock.now() < end) {
       submit();
       nextTx += txSpacing;
     }
     if (opts.kill && clock.now() >= nextKill && clock.now() < end) {
-      const victim = nodes[Math.floor(random() * nodes.length)] as DevnetNode;
+      const up = nodes.filter((n) => n.alive);
+      const victim = up[Math.floor(random() * up.length)] as DevnetNode;
       await kill(victim);
       clock.runUntil(clock.now() + 3 * 60_000);
       await revive(victim);

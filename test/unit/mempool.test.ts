@@ -33,7 +33,7 @@ describe("mempool", () => {
     const [a, b] = users as [typeof users[0], typeof users[0]];
     pool.add(transfer(a, 0, b.address, 10n * COIN));
     pool.add(transfer(a, 1, b.address, 10n * COIN));
-    expect(refused(() => pool.add(transfer(a, 3, b.address, COIN)))).toEqual({ code: "INVALID", txCode: "NONCE_TOO_HIGH" });
+    expect(refused(() => pool.add(transfer(a, 40, b.address, COIN)))).toEqual({ code: "INVALID", txCode: "NONCE_TOO_HIGH" });
     expect(refused(() => pool.add(transfer(a, 0, b.address, COIN, { fee: 2_000n })))).toEqual({ code: "REPLACEMENT_UNDERPRICED", txCode: undefined });
     expect(refused(() => pool.add(transfer(a, 2, b.address, 999_990n * COIN)))).toEqual({ code: "INVALID", txCode: "INSUFFICIENT_BALANCE" });
     expect(refused(() => pool.add(tx(testIdentity("nobody"), 0, { kind: TxKind.Transfer, to: b.address, amount: 1n })))).toEqual({ code: "INVALID", txCode: "PUBLIC_KEY_UNKNOWN" });
@@ -43,6 +43,20 @@ describe("mempool", () => {
     pool.add(t);
     expect(refused(() => pool.add(t)).code).toBe("ALREADY_KNOWN");
     expect(pool.size).toBe(3);
+  });
+
+  it("holds a transaction that runs ahead of its sender's next nonce until the gap fills", () => {
+    const { pool, users } = setup();
+    const [a, b] = users as [typeof users[0], typeof users[0]];
+    const third = transfer(a, 2, b.address, COIN);
+    expect(refused(() => pool.add(third))).toEqual({ code: "NONCE_GAP", txCode: undefined });
+    expect(refused(() => pool.add(transfer(a, 1, b.address, COIN))).code).toBe("NONCE_GAP");
+    expect(refused(() => pool.add(third)).code).toBe("ALREADY_KNOWN");
+    expect(pool.size).toBe(0);
+    // The missing first one arrives: all three move in, in nonce order, each checked in full.
+    pool.add(transfer(a, 0, b.address, COIN));
+    expect(pool.size).toBe(3);
+    expect(pool.candidates().map((t) => t.tx.nonce)).toEqual([0, 1, 2]);
   });
 
   it("replaces a pending transaction that pays 10% more, dropping its successors", () => {

@@ -8,7 +8,7 @@ import { parseWhole } from "../parse.js";
 
 interface DevnetCliOptions {
   nodes: string; validators: string; preset: string; loss: string; duration: string; txRate: string; seed: string;
-  kill: boolean; transport: string; slot?: string; json: boolean;
+  kill: boolean; lateJoin: string; transport: string; slot?: string; json: boolean;
 }
 
 export function registerDevnet(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
@@ -24,6 +24,7 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
     .option("--seed <n>", "random seed", "1")
     .option("--slot <time>", "slot length (default: the chain's, 30s)")
     .option("--kill", "crash and restart random nodes every 20 virtual minutes", false)
+    .option("--late-join <n>", "this many nodes start a third of the way in, with empty stores", "0")
     .option("--transport <kind>", "sim (the LoRa simulator)", "sim")
     .option("--json", "machine-readable output", false)
     .action((opts: DevnetCliOptions) =>
@@ -36,12 +37,14 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         const nodes = parseWhole(opts.nodes, "--nodes", 64);
         const validators = parseWhole(opts.validators, "--validators", 64);
         if (nodes < 1 || validators < 1 || validators > nodes) throw new CliError("INVALID_ARGUMENT", "need 1 ≤ validators ≤ nodes");
+        const lateJoin = parseWhole(opts.lateJoin, "--late-join", 64);
+        if (lateJoin >= nodes) throw new CliError("INVALID_ARGUMENT", "--late-join must leave at least one node to start with");
         const durationMs = parseDuration(opts.duration);
         const slotMs = opts.slot === undefined ? undefined : parseDuration(opts.slot);
         const txPerMinute = Number(opts.txRate);
         if (!(txPerMinute >= 0)) throw new CliError("INVALID_ARGUMENT", "--tx-rate must be a non-negative number");
         const report = await runSimDevnet({
-          nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill,
+          nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill, lateJoin,
           ...(slotMs === undefined ? {} : { params: { slotMs: BigInt(slotMs) } }),
         });
         const { nodes: _perNode, ...summary } = report;
