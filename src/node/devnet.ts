@@ -9,10 +9,10 @@ import { sha256 } from "../core/crypto/hash.js";
 import { type Identity, identityFromSeed } from "../core/crypto/identity.js";
 import { type Genesis, parseGenesis } from "../core/genesis.js";
 import { applyBlock } from "../core/state/block-transition.js";
-import { type DecodedTx, txHash } from "../core/tx/codec.js";
+import { txHash } from "../core/tx/codec.js";
 import { signTx } from "../core/tx/sign.js";
 import { TxKind } from "../core/tx/types.js";
-import { ConsensusEngine, type Mempool } from "../consensus/engine.js";
+import { ConsensusEngine } from "../consensus/engine.js";
 import type { ConsensusMessage } from "../consensus/messages.js";
 import { BlsVerifier } from "../consensus/verifier.js";
 import { decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
@@ -26,7 +26,8 @@ import { SimTransport } from "../mesh/sim/transport.js";
 import { Priority } from "../mesh/transport.js";
 import { ChainStore } from "../storage/chain-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
-import { DEFAULT_MEMPOOL_OPTIONS, MempoolError, TxPool } from "./mempool.js";
+import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "./mempool.js";
+import { MESSAGE_PRIORITY, PoolAdapter } from "./engine-adapters.js";
 
 export interface DevnetOptions {
   readonly nodes: number;
@@ -76,27 +77,6 @@ const COIN = 1_000_000n;
 
 const identity = (seed: number, role: string, i: number): Identity => identityFromSeed(sha256(utf8.encode(`meshchain-devnet:${seed}:${role}:${i}`)));
 
-/** The engine's mempool interface over the pool: gossip of an unacceptable transaction is dropped, not thrown. */
-class PoolAdapter implements Mempool {
-  constructor(readonly pool: TxPool) {}
-  candidates(): DecodedTx[] {
-    return this.pool.candidates();
-  }
-  add(tx: DecodedTx): void {
-    try {
-      this.pool.add(tx);
-    } catch (e) {
-      if (!(e instanceof MempoolError)) throw e;
-    }
-  }
-  removeFinal(ids: readonly string[]): void {
-    this.pool.removeFinal(ids);
-  }
-}
-
-const PRIORITY: Record<ConsensusMessage["kind"], Priority> = {
-  proposal: Priority.Consensus, "compact-proposal": Priority.Consensus, "get-txs": Priority.Sync, "block-txs": Priority.Sync, vote: Priority.Consensus, block: Priority.Consensus, tx: Priority.Transaction, "get-block": Priority.Sync, status: Priority.Control,
-};
 
 interface DevnetNode {
   readonly index: number;
@@ -166,7 +146,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
           if (!full.alive) return;
           full.sentByKind[m.kind] = (full.sentByKind[m.kind] ?? 0) + 1;
           const { type, payload } = encodeConsensusMessage(m);
-          void endpoint.send(type, payload, PRIORITY[m.kind]).catch(() => undefined);
+          void endpoint.send(type, payload, MESSAGE_PRIORITY[m.kind]).catch(() => undefined);
         },
       },
       onFinalized: (blocks) => {

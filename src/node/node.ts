@@ -26,6 +26,7 @@ import { type NetworkOptions, NodeNetwork } from "./network.js";
 import type { Logger } from "./logger.js";
 import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions, type SyncState } from "./sync.js";
 import { answerSnapshotRequest, answerSyncRequest, type Snapshot, takeSnapshot } from "./sync-server.js";
+import { ValidatorService } from "./validator.js";
 
 export type { SyncState } from "./sync.js";
 
@@ -75,6 +76,7 @@ export class MeshChainNode {
   private store: ChainStore | null = null;
   private role: NodeRole = "follower";
   private producer: BlockProducer | null = null;
+  private validator: ValidatorService | null = null;
   private statusTimer: unknown = null;
   private network: NodeNetwork | null = null;
   private sync: ChainSync | null = null;
@@ -149,8 +151,17 @@ export class MeshChainNode {
       this.maybeSnapshot();
     };
     this.maybeSnapshot(true);
-    if (this.network !== null) this.startSync(store, committed);
-    if (this.role === "validator") {
+    const consensus = this.role === "validator" && new Ledger(store.state).validatorSet().length > 1;
+    if (this.network !== null) this.serve(store, this.network);
+    if (this.network !== null && consensus) {
+      this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs }, {
+        clock: this.deps.clock, logger: this.deps.logger, identity, store, pool, network: this.network, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed,
+      });
+      this.validator.start();
+    } else if (this.network !== null) {
+      this.startSync(store, committed);
+    }
+    if (this.role === "validator" && !consensus) {
       this.producer = new BlockProducer(
         { chainId: genesis.chainId, genesisTime: genesis.genesisTime, slotMs: this.opts.slotMs, heartbeatSlots: this.opts.heartbeatSlots },
         { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: committed },
@@ -166,8 +177,8 @@ export class MeshChainNode {
     const { identity, genesis } = this.opts;
     const validators = new Ledger(store.state).validatorSet();
     const mine = validators.some((v) => bytesEqual(v, identity.address));
-    if (mine && validators.length > 1) {
-      throw new NodeError("NOT_SUPPORTED", `${genesis.chainId} has ${validators.length} validators; multi-validator consensus is not in this release`);
+    if (mine && validators.length > 1 && this.network === null) {
+      throw new NodeError("NOT_SUPPORTED", `${genesis.chainId} has ${validators.length} validators: a validator needs a broker to reach the others`);
     }
     if (mine) return "validator";
     if (this.network === null) {
@@ -186,17 +197,7 @@ export class MeshChainNode {
     });
     this.sync = sync;
     network.onPeerUpdate(() => sync.poke());
-    network.handle(MessageType.SyncRequest, (m) => {
-      const request = syncRequestCodec.decode(m.payload);
-      if (request.target !== network.nodeNumber) return;
-      void network.send(MessageType.SyncResponse, syncResponseCodec.encode(answerSyncRequest(store, request, m.meta.from, MQTT_MTU - 16)), Priority.Sync);
-    });
     network.handle(MessageType.SyncResponse, (m) => sync.onResponse(m.meta.from, syncResponseCodec.decode(m.payload)));
-    network.handle(MessageType.SnapshotRequest, (m) => {
-      const request = snapshotRequestCodec.decode(m.payload);
-      if (request.target !== network.nodeNumber) return;
-      void network.send(MessageType.SnapshotChunk, snapshotChunkCodec.encode(answerSnapshotRequest(this.snapshot, request, m.meta.from)), Priority.Sync);
-    });
     network.handle(MessageType.Transaction, (m) => {
       try {
         this.pool?.add(decodeTxWithBytes(m.payload));
@@ -206,6 +207,20 @@ export class MeshChainNode {
       }
     });
     sync.start();
+  }
+
+  /** Every node with a network serves its finalized blocks and its snapshot to peers that ask it. */
+  private serve(store: ChainStore, network: NodeNetwork): void {
+    network.handle(MessageType.SyncRequest, (m) => {
+      const request = syncRequestCodec.decode(m.payload);
+      if (request.target !== network.nodeNumber) return;
+      void network.send(MessageType.SyncResponse, syncResponseCodec.encode(answerSyncRequest(store, request, m.meta.from, MQTT_MTU - 16)), Priority.Sync);
+    });
+    network.handle(MessageType.SnapshotRequest, (m) => {
+      const request = snapshotRequestCodec.decode(m.payload);
+      if (request.target !== network.nodeNumber) return;
+      void network.send(MessageType.SnapshotChunk, snapshotChunkCodec.encode(answerSnapshotRequest(this.snapshot, request, m.meta.from)), Priority.Sync);
+    });
   }
 
   /** Keep one snapshot of finalized state for peers to start from, refreshed every interval. */
@@ -228,11 +243,11 @@ export class MeshChainNode {
     if (this.store === null) throw new NodeError("NOT_RUNNING", "node is not running");
     const tip = this.store.tip;
     const now = this.deps.clock.now();
-    const progress = this.sync?.progress() ?? { state: "synced" as const, percent: 100, etaSeconds: 0, targetHeight: tip.height };
+    const progress = this.sync?.progress() ?? this.consensusProgress();
     return {
       chainId: this.opts.genesis.chainId,
       role: this.role,
-      height: tip.height,
+      height: this.validator?.headHeight ?? tip.height,
       finalizedHeight: this.store.finalizedHeight,
       tipHash: toHex(tip.hash),
       slot: Math.max(0, Math.floor((now - this.opts.genesis.genesisTime * 1000) / this.opts.slotMs)),
@@ -246,6 +261,19 @@ export class MeshChainNode {
       checkpoint: this.snapshot === null ? null : { height: this.snapshot.height, hash: toHex(this.snapshot.hash) },
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
     };
+  }
+
+  /** A consensus validator catches up through the engine: it is syncing while peers have finalized more than it has. */
+  private consensusProgress(): { state: SyncState; percent: number; etaSeconds: number | null; targetHeight: number } {
+    const store = this.store as ChainStore;
+    const finalized = store.finalizedHeight;
+    if (this.validator === null) return { state: "synced", percent: 100, etaSeconds: 0, targetHeight: finalized };
+    const peers = this.network?.peers;
+    if (peers === undefined || peers.size === 0) return { state: "idle", percent: 100, etaSeconds: null, targetHeight: finalized };
+    const target = Math.max(finalized, peers.syncPeers(1)[0]?.finalizedHeight ?? 0);
+    // Finality trails the head by a block or two in normal operation: that is not being behind.
+    const behind = target > finalized + 2;
+    return { state: behind ? "syncing" : "synced", percent: target === 0 ? 100 : Math.floor((finalized / target) * 1000) / 10, etaSeconds: behind ? null : 0, targetHeight: target };
   }
 
   /** The weights' Gini coefficient (0 when one validator holds all the weight among one). */
@@ -280,6 +308,8 @@ export class MeshChainNode {
     this.statusTimer = null;
     this.producer?.stop();
     this.producer = null;
+    this.validator?.stop();
+    this.validator = null;
     this.sync?.stop();
     this.sync = null;
     const network = this.network;

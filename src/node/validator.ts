@@ -1,0 +1,95 @@
+import { join } from "node:path";
+import { ConsensusEngine, type EngineStats } from "../consensus/engine.js";
+import type { ConsensusMessage } from "../consensus/messages.js";
+import type { BlsVerifier } from "../consensus/verifier.js";
+import { decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
+import { toHex } from "../core/bytes.js";
+import type { Clock } from "../core/clock.js";
+import type { Identity } from "../core/crypto/identity.js";
+import type { Genesis } from "../core/genesis.js";
+import { applyBlock } from "../core/state/block-transition.js";
+import { MessageType } from "../mesh/frame.js";
+import type { ChainStore } from "../storage/chain-store.js";
+import { SqliteSignerSafety } from "../storage/signer-store.js";
+import { MESSAGE_PRIORITY, PoolAdapter } from "./engine-adapters.js";
+import type { Logger } from "./logger.js";
+import type { TxPool } from "./mempool.js";
+import type { NodeNetwork } from "./network.js";
+
+/** The message types the consensus engine speaks. */
+const CONSENSUS_TYPES = [
+  MessageType.Transaction, MessageType.Block, MessageType.CompactBlock, MessageType.GetTransactions, MessageType.Vote,
+  MessageType.GetBlock, MessageType.CertifiedBlock, MessageType.ChainStatus, MessageType.BlockTransactions,
+] as const;
+
+export interface ValidatorDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly identity: Identity;
+  readonly store: ChainStore;
+  readonly pool: TxPool;
+  readonly network: NodeNetwork;
+  readonly verifier: BlsVerifier;
+  /** Told after finalized blocks are committed. */
+  readonly onCommitted: () => void;
+}
+
+/**
+ * Validator duties on a chain with several validators: the DPoP engine proposes in this node's slots,
+ * votes, carries certificates and evidence, and asks its signing record (SQLite, synchronous) before
+ * every signature. Finalized blocks go to the chain store with their notarization. Over the IP
+ * transport the engine sends full blocks and answers every request: answers are cheap there.
+ */
+export class ValidatorService {
+  private readonly signer: SqliteSignerSafety;
+  readonly engine: ConsensusEngine;
+
+  constructor(
+    genesis: Genesis,
+    opts: { readonly dataDir: string; readonly statusEveryMs: number },
+    private readonly deps: ValidatorDeps,
+  ) {
+    const { store, network } = deps;
+    this.signer = new SqliteSignerSafety(join(opts.dataDir, "signer.db"));
+    this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
+      clock: deps.clock, identity: deps.identity, signer: this.signer, verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
+      network: {
+        broadcast: (m) => {
+          const { type, payload } = encodeConsensusMessage(m);
+          void network.send(type, payload, MESSAGE_PRIORITY[m.kind]);
+        },
+      },
+      onFinalized: (blocks) => {
+        for (const b of blocks) {
+          if (b.block === null || b.height <= store.tip.height) continue;
+          store.commitBlock(b.block, applyBlock(store.state, b.block, store.tip, { chainId: genesis.chainId }), b.certificate);
+          deps.logger.info({ height: b.height, hash: toHex(b.hash).slice(0, 16), txs: b.block.txs.length }, "finalized");
+        }
+        deps.onCommitted();
+      },
+    });
+  }
+
+  get headHeight(): number {
+    return this.engine.head().height;
+  }
+
+  get stats(): EngineStats {
+    return this.engine.stats;
+  }
+
+  start(): void {
+    for (const type of CONSENSUS_TYPES) {
+      this.deps.network.handle(type, (m) => {
+        const message: ConsensusMessage | null = decodeConsensusMessage(m.type, m.payload);
+        if (message !== null) this.engine.receive(message);
+      });
+    }
+    this.engine.start();
+  }
+
+  stop(): void {
+    this.engine.stop();
+    this.signer.close();
+  }
+}

@@ -1,0 +1,69 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { toHex } from "../../src/core/bytes.js";
+import { blockHash } from "../../src/core/block/header.js";
+import { createLogger, silentLogger } from "../../src/node/logger.js";
+import { MeshChainNode, type NodeOptions } from "../../src/node/node.js";
+import { systemClock } from "../../src/node/clock.js";
+import { ChainStore } from "../../src/storage/chain-store.js";
+import { testChain, transfer } from "../fixtures/chain.js";
+import { seededRandom } from "../fixtures/random.js";
+import { tempDirsPerTest } from "../fixtures/temp.js";
+import { waitFor } from "../fixtures/wait.js";
+
+const dir = tempDirsPerTest();
+// Two-second slots and a block every slot: finality within seconds, in real time.
+const chain = testChain({ validators: 3, users: 2, params: { slotMs: 2_000n, heartbeatSlots: 1n } });
+const running: MeshChainNode[] = [];
+
+afterEach(async () => {
+  for (const n of running.splice(0)) await n.stop();
+});
+
+async function startNode(identity: NodeOptions["identity"], broker: string, seed: number): Promise<{ node: MeshChainNode; dataDir: string }> {
+  const dataDir = dir();
+  const logger = process.env.SYNC_DEBUG !== undefined ? createLogger({ level: "debug", human: true }) : silentLogger();
+  const node = new MeshChainNode(
+    { dataDir, genesis: chain.genesis, identity, slotMs: 2_000, heartbeatSlots: 1, statusIntervalMs: 500, network: { broker, brokerPort: 0 }, sync: { tickMs: 100 } },
+    { clock: systemClock, logger, random: seededRandom(seed) },
+  );
+  running.push(node);
+  await node.start();
+  return { node, dataDir };
+}
+
+describe("validators running consensus over MQTT", () => {
+  it("three validator nodes finalize the same chain with a transfer in it, and a follower syncs it", async () => {
+    const [v0, v1, v2] = chain.validators;
+    const [alice, bob] = chain.users;
+    const first = await startNode(v0!, "embedded", 1);
+    const broker = first.node.brokerUrl!;
+    const others = [await startNode(v1!, broker, 2), await startNode(v2!, broker, 3)];
+    const validators = [first, ...others];
+    expect(first.node.status().role).toBe("validator");
+    await waitFor(() => validators.every((v) => v.node.status().finalizedHeight >= 2), 60_000, "the validators to finalize");
+    first.node.submitTransaction(transfer(alice!, 0, bob!.address, 7_000n).bytes);
+    await waitFor(() => validators.every((v) => v.node.status().mempool.transactions === 0), 60_000, "the transfer to be final everywhere");
+    const reached = Math.min(...validators.map((v) => v.node.status().finalizedHeight));
+    const follower = await startNode(bob!, broker, 4);
+    // A follower proves finality itself, so its own trails its tip by a block: compare tips.
+    await waitFor(() => follower.node.status().height >= reached, 60_000, "the follower to sync");
+    expect(follower.node.status().role).toBe("follower");
+    for (const n of running.splice(0)) await n.stop();
+    // Every store holds the same blocks up to the lowest finalized height, the transfer among them.
+    const stores = [...validators, follower].map((v) => ChainStore.open(join(v.dataDir, "chain.db"), chain.genesis));
+    try {
+      const common = Math.min(...stores.map((s) => s.finalizedHeight));
+      expect(common).toBeGreaterThanOrEqual(2);
+      for (let h = 1; h <= common; h++) {
+        const hashes = new Set(stores.map((s) => toHex(blockHash(s.blockAt(h)!.header))));
+        expect(hashes.size).toBe(1);
+      }
+      // The validators committed the transfer's block as final.
+      const included = stores.slice(0, 3).map((s) => [...Array(s.tip.height).keys()].some((i) => (s.blockAt(i + 1)?.txs.length ?? 0) > 0));
+      expect(included).toEqual([true, true, true]);
+    } finally {
+      for (const s of stores) s.close();
+    }
+  });
+});
