@@ -1,6 +1,7 @@
 import { U64_MAX } from "../core/codec/writer.js";
 import { AddressError, parseAddress } from "../core/crypto/address.js";
 import { CHAIN_ID_RE } from "../core/crypto/domain.js";
+import { parsePsk } from "../mesh/meshtastic/channel.js";
 import { CliError } from "./errors.js";
 
 /** Whole base units (1 MESH = 1,000,000 units), as digits, within u64. */
@@ -27,4 +28,13 @@ export function parseAddressArg(text: string, option: string): Uint8Array {
 export function parseChainId(text: string): string {
   if (!CHAIN_ID_RE.test(text)) throw new CliError("INVALID_ARGUMENT", `--chain-id "${text}" is not a chain id (lowercase letters, digits, inner hyphens; 2-32 characters)`);
   return text;
+}
+
+/** A Meshtastic channel key as the apps show it (base64: AQ== for the default key, or 16/32 bytes). */
+export function parsePskArg(base64: string): Uint8Array {
+  try {
+    return parsePsk(base64);
+  } catch (e) {
+    throw new CliError("INVALID_ARGUMENT", `--psk: ${(e as Error).message}`);
+  }
 }

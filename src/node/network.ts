@@ -13,6 +13,11 @@ import { Priority } from "../mesh/transport.js";
 import { MQTT_MTU, MqttTransport } from "../mesh/transports/mqtt.js";
 import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
+import { RadioSide, type RadioOptions } from "./radio.js";
+import { RecentKeys } from "../mesh/transports/common.js";
+import { sha256 } from "../core/crypto/hash.js";
+
+const messageKey = (type: MessageType, payload: Uint8Array): string => toHex(sha256(Uint8Array.of(type), payload));
 
 export interface NetworkOptions {
   /** "embedded" starts an MQTT broker in this process; otherwise a broker URL. */
@@ -20,7 +25,23 @@ export interface NetworkOptions {
   readonly brokerPort: number;
   readonly chainId: string;
   readonly genesisHash: Uint8Array;
+  /** A Meshtastic radio reached through its MQTT gateway; absent for an IP-only node. */
+  readonly radio?: RadioOptions;
 }
+
+/** Too big for the radio: sync and snapshots travel on the IP transport only. */
+const IP_ONLY = new Set<MessageType>([MessageType.SyncRequest, MessageType.SyncResponse, MessageType.SnapshotRequest, MessageType.SnapshotChunk]);
+
+/** What a node with both transports passes across (LoRa ↔ IP); hellos and statuses name their own sender and stay put. */
+const RELAYED: ReadonlyMap<MessageType, Priority> = new Map([
+  [MessageType.Vote, Priority.Consensus], [MessageType.Block, Priority.Consensus], [MessageType.CompactBlock, Priority.Consensus],
+  [MessageType.CertifiedBlock, Priority.Consensus], [MessageType.Evidence, Priority.Consensus], [MessageType.Transaction, Priority.Transaction],
+  [MessageType.GetBlock, Priority.Sync], [MessageType.GetTransactions, Priority.Sync], [MessageType.BlockTransactions, Priority.Sync],
+  [MessageType.ChainStatus, Priority.Control],
+]);
+
+/** How long a message from IP waits before going on air, so that another bridge's copy heard first cancels ours. */
+const RADIO_RELAY_PAUSE_MS = 3_000;
 
 export const PROTOCOL_VERSION = 1;
 
@@ -28,14 +49,21 @@ export const PROTOCOL_VERSION = 1;
 export type MessageHandler = (m: ReceivedMessage) => void;
 
 /**
- * The node's IP side for now: an MQTT transport (through an embedded broker or a given one), a
- * signed hello at start, a signed status at each status interval, and the peers whose own
- * signatures verify. The peer manager of the full node grows out of this.
+ * The node's transports: MQTT between nodes with an IP link (through an embedded broker or a given
+ * one) and, optionally, a Meshtastic radio through its MQTT gateway. A signed hello at start and a
+ * signed status at each status interval go out on both; peers are those whose own signatures verify.
+ * With both transports the node bridges: what it hears on LoRa goes to IP at once (never back to
+ * LoRa: the radios already flooded it), and what it hears on IP goes on air after a short pause
+ * unless another bridge's copy was heard there first. Each message crosses once.
  */
 export class NodeNetwork {
   private broker: EmbeddedBroker | null = null;
   private transport: MqttTransport | null = null;
   private endpoint: MessageEndpoint | null = null;
+  private radio: RadioSide | null = null;
+  /** Messages this node has seen, by type and content: each crosses between transports once. */
+  private readonly crossed = new RecentKeys(8_192);
+  private readonly heardOnRadio = new RecentKeys(8_192);
   private readonly handlers = new Map<MessageType, MessageHandler>();
   private readonly peerListeners = new Set<(node: number) => void>();
   readonly peers: PeerManager;
@@ -62,13 +90,26 @@ export class NodeNetwork {
   /** Send a message to every peer; resolves false (and logs) when the transport refused it. */
   async send(type: MessageType, payload: Uint8Array, priority: Priority): Promise<boolean> {
     if (this.endpoint === null) return false;
+    // Our own messages must not come back across the bridge.
+    this.crossed.seen(messageKey(type, payload));
+    const sent = await this.sendOn(this.endpoint, type, payload, priority);
+    if (this.radio === null || IP_ONLY.has(type)) return sent;
+    return (await this.sendOn(this.radio.endpoint, type, payload, priority)) || sent;
+  }
+
+  private async sendOn(endpoint: MessageEndpoint, type: MessageType, payload: Uint8Array, priority: Priority): Promise<boolean> {
     try {
-      await this.endpoint.send(type, payload, priority);
+      await endpoint.send(type, payload, priority);
       return true;
     } catch (e) {
-      this.deps.logger.warn({ type: MessageType[type], reason: e instanceof Error ? e.message : String(e) }, "message not sent");
+      this.deps.logger.warn({ type: MessageType[type], transport: endpoint.transport.kind, reason: e instanceof Error ? e.message : String(e) }, "message not sent");
       return false;
     }
+  }
+
+  /** Own airtime in the last hour; null without a radio. */
+  get airtimeSeconds(): number | null {
+    return this.radio?.lastHourAirtimeSeconds ?? null;
   }
 
   get peerCount(): number {
@@ -90,9 +131,16 @@ export class NodeNetwork {
     this.transport = transport;
     // Sync answers fill a whole IP frame; the radio side keeps its smaller messages.
     this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU }, this.deps);
-    this.endpoint.onMessage((m) => this.onMessage(m));
+    this.endpoint.onMessage((m) => this.onMessage(m, "ip"));
     this.endpoint.start();
     await transport.start();
+    if (this.opts.radio !== undefined) {
+      const radioUrl = this.opts.radio.broker === "embedded" ? url : this.opts.radio.broker;
+      this.radio = new RadioSide(this.opts.radio, radioUrl, this.nodeNumber, this.deps);
+      this.radio.onMessage((m) => this.onMessage(m, "radio"));
+      await this.radio.start();
+      this.deps.logger.info({ url: radioUrl, region: this.opts.radio.region, preset: this.opts.radio.preset, channel: this.opts.radio.channel.name }, "radio gateway connected");
+    }
     await this.announce(MessageType.Hello);
   }
 
@@ -122,9 +170,28 @@ export class NodeNetwork {
     await this.send(type, payload, Priority.Control);
   }
 
-  private onMessage(m: ReceivedMessage): void {
+  /** Pass a peer's message to the other transport, once. */
+  private bridge(m: ReceivedMessage, via: "ip" | "radio"): void {
+    const priority = RELAYED.get(m.type);
+    if (this.radio === null || this.endpoint === null || priority === undefined) return;
+    const key = messageKey(m.type, m.payload);
+    if (via === "radio") this.heardOnRadio.seen(key);
+    if (this.crossed.seen(key)) return;
+    if (via === "radio") {
+      void this.sendOn(this.endpoint, m.type, m.payload, priority);
+      return;
+    }
+    const radio = this.radio;
+    this.deps.clock.setTimeout(() => {
+      if (this.radio !== radio || this.heardOnRadio.seen(key)) return;
+      void this.sendOn(radio.endpoint, m.type, m.payload, priority);
+    }, Math.floor(this.deps.random() * RADIO_RELAY_PAUSE_MS));
+  }
+
+  private onMessage(m: ReceivedMessage, via: "ip" | "radio"): void {
     const from = m.meta.from;
     if (this.peers.isBanned(from)) return;
+    if (this.peers.get(from) !== undefined) this.bridge(m, via);
     const seen = { hopsAway: m.meta.hopsAway, snr: m.meta.snr };
     try {
       if (m.type === MessageType.Hello) {
@@ -159,6 +226,8 @@ export class NodeNetwork {
   }
 
   async stop(): Promise<void> {
+    await this.radio?.stop();
+    this.radio = null;
     this.endpoint?.stop();
     this.endpoint = null;
     await this.transport?.stop();

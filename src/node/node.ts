@@ -27,6 +27,8 @@ import type { Logger } from "./logger.js";
 import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions, type SyncState } from "./sync.js";
 import { answerSnapshotRequest, answerSyncRequest, type Snapshot, takeSnapshot } from "./sync-server.js";
 import { ValidatorService } from "./validator.js";
+import type { RadioOptions } from "./radio.js";
+import { ReservedCounter } from "../storage/reserved-counter.js";
 
 export type { SyncState } from "./sync.js";
 
@@ -37,8 +39,8 @@ export interface NodeOptions {
   readonly slotMs: number;
   readonly heartbeatSlots: number;
   readonly statusIntervalMs: number;
-  /** The MQTT side; absent for a node that runs alone. */
-  readonly network?: Omit<NetworkOptions, "chainId" | "genesisHash">;
+  /** The MQTT side (and the radio, if any); absent for a node that runs alone. */
+  readonly network?: Omit<NetworkOptions, "chainId" | "genesisHash" | "radio"> & { readonly radio?: Omit<RadioOptions, "packetIds"> };
   readonly sync?: Partial<SyncOptions>;
   /** Start a new data directory from the finalized state at this block hash, fetched from peers. */
   readonly checkpoint?: Uint8Array;
@@ -118,8 +120,11 @@ export class MeshChainNode {
     if (this.opts.network !== undefined) {
       const genesisTip = ChainStore.genesisTip(genesis);
       this.peerStore = new SqlitePeerStore(join(this.opts.dataDir, "peers.db"));
+      const { radio, ...ip } = this.opts.network;
+      // Packet ids must never repeat for our node number, across restarts: reserved ahead on disk.
+      const packetIds = radio === undefined ? null : ReservedCounter.open(join(this.opts.dataDir, "packet-ids"), 1 + Math.floor(this.deps.random() * 0x7fff_0000));
       this.network = new NodeNetwork(
-        { ...this.opts.network, chainId: genesis.chainId, genesisHash: genesisTip.hash },
+        { ...ip, chainId: genesis.chainId, genesisHash: genesisTip.hash, ...(radio === undefined || packetIds === null ? {} : { radio: { ...radio, packetIds } }) },
         {
           identity, clock: this.deps.clock, random: this.deps.random, logger: this.deps.logger, peerStore: this.peerStore,
           tip: () => this.store?.tip ?? genesisTip, finalizedHeight: () => this.store?.finalizedHeight ?? 0,
@@ -154,7 +159,9 @@ export class MeshChainNode {
     const consensus = this.role === "validator" && new Ledger(store.state).validatorSet().length > 1;
     if (this.network !== null) this.serve(store, this.network);
     if (this.network !== null && consensus) {
-      this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs }, {
+      // With a radio, the engine speaks as on air: compact proposals, and one answer serving everyone.
+      const onAir = this.opts.network?.radio !== undefined;
+      this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir }, {
         clock: this.deps.clock, logger: this.deps.logger, identity, store, pool, network: this.network, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed,
       });
       this.validator.start();
@@ -257,7 +264,7 @@ export class MeshChainNode {
       // A lone validator with no peers is the chain: nothing to sync from, nothing to wait for.
       sync: { state: this.role === "validator" && progress.state === "idle" ? "synced" : progress.state, percent: progress.percent, etaSeconds: progress.etaSeconds, targetHeight: progress.targetHeight },
       mempool: { transactions: this.pool?.size ?? 0, bytes: this.pool?.sizeBytes ?? 0 },
-      airtimeSeconds: null,
+      airtimeSeconds: this.network?.airtimeSeconds ?? null,
       checkpoint: this.snapshot === null ? null : { height: this.snapshot.height, hash: toHex(this.snapshot.hash) },
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
     };

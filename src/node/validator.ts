@@ -38,7 +38,8 @@ export interface ValidatorDeps {
  * Validator duties on a chain with several validators: the DPoP engine proposes in this node's slots,
  * votes, carries certificates and evidence, and asks its signing record (SQLite, synchronous) before
  * every signature. Finalized blocks go to the chain store with their notarization. Over the IP
- * transport the engine sends full blocks and answers every request: answers are cheap there.
+ * transport alone the engine sends full blocks and answers every request (answers are cheap there);
+ * with a radio it sends compact blocks and lets one answer serve everyone.
  */
 export class ValidatorService {
   private readonly signer: SqliteSignerSafety;
@@ -46,13 +47,14 @@ export class ValidatorService {
 
   constructor(
     genesis: Genesis,
-    opts: { readonly dataDir: string; readonly statusEveryMs: number },
+    opts: { readonly dataDir: string; readonly statusEveryMs: number; readonly onAir: boolean },
     private readonly deps: ValidatorDeps,
   ) {
     const { store, network } = deps;
     this.signer = new SqliteSignerSafety(join(opts.dataDir, "signer.db"));
     this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
       clock: deps.clock, identity: deps.identity, signer: this.signer, verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
+      compactBlocks: opts.onAir, suppressDuplicateAnswers: opts.onAir,
       network: {
         broadcast: (m) => {
           const { type, payload } = encodeConsensusMessage(m);

@@ -2,12 +2,12 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { fromHex, toHex, utf8 } from "../../core/bytes.js";
 import { describeFrame, describeMeshtasticPayload } from "../../mesh/describe.js";
-import { channelHash, channelKey, expandPsk, parsePsk } from "../../mesh/meshtastic/channel.js";
+import { channelHash, channelKey, expandPsk } from "../../mesh/meshtastic/channel.js";
 import { decodeEnvelope, encodeEnvelope, portName, PRIVATE_APP_PORT } from "../../mesh/meshtastic/envelope.js";
 import { BROADCAST, formatNodeId, parseNodeId } from "../../mesh/meshtastic/node-number.js";
 import { CliError } from "../errors.js";
 import { print } from "../output.js";
-import { parseWhole } from "../parse.js";
+import { parsePskArg, parseWhole } from "../parse.js";
 
 /** Hex if it looks like hex, else base64; anything else is an argument error. */
 function parseBinary(text: string, what: string): Uint8Array {
@@ -15,14 +15,6 @@ function parseBinary(text: string, what: string): Uint8Array {
   if (/^(?:[0-9a-fA-F]{2})+$/.test(t)) return fromHex(t);
   if (t.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(t)) return new Uint8Array(Buffer.from(t, "base64"));
   throw new CliError("INVALID_ARGUMENT", `${what} must be hex or base64`);
-}
-
-function pskArg(base64: string): Uint8Array {
-  try {
-    return parsePsk(base64);
-  } catch (e) {
-    throw new CliError("INVALID_ARGUMENT", `--psk: ${(e as Error).message}`);
-  }
 }
 
 function nodeArg(text: string, option: string): number {
@@ -57,7 +49,7 @@ export function registerMesh(program: Command, run: (json: boolean, action: () =
       run(opts.json, () => {
         const input = arg ?? readFileSync(0, "utf8");
         const bytes = parseBinary(input, "the envelope");
-        const psk = pskArg(opts.psk);
+        const psk = parsePskArg(opts.psk);
         const ourPort = parseWhole(opts.port, "--port", 511);
         // The key is the operator's; the channel name (for the hash check) is the envelope's own.
         const key = expandPsk(psk);
@@ -113,7 +105,7 @@ export function registerMesh(program: Command, run: (json: boolean, action: () =
         const id = opts.id === undefined ? 1 + Math.floor(Math.random() * 0xfffffffe) : numberArg(opts.id, "--id");
         let channel;
         try {
-          channel = channelKey(opts.channel, pskArg(opts.psk));
+          channel = channelKey(opts.channel, parsePskArg(opts.psk));
         } catch (e) {
           throw new CliError("INVALID_ARGUMENT", (e as Error).message);
         }

@@ -77,6 +77,11 @@ export class AirtimeScheduler implements Transport {
     this.lastRefill = clock.now();
   }
 
+  /** Airtime this node spent in the rolling hour up to now, ms. */
+  get lastHourAirtimeMs(): number {
+    return this.duty.sum(this.clock.now());
+  }
+
   get kind(): string {
     return this.inner.kind;
   }
