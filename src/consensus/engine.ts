@@ -20,7 +20,7 @@ import { type Evidence, EvidenceType, TxKind } from "../core/tx/types.js";
 import { parentInfo, type TreeBlock, treeBlock } from "./block-tree.js";
 import { tryCertify, verifyCertificate } from "./certificates.js";
 import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
-import { BLOCK_REF_BYTES, type CompactBlock } from "../mesh/messages/relay.js";
+import { BLOCK_REF_BYTES, type CompactBlock, MAX_RANGE_BLOCKS } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
 import { proposerRanks, scheduledProposer } from "./schedule.js";
 import type { BlsVerifier } from "./verifier.js";
@@ -317,6 +317,9 @@ export class ConsensusEngine {
       case "get-block":
         this.onGetBlock(message.hash);
         return;
+      case "get-range":
+        this.onGetRange(message.fromHeight, message.count);
+        return;
       case "tx":
         this.onTx(message.tx);
         return;
@@ -365,6 +368,38 @@ export class ConsensusEngine {
       if (!this.onceASlot(this.answered, id)) return;
       this.deps.network.broadcast(answer);
     }, pause);
+  }
+
+  /**
+   * Answer a catch-up request by height with one compact block per height, from the finalized chain
+   * and the head's chain above it. On the radio only about two holders answer, after a random pause.
+   */
+  private onGetRange(fromHeight: number, count: number): void {
+    const key = `range:${fromHeight}:${count}`;
+    if (this.deps.suppressDuplicateAnswers === true && this.random() >= this.answerProbability()) return;
+    const pause = this.deps.suppressDuplicateAnswers === true ? Math.floor(this.random() * this.answerWindowMs()) : 0;
+    this.deps.clock.setTimeout(() => {
+      if (!this.running || !this.onceASlot(this.answered, key)) return;
+      for (let h = fromHeight; h < fromHeight + count; h++) {
+        const compact = this.compactAtHeight(h);
+        if (compact === null) return;
+        this.deps.network.broadcast({ kind: "compact-proposal", compact });
+      }
+    }, pause);
+  }
+
+  /** The compact form of the block at `height` on our chain, without a certificate when its child carries one. */
+  private compactAtHeight(height: number): CompactBlock | null {
+    let id: string | undefined;
+    if (height <= this.root.height) id = this.finalizedIds[height - this.startHeight];
+    else for (let b: TreeBlock | undefined = this.head(); b !== undefined && b.height >= height; b = b.parentId === null ? undefined : this.blocks.get(b.parentId)) if (b.height === height) id = b.id;
+    if (id === undefined) return null;
+    const live = this.blocks.get(id);
+    const parent = live?.parentId == null ? undefined : this.blocks.get(live.parentId);
+    const certificate = this.childCarriesCertificate(id) ? null : (live?.certificate ?? this.finalizedBlocks.get(id)?.certificate ?? null);
+    if (live?.block != null && parent !== undefined) return compactBlock(live.block, parent, certificate);
+    const stored = this.finalizedBlocks.get(id)?.compact ?? null;
+    return stored === null ? null : { ...stored, notarization: certificate === null ? null : stored.notarization };
   }
 
   private childCarriesCertificate(id: string): boolean {
@@ -534,6 +569,14 @@ export class ConsensusEngine {
       ...[...this.orphans].map(([parentId, list]) => ({ parentId, height: Math.min(...list.map((b) => b.header.height)) })),
       ...[...this.pendingCompacts.values()].map((c) => ({ parentId: toHex(c.parentHash), height: c.height })),
     ].sort((a, b) => a.height - b.height);
+    // Several blocks missing below the lowest one waiting: ask for them by height, all in one request.
+    const lowest = waiting[0];
+    const have = this.head().height;
+    if (lowest !== undefined && lowest.height - 1 - have >= 2) {
+      const count = Math.min(MAX_RANGE_BLOCKS, lowest.height - 1 - have);
+      if (this.onceASlot(this.asked, `range:${have + 1}`)) this.deps.network.broadcast({ kind: "get-range", fromHeight: have + 1, count });
+      asked++;
+    }
     for (const parentId of new Set(waiting.map((w) => w.parentId))) {
       if (asked >= 4) return;
       if (this.blocks.has(parentId) || !this.onceASlot(this.asked, parentId)) continue;

@@ -6,7 +6,7 @@ import { Writer } from "../core/codec/writer.js";
 import { HASH_LENGTH } from "../core/crypto/hash.js";
 import { decodeTxWithBytes } from "../core/tx/codec.js";
 import { MessageType } from "../mesh/frame.js";
-import { blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, voteCodec } from "../mesh/messages/relay.js";
+import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, voteCodec } from "../mesh/messages/relay.js";
 import type { ConsensusMessage } from "./messages.js";
 
 /** A consensus message as it goes into a mesh message: its type and payload bytes (docs/protocol.md). */
@@ -24,6 +24,8 @@ export function encodeConsensusMessage(m: ConsensusMessage): { type: MessageType
       return { type: MessageType.Vote, payload: voteCodec.encode({ height: m.height, blockHash: m.blockHash, validatorIndex: m.voter, signature: m.signature }) };
     case "get-block":
       return { type: MessageType.GetBlock, payload: new Writer().fixed(m.hash, HASH_LENGTH).finish() };
+    case "get-range":
+      return { type: MessageType.GetBlockRange, payload: blockRangeCodec.encode(m) };
     case "block": {
       const w = new Writer();
       if (m.certificate === null) w.u8(0);
@@ -63,6 +65,8 @@ export function decodeConsensusMessage(type: MessageType, payload: Uint8Array): 
     }
     case MessageType.GetBlock:
       return { kind: "get-block", hash: decodeExact(payload, (r) => r.fixed(HASH_LENGTH)) };
+    case MessageType.GetBlockRange:
+      return { kind: "get-range", ...blockRangeCodec.decode(payload) };
     case MessageType.CertifiedBlock:
       return decodeExact(payload, (r) => {
         const certificate = r.flag() ? readCertificate(r) : null;

@@ -11,6 +11,7 @@ import { fragmentRequestCodec } from "./messages/fragment-request.js";
 import { peerInfoCodec } from "./messages/peers.js";
 import { blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, voteCodec } from "./messages/relay.js";
 import { helloCodec, statusCodec } from "./messages/signed.js";
+import { blockRangeCodec } from "./messages/relay.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "./messages/sync.js";
 
 type Json = Record<string, unknown>;
@@ -68,6 +69,8 @@ function describeMessage(type: MessageType, payload: Uint8Array): Json {
     case MessageType.FragmentRequest:
       return { ...fragmentRequestCodec.decode(payload) };
     case MessageType.Evidence:
+    case MessageType.GetBlockRange:
+      return { ...blockRangeCodec.decode(payload) };
     case MessageType.GetBlock:
     case MessageType.CertifiedBlock:
     case MessageType.ChainStatus:

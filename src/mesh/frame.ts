@@ -36,6 +36,8 @@ export enum MessageType {
   /** Ask one peer for a chunk of its state snapshot at a finalized block (checkpoint sync, IP only). */
   SnapshotRequest = 17,
   SnapshotChunk = 18,
+  /** Ask for up to 8 consecutive blocks by height (radio catch-up); answered with compact blocks. */
+  GetBlockRange = 19,
 }
 
 const KNOWN_TYPES = new Set<number>(Object.values(MessageType).filter((v): v is number => typeof v === "number"));

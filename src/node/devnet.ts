@@ -264,7 +264,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
 
   // Let the last transactions through: no new ones, until all are final or eight slots have passed.
   const drainStart = clock.now();
-  const drainEnd = drainStart + (Number(process.env.DRAIN ?? 8)) * Number(genesis.params.slotMs);
+  const drainEnd = drainStart + 8 * Number(genesis.params.slotMs);
   while (submittedAt.size > 0 && clock.now() < drainEnd) clock.runUntil(Math.min(drainEnd, clock.now() + 10_000));
   const drainSeconds = (clock.now() - drainStart) / 1000;
 

@@ -7,7 +7,7 @@ import { decodeFrame, encodeFrame, MessageType } from "../../src/mesh/frame.js";
 import { fragmentMessage, Reassembler } from "../../src/mesh/fragmentation.js";
 import { fragmentRequestCodec } from "../../src/mesh/messages/fragment-request.js";
 import { peerInfoCodec } from "../../src/mesh/messages/peers.js";
-import { compactBlockCodec, getTransactionsCodec, voteCodec } from "../../src/mesh/messages/relay.js";
+import { blockRangeCodec, compactBlockCodec, getTransactionsCodec, voteCodec } from "../../src/mesh/messages/relay.js";
 import { helloCodec, statusCodec } from "../../src/mesh/messages/signed.js";
 import { syncRequestCodec, syncResponseCodec } from "../../src/mesh/messages/sync.js";
 import { bytesOf } from "../fixtures/arbitraries.js";
@@ -138,6 +138,9 @@ describe("message codecs", () => {
     const g = { slot: 77, blockRef: new Uint8Array(8).fill(4), indexes: [0, 3, 9] };
     expect(getTransactionsCodec.decode(getTransactionsCodec.encode(g))).toEqual(g);
     expect(() => getTransactionsCodec.encode({ ...g, indexes: [3, 3] })).toThrow(EncodeError);
+    expect(blockRangeCodec.decode(blockRangeCodec.encode({ fromHeight: 300, count: 8 }))).toEqual({ fromHeight: 300, count: 8 });
+    expect(() => blockRangeCodec.encode({ fromHeight: 1, count: 9 })).toThrow(EncodeError);
+    expect(() => blockRangeCodec.decode(Uint8Array.of(1, 0))).toThrow(DecodeError);
     const peers = [{ address: id.address, nodeNumber: 99, hops: 2, secondsSinceSeen: 30 }];
     expect(peerInfoCodec.decode(peerInfoCodec.encode(peers))).toEqual(peers);
     const fr = { target: 0xabcdef01, messageId: 513, type: MessageType.Block, missing: [0, 7, 8, 200] };

@@ -164,3 +164,25 @@ export const voteCodec = {
   decode: (bytes: Uint8Array): VoteMessage =>
     decodeExact(bytes, (r) => ({ height: r.varint(MAX_HEIGHT), blockHash: r.fixed(HASH_LENGTH), validatorIndex: r.u8(), signature: r.fixed(BLS_SIGNATURE_LENGTH) })),
 };
+
+/** Radio catch-up asks for this many blocks at most: each answer is one compact frame. */
+export const MAX_RANGE_BLOCKS = 8;
+
+export interface BlockRange {
+  readonly fromHeight: number;
+  readonly count: number;
+}
+
+export const blockRangeCodec = {
+  encode(r: BlockRange): Uint8Array {
+    if (!Number.isInteger(r.count) || r.count < 1 || r.count > MAX_RANGE_BLOCKS) throw new EncodeError("OUT_OF_RANGE", `count must be 1-${MAX_RANGE_BLOCKS}`);
+    return new Writer().varint(r.fromHeight).u8(r.count).finish();
+  },
+  decode: (bytes: Uint8Array): BlockRange =>
+    decodeExact(bytes, (r) => {
+      const fromHeight = r.varint(MAX_HEIGHT);
+      const count = r.u8();
+      if (count < 1 || count > MAX_RANGE_BLOCKS) throw new DecodeError("OUT_OF_RANGE", `count must be 1-${MAX_RANGE_BLOCKS}`);
+      return { fromHeight, count };
+    }),
+};

@@ -14,6 +14,7 @@ export function classifyFrame(frame: Uint8Array): TrafficClass {
     case MessageType.GetTransactions:
     case MessageType.BlockTransactions:
     case MessageType.GetBlock:
+    case MessageType.GetBlockRange:
     case MessageType.CertifiedBlock:
       return "block";
     case MessageType.Vote:
