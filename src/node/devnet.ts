@@ -1,13 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { toHex, utf8 } from "../core/bytes.js";
-import { buildGenesisDocument } from "../core/chain/genesis-builder.js";
+import { toHex } from "../core/bytes.js";
 import { ManualClock } from "../core/clock.js";
 import { seededRandom } from "../core/random.js";
-import { sha256 } from "../core/crypto/hash.js";
-import { type Identity, identityFromSeed } from "../core/crypto/identity.js";
-import { type Genesis, parseGenesis } from "../core/genesis.js";
+import type { Identity } from "../core/crypto/identity.js";
 import { applyBlock } from "../core/state/block-transition.js";
 import { txHash } from "../core/tx/codec.js";
 import { signTx } from "../core/tx/sign.js";
@@ -17,7 +14,7 @@ import type { ConsensusMessage } from "../consensus/messages.js";
 import { BlsVerifier } from "../consensus/verifier.js";
 import { decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
 import { meshtasticFrameAirtimeMs } from "../mesh/airtime/airtime.js";
-import { PRESETS, type PresetName } from "../mesh/airtime/presets.js";
+import { PRESETS } from "../mesh/airtime/presets.js";
 import { dutyCycleFraction } from "../mesh/airtime/regions.js";
 import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 import { MessageEndpoint } from "../mesh/endpoint.js";
@@ -28,55 +25,9 @@ import { ChainStore } from "../storage/chain-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
 import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "./mempool.js";
 import { MESSAGE_PRIORITY, PoolAdapter } from "./engine-adapters.js";
+import { DEFAULT_SPACING_METERS, DEVNET_CHAIN_ID, type DevnetOptions, type DevnetReport, devnetChain, summarise } from "./devnet-common.js";
 
-export interface DevnetOptions {
-  readonly nodes: number;
-  readonly validators: number;
-  readonly preset: PresetName;
-  /** Loss on every radio link. */
-  readonly loss: number;
-  /** Virtual time to run. */
-  readonly durationMs: number;
-  /** Transfers per minute, submitted at random nodes. */
-  readonly txPerMinute: number;
-  readonly seed: number;
-  /** Crash and restart random nodes now and then. */
-  readonly kill: boolean;
-  /** The last this many nodes start a third of the way through, with empty stores, and must catch up. */
-  readonly lateJoin?: number;
-  readonly region?: string;
-  /** Distance between neighbours on the square grid the nodes stand on (radio range is 5 km). */
-  readonly spacingMeters?: number;
-  /** Chain parameters to override (slot length and so on). */
-  readonly params?: Readonly<Record<string, bigint>>;
-}
-
-export interface DevnetReport {
-  readonly virtualSeconds: number;
-  /** Virtual time after the run, with no new transactions, until the last ones were final (at most eight slots). */
-  readonly drainSeconds: number;
-  readonly finalizedHeight: number;
-  readonly finalizedHashesAgree: boolean;
-  readonly conflictingFinalized: number;
-  readonly txsSubmitted: number;
-  readonly txsFinalized: number;
-  readonly finalityLatencySeconds: { readonly p50: number | null; readonly p95: number | null };
-  readonly airtimeSeconds: { readonly tx: number; readonly block: number; readonly vote: number; readonly sync: number; readonly control: number; readonly other: number; readonly total: number };
-  readonly overheadRatio: number | null;
-  readonly maxNodeDutyCycle: number;
-  readonly restarts: number;
-  /** Per node: what its engine, endpoint and radio did (for diagnosis). */
-  readonly nodes?: readonly Record<string, unknown>[];
-}
-
-const CHAIN_ID = "meshchain-devnet";
-/** 10 nodes stand on a 4 × 3 grid 6 km across: most pairs hear each other, the far corners are two hops apart. */
-export const DEFAULT_SPACING_METERS = 1_500;
-const COIN = 1_000_000n;
-
-
-const identity = (seed: number, role: string, i: number): Identity => identityFromSeed(sha256(utf8.encode(`meshchain-devnet:${seed}:${role}:${i}`)));
-
+export { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport } from "./devnet-common.js";
 
 interface DevnetNode {
   readonly index: number;
@@ -101,25 +52,12 @@ interface DevnetNode {
  * simulated radio.
  */
 export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
-  if (opts.validators < 1 || opts.validators > opts.nodes) throw new RangeError("validators must be between 1 and the number of nodes");
   const random = seededRandom(opts.seed);
   const modulation = PRESETS[opts.preset];
-  // Each node has a user who sends from it, as people send from their own node.
-  const users = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "user", i));
-  const ids = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "node", i));
-  const genesisTime = 1_767_225_600;
-  const genesis: Genesis = parseGenesis(buildGenesisDocument({
-    chainId: CHAIN_ID,
-    genesisTime,
-    validators: ids.slice(0, opts.validators).map((id) => ({ identity: id, selfBond: 10_000n * COIN, commissionBps: 1_000 })),
-    accounts: [...users.map((u) => ({ identity: u, balance: 1_000_000n * COIN })), ...ids.map((id) => ({ identity: id, balance: 1_000n * COIN }))],
-    // No fallback proposers by default: until compact block relay lands, every extra full block
-    // costs fragments and relays the channel cannot spare (docs/benchmarks.md).
-    params: { maxValidatorShareBps: 3_300n, fallbackRanks: 0n, ...opts.params },
-  }));
+  const { users, ids, genesis, genesisTime } = devnetChain(opts, 1_767_225_600);
   const clock = new ManualClock(genesisTime * 1000);
   const channel = new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation, random, defaultLoss: opts.loss, dutyCycle: dutyCycleFraction(opts.region ?? "EU_868"), rangeMeters: 5_000 }, clock);
-  const verifier = new BlsVerifier(CHAIN_ID, 200_000);
+  const verifier = new BlsVerifier(DEVNET_CHAIN_ID, 200_000);
   const root = mkdtempSync(join(tmpdir(), "meshchain-devnet-"));
   const cols = Math.ceil(Math.sqrt(opts.nodes));
   const spacing = opts.spacingMeters ?? DEFAULT_SPACING_METERS;
@@ -134,7 +72,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   const build = (node: Omit<DevnetNode, "store" | "signer" | "pool" | "engine" | "endpoint" | "transport"> & Partial<DevnetNode>): DevnetNode => {
     const store = ChainStore.open(join(node.dir, "chain.db"), genesis);
     const signer = new SqliteSignerSafety(join(node.dir, "signer.db"));
-    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: CHAIN_ID }, { state: store.state, height: store.tip.height, slot: store.tip.slot });
+    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: DEVNET_CHAIN_ID }, { state: store.state, height: store.tip.height, slot: store.tip.slot });
     const transport = new SimTransport(node.radio, { nodeNumber: node.index + 1, hopLimit: 3, firstPacketId: 1 + Math.floor(random() * 1e9) });
     const scheduled = new AirtimeScheduler(transport, (f) => meshtasticFrameAirtimeMs(modulation, f.length), { ...DEFAULT_AIRTIME_POLICY, dutyCycle: dutyCycleFraction(opts.region ?? "EU_868"), queueLimitPerClass: 256 }, clock);
     const endpoint = new MessageEndpoint(scheduled, {}, { clock, random });
@@ -152,7 +90,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
       onFinalized: (blocks) => {
         for (const b of blocks) {
           if (b.block === null) continue;
-          if (b.height > full.store.tip.height) full.store.commitBlock(b.block, applyBlock(full.store.state, b.block, full.store.tip, { chainId: CHAIN_ID }));
+          if (b.height > full.store.tip.height) full.store.commitBlock(b.block, applyBlock(full.store.state, b.block, full.store.tip, { chainId: DEVNET_CHAIN_ID }));
           const seen = heightIds.get(b.height);
           if (seen === undefined) heightIds.set(b.height, b.id);
           else if (seen !== b.id) conflicting++;
@@ -206,7 +144,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     const u = at.index;
     const from = users[u] as Identity;
     const nonce = at.pool.nextNonce(from.address);
-    const tx = signTx({ sender: from.address, nonce, fee: 1_000n, expiresAt: null, publicKey: null, body: { kind: TxKind.Transfer, to: (users[(u + 1) % users.length] as Identity).address, amount: 1_000n + BigInt(nonce) } }, CHAIN_ID, from.ed25519);
+    const tx = signTx({ sender: from.address, nonce, fee: 1_000n, expiresAt: null, publicKey: null, body: { kind: TxKind.Transfer, to: (users[(u + 1) % users.length] as Identity).address, amount: 1_000n + BigInt(nonce) } }, DEVNET_CHAIN_ID, from.ed25519);
     try {
       at.pool.add(tx);
     } catch {
@@ -278,12 +216,6 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     });
   }
   const agree = [...byHeight.values()].every((ids) => ids.size === 1);
-  const report = channel.report();
-  const secs = (ms: number) => Math.round(ms) / 1000;
-  // The transactions' own frames, as the mesh floods them: everything else on air is overhead.
-  const txOwnMs = report.airtimeMsByClass.tx;
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const pct = (p: number) => (sorted.length === 0 ? null : Math.round((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) * 10) / 10);
   const result: DevnetReport = {
     virtualSeconds: opts.durationMs / 1000,
     drainSeconds,
@@ -291,14 +223,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     finalizedHashesAgree: agree,
     conflictingFinalized: conflicting,
     txsSubmitted,
-    txsFinalized: latencies.length,
-    finalityLatencySeconds: { p50: pct(0.5), p95: pct(0.95) },
-    airtimeSeconds: {
-      tx: secs(report.airtimeMsByClass.tx), block: secs(report.airtimeMsByClass.block), vote: secs(report.airtimeMsByClass.vote),
-      sync: secs(report.airtimeMsByClass.sync), control: secs(report.airtimeMsByClass.control), other: secs(report.airtimeMsByClass.other), total: secs(report.totalAirtimeMs),
-    },
-    overheadRatio: txOwnMs > 0 ? Math.round((report.totalAirtimeMs / txOwnMs) * 100) / 100 : null,
-    maxNodeDutyCycle: Math.round((Math.max(...report.radios.map((r) => r.stats.peakHourAirtimeMs)) / 3_600_000) * 10_000) / 10_000,
+    ...summarise(channel.report(), latencies),
     restarts,
     nodes: nodes.map((n) => ({ finalized: n.engine.finalizedHeight, head: n.engine.head().height, pendingCompacts: n.engine.pendingCompactCount, sent: n.sentByKind, engine: n.engine.stats, endpoint: n.endpoint.stats, reassembly: { ...n.endpoint.reassembly }, radio: { ...n.radio.stats, txAirtimeMsByClass: undefined } })),
   };

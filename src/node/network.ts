@@ -27,6 +27,8 @@ export interface NetworkOptions {
   readonly genesisHash: Uint8Array;
   /** A Meshtastic radio reached through its MQTT gateway; absent for an IP-only node. */
   readonly radio?: RadioOptions;
+  /** False for a radio-only node: the broker then only carries the radio's gateway traffic. Default true. */
+  readonly ipPeers?: boolean;
 }
 
 /** Too big for the radio: sync and snapshots travel on the IP transport only. */
@@ -89,12 +91,16 @@ export class NodeNetwork {
 
   /** Send a message to every peer; resolves false (and logs) when the transport refused it. */
   async send(type: MessageType, payload: Uint8Array, priority: Priority): Promise<boolean> {
-    if (this.endpoint === null) return false;
     // Our own messages must not come back across the bridge.
     this.crossed.seen(messageKey(type, payload));
-    const sent = await this.sendOn(this.endpoint, type, payload, priority);
+    const sent = this.endpoint === null ? false : await this.sendOn(this.endpoint, type, payload, priority);
     if (this.radio === null || IP_ONLY.has(type)) return sent;
     return (await this.sendOn(this.radio.endpoint, type, payload, priority)) || sent;
+  }
+
+  /** Whether peers can be reached over IP (sync and checkpoints need it). */
+  get hasIpPeers(): boolean {
+    return this.endpoint !== null;
   }
 
   private async sendOn(endpoint: MessageEndpoint, type: MessageType, payload: Uint8Array, priority: Priority): Promise<boolean> {
@@ -127,13 +133,15 @@ export class NodeNetwork {
       url = this.broker.url;
       this.deps.logger.info({ url }, "embedded MQTT broker listening");
     }
-    const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}` }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
-    this.transport = transport;
-    // Sync answers fill a whole IP frame; the radio side keeps its smaller messages.
-    this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU }, this.deps);
-    this.endpoint.onMessage((m) => this.onMessage(m, "ip"));
-    this.endpoint.start();
-    await transport.start();
+    if (this.opts.ipPeers !== false) {
+      const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}` }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
+      this.transport = transport;
+      // Sync answers fill a whole IP frame; the radio side keeps its smaller messages.
+      this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU }, this.deps);
+      this.endpoint.onMessage((m) => this.onMessage(m, "ip"));
+      this.endpoint.start();
+      await transport.start();
+    }
     if (this.opts.radio !== undefined) {
       const radioUrl = this.opts.radio.broker === "embedded" ? url : this.opts.radio.broker;
       this.radio = new RadioSide(this.opts.radio, radioUrl, this.nodeNumber, this.deps);
@@ -156,7 +164,7 @@ export class NodeNetwork {
 
   /** Broadcast our signed hello or status. */
   async announce(type: MessageType.Hello | MessageType.Status): Promise<void> {
-    if (this.endpoint === null) return;
+    if (this.endpoint === null && this.radio === null) return;
     // Each announcement (start, then every status interval) is also when silent peers are forgotten.
     this.peers.expire();
     const tip = this.deps.tip();

@@ -133,7 +133,7 @@ export class MeshChainNode {
       await this.network.start();
     }
     if (this.opts.checkpoint !== undefined && fresh) {
-      if (this.network === null) throw new NodeError("CHECKPOINT_UNAVAILABLE", "checkpoint sync needs a broker to fetch the snapshot from peers");
+      if (this.network === null || !this.network.hasIpPeers) throw new NodeError("CHECKPOINT_UNAVAILABLE", "checkpoint sync needs IP peers to fetch the snapshot from");
       this.deps.logger.info({ checkpoint: toHex(this.opts.checkpoint) }, "fetching checkpoint snapshot from peers");
       const snapshot = await fetchCheckpoint(
         { hash: this.opts.checkpoint, timeoutMs: this.opts.checkpointTimeoutMs ?? 120_000, chunkTimeoutMs: 5_000 },
@@ -156,7 +156,9 @@ export class MeshChainNode {
       this.maybeSnapshot();
     };
     this.maybeSnapshot(true);
-    const consensus = this.role === "validator" && new Ledger(store.state).validatorSet().length > 1;
+    // Several validators: a validator runs the engine; so does any node with a radio, as an observer
+    // that follows proposals and votes on air (range sync needs IP peers).
+    const consensus = new Ledger(store.state).validatorSet().length > 1 && (this.role === "validator" || this.opts.network?.radio !== undefined);
     if (this.network !== null) this.serve(store, this.network);
     if (this.network !== null && consensus) {
       // With a radio, the engine speaks as on air: compact proposals, and one answer serving everyone.
@@ -281,6 +283,31 @@ export class MeshChainNode {
     // Finality trails the head by a block or two in normal operation: that is not being behind.
     const behind = target > finalized + 2;
     return { state: behind ? "syncing" : "synced", percent: target === 0 ? 100 : Math.floor((finalized / target) * 1000) / 10, etaSeconds: behind ? null : 0, targetHeight: target };
+  }
+
+  /** The hash of our finalized block at `height`; null above finality or below a checkpoint. */
+  finalizedHashAt(height: number): string | null {
+    const store = this.requireStore();
+    if (height > store.finalizedHeight || height < store.baseHeight || height === 0) return null;
+    return store.blockBytesAt(height) === null ? null : toHex(store.blockHashAt(height));
+  }
+
+  /** The height at which a transaction became final here, or null. */
+  finalizedTxHeight(hash: Uint8Array): number | null {
+    const store = this.requireStore();
+    const at = store.txLocation(hash);
+    return at !== null && at.height <= store.finalizedHeight ? at.height : null;
+  }
+
+  /** The nonce a sender's next transaction needs, counting those waiting in our pool. */
+  nextNonce(address: Uint8Array): number {
+    if (this.pool === null) throw new NodeError("NOT_RUNNING", "node is not running");
+    return this.pool.nextNonce(address);
+  }
+
+  private requireStore(): ChainStore {
+    if (this.store === null) throw new NodeError("NOT_RUNNING", "node is not running");
+    return this.store;
   }
 
   /** The weights' Gini coefficient (0 when one validator holds all the weight among one). */

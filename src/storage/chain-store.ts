@@ -305,7 +305,7 @@ export class ChainStore {
     return bytes === null ? null : decodeBlock(bytes);
   }
 
-  private blockHashAt(height: number): Uint8Array {
+  blockHashAt(height: number): Uint8Array {
     const row = this.stmts.hashAt.get(height);
     if (row === undefined) throw new StorageError("CORRUPT", `block ${height} is missing`);
     return toU8(row.hash);

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { PRESET_NAMES, presetByName } from "../../mesh/airtime/presets.js";
 import { runSimDevnet } from "../../node/devnet.js";
+import { runMqttDevnet } from "../../node/mqtt-devnet.js";
 import { parseDuration } from "../../node/duration.js";
 import { CliError } from "../errors.js";
 import { print } from "../output.js";
@@ -8,13 +9,13 @@ import { parseWhole } from "../parse.js";
 
 interface DevnetCliOptions {
   nodes: string; validators: string; preset: string; loss: string; duration: string; txRate: string; seed: string;
-  kill: boolean; lateJoin: string; transport: string; slot?: string; json: boolean;
+  kill: boolean; lateJoin: string; transport: string; broker?: string; slot?: string; json: boolean;
 }
 
 export function registerDevnet(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
   program
     .command("devnet")
-    .description("run N full nodes on this machine over the LoRa simulator, in virtual time, and report")
+    .description("run N full nodes on this machine over the LoRa simulator (virtual time) or through MQTT and emulated radios (real time), and report")
     .option("--nodes <n>", "full nodes", "10")
     .option("--validators <n>", "validators among them", "7")
     .option("--preset <name>", `modem preset (${PRESET_NAMES.join(", ")})`, "LONG_FAST")
@@ -25,11 +26,13 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
     .option("--slot <time>", "slot length (default: the chain's, 30s)")
     .option("--kill", "crash and restart random nodes every 20 virtual minutes", false)
     .option("--late-join <n>", "this many nodes start a third of the way in, with empty stores", "0")
-    .option("--transport <kind>", "sim (the LoRa simulator)", "sim")
+    .option("--transport <kind>", "sim (the LoRa simulator, virtual time) or mqtt (real time: full nodes through a broker and emulated radios)", "sim")
+    .option("--broker <url>", "with --transport mqtt: the broker to use (default: an embedded one)")
     .option("--json", "machine-readable output", false)
     .action((opts: DevnetCliOptions) =>
       run(opts.json, async () => {
-        if (opts.transport !== "sim") throw new CliError("INVALID_ARGUMENT", `--transport ${opts.transport}: only sim is available in this release`);
+        if (opts.transport !== "sim" && opts.transport !== "mqtt") throw new CliError("INVALID_ARGUMENT", `--transport ${opts.transport}: sim or mqtt`);
+        if (opts.broker !== undefined && (opts.transport !== "mqtt" || !/^mqtts?:\/\/[^\s]+$/.test(opts.broker))) throw new CliError("INVALID_ARGUMENT", "--broker takes an mqtt:// URL, with --transport mqtt");
         const preset = presetByName(opts.preset);
         if (preset === null) throw new CliError("INVALID_ARGUMENT", `--preset "${opts.preset}" is unknown`);
         const loss = Number(opts.loss);
@@ -43,10 +46,13 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         const slotMs = opts.slot === undefined ? undefined : parseDuration(opts.slot);
         const txPerMinute = Number(opts.txRate);
         if (!(txPerMinute >= 0)) throw new CliError("INVALID_ARGUMENT", "--tx-rate must be a non-negative number");
-        const report = await runSimDevnet({
+        const common = {
           nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill, lateJoin,
           ...(slotMs === undefined ? {} : { params: { slotMs: BigInt(slotMs) } }),
-        });
+        };
+        if (opts.transport === "mqtt" && validators < 2) throw new CliError("INVALID_ARGUMENT", "--transport mqtt needs at least two validators");
+        if (opts.transport === "mqtt" && lateJoin > 0) throw new CliError("INVALID_ARGUMENT", "--late-join is a simulator option");
+        const report = opts.transport === "mqtt" ? await runMqttDevnet({ ...common, ...(opts.broker === undefined ? {} : { broker: opts.broker }) }) : await runSimDevnet(common);
         const { nodes: _perNode, ...summary } = report;
         print(summary, opts.json);
       }),

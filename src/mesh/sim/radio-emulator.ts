@@ -54,7 +54,7 @@ export class EmulatedRadio {
     this.link.onMessage((_topic, payload) => this.downlink(payload));
     this.radio.onReceive((p, r) => {
       const envelope = encodeEnvelope(
-        { from: p.from, to: BROADCAST, id: p.id, hopLimit: p.hopLimit, hopStart: p.hopStart, rxSnr: r.snr, rxRssi: r.rssi },
+        { from: p.from, to: BROADCAST, id: p.id, hopLimit: p.hopLimit, hopStart: p.hopStart, rxSnr: r.snr, rxRssi: Math.round(r.rssi) },
         { portnum: p.portnum, payload: p.payload, bitfield: 1, wantResponse: false },
         this.opts.channel,
         this.opts.nodeNumber,

@@ -1,0 +1,92 @@
+import { utf8 } from "../core/bytes.js";
+import { buildGenesisDocument } from "../core/chain/genesis-builder.js";
+import { sha256 } from "../core/crypto/hash.js";
+import { type Identity, identityFromSeed } from "../core/crypto/identity.js";
+import { type Genesis, parseGenesis } from "../core/genesis.js";
+import type { PresetName } from "../mesh/airtime/presets.js";
+import type { LoraChannel } from "../mesh/sim/channel.js";
+
+export interface DevnetOptions {
+  readonly nodes: number;
+  readonly validators: number;
+  readonly preset: PresetName;
+  /** Loss on every radio link. */
+  readonly loss: number;
+  /** Virtual time to run. */
+  readonly durationMs: number;
+  /** Transfers per minute, submitted at random nodes. */
+  readonly txPerMinute: number;
+  readonly seed: number;
+  /** Crash and restart random nodes now and then. */
+  readonly kill: boolean;
+  /** The last this many nodes start a third of the way through, with empty stores, and must catch up. */
+  readonly lateJoin?: number;
+  readonly region?: string;
+  /** Distance between neighbours on the square grid the nodes stand on (radio range is 5 km). */
+  readonly spacingMeters?: number;
+  /** Chain parameters to override (slot length and so on). */
+  readonly params?: Readonly<Record<string, bigint>>;
+}
+
+export interface DevnetReport {
+  readonly virtualSeconds: number;
+  /** Virtual time after the run, with no new transactions, until the last ones were final (at most eight slots). */
+  readonly drainSeconds: number;
+  readonly finalizedHeight: number;
+  readonly finalizedHashesAgree: boolean;
+  readonly conflictingFinalized: number;
+  readonly txsSubmitted: number;
+  readonly txsFinalized: number;
+  readonly finalityLatencySeconds: { readonly p50: number | null; readonly p95: number | null };
+  readonly airtimeSeconds: { readonly tx: number; readonly block: number; readonly vote: number; readonly sync: number; readonly control: number; readonly other: number; readonly total: number };
+  readonly overheadRatio: number | null;
+  readonly maxNodeDutyCycle: number;
+  readonly restarts: number;
+  /** Per node: what its engine, endpoint and radio did (for diagnosis). */
+  readonly nodes?: readonly Record<string, unknown>[];
+}
+
+export const DEVNET_CHAIN_ID = "meshchain-devnet";
+/** 10 nodes stand on a 4 × 3 grid 6 km across: most pairs hear each other, the far corners are two hops apart. */
+export const DEFAULT_SPACING_METERS = 1_500;
+const COIN = 1_000_000n;
+
+const identity = (seed: number, role: string, i: number): Identity => identityFromSeed(sha256(utf8.encode(`meshchain-devnet:${seed}:${role}:${i}`)));
+
+/**
+ * The devnet's chain: one node key and one user per node (each user sends from its own node, as
+ * people do), the first `validators` nodes bonded, every user funded.
+ */
+export function devnetChain(opts: Pick<DevnetOptions, "nodes" | "validators" | "seed" | "params">, genesisTime: number): { users: Identity[]; ids: Identity[]; genesis: Genesis; genesisTime: number } {
+  if (opts.validators < 1 || opts.validators > opts.nodes) throw new RangeError("validators must be between 1 and the number of nodes");
+  const users = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "user", i));
+  const ids = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "node", i));
+  const genesis = parseGenesis(buildGenesisDocument({
+    chainId: DEVNET_CHAIN_ID,
+    genesisTime,
+    validators: ids.slice(0, opts.validators).map((id) => ({ identity: id, selfBond: 10_000n * COIN, commissionBps: 1_000 })),
+    accounts: [...users.map((u) => ({ identity: u, balance: 1_000_000n * COIN })), ...ids.map((id) => ({ identity: id, balance: 1_000n * COIN }))],
+    // No fallback proposers by default: every extra proposal costs airtime the channel cannot spare.
+    params: { maxValidatorShareBps: 3_300n, fallbackRanks: 0n, ...opts.params },
+  }));
+  return { users, ids, genesis, genesisTime };
+}
+
+/** The airtime half of a report, from the channel's accounting, and latency percentiles. */
+export function summarise(report: ReturnType<LoraChannel["report"]>, latencies: readonly number[]): Pick<DevnetReport, "txsFinalized" | "finalityLatencySeconds" | "airtimeSeconds" | "overheadRatio" | "maxNodeDutyCycle"> {
+  const secs = (ms: number) => Math.round(ms) / 1000;
+  // The transactions' own frames, as the mesh floods them: everything else on air is overhead.
+  const txOwnMs = report.airtimeMsByClass.tx;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pct = (p: number) => (sorted.length === 0 ? null : Math.round((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) * 10) / 10);
+  return {
+    txsFinalized: latencies.length,
+    finalityLatencySeconds: { p50: pct(0.5), p95: pct(0.95) },
+    airtimeSeconds: {
+      tx: secs(report.airtimeMsByClass.tx), block: secs(report.airtimeMsByClass.block), vote: secs(report.airtimeMsByClass.vote),
+      sync: secs(report.airtimeMsByClass.sync), control: secs(report.airtimeMsByClass.control), other: secs(report.airtimeMsByClass.other), total: secs(report.totalAirtimeMs),
+    },
+    overheadRatio: txOwnMs > 0 ? Math.round((report.totalAirtimeMs / txOwnMs) * 100) / 100 : null,
+    maxNodeDutyCycle: Math.round((Math.max(...report.radios.map((r) => r.stats.peakHourAirtimeMs)) / 3_600_000) * 10_000) / 10_000,
+  };
+}

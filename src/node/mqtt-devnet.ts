@@ -1,0 +1,156 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { toHex } from "../core/bytes.js";
+import type { Identity } from "../core/crypto/identity.js";
+import { seededRandom } from "../core/random.js";
+import { txHash } from "../core/tx/codec.js";
+import { signTx } from "../core/tx/sign.js";
+import { TxKind } from "../core/tx/types.js";
+import { PRESETS } from "../mesh/airtime/presets.js";
+import { dutyCycleFraction } from "../mesh/airtime/regions.js";
+import { type EmbeddedBroker, startEmbeddedBroker } from "../mesh/broker.js";
+import { channelKey } from "../mesh/meshtastic/channel.js";
+import { PRIVATE_APP_PORT } from "../mesh/meshtastic/envelope.js";
+import { DEFAULT_CHANNEL_OPTIONS, LoraChannel } from "../mesh/sim/channel.js";
+import { EmulatedRadio } from "../mesh/sim/radio-emulator.js";
+import { systemClock } from "./clock.js";
+import { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport, devnetChain, summarise } from "./devnet-common.js";
+import { silentLogger } from "./logger.js";
+import { MeshChainNode } from "./node.js";
+
+export interface MqttDevnetOptions extends DevnetOptions {
+  /** A broker URL; absent: an embedded broker on a free port. */
+  readonly broker?: string;
+}
+
+/** The channel the emulated radios and the nodes share (a private key: not Meshtastic's default). */
+const CHANNEL = channelKey("MeshChain", new Uint8Array(16).fill(0x4d));
+
+/**
+ * N full nodes in real time, each a complete `MeshChainNode` (stores, pool, engine, network) whose only
+ * link is its radio: a Meshtastic MQTT gateway emulated in front of a simulated LoRa radio, each under
+ * its own topic root on one broker, so a node hears exactly what its radio hears on the simulated air.
+ */
+export async function runMqttDevnet(opts: MqttDevnetOptions): Promise<DevnetReport> {
+  // A lone validator announces nothing (its followers sync over IP), and these nodes have only radios.
+  if (opts.validators < 2) throw new RangeError("the MQTT devnet needs at least two validators");
+  if ((opts.lateJoin ?? 0) > 0) throw new RangeError("late joiners are a simulator option");
+  const random = seededRandom(opts.seed);
+  const { users, ids, genesis } = devnetChain(opts, Math.floor(systemClock.now() / 1000));
+  const slotMs = Number(genesis.params.slotMs);
+  const region = opts.region ?? "EU_868";
+  const channel = new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation: PRESETS[opts.preset], random, defaultLoss: opts.loss, dutyCycle: dutyCycleFraction(region), rangeMeters: 5_000 }, systemClock);
+  const embedded: EmbeddedBroker | null = opts.broker === undefined ? await startEmbeddedBroker({ port: 0 }) : null;
+  const url = embedded?.url ?? (opts.broker as string);
+  const root = mkdtempSync(join(tmpdir(), "meshchain-mqtt-devnet-"));
+  const cols = Math.ceil(Math.sqrt(opts.nodes));
+  const spacing = opts.spacingMeters ?? DEFAULT_SPACING_METERS;
+  const radios: EmulatedRadio[] = [];
+  const nodes: (MeshChainNode | null)[] = [];
+  let restarts = 0;
+
+  const startNode = async (i: number): Promise<MeshChainNode> => {
+    const node = new MeshChainNode(
+      {
+        dataDir: join(root, `n${i}`), genesis, identity: ids[i] as Identity, slotMs, heartbeatSlots: Number(genesis.params.heartbeatSlots), statusIntervalMs: 6 * slotMs,
+        network: {
+          broker: url, brokerPort: 0, ipPeers: false,
+          radio: { broker: url, root: `devnet/${i}/msh`, region, preset: opts.preset, channel: CHANNEL, portnum: PRIVATE_APP_PORT, hopLimit: 3, budgetSecondsPerHour: 360 },
+        },
+      },
+      { clock: systemClock, logger: silentLogger(), random: seededRandom(opts.seed * 1000 + i + restarts * 100) },
+    );
+    await node.start();
+    return node;
+  };
+
+  const submittedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let txsSubmitted = 0;
+  try {
+    for (let i = 0; i < opts.nodes; i++) {
+      const radio = channel.addRadio(0x7000_0000 + i, { position: { x: (i % cols) * spacing, y: Math.floor(i / cols) * spacing } });
+      const emulated = new EmulatedRadio({ link: { url, clientId: `devnet-radio-${i}` }, root: `devnet/${i}/msh`, region, channel: CHANNEL, nodeNumber: 0x7000_0000 + i }, radio, { clock: systemClock, random });
+      await emulated.start();
+      radios.push(emulated);
+      nodes.push(await startNode(i));
+    }
+    const checkFinal = () => {
+      const live = nodes.filter((n): n is MeshChainNode => n !== null);
+      for (const [id, at] of submittedAt) {
+        const hash = Uint8Array.from(Buffer.from(id, "hex"));
+        if (live.every((n) => n.finalizedTxHeight(hash) !== null)) {
+          latencies.push((systemClock.now() - at) / 1000);
+          submittedAt.delete(id);
+        }
+      }
+    };
+    const submit = () => {
+      const i = Math.floor(random() * opts.nodes);
+      const node = nodes[i];
+      if (node == null) return;
+      const from = users[i] as Identity;
+      const nonce = node.nextNonce(from.address);
+      const tx = signTx({ sender: from.address, nonce, fee: 1_000n, expiresAt: null, publicKey: null, body: { kind: TxKind.Transfer, to: (users[(i + 1) % users.length] as Identity).address, amount: 1_000n + BigInt(nonce) } }, genesis.chainId, from.ed25519);
+      try {
+        node.submitTransaction(tx.bytes);
+      } catch {
+        return;
+      }
+      submittedAt.set(toHex(txHash(tx.bytes)), systemClock.now());
+      txsSubmitted++;
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const started = systemClock.now();
+    const end = started + opts.durationMs;
+    const txSpacing = opts.txPerMinute > 0 ? 60_000 / opts.txPerMinute : Number.POSITIVE_INFINITY;
+    let nextTx = started + txSpacing;
+    let nextKill = started + opts.durationMs / 3;
+    while (systemClock.now() < end) {
+      await sleep(Math.max(10, Math.min(1_000, end - systemClock.now())));
+      checkFinal();
+      if (systemClock.now() >= nextTx) {
+        submit();
+        nextTx += txSpacing;
+      }
+      if (opts.kill && systemClock.now() >= nextKill) {
+        nextKill += opts.durationMs / 3;
+        const victim = Math.floor(random() * opts.nodes);
+        await nodes[victim]?.stop();
+        nodes[victim] = null;
+        await sleep(Math.min(3 * slotMs, Math.max(0, end - systemClock.now())));
+        restarts++;
+        nodes[victim] = await startNode(victim);
+      }
+    }
+    const drainStart = systemClock.now();
+    while (submittedAt.size > 0 && systemClock.now() < drainStart + 8 * slotMs) {
+      await sleep(500);
+      checkFinal();
+    }
+    const live = nodes.filter((n): n is MeshChainNode => n !== null);
+    const finalizedHeight = Math.min(...live.map((n) => n.status().finalizedHeight));
+    let conflicting = 0;
+    for (let h = 1; h <= Math.max(...live.map((n) => n.status().finalizedHeight)); h++) {
+      const hashes = new Set(live.map((n) => n.finalizedHashAt(h)).filter((x): x is string => x !== null));
+      if (hashes.size > 1) conflicting++;
+    }
+    return {
+      virtualSeconds: opts.durationMs / 1000,
+      drainSeconds: Math.round((systemClock.now() - drainStart) / 1000),
+      finalizedHeight,
+      finalizedHashesAgree: conflicting === 0,
+      conflictingFinalized: conflicting,
+      txsSubmitted,
+      ...summarise(channel.report(), latencies),
+      restarts,
+      nodes: live.map((n) => ({ ...n.status() })),
+    };
+  } finally {
+    for (const n of nodes) await n?.stop();
+    for (const r of radios) await r.stop();
+    await embedded?.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
