@@ -11,6 +11,9 @@ export interface MqttTlsOptions {
   readonly rejectUnauthorized?: boolean;
 }
 
+/** How long stopping waits for a goodbye or a disconnect the broker may never acknowledge. */
+const STOP_TIMEOUT_MS = 2_000;
+
 export interface MqttLinkOptions {
   /** mqtt://host:port or mqtts://host:port */
   readonly url: string;
@@ -209,7 +212,19 @@ export class MqttLink {
     const client = this.client;
     this.client = null;
     if (client === null) return;
-    if (wasConnected && this.opts.statusTopic !== undefined) await client.publishAsync(this.opts.statusTopic, "offline", { qos: 1, retain: true }).catch(() => undefined);
-    await client.endAsync(!wasConnected);
+    // A broker that went away answers nothing: neither the goodbye nor the disconnect may hold up shutdown.
+    if (wasConnected && this.opts.statusTopic !== undefined) await this.within(client.publishAsync(this.opts.statusTopic, "offline", { qos: 1, retain: true }).then(() => true, () => true));
+    if (!(await this.within(client.endAsync(!wasConnected).then(() => true, () => true)))) client.end(true);
+  }
+
+  /** The promise's value, or false if it takes longer than the stop timeout. */
+  private within(p: Promise<boolean>): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.deps.clock.setTimeout(() => resolve(false), STOP_TIMEOUT_MS);
+      void p.then((v) => {
+        this.deps.clock.clearTimeout(timer);
+        resolve(v);
+      });
+    });
   }
 }

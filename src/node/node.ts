@@ -72,6 +72,8 @@ export interface NodeStatus {
 }
 
 const DEFAULT_SNAPSHOT_INTERVAL_BLOCKS = 1_000;
+/** A validator with no peer in sight this long after start joins consensus without syncing (it may be the first up). */
+const SYNC_BEFORE_CONSENSUS_GRACE_MS = 3_000;
 
 /** The composition root: builds the services from options and runs them in a fixed order. */
 export class MeshChainNode {
@@ -86,6 +88,7 @@ export class MeshChainNode {
   private poolStore: SqliteMempoolStore | null = null;
   private peerStore: SqlitePeerStore | null = null;
   private snapshot: Snapshot | null = null;
+  private handoverTimer: unknown = null;
   private startedAt = 0;
   private starting = false;
 
@@ -161,12 +164,18 @@ export class MeshChainNode {
     const consensus = new Ledger(store.state).validatorSet().length > 1 && (this.role === "validator" || this.opts.network?.radio !== undefined);
     if (this.network !== null) this.serve(store, this.network);
     if (this.network !== null && consensus) {
-      // With a radio, the engine speaks as on air: compact proposals, and one answer serving everyone.
-      const onAir = this.opts.network?.radio !== undefined;
-      this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir }, {
-        clock: this.deps.clock, logger: this.deps.logger, identity, store, pool, network: this.network, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed,
-      });
-      this.validator.start();
+      const network = this.network;
+      const startEngine = () => {
+        // With a radio, the engine speaks as on air: compact proposals, and one answer serving everyone.
+        const onAir = this.opts.network?.radio !== undefined;
+        this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir }, {
+          clock: this.deps.clock, logger: this.deps.logger, identity, store, pool, network, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed,
+        });
+        this.validator.start();
+      };
+      // A validator back from a long absence first range-syncs over IP, then joins consensus at the synced tip.
+      if (network.hasIpPeers) this.syncThenRun(store, committed, startEngine);
+      else startEngine();
     } else if (this.network !== null) {
       this.startSync(store, committed);
     }
@@ -216,6 +225,32 @@ export class MeshChainNode {
       }
     });
     sync.start();
+  }
+
+  /**
+   * Range-sync until caught up with the peers (or until it is clear there are none), then hand over:
+   * the sync stops and `then` starts the consensus engine from the synced tip.
+   */
+  private syncThenRun(store: ChainStore, committed: () => void, then: () => void): void {
+    this.startSync(store, committed);
+    const startedAt = this.deps.clock.now();
+    const tick = this.opts.sync?.tickMs ?? DEFAULT_SYNC_OPTIONS.tickMs;
+    const check = () => {
+      this.handoverTimer = null;
+      const sync = this.sync;
+      if (sync === null) return;
+      // No peer, or none that answers (the peer table remembers peers that may be gone): go on alone.
+      const alone = (sync.state === "idle" || sync.state === "behind" || sync.state === "error") && this.deps.clock.now() - startedAt >= SYNC_BEFORE_CONSENSUS_GRACE_MS;
+      if (sync.state !== "synced" && !alone) {
+        this.handoverTimer = this.deps.clock.setTimeout(check, tick);
+        return;
+      }
+      sync.stop();
+      this.sync = null;
+      this.deps.logger.info({ height: store.tip.height }, alone ? "no peers to sync from; joining consensus" : "synced; joining consensus");
+      then();
+    };
+    this.handoverTimer = this.deps.clock.setTimeout(check, tick);
   }
 
   /** Every node with a network serves its finalized blocks and its snapshot to peers that ask it. */
@@ -340,6 +375,8 @@ export class MeshChainNode {
   async stop(): Promise<void> {
     if (this.statusTimer !== null) this.deps.clock.clearTimeout(this.statusTimer);
     this.statusTimer = null;
+    if (this.handoverTimer !== null) this.deps.clock.clearTimeout(this.handoverTimer);
+    this.handoverTimer = null;
     this.producer?.stop();
     this.producer = null;
     this.validator?.stop();

@@ -64,6 +64,7 @@ interface InFlight {
  */
 export class ChainSync {
   private stateNow: SyncState = "idle";
+  private running = false;
   private timer: unknown = null;
   private inFlight: InFlight | null = null;
   private readonly avoid = new Map<number, number>();
@@ -99,10 +100,12 @@ export class ChainSync {
   }
 
   start(): void {
+    this.running = true;
     this.schedule();
   }
 
   stop(): void {
+    this.running = false;
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
     this.inFlight = null;
@@ -110,10 +113,11 @@ export class ChainSync {
 
   /** A peer announced a new head: look now rather than at the next tick. */
   poke(): void {
-    if (this.inFlight === null) this.evaluate();
+    if (this.running && this.inFlight === null) this.evaluate();
   }
 
   private schedule(): void {
+    if (!this.running) return;
     this.timer = this.deps.clock.setTimeout(() => {
       this.evaluate();
       this.schedule();

@@ -18,7 +18,8 @@ const [alice, bob] = chain.users;
 const running: MeshChainNode[] = [];
 
 afterEach(async () => {
-  for (const n of running.splice(0)) await n.stop();
+  // The first node owns the embedded broker: stop it last, so the others leave it cleanly.
+  for (const n of running.splice(0).reverse()) await n.stop();
 });
 
 /** A data directory holding `blocks` blocks of the test chain, every tenth with a transfer. */

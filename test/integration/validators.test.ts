@@ -17,7 +17,8 @@ const chain = testChain({ validators: 3, users: 2, params: { slotMs: 2_000n, hea
 const running: MeshChainNode[] = [];
 
 afterEach(async () => {
-  for (const n of running.splice(0)) await n.stop();
+  // The first node owns the embedded broker: stop it last, so the others leave it cleanly.
+  for (const n of running.splice(0).reverse()) await n.stop();
 });
 
 async function startNode(identity: NodeOptions["identity"], broker: string, seed: number): Promise<{ node: MeshChainNode; dataDir: string }> {
@@ -49,7 +50,8 @@ describe("validators running consensus over MQTT", () => {
     // A follower proves finality itself, so its own trails its tip by a block: compare tips.
     await waitFor(() => follower.node.status().height >= reached, 60_000, "the follower to sync");
     expect(follower.node.status().role).toBe("follower");
-    for (const n of running.splice(0)) await n.stop();
+    // The first node owns the embedded broker: stop it last, so the others leave it cleanly.
+    for (const n of running.splice(0).reverse()) await n.stop();
     // Every store holds the same blocks up to the lowest finalized height, the transfer among them.
     const stores = [...validators, follower].map((v) => ChainStore.open(join(v.dataDir, "chain.db"), chain.genesis));
     try {
@@ -65,5 +67,35 @@ describe("validators running consensus over MQTT", () => {
     } finally {
       for (const s of stores) s.close();
     }
+  });
+
+  it("a validator back after missing many blocks range-syncs first, then takes part in consensus again", async () => {
+    const four = testChain({ validators: 4, users: 1, params: { slotMs: 2_000n, heartbeatSlots: 1n } });
+    const start = async (identity: NodeOptions["identity"], broker: string, seed: number, dataDir = dir()) => {
+      const node = new MeshChainNode(
+        { dataDir, genesis: four.genesis, identity, slotMs: 2_000, heartbeatSlots: 1, statusIntervalMs: 500, network: { broker, brokerPort: 0 }, sync: { tickMs: 100 } },
+        { clock: systemClock, logger: silentLogger(), random: seededRandom(seed) },
+      );
+      running.push(node);
+      await node.start();
+      return { node, dataDir };
+    };
+    const first = await start(four.validators[0]!, "embedded", 11);
+    const broker = first.node.brokerUrl!;
+    const rest = [await start(four.validators[1]!, broker, 12), await start(four.validators[2]!, broker, 13)];
+    const absent = await start(four.validators[3]!, broker, 14);
+    await waitFor(() => absent.node.status().finalizedHeight >= 1, 60_000, "all four to finalize");
+    await absent.node.stop();
+    running.splice(running.indexOf(absent.node), 1);
+    // Three of four hold more than two thirds: the chain goes on without it.
+    const before = first.node.status().finalizedHeight;
+    await waitFor(() => first.node.status().finalizedHeight >= before + 5, 60_000, "the others to finalize without it");
+    const back = await start(four.validators[3]!, broker, 15, absent.dataDir);
+    await waitFor(() => back.node.status().finalizedHeight >= before + 5, 30_000, "the returning validator to sync");
+    // Back in consensus: it sees new blocks finalized beyond what it synced.
+    const synced = back.node.status().finalizedHeight;
+    await waitFor(() => back.node.status().finalizedHeight >= synced + 2, 30_000, "the returning validator to follow consensus");
+    expect(back.node.status().sync.state).toBe("synced");
+    void rest;
   });
 });
