@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { fromHex } from "../core/bytes.js";
 import { MeshChainError } from "../core/errors.js";
-import type { NodeStatus } from "../node/node.js";
+import type { NodeStatus, PeerSummary } from "../node/node.js";
 import { renderMetrics, statusMetrics } from "./metrics.js";
 
 /** What the local API needs from the node. */
@@ -11,6 +11,10 @@ export interface NodeApi {
   weightGini(): number;
   /** Admit a signed transaction; throws a typed MeshChainError saying why not. Returns its hash. */
   submitTransaction(bytes: Uint8Array): string;
+  /** The height at which a transaction became final here, or null. */
+  finalizedTxHeight(hash: Uint8Array): number | null;
+  /** What the node knows of its peers. */
+  peerList(): readonly PeerSummary[];
 }
 
 export interface ApiOptions {
@@ -33,7 +37,7 @@ type RpcError = { code: number; message: string; data?: { code: string } };
 
 /**
  * The node's local HTTP API: GET /status, /health (the process answers), /ready (synced),
- * /metrics (Prometheus), and JSON-RPC 2.0 on POST /rpc (status, submitTransaction).
+ * /metrics (Prometheus), and JSON-RPC 2.0 on POST /rpc (status, submitTransaction, getTransaction, peers).
  */
 export class ApiServer {
   private server: Server | null = null;
@@ -111,6 +115,14 @@ export class ApiServer {
           throw e;
         }
       }
+      case "getTransaction": {
+        const hash = (call.params as { hash?: unknown } | undefined)?.hash;
+        if (typeof hash !== "string" || !/^[0-9a-f]{64}$/i.test(hash)) return fail({ code: -32602, message: "params.hash must be a transaction hash: 64 hex digits" });
+        const height = this.node.finalizedTxHeight(fromHex(hash.toLowerCase()));
+        return reply({ hash: hash.toLowerCase(), final: height !== null, height });
+      }
+      case "peers":
+        return reply(this.node.peerList());
       default:
         return fail({ code: -32601, message: `unknown method ${call.method}` });
     }

@@ -49,6 +49,20 @@ export interface NodeOptions {
   readonly snapshotIntervalBlocks?: number;
 }
 
+/** A peer as the API shows it. */
+export interface PeerSummary {
+  readonly node: string;
+  readonly finalizedHeight: number;
+  readonly tipHeight: number;
+  readonly hopsAway: number | null;
+  readonly snr: number | null;
+  readonly score: number;
+  readonly latencyMs: number | null;
+  readonly lastSeenSecondsAgo: number;
+  readonly banned: boolean;
+  readonly lastInvalidReason: string | null;
+}
+
 /** What the node does for the chain: propose its blocks, or follow the chain by syncing from peers. */
 export type NodeRole = "validator" | "follower";
 
@@ -332,6 +346,16 @@ export class MeshChainNode {
     const store = this.requireStore();
     const at = store.txLocation(hash);
     return at !== null && at.height <= store.finalizedHeight ? at.height : null;
+  }
+
+  peerList(): PeerSummary[] {
+    const network = this.network;
+    if (network === null) return [];
+    const now = this.deps.clock.now();
+    return network.peers.list().map((p) => ({
+      node: `!${p.node.toString(16).padStart(8, "0")}`, finalizedHeight: p.finalizedHeight, tipHeight: p.tipHeight, hopsAway: p.hopsAway, snr: p.snr,
+      score: p.score, latencyMs: p.latencyMs, lastSeenSecondsAgo: Math.round((now - p.lastSeen) / 1000), banned: network.peers.isBanned(p.node), lastInvalidReason: p.lastInvalidReason,
+    }));
   }
 
   /** The nonce a sender's next transaction needs, counting those waiting in our pool. */

@@ -44,6 +44,8 @@ describe("local API", () => {
       const status = (await (await fetch(`${url}/status`)).json()) as { height: number; mempool: { transactions: number } };
       expect(status.height).toBe(1);
       expect(status.mempool.transactions).toBe(0);
+      const found = await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 8, method: "getTransaction", params: { hash: accepted.result?.hash } }));
+      expect(found.result).toMatchObject({ final: true, height: 1 });
 
       // Refusals are typed and change nothing.
       expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 2, method: "submitTransaction", params: { tx: toHex(tx.bytes) } }))).error?.data?.code).toBe("ALREADY_KNOWN");
@@ -51,6 +53,8 @@ describe("local API", () => {
       expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 4, method: "submitTransaction", params: { tx: "xyz" } }))).error?.code).toBe(-32602);
       expect((await rpc(url, "{not json")).error?.code).toBe(-32700);
       expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 5, method: "mine" }))).error?.code).toBe(-32601);
+      expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 6, method: "getTransaction", params: { hash: "12" } }))).error?.code).toBe(-32602);
+      expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 7, method: "peers" }))).result).toEqual([]);
       expect((await fetch(`${url}/nowhere`)).status).toBe(404);
       expect(node.status().height).toBe(1);
     } finally {

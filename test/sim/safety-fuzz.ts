@@ -33,6 +33,6 @@ export function safetyRun(seed: number): void {
 }
 
 export function fuzzSeeds(): number[] {
-  const count = Number(process.env.MESHCHAIN_SAFETY_SEEDS ?? 160);
+  const count = Number(process.env.MESHCHAIN_SAFETY_SEEDS ?? 100);
   return Array.from({ length: count }, (_, i) => 5000 + i);
 }

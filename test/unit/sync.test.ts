@@ -28,6 +28,7 @@ function follower(peerStores: Map<number, { store: ChainStore; tamper?: (r: Sync
     clock, logger: silentLogger(), chainId: CHAIN_ID, store, verifier, peers, localNode: ME,
     send: (request) => requests.push({ peer: request.target, request }),
   });
+  sync.start();
   const announce = (node: number, finalizedHeight: number) => peers.heard(node, testIdentity(`peer-${node}`).ed25519.publicKey, { tipHeight: finalizedHeight, finalizedHeight });
   /** Deliver answers until nobody has anything left to say. */
   const run = () => {
@@ -97,9 +98,8 @@ describe("chain sync", () => {
     f.run();
     expect(f.store.tip.height).toBe(0);
     expect(f.sync.state).toBe("syncing");
+    // The tick after the timeout gives up on peer 7 and asks peer 8.
     f.clock.advance(DEFAULT_SYNC_OPTIONS.requestTimeoutMs + DEFAULT_SYNC_OPTIONS.tickMs);
-    f.sync.start();
-    f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
     f.run();
     f.sync.stop();
     expect(f.store.tip.height).toBe(4);
