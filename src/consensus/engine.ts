@@ -348,12 +348,7 @@ export class ConsensusEngine {
     const live = this.blocks.get(id);
     const source = live?.block != null ? { block: live.block, certificate: live.certificate } : (this.finalizedBlocks.get(id) ?? (this.witness?.id === id ? this.witness : undefined));
     if (source === undefined) return;
-    const parent = this.blocks.get(toHex(source.block.header.parentHash));
-    // A block whose child carries its certificate goes without one: catch-up asks for parents of
-    // blocks it holds, and the certificate would push the answer into a second, fragile frame.
-    const certificate = this.childCarriesCertificate(id) ? null : source.certificate;
-    const stored = this.finalizedBlocks.get(id)?.compact ?? null;
-    const compact = this.deps.compactBlocks !== true ? null : parent !== undefined ? compactBlock(source.block, parent, certificate) : stored === null ? null : { ...stored, notarization: certificate === null ? null : stored.notarization };
+    const compact = this.deps.compactBlocks !== true ? null : this.compactFor(id, source.block, source.certificate);
     // One frame instead of many: the asker rebuilds it, and asks for any transactions it lacks.
     const answer: ConsensusMessage = compact !== null ? { kind: "compact-proposal", compact } : { kind: "block", block: source.block, certificate: source.certificate };
     if (this.deps.suppressDuplicateAnswers !== true) {
@@ -388,18 +383,28 @@ export class ConsensusEngine {
     }, pause);
   }
 
-  /** The compact form of the block at `height` on our chain, without a certificate when its child carries one. */
+  /** The compact form of the block at `height` on our chain (finalized, or on the head's chain above it). */
   private compactAtHeight(height: number): CompactBlock | null {
     let id: string | undefined;
     if (height <= this.root.height) id = this.finalizedIds[height - this.startHeight];
     else for (let b: TreeBlock | undefined = this.head(); b !== undefined && b.height >= height; b = b.parentId === null ? undefined : this.blocks.get(b.parentId)) if (b.height === height) id = b.id;
     if (id === undefined) return null;
     const live = this.blocks.get(id);
-    const parent = live?.parentId == null ? undefined : this.blocks.get(live.parentId);
-    const certificate = this.childCarriesCertificate(id) ? null : (live?.certificate ?? this.finalizedBlocks.get(id)?.certificate ?? null);
-    if (live?.block != null && parent !== undefined) return compactBlock(live.block, parent, certificate);
+    const source = live?.block != null ? { block: live.block, certificate: live.certificate } : this.finalizedBlocks.get(id);
+    return source === undefined ? null : this.compactFor(id, source.block, source.certificate);
+  }
+
+  /**
+   * A block's compact form, from its parent's state or as kept at finality. It goes without its
+   * certificate when its child carries one: catch-up asks for parents of blocks it holds, and the
+   * certificate would push the answer into a second, fragile frame.
+   */
+  private compactFor(id: string, block: Block, certificate: FinalityCertificate | null): CompactBlock | null {
+    const own = this.childCarriesCertificate(id) ? null : certificate;
+    const parent = this.blocks.get(toHex(block.header.parentHash));
+    if (parent !== undefined) return compactBlock(block, parent, own);
     const stored = this.finalizedBlocks.get(id)?.compact ?? null;
-    return stored === null ? null : { ...stored, notarization: certificate === null ? null : stored.notarization };
+    return stored === null ? null : { ...stored, notarization: own === null ? null : stored.notarization };
   }
 
   private childCarriesCertificate(id: string): boolean {
