@@ -535,21 +535,24 @@ export class ConsensusEngine {
     const pause = this.deps.suppressDuplicateAnswers !== true || proposer ? 0 : Math.floor(window * (1 + 2 * this.random()));
     this.deps.clock.setTimeout(() => {
       if (!this.running) return;
-      const unanswered = txs.filter((tx) => (this.heardTxs.get(toHex(txHash(tx.bytes)))?.at ?? -1) <= heardAt);
-      // Packed so that each answer fits one radio frame: a lost fragment would cost more than a header.
-      let batch: DecodedTx[] = [];
-      let bytes = 0;
-      for (const tx of unanswered) {
-        if (batch.length > 0 && bytes + tx.bytes.length + 2 > ANSWER_TX_BYTES) {
-          this.deps.network.broadcast({ kind: "block-txs", slot, blockRef: ref, txs: batch });
-          batch = [];
-          bytes = 0;
-        }
-        batch.push(tx);
-        bytes += tx.bytes.length + 2;
-      }
-      if (batch.length > 0) this.deps.network.broadcast({ kind: "block-txs", slot, blockRef: ref, txs: batch });
+      this.sendBlockTxs(slot, ref, txs.filter((tx) => (this.heardTxs.get(toHex(txHash(tx.bytes)))?.at ?? -1) <= heardAt));
     }, pause);
+  }
+
+  /** A block's transactions as block-txs answers, packed so that each fits one radio frame (a lost fragment would cost more than a header). */
+  private sendBlockTxs(slot: number, ref: Uint8Array, txs: readonly DecodedTx[]): void {
+    let batch: DecodedTx[] = [];
+    let bytes = 0;
+    for (const tx of txs) {
+      if (batch.length > 0 && bytes + tx.bytes.length + 2 > ANSWER_TX_BYTES) {
+        this.deps.network.broadcast({ kind: "block-txs", slot, blockRef: ref, txs: batch });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(tx);
+      bytes += tx.bytes.length + 2;
+    }
+    if (batch.length > 0) this.deps.network.broadcast({ kind: "block-txs", slot, blockRef: ref, txs: batch });
   }
 
   /**
