@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fromHex } from "../../src/core/bytes.js";
@@ -6,7 +6,6 @@ import { parseAddress } from "../../src/core/crypto/address.js";
 import { decodeTxWithBytes, txHash } from "../../src/core/tx/codec.js";
 import { verifyTxSignature } from "../../src/core/tx/sign.js";
 import { TxKind } from "../../src/core/tx/types.js";
-import {  } from "../fixtures/chain.js";
 import { tempDir } from "../fixtures/temp.js";
 import { meshchain } from "../fixtures/cli.js";
 
@@ -49,6 +48,25 @@ describe("meshchain keys / tx", () => {
     expect(out.chainId).toBe("village-net");
     expect(decodeTxWithBytes(fromHex(out.hex)).tx.publicKey).not.toBeNull();
     expect(out.bytes).toBeLessThanOrEqual(132);
+  });
+
+  it("refuses bad start arguments before it touches the data directory", () => {
+    const dataDir = join(dir.path, "start-data");
+    const cases: string[][] = [
+      ["--radio", "bogus"],
+      ["--radio", "embedded", "--preset", "NOPE"],
+      ["--radio", "embedded", "--channel", "a/b"],
+      ["--radio", "embedded", "--hop-limit", "9"],
+      ["--radio", "embedded", "--region", "MOON"],
+      ["--checkpoint", "abc"],
+      ["--snapshot-interval", "0"],
+    ];
+    for (const extra of cases) {
+      const r = meshchain(["start", "--dev", "--data-dir", dataDir, "--broker-port", "0", "--api", "none", ...extra]);
+      expect(r.status, extra.join(" ")).toBe(2);
+      expect(r.stderr).toContain("INVALID_ARGUMENT");
+      expect(existsSync(dataDir), extra.join(" ")).toBe(false);
+    }
   });
 
   it("rejects bad arguments with a typed error and exit status 2", () => {

@@ -104,14 +104,6 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
         const statusIntervalMs = parseWhole(opts.statusInterval, "--status-interval", 86_400_000);
         if (statusIntervalMs < 100) throw new CliError("INVALID_ARGUMENT", "--status-interval must be at least 100");
         if (!["trace", "debug", "info", "warn", "error"].includes(opts.logLevel)) throw new CliError("INVALID_ARGUMENT", `--log-level "${opts.logLevel}" is not a level`);
-        let setup;
-        if (opts.dev) {
-          if (opts.genesis !== undefined || opts.key !== undefined) throw new CliError("INVALID_ARGUMENT", "--dev makes its own genesis and key; drop --genesis and --key");
-          setup = ensureDevNetwork(opts.dataDir, () => systemClock.now());
-        } else {
-          if (opts.genesis === undefined || opts.key === undefined) throw new CliError("INVALID_ARGUMENT", "give --genesis and --key, or --dev for a development chain");
-          setup = { genesis: parseGenesisJson(readArgumentFile(opts.genesis, "--genesis")), identity: readKeyFile(opts.key) };
-        }
         const broker = opts.broker ?? (opts.dev ? "embedded" : "none");
         if (broker !== "embedded" && broker !== "none" && !/^mqtts?:\/\/[^\s]+$/.test(broker)) {
           throw new CliError("INVALID_ARGUMENT", `--broker "${broker}" is not embedded, none or an mqtt:// URL`);
@@ -122,6 +114,15 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
         const radio = radioOptions(opts, broker);
         const snapshotIntervalBlocks = parseWhole(opts.snapshotInterval, "--snapshot-interval", 1_000_000);
         if (snapshotIntervalBlocks < 1) throw new CliError("INVALID_ARGUMENT", "--snapshot-interval must be at least 1");
+        // Every argument is checked before anything touches the data directory.
+        let setup;
+        if (opts.dev) {
+          if (opts.genesis !== undefined || opts.key !== undefined) throw new CliError("INVALID_ARGUMENT", "--dev makes its own genesis and key; drop --genesis and --key");
+          setup = ensureDevNetwork(opts.dataDir, () => systemClock.now());
+        } else {
+          if (opts.genesis === undefined || opts.key === undefined) throw new CliError("INVALID_ARGUMENT", "give --genesis and --key, or --dev for a development chain");
+          setup = { genesis: parseGenesisJson(readArgumentFile(opts.genesis, "--genesis")), identity: readKeyFile(opts.key) };
+        }
         const logger = createLogger({ level: opts.logLevel });
         const node = new MeshChainNode(
           {
