@@ -60,6 +60,8 @@ const toU8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b
  */
 export class ChainStore {
   private tipInfo: ChainTip;
+  /** The recorded finalized height (kept in memory: sync and status read it often); null when never recorded. */
+  private finalizedRecord: number | null;
   private readonly stmts;
 
   private constructor(
@@ -91,6 +93,8 @@ export class ChainStore {
     };
     const tip = this.stmts.getMeta.get("tip");
     this.tipInfo = tip === undefined ? genesisTip : decodeTip(toU8(tip.value));
+    const finalized = this.stmts.getMeta.get("finalized");
+    this.finalizedRecord = finalized === undefined ? null : decodeExact(toU8(finalized.value), (r) => r.varint(MAX_HEIGHT));
   }
 
   /**
@@ -192,6 +196,7 @@ export class ChainStore {
     }
     const tip: ChainTip = { height: h.height, hash: applied.hash, slot: h.slot, timestamp: h.timestamp, stateRoot: applied.stateRoot };
     const undo = applied.changes.map((c) => ({ key: c.key, value: this.state.get(c.key) ?? null }));
+    const finalizedAfter = final ? h.height : (this.finalizedRecord ?? this.tipInfo.height);
     try {
       this.db.transaction(() => {
         this.stmts.putBlock.run(h.height, applied.hash, encodeBlock(block));
@@ -200,7 +205,7 @@ export class ChainStore {
         this.stmts.putUndo.run(h.height, encodeUndo(undo));
         if (notarization !== null) this.stmts.putNotarization.run(h.height, encodeNotarization(notarization));
         // Finality moves with the tip for blocks committed final; otherwise it stays where it was.
-        if (final || this.stmts.getMeta.get("finalized") === undefined) this.stmts.putMeta.run("finalized", new Writer().varint(final ? h.height : this.tipInfo.height).finish());
+        if (final || this.finalizedRecord === null) this.stmts.putMeta.run("finalized", new Writer().varint(finalizedAfter).finish());
         this.stmts.putMeta.run("tip", encodeTip(tip));
       })();
     } catch (e) {
@@ -208,6 +213,7 @@ export class ChainStore {
     }
     this.state.commit(applied.changes, applied.tree);
     this.tipInfo = tip;
+    this.finalizedRecord = finalizedAfter;
   }
 
   /** Undo the tip block (only ever below finality: the caller decides). */
@@ -244,8 +250,8 @@ export class ChainStore {
 
   /** Record a block's notarization learned after it was committed (it proves the tip to syncing peers). */
   putNotarization(certificate: FinalityCertificate): void {
-    const hash = this.heightOf(certificate.blockHash);
-    if (hash !== certificate.height) throw new StorageError("NOT_FOUND", `no block ${certificate.height} with that hash`);
+    const height = this.heightOf(certificate.blockHash);
+    if (height !== certificate.height) throw new StorageError("NOT_FOUND", `no block ${certificate.height} with that hash`);
     this.stmts.putNotarization.run(certificate.height, encodeNotarization(certificate));
   }
 
@@ -257,9 +263,7 @@ export class ChainStore {
 
   /** The highest block known final (a store that never recorded it holds only final blocks). */
   get finalizedHeight(): number {
-    const row = this.stmts.getMeta.get("finalized");
-    const recorded = row === undefined ? this.tipInfo.height : decodeExact(toU8(row.value), (r) => r.varint(MAX_HEIGHT));
-    return Math.min(recorded, this.tipInfo.height);
+    return Math.min(this.finalizedRecord ?? this.tipInfo.height, this.tipInfo.height);
   }
 
   /** Record that blocks up to `height` are final; their undo records are no longer needed. */
@@ -273,6 +277,7 @@ export class ChainStore {
     } catch (e) {
       throw toStorageError(e, `recording finality at ${height}`);
     }
+    this.finalizedRecord = height;
   }
 
   /** Undo records are only needed above finality. */
