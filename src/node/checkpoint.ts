@@ -37,6 +37,7 @@ export function fetchCheckpoint(opts: CheckpointOptions, deps: { network: NodeNe
     const deadline = clock.setTimeout(() => finish(new NodeError("CHECKPOINT_UNAVAILABLE", `no peer served the snapshot at ${toHex(opts.hash)} within ${opts.timeoutMs / 1000} s`)), opts.timeoutMs);
     const finish = (result: Error | { block: Block; entries: { key: Uint8Array; value: Uint8Array }[] }) => {
       done = true;
+      stopListening();
       clock.clearTimeout(deadline);
       if (chunkTimer !== null) clock.clearTimeout(chunkTimer);
       network.handle(MessageType.SnapshotChunk, () => undefined);
@@ -78,7 +79,7 @@ export function fetchCheckpoint(opts: CheckpointOptions, deps: { network: NodeNe
         nextPeer();
       }
     });
-    network.onPeerUpdate(() => {
+    const stopListening = network.onPeerUpdate(() => {
       if (!done && peer === null) nextPeer();
     });
     nextPeer();

@@ -85,8 +85,9 @@ export class NodeNetwork {
   }
 
   /** Told whenever a peer's signed hello or status updated what we know of its chain. */
-  onPeerUpdate(listener: (node: number) => void): void {
+  onPeerUpdate(listener: (node: number) => void): () => void {
     this.peerListeners.add(listener);
+    return () => this.peerListeners.delete(listener);
   }
 
   /** Send a message to every peer; resolves false (and logs) when the transport refused it. */
