@@ -22,6 +22,7 @@ import { tryCertify, verifyCertificate } from "./certificates.js";
 import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
 import { BLOCK_REF_BYTES, type CompactBlock, MAX_RANGE_BLOCKS } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
+import { OverlookedTxs } from "./overlooked-txs.js";
 import { proposerRanks, scheduledProposer } from "./schedule.js";
 import type { BlsVerifier } from "./verifier.js";
 
@@ -62,12 +63,16 @@ export interface EngineStats {
   refusedBySignerSafety: number;
   compactRebuilt: number;
   compactTxRequests: number;
+  /** Transactions sent again because the chain passed them over (see OverlookedTxs). */
+  txsResent: number;
 }
 
 const MAX_PENDING = 512;
 const MAX_FINALIZED_KEPT = 1_024;
 /** Transaction bytes per block-txs answer: with its 13-byte head and the frame header it stays in one 231-byte frame. */
 const ANSWER_TX_BYTES = 212;
+/** A block this close to maxBlockBytes counts as full: the next transaction would most likely not fit. */
+const FULL_BLOCK_SLACK_BYTES = 256;
 
 /**
  * DPoP consensus for one node (docs/consensus.md): Streamlet-style. Slot proposers, drawn by weight,
@@ -92,6 +97,7 @@ export class ConsensusEngine {
   private readonly proposedSlots = new Set<number>();
   /** Transactions heard on the network, by hash with when: compact proposals are rebuilt from them too. */
   private readonly heardTxs = new Map<string, { tx: DecodedTx; at: number }>();
+  private readonly overlooked = new OverlookedTxs(4 * MAX_PENDING);
   /** Compact proposals waiting for their parent or transactions, by slot and block ref. */
   private readonly pendingCompacts = new Map<string, CompactBlock>();
   /** When someone last asked for a compact proposal's transactions (ours can then wait). */
@@ -104,7 +110,7 @@ export class ConsensusEngine {
   private timer: unknown = null;
   private statusTimer: unknown = null;
   private running = false;
-  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0 };
+  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0 };
 
   /**
    * Starts from a finalized root: genesis, or the tip of the node's chain store after a restart
@@ -223,6 +229,7 @@ export class ConsensusEngine {
   private onSlot(slot: number): void {
     this.timer = null;
     this.retryMissingParents();
+    this.resendOverlooked();
     for (const key of [...this.pendingCompacts.keys()]) this.tryRebuild(key);
     try {
       const head = this.head();
@@ -454,6 +461,7 @@ export class ConsensusEngine {
     const id = toHex(txHash(tx.bytes));
     this.heardTxs.delete(id);
     this.heardTxs.set(id, { tx, at: this.deps.clock.now() });
+    this.overlooked.held(id, this.deps.clock.now());
     if (this.heardTxs.size > MAX_PENDING) this.heardTxs.delete(this.heardTxs.keys().next().value as string);
     this.deps.mempool.add(tx);
     for (const key of [...this.pendingCompacts.keys()]) this.tryRebuild(key);
@@ -749,6 +757,28 @@ export class ConsensusEngine {
     const included = path.flatMap((b) => (b.block === null ? [] : b.block.txs.map((t) => toHex(txHash(t.bytes)))));
     this.deps.mempool.removeFinal(included);
     this.deps.onFinalized?.(path);
+  }
+
+  /**
+   * Send again a sender's next transaction that the chain passes over (OverlookedTxs says when):
+   * one holder does, at a random moment in the middle third of the slot (after the proposal and
+   * votes), skipped when another holder's copy is heard first.
+   */
+  private resendOverlooked(): void {
+    const params = this.params;
+    const slotMs = Number(params.slotMs);
+    const now = this.deps.clock.now();
+    const full = (block: Block) => block.txs.length >= Number(params.maxBlockTxs) || block.txs.reduce((n, t) => n + t.bytes.length, 0) + FULL_BLOCK_SLACK_BYTES > Number(params.maxBlockBytes);
+    const blocks = [...this.blocks.values()].flatMap((b) => (b.block === null ? [] : [{ slotStartMs: this.slotStart(b.slot), full: full(b.block), txs: b.block.txs }]));
+    const overlooked = this.overlooked.overlooked(this.deps.mempool.candidates(), { now, blocks, marginMs: this.answerWindowMs(), silenceMs: 2 * slotMs, resendEveryMs: 3 * slotMs });
+    for (const tx of overlooked) {
+      const id = toHex(txHash(tx.bytes));
+      this.deps.clock.setTimeout(() => {
+        if (!this.running || (this.heardTxs.get(id)?.at ?? -1) > now) return;
+        this.stats.txsResent++;
+        this.deps.network.broadcast({ kind: "tx", tx });
+      }, (slotMs / 3) * (1 + this.random()));
+    }
   }
 
   private detectDoubleVote(validator: Uint8Array, publicKey: Uint8Array, slot: number, hash: Uint8Array, signature: Uint8Array): void {

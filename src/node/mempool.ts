@@ -5,7 +5,7 @@ import { TxError } from "../core/state/errors.js";
 import type { StateStore } from "../core/state/store.js";
 import { applyTx } from "../core/state/transaction.js";
 import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
-import { MessagePriority, TxKind } from "../core/tx/types.js";
+import { txRank } from "../core/tx/rank.js";
 
 export type MempoolErrorCode = "ALREADY_KNOWN" | "POOL_FULL" | "SENDER_QUOTA" | "REPLACEMENT_UNDERPRICED" | "INVALID" | "NONCE_GAP";
 /** Why the pool refused a transaction; INVALID carries the state transition's reason. */
@@ -43,16 +43,12 @@ interface Entry {
   readonly tx: DecodedTx;
   readonly id: string;
   readonly sender: string;
-  /** Fee per byte, scaled by message priority: urgent messages jump the queue, bulk ones wait. */
+  /** txRank: fee per byte, scaled by message priority. */
   readonly rank: number;
+  /** Arrival order: among equal ranks the older goes first. */
+  readonly seq: number;
 }
 
-const PRIORITY_FACTOR: Record<MessagePriority, number> = { [MessagePriority.Bulk]: 0.5, [MessagePriority.Normal]: 1, [MessagePriority.Urgent]: 2 };
-
-function rankOf(t: DecodedTx): number {
-  const rate = Number(t.tx.fee) / t.bytes.length;
-  return t.tx.body.kind === TxKind.Message ? rate * PRIORITY_FACTOR[t.tx.body.priority] : rate;
-}
 
 /**
  * Valid transactions waiting for a block. Each is checked in full against the head state with the
@@ -69,6 +65,7 @@ export class TxPool {
    */
   private readonly queued = new Map<string, DecodedTx>();
   private bytes = 0;
+  private arrivals = 0;
   private head: { state: StateStore; height: number; slot: number };
 
   constructor(
@@ -121,7 +118,7 @@ export class TxPool {
     const sender = toHex(t.tx.sender);
     const pending = this.bySender.get(sender) ?? [];
     const next = new Ledger(this.head.state).account(t.tx.sender).nonce + pending.length;
-    const entry: Entry = { tx: t, id, sender, rank: rankOf(t) };
+    const entry: Entry = { tx: t, id, sender, rank: txRank(t), seq: this.arrivals++ };
     // Same nonce as a pending one: a replacement, which must pay at least 10% more.
     const replaced = pending.findIndex((p) => p.tx.tx.nonce === t.tx.nonce);
     if (replaced >= 0) {
@@ -221,8 +218,9 @@ export class TxPool {
   }
 
   /**
-   * Transactions for a block, best first: repeatedly the best-ranked next transaction of any sender,
-   * keeping each sender's nonce order and at most `perSenderPerBlock` per sender.
+   * Transactions for a block, best first: repeatedly the best-ranked next transaction of any sender
+   * (the older on a tie, so that a transaction left out of a block with a newer one of its rank was
+   * missing at the proposer, see OverlookedTxs), keeping each sender's nonce order and at most `perSenderPerBlock` per sender.
    */
   candidates(): DecodedTx[] {
     const cursors = [...this.bySender.values()].map((list) => ({ list, i: 0 }));
@@ -231,7 +229,9 @@ export class TxPool {
       let best: { list: Entry[]; i: number } | null = null;
       for (const c of cursors) {
         if (c.i >= c.list.length || c.i >= this.opts.perSenderPerBlock) continue;
-        if (best === null || (c.list[c.i] as Entry).rank > (best.list[best.i] as Entry).rank) best = c;
+        const e = c.list[c.i] as Entry;
+        const b = best === null ? null : (best.list[best.i] as Entry);
+        if (b === null || e.rank > b.rank || (e.rank === b.rank && e.seq < b.seq)) best = c;
       }
       if (best === null) return out;
       out.push((best.list[best.i] as Entry).tx);
