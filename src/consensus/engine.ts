@@ -228,9 +228,14 @@ export class ConsensusEngine {
 
   private onSlot(slot: number): void {
     this.timer = null;
-    this.retryMissingParents();
+    // Catch-up waits for the quiet middle of the slot: at its start the proposal and the votes hold
+    // the channel, and a request lost in that crowd (a hidden node's, above all) costs a whole slot.
+    this.deps.clock.setTimeout(() => {
+      if (!this.running) return;
+      this.retryMissingParents();
+      for (const key of [...this.pendingCompacts.keys()]) this.tryRebuild(key);
+    }, (Number(this.params.slotMs) / 3) * (1 + this.random()));
     this.resendOverlooked();
-    for (const key of [...this.pendingCompacts.keys()]) this.tryRebuild(key);
     try {
       const head = this.head();
       const ledger = new Ledger(head.state);
@@ -383,19 +388,26 @@ export class ConsensusEngine {
     this.deps.clock.setTimeout(() => {
       if (!this.running || !this.onceASlot(this.answered, key)) return;
       for (let h = fromHeight; h < fromHeight + count; h++) {
-        const compact = this.compactAtHeight(h);
-        if (compact === null) return;
+        const id = this.idAtHeight(h);
+        const compact = id === undefined ? null : this.compactById(id);
+        if (id === undefined || compact === null) return;
+        // Another holder's answer for this height was heard: ours would only repeat it.
+        if (this.deps.suppressDuplicateAnswers === true && this.deps.clock.now() - (this.answered.get(id) ?? Number.NEGATIVE_INFINITY) < Number(this.params.slotMs)) continue;
+        this.answered.set(id, this.deps.clock.now());
         this.deps.network.broadcast({ kind: "compact-proposal", compact });
       }
     }, pause);
   }
 
-  /** The compact form of the block at `height` on our chain (finalized, or on the head's chain above it). */
-  private compactAtHeight(height: number): CompactBlock | null {
-    let id: string | undefined;
-    if (height <= this.root.height) id = this.finalizedIds[height - this.startHeight];
-    else for (let b: TreeBlock | undefined = this.head(); b !== undefined && b.height >= height; b = b.parentId === null ? undefined : this.blocks.get(b.parentId)) if (b.height === height) id = b.id;
-    if (id === undefined) return null;
+  /** The id of the block at `height` on our chain (finalized, or on the head's chain above it). */
+  private idAtHeight(height: number): string | undefined {
+    if (height <= this.root.height) return this.finalizedIds[height - this.startHeight];
+    for (let b: TreeBlock | undefined = this.head(); b !== undefined && b.height >= height; b = b.parentId === null ? undefined : this.blocks.get(b.parentId)) if (b.height === height) return b.id;
+    return undefined;
+  }
+
+  /** The compact form of a block on our chain, if we still hold it. */
+  private compactById(id: string): CompactBlock | null {
     const live = this.blocks.get(id);
     const source = live?.block != null ? { block: live.block, certificate: live.certificate } : this.finalizedBlocks.get(id);
     return source === undefined ? null : this.compactFor(id, source.block, source.certificate);
@@ -468,7 +480,13 @@ export class ConsensusEngine {
   }
 
   private onCompact(c: CompactBlock): void {
-    if (c.height <= this.root.height) return;
+    if (c.height <= this.root.height) {
+      // Someone answered a catch-up request for a block we hold: ours can stay unsent.
+      const id = this.idAtHeight(c.height);
+      const held = id === undefined ? undefined : this.finalizedBlocks.get(id);
+      if (id !== undefined && held !== undefined && blockRef(held.block.header.signature) === blockRef(c.signature)) this.answered.set(id, this.deps.clock.now());
+      return;
+    }
     const key = `${c.slot}:${blockRef(c.signature)}`;
     const known = [...this.blocks.values()].find((b) => b.slot === c.slot && b.block !== null && blockRef(b.block.header.signature) === blockRef(c.signature));
     if (known !== undefined) {

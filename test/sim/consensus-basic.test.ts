@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { Ledger } from "../../src/core/state/ledger.js";
+import { TxKind } from "../../src/core/tx/types.js";
+import { COIN, tx } from "../fixtures/chain.js";
 import { ConsensusSim } from "./harness.js";
 
 const MINUTE = 60_000;
@@ -36,5 +39,23 @@ describe("consensus reaches and keeps finality", () => {
     sim.runWithTraffic(3 * MINUTE, 15_000);
     sim.run(2 * MINUTE);
     expect(sim.finalizedTxCount()).toBe(sim.submitted.length);
+    // Nothing was lost, so nothing was sent twice.
+    expect(sim.nodes.reduce((a, n) => a + n.engine.stats.txsResent, 0)).toBe(0);
+  });
+
+  it("sends again a transaction whose every copy was lost, and finalizes it", () => {
+    // Validator 0 holds almost no stake, so it (nearly) never proposes: only the others can include it.
+    const sim = new ConsensusSim({ validators: 4, seed: 8, stakes: [1_000n * COIN, 1_000_000n * COIN, 1_000_000n * COIN, 1_000_000n * COIN] });
+    sim.start();
+    const user = sim.users[0]!;
+    const t = tx(user, 0, { kind: TxKind.Transfer, to: sim.users[1]!.address, amount: 1n });
+    // Its flood reached nobody: only validator 0's pool has it.
+    sim.nodes[0]!.mempool.add(t);
+    sim.run(MINUTE);
+    expect(sim.nodes[0]!.engine.stats.txsResent).toBeGreaterThan(0);
+    sim.run(2 * MINUTE);
+    for (const n of sim.nodes) expect(new Ledger(n.engine.finalizedState).account(user.address).nonce).toBe(1);
+    // Once the others held it, nobody sent it again.
+    expect(sim.nodes.reduce((a, n) => a + n.engine.stats.txsResent, 0)).toBe(1);
   });
 });

@@ -45,6 +45,17 @@ describe("mempool", () => {
     expect(pool.size).toBe(3);
   });
 
+  it("offers the older of two equally ranked transactions first", () => {
+    const { pool, users } = setup();
+    const [a, b, c] = users as [typeof users[0], typeof users[0], typeof users[0]];
+    // c's sender joined the pool first, but a's transaction arrived before c's second one.
+    pool.add(transfer(c, 0, b.address, COIN));
+    pool.add(transfer(a, 0, b.address, COIN));
+    pool.add(transfer(c, 1, b.address, COIN));
+    const order = pool.candidates().map((t) => [toHex(t.tx.sender) === toHex(a.address) ? "a" : "c", t.tx.nonce]);
+    expect(order).toEqual([["c", 0], ["a", 0], ["c", 1]]);
+  });
+
   it("holds a transaction that runs ahead of its sender's next nonce until the gap fills", () => {
     const { pool, users } = setup();
     const [a, b] = users as [typeof users[0], typeof users[0]];
