@@ -110,6 +110,8 @@ export class ConsensusEngine {
   private timer: unknown = null;
   private statusTimer: unknown = null;
   private running = false;
+  /** When a peer's status last showed it ahead of us. */
+  private peerAheadAt = Number.NEGATIVE_INFINITY;
   readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0 };
 
   /**
@@ -196,6 +198,7 @@ export class ConsensusEngine {
   /** A peer is ahead of us: fetch its head (with its notarization); missing parents follow. */
   private onStatus(m: Extract<ConsensusMessage, { kind: "status" }>): void {
     const head = this.head();
+    if (m.finalizedHeight > this.root.height || m.headHeight > head.height) this.peerAheadAt = this.deps.clock.now();
     const known = this.blocks.get(toHex(m.headHash));
     const behind = m.headHeight > head.height || (known !== undefined && !known.notarized);
     if (behind && this.onceASlot(this.asked, toHex(m.headHash))) this.deps.network.broadcast({ kind: "get-block", hash: m.headHash });
@@ -783,6 +786,8 @@ export class ConsensusEngine {
    * votes), skipped when another holder's copy is heard first.
    */
   private resendOverlooked(): void {
+    // A node still catching up judges by a chain others have moved past: what it holds may be final already.
+    if (this.orphans.size > 0 || this.pendingCompacts.size > 0 || this.deps.clock.now() - this.peerAheadAt < 2 * Number(this.params.slotMs)) return;
     const params = this.params;
     const slotMs = Number(params.slotMs);
     const now = this.deps.clock.now();

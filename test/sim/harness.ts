@@ -25,14 +25,20 @@ const sharedVerifier = new BlsVerifier(CHAIN_ID, 200_000);
 
 export class SimMempool implements Mempool {
   private readonly txs = new Map<string, DecodedTx>();
+  /** Like the real pool's recent cache: a final transaction heard again is not pending again. */
+  private readonly final = new Set<string>();
   candidates(): DecodedTx[] {
     return [...this.txs.values()].sort((a, b) => a.tx.nonce - b.tx.nonce);
   }
   add(t: DecodedTx): void {
-    this.txs.set(toHex(txHash(t.bytes)), t);
+    const id = toHex(txHash(t.bytes));
+    if (!this.final.has(id)) this.txs.set(id, t);
   }
   removeFinal(hashes: readonly string[]): void {
-    for (const h of hashes) this.txs.delete(h);
+    for (const h of hashes) {
+      this.txs.delete(h);
+      this.final.add(h);
+    }
   }
   get size(): number {
     return this.txs.size;
