@@ -237,7 +237,7 @@ export class ConsensusEngine {
       if (!this.running) return;
       this.retryMissingParents();
       for (const key of [...this.pendingCompacts.keys()]) this.tryRebuild(key);
-    }, (Number(this.params.slotMs) / 3) * (1 + this.random()));
+    }, this.midSlotDelayMs());
     this.resendOverlooked();
     try {
       const head = this.head();
@@ -800,8 +800,13 @@ export class ConsensusEngine {
         if (!this.running || (this.heardTxs.get(id)?.at ?? -1) > now) return;
         this.stats.txsResent++;
         this.deps.network.broadcast({ kind: "tx", tx });
-      }, (slotMs / 3) * (1 + this.random()));
+      }, this.midSlotDelayMs());
     }
+  }
+
+  /** A random moment in the middle third of a slot, once its proposal and votes have had the channel. */
+  private midSlotDelayMs(): number {
+    return (Number(this.params.slotMs) / 3) * (1 + this.random());
   }
 
   private detectDoubleVote(validator: Uint8Array, publicKey: Uint8Array, slot: number, hash: Uint8Array, signature: Uint8Array): void {

@@ -48,34 +48,34 @@ export class OverlookedTxs {
   /** The candidates worth sending again now; counts them as sent. */
   overlooked(candidates: readonly DecodedTx[], view: ChainView): DecodedTx[] {
     const { now } = view;
-    for (const tx of candidates) this.held(toHex(txHash(tx.bytes)), now);
-    const included = new Set(view.blocks.flatMap((b) => b.txs.map((t) => toHex(txHash(t.bytes)))));
+    const ids = candidates.map((tx) => toHex(txHash(tx.bytes)));
+    for (const id of ids) this.held(id, now);
+    // Each block transaction's id, sender and rank, worked out once for every candidate's check.
+    const blocks = view.blocks.map((b) => ({ ...b, entries: b.txs.map((t) => ({ id: toHex(txHash(t.bytes)), sender: toHex(t.tx.sender), rank: txRank(t) })) }));
+    const included = new Set(blocks.flatMap((b) => b.entries.map((e) => e.id)));
     const senders = new Set<string>();
     const out: DecodedTx[] = [];
-    for (const tx of candidates) {
+    candidates.forEach((tx, i) => {
       const sender = toHex(tx.tx.sender);
-      if (senders.has(sender)) continue;
+      if (senders.has(sender)) return;
       senders.add(sender);
-      const id = toHex(txHash(tx.bytes));
-      const held = this.firstHeld.get(id) as number;
-      if (included.has(id) || !this.passedOver(tx, held, view)) continue;
-      if ((this.lastSent.get(id) ?? Number.NEGATIVE_INFINITY) + view.resendEveryMs > now) continue;
+      const id = ids[i] as string;
+      if (included.has(id) || !this.passedOver(tx, sender, this.firstHeld.get(id) as number, blocks, view)) return;
+      if ((this.lastSent.get(id) ?? Number.NEGATIVE_INFINITY) + view.resendEveryMs > now) return;
       this.remember(this.lastSent, id, now);
       out.push(tx);
-    }
+    });
     return out;
   }
 
-  private passedOver(tx: DecodedTx, held: number, view: ChainView): boolean {
-    const later = view.blocks.filter((b) => b.slotStartMs > held + view.marginMs);
+  private passedOver(tx: DecodedTx, sender: string, held: number, blocks: readonly (ProposedBlock & { entries: readonly { id: string; sender: string; rank: number }[] })[], view: ChainView): boolean {
+    const later = blocks.filter((b) => b.slotStartMs > held + view.marginMs);
     if (later.length === 0) return view.now - held >= view.silenceMs;
     const rank = txRank(tx);
-    const sender = toHex(tx.tx.sender);
     // A block that took the sender's earlier transactions had its chain: a per-sender quota, not a loss.
-    const fromSender = (b: ProposedBlock) => b.txs.some((u) => toHex(u.tx.sender) === sender);
-    return later.some((b) => !fromSender(b) && (!b.full || b.txs.some((u) => {
-      const uHeld = this.firstHeld.get(toHex(txHash(u.bytes)));
-      return uHeld !== undefined && uHeld > held + view.marginMs && uHeld < b.slotStartMs && txRank(u) <= rank;
+    return later.some((b) => !b.entries.some((e) => e.sender === sender) && (!b.full || b.entries.some((e) => {
+      const eHeld = this.firstHeld.get(e.id);
+      return eHeld !== undefined && eHeld > held + view.marginMs && eHeld < b.slotStartMs && e.rank <= rank;
     })));
   }
 

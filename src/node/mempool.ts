@@ -49,7 +49,6 @@ interface Entry {
   readonly seq: number;
 }
 
-
 /**
  * Valid transactions waiting for a block. Each is checked in full against the head state with the
  * sender's earlier pending transactions applied first; nonces are consecutive per sender.
@@ -220,7 +219,8 @@ export class TxPool {
   /**
    * Transactions for a block, best first: repeatedly the best-ranked next transaction of any sender
    * (the older on a tie, so that a transaction left out of a block with a newer one of its rank was
-   * missing at the proposer, see OverlookedTxs), keeping each sender's nonce order and at most `perSenderPerBlock` per sender.
+   * missing at the proposer, see OverlookedTxs), keeping each sender's nonce order and at most
+   * `perSenderPerBlock` per sender.
    */
   candidates(): DecodedTx[] {
     const cursors = [...this.bySender.values()].map((list) => ({ list, i: 0 }));
