@@ -29,6 +29,8 @@ import type { BlsVerifier } from "./verifier.js";
 export interface Mempool {
   /** Transactions to offer a new block, best first. */
   candidates(): DecodedTx[];
+  /** Most transactions of one sender `candidates` offers a block. */
+  readonly perSenderPerBlock: number;
   add(tx: DecodedTx): void;
   /** Forget transactions that are now final. */
   removeFinal(txHashes: readonly string[]): void;
@@ -65,6 +67,8 @@ export interface EngineStats {
   compactTxRequests: number;
   /** Transactions sent again because the chain passed them over (see OverlookedTxs). */
   txsResent: number;
+  /** Own votes sent again because the block was still short of a quorum in the middle of its slot. */
+  votesResent: number;
 }
 
 const MAX_PENDING = 512;
@@ -112,7 +116,7 @@ export class ConsensusEngine {
   private running = false;
   /** When a peer's status last showed it ahead of us. */
   private peerAheadAt = Number.NEGATIVE_INFINITY;
-  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0 };
+  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0 };
 
   /**
    * Starts from a finalized root: genesis, or the tip of the node's chain store after a restart
@@ -675,8 +679,17 @@ export class ConsensusEngine {
     const signature = signVote(this.chainId, b.slot, b.hash, this.deps.identity.bls);
     b.votes.set(myIndex, signature);
     this.stats.voted++;
-    this.deps.network.broadcast({ kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature });
+    const vote = { kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature } as const;
+    this.deps.network.broadcast(vote);
     this.checkCertified(b);
+    // Votes answer the proposal all at once, and a hidden node's vote can collide at every receiver.
+    // Still short of a quorum in the quiet middle of the slot, the vote goes out once more (the same
+    // signature: nothing new is signed).
+    this.deps.clock.setTimeout(() => {
+      if (!this.running || b.notarized || this.slotAt(this.deps.clock.now()) !== b.slot) return;
+      this.stats.votesResent++;
+      this.deps.network.broadcast(vote);
+    }, Math.max(0, this.slotStart(b.slot) + this.midSlotDelayMs() - this.deps.clock.now()));
   }
 
   private onVote(v: Extract<ConsensusMessage, { kind: "vote" }>): void {
@@ -793,7 +806,7 @@ export class ConsensusEngine {
     const now = this.deps.clock.now();
     const full = (block: Block) => block.txs.length >= Number(params.maxBlockTxs) || block.txs.reduce((n, t) => n + t.bytes.length, 0) + FULL_BLOCK_SLACK_BYTES > Number(params.maxBlockBytes);
     const blocks = [...this.blocks.values()].flatMap((b) => (b.block === null ? [] : [{ slotStartMs: this.slotStart(b.slot), full: full(b.block), txs: b.block.txs }]));
-    const overlooked = this.overlooked.overlooked(this.deps.mempool.candidates(), { now, blocks, marginMs: this.answerWindowMs(), silenceMs: 2 * slotMs, resendEveryMs: 3 * slotMs });
+    const overlooked = this.overlooked.overlooked(this.deps.mempool.candidates(), { now, blocks, marginMs: this.answerWindowMs(), silenceMs: 2 * slotMs, resendEveryMs: 3 * slotMs, perSenderPerBlock: this.deps.mempool.perSenderPerBlock });
     for (const tx of overlooked) {
       const id = toHex(txHash(tx.bytes));
       this.deps.clock.setTimeout(() => {

@@ -20,18 +20,31 @@ export interface ChainView {
   readonly silenceMs: number;
   /** One transaction goes out again at most this often. */
   readonly resendEveryMs: number;
+  /** Most transactions of one sender a proposer takes into a block (the pools' per-sender quota). */
+  readonly perSenderPerBlock: number;
 }
+
+interface BlockEntry {
+  readonly id: string;
+  readonly sender: string;
+  readonly nonce: number;
+  readonly rank: number;
+}
+
+type ViewedBlock = ProposedBlock & { readonly entries: readonly BlockEntry[] };
 
 /**
  * Finds transactions the chain passes over. On LoRa a transaction's frame is now and then lost at
  * every validator; the sender's later transactions then wait behind it (nonces are consecutive)
- * until someone who holds it sends it again. Only each sender's first pending transaction is a
- * suspect: the later ones cannot go into a block before it. It counts as overlooked when a block
- * proposed well after this node had it left it out (and the sender's other transactions, which
- * points at a per-sender quota instead) although the block had room, or took a
- * transaction of no better rank that reached this node later (proposers take the older on a tie);
- * or when no block came at all for a while (a proposer holding it would have proposed). While
- * full blocks take better or older transactions, waiting is the queue's doing: nothing is resent.
+ * until someone who holds it sends it again. Only each sender's first transaction that no block
+ * carries yet is a suspect: the later ones cannot go into a block before it. It counts as
+ * overlooked when a block proposed well after this node had it, at its turn, left it out although
+ * the block had room, or took a transaction of no better rank that reached this node later
+ * (proposers take the older on a tie). At its turn means the block took the sender's transaction
+ * just before it and fewer than the per-sender quota, or came after every block carrying the
+ * sender's earlier ones and took nothing from the sender. It also counts as overlooked when no
+ * block came at all for a while (a proposer holding it would have proposed). While full blocks
+ * take better or older transactions, waiting is the queue's doing: nothing is resent.
  */
 export class OverlookedTxs {
   private readonly firstHeld = new Map<string, number>();
@@ -50,17 +63,18 @@ export class OverlookedTxs {
     const { now } = view;
     const ids = candidates.map((tx) => toHex(txHash(tx.bytes)));
     for (const id of ids) this.held(id, now);
-    // Each block transaction's id, sender and rank, worked out once for every candidate's check.
-    const blocks = view.blocks.map((b) => ({ ...b, entries: b.txs.map((t) => ({ id: toHex(txHash(t.bytes)), sender: toHex(t.tx.sender), rank: txRank(t) })) }));
+    // Each block transaction's id, sender, nonce and rank, worked out once for every candidate's check.
+    const blocks: ViewedBlock[] = view.blocks.map((b) => ({ ...b, entries: b.txs.map((t) => ({ id: toHex(txHash(t.bytes)), sender: toHex(t.tx.sender), nonce: t.tx.nonce, rank: txRank(t) })) }));
     const included = new Set(blocks.flatMap((b) => b.entries.map((e) => e.id)));
     const senders = new Set<string>();
     const out: DecodedTx[] = [];
     candidates.forEach((tx, i) => {
       const sender = toHex(tx.tx.sender);
-      if (senders.has(sender)) return;
-      senders.add(sender);
       const id = ids[i] as string;
-      if (included.has(id) || !this.passedOver(tx, sender, this.firstHeld.get(id) as number, blocks, view)) return;
+      // Candidates keep each sender's nonce order: skipping what blocks carry reaches the sender's first one they lack.
+      if (senders.has(sender) || included.has(id)) return;
+      senders.add(sender);
+      if (!this.passedOver(tx, sender, this.firstHeld.get(id) as number, blocks, view)) return;
       if ((this.lastSent.get(id) ?? Number.NEGATIVE_INFINITY) + view.resendEveryMs > now) return;
       this.remember(this.lastSent, id, now);
       out.push(tx);
@@ -68,14 +82,21 @@ export class OverlookedTxs {
     return out;
   }
 
-  private passedOver(tx: DecodedTx, sender: string, held: number, blocks: readonly (ProposedBlock & { entries: readonly { id: string; sender: string; rank: number }[] })[], view: ChainView): boolean {
-    const later = blocks.filter((b) => b.slotStartMs > held + view.marginMs);
+  private passedOver(tx: DecodedTx, sender: string, held: number, blocks: readonly ViewedBlock[], view: ChainView): boolean {
+    const nonce = tx.tx.nonce;
+    // Blocks before the last one carrying the sender's earlier transactions could not take this one yet.
+    const earlierAt = Math.max(Number.NEGATIVE_INFINITY, ...blocks.filter((b) => b.entries.some((e) => e.sender === sender && e.nonce < nonce)).map((b) => b.slotStartMs));
+    const later = blocks.filter((b) => b.slotStartMs > held + view.marginMs && b.slotStartMs >= earlierAt);
     if (later.length === 0) return view.now - held >= view.silenceMs;
     const rank = txRank(tx);
-    // A block that took the sender's earlier transactions had its chain: a per-sender quota, not a loss.
-    return later.some((b) => !b.entries.some((e) => e.sender === sender) && (!b.full || b.entries.some((e) => {
+    const atItsTurn = (b: ViewedBlock) => {
+      const fromSender = b.entries.filter((e) => e.sender === sender);
+      if (fromSender.length === 0) return b.slotStartMs > earlierAt;
+      return fromSender.length < view.perSenderPerBlock && fromSender.some((e) => e.nonce === nonce - 1);
+    };
+    return later.some((b) => atItsTurn(b) && (!b.full || b.entries.some((e) => {
       const eHeld = this.firstHeld.get(e.id);
-      return eHeld !== undefined && eHeld > held + view.marginMs && eHeld < b.slotStartMs && e.rank <= rank;
+      return e.sender !== sender && eHeld !== undefined && eHeld > held + view.marginMs && eHeld < b.slotStartMs && e.rank <= rank;
     })));
   }
 

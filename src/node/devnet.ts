@@ -22,6 +22,7 @@ import { DEFAULT_CHANNEL_OPTIONS, LoraChannel, type SimRadio } from "../mesh/sim
 import { SimTransport } from "../mesh/sim/transport.js";
 import { Priority } from "../mesh/transport.js";
 import { ChainStore } from "../storage/chain-store.js";
+import { SqliteMempoolStore } from "../storage/mempool-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
 import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "./mempool.js";
 import { MESSAGE_PRIORITY, PoolAdapter } from "./engine-adapters.js";
@@ -36,6 +37,7 @@ interface DevnetNode {
   readonly dir: string;
   store: ChainStore;
   signer: SqliteSignerSafety;
+  poolStore: SqliteMempoolStore;
   pool: TxPool;
   engine: ConsensusEngine;
   endpoint: MessageEndpoint;
@@ -69,10 +71,12 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   let restarts = 0;
 
   const nodes: DevnetNode[] = [];
-  const build = (node: Omit<DevnetNode, "store" | "signer" | "pool" | "engine" | "endpoint" | "transport"> & Partial<DevnetNode>): DevnetNode => {
+  const build = (node: Omit<DevnetNode, "store" | "signer" | "poolStore" | "pool" | "engine" | "endpoint" | "transport"> & Partial<DevnetNode>): DevnetNode => {
     const store = ChainStore.open(join(node.dir, "chain.db"), genesis);
     const signer = new SqliteSignerSafety(join(node.dir, "signer.db"));
-    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: DEVNET_CHAIN_ID }, { state: store.state, height: store.tip.height, slot: store.tip.slot });
+    // The pool keeps its transactions on disk, so a restarted node still knows its users' pending nonces.
+    const poolStore = new SqliteMempoolStore(join(node.dir, "mempool.db"));
+    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: DEVNET_CHAIN_ID }, { state: store.state, height: store.tip.height, slot: store.tip.slot }, poolStore);
     const transport = new SimTransport(node.radio, { nodeNumber: node.index + 1, hopLimit: 3, firstPacketId: 1 + Math.floor(random() * 1e9) });
     const scheduled = new AirtimeScheduler(transport, (f) => meshtasticFrameAirtimeMs(modulation, f.length), { ...DEFAULT_AIRTIME_POLICY, dutyCycle: dutyCycleFraction(opts.region ?? "EU_868"), queueLimitPerClass: 256 }, clock);
     const endpoint = new MessageEndpoint(scheduled, {}, { clock, random });
@@ -118,7 +122,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
       }
       if (message !== null) engine.receive(message);
     });
-    return Object.assign(full, { store, signer, pool, engine, endpoint, transport, alive: true });
+    return Object.assign(full, { store, signer, poolStore, pool, engine, endpoint, transport, alive: true });
   };
 
   for (let i = 0; i < opts.nodes; i++) {
@@ -163,6 +167,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     await n.transport.stop();
     n.store.close();
     n.signer.close();
+    n.poolStore.close();
   };
   const revive = async (n: DevnetNode) => {
     restarts++;

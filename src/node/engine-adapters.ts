@@ -10,6 +10,9 @@ export class PoolAdapter implements Mempool {
   candidates(): DecodedTx[] {
     return this.pool.candidates();
   }
+  get perSenderPerBlock(): number {
+    return this.pool.perSenderPerBlock;
+  }
   add(tx: DecodedTx): void {
     try {
       this.pool.add(tx);

@@ -91,6 +91,10 @@ export class TxPool {
     return this.bytes;
   }
 
+  get perSenderPerBlock(): number {
+    return this.opts.perSenderPerBlock;
+  }
+
   /** The nonce a sender's next transaction needs: its account's, after the ones pending here. */
   nextNonce(sender: Uint8Array): number {
     return new Ledger(this.head.state).account(sender).nonce + (this.bySender.get(toHex(sender))?.length ?? 0);

@@ -27,6 +27,8 @@ export class SimMempool implements Mempool {
   private readonly txs = new Map<string, DecodedTx>();
   /** Like the real pool's recent cache: a final transaction heard again is not pending again. */
   private readonly final = new Set<string>();
+  /** No per-sender quota: blocks take a sender's transactions in nonce order, as many as fit. */
+  readonly perSenderPerBlock = Number.MAX_SAFE_INTEGER;
   candidates(): DecodedTx[] {
     return [...this.txs.values()].sort((a, b) => a.tx.nonce - b.tx.nonce);
   }

@@ -11,7 +11,7 @@ const [a, b, c, d] = users as [typeof users[0], typeof users[0], typeof users[0]
 const id = (t: DecodedTx) => toHex(txHash(t.bytes));
 
 function view(now: number, blocks: ProposedBlock[]): ChainView {
-  return { now, blocks, marginMs: 5_000, silenceMs: 2 * SLOT, resendEveryMs: 3 * SLOT };
+  return { now, blocks, marginMs: 5_000, silenceMs: 2 * SLOT, resendEveryMs: 3 * SLOT, perSenderPerBlock: 2 };
 }
 const block = (slotStartMs: number, txs: DecodedTx[], full = false): ProposedBlock => ({ slotStartMs, full, txs });
 
@@ -40,10 +40,22 @@ describe("overlooked transactions", () => {
     const late = new OverlookedTxs(100);
     late.held(id(lost), 28_000);
     expect(late.overlooked([lost], view(40_000, [block(SLOT, [other])]))).toEqual([]);
-    // The block took the sender's earlier transaction: a per-sender quota, not a loss.
+  });
+
+  it("names the transaction after the ones a block took when the block stopped short of the sender's quota", () => {
+    const third = transfer(a, 2, b.address, COIN);
+    // The quota is two: a block with nonces 0 and 1 could not take nonce 2.
     const quota = new OverlookedTxs(100);
-    quota.held(id(later), 0);
-    expect(quota.overlooked([later], view(40_000, [block(SLOT, [lost])]))).toEqual([]);
+    quota.held(id(third), 0);
+    expect(quota.overlooked([lost, later, third], view(40_000, [block(SLOT, [lost, later])]))).toEqual([]);
+    // A block that took nonce 0 alone had room for nonce 1: its proposer lacked it.
+    const short = new OverlookedTxs(100);
+    short.held(id(later), 0);
+    expect(short.overlooked([lost, later], view(40_000, [block(SLOT, [lost])]))).toEqual([later]);
+    // A block of the slot before the one carrying nonce 0 could not take nonce 1 yet.
+    const early = new OverlookedTxs(100);
+    early.held(id(later), 0);
+    expect(early.overlooked([lost, later], view(70_000, [block(SLOT, [other]), block(2 * SLOT, [lost], true)]))).toEqual([]);
   });
 
   it("waits behind full blocks of older transactions, but not behind a full block that took a newer one", () => {
@@ -63,7 +75,7 @@ describe("overlooked transactions", () => {
     expect(o.overlooked([lost], view(2 * SLOT, []))).toEqual([lost]);
   });
 
-  it("never names more than one transaction per sender, nor one a block carries (property)", () => {
+  it("never names more than one transaction per sender, one a block carries, or one behind an uncarried one (property)", () => {
     const pool = [lost, later, other, otherLater];
     fc.assert(fc.property(
       fc.array(fc.record({ at: fc.integer({ min: 0, max: 200_000 }), txs: fc.subarray(pool), full: fc.boolean() }), { maxLength: 4 }),
@@ -78,7 +90,8 @@ describe("overlooked transactions", () => {
         expect(new Set(senders).size).toBe(senders.length);
         const carried = new Set(proposed.flatMap((x) => x.txs.map(id)));
         for (const t of named) expect(carried.has(id(t))).toBe(false);
-        expect(named).not.toContain(later);
+        // Nonce 1 only once a block carries nonce 0.
+        if (!carried.has(id(lost))) expect(named).not.toContain(later);
       },
     ));
   });

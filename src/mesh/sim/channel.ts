@@ -1,11 +1,14 @@
 import type { Clock } from "../../core/clock.js";
-import { airtimeMs, RADIO_HEADER_BYTES, dataMessageBytes } from "../airtime/airtime.js";
+import { airtimeMs, contentionSlotMs, RADIO_HEADER_BYTES, dataMessageBytes } from "../airtime/airtime.js";
 import type { LoraModulation } from "../airtime/presets.js";
 import { RollingWindow } from "../airtime/rolling-window.js";
 import { PRIVATE_APP_PORT } from "../meshtastic/envelope.js";
 import { classifyFrame, emptyByClass, type TrafficClass } from "./classify.js";
 
 const HOUR_MS = 3_600_000;
+/** The firmware's contention window exponents (RadioInterface): a relay draws from 2^CW slots. */
+const CW_MIN = 3;
+const CW_MAX = 8;
 
 /** A packet as the radios carry it: Meshtastic header fields and the Data payload (our frame). */
 export interface AirPacket {
@@ -34,8 +37,6 @@ export interface ChannelOptions {
   readonly defaultLoss: number;
   /** Per-radio duty cycle over a rolling hour (1 = none); a transmission beyond it is dropped, as the firmware does. */
   readonly dutyCycle: number;
-  /** A relay waits a random time in this window before rebroadcasting; weaker signals wait less. */
-  readonly relayDelayMs: { readonly min: number; readonly max: number };
   readonly txQueueLimit: number;
   /** Listen before talk: a radio that hears the channel busy backs off. */
   readonly listenBeforeTalk: boolean;
@@ -45,7 +46,6 @@ export const DEFAULT_CHANNEL_OPTIONS: Omit<ChannelOptions, "modulation" | "rando
   rangeMeters: 5_000,
   defaultLoss: 0,
   dutyCycle: 1,
-  relayDelayMs: { min: 100, max: 1_200 },
   txQueueLimit: 16,
   listenBeforeTalk: true,
 };
@@ -245,10 +245,10 @@ export class SimRadio {
   }
 
   private scheduleRelay(p: AirPacket, snr: number): void {
-    const { min, max } = this.channel.opts.relayDelayMs;
-    // Weaker signal (farther away) → shorter wait, so the relay that extends coverage most goes first.
-    const strength = Math.min(1, Math.max(0, (snr + 20) / 30));
-    const delay = min + (max - min) * (0.5 * strength + 0.5 * this.channel.opts.random());
+    const slot = contentionSlotMs(this.channel.opts.modulation);
+    // Weaker signal (farther away) → smaller window, so the relay that extends coverage most goes first.
+    const cw = Math.floor(CW_MIN + ((Math.min(10, Math.max(-20, snr)) + 20) * (CW_MAX - CW_MIN)) / 30);
+    const delay = 2 * CW_MAX * slot + Math.floor(this.channel.opts.random() * 2 ** cw) * slot;
     const key = `${p.from}:${p.id}`;
     const timer = this.channel.clock.setTimeout(() => {
       this.pendingRelays.delete(key);
