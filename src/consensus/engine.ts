@@ -22,15 +22,22 @@ import { tryCertify, verifyCertificate } from "./certificates.js";
 import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
 import { BLOCK_REF_BYTES, type CompactBlock, MAX_RANGE_BLOCKS } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
+import { NonceGaps, type SenderGap } from "./nonce-gaps.js";
 import { OverlookedTxs } from "./overlooked-txs.js";
 import { proposerRanks, scheduledProposer } from "./schedule.js";
 import type { BlsVerifier } from "./verifier.js";
+
+export type { SenderGap } from "./nonce-gaps.js";
 
 export interface Mempool {
   /** Transactions to offer a new block, best first. */
   candidates(): DecodedTx[];
   /** Most transactions of one sender `candidates` offers a block. */
   readonly perSenderPerBlock: number;
+  /** Per sender whose later transactions wait in the pool's nonce window: the nonces it lacks, lowest first. */
+  missingNonces(): readonly SenderGap[];
+  /** The pending transaction of this sender and nonce, when the pool holds it. */
+  pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined;
   add(tx: DecodedTx): void;
   /** Forget transactions that are now final. */
   removeFinal(txHashes: readonly string[]): void;
@@ -69,6 +76,8 @@ export interface EngineStats {
   txsResent: number;
   /** Own votes sent again because the block was still short of a quorum in the middle of its slot. */
   votesResent: number;
+  /** Requests for transactions this node's pool waits on (see NonceGaps). */
+  nonceRequests: number;
 }
 
 const MAX_PENDING = 512;
@@ -102,6 +111,7 @@ export class ConsensusEngine {
   /** Transactions heard on the network, by hash with when: compact proposals are rebuilt from them too. */
   private readonly heardTxs = new Map<string, { tx: DecodedTx; at: number }>();
   private readonly overlooked = new OverlookedTxs(4 * MAX_PENDING);
+  private readonly gaps = new NonceGaps(4 * MAX_PENDING);
   /** Compact proposals waiting for their parent or transactions, by slot and block ref. */
   private readonly pendingCompacts = new Map<string, CompactBlock>();
   /** When someone last asked for a compact proposal's transactions (ours can then wait). */
@@ -116,7 +126,7 @@ export class ConsensusEngine {
   private running = false;
   /** When a peer's status last showed it ahead of us. */
   private peerAheadAt = Number.NEGATIVE_INFINITY;
-  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0 };
+  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0 };
 
   /**
    * Starts from a finalized root: genesis, or the tip of the node's chain store after a restart
@@ -240,6 +250,7 @@ export class ConsensusEngine {
     this.deps.clock.setTimeout(() => {
       if (!this.running) return;
       this.retryMissingParents();
+      this.askForMissingNonces();
       for (const key of [...this.pendingCompacts.keys()]) this.tryRebuild(key);
     }, this.midSlotDelayMs());
     this.resendOverlooked();
@@ -338,6 +349,9 @@ export class ConsensusEngine {
         return;
       case "get-range":
         this.onGetRange(message.fromHeight, message.count);
+        return;
+      case "get-nonces":
+        this.onGetNonces(message.sender, message.nonces);
         return;
       case "tx":
         this.onTx(message.tx);
@@ -483,7 +497,38 @@ export class ConsensusEngine {
     this.overlooked.held(id, this.deps.clock.now());
     if (this.heardTxs.size > MAX_PENDING) this.heardTxs.delete(this.heardTxs.keys().next().value as string);
     this.deps.mempool.add(tx);
+    this.gaps.update(this.deps.mempool.missingNonces(), this.deps.clock.now());
     for (const key of [...this.pendingCompacts.keys()]) this.tryRebuild(key);
+  }
+
+  /**
+   * Ask for the transactions this node's pool waits on (a sender's later nonces arrived, an earlier
+   * one did not). Validators ask, since they build blocks; a request heard from another node counts.
+   */
+  private askForMissingNonces(): void {
+    if (this.catchingUp() || !this.head().weights.some((w) => bytesEqual(w.address, this.deps.identity.address))) return;
+    const now = this.deps.clock.now();
+    const missing = this.deps.mempool.missingNonces();
+    this.gaps.update(missing, now);
+    for (const g of this.gaps.due(missing, { now, minAgeMs: this.answerWindowMs(), askEveryMs: Number(this.params.slotMs) })) {
+      this.stats.nonceRequests++;
+      this.deps.network.broadcast({ kind: "get-nonces", sender: g.sender, nonces: g.nonces });
+    }
+  }
+
+  /** Send what was asked for that this pool holds, after a random pause, unless someone else's copy is heard first. */
+  private onGetNonces(sender: Uint8Array, nonces: readonly number[]): void {
+    const heardAt = this.deps.clock.now();
+    this.gaps.heard(sender, nonces, heardAt);
+    for (const nonce of nonces) {
+      const tx = this.deps.mempool.pendingTx(sender, nonce);
+      if (tx === undefined) continue;
+      const id = toHex(txHash(tx.bytes));
+      this.deps.clock.setTimeout(() => {
+        if (!this.running || (this.heardTxs.get(id)?.at ?? -1) > heardAt || !this.onceASlot(this.answered, `tx:${id}`)) return;
+        this.deps.network.broadcast({ kind: "tx", tx });
+      }, Math.floor(this.random() * this.answerWindowMs()));
+    }
   }
 
   private onCompact(c: CompactBlock): void {
@@ -799,8 +844,7 @@ export class ConsensusEngine {
    * votes), skipped when another holder's copy is heard first.
    */
   private resendOverlooked(): void {
-    // A node still catching up judges by a chain others have moved past: what it holds may be final already.
-    if (this.orphans.size > 0 || this.pendingCompacts.size > 0 || this.deps.clock.now() - this.peerAheadAt < 2 * Number(this.params.slotMs)) return;
+    if (this.catchingUp()) return;
     const params = this.params;
     const slotMs = Number(params.slotMs);
     const now = this.deps.clock.now();
@@ -815,6 +859,11 @@ export class ConsensusEngine {
         this.deps.network.broadcast({ kind: "tx", tx });
       }, this.midSlotDelayMs());
     }
+  }
+
+  /** A node still catching up judges by a chain others have moved past: what it lacks or holds may be final already. */
+  private catchingUp(): boolean {
+    return this.orphans.size > 0 || this.pendingCompacts.size > 0 || this.deps.clock.now() - this.peerAheadAt < 2 * Number(this.params.slotMs);
   }
 
   /** A random moment in the middle third of a slot, once its proposal and votes have had the channel. */

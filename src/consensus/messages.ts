@@ -15,6 +15,8 @@ export type ConsensusMessage =
   /** A vote names its block by hash and height; the slot it signs is the block's. */
   | { readonly kind: "vote"; readonly height: number; readonly blockHash: Uint8Array; readonly voter: number; readonly signature: Uint8Array }
   | { readonly kind: "get-block"; readonly hash: Uint8Array }
+  /** A sender's transactions a pool waits on (later nonces arrived, these did not); answered with tx messages. */
+  | { readonly kind: "get-nonces"; readonly sender: Uint8Array; readonly nonces: readonly number[] }
   /** Radio catch-up: consecutive blocks by height, answered one compact block each. */
   | { readonly kind: "get-range"; readonly fromHeight: number; readonly count: number }
   | { readonly kind: "block"; readonly block: Block; readonly certificate: FinalityCertificate | null }

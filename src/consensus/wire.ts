@@ -6,7 +6,7 @@ import { Writer } from "../core/codec/writer.js";
 import { HASH_LENGTH } from "../core/crypto/hash.js";
 import { decodeTxWithBytes } from "../core/tx/codec.js";
 import { MessageType } from "../mesh/frame.js";
-import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, voteCodec } from "../mesh/messages/relay.js";
+import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "../mesh/messages/relay.js";
 import type { ConsensusMessage } from "./messages.js";
 
 /** A consensus message as it goes into a mesh message: its type and payload bytes (docs/protocol.md). */
@@ -26,6 +26,8 @@ export function encodeConsensusMessage(m: ConsensusMessage): { type: MessageType
       return { type: MessageType.GetBlock, payload: new Writer().fixed(m.hash, HASH_LENGTH).finish() };
     case "get-range":
       return { type: MessageType.GetBlockRange, payload: blockRangeCodec.encode(m) };
+    case "get-nonces":
+      return { type: MessageType.GetSenderTransactions, payload: senderTransactionsRequestCodec.encode(m) };
     case "block": {
       const w = new Writer();
       if (m.certificate === null) w.u8(0);
@@ -67,6 +69,8 @@ export function decodeConsensusMessage(type: MessageType, payload: Uint8Array): 
       return { kind: "get-block", hash: decodeExact(payload, (r) => r.fixed(HASH_LENGTH)) };
     case MessageType.GetBlockRange:
       return { kind: "get-range", ...blockRangeCodec.decode(payload) };
+    case MessageType.GetSenderTransactions:
+      return { kind: "get-nonces", ...senderTransactionsRequestCodec.decode(payload) };
     case MessageType.CertifiedBlock:
       return decodeExact(payload, (r) => {
         const certificate = r.flag() ? readCertificate(r) : null;

@@ -9,9 +9,8 @@ import { TxKind } from "../core/tx/types.js";
 import { decodeFrame, MessageType } from "./frame.js";
 import { fragmentRequestCodec } from "./messages/fragment-request.js";
 import { peerInfoCodec } from "./messages/peers.js";
-import { blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, voteCodec } from "./messages/relay.js";
+import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "./messages/relay.js";
 import { helloCodec, statusCodec } from "./messages/signed.js";
-import { blockRangeCodec } from "./messages/relay.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "./messages/sync.js";
 
 type Json = Record<string, unknown>;
@@ -68,9 +67,13 @@ function describeMessage(type: MessageType, payload: Uint8Array): Json {
       return { peers: peerInfoCodec.decode(payload).map((p) => ({ address: formatAddress(p.address), nodeNumber: p.nodeNumber, hops: p.hops })) };
     case MessageType.FragmentRequest:
       return { ...fragmentRequestCodec.decode(payload) };
-    case MessageType.Evidence:
     case MessageType.GetBlockRange:
       return { ...blockRangeCodec.decode(payload) };
+    case MessageType.GetSenderTransactions: {
+      const g = senderTransactionsRequestCodec.decode(payload);
+      return { sender: formatAddress(g.sender), nonces: g.nonces };
+    }
+    case MessageType.Evidence:
     case MessageType.GetBlock:
     case MessageType.CertifiedBlock:
     case MessageType.ChainStatus:

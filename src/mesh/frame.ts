@@ -38,6 +38,8 @@ export enum MessageType {
   SnapshotChunk = 18,
   /** Ask for up to 8 consecutive blocks by height (radio catch-up); answered with compact blocks. */
   GetBlockRange = 19,
+  /** Ask for a sender's transactions by nonce: the gaps a pool waits on (radio); answered with Transaction messages. */
+  GetSenderTransactions = 20,
 }
 
 const KNOWN_TYPES = new Set<number>(Object.values(MessageType).filter((v): v is number => typeof v === "number"));

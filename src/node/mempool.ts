@@ -95,6 +95,29 @@ export class TxPool {
     return this.opts.perSenderPerBlock;
   }
 
+  /**
+   * Per sender with transactions waiting in the nonce window: the nonces below the highest waiting
+   * one that are neither pending nor waiting here, lowest first. Another node may hold them.
+   */
+  missingNonces(): { sender: Uint8Array; nonces: number[] }[] {
+    const waiting = new Map<string, { sender: Uint8Array; nonces: Set<number> }>();
+    for (const q of this.queued.values()) {
+      const key = toHex(q.tx.sender);
+      const entry = waiting.get(key) ?? { sender: q.tx.sender, nonces: new Set<number>() };
+      entry.nonces.add(q.tx.nonce);
+      waiting.set(key, entry);
+    }
+    return [...waiting.values()].flatMap(({ sender, nonces }) => {
+      const missing: number[] = [];
+      for (let n = this.nextNonce(sender); n < Math.max(...nonces); n++) if (!nonces.has(n)) missing.push(n);
+      return missing.length === 0 ? [] : [{ sender, nonces: missing }];
+    });
+  }
+
+  pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined {
+    return this.bySender.get(toHex(sender))?.find((e) => e.tx.tx.nonce === nonce)?.tx;
+  }
+
   /** The nonce a sender's next transaction needs: its account's, after the ones pending here. */
   nextNonce(sender: Uint8Array): number {
     return new Ledger(this.head.state).account(sender).nonce + (this.bySender.get(toHex(sender))?.length ?? 0);

@@ -19,7 +19,7 @@ import type { NodeNetwork } from "./network.js";
 /** The message types the consensus engine speaks. */
 const CONSENSUS_TYPES = [
   MessageType.Transaction, MessageType.Block, MessageType.CompactBlock, MessageType.GetTransactions, MessageType.Vote,
-  MessageType.GetBlock, MessageType.GetBlockRange, MessageType.CertifiedBlock, MessageType.ChainStatus, MessageType.BlockTransactions,
+  MessageType.GetBlock, MessageType.GetBlockRange, MessageType.CertifiedBlock, MessageType.ChainStatus, MessageType.BlockTransactions, MessageType.GetSenderTransactions,
 ] as const;
 
 export interface ValidatorDeps {

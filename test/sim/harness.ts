@@ -8,7 +8,7 @@ import { Ledger } from "../../src/core/state/ledger.js";
 import { StateStore } from "../../src/core/state/store.js";
 import { type DecodedTx, txHash } from "../../src/core/tx/codec.js";
 import { TxKind } from "../../src/core/tx/types.js";
-import { ConsensusEngine, type Mempool } from "../../src/consensus/engine.js";
+import { ConsensusEngine, type Mempool, type SenderGap } from "../../src/consensus/engine.js";
 import type { ConsensusMessage } from "../../src/consensus/messages.js";
 import { MemorySignerSafety } from "../../src/consensus/signer-safety.js";
 import type { SignerSafety } from "../../src/core/chain/signer-safety.js";
@@ -31,6 +31,13 @@ export class SimMempool implements Mempool {
   readonly perSenderPerBlock = Number.MAX_SAFE_INTEGER;
   candidates(): DecodedTx[] {
     return [...this.txs.values()].sort((a, b) => a.tx.nonce - b.tx.nonce);
+  }
+  /** Holds every transaction it hears, whatever the nonce: nothing waits on a gap here. */
+  missingNonces(): readonly SenderGap[] {
+    return [];
+  }
+  pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined {
+    return [...this.txs.values()].find((t) => t.tx.nonce === nonce && toHex(t.tx.sender) === toHex(sender));
   }
   add(t: DecodedTx): void {
     const id = toHex(txHash(t.bytes));

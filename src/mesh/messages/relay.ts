@@ -1,7 +1,8 @@
 import { decodeExact, type Reader } from "../../core/codec/reader.js";
 import { Writer } from "../../core/codec/writer.js";
 import { assertCanonicalBitmap, MAX_SIGNER_BITMAP_BYTES } from "../../core/block/certificate.js";
-import { MAX_TX_BYTES } from "../../core/tx/limits.js";
+import { MAX_NONCE, MAX_TX_BYTES } from "../../core/tx/limits.js";
+import { ADDRESS_LENGTH } from "../../core/crypto/address.js";
 import { MAX_BLOCK_TXS, MAX_HEIGHT, MAX_SLOT } from "../../core/block/limits.js";
 import { BLS_SIGNATURE_LENGTH } from "../../core/crypto/bls.js";
 import { HASH_LENGTH, sha256 } from "../../core/crypto/hash.js";
@@ -184,5 +185,42 @@ export const blockRangeCodec = {
       const count = r.u8();
       if (count < 1 || count > MAX_RANGE_BLOCKS) throw new DecodeError("OUT_OF_RANGE", `count must be 1-${MAX_RANGE_BLOCKS}`);
       return { fromHeight, count };
+    }),
+};
+
+/** A gap request names at most this many nonces of one sender: the answers fit a few frames. */
+export const MAX_REQUESTED_NONCES = 8;
+
+/** Transactions a pool waits on: the sender's later nonces arrived, these did not. */
+export interface SenderTransactionsRequest {
+  readonly sender: Uint8Array;
+  /** Strictly increasing. */
+  readonly nonces: readonly number[];
+}
+
+export const senderTransactionsRequestCodec = {
+  encode(g: SenderTransactionsRequest): Uint8Array {
+    if (g.nonces.length < 1 || g.nonces.length > MAX_REQUESTED_NONCES) throw new EncodeError("OUT_OF_RANGE", `1-${MAX_REQUESTED_NONCES} nonces`);
+    const w = new Writer().fixed(g.sender, ADDRESS_LENGTH).u8(g.nonces.length);
+    let previous = -1;
+    for (const n of g.nonces) {
+      if (!Number.isInteger(n) || n <= previous || n > MAX_NONCE) throw new EncodeError("OUT_OF_RANGE", "nonces must be strictly increasing integers up to 2^32-1");
+      w.varint(n);
+      previous = n;
+    }
+    return w.finish();
+  },
+  decode: (bytes: Uint8Array): SenderTransactionsRequest =>
+    decodeExact(bytes, (r: Reader) => {
+      const sender = r.fixed(ADDRESS_LENGTH);
+      const n = r.u8();
+      if (n < 1 || n > MAX_REQUESTED_NONCES) throw new DecodeError("OUT_OF_RANGE", `1-${MAX_REQUESTED_NONCES} nonces`);
+      const nonces: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const nonce = r.varint(MAX_NONCE);
+        if (nonces.length > 0 && nonce <= (nonces[nonces.length - 1] as number)) throw new DecodeError("INVALID_VALUE", "nonces must be strictly increasing");
+        nonces.push(nonce);
+      }
+      return { sender, nonces };
     }),
 };

@@ -9,6 +9,8 @@ export function classifyFrame(frame: Uint8Array): TrafficClass {
   switch ((frame[0] as number) & 0x1f) {
     case MessageType.Transaction:
       return "tx";
+    case MessageType.GetSenderTransactions:
+      return "control";
     case MessageType.Block:
     case MessageType.CompactBlock:
     case MessageType.GetTransactions:
