@@ -103,7 +103,8 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
             const set = finalizedAt.get(id) ?? new Set<number>();
             set.add(full.index);
             finalizedAt.set(id, set);
-            if (set.size === nodes.filter((n) => n.alive).length && submittedAt.has(id)) {
+            // Final at every running node (one that was down meanwhile may have finalized it before it went down).
+            if (submittedAt.has(id) && nodes.every((n) => !n.alive || set.has(n.index))) {
               latencies.push((clock.now() - (submittedAt.get(id) as number)) / 1000);
               submittedAt.delete(id);
             }
