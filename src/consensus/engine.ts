@@ -1,5 +1,5 @@
 import type { Block } from "../core/block/block.js";
-import type { FinalityCertificate } from "../core/block/certificate.js";
+import { type FinalityCertificate, signerIndices } from "../core/block/certificate.js";
 import { blockHash } from "../core/block/header.js";
 import { signVote } from "../core/block/vote.js";
 import { bytesEqual, fromHex, toHex } from "../core/bytes.js";
@@ -81,6 +81,8 @@ export interface EngineStats {
 }
 
 const MAX_PENDING = 512;
+/** After a certificate leaves our vote out, votes are sent twice for this many slots. */
+const VOTE_LEFT_OUT_MEMORY_SLOTS = 6;
 const MAX_FINALIZED_KEPT = 1_024;
 /** Transaction bytes per block-txs answer: with its 13-byte head and the frame header it stays in one 231-byte frame. */
 const ANSWER_TX_BYTES = 212;
@@ -112,6 +114,10 @@ export class ConsensusEngine {
   private readonly heardTxs = new Map<string, { tx: DecodedTx; at: number }>();
   private readonly overlooked = new OverlookedTxs(4 * MAX_PENDING);
   private readonly gaps = new NonceGaps(4 * MAX_PENDING);
+  /** Our recent votes, by block id, and whether each went out a second time. */
+  private readonly ownVotes = new Map<string, { readonly vote: Extract<ConsensusMessage, { kind: "vote" }>; resent: boolean }>();
+  /** When a certificate last left our vote out. */
+  private voteLeftOutAt = Number.NEGATIVE_INFINITY;
   /** Compact proposals waiting for their parent or transactions, by slot and block ref. */
   private readonly pendingCompacts = new Map<string, CompactBlock>();
   /** When someone last asked for a compact proposal's transactions (ours can then wait). */
@@ -478,6 +484,7 @@ export class ConsensusEngine {
     // The header signature is the proposer's vote.
     const proposerIndex = child.weights.findIndex((w) => bytesEqual(w.address, h.proposer));
     if (proposerIndex >= 0) child.votes.set(proposerIndex, h.signature);
+    if (h.certificate !== null) this.noteCertificate(parent, h.certificate);
     if (h.certificate !== null && !parent.notarized) this.acceptCertificate(parent, h.certificate);
     if (certificate !== null) this.acceptCertificate(child, certificate);
     for (const v of this.pendingVotes.get(id) ?? []) this.onVote(v);
@@ -526,6 +533,7 @@ export class ConsensusEngine {
       const id = toHex(txHash(tx.bytes));
       this.deps.clock.setTimeout(() => {
         if (!this.running || (this.heardTxs.get(id)?.at ?? -1) > heardAt || !this.onceASlot(this.answered, `tx:${id}`)) return;
+        this.overlooked.sent(id, this.deps.clock.now());
         this.deps.network.broadcast({ kind: "tx", tx });
       }, Math.floor(this.random() * this.answerWindowMs()));
     }
@@ -725,16 +733,33 @@ export class ConsensusEngine {
     b.votes.set(myIndex, signature);
     this.stats.voted++;
     const vote = { kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature } as const;
+    this.ownVotes.set(b.id, { vote, resent: false });
+    if (this.ownVotes.size > 64) this.ownVotes.delete(this.ownVotes.keys().next().value as string);
     this.deps.network.broadcast(vote);
     this.checkCertified(b);
     // Votes answer the proposal all at once, and a hidden node's vote can collide at every receiver.
-    // Still short of a quorum in the quiet middle of the slot, the vote goes out once more (the same
-    // signature: nothing new is signed).
+    // In the quiet middle of the slot the vote goes out once more (the same signature: nothing new
+    // is signed) when the block still lacks a quorum here, or when this node's recent votes were
+    // left out of certificates (others lacked them).
     this.deps.clock.setTimeout(() => {
-      if (!this.running || b.notarized || this.slotAt(this.deps.clock.now()) !== b.slot) return;
-      this.stats.votesResent++;
-      this.deps.network.broadcast(vote);
+      const votesLeftOut = this.deps.clock.now() - this.voteLeftOutAt < VOTE_LEFT_OUT_MEMORY_SLOTS * Number(this.params.slotMs);
+      if (!b.notarized || votesLeftOut) this.resendVote(b);
     }, Math.max(0, this.slotStart(b.slot) + this.midSlotDelayMs() - this.deps.clock.now()));
+  }
+
+  /** Our vote for `b`, once more, while its slot lasts. */
+  private resendVote(b: TreeBlock): void {
+    const own = this.ownVotes.get(b.id);
+    if (!this.running || own === undefined || own.resent || this.slotAt(this.deps.clock.now()) !== b.slot) return;
+    own.resent = true;
+    this.stats.votesResent++;
+    this.deps.network.broadcast(own.vote);
+  }
+
+  /** A certificate for a block we voted for, without our vote: our votes are not getting through. */
+  private noteCertificate(b: TreeBlock, certificate: FinalityCertificate): void {
+    const own = this.ownVotes.get(b.id);
+    if (own !== undefined && !signerIndices(certificate.signers).includes(own.vote.voter)) this.voteLeftOutAt = this.deps.clock.now();
   }
 
   private onVote(v: Extract<ConsensusMessage, { kind: "vote" }>): void {
@@ -751,9 +776,15 @@ export class ConsensusEngine {
     const voter = b.weights[v.voter];
     if (voter === undefined || v.height !== b.height) return;
     this.detectDoubleVote(voter.address, voter.blsPublicKey, b.slot, v.blockHash, v.signature);
-    if (!b.votes.has(v.voter)) {
-      b.votes.set(v.voter, v.signature);
-      this.checkCertified(b);
+    if (b.votes.has(v.voter)) return;
+    b.votes.set(v.voter, v.signature);
+    const wasNotarized = b.notarized;
+    this.checkCertified(b);
+    // A vote sent again in the middle of the slot completed our quorum: its sender was short of one
+    // too, likely for want of ours (losses between two nodes tend to go both ways).
+    const now = this.deps.clock.now();
+    if (!wasNotarized && b.notarized && this.slotAt(now) === b.slot && now >= this.slotStart(b.slot) + Number(this.params.slotMs) / 3) {
+      this.deps.clock.setTimeout(() => this.resendVote(b), Math.floor(this.random() * this.answerWindowMs()));
     }
   }
 

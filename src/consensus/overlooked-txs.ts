@@ -58,6 +58,11 @@ export class OverlookedTxs {
     if (!this.firstHeld.has(id)) this.remember(this.firstHeld, id, now);
   }
 
+  /** This node just sent the transaction (answering a request): the chain gets its chance first. */
+  sent(id: string, now: number): void {
+    this.remember(this.lastSent, id, now);
+  }
+
   /** The candidates worth sending again now; counts them as sent. */
   overlooked(candidates: readonly DecodedTx[], view: ChainView): DecodedTx[] {
     const { now } = view;

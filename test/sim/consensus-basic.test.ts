@@ -58,4 +58,31 @@ describe("consensus reaches and keeps finality", () => {
     // Once the others held it, nobody sent it again.
     expect(sim.nodes.reduce((a, n) => a + n.engine.stats.txsResent, 0)).toBe(1);
   });
+
+  it("sends a vote again in the middle of the slot while its block lacks a quorum", () => {
+    const sim = new ConsensusSim({ validators: 4, seed: 5 });
+    // One validator is down: every block needs both remaining voters, and each one's first copy is lost.
+    sim.crash(3);
+    for (const i of [0, 1, 2]) sim.firstVotesLost.add(i);
+    sim.start();
+    sim.runWithTraffic(3 * MINUTE, 20_000);
+    expect(sim.minFinalized()).toBeGreaterThan(3);
+    expect(sim.nodes.reduce((a, n) => a + n.engine.stats.votesResent, 0)).toBeGreaterThan(0);
+    expect(sim.conflictingFinalized).toBe(0);
+  });
+
+  it("asks for a transaction its pool waits on when the sender's later ones arrived, and finalizes them all", () => {
+    const sim = new ConsensusSim({ validators: 4, seed: 8, stakes: [1_000n * COIN, 1_000_000n * COIN, 1_000_000n * COIN, 1_000_000n * COIN] });
+    sim.start();
+    const user = sim.users[0]!;
+    const [first, ...later] = [0, 1, 2].map((nonce) => tx(user, nonce, { kind: TxKind.Transfer, to: sim.users[1]!.address, amount: 1n }));
+    // Nonce 0 reached validator 0 only; 1 and 2 reached everyone, and wait on the gap.
+    sim.nodes[0]!.mempool.add(first!);
+    for (const n of sim.nodes) for (const t of later) n.mempool.add(t);
+    sim.run(MINUTE);
+    expect(sim.nodes.slice(1).reduce((a, n) => a + n.engine.stats.nonceRequests, 0)).toBeGreaterThan(0);
+    for (const n of sim.nodes) expect(new Ledger(n.engine.finalizedState).account(user.address).nonce).toBe(3);
+    // The request brought it before any block could pass it over: nothing was resent on suspicion.
+    expect(sim.nodes.reduce((a, n) => a + n.engine.stats.txsResent, 0)).toBe(0);
+  });
 });

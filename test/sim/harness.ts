@@ -23,18 +23,49 @@ import { seededRandom } from "../fixtures/random.js";
 /** Every simulation shares one verification cache: BLS pairings are pure and slow. */
 const sharedVerifier = new BlsVerifier(CHAIN_ID, 200_000);
 
+/**
+ * A pool without fees or caps: it holds every transaction it hears and offers each sender's run of
+ * consecutive nonces from its account's (in the finalized state), as the real pool does.
+ */
 export class SimMempool implements Mempool {
   private readonly txs = new Map<string, DecodedTx>();
   /** Like the real pool's recent cache: a final transaction heard again is not pending again. */
   private readonly final = new Set<string>();
   /** No per-sender quota: blocks take a sender's transactions in nonce order, as many as fit. */
   readonly perSenderPerBlock = Number.MAX_SAFE_INTEGER;
-  candidates(): DecodedTx[] {
-    return [...this.txs.values()].sort((a, b) => a.tx.nonce - b.tx.nonce);
+
+  constructor(private readonly accountNonce: (sender: Uint8Array) => number) {}
+
+  private bySender(): Map<string, DecodedTx[]> {
+    const out = new Map<string, DecodedTx[]>();
+    for (const t of this.txs.values()) {
+      const key = toHex(t.tx.sender);
+      out.set(key, [...(out.get(key) ?? []), t]);
+    }
+    for (const list of out.values()) list.sort((a, b) => a.tx.nonce - b.tx.nonce);
+    return out;
   }
-  /** Holds every transaction it hears, whatever the nonce: nothing waits on a gap here. */
+
+  candidates(): DecodedTx[] {
+    return [...this.bySender().values()].flatMap((list) => {
+      const run: DecodedTx[] = [];
+      let next = this.accountNonce((list[0] as DecodedTx).tx.sender);
+      for (const t of list) if (t.tx.nonce === next) {
+        run.push(t);
+        next++;
+      }
+      return run;
+    }).sort((a, b) => a.tx.nonce - b.tx.nonce);
+  }
+
   missingNonces(): readonly SenderGap[] {
-    return [];
+    return [...this.bySender().values()].flatMap((list) => {
+      const sender = (list[0] as DecodedTx).tx.sender;
+      const held = new Set(list.map((t) => t.tx.nonce));
+      const nonces: number[] = [];
+      for (let n = this.accountNonce(sender); n < Math.max(...held); n++) if (!held.has(n)) nonces.push(n);
+      return nonces.length === 0 ? [] : [{ sender, nonces }];
+    });
   }
   pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined {
     return [...this.txs.values()].find((t) => t.tx.nonce === nonce && toHex(t.tx.sender) === toHex(sender));
@@ -106,6 +137,9 @@ export class ConsensusSim {
   submitted: string[] = [];
   /** Every block proposed, by id. */
   readonly proposals = new Map<string, Block>();
+  /** Validators whose every vote is lost the first time it is sent (a hidden node drowned out at the proposal). */
+  readonly firstVotesLost = new Set<number>();
+  private readonly votesSent = new Set<string>();
   /** Every (validator, slot) → block hashes it signed and sent, to catch double-signing. */
   private readonly signed = new Map<string, Set<string>>();
 
@@ -127,7 +161,8 @@ export class ConsensusSim {
     this.clock = new ManualClock(GENESIS_TIME * 1000);
     validators.forEach((identity, index) => {
       const signer = this.openSigner(index);
-      const node: SimNode = { index, identity, signer, engine: null as unknown as ConsensusEngine, mempool: new SimMempool(), alive: true, group: 0, extraDelayMs: 0, equivocate: false };
+      const node: SimNode = { index, identity, signer, engine: null as unknown as ConsensusEngine, mempool: null as unknown as SimMempool, alive: true, group: 0, extraDelayMs: 0, equivocate: false };
+      node.mempool = new SimMempool((sender) => new Ledger(node.engine.finalizedState).account(sender).nonce);
       node.engine = this.makeEngine(node);
       this.nodes.push(node);
     });
@@ -177,6 +212,10 @@ export class ConsensusSim {
     if (message.kind === "vote") {
       const block = this.proposals.get(toHex(message.blockHash));
       if (block !== undefined) this.record(from.identity, block.header.slot, message.blockHash);
+      const key = `${from.index}:${toHex(message.blockHash)}`;
+      const first = !this.votesSent.has(key);
+      this.votesSent.add(key);
+      if (first && this.firstVotesLost.has(from.index)) return;
     }
     if (message.kind === "proposal") {
       this.record(from.identity, message.block.header.slot, blockHash(message.block.header));
@@ -224,12 +263,17 @@ export class ConsensusSim {
     this.clock.advance(ms);
   }
 
-  /** Submit a transfer at a random live node, gossiped to the others. */
+  /**
+   * Submit a random user's transfer at the user's own node (another live one while it is down), as
+   * a wallet does, gossiped to the others.
+   */
   submitTransfer(): void {
     const live = this.nodes.filter((n) => n.alive);
-    const node = live[Math.floor(this.random() * live.length)];
-    if (node === undefined) return;
+    const fallback = live[Math.floor(this.random() * live.length)];
     const u = Math.floor(this.random() * this.users.length);
+    const home = this.nodes[u % this.nodes.length];
+    const node = home?.alive === true ? home : fallback;
+    if (node === undefined) return;
     const nonce = this.nonces.get(u) ?? 0;
     this.nonces.set(u, nonce + 1);
     const t = tx(this.users[u]!, nonce, { kind: TxKind.Transfer, to: this.users[(u + 1) % this.users.length]!.address, amount: 1n + BigInt(nonce) });
@@ -262,7 +306,7 @@ export class ConsensusSim {
       (n.signer as SqliteSignerSafety).close();
       n.signer = this.openSigner(i);
     }
-    n.mempool = new SimMempool();
+    n.mempool = new SimMempool((sender) => new Ledger(n.engine.finalizedState).account(sender).nonce);
     n.engine = this.makeEngine(n);
     n.alive = true;
     n.engine.start();

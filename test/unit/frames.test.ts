@@ -7,10 +7,11 @@ import { decodeFrame, encodeFrame, MessageType } from "../../src/mesh/frame.js";
 import { fragmentMessage, Reassembler } from "../../src/mesh/fragmentation.js";
 import { fragmentRequestCodec } from "../../src/mesh/messages/fragment-request.js";
 import { peerInfoCodec } from "../../src/mesh/messages/peers.js";
-import { blockRangeCodec, compactBlockCodec, getTransactionsCodec, voteCodec } from "../../src/mesh/messages/relay.js";
+import { blockRangeCodec, compactBlockCodec, getTransactionsCodec, MAX_REQUESTED_NONCES, senderTransactionsRequestCodec, voteCodec } from "../../src/mesh/messages/relay.js";
 import { helloCodec, statusCodec } from "../../src/mesh/messages/signed.js";
 import { syncRequestCodec, syncResponseCodec } from "../../src/mesh/messages/sync.js";
 import { bytesOf } from "../fixtures/arbitraries.js";
+import { decodeConsensusMessage, encodeConsensusMessage } from "../../src/consensus/wire.js";
 import { testIdentity } from "../fixtures/chain.js";
 import { seededRandom } from "../fixtures/random.js";
 
@@ -141,6 +142,20 @@ describe("message codecs", () => {
     expect(blockRangeCodec.decode(blockRangeCodec.encode({ fromHeight: 300, count: 8 }))).toEqual({ fromHeight: 300, count: 8 });
     expect(() => blockRangeCodec.encode({ fromHeight: 1, count: 9 })).toThrow(EncodeError);
     expect(() => blockRangeCodec.decode(Uint8Array.of(1, 0))).toThrow(DecodeError);
+    fc.assert(fc.property(bytesOf(8), fc.uniqueArray(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: MAX_REQUESTED_NONCES }), (sender, raw) => {
+      const request = { sender, nonces: [...raw].sort((a, b) => a - b) };
+      expect(senderTransactionsRequestCodec.decode(senderTransactionsRequestCodec.encode(request))).toEqual(request);
+    }), { numRuns: 100 });
+    const sender = new Uint8Array(8).fill(9);
+    expect(() => senderTransactionsRequestCodec.encode({ sender, nonces: [] })).toThrow(EncodeError);
+    expect(() => senderTransactionsRequestCodec.encode({ sender, nonces: [4, 2] })).toThrow(EncodeError);
+    expect(() => senderTransactionsRequestCodec.encode({ sender, nonces: Array.from({ length: MAX_REQUESTED_NONCES + 1 }, (_, i) => i) })).toThrow(EncodeError);
+    const ask = { kind: "get-nonces" as const, sender, nonces: [7, 9] };
+    const onWire = encodeConsensusMessage(ask);
+    expect(onWire.type).toBe(MessageType.GetSenderTransactions);
+    expect(decodeConsensusMessage(onWire.type, onWire.payload)).toEqual(ask);
+    // Two nonces, the second not above the first.
+    expect(() => senderTransactionsRequestCodec.decode(Uint8Array.of(...sender, 2, 5, 5))).toThrow(DecodeError);
     const peers = [{ address: id.address, nodeNumber: 99, hops: 2, secondsSinceSeen: 30 }];
     expect(peerInfoCodec.decode(peerInfoCodec.encode(peers))).toEqual(peers);
     const fr = { target: 0xabcdef01, messageId: 513, type: MessageType.Block, missing: [0, 7, 8, 200] };
@@ -148,7 +163,7 @@ describe("message codecs", () => {
   });
 
   it("give only typed errors for random payloads", () => {
-    const decoders = [helloCodec.decode, statusCodec.decode, voteCodec.decode, compactBlockCodec.decode, getTransactionsCodec.decode, syncRequestCodec.decode, syncResponseCodec.decode, peerInfoCodec.decode, fragmentRequestCodec.decode];
+    const decoders = [helloCodec.decode, statusCodec.decode, voteCodec.decode, compactBlockCodec.decode, getTransactionsCodec.decode, senderTransactionsRequestCodec.decode, syncRequestCodec.decode, syncResponseCodec.decode, peerInfoCodec.decode, fragmentRequestCodec.decode];
     fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
       for (const decode of decoders) {
         try {

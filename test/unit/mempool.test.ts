@@ -61,13 +61,20 @@ describe("mempool", () => {
     const [a, b] = users as [typeof users[0], typeof users[0]];
     const third = transfer(a, 2, b.address, COIN);
     expect(refused(() => pool.add(third))).toEqual({ code: "NONCE_GAP", txCode: undefined });
+    // The gap it waits on is what the node asks the mesh for.
+    expect(pool.missingNonces()).toEqual([{ sender: a.address, nonces: [0, 1] }]);
     expect(refused(() => pool.add(transfer(a, 1, b.address, COIN))).code).toBe("NONCE_GAP");
+    expect(pool.missingNonces()).toEqual([{ sender: a.address, nonces: [0] }]);
     expect(refused(() => pool.add(third)).code).toBe("ALREADY_KNOWN");
     expect(pool.size).toBe(0);
+    expect(pool.pendingTx(a.address, 2)).toBeUndefined();
     // The missing first one arrives: all three move in, in nonce order, each checked in full.
-    pool.add(transfer(a, 0, b.address, COIN));
+    const first = transfer(a, 0, b.address, COIN);
+    pool.add(first);
     expect(pool.size).toBe(3);
     expect(pool.candidates().map((t) => t.tx.nonce)).toEqual([0, 1, 2]);
+    expect(pool.missingNonces()).toEqual([]);
+    expect(pool.pendingTx(a.address, 0)).toEqual(first);
   });
 
   it("replaces a pending transaction that pays 10% more, dropping its successors", () => {
