@@ -10,6 +10,7 @@ export interface MetricSample {
 /** The node's status as Prometheus gauges; every name ends in its unit (or says it counts). */
 export function statusMetrics(s: NodeStatus, weightGini: number): MetricSample[] {
   const gauge = (name: string, help: string, value: number): MetricSample => ({ name, help, type: "gauge", value });
+  const counter = (name: string, help: string, value: number): MetricSample => ({ name, help, type: "counter", value });
   const syncStates = ["idle", "syncing", "synced", "behind", "error"] as const;
   return [
     gauge("meshchain_head_height_blocks", "height of the chain tip", s.height),
@@ -20,6 +21,7 @@ export function statusMetrics(s: NodeStatus, weightGini: number): MetricSample[]
     gauge("meshchain_mempool_size_bytes", "encoded size of the mempool", s.mempool.bytes),
     gauge("meshchain_sync_progress_ratio", "how far sync has come, 0 to 1", s.sync.percent / 100),
     gauge("meshchain_sync_target_height_blocks", "highest finalized height peers announced", s.sync.targetHeight),
+    counter("meshchain_sync_fallbacks_total", "times the running validator fell behind and dropped back into range sync", s.sync.fallbacks),
     gauge("meshchain_sync_state_code", `sync state: ${syncStates.map((x, i) => `${i}=${x}`).join(", ")}`, syncStates.indexOf(s.sync.state)),
     gauge("meshchain_validator_weight_gini_ratio", "Gini coefficient of validator weights, 0 (equal) to 1", weightGini),
     gauge("meshchain_airtime_last_hour_seconds", "own radio airtime in the last hour", s.airtimeSeconds ?? 0),

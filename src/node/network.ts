@@ -84,6 +84,11 @@ export class NodeNetwork {
     this.handlers.set(type, handler);
   }
 
+  /** Messages of this type are dropped again (their service stopped). */
+  unhandle(type: MessageType): void {
+    this.handlers.delete(type);
+  }
+
   /** Told whenever a peer's signed hello or status updated what we know of its chain. */
   onPeerUpdate(listener: (node: number) => void): () => void {
     this.peerListeners.add(listener);

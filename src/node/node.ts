@@ -76,7 +76,8 @@ export interface NodeStatus {
   readonly lastBlockAgeSeconds: number;
   readonly address: string;
   readonly peers: number;
-  readonly sync: { readonly state: SyncState; readonly percent: number; readonly etaSeconds: number | null; readonly targetHeight: number };
+  /** `fallbacks`: times the running validator fell behind its peers and dropped back into range sync. */
+  readonly sync: { readonly state: SyncState; readonly percent: number; readonly etaSeconds: number | null; readonly targetHeight: number; readonly fallbacks: number };
   readonly mempool: { readonly transactions: number; readonly bytes: number };
   /** Own radio airtime in the last hour; null when the node has no radio transport. */
   readonly airtimeSeconds: number | null;
@@ -103,6 +104,10 @@ export class MeshChainNode {
   private peerStore: SqlitePeerStore | null = null;
   private snapshot: Snapshot | null = null;
   private handoverTimer: unknown = null;
+  private stopBehindWatch: (() => void) | null = null;
+  private stopSyncPokes: (() => void) | null = null;
+  /** Times the running validator fell behind and dropped back into range sync. */
+  private fallbacks = 0;
   private startedAt = 0;
   private starting = false;
 
@@ -186,6 +191,7 @@ export class MeshChainNode {
           clock: this.deps.clock, logger: this.deps.logger, identity, store, pool, network, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed,
         });
         this.validator.start();
+        if (network.hasIpPeers) this.watchForFallingBehind(store, committed, startEngine);
       };
       // A validator back from a long absence first range-syncs over IP, then joins consensus at the synced tip.
       if (network.hasIpPeers) this.syncThenRun(store, committed, startEngine);
@@ -228,7 +234,7 @@ export class MeshChainNode {
       onCommitted: committed,
     });
     this.sync = sync;
-    network.onPeerUpdate(() => sync.poke());
+    this.stopSyncPokes = network.onPeerUpdate(() => sync.poke());
     network.handle(MessageType.SyncResponse, (m) => sync.onResponse(m.meta.from, syncResponseCodec.decode(m.payload)));
     network.handle(MessageType.Transaction, (m) => {
       try {
@@ -259,12 +265,40 @@ export class MeshChainNode {
         this.handoverTimer = this.deps.clock.setTimeout(check, tick);
         return;
       }
-      sync.stop();
-      this.sync = null;
+      this.stopSync();
       this.deps.logger.info({ height: store.tip.height }, alone ? "no peers to sync from; joining consensus" : "synced; joining consensus");
       then();
     };
     this.handoverTimer = this.deps.clock.setTimeout(check, tick);
+  }
+
+  private stopSync(): void {
+    this.sync?.stop();
+    this.sync = null;
+    this.stopSyncPokes?.();
+    this.stopSyncPokes = null;
+  }
+
+  /**
+   * While the engine runs, compare our finality with what peers announce: far behind (an outage, a
+   * partition), the engine stops, range sync over IP catches up, and the engine starts again from
+   * the synced tip.
+   */
+  private watchForFallingBehind(store: ChainStore, committed: () => void, startEngine: () => void): void {
+    const fallBehindBlocks = this.opts.sync?.fallBehindBlocks ?? DEFAULT_SYNC_OPTIONS.fallBehindBlocks;
+    const network = this.network as NodeNetwork;
+    // Judged whenever a peer's signed status arrives: the first one after an outage shows the gap.
+    this.stopBehindWatch = network.onPeerUpdate(() => {
+      const target = network.peers.syncPeers(1)[0]?.finalizedHeight ?? 0;
+      if (this.validator === null || target - store.finalizedHeight <= fallBehindBlocks) return;
+      this.stopBehindWatch?.();
+      this.stopBehindWatch = null;
+      this.fallbacks++;
+      this.deps.logger.warn({ finalized: store.finalizedHeight, peersFinalized: target }, "fell behind the peers; range-syncing before rejoining consensus");
+      this.validator.stop();
+      this.validator = null;
+      this.syncThenRun(store, committed, startEngine);
+    });
   }
 
   /** Every node with a network serves its finalized blocks and its snapshot to peers that ask it. */
@@ -313,7 +347,7 @@ export class MeshChainNode {
       address: formatAddress(this.opts.identity.address),
       peers: this.network?.peerCount ?? 0,
       // A lone validator with no peers is the chain: nothing to sync from, nothing to wait for.
-      sync: { state: this.role === "validator" && progress.state === "idle" ? "synced" : progress.state, percent: progress.percent, etaSeconds: progress.etaSeconds, targetHeight: progress.targetHeight },
+      sync: { state: this.role === "validator" && progress.state === "idle" ? "synced" : progress.state, percent: progress.percent, etaSeconds: progress.etaSeconds, targetHeight: progress.targetHeight, fallbacks: this.fallbacks },
       mempool: { transactions: this.pool?.size ?? 0, bytes: this.pool?.sizeBytes ?? 0 },
       airtimeSeconds: this.network?.airtimeSeconds ?? null,
       checkpoint: this.snapshot === null ? null : { height: this.snapshot.height, hash: toHex(this.snapshot.hash) },
@@ -401,12 +435,13 @@ export class MeshChainNode {
     this.statusTimer = null;
     if (this.handoverTimer !== null) this.deps.clock.clearTimeout(this.handoverTimer);
     this.handoverTimer = null;
+    this.stopBehindWatch?.();
+    this.stopBehindWatch = null;
     this.producer?.stop();
     this.producer = null;
     this.validator?.stop();
     this.validator = null;
-    this.sync?.stop();
-    this.sync = null;
+    this.stopSync();
     const network = this.network;
     this.network = null;
     await network?.stop();

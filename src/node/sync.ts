@@ -21,9 +21,14 @@ export interface SyncOptions {
   readonly avoidMs: number;
   /** After a storage failure, how long to wait before trying again. */
   readonly errorBackoffMs: number;
+  /**
+   * A running validator whose peers' finality is this many blocks ahead of its own drops back into
+   * range sync, then rejoins consensus (the engine's own catch-up fetches 8 blocks a slot).
+   */
+  readonly fallBehindBlocks: number;
 }
 
-export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000 };
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000, fallBehindBlocks: 32 };
 
 export interface SyncProgress {
   readonly state: SyncState;

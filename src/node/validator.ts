@@ -91,6 +91,7 @@ export class ValidatorService {
   }
 
   stop(): void {
+    for (const type of CONSENSUS_TYPES) this.deps.network.unhandle(type);
     this.engine.stop();
     this.signer.close();
   }

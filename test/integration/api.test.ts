@@ -31,8 +31,11 @@ describe("local API", () => {
       expect(metrics).toMatch(/^meshchain_head_height_blocks 0$/m);
       expect(metrics).toMatch(/^meshchain_validator_weight_gini_ratio 0$/m);
       for (const name of metrics.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(" ")[0] as string)) {
-        expect(name).toMatch(/_(blocks|seconds|bytes|count|ratio|code)$/);
+        expect(name).toMatch(/_(blocks|seconds|bytes|count|ratio|code|total)$/);
       }
+      // Counters, and only counters, end in _total (Prometheus's convention).
+      expect(metrics).toMatch(/^# TYPE meshchain_sync_fallbacks_total counter$/m);
+      expect(metrics).toMatch(/^meshchain_sync_fallbacks_total 0$/m);
 
       const to = testIdentity("api-recipient").address;
       const tx = signTx({ sender: dev.identity.address, nonce: 0, fee: 2_000n, expiresAt: null, publicKey: null, body: { kind: TxKind.Transfer, to, amount: 7n } }, dev.genesis.chainId, dev.identity.ed25519);

@@ -9,6 +9,7 @@ import { ChainStore } from "../../src/storage/chain-store.js";
 import { testChain, transfer } from "../fixtures/chain.js";
 import { seededRandom } from "../fixtures/random.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
+import { startTcpProxy } from "../fixtures/tcp-proxy.js";
 import { waitFor } from "../fixtures/wait.js";
 
 const dir = tempDirsPerTest();
@@ -97,5 +98,39 @@ describe("validators running consensus over MQTT", () => {
     const synced = back.node.status().finalizedHeight;
     await waitFor(() => back.node.status().finalizedHeight >= synced + 2, 30_000, "the returning validator to follow consensus");
     expect(back.node.status().sync.state).toBe("synced");
+  });
+
+  it("a running validator whose link went away drops back into range sync, then rejoins consensus", async () => {
+    const four = testChain({ validators: 4, users: 1, params: { slotMs: 2_000n, heartbeatSlots: 1n } });
+    const start = async (identity: NodeOptions["identity"], broker: string, seed: number) => {
+      const node = new MeshChainNode(
+        { dataDir: dir(), genesis: four.genesis, identity, slotMs: 2_000, heartbeatSlots: 1, statusIntervalMs: 500, network: { broker, brokerPort: 0 }, sync: { tickMs: 100, fallBehindBlocks: 3 } },
+        { clock: systemClock, logger: silentLogger(), random: seededRandom(seed) },
+      );
+      running.push(node);
+      await node.start();
+      return node;
+    };
+    const first = await start(four.validators[0]!, "embedded", 21);
+    await start(four.validators[1]!, first.brokerUrl!, 22);
+    await start(four.validators[2]!, first.brokerUrl!, 23);
+    const link = await startTcpProxy(Number(new URL(first.brokerUrl!).port));
+    try {
+      const cutOff = await start(four.validators[3]!, link.url, 24);
+      await waitFor(() => cutOff.status().finalizedHeight >= 1, 60_000, "all four to finalize");
+      expect(cutOff.status().sync.fallbacks).toBe(0);
+      link.cut();
+      const before = first.status().finalizedHeight;
+      await waitFor(() => first.status().finalizedHeight >= before + 5, 60_000, "the others to finalize without it");
+      link.restore();
+      await waitFor(() => cutOff.status().sync.fallbacks === 1, 60_000, "the cut-off validator to notice it fell behind");
+      await waitFor(() => cutOff.status().finalizedHeight >= before + 5, 30_000, "the cut-off validator to range-sync");
+      // Back in consensus: it sees new blocks finalized beyond what it synced.
+      const synced = cutOff.status().finalizedHeight;
+      await waitFor(() => cutOff.status().finalizedHeight >= synced + 2, 30_000, "the cut-off validator to follow consensus again");
+      expect(cutOff.status().sync.fallbacks).toBe(1);
+    } finally {
+      await link.close();
+    }
   });
 });
