@@ -74,7 +74,7 @@ export interface EngineStats {
   compactTxRequests: number;
   /** Transactions sent again because the chain passed them over (see OverlookedTxs). */
   txsResent: number;
-  /** Own votes sent again because the block was still short of a quorum in the middle of its slot. */
+  /** Own votes sent a second time in the middle of their slot (docs/consensus.md §8). */
   votesResent: number;
   /** Requests for transactions this node's pool waits on (see NonceGaps). */
   nonceRequests: number;
