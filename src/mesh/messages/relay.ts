@@ -103,28 +103,35 @@ export interface GetTransactions {
   readonly indexes: readonly number[];
 }
 
+/** Strictly increasing varints (positions, nonces), each at most `max`. */
+function writeIncreasing(w: Writer, values: readonly number[], max: number, what: string): Writer {
+  let previous = -1;
+  for (const v of values) {
+    if (!Number.isInteger(v) || v <= previous || v > max) throw new EncodeError("OUT_OF_RANGE", `${what} must be strictly increasing integers up to ${max}`);
+    w.varint(v);
+    previous = v;
+  }
+  return w;
+}
+
+function readIncreasing(r: Reader, count: number, max: number, what: string): number[] {
+  const values: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = r.varint(max);
+    if (values.length > 0 && v <= (values[values.length - 1] as number)) throw new DecodeError("INVALID_VALUE", `${what} must be strictly increasing`);
+    values.push(v);
+  }
+  return values;
+}
+
 export const getTransactionsCodec = {
-  encode(g: GetTransactions): Uint8Array {
-    const w = new Writer().varint(g.slot).fixed(g.blockRef, BLOCK_REF_BYTES).varint(g.indexes.length);
-    let previous = -1;
-    for (const i of g.indexes) {
-      if (i <= previous) throw new EncodeError("OUT_OF_RANGE", "indexes must be strictly increasing");
-      w.varint(i);
-      previous = i;
-    }
-    return w.finish();
-  },
+  encode: (g: GetTransactions): Uint8Array =>
+    writeIncreasing(new Writer().varint(g.slot).fixed(g.blockRef, BLOCK_REF_BYTES).varint(g.indexes.length), g.indexes, MAX_BLOCK_TXS - 1, "indexes").finish(),
   decode: (bytes: Uint8Array): GetTransactions =>
     decodeExact(bytes, (r: Reader) => {
       const slot = r.varint(MAX_SLOT);
       const blockRef = r.fixed(BLOCK_REF_BYTES);
-      const n = r.varint(MAX_BLOCK_TXS);
-      const indexes: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const index = r.varint(MAX_BLOCK_TXS - 1);
-        if (indexes.length > 0 && index <= (indexes[indexes.length - 1] as number)) throw new DecodeError("INVALID_VALUE", "indexes must be strictly increasing");
-        indexes.push(index);
-      }
+      const indexes = readIncreasing(r, r.varint(MAX_BLOCK_TXS), MAX_BLOCK_TXS - 1, "indexes");
       return { slot, blockRef, indexes };
     }),
 };
@@ -201,26 +208,13 @@ export interface SenderTransactionsRequest {
 export const senderTransactionsRequestCodec = {
   encode(g: SenderTransactionsRequest): Uint8Array {
     if (g.nonces.length < 1 || g.nonces.length > MAX_REQUESTED_NONCES) throw new EncodeError("OUT_OF_RANGE", `1-${MAX_REQUESTED_NONCES} nonces`);
-    const w = new Writer().fixed(g.sender, ADDRESS_LENGTH).u8(g.nonces.length);
-    let previous = -1;
-    for (const n of g.nonces) {
-      if (!Number.isInteger(n) || n <= previous || n > MAX_NONCE) throw new EncodeError("OUT_OF_RANGE", "nonces must be strictly increasing integers up to 2^32-1");
-      w.varint(n);
-      previous = n;
-    }
-    return w.finish();
+    return writeIncreasing(new Writer().fixed(g.sender, ADDRESS_LENGTH).u8(g.nonces.length), g.nonces, MAX_NONCE, "nonces").finish();
   },
   decode: (bytes: Uint8Array): SenderTransactionsRequest =>
     decodeExact(bytes, (r: Reader) => {
       const sender = r.fixed(ADDRESS_LENGTH);
       const n = r.u8();
       if (n < 1 || n > MAX_REQUESTED_NONCES) throw new DecodeError("OUT_OF_RANGE", `1-${MAX_REQUESTED_NONCES} nonces`);
-      const nonces: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const nonce = r.varint(MAX_NONCE);
-        if (nonces.length > 0 && nonce <= (nonces[nonces.length - 1] as number)) throw new DecodeError("INVALID_VALUE", "nonces must be strictly increasing");
-        nonces.push(nonce);
-      }
-      return { sender, nonces };
+      return { sender, nonces: readIncreasing(r, n, MAX_NONCE, "nonces") };
     }),
 };
