@@ -212,10 +212,12 @@ export class ConsensusSim {
     if (message.kind === "vote") {
       const block = this.proposals.get(toHex(message.blockHash));
       if (block !== undefined) this.record(from.identity, block.header.slot, message.blockHash);
-      const key = `${from.index}:${toHex(message.blockHash)}`;
-      const first = !this.votesSent.has(key);
-      this.votesSent.add(key);
-      if (first && this.firstVotesLost.has(from.index)) return;
+      if (this.firstVotesLost.has(from.index)) {
+        const key = `${from.index}:${toHex(message.blockHash)}`;
+        const first = !this.votesSent.has(key);
+        this.votesSent.add(key);
+        if (first) return;
+      }
     }
     if (message.kind === "proposal") {
       this.record(from.identity, message.block.header.slot, blockHash(message.block.header));
