@@ -9,8 +9,8 @@ import { renderMetrics, statusMetrics } from "./metrics.js";
 export interface NodeApi {
   status(): NodeStatus;
   weightGini(): number;
-  /** Admit a signed transaction; throws a typed MeshChainError saying why not. Returns its hash. */
-  submitTransaction(bytes: Uint8Array): string;
+  /** Admit a signed transaction; throws a typed MeshChainError saying why not. `queued`: held until its nonce's turn. */
+  submitTransaction(bytes: Uint8Array): { hash: string; status: "accepted" | "queued" };
   /** The height at which a transaction became final here, or null. */
   finalizedTxHeight(hash: Uint8Array): number | null;
   /** What the node knows of its peers. */
@@ -76,8 +76,8 @@ export class ApiServer {
       const path = (req.url ?? "/").split("?")[0];
       if (req.method === "GET" && path === "/health") return json(res, 200, { ok: true });
       if (req.method === "GET" && path === "/ready") {
-        const sync = this.node.status().sync;
-        return json(res, sync.state === "synced" ? 200 : 503, { ready: sync.state === "synced", sync });
+        const { sync, ready } = this.node.status();
+        return json(res, ready.ok ? 200 : 503, { ready: ready.ok, reason: ready.reason, sync });
       }
       if (req.method === "GET" && path === "/status") return json(res, 200, this.node.status());
       if (req.method === "GET" && path === "/metrics") {
@@ -109,7 +109,7 @@ export class ApiServer {
         const hex = (call.params as { tx?: unknown } | undefined)?.tx;
         if (typeof hex !== "string" || !/^([0-9a-f]{2})+$/i.test(hex)) return fail({ code: -32602, message: "params.tx must be the transaction's bytes in hex" });
         try {
-          return reply({ hash: this.node.submitTransaction(fromHex(hex.toLowerCase())) });
+          return reply(this.node.submitTransaction(fromHex(hex.toLowerCase())));
         } catch (e) {
           if (e instanceof MeshChainError) return fail({ code: -32000, message: e.message, data: { code: e.code } });
           throw e;

@@ -1,4 +1,5 @@
 import { MeshChainError } from "../core/errors.js";
+import { exitCodeOf } from "./exit-codes.js";
 
 export type Printable = Record<string, unknown>;
 
@@ -21,5 +22,5 @@ export function reportError(e: unknown, json: boolean): number {
   const message = e instanceof Error ? e.message : String(e);
   if (json) process.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`);
   else process.stderr.write(`error [${code}]: ${message}\n`);
-  return code === "INVALID_ARGUMENT" ? 2 : 1;
+  return exitCodeOf(e);
 }

@@ -50,6 +50,10 @@ export interface EngineDeps {
   readonly verifier: BlsVerifier;
   readonly network: ConsensusNetwork;
   readonly mempool: Mempool;
+  /**
+   * Told the blocks that became final, before the engine moves its finalized root: a typed error
+   * thrown here (the store could not commit) leaves the root where it was, to be tried again.
+   */
   readonly onFinalized?: (blocks: readonly TreeBlock[]) => void;
   /** How often to announce where this node stands (the node's status interval); default 6 slots. */
   readonly statusEveryMs?: number;
@@ -78,6 +82,10 @@ export interface EngineStats {
   votesResent: number;
   /** Requests for transactions this node's pool waits on (see NonceGaps). */
   nonceRequests: number;
+  /** Signatures not made because the signing record could not be written (a storage fault). */
+  signingPaused: number;
+  /** Finalized blocks whose commit failed; finality waits for the store (retryFinality). */
+  commitFailures: number;
 }
 
 const MAX_PENDING = 512;
@@ -132,7 +140,7 @@ export class ConsensusEngine {
   private running = false;
   /** When a peer's status last showed it ahead of us. */
   private peerAheadAt = Number.NEGATIVE_INFINITY;
-  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0 };
+  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0 };
 
   /**
    * Starts from a finalized root: genesis, or the tip of the node's chain store after a restart
@@ -311,8 +319,7 @@ export class ConsensusEngine {
     try {
       this.deps.signer.approve(slot, hash);
     } catch (e) {
-      if (!(e instanceof SignerSafetyError)) throw e;
-      this.stats.refusedBySignerSafety++;
+      if (!this.signingRefused(e)) throw e;
       return;
     }
     this.proposedSlots.add(slot);
@@ -725,8 +732,7 @@ export class ConsensusEngine {
     try {
       this.deps.signer.approve(b.slot, b.hash);
     } catch (e) {
-      if (!(e instanceof SignerSafetyError)) throw e;
-      this.stats.refusedBySignerSafety++;
+      if (!this.signingRefused(e)) throw e;
       return;
     }
     const signature = signVote(this.chainId, b.slot, b.hash, this.deps.identity.bls);
@@ -828,10 +834,31 @@ export class ConsensusEngine {
     this.finalize(best);
   }
 
+  /** A signature refused by the signing record (a conflict), or not made because the record could not be written. */
+  private signingRefused(e: unknown): boolean {
+    if (e instanceof SignerSafetyError) this.stats.refusedBySignerSafety++;
+    else if (e instanceof MeshChainError) this.stats.signingPaused++;
+    else return false;
+    return true;
+  }
+
+  /** Try again to finalize what is final but could not be committed (the store failed a write). */
+  retryFinality(): void {
+    if (this.running) this.checkFinality();
+  }
+
   private finalize(target: TreeBlock): void {
     const path: TreeBlock[] = [];
     for (let b: TreeBlock | undefined = target; b !== undefined && b.id !== this.root.id; b = b.parentId === null ? undefined : this.blocks.get(b.parentId)) path.unshift(b);
     if (path[0]?.parentId !== this.root.id) return;
+    // The store commits first: memory moves past a block only once the disk holds it.
+    try {
+      this.deps.onFinalized?.(path);
+    } catch (e) {
+      if (!(e instanceof MeshChainError)) throw e;
+      this.stats.commitFailures++;
+      return;
+    }
     for (const b of path) {
       this.finalizedIds.push(b.id);
       const parent = b.parentId === null ? undefined : this.blocks.get(b.parentId);
@@ -866,7 +893,6 @@ export class ConsensusEngine {
     for (const [key, c] of [...this.pendingCompacts]) if (c.height <= target.height) this.pendingCompacts.delete(key);
     const included = path.flatMap((b) => (b.block === null ? [] : b.block.txs.map((t) => toHex(txHash(t.bytes)))));
     this.deps.mempool.removeFinal(included);
-    this.deps.onFinalized?.(path);
   }
 
   /**

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Clock } from "../core/clock.js";
 import { TransportError } from "./errors.js";
-import type { Priority } from "./transport.js";
+import type { LinkChange, Priority } from "./transport.js";
 
 export interface MqttTlsOptions {
   readonly caFile?: string;
@@ -30,6 +30,7 @@ export interface MqttLinkOptions {
 }
 
 export type LinkState = "idle" | "connecting" | "connected" | "disconnected" | "closed";
+
 
 interface Queued {
   readonly topic: string;
@@ -60,6 +61,8 @@ export class MqttLink {
   private readonly topics = new Set<string>();
   private readonly handlers = new Set<(topic: string, payload: Uint8Array) => void>();
   private readonly connectedWaiters: (() => void)[] = [];
+  private readonly changeListeners = new Set<(change: LinkChange) => void>();
+  private lastChange: { state: LinkChange["state"]; reason: string | null } | null = null;
   readonly stats: LinkStats = { connects: 0, disconnects: 0, queued: 0, droppedFromQueue: 0, lastError: null };
 
   constructor(
@@ -128,6 +131,19 @@ export class MqttLink {
     return new Promise((resolve) => this.connectedWaiters.push(resolve));
   }
 
+  /** Told when the link comes up, goes down, or stays down for a different reason. */
+  onChange(listener: (change: LinkChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private tell(change: LinkChange): void {
+    const last = this.lastChange;
+    if (last !== null && last.state === change.state && last.reason === change.reason) return;
+    this.lastChange = { state: change.state, reason: change.reason };
+    for (const l of this.changeListeners) l(change);
+  }
+
   onMessage(handler: (topic: string, payload: Uint8Array) => void): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
@@ -172,6 +188,8 @@ export class MqttLink {
     this.stateValue = "connected";
     this.attempts = 0;
     this.stats.connects++;
+    this.stats.lastError = null;
+    this.tell({ state: "connected", reason: null, retryInMs: null });
     const client = this.client;
     if (client === null) return;
     if (this.opts.statusTopic !== undefined) void client.publishAsync(this.opts.statusTopic, "online", { qos: 1, retain: true }).catch(() => undefined);
@@ -195,6 +213,7 @@ export class MqttLink {
     const base = Math.min(max, min * 2 ** Math.min(this.attempts, 16));
     const delay = Math.round(base / 2 + (base / 2) * this.deps.random());
     this.attempts++;
+    this.tell({ state: "disconnected", reason: this.stats.lastError ?? "connection closed", retryInMs: delay });
     this.reconnectTimer = this.deps.clock.setTimeout(() => {
       this.reconnectTimer = null;
       if (this.stateValue === "closed" || this.client === null) return;

@@ -34,6 +34,15 @@ export interface TransportStats {
 
 export const emptyStats = (): TransportStats => ({ framesSent: 0, framesReceived: 0, malformed: 0, undecryptable: 0, duplicates: 0, otherPorts: 0, ownEchoes: 0 });
 
+/** A transport's link to the outside (a broker, a radio) coming up or going down. */
+export interface LinkChange {
+  readonly state: "connected" | "disconnected";
+  /** Why it is down, as the socket, the broker or the radio said it. */
+  readonly reason: string | null;
+  /** When the next attempt is due, if one is. */
+  readonly retryInMs: number | null;
+}
+
 /**
  * One way for frames to reach other nodes. Delivery is best effort and unordered: frames may be
  * lost, duplicated or reordered, and the layers above must not assume otherwise.
@@ -51,6 +60,8 @@ export interface Transport {
   send(frame: Uint8Array, priority: Priority): Promise<void>;
   /** Returns a function that removes the listener. */
   onFrame(listener: (frame: ReceivedFrame) => void): () => void;
+  /** Transports that hold a link (a broker, a radio) tell when it comes up or goes down. */
+  onLinkChange?(listener: (change: LinkChange) => void): () => void;
 }
 
 /** Listener bookkeeping shared by transport implementations. */

@@ -5,6 +5,7 @@ import type { Identity } from "../core/crypto/identity.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
+import type { StorageHealth } from "./storage-health.js";
 
 export interface BlockProducerOptions {
   readonly chainId: string;
@@ -30,6 +31,8 @@ export class BlockProducer {
       candidates?: () => readonly DecodedTx[];
       /** Told after each block is committed, so the mempool can drop what it included. */
       onCommitted?: () => void;
+      /** Where a failed commit is reported; production retries each slot until a commit succeeds. */
+      health?: StorageHealth;
     },
   ) {}
 
@@ -80,7 +83,15 @@ export class BlockProducer {
       certificate: null,
       proposer: { address: identity.address, bls: identity.bls },
     });
-    store.commitBlock(produced.block, produced.applied);
+    try {
+      store.commitBlock(produced.block, produced.applied);
+    } catch (e) {
+      // Nothing was committed (one SQLite transaction): the block is made again next slot.
+      if (this.deps.health === undefined) throw e;
+      this.deps.health.report("chain", e, `committing block ${produced.block.header.height}`);
+      return;
+    }
+    this.deps.health?.healthy("chain");
     this.deps.onCommitted?.();
     logger.info({ height: produced.block.header.height, slot, hash: toHex(produced.applied.hash).slice(0, 16), txs: produced.block.txs.length }, "block");
   }

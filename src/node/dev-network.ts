@@ -1,9 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildGenesisDocument } from "../core/chain/genesis-builder.js";
 import type { Identity } from "../core/crypto/identity.js";
 import { type Genesis, parseGenesisJson } from "../core/genesis.js";
 import { generateIdentity, readKeyFile, writeKeyFile } from "../storage/keystore.js";
+import { NodeError } from "./errors.js";
+
+/** Files a data directory holds before any chain: the lock and its holder's note. */
+const LOCK_FILES = new Set(["LOCK.db", "LOCK.pid", "LOCK.db-journal"]);
 
 export const DEV_CHAIN_ID = "meshchain-dev";
 const COIN = 1_000_000n;
@@ -16,6 +20,7 @@ export function ensureDevNetwork(dataDir: string, now: () => number): { identity
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const keyPath = join(dataDir, "node.key");
   const genesisPath = join(dataDir, "genesis.json");
+  assertDevDataDir(dataDir, keyPath, genesisPath);
   if (!existsSync(keyPath)) writeKeyFile(keyPath, generateIdentity());
   const identity = readKeyFile(keyPath);
   if (!existsSync(genesisPath)) {
@@ -28,4 +33,24 @@ export function ensureDevNetwork(dataDir: string, now: () => number): { identity
     writeFileSync(genesisPath, `${JSON.stringify(doc, null, 2)}\n`);
   }
   return { identity, genesis: parseGenesisJson(readFileSync(genesisPath, "utf8")), keyPath, genesisPath };
+}
+
+/**
+ * A development chain is made only in an empty directory or resumed in one it made: pointed at another
+ * node's directory, `--dev` must refuse before it writes a stray key or genesis there.
+ */
+function assertDevDataDir(dataDir: string, keyPath: string, genesisPath: string): void {
+  const present = readdirSync(dataDir).filter((f) => !LOCK_FILES.has(f));
+  if (present.length === 0) return;
+  const refuse = (why: string) => {
+    throw new NodeError("NOT_DEV_DATA_DIR", `${dataDir} is not a development data directory (${why}); give --dev an empty or new --data-dir`);
+  };
+  if (!existsSync(genesisPath) || !existsSync(keyPath)) refuse(`it holds ${present.slice(0, 4).join(", ")} but not both node.key and genesis.json`);
+  let chainId: unknown;
+  try {
+    chainId = (JSON.parse(readFileSync(genesisPath, "utf8")) as { chainId?: unknown }).chainId;
+  } catch (e) {
+    refuse(`its genesis.json does not parse: ${(e as Error).message}`);
+  }
+  if (chainId !== DEV_CHAIN_ID) refuse(`its genesis is for chain ${String(chainId)}`);
 }

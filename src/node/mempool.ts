@@ -204,6 +204,8 @@ export class TxPool {
   }
 
   private insert(e: Entry): void {
+    // On disk first: a transaction the pool holds is one it can hold across a restart (a full disk refuses it whole).
+    this.persistence?.save(txHash(e.tx.bytes), e.tx.bytes);
     const list = this.bySender.get(e.sender) ?? [];
     list.push(e);
     list.sort((a, b) => a.tx.tx.nonce - b.tx.tx.nonce);
@@ -211,7 +213,6 @@ export class TxPool {
     this.byId.set(e.id, e);
     this.bytes += e.tx.bytes.length;
     this.remember(e.id);
-    this.persistence?.save(txHash(e.tx.bytes), e.tx.bytes);
   }
 
   private drop(e: Entry): void {
@@ -284,6 +285,14 @@ export class TxPool {
       }
     }
     for (const sender of new Map([...this.queued.values()].map((q) => [toHex(q.tx.sender), q.tx.sender])).values()) this.promote(sender);
+  }
+
+  /** Take a transaction back out, whether pending or held for its nonce (its acceptance could not be kept). */
+  discard(id: string): void {
+    this.queued.delete(id);
+    this.recent.delete(id);
+    const e = this.byId.get(id);
+    if (e !== undefined) this.drop(e);
   }
 
   removeFinal(ids: readonly string[]): void {

@@ -9,7 +9,7 @@ import { DEFAULT_PEER_OPTIONS, type PeerPersistence, PeerManager } from "./peers
 import { MessageType } from "../mesh/frame.js";
 import { helloCodec, statusCodec } from "../mesh/messages/signed.js";
 import { nodeNumberFromPublicKey } from "../mesh/meshtastic/node-number.js";
-import { Priority } from "../mesh/transport.js";
+import { type LinkChange, Priority } from "../mesh/transport.js";
 import { MQTT_MTU, MqttTransport } from "../mesh/transports/mqtt.js";
 import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
@@ -47,6 +47,20 @@ const RADIO_RELAY_PAUSE_MS = 3_000;
 
 export const PROTOCOL_VERSION = 1;
 
+/** How long start-up waits for a link before the node runs on without it (it keeps retrying). */
+const LINK_START_WAIT_MS = 5_000;
+
+/** One of the node's links (the IP broker, the radio) as status and readiness show it. */
+export interface LinkStatus {
+  readonly state: "connecting" | "connected" | "disconnected";
+  /** Why it is down, as the socket, the broker or the radio said it. */
+  readonly reason: string | null;
+  /** Since when (ms on the node's clock) it has been in this state. */
+  readonly sinceMs: number;
+}
+
+export type LinkName = "ip" | "radio";
+
 /** A message from a peer that is known and not banned, for the service that handles its type. */
 export type MessageHandler = (m: ReceivedMessage) => void;
 
@@ -68,6 +82,9 @@ export class NodeNetwork {
   private readonly heardOnRadio = new RecentKeys(8_192);
   private readonly handlers = new Map<MessageType, MessageHandler>();
   private readonly peerListeners = new Set<(node: number) => void>();
+  private readonly connectListeners = new Set<(link: LinkName) => void>();
+  private readonly joinListeners = new Set<(node: number) => void>();
+  private readonly links = new Map<LinkName, LinkStatus>();
   readonly peers: PeerManager;
   readonly nodeNumber: number;
 
@@ -93,6 +110,63 @@ export class NodeNetwork {
   onPeerUpdate(listener: (node: number) => void): () => void {
     this.peerListeners.add(listener);
     return () => this.peerListeners.delete(listener);
+  }
+
+  /** Told each time a link (re)connects: what was said while it was down may not have reached anyone. */
+  onLinkConnected(listener: (link: LinkName) => void): () => void {
+    this.connectListeners.add(listener);
+    return () => this.connectListeners.delete(listener);
+  }
+
+  /** Told when a peer we did not know introduces itself with a signed hello. */
+  onPeerJoined(listener: (node: number) => void): () => void {
+    this.joinListeners.add(listener);
+    return () => this.joinListeners.delete(listener);
+  }
+
+  /** The node's links by name; absent where the node has no such link. */
+  linkStatus(): Partial<Record<LinkName, LinkStatus>> {
+    return Object.fromEntries(this.links);
+  }
+
+  /** True while no link is up: the node hears no peer and no peer hears it. */
+  get cutOff(): boolean {
+    return this.links.size > 0 && ![...this.links.values()].some((l) => l.state === "connected");
+  }
+
+  /** Log each change of a link once, with its reason, and tell the listeners when it is back. */
+  private watchLink(name: LinkName, onLinkChange: ((listener: (change: LinkChange) => void) => () => void) | undefined): void {
+    this.links.set(name, { state: "connecting", reason: null, sinceMs: this.deps.clock.now() });
+    onLinkChange?.((change) => {
+      const now = this.deps.clock.now();
+      const was = this.links.get(name);
+      this.links.set(name, { state: change.state, reason: change.reason, sinceMs: now });
+      if (change.state === "disconnected") {
+        const retryInS = change.retryInMs === null ? null : Math.round(change.retryInMs / 100) / 10;
+        this.deps.logger.warn({ link: name, reason: change.reason, retryInS }, was?.state === "connected" ? "link down; retrying" : "link not up; retrying");
+        return;
+      }
+      const downS = was === undefined || was.state === "connected" ? 0 : Math.round((now - was.sinceMs) / 1000);
+      this.deps.logger.info({ link: name, ...(was?.state === "disconnected" ? { downS } : {}) }, was?.state === "disconnected" ? "link back up" : "link up");
+      // Peers may have forgotten us while we were away: introduce ourselves again.
+      if (was?.state === "disconnected") void this.announce(MessageType.Hello);
+      for (const l of this.connectListeners) l(name);
+    });
+  }
+
+  /** Wait a little for a link at start; a broker or radio that is not up yet must not keep the node from running. */
+  private async startWithin(name: LinkName, starting: Promise<void>): Promise<void> {
+    let timer: unknown = null;
+    const waited = new Promise<"waited">((resolve) => (timer = this.deps.clock.setTimeout(() => resolve("waited"), LINK_START_WAIT_MS)));
+    let outcome: "up" | "waited";
+    try {
+      outcome = await Promise.race([starting.then(() => "up" as const), waited]);
+    } finally {
+      this.deps.clock.clearTimeout(timer);
+    }
+    if (outcome === "waited" && this.links.get(name)?.state !== "connected") {
+      this.deps.logger.warn({ link: name, reason: this.links.get(name)?.reason ?? "no answer yet" }, "link not up at start; the node runs on and keeps retrying");
+    }
   }
 
   /** Send a message to every peer; resolves false (and logs) when the transport refused it. */
@@ -146,14 +220,17 @@ export class NodeNetwork {
       this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU }, this.deps);
       this.endpoint.onMessage((m) => this.onMessage(m, "ip"));
       this.endpoint.start();
-      await transport.start();
+      this.watchLink("ip", (l) => transport.onLinkChange(l));
+      await this.startWithin("ip", transport.start());
     }
     if (this.opts.radio !== undefined) {
       const radioUrl = this.opts.radio.broker === "embedded" ? url : this.opts.radio.broker;
       this.radio = new RadioSide(this.opts.radio, radioUrl, this.nodeNumber, this.deps);
-      this.radio.onMessage((m) => this.onMessage(m, "radio"));
-      await this.radio.start();
-      this.deps.logger.info({ url: radioUrl, region: this.opts.radio.region, preset: this.opts.radio.preset, channel: this.opts.radio.channel.name }, "radio gateway connected");
+      const radio = this.radio;
+      radio.onMessage((m) => this.onMessage(m, "radio"));
+      this.watchLink("radio", (l) => radio.onLinkChange(l));
+      await this.startWithin("radio", radio.start());
+      this.deps.logger.info({ region: this.opts.radio.region, preset: this.opts.radio.preset, channel: this.opts.radio.channel.name }, "radio side started");
     }
     await this.announce(MessageType.Hello);
   }
@@ -220,6 +297,7 @@ export class NodeNetwork {
           this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: from.toString(16), tipHeight: h.tipHeight, hops: m.meta.hopsAway }, "peer joined");
           // A newcomer has not heard our hello: answer it once.
           void this.announce(MessageType.Hello);
+          for (const l of this.joinListeners) l(from);
         }
       } else if (m.type === MessageType.Status) {
         const peer = this.peers.get(from);

@@ -29,6 +29,10 @@ import { answerSnapshotRequest, answerSyncRequest, type Snapshot, takeSnapshot }
 import { ValidatorService } from "./validator.js";
 import type { RadioOptions } from "./radio.js";
 import { ReservedCounter } from "../storage/reserved-counter.js";
+import { StorageHealth, type StorageFault } from "./storage-health.js";
+import { TxAnnouncer } from "./tx-announcer.js";
+import { MempoolError } from "./mempool.js";
+import type { LinkName, LinkStatus } from "./network.js";
 
 export type { SyncState } from "./sync.js";
 
@@ -81,6 +85,14 @@ export interface NodeStatus {
   readonly mempool: { readonly transactions: number; readonly bytes: number };
   /** Own radio airtime in the last hour; null when the node has no radio transport. */
   readonly airtimeSeconds: number | null;
+  /** The node's links (IP broker, radio) with the reason one is down; empty for a node that runs alone. */
+  readonly links: Partial<Record<LinkName, LinkStatus & { readonly forSeconds: number }>>;
+  /** A store that fails its writes (a full disk, an I/O error, a lock): production and signing pause until it heals. */
+  readonly storage: { readonly fault: (Omit<StorageFault, "sinceMs"> & { readonly forSeconds: number }) | null; readonly faults: number };
+  /** Transactions this node accepted from its users and keeps announcing until the chain includes them. */
+  readonly accepted: { readonly pending: number; readonly reannounced: number };
+  /** Whether the node is ready (synced, reaching its peers, storing blocks), and if not, why. */
+  readonly ready: { readonly ok: boolean; readonly reason: string | null };
   /** The snapshot this node serves for checkpoint sync: start a new node with `--checkpoint <hash>`. */
   readonly checkpoint: { readonly height: number; readonly hash: string } | null;
   readonly uptimeSeconds: number;
@@ -110,11 +122,15 @@ export class MeshChainNode {
   private fallbacks = 0;
   private startedAt = 0;
   private starting = false;
+  private health: StorageHealth;
+  private announcer: TxAnnouncer | null = null;
 
   constructor(
     private readonly opts: NodeOptions,
     private readonly deps: { clock: Clock; logger: Logger; random: () => number },
-  ) {}
+  ) {
+    this.health = new StorageHealth(deps);
+  }
 
   async start(): Promise<void> {
     if (this.store !== null || this.starting) throw new NodeError("ALREADY_STARTED", "node is already running");
@@ -173,14 +189,16 @@ export class MeshChainNode {
     const head = () => ({ state: store.state, height: store.tip.height, slot: store.tip.slot });
     const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: genesis.chainId }, head(), this.poolStore);
     this.pool = pool;
-    const committed = () => {
-      pool.onNewHead(head());
-      this.maybeSnapshot();
-    };
-    this.maybeSnapshot(true);
     // Several validators: a validator runs the engine; so does any node with a radio, as an observer
     // that follows proposals and votes on air (range sync needs IP peers).
     const consensus = new Ledger(store.state).validatorSet().length > 1 && (this.role === "validator" || this.opts.network?.radio !== undefined);
+    const announcer = this.startAnnouncer(store, pool, this.chainSlotMs(store));
+    const committed = () => {
+      pool.onNewHead(head());
+      announcer.onNewHead();
+      this.maybeSnapshot();
+    };
+    this.maybeSnapshot(true);
     if (this.network !== null) this.serve(store, this.network);
     if (this.network !== null && consensus) {
       const network = this.network;
@@ -188,7 +206,7 @@ export class MeshChainNode {
         // With a radio, the engine speaks as on air: compact proposals, and one answer serving everyone.
         const onAir = this.opts.network?.radio !== undefined;
         this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir }, {
-          clock: this.deps.clock, logger: this.deps.logger, identity, store, pool, network, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed,
+          clock: this.deps.clock, logger: this.deps.logger, identity, store, pool, network, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed, health: this.health,
         });
         this.validator.start();
         if (network.hasIpPeers) this.watchForFallingBehind(store, committed, startEngine);
@@ -202,12 +220,44 @@ export class MeshChainNode {
     if (this.role === "validator" && !consensus) {
       this.producer = new BlockProducer(
         { chainId: genesis.chainId, genesisTime: genesis.genesisTime, slotMs: this.opts.slotMs, heartbeatSlots: this.opts.heartbeatSlots },
-        { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: committed },
+        { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: committed, health: this.health },
       );
       this.producer.start();
     }
-    this.deps.logger.info({ chainId: genesis.chainId, role: this.role, height: store.tip.height, dataDir: this.opts.dataDir, address: formatAddress(identity.address), broker: this.network?.brokerUrl ?? "none" }, "node started");
+    this.deps.logger.info({ chainId: genesis.chainId, role: this.role, height: store.tip.height, dataDir: this.opts.dataDir, address: formatAddress(identity.address), broker: this.network?.brokerUrl ?? "none", acceptedPending: announcer.pending }, "node started");
     this.scheduleStatus();
+  }
+
+  /** Slots as the chain counts them: the chain's parameter where validators share slots, the flag for a lone validator. */
+  private chainSlotMs(store: ChainStore): number {
+    return new Ledger(store.state).validatorSet().length > 1 ? Number(new Ledger(store.state).params().slotMs) : this.opts.slotMs;
+  }
+
+  /**
+   * Transactions accepted from this node's users are announced again until included: on a backoff
+   * from two slots to 32, and at once to a link that comes back or a peer that joins.
+   */
+  private startAnnouncer(store: ChainStore, pool: TxPool, slotMs: number): TxAnnouncer {
+    const poolStore = this.poolStore as SqliteMempoolStore;
+    const announcer = new TxAnnouncer({ baseMs: 2 * slotMs, maxMs: 32 * slotMs }, {
+      clock: this.deps.clock, logger: this.deps.logger, random: this.deps.random, store: poolStore,
+      send: (tx) => void this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction),
+      included: (hash) => store.txLocation(hash) !== null,
+      readmit: (tx) => {
+        try {
+          pool.add(tx);
+        } catch (e) {
+          if (e instanceof MempoolError && e.code === "INVALID") return "cannot-apply";
+          if (!(e instanceof MeshChainError)) throw e;
+        }
+        return "held";
+      },
+    });
+    this.announcer = announcer;
+    this.network?.onLinkConnected(() => announcer.announceAll());
+    this.network?.onPeerJoined(() => announcer.announceAll());
+    announcer.start();
+    return announcer;
   }
 
   /** A lone validator proposes every block; any other node follows the chain through sync. */
@@ -229,7 +279,7 @@ export class MeshChainNode {
     const network = this.network as NodeNetwork;
     const verifier = new BlsVerifier(this.opts.genesis.chainId);
     const sync = new ChainSync({ ...DEFAULT_SYNC_OPTIONS, ...this.opts.sync }, {
-      clock: this.deps.clock, logger: this.deps.logger, chainId: this.opts.genesis.chainId, store, verifier, peers: network.peers, localNode: network.nodeNumber,
+      clock: this.deps.clock, logger: this.deps.logger, chainId: this.opts.genesis.chainId, store, verifier, peers: network.peers, localNode: network.nodeNumber, health: this.health,
       send: (request) => void network.send(MessageType.SyncRequest, syncRequestCodec.encode(request), Priority.Sync),
       onCommitted: committed,
     });
@@ -336,6 +386,10 @@ export class MeshChainNode {
     const tip = this.store.tip;
     const now = this.deps.clock.now();
     const progress = this.sync?.progress() ?? this.consensusProgress();
+    // A lone validator with no peers is the chain: nothing to sync from, nothing to wait for.
+    const syncState: SyncState = this.role === "validator" && progress.state === "idle" ? "synced" : progress.state;
+    const links = Object.fromEntries(Object.entries(this.network?.linkStatus() ?? {}).map(([name, l]) => [name, { ...l, forSeconds: Math.round((now - l.sinceMs) / 1000) }]));
+    const fault = this.health.fault;
     return {
       chainId: this.opts.genesis.chainId,
       role: this.role,
@@ -346,13 +400,28 @@ export class MeshChainNode {
       lastBlockAgeSeconds: Math.max(0, Math.round(now / 1000 - tip.timestamp)),
       address: formatAddress(this.opts.identity.address),
       peers: this.network?.peerCount ?? 0,
-      // A lone validator with no peers is the chain: nothing to sync from, nothing to wait for.
-      sync: { state: this.role === "validator" && progress.state === "idle" ? "synced" : progress.state, percent: progress.percent, etaSeconds: progress.etaSeconds, targetHeight: progress.targetHeight, fallbacks: this.fallbacks },
+      sync: { state: syncState, percent: progress.percent, etaSeconds: progress.etaSeconds, targetHeight: progress.targetHeight, fallbacks: this.fallbacks },
       mempool: { transactions: this.pool?.size ?? 0, bytes: this.pool?.sizeBytes ?? 0 },
       airtimeSeconds: this.network?.airtimeSeconds ?? null,
+      links,
+      storage: { fault: fault === null ? null : { store: fault.store, code: fault.code, message: fault.message, during: fault.during, forSeconds: Math.round((now - fault.sinceMs) / 1000) }, faults: this.health.faults },
+      accepted: { pending: this.announcer?.pending ?? 0, reannounced: this.announcer?.reannounced ?? 0 },
+      ready: this.readiness(syncState),
       checkpoint: this.snapshot === null ? null : { height: this.snapshot.height, hash: toHex(this.snapshot.hash) },
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
     };
+  }
+
+  /** Ready means synced, reaching at least one peer link, and storing blocks; the reason says which is missing. */
+  private readiness(sync: SyncState): { ok: boolean; reason: string | null } {
+    const fault = this.health.fault;
+    if (fault !== null) return { ok: false, reason: `storage fault (${fault.code}) while ${fault.during}` };
+    if (this.network?.cutOff === true) {
+      const down = Object.entries(this.network.linkStatus()).map(([name, l]) => `${name}: ${l.reason ?? l.state}`);
+      return { ok: false, reason: `cut off from every peer (${down.join("; ")})` };
+    }
+    if (sync !== "synced") return { ok: false, reason: `sync ${sync}` };
+    return { ok: true, reason: null };
   }
 
   /** A consensus validator catches up through the engine: it is syncing while peers have finalized more than it has. */
@@ -410,14 +479,35 @@ export class MeshChainNode {
     return gini(weigh(votingSet(ledger, this.store.tip.height), ledger.params()));
   }
 
-  /** Admit a signed transaction to the mempool and pass it to peers; throws DecodeError or MempoolError saying why not. Returns its hash. */
-  submitTransaction(bytes: Uint8Array): string {
-    if (this.pool === null) throw new NodeError("NOT_RUNNING", "node is not running");
+  /**
+   * Admit a signed transaction and pass it to peers. `accepted`: in the pool; `queued`: its nonce runs
+   * ahead and it is held until the gap fills. Either way it is on disk before this returns, and is
+   * announced again until the chain includes it. Throws DecodeError, MempoolError or StorageError saying
+   * why not, and then nothing was kept.
+   */
+  submitTransaction(bytes: Uint8Array): { hash: string; status: "accepted" | "queued" } {
+    const pool = this.pool;
+    const announcer = this.announcer;
+    if (pool === null || announcer === null) throw new NodeError("NOT_RUNNING", "node is not running");
     const tx = decodeTxWithBytes(bytes);
-    this.pool.add(tx);
+    const hash = toHex(txHash(tx.bytes));
+    let status: "accepted" | "queued" = "accepted";
+    try {
+      pool.add(tx);
+    } catch (e) {
+      if (!(e instanceof MempoolError) || e.code !== "NONCE_GAP") throw e;
+      status = "queued";
+    }
+    try {
+      announcer.track(tx);
+    } catch (e) {
+      // Not on disk: the user must not be told it was accepted, and the pool must not carry it out.
+      pool.discard(hash);
+      throw e;
+    }
     void this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction);
-    this.deps.logger.debug({ hash: toHex(txHash(tx.bytes)) }, "transaction accepted");
-    return toHex(txHash(tx.bytes));
+    this.deps.logger.debug({ hash, status }, "transaction accepted");
+    return { hash, status };
   }
 
   private scheduleStatus(): void {
@@ -437,6 +527,8 @@ export class MeshChainNode {
     this.handoverTimer = null;
     this.stopBehindWatch?.();
     this.stopBehindWatch = null;
+    this.announcer?.stop();
+    this.announcer = null;
     this.producer?.stop();
     this.producer = null;
     this.validator?.stop();

@@ -5,7 +5,7 @@ import { dutyCycleFraction } from "../mesh/airtime/regions.js";
 import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 import { MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
 import type { ChannelKey } from "../mesh/meshtastic/channel.js";
-import type { Priority } from "../mesh/transport.js";
+import type { LinkChange, Priority } from "../mesh/transport.js";
 import { MeshtasticMqttTransport } from "../mesh/transports/meshtastic-mqtt.js";
 import type { MessageType } from "../mesh/frame.js";
 
@@ -52,6 +52,10 @@ export class RadioSide {
 
   get lastHourAirtimeSeconds(): number {
     return Math.round(this.scheduler.lastHourAirtimeMs) / 1000;
+  }
+
+  onLinkChange(listener: (change: LinkChange) => void): () => void {
+    return this.transport.onLinkChange(listener);
   }
 
   onMessage(listener: (m: ReceivedMessage) => void): void {

@@ -5,6 +5,7 @@ import { verifyRange, type VerifiedBlock } from "../consensus/range-verify.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { MAX_SYNC_BLOCKS, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
 import type { ChainStore } from "../storage/chain-store.js";
+import type { StorageHealth } from "./storage-health.js";
 import type { Logger } from "./logger.js";
 import type { PeerManager } from "./peers.js";
 
@@ -51,6 +52,8 @@ export interface SyncDeps {
   readonly send: (request: SyncRequest) => void;
   /** Told after blocks are committed (the mempool re-checks, the node logs). */
   readonly onCommitted?: (blocks: readonly VerifiedBlock[]) => void;
+  /** Where a failed commit is reported (and cleared by the next that succeeds). */
+  readonly health?: StorageHealth;
 }
 
 interface InFlight {
@@ -191,6 +194,7 @@ export class ChainSync {
     } catch (e) {
       return this.fail(e);
     }
+    if (result.verified.length > 0) this.deps.health?.healthy("chain");
     if (result.failure?.code === "NOT_LINKED") return this.onOtherBranch(from);
     if (result.failure !== null) return this.refuse(from, result.failure.code, result.failure.reason);
     if (result.verified.length === 0) {
@@ -264,6 +268,7 @@ export class ChainSync {
   /** Storage failed (a full disk, say): report it, and try again after a pause rather than spin. */
   private fail(e: unknown): void {
     if (!(e instanceof MeshChainError)) throw e;
+    this.deps.health?.report("chain", e, "committing synced blocks");
     this.deps.logger.error({ code: e.code, reason: e.message }, "sync could not store blocks");
     this.errorUntil = this.deps.clock.now() + this.opts.errorBackoffMs;
     this.enter("error");

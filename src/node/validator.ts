@@ -15,6 +15,9 @@ import { MESSAGE_PRIORITY, PoolAdapter } from "./engine-adapters.js";
 import type { Logger } from "./logger.js";
 import type { TxPool } from "./mempool.js";
 import type { NodeNetwork } from "./network.js";
+import type { StorageHealth } from "./storage-health.js";
+import { StorageError } from "../storage/errors.js";
+import type { SignerSafety } from "../core/chain/signer-safety.js";
 
 /** The message types the consensus engine speaks. */
 const CONSENSUS_TYPES = [
@@ -32,6 +35,8 @@ export interface ValidatorDeps {
   readonly verifier: BlsVerifier;
   /** Told after finalized blocks are committed. */
   readonly onCommitted: () => void;
+  /** Where failed writes are reported; while the chain store fails, the validator neither proposes nor votes. */
+  readonly health: StorageHealth;
 }
 
 /**
@@ -44,6 +49,8 @@ export interface ValidatorDeps {
 export class ValidatorService {
   private readonly signer: SqliteSignerSafety;
   readonly engine: ConsensusEngine;
+  private retryTimer: unknown = null;
+  private readonly slotMs: number;
 
   constructor(
     genesis: Genesis,
@@ -52,8 +59,9 @@ export class ValidatorService {
   ) {
     const { store, network } = deps;
     this.signer = new SqliteSignerSafety(join(opts.dataDir, "signer.db"));
+    this.slotMs = Number(genesis.params.slotMs);
     this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
-      clock: deps.clock, identity: deps.identity, signer: this.signer, verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
+      clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
       compactBlocks: opts.onAir, suppressDuplicateAnswers: opts.onAir,
       network: {
         broadcast: (m) => {
@@ -62,14 +70,56 @@ export class ValidatorService {
         },
       },
       onFinalized: (blocks) => {
-        for (const b of blocks) {
-          if (b.block === null || b.height <= store.tip.height) continue;
-          store.commitBlock(b.block, applyBlock(store.state, b.block, store.tip, { chainId: genesis.chainId }), b.certificate);
-          deps.logger.info({ height: b.height, hash: toHex(b.hash).slice(0, 16), txs: b.block.txs.length }, "finalized");
+        try {
+          for (const b of blocks) {
+            if (b.block === null || b.height <= store.tip.height) continue;
+            store.commitBlock(b.block, applyBlock(store.state, b.block, store.tip, { chainId: genesis.chainId }), b.certificate);
+            deps.logger.info({ height: b.height, hash: toHex(b.hash).slice(0, 16), txs: b.block.txs.length }, "finalized");
+          }
+        } catch (e) {
+          // The engine keeps its finalized root where the store is, and finality is tried again each slot.
+          if (e instanceof StorageError) {
+            deps.health.report("chain", e, "committing finalized blocks");
+            this.scheduleRetry();
+          }
+          throw e;
         }
+        deps.health.healthy("chain");
         deps.onCommitted();
       },
     });
+  }
+
+  /**
+   * The signing record, paused while the chain store cannot commit: a validator whose disk is failing
+   * neither proposes nor votes. A failed write of the record itself is a fault of its own, tried again
+   * with the next signature.
+   */
+  private pausableSigner(): SignerSafety {
+    const { health } = this.deps;
+    return {
+      approve: (slot, blockHash) => {
+        const chainFault = health.isFaulted("chain") ? health.fault : null;
+        if (chainFault !== null) throw new StorageError("IO_ERROR", `not signing while the chain store fails: ${chainFault.message}`);
+        try {
+          this.signer.approve(slot, blockHash);
+        } catch (e) {
+          if (e instanceof StorageError) health.report("signer", e, `recording a signature for slot ${slot}`);
+          throw e;
+        }
+        health.healthy("signer");
+      },
+      last: () => this.signer.last(),
+    };
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null) return;
+    this.retryTimer = this.deps.clock.setTimeout(() => {
+      this.retryTimer = null;
+      this.engine.retryFinality();
+      if (this.deps.health.isFaulted("chain")) this.scheduleRetry();
+    }, this.slotMs);
   }
 
   get headHeight(): number {
@@ -92,6 +142,8 @@ export class ValidatorService {
 
   stop(): void {
     for (const type of CONSENSUS_TYPES) this.deps.network.unhandle(type);
+    if (this.retryTimer !== null) this.deps.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.engine.stop();
     this.signer.close();
   }

@@ -11,7 +11,9 @@ export type StorageErrorCode =
   | "NOT_FOUND"
   | "GENESIS_MISMATCH"
   | "NOT_TIP"
-  | "NOTHING_TO_REVERT";
+  | "NOTHING_TO_REVERT"
+  | "DATA_DIR_LOCKED"
+  | "BUSY";
 
 export class StorageError extends MeshChainError<StorageErrorCode> {}
 
@@ -21,6 +23,7 @@ export function toStorageError(e: unknown, what: string): StorageError {
   const code = (e as { code?: unknown }).code;
   const message = e instanceof Error ? e.message : String(e);
   if (code === "SQLITE_FULL") return new StorageError("DISK_FULL", `${what}: the disk is full (${message})`);
+  if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") return new StorageError("BUSY", `${what}: the database is locked by another program (${message})`);
   if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") return new StorageError("CORRUPT", `${what}: database is corrupt (${message})`);
   if (typeof code === "string" && code.startsWith("SQLITE_IOERR")) return new StorageError("IO_ERROR", `${what}: I/O error (${message})`);
   return new StorageError("IO_ERROR", `${what}: ${message}`);

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { fromHex } from "../../core/bytes.js";
 import { parseGenesisJson } from "../../core/genesis.js";
 import { readKeyFile } from "../../storage/keystore.js";
+import { DataDirLock } from "../../storage/dir-lock.js";
 import { systemClock } from "../../node/clock.js";
 import { ensureDevNetwork } from "../../node/dev-network.js";
 import { createLogger } from "../../node/logger.js";
@@ -114,14 +115,18 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
         const radio = radioOptions(opts, broker);
         const snapshotIntervalBlocks = parseWhole(opts.snapshotInterval, "--snapshot-interval", 1_000_000);
         if (snapshotIntervalBlocks < 1) throw new CliError("INVALID_ARGUMENT", "--snapshot-interval must be at least 1");
-        // Every argument is checked before anything touches the data directory.
+        if (opts.dev && (opts.genesis !== undefined || opts.key !== undefined)) throw new CliError("INVALID_ARGUMENT", "--dev makes its own genesis and key; drop --genesis and --key");
+        if (!opts.dev && (opts.genesis === undefined || opts.key === undefined)) throw new CliError("INVALID_ARGUMENT", "give --genesis and --key, or --dev for a development chain");
+        const apiPort = parseWhole(opts.apiPort, "--api-port", 65535);
+        const given = opts.dev ? null : { genesis: parseGenesisJson(readArgumentFile(opts.genesis as string, "--genesis")), identity: readKeyFile(opts.key as string) };
+        // Every argument is checked, and the directory's lock taken, before anything is written there.
+        const lock = DataDirLock.acquire(opts.dataDir);
         let setup;
-        if (opts.dev) {
-          if (opts.genesis !== undefined || opts.key !== undefined) throw new CliError("INVALID_ARGUMENT", "--dev makes its own genesis and key; drop --genesis and --key");
-          setup = ensureDevNetwork(opts.dataDir, () => systemClock.now());
-        } else {
-          if (opts.genesis === undefined || opts.key === undefined) throw new CliError("INVALID_ARGUMENT", "give --genesis and --key, or --dev for a development chain");
-          setup = { genesis: parseGenesisJson(readArgumentFile(opts.genesis, "--genesis")), identity: readKeyFile(opts.key) };
+        try {
+          setup = given ?? ensureDevNetwork(opts.dataDir, () => systemClock.now());
+        } catch (e) {
+          lock.release();
+          throw e;
         }
         const logger = createLogger({ level: opts.logLevel });
         const node = new MeshChainNode(
@@ -133,19 +138,25 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
           },
           { clock: systemClock, logger, random: Math.random },
         );
-        const apiPort = parseWhole(opts.apiPort, "--api-port", 65535);
-        await node.start();
+        try {
+          await node.start();
+        } catch (e) {
+          lock.release();
+          throw e;
+        }
         const api = opts.api === "none" ? null : new ApiServer({ host: opts.api, port: apiPort }, node);
         try {
           if (api !== null) logger.info({ url: await api.start() }, "local API listening");
         } catch (e) {
           await node.stop();
+          lock.release();
           throw new CliError("INVALID_ARGUMENT", `--api ${opts.api}:${apiPort}: cannot listen (${(e as Error).message})`);
         }
         const shutdown = (signal: string) => {
           logger.info({ signal }, "shutting down");
           const force = setTimeout(() => process.exit(1), 5_000);
           void (api?.stop() ?? Promise.resolve()).then(() => node.stop()).finally(() => {
+            lock.release();
             clearTimeout(force);
             process.exit(0);
           });

@@ -4,7 +4,7 @@ import type { ChannelKey } from "../meshtastic/channel.js";
 import { decodeEnvelope, encodeEnvelope } from "../meshtastic/envelope.js";
 import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
 import { MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
-import { emptyStats, FrameListeners, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { emptyStats, FrameListeners, type LinkChange, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
 import { assertSendable, LinkLifecycle, RecentKeys } from "./common.js";
 
 /** Our payload in Data on a private port, with bitfield set: 239 − 8 bytes of Data overhead. */
@@ -58,6 +58,10 @@ export class MeshtasticMqttTransport implements Transport {
 
   get linkState() {
     return this.link.state;
+  }
+
+  onLinkChange(listener: (change: LinkChange) => void): () => void {
+    return this.link.onChange(listener);
   }
 
   private get channelTopic(): string {

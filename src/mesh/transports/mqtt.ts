@@ -1,6 +1,6 @@
 import type { Clock } from "../../core/clock.js";
 import { MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
-import { emptyStats, FrameListeners, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { emptyStats, FrameListeners, type LinkChange, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
 import { assertSendable, LinkLifecycle } from "./common.js";
 
 /** Large enough that nearly every message travels whole. */
@@ -41,6 +41,10 @@ export class MqttTransport implements Transport {
 
   get linkState() {
     return this.link.state;
+  }
+
+  onLinkChange(listener: (change: LinkChange) => void): () => void {
+    return this.link.onChange(listener);
   }
 
   private get base(): string {
