@@ -84,6 +84,7 @@ export class NodeNetwork {
   private readonly peerListeners = new Set<(node: number) => void>();
   private readonly connectListeners = new Set<(link: LinkName) => void>();
   private readonly joinListeners = new Set<(node: number) => void>();
+  private readonly linkFailListeners = new Set<() => void>();
   private readonly links = new Map<LinkName, LinkStatus>();
   readonly peers: PeerManager;
   readonly nodeNumber: number;
@@ -144,6 +145,7 @@ export class NodeNetwork {
       if (change.state === "disconnected") {
         const retryInS = change.retryInMs === null ? null : Math.round(change.retryInMs / 100) / 10;
         this.deps.logger.warn({ link: name, reason: change.reason, retryInS }, was?.state === "connected" ? "link down; retrying" : "link not up; retrying");
+        for (const l of this.linkFailListeners) l();
         return;
       }
       const downS = was === undefined || was.state === "connected" ? 0 : Math.round((now - was.sinceMs) / 1000);
@@ -154,17 +156,33 @@ export class NodeNetwork {
     });
   }
 
-  /** Wait a little for a link at start; a broker or radio that is not up yet must not keep the node from running. */
+  /**
+   * Wait at start until the link comes up or first fails (a refused connection fails at once), at most
+   * a few seconds: a broker or radio that is not up must not keep the node from running.
+   */
   private async startWithin(name: LinkName, starting: Promise<void>): Promise<void> {
     let timer: unknown = null;
-    const waited = new Promise<"waited">((resolve) => (timer = this.deps.clock.setTimeout(() => resolve("waited"), LINK_START_WAIT_MS)));
-    let outcome: "up" | "waited";
+    let stopWatching = (): void => undefined;
+    const settled = new Promise<void>((resolve) => {
+      timer = this.deps.clock.setTimeout(resolve, LINK_START_WAIT_MS);
+      const listener = () => resolve();
+      this.connectListeners.add(listener);
+      const poll = () => {
+        if (this.links.get(name)?.state === "disconnected") resolve();
+      };
+      this.linkFailListeners.add(poll);
+      stopWatching = () => {
+        this.connectListeners.delete(listener);
+        this.linkFailListeners.delete(poll);
+      };
+    });
     try {
-      outcome = await Promise.race([starting.then(() => "up" as const), waited]);
+      await Promise.race([starting, settled]);
     } finally {
       this.deps.clock.clearTimeout(timer);
+      stopWatching();
     }
-    if (outcome === "waited" && this.links.get(name)?.state !== "connected") {
+    if (this.links.get(name)?.state !== "connected") {
       this.deps.logger.warn({ link: name, reason: this.links.get(name)?.reason ?? "no answer yet" }, "link not up at start; the node runs on and keeps retrying");
     }
   }

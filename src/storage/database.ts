@@ -11,7 +11,8 @@ export type SqliteDatabase = Database.Database;
 export function openDatabase(path: string, migrations: readonly Migration[] = CHAIN_MIGRATIONS): SqliteDatabase {
   let db: SqliteDatabase;
   try {
-    db = new Database(path);
+    // A lock held by another program fails a write within 100 ms (a storage fault the node retries), never blocking the event loop for seconds.
+    db = new Database(path, { timeout: 100 });
   } catch (e) {
     throw new StorageError("OPEN_FAILED", `cannot open database ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -86,3 +86,27 @@ describe("consensus under crashes", () => {
     expect(sim.doubleSigned()).toBe(1);
   });
 });
+
+describe("a validator whose store fails its commits", () => {
+  it("keeps its finality where its store is while commits fail, and catches up with the others once they succeed", () => {
+    const sim = new ConsensusSim({ validators: 4, seed: 41 });
+    const failing = sim.nodes[0]!;
+    sim.start();
+    sim.runWithTraffic(2 * 60_000, 15_000);
+    const before = failing.engine.finalizedHeight;
+    expect(before).toBeGreaterThan(2);
+    expect(before).toBe(failing.storedHeight);
+    failing.storeFailing = true;
+    sim.runWithTraffic(2 * 60_000, 15_000);
+    expect(failing.engine.stats.commitFailures).toBeGreaterThan(0);
+    // Memory never runs ahead of the disk, while the three others carry on.
+    expect(failing.engine.finalizedHeight).toBe(failing.storedHeight);
+    expect(sim.minFinalized(sim.nodes.slice(1))).toBeGreaterThan(before + 2);
+    failing.storeFailing = false;
+    sim.runWithTraffic(2 * 60_000, 15_000);
+    expect(failing.engine.finalizedHeight).toBe(failing.storedHeight);
+    expect(failing.engine.finalizedHeight).toBeGreaterThan(before + 2);
+    expect(sim.finalizedAgree()).toBe(true);
+    expect(sim.conflictingFinalized).toBe(0);
+  });
+});

@@ -1,3 +1,4 @@
+import { StorageError } from "../../src/storage/errors.js";
 import type { Block } from "../../src/core/block/block.js";
 import { toHex } from "../../src/core/bytes.js";
 import { buildGenesisDocument } from "../../src/core/chain/genesis-builder.js";
@@ -115,6 +116,10 @@ interface SimNode {
   extraDelayMs: number;
   /** Sign whatever it is asked to, twice (a Byzantine equivocator). */
   equivocate: boolean;
+  /** Its store fails every commit (a full disk): the engine must not move its finality past what is stored. */
+  storeFailing: boolean;
+  /** The highest block its store committed. */
+  storedHeight: number;
 }
 
 /**
@@ -161,7 +166,7 @@ export class ConsensusSim {
     this.clock = new ManualClock(GENESIS_TIME * 1000);
     validators.forEach((identity, index) => {
       const signer = this.openSigner(index);
-      const node: SimNode = { index, identity, signer, engine: null as unknown as ConsensusEngine, mempool: null as unknown as SimMempool, alive: true, group: 0, extraDelayMs: 0, equivocate: false };
+      const node: SimNode = { index, identity, signer, engine: null as unknown as ConsensusEngine, mempool: null as unknown as SimMempool, alive: true, group: 0, extraDelayMs: 0, equivocate: false, storeFailing: false, storedHeight: 0 };
       node.mempool = new SimMempool((sender) => new Ledger(node.engine.finalizedState).account(sender).nonce);
       node.engine = this.makeEngine(node);
       this.nodes.push(node);
@@ -181,6 +186,8 @@ export class ConsensusSim {
       mempool: node.mempool,
       network: { broadcast: (m) => this.broadcast(node, m) },
       onFinalized: (blocks) => {
+        if (node.storeFailing) throw new StorageError("DISK_FULL", "the simulated disk is full");
+        node.storedHeight = Math.max(node.storedHeight, ...blocks.map((b) => b.height));
         for (const b of blocks) {
           const seen = this.finalizedAt.get(b.height);
           if (seen === undefined) this.finalizedAt.set(b.height, b.id);
