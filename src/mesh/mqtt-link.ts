@@ -37,6 +37,7 @@ interface Queued {
   readonly payload: Uint8Array;
   readonly priority: Priority;
   readonly seq: number;
+  readonly qos: 0 | 1;
 }
 
 export interface LinkStats {
@@ -151,17 +152,23 @@ export class MqttLink {
 
   async subscribe(topic: string): Promise<void> {
     this.topics.add(topic);
-    if (this.stateValue === "connected" && this.client !== null) await this.client.subscribeAsync(topic, { qos: 0 });
+    if (this.stateValue === "connected" && this.client !== null) await this.client.subscribeAsync(topic, { qos: 1 });
   }
 
-  /** Publish now, or queue while disconnected. Throws QUEUE_FULL when nothing less urgent can give way. */
-  async publish(topic: string, payload: Uint8Array, priority: Priority, opts: { retain?: boolean } = {}): Promise<void> {
+  /**
+   * Publish now, or queue while disconnected. Throws QUEUE_FULL when nothing less urgent can give way.
+   * QoS 1 has the broker acknowledge the message, and the client send it again over a new connection
+   * if the old one dropped before the acknowledgement (subscriptions are QoS 1, so the broker's copy to
+   * each connected subscriber is acknowledged too).
+   */
+  async publish(topic: string, payload: Uint8Array, priority: Priority, opts: { retain?: boolean; qos?: 0 | 1 } = {}): Promise<void> {
     if (this.stateValue === "closed") throw new TransportError("CLOSED", "the MQTT link is closed");
+    const qos = opts.qos ?? 0;
     if (this.stateValue === "connected" && this.client !== null) {
-      await this.client.publishAsync(topic, Buffer.from(payload), { qos: 0, retain: opts.retain ?? false });
+      await this.client.publishAsync(topic, Buffer.from(payload), { qos, retain: opts.retain ?? false });
       return;
     }
-    this.enqueue({ topic, payload, priority, seq: this.seq++ });
+    this.enqueue({ topic, payload, priority, seq: this.seq++, qos });
   }
 
   private enqueue(item: Queued): void {
@@ -194,9 +201,9 @@ export class MqttLink {
     if (client === null) return;
     if (this.opts.statusTopic !== undefined) void client.publishAsync(this.opts.statusTopic, "online", { qos: 1, retain: true }).catch(() => undefined);
     const pending = this.queue.splice(0).sort((a, b) => a.priority - b.priority || a.seq - b.seq);
-    for (const q of pending) void client.publishAsync(q.topic, Buffer.from(q.payload), { qos: 0 }).catch(() => undefined);
+    for (const q of pending) void client.publishAsync(q.topic, Buffer.from(q.payload), { qos: q.qos }).catch(() => undefined);
     // Waiters learn of the connection once our subscriptions hold, so nothing sent to us is missed.
-    void Promise.all([...this.topics].map((t) => client.subscribeAsync(t, { qos: 0 })))
+    void Promise.all([...this.topics].map((t) => client.subscribeAsync(t, { qos: 1 })))
       .catch((e: Error) => (this.stats.lastError = e.message))
       .finally(() => {
         for (const w of this.connectedWaiters.splice(0)) w();

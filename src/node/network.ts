@@ -4,6 +4,8 @@ import type { Identity } from "../core/crypto/identity.js";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../mesh/broker.js";
 import { MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
 import { TransportError } from "../mesh/errors.js";
+import { StorageError } from "../storage/errors.js";
+import { NodeError } from "./errors.js";
 import { MeshChainError } from "../core/errors.js";
 import { DEFAULT_PEER_OPTIONS, type PeerPersistence, PeerManager } from "./peers.js";
 import { MessageType } from "../mesh/frame.js";
@@ -46,6 +48,9 @@ const RELAYED: ReadonlyMap<MessageType, Priority> = new Map([
 const RADIO_RELAY_PAUSE_MS = 3_000;
 
 export const PROTOCOL_VERSION = 1;
+
+/** Failures of this node (its disk, its links, its own state), as opposed to a peer's bad data. */
+const isOwnFailure = (e: MeshChainError<string>): boolean => e instanceof StorageError || e instanceof TransportError || e instanceof NodeError;
 
 /** How long start-up waits for a link before the node runs on without it (it keeps retrying). */
 const LINK_START_WAIT_MS = 5_000;
@@ -330,8 +335,13 @@ export class NodeNetwork {
         this.handlers.get(m.type)?.(m);
       }
     } catch (e) {
-      // Malformed control messages are dropped and held against their sender.
-      this.peers.record(from, { kind: "invalid", reason: e instanceof MeshChainError ? e.code : "MALFORMED" });
+      // Only a typed rejection of the peer's own data counts against it; our failures (storage, links,
+      // bugs) are ours, logged with their stack and never charged to whoever happened to be talking.
+      if (e instanceof MeshChainError && !isOwnFailure(e)) {
+        this.peers.record(from, { kind: "invalid", reason: e.code });
+        return;
+      }
+      this.deps.logger.error({ type: MessageType[m.type], peer: from.toString(16), err: e }, "failed to handle a peer's message (our fault, not the peer's)");
     }
   }
 

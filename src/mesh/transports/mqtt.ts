@@ -1,6 +1,6 @@
 import type { Clock } from "../../core/clock.js";
 import { MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
-import { emptyStats, FrameListeners, type LinkChange, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { emptyStats, FrameListeners, type LinkChange, Priority, type ReceivedFrame, type Transport } from "../transport.js";
 import { assertSendable, LinkLifecycle } from "./common.js";
 
 /** Large enough that nearly every message travels whole. */
@@ -61,7 +61,9 @@ export class MqttTransport implements Transport {
 
   async send(frame: Uint8Array, priority: Priority): Promise<void> {
     assertSendable(this.lifecycle.state, frame, this.mtu, this.kind);
-    await this.link.publish(`${this.base}/f/${nodeHex(this.opts.nodeNumber)}`, frame, priority);
+    // Transactions were acknowledged to a user: the broker acknowledges them in turn. Consensus and
+    // control traffic is repeated by the protocol itself and stays fire-and-forget.
+    await this.link.publish(`${this.base}/f/${nodeHex(this.opts.nodeNumber)}`, frame, priority, { qos: priority === Priority.Transaction ? 1 : 0 });
     this.stats.framesSent++;
   }
 
