@@ -1,0 +1,21 @@
+import { defineConfig } from "vitest/config";
+import SummaryLineReporter from "./test/reporters/summary-line.js";
+
+/**
+ * `npm run soak`: the fault campaign (test/soak: broker outages, SIGKILLs during sync, full disks,
+ * clock jumps) and the deep seed sweeps of the simulations; hours of CPU, never part of `npm test`.
+ */
+export default defineConfig({
+  test: {
+    include: ["test/soak/**/*.test.ts", "test/sim/**/*.test.ts", "test/integration/crash.test.ts"],
+    testTimeout: 1_800_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+    env: {
+      MESHCHAIN_SAFETY_SEEDS: process.env.MESHCHAIN_SAFETY_SEEDS ?? "100",
+      MESHCHAIN_SIM_SEEDS: process.env.MESHCHAIN_SIM_SEEDS ?? "32",
+      MESHCHAIN_KILLS: process.env.MESHCHAIN_KILLS ?? "200",
+    },
+    reporters: ["default", new SummaryLineReporter()],
+  },
+});
