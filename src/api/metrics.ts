@@ -26,6 +26,13 @@ export function statusMetrics(s: NodeStatus, weightGini: number): MetricSample[]
     gauge("meshchain_validator_weight_gini_ratio", "Gini coefficient of validator weights, 0 (equal) to 1", weightGini),
     gauge("meshchain_airtime_last_hour_seconds", "own radio airtime in the last hour", s.airtimeSeconds ?? 0),
     gauge("meshchain_uptime_seconds", "time since the node started", s.uptimeSeconds),
+    gauge("meshchain_ready_bool", "1 when synced, reaching a peer link and storing blocks", s.ready.ok ? 1 : 0),
+    gauge("meshchain_link_ip_up_bool", "1 while the link to the IP broker is up (absent link: 0)", s.links.ip?.state === "connected" ? 1 : 0),
+    gauge("meshchain_link_radio_up_bool", "1 while the link to the radio is up (absent link: 0)", s.links.radio?.state === "connected" ? 1 : 0),
+    gauge("meshchain_storage_fault_bool", "1 while a store fails its writes (production and signing paused)", s.storage.fault === null ? 0 : 1),
+    counter("meshchain_storage_faults_total", "times a store started failing its writes", s.storage.faults),
+    gauge("meshchain_accepted_pending_transactions_count", "transactions this node acknowledged that the chain has not included yet", s.accepted.pending),
+    counter("meshchain_accepted_reannounced_total", "announcements of acknowledged transactions made again", s.accepted.reannounced),
   ];
 }
 
