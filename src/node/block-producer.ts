@@ -6,6 +6,7 @@ import type { ChainStore } from "../storage/chain-store.js";
 import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
 import type { StorageHealth } from "./storage-health.js";
+import { TimerLoop } from "./timer-loop.js";
 
 export interface BlockProducerOptions {
   readonly chainId: string;
@@ -20,8 +21,7 @@ export interface BlockProducerOptions {
  * slot is its own; the proposer schedule of the consensus engine replaces that rule.
  */
 export class BlockProducer {
-  private timer: unknown = null;
-  private running = false;
+  private readonly loop: TimerLoop;
 
   constructor(
     private readonly opts: BlockProducerOptions,
@@ -34,37 +34,26 @@ export class BlockProducer {
       /** Where a failed commit is reported; production retries each slot until a commit succeeds. */
       health?: StorageHealth;
     },
-  ) {}
+  ) {
+    this.loop = new TimerLoop(deps.clock, () => this.untilNextSlot(), () => this.proposeIfDue());
+  }
 
   slotAt(ms: number): number {
     return Math.max(0, Math.floor((ms - this.opts.genesisTime * 1000) / this.opts.slotMs));
   }
 
   start(): void {
-    this.running = true;
-    this.schedule();
+    this.loop.start();
   }
 
   stop(): void {
-    this.running = false;
-    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
-    this.timer = null;
+    this.loop.stop();
   }
 
-  private schedule(): void {
-    if (!this.running) return;
+  /** Until the start of the next slot. */
+  private untilNextSlot(): number {
     const now = this.deps.clock.now();
-    const nextSlotStart = this.opts.genesisTime * 1000 + (this.slotAt(now) + 1) * this.opts.slotMs;
-    this.timer = this.deps.clock.setTimeout(() => this.onSlot(), nextSlotStart - now);
-  }
-
-  private onSlot(): void {
-    this.timer = null;
-    try {
-      this.proposeIfDue();
-    } finally {
-      this.schedule();
-    }
+    return this.opts.genesisTime * 1000 + (this.slotAt(now) + 1) * this.opts.slotMs - now;
   }
 
   private proposeIfDue(): void {

@@ -6,6 +6,7 @@ import type { BlsVerifier } from "../consensus/verifier.js";
 import { MAX_SYNC_BLOCKS, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import type { StorageHealth } from "./storage-health.js";
+import { TimerLoop } from "./timer-loop.js";
 import type { Logger } from "./logger.js";
 import type { PeerManager } from "./peers.js";
 
@@ -72,8 +73,7 @@ interface InFlight {
  */
 export class ChainSync {
   private stateNow: SyncState = "idle";
-  private running = false;
-  private timer: unknown = null;
+  private readonly loop: TimerLoop;
   private inFlight: InFlight | null = null;
   private readonly avoid = new Map<number, number>();
   private roundStart: { height: number; at: number } | null = null;
@@ -86,7 +86,9 @@ export class ChainSync {
   constructor(
     private readonly opts: SyncOptions,
     private readonly deps: SyncDeps,
-  ) {}
+  ) {
+    this.loop = new TimerLoop(deps.clock, () => opts.tickMs, () => this.evaluate());
+  }
 
   get state(): SyncState {
     return this.stateNow;
@@ -108,28 +110,17 @@ export class ChainSync {
   }
 
   start(): void {
-    this.running = true;
-    this.schedule();
+    this.loop.start();
   }
 
   stop(): void {
-    this.running = false;
-    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
-    this.timer = null;
+    this.loop.stop();
     this.inFlight = null;
   }
 
   /** A peer announced a new head: look now rather than at the next tick. */
   poke(): void {
-    if (this.running && this.inFlight === null) this.evaluate();
-  }
-
-  private schedule(): void {
-    if (!this.running) return;
-    this.timer = this.deps.clock.setTimeout(() => {
-      this.evaluate();
-      this.schedule();
-    }, this.opts.tickMs);
+    if (this.loop.running && this.inFlight === null) this.evaluate();
   }
 
   private evaluate(): void {

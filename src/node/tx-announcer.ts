@@ -2,6 +2,7 @@ import { toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import type { Logger } from "./logger.js";
+import { TimerLoop } from "./timer-loop.js";
 
 /** Where accepted transactions wait, on disk, until the chain includes them. */
 export interface AcceptedTxStore {
@@ -36,8 +37,7 @@ interface Tracked {
  */
 export class TxAnnouncer {
   private readonly tracked = new Map<string, Tracked>();
-  private timer: unknown = null;
-  private running = false;
+  private readonly loop: TimerLoop;
   private lastBurstAt = -Infinity;
   private announcedAgain = 0;
 
@@ -53,6 +53,7 @@ export class TxAnnouncer {
       readmit: (tx: DecodedTx) => Readmission;
     },
   ) {
+    this.loop = new TimerLoop(deps.clock, () => this.untilDue(), () => this.onDue());
     for (const { bytes } of deps.store.loadLocal()) {
       try {
         // After a restart the first announcement is due at once: nobody may have heard it.
@@ -81,7 +82,7 @@ export class TxAnnouncer {
     const now = this.deps.clock.now();
     this.deps.store.saveLocal(hash, tx.bytes, now);
     this.remember(tx, now + this.delay(0));
-    this.schedule();
+    this.loop.reschedule();
   }
 
   private remember(tx: DecodedTx, dueAt: number): void {
@@ -90,14 +91,11 @@ export class TxAnnouncer {
   }
 
   start(): void {
-    this.running = true;
-    this.schedule();
+    this.loop.start();
   }
 
   stop(): void {
-    this.running = false;
-    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
-    this.timer = null;
+    this.loop.stop();
   }
 
   /** A link came back or a peer joined: whatever was said while it was away may not have been heard. */
@@ -133,17 +131,15 @@ export class TxAnnouncer {
     }
   }
 
-  private schedule(): void {
-    if (!this.running) return;
-    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+  /** Until the earliest announcement due. */
+  private untilDue(): number {
     const now = this.deps.clock.now();
     let next = now + this.opts.maxMs;
     for (const t of this.tracked.values()) next = Math.min(next, t.dueAt);
-    this.timer = this.deps.clock.setTimeout(() => this.onDue(), Math.max(0, next - now));
+    return next - now;
   }
 
   private onDue(): void {
-    this.timer = null;
     const now = this.deps.clock.now();
     this.forgetSettled();
     const due = [...this.tracked.values()].filter((t) => t.dueAt <= now);
@@ -155,7 +151,6 @@ export class TxAnnouncer {
       }
       this.announce(t, now, true);
     }
-    this.schedule();
   }
 
   private announce(t: Tracked, now: number, backoff: boolean): void {
