@@ -17,7 +17,7 @@ import { MessageType } from "../mesh/frame.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "../mesh/messages/sync.js";
 import { MQTT_MTU } from "../mesh/transports/mqtt.js";
 import { Priority } from "../mesh/transport.js";
-import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "./mempool.js";
+import { DEFAULT_MEMPOOL_OPTIONS, MempoolError, TxPool } from "./mempool.js";
 import { BlockProducer } from "./block-producer.js";
 import { fetchCheckpoint } from "./checkpoint.js";
 import type { Clock } from "./clock.js";
@@ -62,6 +62,12 @@ export interface PeerSummary {
   readonly banned: boolean;
   readonly lastInvalidReason: string | null;
 }
+
+/** What became of a submitted transaction (see MeshChainNode.submitTransaction). */
+export type SubmitOutcome =
+  | { readonly hash: string; readonly status: "accepted" }
+  | { readonly hash: string; readonly status: "queued"; readonly reason: string }
+  | { readonly hash: string; readonly status: "included"; readonly height: number; readonly final: boolean };
 
 /** What the node does for the chain: propose its blocks, or follow the chain by syncing from peers. */
 export type NodeRole = "validator" | "follower";
@@ -410,14 +416,35 @@ export class MeshChainNode {
     return gini(weigh(votingSet(ledger, this.store.tip.height), ledger.params()));
   }
 
-  /** Admit a signed transaction to the mempool and pass it to peers; throws DecodeError or MempoolError saying why not. Returns its hash. */
-  submitTransaction(bytes: Uint8Array): string {
-    if (this.pool === null) throw new NodeError("NOT_RUNNING", "node is not running");
+  /**
+   * Admit a signed transaction to the mempool and pass it to peers. The answer is the truth about it:
+   * `accepted` (in our pool), `queued` (its nonce runs ahead; held until the gap fills) or `included`
+   * (a resubmission of one already in our chain); anything else throws the typed reason it was refused.
+   */
+  submitTransaction(bytes: Uint8Array): SubmitOutcome {
+    const pool = this.pool;
+    const store = this.store;
+    if (pool === null || store === null) throw new NodeError("NOT_RUNNING", "node is not running");
     const tx = decodeTxWithBytes(bytes);
-    this.pool.add(tx);
-    void this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction);
-    this.deps.logger.debug({ hash: toHex(txHash(tx.bytes)) }, "transaction accepted");
-    return toHex(txHash(tx.bytes));
+    const hashBytes = txHash(tx.bytes);
+    const hash = toHex(hashBytes);
+    try {
+      pool.add(tx);
+    } catch (e) {
+      if (!(e instanceof MempoolError)) throw e;
+      if (e.code === "NONCE_GAP") return { hash, status: "queued", reason: e.message };
+      // Sent again (a client retrying after a lost answer, or after our restart): say where it is, if anywhere.
+      if (pool.isQueued(hash)) return { hash, status: "queued", reason: "already held: an earlier nonce is missing" };
+      const pending = pool.pendingTx(tx.tx.sender, tx.tx.nonce);
+      if (pending !== undefined && bytesEqual(pending.bytes, tx.bytes)) return { hash, status: "accepted" };
+      const at = store.txLocation(hashBytes);
+      if (at !== null) return { hash, status: "included", height: at.height, final: at.height <= store.finalizedHeight };
+      throw e;
+    }
+    // Accepted: nothing after this point may turn the answer into a failure.
+    this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction).catch((e: unknown) => this.deps.logger.warn({ hash, reason: e instanceof Error ? e.message : String(e) }, "transaction not announced"));
+    this.deps.logger.debug({ hash }, "transaction accepted");
+    return { hash, status: "accepted" };
   }
 
   private scheduleStatus(): void {
