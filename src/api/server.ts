@@ -106,7 +106,8 @@ export class ApiServer {
     if (!this.loopbackOnly && this.opts.token === undefined) {
       throw new ApiError("TOKEN_REQUIRED", `the API on ${this.opts.host} would be reachable from other machines: it needs a token`);
     }
-    const server = createServer((req, res) => void this.handle(req, res));
+    // A request without Host is refused by the gate (as JSON), not by Node's bare 400.
+    const server = createServer({ requireHostHeader: false }, (req, res) => void this.handle(req, res));
     // A local API answers at once; a client that trickles its request only holds a socket open.
     server.headersTimeout = 5_000;
     server.requestTimeout = 10_000;
@@ -145,8 +146,9 @@ export class ApiServer {
       }
       if (req.method === "GET" && path === "/status") return json(res, 200, this.node.status());
       if (req.method === "GET" && path === "/metrics") {
+        const text = renderMetrics(statusMetrics(this.node.status(), this.node.weightGini()));
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-        res.end(renderMetrics(statusMetrics(this.node.status(), this.node.weightGini())));
+        res.end(text);
         return;
       }
       if (req.method === "POST" && path === "/rpc") return json(res, 200, await this.rpc(req));
