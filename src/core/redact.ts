@@ -15,20 +15,20 @@ const SECRET_KEY = /(password|passwd|passphrase|secret|token)$|^(psk|authorizati
 
 /**
  * A copy of a log record with URL passwords redacted in every string and secret-named fields
- * replaced, at any depth. Errors become plain objects carrying their type, code, message and stack.
+ * replaced, at any depth. Errors stay errors of their class (loggers serialize those specially).
  */
 export function redactRecord(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactUrls(value);
   if (depth > 8 || value === null || typeof value !== "object") return value;
   if (value instanceof Uint8Array) return value;
   if (Array.isArray(value)) return value.map((v) => redactRecord(v, depth + 1));
-  const source = value instanceof Error ? errorFields(value) : (value as Record<string, unknown>);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(source)) out[k] = SECRET_KEY.test(k) && v !== null && v !== undefined ? "***" : redactRecord(v, depth + 1);
+  const out = (value instanceof Error ? Object.create(Object.getPrototypeOf(value) as object) : {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v !== null && v !== undefined ? "***" : redactRecord(v, depth + 1);
+  if (value instanceof Error) {
+    // Not enumerable on an Error, so copied by hand.
+    for (const k of ["message", "stack", "cause"] as const) {
+      if (value[k] !== undefined) Object.defineProperty(out, k, { value: redactRecord(value[k], depth + 1), writable: true, configurable: true });
+    }
+  }
   return out;
-}
-
-function errorFields(e: Error): Record<string, unknown> {
-  const code = (e as { code?: unknown }).code;
-  return { type: e.name, message: e.message, ...(code === undefined ? {} : { code }), ...(e.stack === undefined ? {} : { stack: e.stack }) };
 }

@@ -32,7 +32,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const human = opts.human ?? (opts.destination === undefined && process.stdout.isTTY === true);
   const sink = opts.destination ?? process.stdout;
   const destination = human ? { write: (line: string) => void sink.write(humanLine(line)) } : { write: (line: string) => void sink.write(line) };
-  return pino(
+  const logger = pino(
     {
       level: opts.level ?? "info",
       base: undefined,
@@ -49,9 +49,18 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
           method.apply(this, cleaned as Parameters<typeof method>);
         },
       },
+      // Child bindings are serialized once, when the child is made, past the formatters above.
+      onChild: redactChildBindings,
     },
     destination,
   );
+  redactChildBindings(logger);
+  return logger;
+}
+
+function redactChildBindings(logger: Logger): void {
+  const child = logger.child.bind(logger);
+  logger.child = ((bindings, options) => child(redactRecord(bindings) as typeof bindings, options)) as typeof logger.child;
 }
 
 export function silentLogger(): Logger {

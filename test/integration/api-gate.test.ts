@@ -178,12 +178,13 @@ describe("the local API's gate, over real HTTP to a real node", () => {
 
 describe("the local API beyond loopback", () => {
   const machine = { hostname: "hillpi", addresses: ["127.0.0.1", "::1", "192.0.2.7"] };
-  const fakeNode = (): NodeApi => {
-    throw new Error("unused");
+  const unused = (): never => {
+    throw new Error("not reached: the API never starts");
   };
+  const unreachedNode: NodeApi = { status: unused, weightGini: unused, submitTransaction: unused, finalizedTxHeight: unused, peerList: unused };
 
   it("will not listen beyond loopback without a token", async () => {
-    const api = new ApiServer({ host: "0.0.0.0", port: 0, machine }, { status: fakeNode, weightGini: fakeNode, submitTransaction: fakeNode, finalizedTxHeight: fakeNode, peerList: fakeNode });
+    const api = new ApiServer({ host: "0.0.0.0", port: 0, machine }, unreachedNode);
     await expect(api.start()).rejects.toMatchObject({ code: "TOKEN_REQUIRED" });
   });
 
@@ -213,10 +214,10 @@ describe("the local API beyond loopback", () => {
   });
 
   it("reports a taken port as a typed error", async () => {
-    const first = new ApiServer({ host: "127.0.0.1", port: 0 }, { status: fakeNode, weightGini: fakeNode, submitTransaction: fakeNode, finalizedTxHeight: fakeNode, peerList: fakeNode });
+    const first = new ApiServer({ host: "127.0.0.1", port: 0 }, unreachedNode);
     const url = await first.start();
     try {
-      const second = new ApiServer({ host: "127.0.0.1", port: Number(new URL(url).port) }, { status: fakeNode, weightGini: fakeNode, submitTransaction: fakeNode, finalizedTxHeight: fakeNode, peerList: fakeNode });
+      const second = new ApiServer({ host: "127.0.0.1", port: Number(new URL(url).port) }, unreachedNode);
       await expect(second.start()).rejects.toMatchObject({ code: "CANNOT_LISTEN", message: expect.stringContaining("EADDRINUSE") });
     } finally {
       await first.stop();
