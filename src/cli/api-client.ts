@@ -39,8 +39,8 @@ async function request(target: ApiTarget, path: string, init: RequestInit = {}):
   }
   const error = (body as RpcErrorBody).error;
   if (res.status === 401) {
-    const why = target.token.token === null ? `no token was sent: ${target.token.path}: ${target.token.reason}` : `the token in ${target.token.path} is not this node's`;
-    throw new CliError("NODE_API_REFUSED", `the node wants its API token (${why}); give --data-dir of the node you are talking to`);
+    const why = target.token.token === null ? `none found at ${target.token.path}: ${target.token.reason}` : `the one in ${target.token.path} is not this node's`;
+    throw new CliError("NODE_API_REFUSED", `the node wants its API token, and ${why}; give --data-dir of the node you are talking to`);
   }
   if (res.status === 403) throw new CliError("NODE_API_REFUSED", `the node refused the request: ${error?.message ?? res.status}`);
   return { status: res.status, body };
