@@ -111,6 +111,13 @@ export class ApiServer {
     // A local API answers at once; a client that trickles its request only holds a socket open.
     server.headersTimeout = 5_000;
     server.requestTimeout = 10_000;
+    // Requests Node itself rejects (malformed HTTP, too slow) get a JSON-RPC error too, not a bare 400.
+    server.on("clientError", (e: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const timeout = e.code === "ERR_HTTP_REQUEST_TIMEOUT";
+      const body = JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: RPC_CODES.INVALID_REQUEST, message: timeout ? "the request took too long" : "malformed HTTP request", data: { code: timeout ? "REQUEST_TIMEOUT" : "BAD_HTTP" } } });
+      socket.end(`HTTP/1.1 ${timeout ? "408 Request Timeout" : "400 Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e) => reject(new ApiError("CANNOT_LISTEN", `the API cannot listen on ${this.opts.host}:${this.opts.port}: ${e.message}`)));
       server.listen(this.opts.port, this.opts.host, () => resolve());

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ApiServer, MAX_BODY_BYTES, type NodeApi } from "../../src/api/server.js";
 import { toHex } from "../../src/core/bytes.js";
@@ -125,6 +126,18 @@ describe("the local API's gate, over real HTTP to a real node", () => {
     refusal(await post(JSON.stringify({ jsonrpc: "2.0", id: 9, method: "submitTransaction", params: { tx: "zz" } })), 200, -32602, "INVALID_PARAMS");
     refusal(await post(submitBody(Uint8Array.of(0, 255))), 200, -32000, "TRUNCATED");
     expect(node.status().mempool.transactions).toBe(0);
+  });
+
+  it("answers malformed HTTP with a JSON-RPC error too", async () => {
+    const socket = connect(Number(port), "127.0.0.1");
+    let answer = "";
+    socket.on("data", (c: Buffer) => (answer += c.toString()));
+    const closed = new Promise((r) => socket.once("close", r));
+    socket.write("GARBAGE / HTTP/9.9\r\n\r\n");
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    const body = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as RpcAnswer;
+    expect(body.error).toMatchObject({ code: -32600, data: { code: "BAD_HTTP" } });
   });
 
   it("tells the truth about a submit: accepted, queued (nonce ahead), included, or a typed rejection", async () => {
