@@ -62,6 +62,14 @@ describe("meshchain start: ports that are taken", () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it("refuses --broker-port where no embedded broker runs", () => {
+    const dataDir = join(dir(), "node");
+    const r = meshchain(["start", "--dev", "--data-dir", dataDir, "--broker", "mqtt://127.0.0.1:1", "--broker-port", "1884", "--api", "none"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--broker-port is the embedded broker's port");
+    expect(existsSync(dataDir)).toBe(false);
+  });
+
   it("fails at once on an --api-port that is taken, while its embedded broker would run, before writing anything", async () => {
     const { port, server } = await holdPort();
     held.push(server);

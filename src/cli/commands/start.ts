@@ -116,6 +116,7 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
         // Only the default port may move when taken; a port the operator chose is one a radio is told to use.
         const brokerPort = opts.brokerPort === undefined ? DEFAULT_BROKER_PORT : parseWhole(opts.brokerPort, "--broker-port", 65535);
         const brokerPortFallback = opts.brokerPort === undefined;
+        if (!brokerPortFallback && broker !== "embedded") throw new CliError("INVALID_ARGUMENT", "--broker-port is the embedded broker's port; with --broker URL the port goes in the URL");
         if (opts.checkpoint !== undefined && !/^[0-9a-f]{64}$/.test(opts.checkpoint)) throw new CliError("INVALID_ARGUMENT", "--checkpoint must be a block hash: 64 lowercase hex digits");
         if (opts.checkpoint !== undefined && broker === "none") throw new CliError("INVALID_ARGUMENT", "--checkpoint fetches the snapshot from peers: give --broker");
         const radio = radioOptions(opts, broker);
