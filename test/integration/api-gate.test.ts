@@ -109,6 +109,16 @@ describe("the local API's gate, over real HTTP to a real node", () => {
     const read = await post(JSON.stringify({ jsonrpc: "2.0", id: 2, method: "status" }), { authorization: "" });
     expect(read.json<RpcAnswer>().error).toBeUndefined();
     expect((await post(submitBody(tx.bytes))).json<RpcAnswer>().result?.status).toBe("accepted");
+    // An API started without a token changes nothing, whatever is presented.
+    const tokenless = new ApiServer({ host: "127.0.0.1", port: 0 }, node);
+    const tokenlessUrl = await tokenless.start();
+    try {
+      const r = await rawRequest(tokenlessUrl, { method: "POST", path: "/rpc", headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` }, body: submitBody(transferTx(1).bytes) });
+      refusal(r, 401, -32001, "TOKEN_NOT_CONFIGURED");
+    } finally {
+      await tokenless.stop();
+    }
+    expect(node.status().mempool.transactions).toBe(1);
   });
 
   it("limits the body size, and answers unknown routes, wrong methods and bad JSON-RPC with JSON errors", async () => {
