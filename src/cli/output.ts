@@ -1,5 +1,6 @@
 import { MeshChainError } from "../core/errors.js";
 import { exitCodeOf } from "./exit-codes.js";
+import { redactUrls } from "../core/redact.js";
 
 export type Printable = Record<string, unknown>;
 
@@ -19,7 +20,8 @@ export function print(value: Printable, json: boolean): void {
 /** Report a failure on stderr; typed errors keep their code so scripts can branch on it. */
 export function reportError(e: unknown, json: boolean): number {
   const code = e instanceof MeshChainError ? e.code : "INTERNAL";
-  const message = e instanceof Error ? e.message : String(e);
+  // Under systemd stderr is the journal: a password in an echoed URL must not land there.
+  const message = redactUrls(e instanceof Error ? e.message : String(e));
   if (json) process.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`);
   else process.stderr.write(`error [${code}]: ${message}\n`);
   return exitCodeOf(e);

@@ -114,6 +114,11 @@ export class TxPool {
     });
   }
 
+  /** Whether the transaction with this hash (hex) waits in the nonce window. */
+  isQueued(id: string): boolean {
+    return this.queued.has(id);
+  }
+
   pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined {
     return this.bySender.get(toHex(sender))?.find((e) => e.tx.tx.nonce === nonce)?.tx;
   }

@@ -25,6 +25,8 @@ export interface NetworkOptions {
   /** "embedded" starts an MQTT broker in this process; otherwise a broker URL. */
   readonly broker: string;
   readonly brokerPort: number;
+  /** When the embedded broker's port is taken, use a free one (for the default port only: a chosen port that is taken is an error). */
+  readonly brokerPortFallback?: boolean;
   readonly chainId: string;
   readonly genesisHash: Uint8Array;
   /** A Meshtastic radio reached through its MQTT gateway; absent for an IP-only node. */
@@ -262,8 +264,8 @@ export class NodeNetwork {
     try {
       return await startEmbeddedBroker({ port: this.opts.brokerPort });
     } catch (e) {
-      if (!(e instanceof TransportError) || this.opts.brokerPort === 0) throw e;
-      this.deps.logger.warn({ port: this.opts.brokerPort, reason: e.message }, "broker port taken; using a free port");
+      if (!(e instanceof TransportError) || this.opts.brokerPort === 0 || this.opts.brokerPortFallback !== true) throw e;
+      this.deps.logger.warn({ port: this.opts.brokerPort, reason: e.message }, "default broker port taken; using a free port (give --broker-port to choose one)");
       return startEmbeddedBroker({ port: 0 });
     }
   }

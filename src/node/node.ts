@@ -17,7 +17,7 @@ import { MessageType } from "../mesh/frame.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "../mesh/messages/sync.js";
 import { MQTT_MTU } from "../mesh/transports/mqtt.js";
 import { Priority } from "../mesh/transport.js";
-import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "./mempool.js";
+import { DEFAULT_MEMPOOL_OPTIONS, MempoolError, TxPool } from "./mempool.js";
 import { BlockProducer } from "./block-producer.js";
 import { fetchCheckpoint } from "./checkpoint.js";
 import type { Clock } from "./clock.js";
@@ -31,7 +31,6 @@ import type { RadioOptions } from "./radio.js";
 import { ReservedCounter } from "../storage/reserved-counter.js";
 import { StorageHealth, type StorageFault } from "./storage-health.js";
 import { TxAnnouncer } from "./tx-announcer.js";
-import { MempoolError } from "./mempool.js";
 import type { LinkName, LinkStatus } from "./network.js";
 
 export type { SyncState } from "./sync.js";
@@ -66,6 +65,12 @@ export interface PeerSummary {
   readonly banned: boolean;
   readonly lastInvalidReason: string | null;
 }
+
+/** What became of a submitted transaction (see MeshChainNode.submitTransaction). */
+export type SubmitOutcome =
+  | { readonly hash: string; readonly status: "accepted" }
+  | { readonly hash: string; readonly status: "queued"; readonly reason: string }
+  | { readonly hash: string; readonly status: "included"; readonly height: number; readonly final: boolean };
 
 /** What the node does for the chain: propose its blocks, or follow the chain by syncing from peers. */
 export type NodeRole = "validator" | "follower";
@@ -480,23 +485,35 @@ export class MeshChainNode {
   }
 
   /**
-   * Admit a signed transaction and pass it to peers. `accepted`: in the pool; `queued`: its nonce runs
-   * ahead and it is held until the gap fills. Either way it is on disk before this returns, and is
-   * announced again until the chain includes it. Throws DecodeError, MempoolError or StorageError saying
-   * why not, and then nothing was kept.
+   * Admit a signed transaction and pass it to peers. The answer is the truth about it: `accepted` (in
+   * our pool), `queued` (its nonce runs ahead; held until the gap fills) or `included` (a resubmission of
+   * one already in our chain); anything else throws the typed reason it was refused, and then nothing was
+   * kept. What is accepted or queued is on disk before this returns, and is announced again until the
+   * chain includes it.
    */
-  submitTransaction(bytes: Uint8Array): { hash: string; status: "accepted" | "queued" } {
+  submitTransaction(bytes: Uint8Array): SubmitOutcome {
     const pool = this.pool;
+    const store = this.store;
     const announcer = this.announcer;
-    if (pool === null || announcer === null) throw new NodeError("NOT_RUNNING", "node is not running");
+    if (pool === null || store === null || announcer === null) throw new NodeError("NOT_RUNNING", "node is not running");
     const tx = decodeTxWithBytes(bytes);
-    const hash = toHex(txHash(tx.bytes));
-    let status: "accepted" | "queued" = "accepted";
+    const hashBytes = txHash(tx.bytes);
+    const hash = toHex(hashBytes);
+    let outcome: SubmitOutcome = { hash, status: "accepted" };
     try {
       pool.add(tx);
     } catch (e) {
-      if (!(e instanceof MempoolError) || e.code !== "NONCE_GAP") throw e;
-      status = "queued";
+      if (!(e instanceof MempoolError)) throw e;
+      if (e.code !== "NONCE_GAP") {
+        // Sent again (a client retrying after a lost answer, or after our restart): say where it is, if anywhere.
+        if (pool.isQueued(hash)) return { hash, status: "queued", reason: "already held: an earlier nonce is missing" };
+        const pending = pool.pendingTx(tx.tx.sender, tx.tx.nonce);
+        if (pending !== undefined && bytesEqual(pending.bytes, tx.bytes)) return { hash, status: "accepted" };
+        const at = store.txLocation(hashBytes);
+        if (at !== null) return { hash, status: "included", height: at.height, final: at.height <= store.finalizedHeight };
+        throw e;
+      }
+      outcome = { hash, status: "queued", reason: e.message };
     }
     try {
       announcer.track(tx);
@@ -505,9 +522,10 @@ export class MeshChainNode {
       pool.discard(hash);
       throw e;
     }
-    void this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction);
-    this.deps.logger.debug({ hash, status }, "transaction accepted");
-    return { hash, status };
+    // Accepted: nothing after this point may turn the answer into a failure.
+    this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction).catch((e: unknown) => this.deps.logger.warn({ hash, reason: e instanceof Error ? e.message : String(e) }, "transaction not announced"));
+    this.deps.logger.debug({ hash, status: outcome.status }, "transaction accepted");
+    return outcome;
   }
 
   private scheduleStatus(): void {

@@ -55,9 +55,8 @@ describe("sync between nodes over MQTT", () => {
     expect(s.finalizedHeight).toBe(s.height);
     expect(s.sync.percent).toBe(100);
     // Submitted at the follower, included by the validator, and synced back.
-    const { hash, status } = follower.submitTransaction(transfer(alice!, 15, bob!.address, 5_000n).bytes);
-    expect(hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(status).toBe("accepted");
+    const submitted = follower.submitTransaction(transfer(alice!, 15, bob!.address, 5_000n).bytes);
+    expect(submitted).toMatchObject({ status: "accepted", hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     await waitFor(() => source.status().mempool.transactions === 0 && source.status().height > 150, 20_000, "the validator to include the transfer");
     await waitFor(() => follower.status().height === source.status().height && follower.status().mempool.transactions === 0, 20_000, "the follower to sync the new block");
   });

@@ -9,6 +9,8 @@ import { ensureDevNetwork } from "../../node/dev-network.js";
 import { createLogger } from "../../node/logger.js";
 import { MeshChainNode } from "../../node/node.js";
 import { ApiServer } from "../../api/server.js";
+import { apiTokenPath, ensureApiToken } from "../../api/token.js";
+import { assertCanListen } from "../ports.js";
 import { CliError } from "../errors.js";
 import { parsePskArg, parseWhole } from "../parse.js";
 import { PRESET_NAMES, presetByName } from "../../mesh/airtime/presets.js";
@@ -47,6 +49,9 @@ function radioOptions(opts: StartOptions, broker: string): Omit<RadioOptions, "p
   return { broker: opts.radio, region: opts.region, preset, channel, portnum: PRIVATE_APP_PORT, hopLimit, budgetSecondsPerHour };
 }
 
+/** The embedded broker's port unless --broker-port says otherwise (MQTT's registered port). */
+const DEFAULT_BROKER_PORT = 1883;
+
 interface StartOptions {
   dataDir: string;
   dev: boolean;
@@ -57,7 +62,7 @@ interface StartOptions {
   statusInterval: string;
   logLevel: string;
   broker?: string;
-  brokerPort: string;
+  brokerPort?: string;
   api: string;
   apiPort: string;
   checkpoint?: string;
@@ -84,7 +89,7 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
     .option("--status-interval <ms>", "milliseconds between status lines", "10000")
     .option("--log-level <level>", "trace, debug, info, warn or error", "info")
     .option("--broker <broker>", "embedded (start one in this process), an mqtt:// or mqtts:// URL, or none (default: embedded with --dev, none otherwise)")
-    .option("--broker-port <port>", "port of the embedded broker", "1883")
+    .option("--broker-port <port>", `port of the embedded broker (default: ${DEFAULT_BROKER_PORT}, or a free port if that is taken; a port given here must be free)`)
     .option("--api <host>", "address the local API listens on, or none", "127.0.0.1")
     .option("--api-port <port>", "port of the local API (0: any free port)", "8645")
     .option("--checkpoint <hash>", "start a new data directory from the finalized state at this block hash, fetched from peers (see `meshchain status`)")
@@ -97,7 +102,7 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
     .option("--hop-limit <n>", "hops the radios flood our packets (0-7)", "3")
     .option("--airtime-budget <seconds>", "radio airtime this node allows itself per hour (the region's duty cycle caps it too)", "180")
     .action((opts: StartOptions) =>
-      run(false, async () => {
+      run(false, () => exitSoonIfFailed(async () => {
         const slotMs = parseWhole(opts.slotMs, "--slot-ms", 3_600_000);
         if (slotMs < 100) throw new CliError("INVALID_ARGUMENT", "--slot-ms must be at least 100");
         const heartbeatSlots = parseWhole(opts.heartbeatSlots ?? (opts.dev ? "1" : "60"), "--heartbeat-slots", 1_000_000);
@@ -109,7 +114,10 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
         if (broker !== "embedded" && broker !== "none" && !/^mqtts?:\/\/[^\s]+$/.test(broker)) {
           throw new CliError("INVALID_ARGUMENT", `--broker "${broker}" is not embedded, none or an mqtt:// URL`);
         }
-        const brokerPort = parseWhole(opts.brokerPort, "--broker-port", 65535);
+        // Only the default port may move when taken; a port the operator chose is one a radio is told to use.
+        const brokerPort = opts.brokerPort === undefined ? DEFAULT_BROKER_PORT : parseWhole(opts.brokerPort, "--broker-port", 65535);
+        const brokerPortFallback = opts.brokerPort === undefined;
+        if (!brokerPortFallback && broker !== "embedded") throw new CliError("INVALID_ARGUMENT", "--broker-port is the embedded broker's port; with --broker URL the port goes in the URL");
         if (opts.checkpoint !== undefined && !/^[0-9a-f]{64}$/.test(opts.checkpoint)) throw new CliError("INVALID_ARGUMENT", "--checkpoint must be a block hash: 64 lowercase hex digits");
         if (opts.checkpoint !== undefined && broker === "none") throw new CliError("INVALID_ARGUMENT", "--checkpoint fetches the snapshot from peers: give --broker");
         const radio = radioOptions(opts, broker);
@@ -118,6 +126,8 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
         if (opts.dev && (opts.genesis !== undefined || opts.key !== undefined)) throw new CliError("INVALID_ARGUMENT", "--dev makes its own genesis and key; drop --genesis and --key");
         if (!opts.dev && (opts.genesis === undefined || opts.key === undefined)) throw new CliError("INVALID_ARGUMENT", "give --genesis and --key, or --dev for a development chain");
         const apiPort = parseWhole(opts.apiPort, "--api-port", 65535);
+        if (opts.api !== "none") await assertCanListen(opts.api, apiPort, "--api-port");
+        if (broker === "embedded" && !brokerPortFallback) await assertCanListen("127.0.0.1", brokerPort, "--broker-port");
         const given = opts.dev ? null : { genesis: parseGenesisJson(readArgumentFile(opts.genesis as string, "--genesis")), identity: readKeyFile(opts.key as string) };
         // Every argument is checked, and the directory's lock taken, before anything is written there.
         const lock = DataDirLock.acquire(opts.dataDir);
@@ -133,7 +143,7 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
           {
             dataDir: opts.dataDir, genesis: setup.genesis, identity: setup.identity, slotMs, heartbeatSlots, statusIntervalMs,
             snapshotIntervalBlocks,
-            ...(broker === "none" ? {} : { network: { broker, brokerPort, ...(radio === null ? {} : { radio }) } }),
+            ...(broker === "none" ? {} : { network: { broker, brokerPort, brokerPortFallback, ...(radio === null ? {} : { radio }) } }),
             ...(opts.checkpoint === undefined ? {} : { checkpoint: fromHex(opts.checkpoint) }),
           },
           { clock: systemClock, logger, random: Math.random },
@@ -144,13 +154,17 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
           lock.release();
           throw e;
         }
-        const api = opts.api === "none" ? null : new ApiServer({ host: opts.api, port: apiPort }, node);
+        let api: ApiServer | null = null;
         try {
-          if (api !== null) logger.info({ url: await api.start() }, "local API listening");
+          if (opts.api !== "none") {
+            // The token is made once the node holds its data directory, and kept across restarts.
+            api = new ApiServer({ host: opts.api, port: apiPort, token: ensureApiToken(opts.dataDir), logger }, node);
+            logger.info({ url: await api.start(), tokenFile: apiTokenPath(opts.dataDir) }, "local API listening");
+          }
         } catch (e) {
           await node.stop();
           lock.release();
-          throw new CliError("INVALID_ARGUMENT", `--api ${opts.api}:${apiPort}: cannot listen (${(e as Error).message})`);
+          throw e;
         }
         const shutdown = (signal: string) => {
           logger.info({ signal }, "shutting down");
@@ -163,6 +177,19 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
         };
         process.once("SIGINT", () => shutdown("SIGINT"));
         process.once("SIGTERM", () => shutdown("SIGTERM"));
-      }),
+      })),
     );
+}
+
+/**
+ * A start that failed must end the process even if some handle (a timer, a socket) outlived the
+ * cleanup: systemd restarts only a process that exits. The caller reports the error first.
+ */
+async function exitSoonIfFailed(start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (e) {
+    setTimeout(() => process.exit(), 3_000).unref();
+    throw e;
+  }
 }

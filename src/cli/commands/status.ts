@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_API_URL, getStatus } from "../api-client.js";
+import { apiTarget, DEFAULT_API_URL, DEFAULT_DATA_DIR, getStatus } from "../api-client.js";
 import { print } from "../output.js";
 
 export function registerStatus(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
@@ -7,10 +7,11 @@ export function registerStatus(program: Command, run: (json: boolean, action: ()
     .command("status")
     .description("where a running node stands: height, finality, sync, peers, mempool, airtime")
     .option("--api <url>", "the node's local API", DEFAULT_API_URL)
+    .option("--data-dir <dir>", "the node's data directory: its api.token is sent when readable (needed when the API listens beyond loopback)", DEFAULT_DATA_DIR)
     .option("--json", "machine-readable output", false)
-    .action((opts: { api: string; json: boolean }) =>
+    .action((opts: { api: string; dataDir: string; json: boolean }) =>
       run(opts.json, async () => {
-        print(await getStatus(opts.api), opts.json);
+        print(await getStatus(apiTarget(opts.api, opts.dataDir)), opts.json);
       }),
     );
 }

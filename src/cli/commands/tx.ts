@@ -8,12 +8,23 @@ import { MAX_NONCE, maxEncodedSize } from "../../core/tx/limits.js";
 import { signTx } from "../../core/tx/sign.js";
 import { TxKind } from "../../core/tx/types.js";
 import { readKeyFile } from "../../storage/keystore.js";
+import type { SubmitOutcome } from "../../node/node.js";
 import { CliError } from "../errors.js";
-import { callRpc, DEFAULT_API_URL } from "../api-client.js";
+import { apiTarget, callRpc, DEFAULT_API_URL, DEFAULT_DATA_DIR } from "../api-client.js";
 import { print } from "../output.js";
 import { parseAddressArg, parseChainId, parseUnits, parseWhole } from "../parse.js";
 
 export const DEFAULT_CHAIN_ID = "meshchain-dev";
+
+/** The node's answer to a submit, checked: a node that answers something else is not believed. */
+function submitOutcome(result: unknown): SubmitOutcome {
+  const r = result as Partial<Record<string, unknown>> | null;
+  const status = r?.status;
+  if (r === null || typeof r.hash !== "string" || (status !== "accepted" && status !== "queued" && status !== "included")) {
+    throw new CliError("NODE_API_UNAVAILABLE", `the node's answer to submitTransaction is not one this CLI knows: ${JSON.stringify(result)}`);
+  }
+  return r as unknown as SubmitOutcome;
+}
 
 interface TransferOptions {
   key: string;
@@ -26,6 +37,7 @@ interface TransferOptions {
   chainId: string;
   dryRun: boolean;
   api: string;
+  dataDir: string;
   json: boolean;
 }
 
@@ -43,6 +55,7 @@ export function registerTx(program: Command, run: (json: boolean, action: () => 
     .option("--chain-id <id>", "chain the signature is valid for", DEFAULT_CHAIN_ID)
     .option("--dry-run", "sign and print, do not send", false)
     .option("--api <url>", "the local API of the node to send through", DEFAULT_API_URL)
+    .option("--data-dir <dir>", "that node's data directory, for its API token (api.token)", DEFAULT_DATA_DIR)
     .option("--json", "machine-readable output", false)
     .action((opts: TransferOptions) =>
       run(opts.json, async () => {
@@ -60,9 +73,14 @@ export function registerTx(program: Command, run: (json: boolean, action: () => 
           id.ed25519,
         );
         const minFee = minimumFee(signed.bytes.length, defaultParams().minFeePerByte);
-        const sent = opts.dryRun ? null : await callRpc(opts.api, "submitTransaction", { tx: toHex(signed.bytes) });
+        // The target is checked before signing is worth anything; the token only matters when sending.
+        const target = opts.dryRun ? null : apiTarget(opts.api, opts.dataDir);
+        const outcome = target === null ? null : submitOutcome(await callRpc(target, "submitTransaction", { tx: toHex(signed.bytes) }));
         print({
-          sent: sent !== null,
+          sent: outcome !== null,
+          status: outcome?.status ?? "not sent (dry run)",
+          ...(outcome?.status === "queued" ? { queuedBecause: outcome.reason } : {}),
+          ...(outcome?.status === "included" ? { includedAt: outcome.height, final: outcome.final } : {}),
           kind: "transfer",
           chainId,
           hash: toHex(txHash(signed.bytes)),
