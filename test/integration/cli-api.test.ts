@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatAddress } from "../../src/core/crypto/address.js";
+import { ensureDevNetwork } from "../../src/node/dev-network.js";
 import { mosquittoBroker } from "../fixtures/brokers.js";
 import { testIdentity } from "../fixtures/chain.js";
 import { meshchain } from "../fixtures/cli.js";
@@ -82,6 +83,7 @@ describe("meshchain start: ports that are taken", () => {
 
   it("exits non-zero, not hanging, when the API cannot start after the node and its broker did", async () => {
     const dataDir = dir();
+    ensureDevNetwork(dataDir, () => Date.now());
     // A token file others can read: found only once the node holds its directory and its broker runs.
     writeFileSync(join(dataDir, "api.token"), `${"ab".repeat(32)}\n`, { mode: 0o644 });
     chmodSync(join(dataDir, "api.token"), 0o644);
@@ -131,7 +133,7 @@ describe("meshchain start, status and tx transfer over the hardened API", () => 
       node.child.kill("SIGTERM");
       expect(await node.exited).toBe(0);
       const log = node.output();
-      for (const line of ['"msg":"node started"', '"msg":"radio gateway connected"']) expect(log).toContain(line);
+      for (const line of ['"msg":"node started"', '"msg":"radio side started"']) expect(log).toContain(line);
       expect(log).toContain("mqtt://meshchain:***@127.0.0.1");
       expect(log).not.toContain(password);
       expect(log).not.toContain(encodeURIComponent(password));
