@@ -11,6 +11,9 @@ export interface MqttTlsOptions {
   readonly rejectUnauthorized?: boolean;
 }
 
+/** A connection that lasted this long was a working one: the backoff starts over after it drops. */
+const STABLE_CONNECTION_MS = 30_000;
+
 /** How long stopping waits for a goodbye or a disconnect the broker may never acknowledge. */
 const STOP_TIMEOUT_MS = 2_000;
 
@@ -56,6 +59,7 @@ export class MqttLink {
   private client: MqttClient | null = null;
   private stateValue: LinkState = "idle";
   private attempts = 0;
+  private connectedAt: number | null = null;
   private reconnectTimer: unknown = null;
   private seq = 0;
   private readonly queue: Queued[] = [];
@@ -193,7 +197,7 @@ export class MqttLink {
 
   private onConnect(): void {
     this.stateValue = "connected";
-    this.attempts = 0;
+    this.connectedAt = this.deps.clock.now();
     this.stats.connects++;
     this.stats.lastError = null;
     this.tell({ state: "connected", reason: null, retryInMs: null });
@@ -213,6 +217,10 @@ export class MqttLink {
   private onClose(): void {
     if (this.stateValue === "closed") return;
     if (this.stateValue === "connected") this.stats.disconnects++;
+    // A broker that takes the connection and drops it at once (or another client taking our id) must
+    // not make us reconnect at the shortest interval forever: only a connection that held resets the backoff.
+    if (this.connectedAt !== null && this.deps.clock.now() - this.connectedAt >= STABLE_CONNECTION_MS) this.attempts = 0;
+    this.connectedAt = null;
     this.stateValue = "disconnected";
     if (this.reconnectTimer !== null) return;
     const min = this.opts.reconnectMinMs ?? 1_000;

@@ -35,7 +35,7 @@ export class BlockProducer {
       health?: StorageHealth;
     },
   ) {
-    this.loop = new TimerLoop(deps.clock, () => this.untilNextSlot(), () => this.proposeIfDue());
+    this.loop = new TimerLoop(deps.clock, () => this.untilNextSlot(), () => this.proposeIfDue(), (e) => deps.logger.error({ err: e }, "making a block failed; trying again next slot"));
   }
 
   slotAt(ms: number): number {

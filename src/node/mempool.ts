@@ -34,7 +34,8 @@ export const DEFAULT_MEMPOOL_OPTIONS: Omit<MempoolOptions, "chainId"> = {
 
 /** Where the pool keeps its transactions across restarts. */
 export interface MempoolPersistence {
-  save(hash: Uint8Array, bytes: Uint8Array): void;
+  /** With `acceptedAtMs`, the transaction is also kept as one this node acknowledged, in the same write. */
+  save(hash: Uint8Array, bytes: Uint8Array, acceptedAtMs?: number): void;
   remove(hash: Uint8Array): void;
   loadAll(): Uint8Array[];
 }
@@ -119,6 +120,16 @@ export class TxPool {
     return this.queued.has(id);
   }
 
+  /** Whether the pool holds the transaction now, pending or waiting for its nonce. */
+  holds(id: string): boolean {
+    return this.byId.has(id) || this.queued.has(id);
+  }
+
+  /** Let a transaction this pool saw (and perhaps dropped) be judged again on its merits. */
+  forgetSeen(id: string): void {
+    this.recent.delete(id);
+  }
+
   pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined {
     return this.bySender.get(toHex(sender))?.find((e) => e.tx.tx.nonce === nonce)?.tx;
   }
@@ -142,8 +153,11 @@ export class TxPool {
     applyTx(ledger, t, ctx);
   }
 
-  /** Admit a transaction, or throw MempoolError saying why not. Returns the ids it evicted. */
-  add(t: DecodedTx): string[] {
+  /**
+   * Admit a transaction, or throw MempoolError saying why not. Returns the ids it evicted. With
+   * `acceptedAtMs` (a user's submission), the pool's row and the acknowledged copy are one write.
+   */
+  add(t: DecodedTx, acceptedAtMs?: number): string[] {
     const id = toHex(txHash(t.bytes));
     if (this.byId.has(id) || this.recent.has(id)) throw new MempoolError("ALREADY_KNOWN", "transaction already seen");
     const sender = toHex(t.tx.sender);
@@ -160,9 +174,9 @@ export class TxPool {
       } catch (e) {
         throw this.invalid(id, e);
       }
+      this.insert(entry, acceptedAtMs);
       this.drop(old);
       for (const later of pending.slice(replaced + 1)) this.drop(later);
-      this.insert(entry);
       return [old.id, ...pending.slice(replaced + 1).map((p) => p.id)];
     }
     if (pending.length >= this.opts.perSenderMax && t.tx.nonce >= next) throw new MempoolError("SENDER_QUOTA", `sender already has ${pending.length} pending transactions`);
@@ -173,7 +187,7 @@ export class TxPool {
       throw this.invalid(id, e);
     }
     const evicted = this.makeRoom(entry);
-    this.insert(entry);
+    this.insert(entry, acceptedAtMs);
     this.promote(t.tx.sender);
     return evicted;
   }
@@ -208,9 +222,9 @@ export class TxPool {
     return new MempoolError("INVALID", `${e.code}: ${e.message}`, e);
   }
 
-  private insert(e: Entry): void {
+  private insert(e: Entry, acceptedAtMs?: number): void {
     // On disk first: a transaction the pool holds is one it can hold across a restart (a full disk refuses it whole).
-    this.persistence?.save(txHash(e.tx.bytes), e.tx.bytes);
+    this.persistence?.save(txHash(e.tx.bytes), e.tx.bytes, acceptedAtMs);
     const list = this.bySender.get(e.sender) ?? [];
     list.push(e);
     list.sort((a, b) => a.tx.tx.nonce - b.tx.tx.nonce);

@@ -54,6 +54,9 @@ export const PROTOCOL_VERSION = 1;
 /** Failures of this node (its disk, its links, its own state), as opposed to a peer's bad data. */
 const isOwnFailure = (e: MeshChainError<string>): boolean => e instanceof StorageError || e instanceof TransportError || e instanceof NodeError;
 
+/** A link that keeps coming back makes us say hello again at most this often. */
+const REHELLO_MIN_INTERVAL_MS = 60_000;
+
 /** How long start-up waits for a link before the node runs on without it (it keeps retrying). */
 const LINK_START_WAIT_MS = 5_000;
 
@@ -93,6 +96,7 @@ export class NodeNetwork {
   private readonly joinListeners = new Set<(node: number) => void>();
   private readonly linkFailListeners = new Set<() => void>();
   private readonly links = new Map<LinkName, LinkStatus>();
+  private lastRehelloAt = -Infinity;
   readonly peers: PeerManager;
   readonly nodeNumber: number;
 
@@ -157,8 +161,12 @@ export class NodeNetwork {
       }
       const downS = was === undefined || was.state === "connected" ? 0 : Math.round((now - was.sinceMs) / 1000);
       this.deps.logger.info({ link: name, ...(was?.state === "disconnected" ? { downS } : {}) }, was?.state === "disconnected" ? "link back up" : "link up");
-      // Peers may have forgotten us while we were away: introduce ourselves again.
-      if (was?.state === "disconnected") void this.announce(MessageType.Hello);
+      // Peers may have forgotten us while we were away: introduce ourselves again, once a minute at most
+      // however often a flapping link comes back.
+      if (was?.state === "disconnected" && now - this.lastRehelloAt >= REHELLO_MIN_INTERVAL_MS) {
+        this.lastRehelloAt = now;
+        void this.announce(MessageType.Hello);
+      }
       for (const l of this.connectListeners) l(name);
     });
   }

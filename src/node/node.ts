@@ -9,7 +9,7 @@ import { ChainStore } from "../storage/chain-store.js";
 import { SqliteMempoolStore } from "../storage/mempool-store.js";
 import { SqlitePeerStore } from "../storage/peer-store.js";
 import { votingSet } from "../core/state/validators.js";
-import { decodeTxWithBytes, txHash } from "../core/tx/codec.js";
+import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import { MeshChainError } from "../core/errors.js";
 import { gini, weigh } from "../consensus/weights.js";
 import { BlsVerifier } from "../consensus/verifier.js";
@@ -29,6 +29,7 @@ import { answerSnapshotRequest, answerSyncRequest, type Snapshot, takeSnapshot }
 import { ValidatorService } from "./validator.js";
 import type { RadioOptions } from "./radio.js";
 import { ReservedCounter } from "../storage/reserved-counter.js";
+import { StorageError } from "../storage/errors.js";
 import { StorageHealth, type StorageFault } from "./storage-health.js";
 import { TxAnnouncer } from "./tx-announcer.js";
 import type { LinkName, LinkStatus } from "./network.js";
@@ -159,6 +160,8 @@ export class MeshChainNode {
     }
     const chainPath = join(this.opts.dataDir, "chain.db");
     const fresh = !existsSync(chainPath);
+    // A data directory that holds a chain is checked against the genesis before anything else is written or sent.
+    if (!fresh) this.store = ChainStore.open(chainPath, genesis);
     // The network comes first: a checkpoint is fetched from peers before the store exists.
     if (this.opts.network !== undefined) {
       const genesisTip = ChainStore.genesisTip(genesis);
@@ -186,7 +189,7 @@ export class MeshChainNode {
     } else if (this.opts.checkpoint !== undefined) {
       this.deps.logger.warn({ dataDir: this.opts.dataDir }, "the data directory already holds a chain; --checkpoint ignored");
     }
-    const store = ChainStore.open(chainPath, genesis);
+    const store = this.store ?? ChainStore.open(chainPath, genesis);
     this.store = store;
     this.role = this.chooseRole(store);
     this.startedAt = this.deps.clock.now();
@@ -247,8 +250,15 @@ export class MeshChainNode {
     const announcer = new TxAnnouncer({ baseMs: 2 * slotMs, maxMs: 32 * slotMs }, {
       clock: this.deps.clock, logger: this.deps.logger, random: this.deps.random, store: poolStore,
       send: (tx) => void this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction),
-      included: (hash) => store.txLocation(hash) !== null,
+      place: (hash) => {
+        const at = store.txLocation(hash);
+        return at === null ? "absent" : at.height <= store.finalizedHeight ? "final" : "in-chain";
+      },
       readmit: (tx) => {
+        const id = toHex(txHash(tx.bytes));
+        if (pool.holds(id)) return "held";
+        // Evicted, or dropped at a head that was later undone: judged again on its merits, not refused as seen.
+        pool.forgetSeen(id);
         try {
           pool.add(tx);
         } catch (e) {
@@ -499,33 +509,62 @@ export class MeshChainNode {
     const tx = decodeTxWithBytes(bytes);
     const hashBytes = txHash(tx.bytes);
     const hash = toHex(hashBytes);
-    let outcome: SubmitOutcome = { hash, status: "accepted" };
+    let outcome: SubmitOutcome;
     try {
-      pool.add(tx);
+      outcome = this.admit(pool, store, announcer, tx, hash);
     } catch (e) {
-      if (!(e instanceof MempoolError)) throw e;
-      if (e.code !== "NONCE_GAP") {
-        // Sent again (a client retrying after a lost answer, or after our restart): say where it is, if anywhere.
-        if (pool.isQueued(hash)) return { hash, status: "queued", reason: "already held: an earlier nonce is missing" };
-        const pending = pool.pendingTx(tx.tx.sender, tx.tx.nonce);
-        if (pending !== undefined && bytesEqual(pending.bytes, tx.bytes)) return { hash, status: "accepted" };
-        const at = store.txLocation(hashBytes);
-        if (at !== null) return { hash, status: "included", height: at.height, final: at.height <= store.finalizedHeight };
-        throw e;
-      }
-      outcome = { hash, status: "queued", reason: e.message };
-    }
-    try {
-      announcer.track(tx);
-    } catch (e) {
-      // Not on disk: the user must not be told it was accepted, and the pool must not carry it out.
-      pool.discard(hash);
+      if (e instanceof StorageError) this.health.report("mempool", e, "keeping a submitted transaction");
       throw e;
     }
-    // Accepted: nothing after this point may turn the answer into a failure.
+    this.health.healthy("mempool");
+    if (outcome.status === "included") return outcome;
+    // Acknowledged: nothing after this point may turn the answer into a failure.
     this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction).catch((e: unknown) => this.deps.logger.warn({ hash, reason: e instanceof Error ? e.message : String(e) }, "transaction not announced"));
     this.deps.logger.debug({ hash, status: outcome.status }, "transaction accepted");
     return outcome;
+  }
+
+  /** The pool's verdict on a submission, with what it acknowledges on disk (pool row and kept copy in one write). */
+  private admit(pool: TxPool, store: ChainStore, announcer: TxAnnouncer, tx: DecodedTx, hash: string): SubmitOutcome {
+    try {
+      pool.add(tx, this.deps.clock.now());
+      announcer.adopt(tx);
+      return { hash, status: "accepted" };
+    } catch (e) {
+      if (!(e instanceof MempoolError)) throw e;
+      if (e.code === "NONCE_GAP") {
+        this.keep(pool, announcer, tx, hash);
+        return { hash, status: "queued", reason: e.message };
+      }
+      // Sent again (a client retrying after a lost answer, or after our restart; or it reached us by gossip first).
+      if (pool.isQueued(hash)) {
+        this.keep(pool, announcer, tx, hash);
+        return { hash, status: "queued", reason: "already held: an earlier nonce is missing" };
+      }
+      const pending = pool.pendingTx(tx.tx.sender, tx.tx.nonce);
+      if (pending !== undefined && bytesEqual(pending.bytes, tx.bytes)) {
+        // Already in the pool (and its file), by gossip or an earlier submission: accepted whatever else happens.
+        try {
+          announcer.track(tx);
+        } catch (err) {
+          this.deps.logger.warn({ hash, reason: (err as Error).message }, "transaction accepted, but not kept for announcing again");
+        }
+        return { hash, status: "accepted" };
+      }
+      const at = store.txLocation(txHash(tx.bytes));
+      if (at !== null) return { hash, status: "included", height: at.height, final: at.height <= store.finalizedHeight };
+      throw e;
+    }
+  }
+
+  /** Keep a copy of a transaction the pool holds in memory only (queued); if that cannot be written, the pool lets it go too. */
+  private keep(pool: TxPool, announcer: TxAnnouncer, tx: DecodedTx, hash: string): void {
+    try {
+      announcer.track(tx);
+    } catch (e) {
+      pool.discard(hash);
+      throw e;
+    }
   }
 
   private scheduleStatus(): void {

@@ -87,7 +87,7 @@ export class ChainSync {
     private readonly opts: SyncOptions,
     private readonly deps: SyncDeps,
   ) {
-    this.loop = new TimerLoop(deps.clock, () => opts.tickMs, () => this.evaluate());
+    this.loop = new TimerLoop(deps.clock, () => opts.tickMs, () => this.evaluate(), (e) => deps.logger.error({ err: e }, "sync turn failed; trying again next tick"));
   }
 
   get state(): SyncState {

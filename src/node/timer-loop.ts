@@ -3,7 +3,8 @@ import type { Clock } from "../core/clock.js";
 /**
  * The start/stop lifecycle of a service driven by one timer that it sets again each time it fires
  * (the block producer, range sync, the transaction announcer): at most one timer pending, none after
- * stop. `delay` says when the next turn is due; `turn` does the work.
+ * stop. `delay` says when the next turn is due; `turn` does the work. A turn that throws is handed to
+ * `failed` and the loop goes on: a timer callback that throws would end the whole process.
  */
 export class TimerLoop {
   private handle: unknown = null;
@@ -13,6 +14,7 @@ export class TimerLoop {
     private readonly clock: Clock,
     private readonly delay: () => number,
     private readonly turn: () => void,
+    private readonly failed: (e: unknown) => void,
   ) {}
 
   get running(): boolean {
@@ -37,9 +39,10 @@ export class TimerLoop {
       this.handle = null;
       try {
         this.turn();
-      } finally {
-        this.reschedule();
+      } catch (e) {
+        this.failed(e);
       }
+      this.reschedule();
     }, Math.max(0, this.delay()));
   }
 

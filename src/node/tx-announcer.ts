@@ -21,6 +21,9 @@ export interface TxAnnouncerOptions {
 /** What became of a transaction handed back to the pool. */
 export type Readmission = "held" | "cannot-apply";
 
+/** Where the chain has a transaction: final, in a block not final yet (it may still be undone), or nowhere. */
+export type ChainPlace = "final" | "in-chain" | "absent";
+
 interface Tracked {
   readonly tx: DecodedTx;
   readonly hash: Uint8Array;
@@ -47,13 +50,13 @@ export class TxAnnouncer {
       clock: Clock; logger: Logger; random: () => number; store: AcceptedTxStore;
       /** Put the transaction on every link (the scheduler keeps radio sends within the airtime budget). */
       send: (tx: DecodedTx) => void;
-      /** Whether the chain holds the transaction. */
-      included: (hash: Uint8Array) => boolean;
+      /** Where the chain has the transaction. */
+      place: (hash: Uint8Array) => ChainPlace;
       /** Hand the transaction to the pool again (it may have been evicted, or lost in a restart). */
       readmit: (tx: DecodedTx) => Readmission;
     },
   ) {
-    this.loop = new TimerLoop(deps.clock, () => this.untilDue(), () => this.onDue());
+    this.loop = new TimerLoop(deps.clock, () => this.untilDue(), () => this.onDue(), (e) => deps.logger.error({ err: e }, "announcing acknowledged transactions failed; trying again"));
     for (const { bytes } of deps.store.loadLocal()) {
       try {
         // After a restart the first announcement is due at once: nobody may have heard it.
@@ -75,13 +78,18 @@ export class TxAnnouncer {
     return this.announcedAgain;
   }
 
-  /** Keep an accepted transaction (on disk before the user hears it was accepted). Throws StorageError if it cannot. */
+  /** Keep an acknowledged transaction (on disk before the user hears of it). Throws StorageError if it cannot. */
   track(tx: DecodedTx): void {
     const hash = txHash(tx.bytes);
     if (this.tracked.has(toHex(hash))) return;
-    const now = this.deps.clock.now();
-    this.deps.store.saveLocal(hash, tx.bytes, now);
-    this.remember(tx, now + this.delay(0));
+    this.deps.store.saveLocal(hash, tx.bytes, this.deps.clock.now());
+    this.adopt(tx);
+  }
+
+  /** Keep an acknowledged transaction whose copy the pool already wrote in the same write as its own. */
+  adopt(tx: DecodedTx): void {
+    if (this.tracked.has(toHex(txHash(tx.bytes)))) return;
+    this.remember(tx, this.deps.clock.now() + this.delay(0));
     this.loop.reschedule();
   }
 
@@ -108,17 +116,13 @@ export class TxAnnouncer {
     for (const t of this.inNonceOrder([...this.tracked.values()])) this.announce(t, now, false);
   }
 
-  /** The chain moved: forget what it included, or what can no longer apply. */
+  /** The chain moved: forget what it made final. */
   onNewHead(): void {
     this.forgetSettled();
   }
 
   private forgetSettled(): void {
-    for (const [id, t] of this.tracked) {
-      if (this.deps.included(t.hash)) {
-        this.forget(id, t);
-      }
-    }
+    for (const [id, t] of this.tracked) if (this.deps.place(t.hash) === "final") this.forget(id, t);
   }
 
   private forget(id: string, t: Tracked): void {
@@ -144,8 +148,13 @@ export class TxAnnouncer {
     this.forgetSettled();
     const due = [...this.tracked.values()].filter((t) => t.dueAt <= now);
     for (const t of this.inNonceOrder(due)) {
+      // In a block that is not final yet: wait (a reorganisation may still undo it), announce nothing.
+      if (this.deps.place(t.hash) === "in-chain") {
+        t.dueAt = now + this.delay(t.attempts);
+        continue;
+      }
       if (this.deps.readmit(t.tx) === "cannot-apply") {
-        this.deps.logger.warn({ hash: toHex(t.hash).slice(0, 16), nonce: t.tx.tx.nonce }, "accepted transaction can no longer apply (its nonce was used, or its sender cannot pay); no longer announced");
+        this.deps.logger.warn({ hash: toHex(t.hash).slice(0, 16), nonce: t.tx.tx.nonce }, "acknowledged transaction can no longer apply (its nonce was used, it expired, or its sender cannot pay); no longer announced");
         this.forget(toHex(t.hash), t);
         continue;
       }

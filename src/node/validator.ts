@@ -17,6 +17,7 @@ import type { TxPool } from "./mempool.js";
 import type { NodeNetwork } from "./network.js";
 import type { StorageHealth } from "./storage-health.js";
 import { StorageError } from "../storage/errors.js";
+import { MeshChainError } from "../core/errors.js";
 import type { SignerSafety } from "../core/chain/signer-safety.js";
 
 /** The message types the consensus engine speaks. */
@@ -78,7 +79,7 @@ export class ValidatorService {
           }
         } catch (e) {
           // The engine keeps its finalized root where the store is, and finality is tried again each slot.
-          if (e instanceof StorageError) {
+          if (e instanceof MeshChainError) {
             deps.health.report("chain", e, "committing finalized blocks");
             this.scheduleRetry();
           }

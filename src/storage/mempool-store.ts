@@ -27,8 +27,16 @@ export class SqliteMempoolStore {
     this.delLocal = this.db.prepare<[Uint8Array]>("DELETE FROM local WHERE hash = ?");
   }
 
-  save(hash: Uint8Array, bytes: Uint8Array): void {
-    this.write(() => this.put.run(hash, bytes), "saving a pending transaction");
+  /** The pending row, and with `acceptedAtMs` the acknowledged copy too: both or neither. */
+  save(hash: Uint8Array, bytes: Uint8Array, acceptedAtMs?: number): void {
+    if (acceptedAtMs === undefined) return this.write(() => this.put.run(hash, bytes), "saving a pending transaction");
+    this.write(
+      this.db.transaction(() => {
+        this.put.run(hash, bytes);
+        this.putLocal.run(hash, bytes, acceptedAtMs);
+      }),
+      "saving an accepted transaction",
+    );
   }
 
   remove(hash: Uint8Array): void {

@@ -30,7 +30,7 @@ async function startNode(identity: NodeOptions["identity"], broker: string, seed
 }
 
 describe("at-least-once delivery of accepted transactions", () => {
-  it("transfers accepted by a follower while every validator is off the broker all become final once they are back", async () => {
+  it("transfers accepted by a follower while every validator is off the broker all become final once they are back", { timeout: 180_000 }, async () => {
     const broker: TestBroker = await embeddedBroker();
     closers.push(() => broker.close());
     const proxy: TcpProxy = await startTcpProxy(Number(new URL(broker.url).port));

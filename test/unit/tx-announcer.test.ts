@@ -22,14 +22,15 @@ function setup(dataDir = dir(), opts: { readmit?: (tx: DecodedTx) => Readmission
   const store = new SqliteMempoolStore(join(dataDir, "mempool.db"));
   const sent: DecodedTx[] = [];
   const included = new Set<string>();
+  const inChain = new Set<string>();
   const announcer = new TxAnnouncer({ baseMs: BASE, maxMs: MAX }, {
     clock, logger: silentLogger(), random: seededRandom(7), store,
     send: (tx) => sent.push(tx),
-    included: (hash) => included.has(toHex(hash)),
+    place: (hash) => (included.has(toHex(hash)) ? "final" : inChain.has(toHex(hash)) ? "in-chain" : "absent"),
     readmit: opts.readmit ?? (() => "held"),
   });
   announcer.start();
-  return { clock, store, sent, included, announcer, dataDir };
+  return { clock, store, sent, included, inChain, announcer, dataDir };
 }
 
 const idOf = (tx: DecodedTx) => toHex(txHash(tx.bytes));
@@ -70,6 +71,23 @@ describe("TxAnnouncer: accepted transactions are announced until included", () =
     expect(sent.length).toBe(before);
     expect(announcer.pending).toBe(0);
     expect(store.loadLocal()).toEqual([]);
+    announcer.stop();
+  });
+
+  it("waits, announcing nothing, while the transaction sits in a block that is not final, and goes on if that block is undone", () => {
+    const { clock, sent, inChain, announcer, store } = setup();
+    const t = transfer(alice!, 0, bob!.address, 5n);
+    announcer.track(t);
+    inChain.add(idOf(t));
+    announcer.onNewHead();
+    clock.advance(MAX * 2);
+    expect(sent).toEqual([]);
+    expect(announcer.pending).toBe(1);
+    expect(store.loadLocal()).toHaveLength(1);
+    // A reorganisation undid the block: the transaction is announced again.
+    inChain.delete(idOf(t));
+    clock.advance(MAX * 2);
+    expect(sent.length).toBeGreaterThan(0);
     announcer.stop();
   });
 
