@@ -174,10 +174,12 @@ export class TxPool {
       } catch (e) {
         throw this.invalid(id, e);
       }
+      // Written first: a replacement the disk refuses leaves the pool as it was.
+      const successors = pending.slice(replaced + 1);
       this.insert(entry, acceptedAtMs);
       this.drop(old);
-      for (const later of pending.slice(replaced + 1)) this.drop(later);
-      return [old.id, ...pending.slice(replaced + 1).map((p) => p.id)];
+      for (const later of successors) this.drop(later);
+      return [old.id, ...successors.map((p) => p.id)];
     }
     if (pending.length >= this.opts.perSenderMax && t.tx.nonce >= next) throw new MempoolError("SENDER_QUOTA", `sender already has ${pending.length} pending transactions`);
     if (t.tx.nonce > next && t.tx.nonce < next + this.opts.perSenderMax) return this.queue(id, t, next);
