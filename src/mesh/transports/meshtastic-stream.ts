@@ -1,0 +1,504 @@
+import { create, fromBinary } from "@bufbuild/protobuf";
+import { Mesh, Portnums } from "@meshtastic/protobufs";
+import type { Clock } from "../../core/clock.js";
+import { TransportError } from "../errors.js";
+import { BITFIELD_OK_TO_MQTT } from "../meshtastic/envelope.js";
+import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
+import type { RadioView } from "../meshtastic/radio-view.js";
+import { openByteLink, parseRadioAddress, formatRadioAddress, type ByteLink, type RadioAddress } from "../meshtastic/stream-link.js";
+import { CONFIG_WITHOUT_NODES, RadioSession } from "../meshtastic/stream-session.js";
+import { emptyStats, FrameListeners, Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { assertSendable, type Lifecycle, RecentKeys } from "./common.js";
+import { MESHTASTIC_MTU } from "./meshtastic-mqtt.js";
+
+export type RadioLogLevel = "debug" | "info" | "warn" | "error";
+export type RadioLog = (level: RadioLogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+export interface MeshtasticStreamOptions {
+  /** serial:///dev/ttyACM0, serial://auto or tcp://host:4403 */
+  readonly radio: string;
+  /** The radio's channel index our frames travel on (0: its primary channel). */
+  readonly channelIndex: number;
+  /** Private application port, 256-511. */
+  readonly portnum: number;
+  /** Hops our packets may be flooded; null: the radio's own setting. */
+  readonly hopLimit: number | null;
+  /** Never-repeating packet ids (a ReservedCounter). */
+  readonly packetIds: { take(): number };
+  /** Well under the firmware's 15-minute silence timeout. */
+  readonly heartbeatIntervalMs?: number;
+  readonly handshakeTimeoutMs?: number;
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** How long `start` keeps trying before it gives up on a radio that never answered. */
+  readonly startTimeoutMs?: number;
+  /** First pause after a DUTY_CYCLE_LIMIT refusal; doubles while refusals continue, up to 15 minutes. */
+  readonly dutyCyclePauseMs?: number;
+  /** Frames held for the radio; beyond it callers are refused (QUEUE_FULL). */
+  readonly queueLimit?: number;
+}
+
+export interface StreamDeps {
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly log?: RadioLog;
+  /** How a byte link is opened; tests and the emulator pass their own. */
+  readonly open?: (address: RadioAddress) => Promise<ByteLink>;
+}
+
+export type StreamLinkState = "new" | "connecting" | "connected" | "waiting" | "stopped";
+
+export interface StreamLinkStats {
+  connects: number;
+  disconnects: number;
+  /** Times sending waited because the radio's transmit queue had no free slot. */
+  radioQueueFullWaits: number;
+  dutyCyclePauses: number;
+  /** Frames the radio refused for good (TOO_LARGE, NO_CHANNEL …), dropped. */
+  refusedByRadio: number;
+  /** Frames the radio refused for now and we sent again later. */
+  retried: number;
+  radioLogLines: number;
+  lastError: string | null;
+}
+
+interface Outgoing {
+  readonly frame: Uint8Array;
+  readonly priority: Priority;
+}
+
+const MAX_DUTY_PAUSE_MS = 15 * 60_000;
+const RATE_LIMIT_PAUSE_MS = 10_000;
+/** While the radio's queue is full, how often a heartbeat asks it for its QueueStatus. */
+const QUEUE_POLL_MS = 1_000;
+const RECENT_SENT_LIMIT = 256;
+
+/**
+ * Our frames as the radio's own packets over its stream API (USB serial or TCP): PRIVATE_APP on our
+ * channel with OK_TO_MQTT, never more outstanding than the radio's transmit queue has room for, held
+ * and sent again when the radio refuses for duty cycle, and a link that comes back by itself.
+ */
+export class MeshtasticStreamTransport implements Transport {
+  readonly kind = "meshtastic-stream";
+  readonly mtu = MESHTASTIC_MTU;
+  readonly stats = emptyStats();
+  readonly linkStats: StreamLinkStats = { connects: 0, disconnects: 0, radioQueueFullWaits: 0, dutyCyclePauses: 0, refusedByRadio: 0, retried: 0, radioLogLines: 0, lastError: null };
+  private readonly address: RadioAddress;
+  private readonly listeners = new FrameListeners();
+  private readonly viewListeners = new Set<(v: RadioView) => void>();
+  private readonly recent = new RecentKeys(8192);
+  private readonly outbox: Outgoing[][] = [[], [], [], []];
+  /** Our packets the radio has not yet reported on, by id. */
+  private readonly unconfirmed = new Map<number, Outgoing>();
+  /** Recently handed packets, kept to send again if the radio refuses them later (duty cycle); `requeued` once they are back in the outbox. */
+  private readonly recentSent = new Map<number, { readonly out: Outgoing; requeued: boolean }>();
+  private lifecycle: Lifecycle = "new";
+  private linkStateValue: StreamLinkState = "new";
+  private session: RadioSession | null = null;
+  private view: RadioView | null = null;
+  private radioFree = 0;
+  private pausedUntil = 0;
+  private dutyPauseMs: number;
+  private attempts = 0;
+  private reconnectTimer: unknown = null;
+  private heartbeatTimer: unknown = null;
+  private pollTimer: unknown = null;
+  private resumeTimer: unknown = null;
+
+  constructor(
+    private readonly opts: MeshtasticStreamOptions,
+    private readonly deps: StreamDeps,
+  ) {
+    if (!Number.isInteger(opts.portnum) || opts.portnum < 256 || opts.portnum > 511) throw new TransportError("BAD_CHANNEL_KEY", `port ${opts.portnum} is not a private application port (256-511)`);
+    if (opts.hopLimit !== null && (!Number.isInteger(opts.hopLimit) || opts.hopLimit < 0 || opts.hopLimit > 7)) throw new TransportError("BAD_CHANNEL_KEY", "hop limit must be 0-7");
+    if (!Number.isInteger(opts.channelIndex) || opts.channelIndex < 0 || opts.channelIndex > 7) throw new TransportError("BAD_CHANNEL_KEY", "channel index must be 0-7");
+    this.address = parseRadioAddress(opts.radio);
+    this.dutyPauseMs = opts.dutyCyclePauseMs ?? 60_000;
+  }
+
+  /** The radio's node number once it has told us (0 before the first handshake). */
+  get localNode(): number {
+    return this.view?.nodeNumber ?? 0;
+  }
+
+  get radioView(): RadioView | null {
+    return this.view;
+  }
+
+  get linkState(): StreamLinkState {
+    return this.linkStateValue;
+  }
+
+  get queuedFrames(): number {
+    return this.outbox.reduce((n, q) => n + q.length, 0);
+  }
+
+  /** Free slots in the radio's transmit queue as we last learned them, less what we sent since. */
+  get radioFreeSlots(): number {
+    return Math.max(0, this.radioFree - this.unconfirmed.size);
+  }
+
+  /** Called at every (re)connect with what the radio reports about itself. */
+  onRadioView(listener: (v: RadioView) => void): () => void {
+    this.viewListeners.add(listener);
+    return () => this.viewListeners.delete(listener);
+  }
+
+  onFrame(listener: (frame: ReceivedFrame) => void): () => void {
+    return this.listeners.add(listener);
+  }
+
+  /** Resolves once the radio has answered the handshake; retries until `startTimeoutMs`. */
+  async start(): Promise<void> {
+    if (this.lifecycle !== "new") return;
+    this.lifecycle = "running";
+    const deadline = this.deps.clock.now() + (this.opts.startTimeoutMs ?? 30_000);
+    for (;;) {
+      try {
+        await this.connect();
+        return;
+      } catch (e) {
+        if (this.lifecycle !== "running") return;
+        const wait = this.backoffMs();
+        if (this.deps.clock.now() + wait > deadline) {
+          await this.stop();
+          throw e;
+        }
+        this.log("warn", `radio ${formatRadioAddress(this.address)} not ready: ${(e as Error).message}; trying again in ${Math.round(wait / 1000)} s`);
+        await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, wait));
+        if (this.lifecycle !== "running") return;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.lifecycle === "stopped") return;
+    this.lifecycle = "stopped";
+    this.linkStateValue = "stopped";
+    for (const t of [this.reconnectTimer, this.heartbeatTimer, this.pollTimer, this.resumeTimer]) if (t !== null) this.deps.clock.clearTimeout(t);
+    this.reconnectTimer = this.heartbeatTimer = this.pollTimer = this.resumeTimer = null;
+    for (const q of this.outbox) q.length = 0;
+    const session = this.session;
+    this.session = null;
+    if (session !== null && !session.closed) {
+      // Tell the radio we are going, so a serial console returns to its log output at once.
+      session.send(create(Mesh.ToRadioSchema, { payloadVariant: { case: "disconnect", value: true } }));
+      session.close();
+    }
+  }
+
+  /** Queues the frame for the radio; it leaves as soon as the radio's queue has room and no refusal pause runs. */
+  async send(frame: Uint8Array, priority: Priority): Promise<void> {
+    assertSendable(this.lifecycle, frame, this.mtu, this.kind);
+    if (this.queuedFrames >= (this.opts.queueLimit ?? 64)) throw new TransportError("QUEUE_FULL", `${this.queuedFrames} frames are waiting for the radio`);
+    (this.outbox[priority] as Outgoing[]).push({ frame: Uint8Array.from(frame), priority });
+    this.pump();
+  }
+
+  private log(level: RadioLogLevel, message: string, fields?: Record<string, unknown>): void {
+    this.deps.log?.(level, message, fields);
+  }
+
+  private backoffMs(): number {
+    const min = this.opts.reconnectMinMs ?? 1_000;
+    const max = this.opts.reconnectMaxMs ?? 60_000;
+    const base = Math.min(max, min * 2 ** this.attempts);
+    this.attempts = Math.min(this.attempts + 1, 30);
+    return Math.round(base * (0.75 + 0.5 * this.deps.random()));
+  }
+
+  private async connect(): Promise<void> {
+    this.linkStateValue = "connecting";
+    const link = await (this.deps.open ?? openByteLink)(this.address);
+    if (this.lifecycle !== "running") {
+      link.close();
+      return;
+    }
+    const session = new RadioSession(
+      link,
+      {
+        message: (m) => this.onMessage(session, m),
+        log: (line) => {
+          this.linkStats.radioLogLines++;
+          this.log("debug", `radio console: ${line}`);
+        },
+        malformed: () => this.stats.malformed++,
+        closed: (reason) => this.onClosed(session, reason),
+      },
+      this.deps.clock,
+    );
+    let view: RadioView;
+    try {
+      view = await session.requestConfig(CONFIG_WITHOUT_NODES, this.opts.handshakeTimeoutMs ?? 15_000);
+    } catch (e) {
+      session.close();
+      this.linkStats.lastError = (e as Error).message;
+      throw e;
+    }
+    if (this.lifecycle !== "running") {
+      session.close();
+      return;
+    }
+    this.session = session;
+    this.view = view;
+    this.attempts = 0;
+    this.radioFree = 0;
+    this.unconfirmed.clear();
+    this.linkStats.connects++;
+    this.linkStateValue = "connected";
+    const ch = view.channels.find((c) => c.index === this.opts.channelIndex);
+    this.log("info", `radio connected over ${link.description}: ${formatNodeId(view.nodeNumber)}, firmware ${view.firmwareVersion}, ${view.region} ${view.preset}, channel ${this.opts.channelIndex} ${ch === undefined ? "MISSING" : `"${ch.name}"`}`);
+    for (const l of this.viewListeners) l(view);
+    // Its QueueStatus answer tells us how many packets the radio can take.
+    session.heartbeat();
+    this.scheduleHeartbeat();
+  }
+
+  private onClosed(session: RadioSession, reason: string): void {
+    if (this.session !== session) return;
+    this.session = null;
+    this.linkStats.disconnects++;
+    this.linkStats.lastError = reason;
+    if (this.lifecycle !== "running") return;
+    // Packets the radio had not confirmed may or may not have gone out: send them again (the radios drop a repeat by id).
+    this.requeueUnconfirmed();
+    this.linkStateValue = "waiting";
+    const wait = this.backoffMs();
+    this.log("warn", `radio link lost (${reason}); reconnecting in ${(wait / 1000).toFixed(1)} s`, { radio: session.link.description, queued: this.queuedFrames });
+    this.reconnectTimer = this.deps.clock.setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect().then(
+        () => this.pump(),
+        (e: unknown) => {
+          this.linkStats.lastError = (e as Error).message;
+          if (this.lifecycle === "running" && this.session === null) this.onReconnectFailed((e as Error).message);
+        },
+      );
+    }, wait);
+  }
+
+  private onReconnectFailed(reason: string): void {
+    this.linkStateValue = "waiting";
+    const wait = this.backoffMs();
+    this.log("warn", `radio still unreachable (${reason}); next try in ${(wait / 1000).toFixed(1)} s`);
+    this.reconnectTimer = this.deps.clock.setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connect().then(
+        () => this.pump(),
+        (e: unknown) => {
+          if (this.lifecycle === "running" && this.session === null) this.onReconnectFailed((e as Error).message);
+        },
+      );
+    }, wait);
+  }
+
+  private requeueUnconfirmed(): void {
+    for (const o of [...this.unconfirmed.values()].reverse()) {
+      (this.outbox[o.priority] as Outgoing[]).unshift(o);
+      this.stats.framesSent--;
+      this.linkStats.retried++;
+    }
+    this.unconfirmed.clear();
+  }
+
+  private scheduleHeartbeat(): void {
+    if (this.heartbeatTimer !== null) this.deps.clock.clearTimeout(this.heartbeatTimer);
+    const interval = this.opts.heartbeatIntervalMs ?? 60_000;
+    this.heartbeatTimer = this.deps.clock.setTimeout(() => {
+      this.heartbeatTimer = null;
+      const session = this.session;
+      if (session === null || this.lifecycle !== "running") return;
+      if (this.deps.clock.now() - session.lastHeardAt > 3 * interval) {
+        this.log("warn", `radio silent for ${Math.round((this.deps.clock.now() - session.lastHeardAt) / 1000)} s; dropping the link to reconnect`);
+        session.close();
+        return;
+      }
+      session.heartbeat();
+      this.scheduleHeartbeat();
+    }, interval);
+  }
+
+  private pump(): void {
+    const session = this.session;
+    if (session === null || this.lifecycle !== "running") return;
+    const now = this.deps.clock.now();
+    if (now < this.pausedUntil) {
+      if (this.resumeTimer === null) {
+        this.resumeTimer = this.deps.clock.setTimeout(() => {
+          this.resumeTimer = null;
+          this.pump();
+        }, this.pausedUntil - now);
+      }
+      return;
+    }
+    while (this.queuedFrames > 0) {
+      if (this.radioFreeSlots <= 0) {
+        this.linkStats.radioQueueFullWaits++;
+        this.pollQueue();
+        return;
+      }
+      const next = (this.outbox.find((q) => q.length > 0) as Outgoing[]).shift() as Outgoing;
+      const id = this.opts.packetIds.take() >>> 0;
+      session.sendPacket(
+        create(Mesh.MeshPacketSchema, {
+          to: BROADCAST,
+          id,
+          channel: this.opts.channelIndex,
+          ...(this.opts.hopLimit === null ? {} : { hopLimit: this.opts.hopLimit }),
+          payloadVariant: { case: "decoded", value: create(Mesh.DataSchema, { portnum: this.opts.portnum, payload: next.frame, bitfield: BITFIELD_OK_TO_MQTT }) },
+        }),
+      );
+      this.unconfirmed.set(id, next);
+      this.rememberSent(id, next);
+      this.stats.framesSent++;
+    }
+  }
+
+  private rememberSent(id: number, o: Outgoing): void {
+    this.recentSent.set(id, { out: o, requeued: false });
+    if (this.recentSent.size > RECENT_SENT_LIMIT) this.recentSent.delete(this.recentSent.keys().next().value as number);
+  }
+
+  private pollQueue(): void {
+    if (this.pollTimer !== null) return;
+    this.pollTimer = this.deps.clock.setTimeout(() => {
+      this.pollTimer = null;
+      if (this.session !== null && this.queuedFrames > 0 && this.radioFreeSlots <= 0) {
+        this.session.heartbeat();
+        this.pollQueue();
+      }
+    }, QUEUE_POLL_MS);
+  }
+
+  private onMessage(session: RadioSession, m: Mesh.FromRadio): void {
+    if (this.session !== session || this.lifecycle !== "running") return;
+    const v = m.payloadVariant;
+    switch (v.case) {
+      case "queueStatus":
+        return this.onQueueStatus(v.value);
+      case "packet":
+        return this.onPacket(v.value);
+      case "rebooted":
+        this.log("warn", "the radio rebooted; handshaking again");
+        session.close();
+        return;
+      case "clientNotification":
+        this.log("warn", `radio: ${v.value.message}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onQueueStatus(q: Mesh.QueueStatus): void {
+    const o = q.meshPacketId === 0 ? undefined : this.unconfirmed.get(q.meshPacketId);
+    if (o !== undefined) {
+      this.unconfirmed.delete(q.meshPacketId);
+      if (q.res !== 0) {
+        // Refused at the door (queue full, or a Routing NAK follows): it goes again when there is room.
+        (this.outbox[o.priority] as Outgoing[]).unshift(o);
+        const sent = this.recentSent.get(q.meshPacketId);
+        if (sent !== undefined) sent.requeued = true;
+        this.stats.framesSent--;
+        this.linkStats.retried++;
+        // A moment's hold: the radio's room frees only as it transmits, and a Routing error may follow.
+        this.pausedUntil = Math.max(this.pausedUntil, this.deps.clock.now() + QUEUE_POLL_MS);
+      } else if (this.deps.clock.now() >= this.pausedUntil) {
+        this.dutyPauseMs = this.opts.dutyCyclePauseMs ?? 60_000;
+      }
+    }
+    this.radioFree = q.free;
+    this.pump();
+  }
+
+  private onPacket(p: Mesh.MeshPacket): void {
+    if (p.payloadVariant.case === "encrypted") {
+      // The radio could not decrypt it: a channel it does not have.
+      this.stats.undecryptable++;
+      return;
+    }
+    if (p.payloadVariant.case !== "decoded") {
+      this.stats.malformed++;
+      return;
+    }
+    const data = p.payloadVariant.value;
+    const from = p.from >>> 0;
+    if (data.portnum === Portnums.PortNum.ROUTING_APP) {
+      if (from === this.localNode) this.onRouting(data);
+      else this.stats.otherPorts++;
+      return;
+    }
+    if (from === this.localNode) {
+      this.stats.ownEchoes++;
+      return;
+    }
+    if (data.portnum !== this.opts.portnum || p.channel !== this.opts.channelIndex) {
+      this.stats.otherPorts++;
+      return;
+    }
+    if (data.payload.length === 0 || data.payload.length > this.mtu) {
+      this.stats.malformed++;
+      return;
+    }
+    if (this.recent.seen(`${from}:${p.id >>> 0}`)) {
+      this.stats.duplicates++;
+      return;
+    }
+    this.stats.framesReceived++;
+    this.listeners.emit({
+      bytes: data.payload,
+      from,
+      hopsAway: p.hopStart > 0 && p.hopStart >= p.hopLimit ? p.hopStart - p.hopLimit : null,
+      snr: p.rxSnr === 0 ? null : p.rxSnr,
+      rssi: p.rxRssi === 0 ? null : p.rxRssi,
+      viaRadio: true,
+    });
+  }
+
+  private onRouting(data: Mesh.Data): void {
+    let routing: Mesh.Routing;
+    try {
+      routing = fromBinary(Mesh.RoutingSchema, data.payload);
+    } catch {
+      this.stats.malformed++;
+      return;
+    }
+    if (routing.variant.case !== "errorReason" || routing.variant.value === Mesh.Routing_Error.NONE) return;
+    const reason = routing.variant.value;
+    const id = data.requestId >>> 0;
+    const sent = this.recentSent.get(id);
+    if (sent === undefined) return;
+    this.recentSent.delete(id);
+    this.unconfirmed.delete(id);
+    const name = Mesh.Routing_Error[reason] ?? String(reason);
+    if (reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT || reason === Mesh.Routing_Error.RATE_LIMIT_EXCEEDED) {
+      // The QueueStatus refusing it may have come first and put it back already.
+      if (!sent.requeued) {
+        (this.outbox[sent.out.priority] as Outgoing[]).unshift(sent.out);
+        this.stats.framesSent--;
+        this.linkStats.retried++;
+      }
+      const pause = reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT ? this.dutyPauseMs : RATE_LIMIT_PAUSE_MS;
+      if (reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT) {
+        this.linkStats.dutyCyclePauses++;
+        this.dutyPauseMs = Math.min(MAX_DUTY_PAUSE_MS, this.dutyPauseMs * 2);
+      }
+      this.pausedUntil = Math.max(this.pausedUntil, this.deps.clock.now() + pause);
+      this.log("warn", `radio refused a packet (${name}); holding ${this.queuedFrames} frames for ${Math.round(pause / 1000)} s`);
+      this.pump();
+      return;
+    }
+    if (sent.requeued) {
+      // Put back by its QueueStatus, but refused for good: take it out again.
+      for (const q of this.outbox) {
+        const at = q.indexOf(sent.out);
+        if (at >= 0) q.splice(at, 1);
+      }
+    } else {
+      this.stats.framesSent--;
+    }
+    this.linkStats.refusedByRadio++;
+    const fix = reason === Mesh.Routing_Error.NO_CHANNEL ? `: the radio has no channel ${this.opts.channelIndex} (see meshchain radio check)` : reason === Mesh.Routing_Error.TOO_LARGE ? ": the frame is larger than the radio accepts" : "";
+    this.log("error", `radio refused a packet (${name})${fix}; frame dropped`);
+  }
+}
