@@ -6,6 +6,8 @@ export const FRAME_START2 = 0xc3;
 /** Largest protobuf a frame may carry; a longer header is a corrupt or false start, not a frame. */
 export const MAX_STREAM_PAYLOAD = 512;
 const HEADER_BYTES = 4;
+/** Terminal colour codes the firmware's console puts around log levels. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 
 /** One frame: 0x94 0xC3, the payload length as 16-bit big-endian, then the ToRadio/FromRadio bytes. */
 export function encodeStreamFrame(payload: Uint8Array): Uint8Array {
@@ -87,7 +89,7 @@ export class StreamDeframer {
 
   private flushLog(): void {
     if (this.logLine.length === 0) return;
-    const line = Buffer.from(this.logLine).toString("utf8").replace(/\x1b\[[0-9;]*m/g, "").trim();
+    const line = Buffer.from(this.logLine).toString("utf8").replace(ANSI_COLOUR, "").trim();
     this.logLine = [];
     if (line.length > 0) this.events.log?.(line);
   }
