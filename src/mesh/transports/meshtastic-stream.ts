@@ -72,6 +72,7 @@ const RATE_LIMIT_PAUSE_MS = 10_000;
 /** While the radio's queue is full, how often a heartbeat asks it for its QueueStatus. */
 const QUEUE_POLL_MS = 1_000;
 const RECENT_SENT_LIMIT = 256;
+const STABLE_LINK_MS = 60_000;
 
 /**
  * Our frames as the radio's own packets over its stream API (USB serial or TCP): PRIVATE_APP on our
@@ -100,6 +101,7 @@ export class MeshtasticStreamTransport implements Transport {
   private pausedUntil = 0;
   private dutyPauseMs: number;
   private attempts = 0;
+  private connectedAt = 0;
   private reconnectTimer: unknown = null;
   private heartbeatTimer: unknown = null;
   private pollTimer: unknown = null;
@@ -241,7 +243,7 @@ export class MeshtasticStreamTransport implements Transport {
     }
     this.session = session;
     this.view = view;
-    this.attempts = 0;
+    this.connectedAt = this.deps.clock.now();
     this.radioFree = 0;
     this.unconfirmed.clear();
     this.linkStats.connects++;
@@ -258,13 +260,16 @@ export class MeshtasticStreamTransport implements Transport {
     if (this.session !== session) return;
     this.session = null;
     this.linkStats.disconnects++;
+    // Backoff starts over only after a link that held: two clients taking a TCP radio from each other slow down.
+    if (this.deps.clock.now() - this.connectedAt > STABLE_LINK_MS) this.attempts = 0;
     this.linkStats.lastError = reason;
     if (this.lifecycle !== "running") return;
     // Packets the radio had not confirmed may or may not have gone out: send them again (the radios drop a repeat by id).
     this.requeueUnconfirmed();
     this.linkStateValue = "waiting";
     const wait = this.backoffMs();
-    this.log("warn", `radio link lost (${reason}); reconnecting in ${(wait / 1000).toFixed(1)} s`, { radio: session.link.description, queued: this.queuedFrames });
+    const hint = this.address.kind === "tcp" ? " — a TCP radio serves one client at a time: is the Meshtastic app or CLI connected to it?" : "";
+    this.log("warn", `radio link lost (${reason}${hint}); reconnecting in ${(wait / 1000).toFixed(1)} s`, { radio: session.link.description, queued: this.queuedFrames });
     this.reconnectTimer = this.deps.clock.setTimeout(() => {
       this.reconnectTimer = null;
       this.connect().then(
