@@ -13,7 +13,7 @@ import { Priority } from "../mesh/transport.js";
 import { MQTT_MTU, MqttTransport } from "../mesh/transports/mqtt.js";
 import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
-import { RadioSide, type RadioOptions } from "./radio.js";
+import { RadioSide, type RadioOptions, type RadioStatus } from "./radio.js";
 import { RecentKeys } from "../mesh/transports/common.js";
 import { sha256 } from "../core/crypto/hash.js";
 
@@ -69,13 +69,13 @@ export class NodeNetwork {
   private readonly handlers = new Map<MessageType, MessageHandler>();
   private readonly peerListeners = new Set<(node: number) => void>();
   readonly peers: PeerManager;
-  readonly nodeNumber: number;
+  private nodeNumberValue: number;
 
   constructor(
     private readonly opts: NetworkOptions,
     private readonly deps: { identity: Identity; clock: Clock; random: () => number; logger: Logger; tip: () => ChainTip; finalizedHeight: () => number; peerStore?: PeerPersistence },
   ) {
-    this.nodeNumber = nodeNumberFromPublicKey(deps.identity.ed25519.publicKey);
+    this.nodeNumberValue = nodeNumberFromPublicKey(deps.identity.ed25519.publicKey);
     this.peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock: deps.clock, ...(deps.peerStore === undefined ? {} : { persistence: deps.peerStore }) });
   }
 
@@ -124,12 +124,22 @@ export class NodeNetwork {
     return this.radio?.lastHourAirtimeSeconds ?? null;
   }
 
+  /** Our 32-bit node number: from our key, or the radio's own when it sends as itself (stream API), fixed once started. */
+  get nodeNumber(): number {
+    return this.nodeNumberValue;
+  }
+
+  /** The radio's link and what it reported; null without a radio. */
+  get radioStatus(): RadioStatus | null {
+    return this.radio?.status ?? null;
+  }
+
   get peerCount(): number {
     return this.peers.size;
   }
 
   get brokerUrl(): string | null {
-    return this.broker?.url ?? (this.opts.broker === "embedded" ? null : this.opts.broker);
+    return this.broker?.url ?? (this.opts.broker === "embedded" || this.opts.broker === "none" ? null : this.opts.broker);
   }
 
   async start(): Promise<void> {
@@ -139,6 +149,17 @@ export class NodeNetwork {
       url = this.broker.url;
       this.deps.logger.info({ url }, "embedded MQTT broker listening");
     }
+    // A radio on its stream API sends as itself: its node number becomes ours (on IP too), so that a
+    // peer sees one sender and our signed hello names the number our frames arrive from.
+    let radio: RadioSide | null = null;
+    try {
+      radio = this.opts.radio === undefined ? null : await RadioSide.connect(this.opts.radio, this.opts.radio.broker === "embedded" ? url : this.opts.radio.broker, this.nodeNumberValue, this.deps);
+    } catch (e) {
+      await this.broker?.close();
+      this.broker = null;
+      throw e;
+    }
+    if (radio?.radioNodeNumber != null && radio.radioNodeNumber !== 0) this.nodeNumberValue = radio.radioNodeNumber;
     if (this.opts.ipPeers !== false) {
       const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}` }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
       this.transport = transport;
@@ -148,12 +169,12 @@ export class NodeNetwork {
       this.endpoint.start();
       await transport.start();
     }
-    if (this.opts.radio !== undefined) {
-      const radioUrl = this.opts.radio.broker === "embedded" ? url : this.opts.radio.broker;
-      this.radio = new RadioSide(this.opts.radio, radioUrl, this.nodeNumber, this.deps);
-      this.radio.onMessage((m) => this.onMessage(m, "radio"));
-      await this.radio.start();
-      this.deps.logger.info({ url: radioUrl, region: this.opts.radio.region, preset: this.opts.radio.preset, channel: this.opts.radio.channel.name }, "radio gateway connected");
+    if (radio !== null) {
+      this.radio = radio;
+      radio.onMessage((m) => this.onMessage(m, "radio"));
+      await radio.start();
+      const s = radio.status;
+      this.deps.logger.info({ url: s.address, region: s.region, preset: s.preset, channel: this.opts.radio?.channel.name, node: this.nodeNumber.toString(16) }, s.link === "stream" ? "radio connected" : "radio gateway connected");
     }
     await this.announce(MessageType.Hello);
   }

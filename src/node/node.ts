@@ -27,7 +27,7 @@ import type { Logger } from "./logger.js";
 import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions, type SyncState } from "./sync.js";
 import { answerSnapshotRequest, answerSyncRequest, type Snapshot, takeSnapshot } from "./sync-server.js";
 import { ValidatorService } from "./validator.js";
-import type { RadioOptions } from "./radio.js";
+import type { RadioOptions, RadioStatus } from "./radio.js";
 import { ReservedCounter } from "../storage/reserved-counter.js";
 
 export type { SyncState } from "./sync.js";
@@ -81,6 +81,8 @@ export interface NodeStatus {
   readonly mempool: { readonly transactions: number; readonly bytes: number };
   /** Own radio airtime in the last hour; null when the node has no radio transport. */
   readonly airtimeSeconds: number | null;
+  /** The radio: its link and what it reported about itself; null without one. */
+  readonly radio: RadioStatus | null;
   /** The snapshot this node serves for checkpoint sync: start a new node with `--checkpoint <hash>`. */
   readonly checkpoint: { readonly height: number; readonly hash: string } | null;
   readonly uptimeSeconds: number;
@@ -350,6 +352,7 @@ export class MeshChainNode {
       sync: { state: this.role === "validator" && progress.state === "idle" ? "synced" : progress.state, percent: progress.percent, etaSeconds: progress.etaSeconds, targetHeight: progress.targetHeight, fallbacks: this.fallbacks },
       mempool: { transactions: this.pool?.size ?? 0, bytes: this.pool?.sizeBytes ?? 0 },
       airtimeSeconds: this.network?.airtimeSeconds ?? null,
+      radio: this.network?.radioStatus ?? null,
       checkpoint: this.snapshot === null ? null : { height: this.snapshot.height, hash: toHex(this.snapshot.hash) },
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
     };

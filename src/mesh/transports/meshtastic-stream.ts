@@ -1,10 +1,11 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { Mesh, Portnums } from "@meshtastic/protobufs";
 import type { Clock } from "../../core/clock.js";
-import { TransportError } from "../errors.js";
+import { RadioLinkError, TransportError } from "../errors.js";
 import { BITFIELD_OK_TO_MQTT } from "../meshtastic/envelope.js";
 import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
-import type { RadioView } from "../meshtastic/radio-view.js";
+import type { ChannelKey } from "../meshtastic/channel.js";
+import { keyFingerprint, type RadioView } from "../meshtastic/radio-view.js";
 import { openByteLink, parseRadioAddress, formatRadioAddress, type ByteLink, type RadioAddress } from "../meshtastic/stream-link.js";
 import { CONFIG_WITHOUT_NODES, RadioSession } from "../meshtastic/stream-session.js";
 import { emptyStats, FrameListeners, Priority, type ReceivedFrame, type Transport } from "../transport.js";
@@ -17,8 +18,10 @@ export type RadioLog = (level: RadioLogLevel, message: string, fields?: Record<s
 export interface MeshtasticStreamOptions {
   /** serial:///dev/ttyACM0, serial://auto or tcp://host:4403 */
   readonly radio: string;
-  /** The radio's channel index our frames travel on (0: its primary channel). */
-  readonly channelIndex: number;
+  /** The radio's channel index our frames travel on (0: its primary channel), when `channel` is not given. */
+  readonly channelIndex?: number;
+  /** Our channel: its index is looked up on the radio (same name and key) at every connect. */
+  readonly channel?: ChannelKey;
   /** Private application port, 256-511. */
   readonly portnum: number;
   /** Hops our packets may be flooded; null: the radio's own setting. */
@@ -94,6 +97,7 @@ export class MeshtasticStreamTransport implements Transport {
   /** Recently handed packets, kept to send again if the radio refuses them later (duty cycle); `requeued` once they are back in the outbox. */
   private readonly recentSent = new Map<number, { readonly out: Outgoing; requeued: boolean }>();
   private lifecycle: Lifecycle = "new";
+  private channelIndex: number;
   private linkStateValue: StreamLinkState = "new";
   private session: RadioSession | null = null;
   private view: RadioView | null = null;
@@ -113,7 +117,8 @@ export class MeshtasticStreamTransport implements Transport {
   ) {
     if (!Number.isInteger(opts.portnum) || opts.portnum < 256 || opts.portnum > 511) throw new TransportError("BAD_CHANNEL_KEY", `port ${opts.portnum} is not a private application port (256-511)`);
     if (opts.hopLimit !== null && (!Number.isInteger(opts.hopLimit) || opts.hopLimit < 0 || opts.hopLimit > 7)) throw new TransportError("BAD_CHANNEL_KEY", "hop limit must be 0-7");
-    if (!Number.isInteger(opts.channelIndex) || opts.channelIndex < 0 || opts.channelIndex > 7) throw new TransportError("BAD_CHANNEL_KEY", "channel index must be 0-7");
+    this.channelIndex = opts.channelIndex ?? 0;
+    if (!Number.isInteger(this.channelIndex) || this.channelIndex < 0 || this.channelIndex > 7) throw new TransportError("BAD_CHANNEL_KEY", "channel index must be 0-7");
     this.address = parseRadioAddress(opts.radio);
     this.dutyPauseMs = opts.dutyCyclePauseMs ?? 60_000;
   }
@@ -161,6 +166,11 @@ export class MeshtasticStreamTransport implements Transport {
         return;
       } catch (e) {
         if (this.lifecycle !== "running") return;
+        // A radio that answered but is set up wrong will not fix itself by being asked again.
+        if (!(e instanceof RadioLinkError)) {
+          await this.stop();
+          throw e;
+        }
         const wait = this.backoffMs();
         if (this.deps.clock.now() + wait > deadline) {
           await this.stop();
@@ -241,6 +251,17 @@ export class MeshtasticStreamTransport implements Transport {
       session.close();
       return;
     }
+    const wanted = this.opts.channel;
+    if (wanted !== undefined) {
+      const match = view.channels.find((c) => c.name === wanted.name && c.hash === wanted.hash && c.keyFingerprint === keyFingerprint(wanted.key));
+      if (match === undefined) {
+        session.close();
+        const e = new TransportError("BAD_CHANNEL_KEY", `the radio ${formatNodeId(view.nodeNumber)} has no channel "${wanted.name}" with our key (it has ${view.channels.map((c) => `"${c.name}"`).join(", ") || "none"}): run meshchain radio check`);
+        this.linkStats.lastError = e.message;
+        throw e;
+      }
+      this.channelIndex = match.index;
+    }
     this.session = session;
     this.view = view;
     this.connectedAt = this.deps.clock.now();
@@ -248,8 +269,8 @@ export class MeshtasticStreamTransport implements Transport {
     this.unconfirmed.clear();
     this.linkStats.connects++;
     this.linkStateValue = "connected";
-    const ch = view.channels.find((c) => c.index === this.opts.channelIndex);
-    this.log("info", `radio connected over ${link.description}: ${formatNodeId(view.nodeNumber)}, firmware ${view.firmwareVersion}, ${view.region} ${view.preset}, channel ${this.opts.channelIndex} ${ch === undefined ? "MISSING" : `"${ch.name}"`}`);
+    const ch = view.channels.find((c) => c.index === this.channelIndex);
+    this.log("info", `radio connected over ${link.description}: ${formatNodeId(view.nodeNumber)}, firmware ${view.firmwareVersion}, ${view.region} ${view.preset}, channel ${this.channelIndex} ${ch === undefined ? "MISSING" : `"${ch.name}"`}`);
     for (const l of this.viewListeners) l(view);
     // Its QueueStatus answer tells us how many packets the radio can take.
     session.heartbeat();
@@ -348,7 +369,7 @@ export class MeshtasticStreamTransport implements Transport {
         create(Mesh.MeshPacketSchema, {
           to: BROADCAST,
           id,
-          channel: this.opts.channelIndex,
+          channel: this.channelIndex,
           ...(this.opts.hopLimit === null ? {} : { hopLimit: this.opts.hopLimit }),
           payloadVariant: { case: "decoded", value: create(Mesh.DataSchema, { portnum: this.opts.portnum, payload: next.frame, bitfield: BITFIELD_OK_TO_MQTT }) },
         }),
@@ -437,7 +458,7 @@ export class MeshtasticStreamTransport implements Transport {
       this.stats.ownEchoes++;
       return;
     }
-    if (data.portnum !== this.opts.portnum || p.channel !== this.opts.channelIndex) {
+    if (data.portnum !== this.opts.portnum || p.channel !== this.channelIndex) {
       this.stats.otherPorts++;
       return;
     }
@@ -503,7 +524,7 @@ export class MeshtasticStreamTransport implements Transport {
       this.stats.framesSent--;
     }
     this.linkStats.refusedByRadio++;
-    const fix = reason === Mesh.Routing_Error.NO_CHANNEL ? `: the radio has no channel ${this.opts.channelIndex} (see meshchain radio check)` : reason === Mesh.Routing_Error.TOO_LARGE ? ": the frame is larger than the radio accepts" : "";
+    const fix = reason === Mesh.Routing_Error.NO_CHANNEL ? `: the radio has no channel ${this.channelIndex} (see meshchain radio check)` : reason === Mesh.Routing_Error.TOO_LARGE ? ": the frame is larger than the radio accepts" : "";
     this.log("error", `radio refused a packet (${name})${fix}; frame dropped`);
   }
 }
