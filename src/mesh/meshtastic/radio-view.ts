@@ -38,6 +38,13 @@ export function keyFingerprint(expandedKey: Uint8Array): string {
   return expandedKey.length === 0 ? "none" : toHex(sha256(expandedKey)).slice(0, 8);
 }
 
+export interface RadioRawConfig {
+  readonly lora: Config.Config_LoRaConfig;
+  readonly device: Config.Config_DeviceConfig | null;
+  /** Enabled channels only. */
+  readonly channels: readonly Channel.Channel[];
+}
+
 /** Gathers the handshake's FromRadio messages into a RadioView. */
 export class RadioViewBuilder {
   private nodeNumber: number | null = null;
@@ -97,6 +104,12 @@ export class RadioViewBuilder {
       uplink: settings.uplinkEnabled,
       downlink: settings.downlinkEnabled,
     };
+  }
+
+  /** The radio's settings as it sent them, for changes that must keep every other field. */
+  raw(): RadioRawConfig | null {
+    if (this.lora === null) return null;
+    return { lora: this.lora, device: this.device, channels: [...this.channels.values()] };
   }
 
   /** Null until the radio has sent its node number and LoRa settings. */

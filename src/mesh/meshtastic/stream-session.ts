@@ -2,9 +2,9 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Mesh } from "@meshtastic/protobufs";
 import type { Clock } from "../../core/clock.js";
 import { RadioLinkError } from "../errors.js";
-import { RadioViewBuilder, type RadioView } from "./radio-view.js";
+import { type RadioRawConfig, RadioViewBuilder, type RadioView } from "./radio-view.js";
 import { encodeStreamFrame, StreamDeframer } from "./stream-framing.js";
-import type { ByteLink } from "./stream-link.js";
+import { type ByteLink, openByteLink, type RadioAddress } from "./stream-link.js";
 
 /** The want_config nonce that asks for everything but the node database (the firmware's special value). */
 export const CONFIG_WITHOUT_NODES = 69420;
@@ -33,6 +33,8 @@ export class RadioSession {
   private readonly deframer: StreamDeframer;
   private handshake: { nonce: number; builder: RadioViewBuilder; done: (v: RadioView) => void; fail: (e: Error) => void } | null = null;
   private closedReason: string | null = null;
+  /** The settings of the last completed handshake, as the radio sent them. */
+  rawConfig: RadioRawConfig | null = null;
   /** Wall time of the last byte from the radio, for the silence watchdog. */
   lastHeardAt: number;
 
@@ -123,6 +125,7 @@ export class RadioSession {
         if (v.value !== h.nonce) return;
         this.handshake = null;
         const view = h.builder.build();
+        this.rawConfig = h.builder.raw();
         if (view === null) h.fail(new RadioLinkError("HANDSHAKE_TIMEOUT", `${this.link.description} finished its configuration without its node number or LoRa settings`));
         else h.done(view);
         return;
@@ -133,5 +136,24 @@ export class RadioSession {
       }
     }
     this.events.message(message);
+  }
+}
+
+export interface OpenedRadio {
+  readonly session: RadioSession;
+  readonly view: RadioView;
+  readonly raw: RadioRawConfig;
+}
+
+/** One connection and handshake, no retry: for tools that ask the radio something and leave. */
+export async function openRadio(address: RadioAddress, clock: Clock, opts: { handshakeTimeoutMs?: number; onClosed?: (reason: string) => void; onMessage?: (m: Mesh.FromRadio) => void } = {}): Promise<OpenedRadio> {
+  const link = await openByteLink(address);
+  const session = new RadioSession(link, { message: (m) => opts.onMessage?.(m), closed: (r) => opts.onClosed?.(r) }, clock);
+  try {
+    const view = await session.requestConfig(CONFIG_WITHOUT_NODES, opts.handshakeTimeoutMs ?? 15_000);
+    return { session, view, raw: session.rawConfig as RadioRawConfig };
+  } catch (e) {
+    session.close();
+    throw e;
   }
 }
