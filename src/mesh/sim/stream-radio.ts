@@ -15,15 +15,22 @@ const MAX_DATA_PAYLOAD = 233;
 /** QueueStatus.res for a packet the radio did not take (any non-zero errno). */
 const ERRNO_NO_ROOM = 1;
 
+function enumValue(e: Record<string, string | number>, name: string, what: string): number {
+  const v = e[name];
+  if (typeof v !== "number") throw new RangeError(`${name} is not a Meshtastic ${what}`);
+  return v;
+}
+
 export interface StreamRadioSettings {
   readonly nodeNumber: number;
   readonly firmwareVersion: string;
-  readonly region: keyof typeof Config.Config_LoRaConfig_RegionCode;
-  readonly preset: keyof typeof Config.Config_LoRaConfig_ModemPreset;
+  /** Meshtastic names: EU_868, UNSET …; LONG_FAST … */
+  readonly region: string;
+  readonly preset: string;
   readonly hopLimit: number;
   readonly ignoreMqtt: boolean;
-  readonly role: keyof typeof Config.Config_DeviceConfig_Role;
-  readonly rebroadcastMode: keyof typeof Config.Config_DeviceConfig_RebroadcastMode;
+  readonly role: string;
+  readonly rebroadcastMode: string;
   /** Index 0 is the primary channel; at most 8. */
   readonly channels: readonly { readonly name: string; readonly psk: Uint8Array }[];
   readonly mqttEnabled: boolean;
@@ -97,13 +104,16 @@ export class StreamRadio {
     const s = opts.settings;
     this.lora = create(Config.Config_LoRaConfigSchema, {
       usePreset: true,
-      modemPreset: Config.Config_LoRaConfig_ModemPreset[s.preset],
-      region: Config.Config_LoRaConfig_RegionCode[s.region],
+      modemPreset: enumValue(Config.Config_LoRaConfig_ModemPreset, s.preset, "modem preset"),
+      region: enumValue(Config.Config_LoRaConfig_RegionCode, s.region, "region"),
       hopLimit: s.hopLimit,
       txEnabled: true,
       ignoreMqtt: s.ignoreMqtt,
     });
-    this.device = create(Config.Config_DeviceConfigSchema, { role: Config.Config_DeviceConfig_Role[s.role], rebroadcastMode: Config.Config_DeviceConfig_RebroadcastMode[s.rebroadcastMode] });
+    this.device = create(Config.Config_DeviceConfigSchema, {
+      role: enumValue(Config.Config_DeviceConfig_Role, s.role, "role"),
+      rebroadcastMode: enumValue(Config.Config_DeviceConfig_RebroadcastMode, s.rebroadcastMode, "rebroadcast mode"),
+    });
     this.mqtt = create(ModuleConfig.ModuleConfig_MQTTConfigSchema, { enabled: s.mqttEnabled });
     this.channels = Array.from({ length: MAX_CHANNELS }, (_, index) => {
       const c = s.channels[index];
