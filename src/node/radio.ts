@@ -58,6 +58,10 @@ export interface RadioStatus {
   } | null;
   /** Frames waiting for room in the radio's queue or for a refusal pause to end. */
   readonly queuedFrames: number;
+  readonly framesSent: number;
+  readonly framesReceived: number;
+  /** Times the link to the radio was (re)established; null behind a gateway (see the broker link). */
+  readonly connects: number | null;
   readonly lastError: string | null;
 }
 
@@ -143,6 +147,9 @@ export class RadioSide {
         ignoreMqtt: view.ignoreMqtt, rebroadcastMode: view.rebroadcastMode, role: view.role, channels: view.channels,
       },
       queuedFrames: stream ? t.queuedFrames : 0,
+      framesSent: t.stats.framesSent,
+      framesReceived: t.stats.framesReceived,
+      connects: stream ? t.linkStats.connects : null,
       lastError: stream ? t.linkStats.lastError : null,
     };
   }

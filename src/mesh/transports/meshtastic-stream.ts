@@ -256,7 +256,9 @@ export class MeshtasticStreamTransport implements Transport {
       const match = view.channels.find((c) => c.name === wanted.name && c.hash === wanted.hash && c.keyFingerprint === keyFingerprint(wanted.key));
       if (match === undefined) {
         session.close();
-        const e = new TransportError("BAD_CHANNEL_KEY", `the radio ${formatNodeId(view.nodeNumber)} has no channel "${wanted.name}" with our key (it has ${view.channels.map((c) => `"${c.name}"`).join(", ") || "none"}): run meshchain radio check`);
+        const sameName = view.channels.some((c) => c.name === wanted.name);
+        const what = sameName ? `has channel "${wanted.name}" with a different key than ours` : `has no channel "${wanted.name}" (it has ${view.channels.map((c) => `"${c.name}"`).join(", ") || "none"})`;
+        const e = new TransportError("BAD_CHANNEL_KEY", `the radio ${formatNodeId(view.nodeNumber)} ${what}: see meshchain radio check, and radio setup to fix it`);
         this.linkStats.lastError = e.message;
         throw e;
       }
