@@ -1,7 +1,9 @@
 import { Channel, Config, Mesh } from "@meshtastic/protobufs";
 import { toHex } from "../../core/bytes.js";
 import { sha256 } from "../../core/crypto/hash.js";
-import { channelHash, expandPsk } from "./channel.js";
+import { TransportError } from "../errors.js";
+import { type ChannelKey, channelHash, expandPsk } from "./channel.js";
+import { formatNodeId } from "./node-number.js";
 
 export interface RadioChannelView {
   readonly index: number;
@@ -142,4 +144,13 @@ export function presetDisplayName(preset: string): string {
     .split("_")
     .map((w) => (w.length === 0 ? w : (w[0] as string).toUpperCase() + w.slice(1)))
     .join("");
+}
+
+/** The index of our channel (same name, hash and key) on the radio; BAD_CHANNEL_KEY naming what it has instead. */
+export function channelIndexOn(view: RadioView, wanted: ChannelKey): number {
+  const match = view.channels.find((c) => c.name === wanted.name && c.hash === wanted.hash && c.keyFingerprint === keyFingerprint(wanted.key));
+  if (match !== undefined) return match.index;
+  const sameName = view.channels.some((c) => c.name === wanted.name);
+  const what = sameName ? `has channel "${wanted.name}" with a different key than ours` : `has no channel "${wanted.name}" (it has ${view.channels.map((c) => `"${c.name}"`).join(", ") || "none"})`;
+  throw new TransportError("BAD_CHANNEL_KEY", `the radio ${formatNodeId(view.nodeNumber)} ${what}: see meshchain radio check, and radio setup to fix it`);
 }

@@ -1,3 +1,5 @@
+// Over 400 lines: one radio conversation's state (session, free slots, refusal pause, reconnect) is
+// read by every part here; the waiting frames live in stream-outbox.ts, the wire in meshtastic/stream-*.
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { Mesh, Portnums } from "@meshtastic/protobufs";
 import type { Clock } from "../../core/clock.js";
@@ -5,12 +7,13 @@ import { RadioLinkError, TransportError } from "../errors.js";
 import { BITFIELD_OK_TO_MQTT } from "../meshtastic/envelope.js";
 import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
 import type { ChannelKey } from "../meshtastic/channel.js";
-import { keyFingerprint, type RadioView } from "../meshtastic/radio-view.js";
+import { channelIndexOn, type RadioView } from "../meshtastic/radio-view.js";
 import { openByteLink, parseRadioAddress, formatRadioAddress, type ByteLink, type RadioAddress } from "../meshtastic/stream-link.js";
 import { CONFIG_WITHOUT_NODES, RadioSession } from "../meshtastic/stream-session.js";
 import { emptyStats, FrameListeners, Priority, type ReceivedFrame, type Transport } from "../transport.js";
 import { assertSendable, type Lifecycle, RecentKeys } from "./common.js";
 import { MESHTASTIC_MTU } from "./meshtastic-mqtt.js";
+import { type Outgoing, RadioOutbox } from "./stream-outbox.js";
 
 export type RadioLogLevel = "debug" | "info" | "warn" | "error";
 export type RadioLog = (level: RadioLogLevel, message: string, fields?: Record<string, unknown>) => void;
@@ -65,16 +68,10 @@ export interface StreamLinkStats {
   lastError: string | null;
 }
 
-interface Outgoing {
-  readonly frame: Uint8Array;
-  readonly priority: Priority;
-}
-
 const MAX_DUTY_PAUSE_MS = 15 * 60_000;
 const RATE_LIMIT_PAUSE_MS = 10_000;
 /** While the radio's queue is full, how often a heartbeat asks it for its QueueStatus. */
 const QUEUE_POLL_MS = 1_000;
-const RECENT_SENT_LIMIT = 256;
 const STABLE_LINK_MS = 60_000;
 
 /**
@@ -91,11 +88,7 @@ export class MeshtasticStreamTransport implements Transport {
   private readonly listeners = new FrameListeners();
   private readonly viewListeners = new Set<(v: RadioView) => void>();
   private readonly recent = new RecentKeys(8192);
-  private readonly outbox: Outgoing[][] = [[], [], [], []];
-  /** Our packets the radio has not yet reported on, by id. */
-  private readonly unconfirmed = new Map<number, Outgoing>();
-  /** Recently handed packets, kept to send again if the radio refuses them later (duty cycle); `requeued` once they are back in the outbox. */
-  private readonly recentSent = new Map<number, { readonly out: Outgoing; requeued: boolean }>();
+  private readonly outbox: RadioOutbox;
   private lifecycle: Lifecycle = "new";
   private channelIndex: number;
   private linkStateValue: StreamLinkState = "new";
@@ -121,6 +114,7 @@ export class MeshtasticStreamTransport implements Transport {
     if (!Number.isInteger(this.channelIndex) || this.channelIndex < 0 || this.channelIndex > 7) throw new TransportError("BAD_CHANNEL_KEY", "channel index must be 0-7");
     this.address = parseRadioAddress(opts.radio);
     this.dutyPauseMs = opts.dutyCyclePauseMs ?? 60_000;
+    this.outbox = new RadioOutbox(opts.queueLimit ?? 64);
   }
 
   /** The radio's node number once it has told us (0 before the first handshake). */
@@ -137,12 +131,12 @@ export class MeshtasticStreamTransport implements Transport {
   }
 
   get queuedFrames(): number {
-    return this.outbox.reduce((n, q) => n + q.length, 0);
+    return this.outbox.waitingCount;
   }
 
   /** Free slots in the radio's transmit queue as we last learned them, less what we sent since. */
   get radioFreeSlots(): number {
-    return Math.max(0, this.radioFree - this.unconfirmed.size);
+    return Math.max(0, this.radioFree - this.outbox.unconfirmedCount);
   }
 
   /** Called at every (re)connect with what the radio reports about itself. */
@@ -189,7 +183,7 @@ export class MeshtasticStreamTransport implements Transport {
     this.linkStateValue = "stopped";
     for (const t of [this.reconnectTimer, this.heartbeatTimer, this.pollTimer, this.resumeTimer]) if (t !== null) this.deps.clock.clearTimeout(t);
     this.reconnectTimer = this.heartbeatTimer = this.pollTimer = this.resumeTimer = null;
-    for (const q of this.outbox) q.length = 0;
+    this.outbox.clear();
     const session = this.session;
     this.session = null;
     if (session !== null && !session.closed) {
@@ -202,8 +196,7 @@ export class MeshtasticStreamTransport implements Transport {
   /** Queues the frame for the radio; it leaves as soon as the radio's queue has room and no refusal pause runs. */
   async send(frame: Uint8Array, priority: Priority): Promise<void> {
     assertSendable(this.lifecycle, frame, this.mtu, this.kind);
-    if (this.queuedFrames >= (this.opts.queueLimit ?? 64)) throw new TransportError("QUEUE_FULL", `${this.queuedFrames} frames are waiting for the radio`);
-    (this.outbox[priority] as Outgoing[]).push({ frame: Uint8Array.from(frame), priority });
+    this.outbox.add(frame, priority);
     this.pump();
   }
 
@@ -251,24 +244,19 @@ export class MeshtasticStreamTransport implements Transport {
       session.close();
       return;
     }
-    const wanted = this.opts.channel;
-    if (wanted !== undefined) {
-      const match = view.channels.find((c) => c.name === wanted.name && c.hash === wanted.hash && c.keyFingerprint === keyFingerprint(wanted.key));
-      if (match === undefined) {
+    if (this.opts.channel !== undefined) {
+      try {
+        this.channelIndex = channelIndexOn(view, this.opts.channel);
+      } catch (e) {
         session.close();
-        const sameName = view.channels.some((c) => c.name === wanted.name);
-        const what = sameName ? `has channel "${wanted.name}" with a different key than ours` : `has no channel "${wanted.name}" (it has ${view.channels.map((c) => `"${c.name}"`).join(", ") || "none"})`;
-        const e = new TransportError("BAD_CHANNEL_KEY", `the radio ${formatNodeId(view.nodeNumber)} ${what}: see meshchain radio check, and radio setup to fix it`);
-        this.linkStats.lastError = e.message;
+        this.linkStats.lastError = (e as Error).message;
         throw e;
       }
-      this.channelIndex = match.index;
     }
     this.session = session;
     this.view = view;
     this.connectedAt = this.deps.clock.now();
     this.radioFree = 0;
-    this.unconfirmed.clear();
     this.linkStats.connects++;
     this.linkStateValue = "connected";
     const ch = view.channels.find((c) => c.index === this.channelIndex);
@@ -290,43 +278,30 @@ export class MeshtasticStreamTransport implements Transport {
     // Packets the radio had not confirmed may or may not have gone out: send them again (the radios drop a repeat by id).
     this.requeueUnconfirmed();
     this.linkStateValue = "waiting";
-    const wait = this.backoffMs();
     const hint = this.address.kind === "tcp" ? " — a TCP radio serves one client at a time: is the Meshtastic app or CLI connected to it?" : "";
-    this.log("warn", `radio link lost (${reason}${hint}); reconnecting in ${(wait / 1000).toFixed(1)} s`, { radio: session.link.description, queued: this.queuedFrames });
+    this.reconnectLater((wait) => `radio link lost (${reason}${hint}); reconnecting in ${wait} s`);
+  }
+
+  private reconnectLater(message: (waitSeconds: string) => string): void {
+    this.linkStateValue = "waiting";
+    const wait = this.backoffMs();
+    this.log("warn", message((wait / 1000).toFixed(1)), { queued: this.queuedFrames });
     this.reconnectTimer = this.deps.clock.setTimeout(() => {
       this.reconnectTimer = null;
       this.connect().then(
         () => this.pump(),
         (e: unknown) => {
           this.linkStats.lastError = (e as Error).message;
-          if (this.lifecycle === "running" && this.session === null) this.onReconnectFailed((e as Error).message);
-        },
-      );
-    }, wait);
-  }
-
-  private onReconnectFailed(reason: string): void {
-    this.linkStateValue = "waiting";
-    const wait = this.backoffMs();
-    this.log("warn", `radio still unreachable (${reason}); next try in ${(wait / 1000).toFixed(1)} s`);
-    this.reconnectTimer = this.deps.clock.setTimeout(() => {
-      this.reconnectTimer = null;
-      this.connect().then(
-        () => this.pump(),
-        (e: unknown) => {
-          if (this.lifecycle === "running" && this.session === null) this.onReconnectFailed((e as Error).message);
+          if (this.lifecycle === "running" && this.session === null) this.reconnectLater((wait) => `radio still unreachable (${(e as Error).message}); next try in ${wait} s`);
         },
       );
     }, wait);
   }
 
   private requeueUnconfirmed(): void {
-    for (const o of [...this.unconfirmed.values()].reverse()) {
-      (this.outbox[o.priority] as Outgoing[]).unshift(o);
-      this.stats.framesSent--;
-      this.linkStats.retried++;
-    }
-    this.unconfirmed.clear();
+    const back = this.outbox.requeueUnconfirmed();
+    this.stats.framesSent -= back;
+    this.linkStats.retried += back;
   }
 
   private scheduleHeartbeat(): void {
@@ -365,7 +340,7 @@ export class MeshtasticStreamTransport implements Transport {
         this.pollQueue();
         return;
       }
-      const next = (this.outbox.find((q) => q.length > 0) as Outgoing[]).shift() as Outgoing;
+      const next = this.outbox.take() as Outgoing;
       const id = this.opts.packetIds.take() >>> 0;
       session.sendPacket(
         create(Mesh.MeshPacketSchema, {
@@ -376,15 +351,9 @@ export class MeshtasticStreamTransport implements Transport {
           payloadVariant: { case: "decoded", value: create(Mesh.DataSchema, { portnum: this.opts.portnum, payload: next.frame, bitfield: BITFIELD_OK_TO_MQTT }) },
         }),
       );
-      this.unconfirmed.set(id, next);
-      this.rememberSent(id, next);
+      this.outbox.handed(id, next);
       this.stats.framesSent++;
     }
-  }
-
-  private rememberSent(id: number, o: Outgoing): void {
-    this.recentSent.set(id, { out: o, requeued: false });
-    if (this.recentSent.size > RECENT_SENT_LIMIT) this.recentSent.delete(this.recentSent.keys().next().value as number);
   }
 
   private pollQueue(): void {
@@ -419,14 +388,9 @@ export class MeshtasticStreamTransport implements Transport {
   }
 
   private onQueueStatus(q: Mesh.QueueStatus): void {
-    const o = q.meshPacketId === 0 ? undefined : this.unconfirmed.get(q.meshPacketId);
-    if (o !== undefined) {
-      this.unconfirmed.delete(q.meshPacketId);
-      if (q.res !== 0) {
-        // Refused at the door (queue full, or a Routing NAK follows): it goes again when there is room.
-        (this.outbox[o.priority] as Outgoing[]).unshift(o);
-        const sent = this.recentSent.get(q.meshPacketId);
-        if (sent !== undefined) sent.requeued = true;
+    if (q.meshPacketId !== 0) {
+      // Refused at the door (queue full, or a Routing NAK follows): it goes again when there is room.
+      if (this.outbox.reported(q.meshPacketId >>> 0, q.res === 0)) {
         this.stats.framesSent--;
         this.linkStats.retried++;
         // A moment's hold: the radio's room frees only as it transmits, and a Routing error may follow.
@@ -494,18 +458,14 @@ export class MeshtasticStreamTransport implements Transport {
     if (routing.variant.case !== "errorReason" || routing.variant.value === Mesh.Routing_Error.NONE) return;
     const reason = routing.variant.value;
     const id = data.requestId >>> 0;
-    const sent = this.recentSent.get(id);
-    if (sent === undefined) return;
-    this.recentSent.delete(id);
-    this.unconfirmed.delete(id);
+    const retry = reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT || reason === Mesh.Routing_Error.RATE_LIMIT_EXCEEDED;
+    const refusal = this.outbox.refused(id, retry);
+    if (refusal === null) return;
+    // The QueueStatus refusing it may have come first and uncounted it already.
+    if (refusal.wasCountedSent) this.stats.framesSent--;
     const name = Mesh.Routing_Error[reason] ?? String(reason);
-    if (reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT || reason === Mesh.Routing_Error.RATE_LIMIT_EXCEEDED) {
-      // The QueueStatus refusing it may have come first and put it back already.
-      if (!sent.requeued) {
-        (this.outbox[sent.out.priority] as Outgoing[]).unshift(sent.out);
-        this.stats.framesSent--;
-        this.linkStats.retried++;
-      }
+    if (retry) {
+      if (refusal.wasCountedSent) this.linkStats.retried++;
       const pause = reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT ? this.dutyPauseMs : RATE_LIMIT_PAUSE_MS;
       if (reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT) {
         this.linkStats.dutyCyclePauses++;
@@ -515,15 +475,6 @@ export class MeshtasticStreamTransport implements Transport {
       this.log("warn", `radio refused a packet (${name}); holding ${this.queuedFrames} frames for ${Math.round(pause / 1000)} s`);
       this.pump();
       return;
-    }
-    if (sent.requeued) {
-      // Put back by its QueueStatus, but refused for good: take it out again.
-      for (const q of this.outbox) {
-        const at = q.indexOf(sent.out);
-        if (at >= 0) q.splice(at, 1);
-      }
-    } else {
-      this.stats.framesSent--;
     }
     this.linkStats.refusedByRadio++;
     const fix = reason === Mesh.Routing_Error.NO_CHANNEL ? `: the radio has no channel ${this.channelIndex} (see meshchain radio check)` : reason === Mesh.Routing_Error.TOO_LARGE ? ": the frame is larger than the radio accepts" : "";
