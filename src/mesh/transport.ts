@@ -51,6 +51,12 @@ export interface Transport {
   send(frame: Uint8Array, priority: Priority): Promise<void>;
   /** Returns a function that removes the listener. */
   onFrame(listener: (frame: ReceivedFrame) => void): () => void;
+  /**
+   * True while the transport holds frames its link cannot take yet (a radio's full queue, a duty-cycle
+   * refusal): a scheduler above keeps its frames until `onReady`. Absent: always ready.
+   */
+  readonly holding?: boolean;
+  onReady?(listener: () => void): () => void;
 }
 
 /** Listener bookkeeping shared by transport implementations. */

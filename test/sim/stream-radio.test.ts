@@ -8,6 +8,7 @@ import { CONFIG_WITHOUT_NODES } from "../../src/mesh/meshtastic/stream-session.j
 import { fromBinary } from "@bufbuild/protobuf";
 import { StreamDeframer } from "../../src/mesh/meshtastic/stream-framing.js";
 import { Priority, type ReceivedFrame } from "../../src/mesh/transport.js";
+import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../../src/mesh/airtime/scheduler.js";
 import { logRecorder, radioRig, type RadioRig, streamTransport } from "../fixtures/stream-radios.js";
 import { waitFor } from "../fixtures/wait.js";
 
@@ -232,6 +233,24 @@ describe("meshtastic-stream transport against the firmware rules", () => {
     expect((acceptedTimes[1] as number) - refusedAt).toBeGreaterThanOrEqual(60_000);
     expect(got.map((f) => [...f.bytes])).toEqual([[1], [2]]);
     expect(rec.lines.some((l) => l.includes("DUTY_CYCLE_LIMIT"))).toBe(true);
+  });
+
+  it("holds the airtime scheduler while the radio refuses, so a long refusal loses nothing", async () => {
+    const clock = new ManualClock(7_000_000);
+    // About one LONG_SLOW packet an hour; the transport itself holds at most 2 frames.
+    rig = await radioRig(2, { clock, preset: "LONG_SLOW", radio: () => ({ dutyCycle: 0.0003 }) });
+    const inner = streamTransport(rig.urls[0] as string, { dutyCyclePauseMs: 60_000, queueLimit: 2 }, clock);
+    const b = streamTransport(rig.urls[1] as string, {}, clock);
+    const scheduler = new AirtimeScheduler(inner, () => 1, { ...DEFAULT_AIRTIME_POLICY, dutyCycle: 1, budgetSecondsPerHour: 3_600 }, clock);
+    cleanups.push(() => scheduler.stop(), () => b.stop());
+    await Promise.all([scheduler.start(), b.start()]);
+    const got: ReceivedFrame[] = [];
+    b.onFrame((f) => got.push(f));
+    for (let i = 0; i < 6; i++) await scheduler.send(Uint8Array.of(i), Priority.Transaction);
+    await advanceUntil(clock, 10_000, () => got.length === 6, 10 * 3_600_000, "all six frames");
+    expect(got.map((f) => f.bytes[0]).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(rig.radios[0]?.stats.refusedDutyCycle).toBeGreaterThan(0);
+    expect(scheduler.airtimeStats.droppedForBudget).toBe(0);
   });
 
   it("keeps the link alive past 15 minutes with heartbeats, and reconnects when dropped for silence", async () => {

@@ -87,6 +87,7 @@ export class MeshtasticStreamTransport implements Transport {
   private readonly address: RadioAddress;
   private readonly listeners = new FrameListeners();
   private readonly viewListeners = new Set<(v: RadioView) => void>();
+  private readonly readyListeners = new Set<() => void>();
   private readonly recent = new RecentKeys(8192);
   private readonly outbox: RadioOutbox;
   private lifecycle: Lifecycle = "new";
@@ -137,6 +138,16 @@ export class MeshtasticStreamTransport implements Transport {
   /** Free slots in the radio's transmit queue as we last learned them, less what we sent since. */
   get radioFreeSlots(): number {
     return Math.max(0, this.radioFree - this.outbox.unconfirmedCount);
+  }
+
+  /** Frames are waiting here (radio queue full, refusal pause, link down): a scheduler above should hold its own. */
+  get holding(): boolean {
+    return this.queuedFrames > 0;
+  }
+
+  onReady(listener: () => void): () => void {
+    this.readyListeners.add(listener);
+    return () => this.readyListeners.delete(listener);
   }
 
   /** Called at every (re)connect with what the radio reports about itself. */
@@ -354,6 +365,7 @@ export class MeshtasticStreamTransport implements Transport {
       this.outbox.handed(id, next);
       this.stats.framesSent++;
     }
+    for (const l of [...this.readyListeners]) l();
   }
 
   private pollQueue(): void {
