@@ -59,7 +59,8 @@ export function parseStreamRadioArg(text: string, option = "--radio"): string {
 export function radioOptions(opts: RadioFlags, broker: string): Omit<RadioOptions, "packetIds"> | null {
   if (opts.radio === "none") return null;
   const stream = isStreamRadio(opts.radio);
-  if (stream) parseStreamRadioArg(opts.radio);
+  // "serial:/dev/ttyACM0" and the like: a radio address with a typo, answered with the right form.
+  if (stream || /^(serial|tcp):/i.test(opts.radio)) parseStreamRadioArg(opts.radio);
   else {
     if (broker === "none") throw new CliError("INVALID_ARGUMENT", "--radio through an MQTT gateway needs the IP side too: give --broker (or connect the radio by USB: --radio serial://auto)");
     if (opts.radio !== "embedded" && !/^mqtts?:\/\/[^\s]+$/.test(opts.radio)) throw new CliError("INVALID_ARGUMENT", `--radio "${opts.radio}" is not serial://…, tcp://…, embedded, none or an mqtt:// URL`);

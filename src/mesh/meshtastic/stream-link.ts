@@ -149,6 +149,14 @@ class SerialLink implements ByteLink {
   }
 }
 
+/** What an operator can do about a serial port that will not open, by the system's reason. */
+function serialHint(message: string): string {
+  if (/no such file|ENOENT/i.test(message)) return " (no such device: is the radio plugged in with a data cable? meshchain radio list shows what is)";
+  if (/permission denied|EACCES/i.test(message)) return " (permission denied: add this user to the dialout group, then log in again)";
+  if (/lock|busy|EBUSY/i.test(message)) return " (in use: close the Meshtastic CLI or any other program using the port)";
+  return "";
+}
+
 /** Opens the pipe once (no retry: the transport decides when to try again). */
 export async function openByteLink(address: RadioAddress, timeoutMs = 5_000): Promise<ByteLink> {
   if (address.kind === "tcp") {
@@ -172,7 +180,7 @@ export async function openByteLink(address: RadioAddress, timeoutMs = 5_000): Pr
   const path = resolveSerialPath(address.path);
   const port = new SerialPort({ path, baudRate: SERIAL_BAUD, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
-    port.open((e) => (e === null ? resolve() : reject(new RadioLinkError("RADIO_UNREACHABLE", `cannot open ${path}: ${e.message} (is another program, such as the meshtastic CLI, using it? is this user in the dialout group?)`)))),
+    port.open((e) => (e === null ? resolve() : reject(new RadioLinkError("RADIO_UNREACHABLE", `cannot open ${path}: ${e.message.replace(/^Error: /, "")}${serialHint(e.message)}`)))),
   );
   const link = new SerialLink(port, `serial://${path}`);
   // A radio whose console is in text mode switches to the API when it sees frame start bytes.
