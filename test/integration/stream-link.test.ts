@@ -91,7 +91,7 @@ describe("meshtastic-stream over TCP", () => {
     const app = streamTransport(rig.urls[0]!);
     await app.start();
     await waitFor(() => rec.lines.some((l) => l.includes("radio link lost")), 10_000, "the takeover logged");
-    expect(rec.lines.find((l) => l.includes("radio link lost"))).toContain("one client");
+    expect(rec.lines.find((l) => l.includes("radio link lost"))).toContain("took its one TCP connection");
     await app.stop();
     await waitFor(() => ours.linkState === "connected" && ours.linkStats.connects >= 2, 15_000, "our link back");
     expect(rig.radios[0]!.clientCount).toBe(1);

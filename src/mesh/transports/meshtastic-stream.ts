@@ -181,7 +181,7 @@ export class MeshtasticStreamTransport implements Transport {
           await this.stop();
           throw e;
         }
-        this.log("warn", `radio ${formatRadioAddress(this.address)} not ready: ${(e as Error).message}; trying again in ${Math.round(wait / 1000)} s`);
+        this.log("warn", `radio ${formatRadioAddress(this.address)} not ready: ${(e as Error).message}; trying again in ${(wait / 1000).toFixed(1)} s`);
         await new Promise<void>((resolve) => this.deps.clock.setTimeout(resolve, wait));
         if (this.lifecycle !== "running") return;
       }
@@ -289,7 +289,7 @@ export class MeshtasticStreamTransport implements Transport {
     // Packets the radio had not confirmed may or may not have gone out: send them again (the radios drop a repeat by id).
     this.requeueUnconfirmed();
     this.linkStateValue = "waiting";
-    const hint = this.address.kind === "tcp" ? " — a TCP radio serves one client at a time: is the Meshtastic app or CLI connected to it?" : "";
+    const hint = this.address.kind === "tcp" ? " — the radio restarted, or another client (the Meshtastic app or CLI) took its one TCP connection" : "";
     this.reconnectLater((wait) => `radio link lost (${reason}${hint}); reconnecting in ${wait} s`);
   }
 
