@@ -1,7 +1,7 @@
 import { readdirSync, realpathSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { SerialPort } from "serialport";
+import type { SerialPort } from "serialport";
 import { RadioLinkError } from "../errors.js";
 import { FRAME_START2 } from "./stream-framing.js";
 
@@ -178,7 +178,9 @@ export async function openByteLink(address: RadioAddress, timeoutMs = 5_000): Pr
     return new SocketLink(socket, formatRadioAddress(address));
   }
   const path = resolveSerialPath(address.path);
-  const port = new SerialPort({ path, baudRate: SERIAL_BAUD, autoOpen: false });
+  // Loaded only for a serial radio: its native binding is not needed by nodes on TCP or MQTT.
+  const { SerialPort: Port } = await import("serialport");
+  const port = new Port({ path, baudRate: SERIAL_BAUD, autoOpen: false });
   await new Promise<void>((resolve, reject) =>
     port.open((e) => (e === null ? resolve() : reject(new RadioLinkError("RADIO_UNREACHABLE", `cannot open ${path}: ${e.message.replace(/^Error: /, "")}${serialHint(e.message)}`)))),
   );
