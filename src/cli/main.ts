@@ -4,6 +4,7 @@ import { registerAirtime } from "./commands/airtime.js";
 import { registerDevnet } from "./commands/devnet.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerMesh } from "./commands/mesh.js";
+import { registerRadio } from "./commands/radio.js";
 import { registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTx } from "./commands/tx.js";
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerStart(program, run);
   registerStatus(program, run);
   registerMesh(program, run);
+  registerRadio(program, run);
   registerAirtime(program, run);
   registerDevnet(program, run);
   return program;

@@ -14,3 +14,11 @@ export type TransportErrorCode =
   | "UNDECRYPTABLE"
   | "BAD_CHANNEL_KEY";
 export class TransportError extends MeshChainError<TransportErrorCode> {}
+
+export type RadioLinkErrorCode = "BAD_RADIO_URL" | "RADIO_UNREACHABLE" | "NO_SERIAL_PORT" | "SEVERAL_SERIAL_PORTS" | "HANDSHAKE_TIMEOUT" | "LINK_CLOSED";
+/** The cable or socket to a radio: a URL that names none, a port that will not open, a radio that does not answer. */
+export class RadioLinkError extends MeshChainError<RadioLinkErrorCode> {}
+
+export type RadioConfigErrorCode = "NO_FREE_CHANNEL" | "UNKNOWN_SETTING";
+/** A change the radio cannot take as asked. */
+export class RadioConfigError extends MeshChainError<RadioConfigErrorCode> {}

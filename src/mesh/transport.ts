@@ -41,6 +41,8 @@ export interface LinkChange {
   readonly reason: string | null;
   /** When the next attempt is due, if one is. */
   readonly retryInMs: number | null;
+  /** The transport logged this change itself, in its own words: listeners need not log it again. */
+  readonly logged?: boolean;
 }
 
 /**
@@ -62,6 +64,12 @@ export interface Transport {
   onFrame(listener: (frame: ReceivedFrame) => void): () => void;
   /** Transports that hold a link (a broker, a radio) tell when it comes up or goes down. */
   onLinkChange?(listener: (change: LinkChange) => void): () => void;
+  /**
+   * True while the transport holds frames its link cannot take yet (a radio's full queue, a duty-cycle
+   * refusal): a scheduler above keeps its frames until `onReady`. Absent: always ready.
+   */
+  readonly holding?: boolean;
+  onReady?(listener: () => void): () => void;
 }
 
 /** Listener bookkeeping shared by transport implementations. */

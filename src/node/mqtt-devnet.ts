@@ -14,6 +14,8 @@ import { channelKey } from "../mesh/meshtastic/channel.js";
 import { PRIVATE_APP_PORT } from "../mesh/meshtastic/envelope.js";
 import { DEFAULT_CHANNEL_OPTIONS, LoraChannel } from "../mesh/sim/channel.js";
 import { EmulatedRadio } from "../mesh/sim/radio-emulator.js";
+import { StreamRadio } from "../mesh/sim/stream-radio.js";
+import { StreamRadioTcpServer } from "../mesh/sim/stream-radio-server.js";
 import { systemClock } from "./clock.js";
 import { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport, devnetChain, summarise } from "./devnet-common.js";
 import { silentLogger } from "./logger.js";
@@ -22,10 +24,16 @@ import { MeshChainNode } from "./node.js";
 export interface MqttDevnetOptions extends DevnetOptions {
   /** A broker URL; absent: an embedded broker on a free port. */
   readonly broker?: string;
+  /**
+   * How each node reaches its emulated radio: through the radio's MQTT gateway (default), or over
+   * its stream API on TCP (then the radios need no broker, and the nodes send as the radios).
+   */
+  readonly radioLink?: "mqtt-gateway" | "stream";
 }
 
 /** The channel the emulated radios and the nodes share (a private key: not Meshtastic's default). */
-const CHANNEL = channelKey("MeshChain", new Uint8Array(16).fill(0x4d));
+const CHANNEL_PSK = new Uint8Array(16).fill(0x4d);
+const CHANNEL = channelKey("MeshChain", CHANNEL_PSK);
 
 /**
  * N full nodes in real time, each a complete `MeshChainNode` (stores, pool, engine, network) whose only
@@ -41,12 +49,14 @@ export async function runMqttDevnet(opts: MqttDevnetOptions): Promise<DevnetRepo
   const slotMs = Number(genesis.params.slotMs);
   const region = opts.region ?? "EU_868";
   const channel = new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation: PRESETS[opts.preset], random, defaultLoss: opts.loss, dutyCycle: dutyCycleFraction(region), rangeMeters: 5_000 }, systemClock);
-  const embedded: EmbeddedBroker | null = opts.broker === undefined ? await startEmbeddedBroker({ port: 0 }) : null;
-  const url = embedded?.url ?? (opts.broker as string);
+  const stream = opts.radioLink === "stream";
+  const embedded: EmbeddedBroker | null = opts.broker === undefined && !stream ? await startEmbeddedBroker({ port: 0 }) : null;
+  const url = embedded?.url ?? opts.broker ?? "none";
   const root = mkdtempSync(join(tmpdir(), "meshchain-mqtt-devnet-"));
   const cols = Math.ceil(Math.sqrt(opts.nodes));
   const spacing = opts.spacingMeters ?? DEFAULT_SPACING_METERS;
-  const radios: EmulatedRadio[] = [];
+  const radios: { stop(): Promise<void> }[] = [];
+  const streamUrls: string[] = [];
   const nodes: (MeshChainNode | null)[] = [];
   let restarts = 0;
 
@@ -56,7 +66,9 @@ export async function runMqttDevnet(opts: MqttDevnetOptions): Promise<DevnetRepo
         dataDir: join(root, `n${i}`), genesis, identity: ids[i] as Identity, slotMs, heartbeatSlots: Number(genesis.params.heartbeatSlots), statusIntervalMs: 6 * slotMs,
         network: {
           broker: url, brokerPort: 0, ipPeers: false,
-          radio: { broker: url, root: `devnet/${i}/msh`, region, preset: opts.preset, channel: CHANNEL, portnum: PRIVATE_APP_PORT, hopLimit: 3, budgetSecondsPerHour: 360 },
+          radio: stream
+            ? { broker: streamUrls[i] as string, region: null, preset: null, channel: CHANNEL, portnum: PRIVATE_APP_PORT, hopLimit: 3, budgetSecondsPerHour: 360 }
+            : { broker: url, root: `devnet/${i}/msh`, region, preset: opts.preset, channel: CHANNEL, portnum: PRIVATE_APP_PORT, hopLimit: 3, budgetSecondsPerHour: 360 },
         },
       },
       { clock: systemClock, logger: silentLogger(), random: seededRandom(opts.seed * 1000 + i + restarts * 100) },
@@ -71,9 +83,17 @@ export async function runMqttDevnet(opts: MqttDevnetOptions): Promise<DevnetRepo
   try {
     for (let i = 0; i < opts.nodes; i++) {
       const radio = channel.addRadio(0x7000_0000 + i, { position: { x: (i % cols) * spacing, y: Math.floor(i / cols) * spacing } });
-      const emulated = new EmulatedRadio({ link: { url, clientId: `devnet-radio-${i}` }, root: `devnet/${i}/msh`, region, channel: CHANNEL, nodeNumber: 0x7000_0000 + i }, radio, { clock: systemClock, random });
-      await emulated.start();
-      radios.push(emulated);
+      if (stream) {
+        const settings = { nodeNumber: 0x7000_0000 + i, firmwareVersion: "2.7.15.emulated", region, preset: opts.preset, hopLimit: 3, ignoreMqtt: false, role: "CLIENT", rebroadcastMode: "ALL", channels: [{ name: CHANNEL.name, psk: CHANNEL_PSK }], mqttEnabled: false };
+        const emulated = new StreamRadio(radio, { settings }, systemClock);
+        const server = new StreamRadioTcpServer(emulated);
+        streamUrls.push(await server.start());
+        radios.push({ stop: async () => (emulated.closeAll(), await server.stop()) });
+      } else {
+        const emulated = new EmulatedRadio({ link: { url, clientId: `devnet-radio-${i}` }, root: `devnet/${i}/msh`, region, channel: CHANNEL, nodeNumber: 0x7000_0000 + i }, radio, { clock: systemClock, random });
+        await emulated.start();
+        radios.push(emulated);
+      }
       nodes.push(await startNode(i));
     }
     const checkFinal = () => {

@@ -15,7 +15,7 @@ import { type LinkChange, Priority } from "../mesh/transport.js";
 import { MQTT_MTU, MqttTransport } from "../mesh/transports/mqtt.js";
 import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
-import { RadioSide, type RadioOptions } from "./radio.js";
+import { RadioSide, type RadioOptions, type RadioStatus } from "./radio.js";
 import { RecentKeys } from "../mesh/transports/common.js";
 import { sha256 } from "../core/crypto/hash.js";
 
@@ -98,13 +98,13 @@ export class NodeNetwork {
   private readonly links = new Map<LinkName, LinkStatus>();
   private lastRehelloAt = -Infinity;
   readonly peers: PeerManager;
-  readonly nodeNumber: number;
+  private nodeNumberValue: number;
 
   constructor(
     private readonly opts: NetworkOptions,
     private readonly deps: { identity: Identity; clock: Clock; random: () => number; logger: Logger; tip: () => ChainTip; finalizedHeight: () => number; peerStore?: PeerPersistence },
   ) {
-    this.nodeNumber = nodeNumberFromPublicKey(deps.identity.ed25519.publicKey);
+    this.nodeNumberValue = nodeNumberFromPublicKey(deps.identity.ed25519.publicKey);
     this.peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock: deps.clock, ...(deps.peerStore === undefined ? {} : { persistence: deps.peerStore }) });
   }
 
@@ -155,12 +155,12 @@ export class NodeNetwork {
       this.links.set(name, { state: change.state, reason: change.reason, sinceMs: now });
       if (change.state === "disconnected") {
         const retryInS = change.retryInMs === null ? null : Math.round(change.retryInMs / 100) / 10;
-        this.deps.logger.warn({ link: name, reason: change.reason, retryInS }, was?.state === "connected" ? "link down; retrying" : "link not up; retrying");
+        if (change.logged !== true) this.deps.logger.warn({ link: name, reason: change.reason, retryInS }, was?.state === "connected" ? "link down; retrying" : "link not up; retrying");
         for (const l of this.linkFailListeners) l();
         return;
       }
       const downS = was === undefined || was.state === "connected" ? 0 : Math.round((now - was.sinceMs) / 1000);
-      this.deps.logger.info({ link: name, ...(was?.state === "disconnected" ? { downS } : {}) }, was?.state === "disconnected" ? "link back up" : "link up");
+      if (change.logged !== true) this.deps.logger.info({ link: name, ...(was?.state === "disconnected" ? { downS } : {}) }, was?.state === "disconnected" ? "link back up" : "link up");
       // Peers may have forgotten us while we were away: introduce ourselves again, once a minute at most
       // however often a flapping link comes back.
       if (was?.state === "disconnected" && now - this.lastRehelloAt >= REHELLO_MIN_INTERVAL_MS) {
@@ -231,12 +231,22 @@ export class NodeNetwork {
     return this.radio?.lastHourAirtimeSeconds ?? null;
   }
 
+  /** Our 32-bit node number: from our key, or the radio's own when it sends as itself (stream API), fixed once started. */
+  get nodeNumber(): number {
+    return this.nodeNumberValue;
+  }
+
+  /** The radio's link and what it reported; null without a radio. */
+  get radioStatus(): RadioStatus | null {
+    return this.radio?.status ?? null;
+  }
+
   get peerCount(): number {
     return this.peers.size;
   }
 
   get brokerUrl(): string | null {
-    return this.broker?.url ?? (this.opts.broker === "embedded" ? null : this.opts.broker);
+    return this.broker?.url ?? (this.opts.broker === "embedded" || this.opts.broker === "none" ? null : this.opts.broker);
   }
 
   async start(): Promise<void> {
@@ -246,6 +256,17 @@ export class NodeNetwork {
       url = this.broker.url;
       this.deps.logger.info({ url }, "embedded MQTT broker listening");
     }
+    // A radio on its stream API sends as itself: its node number becomes ours (on IP too), so that a
+    // peer sees one sender and our signed hello names the number our frames arrive from.
+    let radio: RadioSide | null = null;
+    try {
+      radio = this.opts.radio === undefined ? null : await RadioSide.connect(this.opts.radio, this.opts.radio.broker === "embedded" ? url : this.opts.radio.broker, this.nodeNumberValue, this.deps);
+    } catch (e) {
+      await this.broker?.close();
+      this.broker = null;
+      throw e;
+    }
+    if (radio?.radioNodeNumber != null && radio.radioNodeNumber !== 0) this.nodeNumberValue = radio.radioNodeNumber;
     if (this.opts.ipPeers !== false) {
       const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}` }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
       this.transport = transport;
@@ -256,14 +277,15 @@ export class NodeNetwork {
       this.watchLink("ip", (l) => transport.onLinkChange(l));
       await this.startWithin("ip", transport.start());
     }
-    if (this.opts.radio !== undefined) {
-      const radioUrl = this.opts.radio.broker === "embedded" ? url : this.opts.radio.broker;
-      this.radio = new RadioSide(this.opts.radio, radioUrl, this.nodeNumber, this.deps);
-      const radio = this.radio;
+    if (radio !== null) {
+      this.radio = radio;
       radio.onMessage((m) => this.onMessage(m, "radio"));
       this.watchLink("radio", (l) => radio.onLinkChange(l));
+      // A stream-API radio is connected before this point (its region and preset come from it).
+      if (radio.status.state === "connected") this.links.set("radio", { state: "connected", reason: null, sinceMs: this.deps.clock.now() });
       await this.startWithin("radio", radio.start());
-      this.deps.logger.info({ region: this.opts.radio.region, preset: this.opts.radio.preset, channel: this.opts.radio.channel.name }, "radio side started");
+      const s = radio.status;
+      this.deps.logger.info({ url: s.address, region: s.region, preset: s.preset, channel: this.opts.radio?.channel.name, node: this.nodeNumber.toString(16) }, s.link === "stream" ? "radio connected" : "radio gateway started");
     }
     await this.announce(MessageType.Hello);
   }

@@ -27,7 +27,7 @@ import type { Logger } from "./logger.js";
 import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions, type SyncState } from "./sync.js";
 import { answerSnapshotRequest, answerSyncRequest, type Snapshot, takeSnapshot } from "./sync-server.js";
 import { ValidatorService } from "./validator.js";
-import type { RadioOptions } from "./radio.js";
+import type { RadioOptions, RadioStatus } from "./radio.js";
 import { ReservedCounter } from "../storage/reserved-counter.js";
 import { StorageError } from "../storage/errors.js";
 import { StorageHealth, type StorageFault } from "./storage-health.js";
@@ -99,6 +99,8 @@ export interface NodeStatus {
   readonly accepted: { readonly pending: number; readonly reannounced: number };
   /** Whether the node is ready (synced, reaching its peers, storing blocks), and if not, why. */
   readonly ready: { readonly ok: boolean; readonly reason: string | null };
+  /** The radio: its link and what it reported about itself; null without one. */
+  readonly radio: RadioStatus | null;
   /** The snapshot this node serves for checkpoint sync: start a new node with `--checkpoint <hash>`. */
   readonly checkpoint: { readonly height: number; readonly hash: string } | null;
   readonly uptimeSeconds: number;
@@ -422,6 +424,7 @@ export class MeshChainNode {
       storage: { fault: fault === null ? null : { store: fault.store, code: fault.code, message: fault.message, during: fault.during, forSeconds: Math.round((now - fault.sinceMs) / 1000) }, faults: this.health.faults },
       accepted: { pending: this.announcer?.pending ?? 0, reannounced: this.announcer?.reannounced ?? 0 },
       ready: this.readiness(syncState),
+      radio: this.network?.radioStatus ?? null,
       checkpoint: this.snapshot === null ? null : { height: this.snapshot.height, hash: toHex(this.snapshot.hash) },
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
     };

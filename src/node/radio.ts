@@ -1,19 +1,29 @@
 import type { Clock } from "../core/clock.js";
 import { meshtasticFrameAirtimeMs } from "../mesh/airtime/airtime.js";
-import { PRESETS, type PresetName } from "../mesh/airtime/presets.js";
+import { PRESETS, presetByName, type PresetName } from "../mesh/airtime/presets.js";
 import { dutyCycleFraction } from "../mesh/airtime/regions.js";
 import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 import { MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
 import type { ChannelKey } from "../mesh/meshtastic/channel.js";
-import type { LinkChange, Priority } from "../mesh/transport.js";
+import { formatNodeId } from "../mesh/meshtastic/node-number.js";
+import type { RadioChannelView, RadioView } from "../mesh/meshtastic/radio-view.js";
+import type { LinkChange, Priority, Transport } from "../mesh/transport.js";
 import { MeshtasticMqttTransport } from "../mesh/transports/meshtastic-mqtt.js";
+import { MeshtasticStreamTransport, type RadioLog } from "../mesh/transports/meshtastic-stream.js";
 import type { MessageType } from "../mesh/frame.js";
+import { RadioError } from "./errors.js";
+import type { Logger } from "./logger.js";
 
 export interface RadioOptions {
-  /** The broker the radio's MQTT gateway talks to: "embedded" for the node's own, or a URL. */
+  /**
+   * Where the radio is: `serial:///dev/ttyACM0` (or `serial://auto`) or `tcp://host:4403` for its
+   * stream API, or the broker its MQTT gateway talks to: "embedded" for the node's own, or an mqtt:// URL.
+   */
   readonly broker: string;
-  readonly region: string;
-  readonly preset: PresetName;
+  /** LoRa region; null: the radio's own (stream API only). */
+  readonly region: string | null;
+  /** Modem preset; null: the radio's own (stream API only). */
+  readonly preset: PresetName | null;
   readonly channel: ChannelKey;
   /** Private application port for our frames (256-511). */
   readonly portnum: number;
@@ -26,28 +36,122 @@ export interface RadioOptions {
   readonly root?: string;
 }
 
+/** What `meshchain status` shows about the radio. */
+export interface RadioStatus {
+  readonly link: "stream" | "mqtt-gateway";
+  readonly address: string;
+  /** connected, connecting, waiting (to reconnect) … */
+  readonly state: string;
+  readonly region: string;
+  readonly preset: string;
+  /** What the radio reported at its last handshake; null on the MQTT gateway path, which cannot ask. */
+  readonly reported: {
+    readonly nodeId: string;
+    readonly firmwareVersion: string;
+    readonly region: string;
+    readonly preset: string;
+    readonly hopLimit: number;
+    readonly ignoreMqtt: boolean;
+    readonly rebroadcastMode: string;
+    readonly role: string;
+    readonly channels: readonly RadioChannelView[];
+  } | null;
+  /** Frames waiting for room in the radio's queue or for a refusal pause to end. */
+  readonly queuedFrames: number;
+  readonly framesSent: number;
+  readonly framesReceived: number;
+  /** Times the link to the radio was (re)established; null behind a gateway (see the broker link). */
+  readonly connects: number | null;
+  readonly lastError: string | null;
+}
+
+export const isStreamRadio = (address: string): boolean => /^(serial|tcp):\/\//.test(address);
+
+function radioLog(logger: Logger | undefined, address: string): RadioLog | undefined {
+  if (logger === undefined) return undefined;
+  return (level, message, fields) => logger[level]({ radio: address, ...fields }, message);
+}
+
 /**
- * The node's LoRa side: its frames inside Meshtastic packets through the radio's MQTT gateway, every
- * outgoing frame through the airtime scheduler (budget, duty cycle, class priority).
+ * The node's LoRa side: its frames through the radio (its stream API over USB or TCP, or its MQTT
+ * gateway), every outgoing frame through the airtime scheduler (budget, duty cycle, class priority).
  */
 export class RadioSide {
-  private readonly transport: MeshtasticMqttTransport;
   private readonly scheduler: AirtimeScheduler;
   readonly endpoint: MessageEndpoint;
 
-  constructor(opts: RadioOptions, url: string, nodeNumber: number, deps: { clock: Clock; random: () => number }) {
-    this.transport = new MeshtasticMqttTransport(
-      { link: { url, clientId: `meshchain-radio-${nodeNumber.toString(16)}` }, ...(opts.root === undefined ? {} : { root: opts.root }), region: opts.region, channel: opts.channel, portnum: opts.portnum, hopLimit: opts.hopLimit, nodeNumber, packetIds: opts.packetIds },
-      deps,
-    );
-    const modulation = PRESETS[opts.preset];
+  private constructor(
+    private readonly transport: MeshtasticStreamTransport | MeshtasticMqttTransport,
+    private readonly address: string,
+    private readonly region: string,
+    private readonly preset: PresetName,
+    opts: RadioOptions,
+    deps: { clock: Clock; random: () => number },
+  ) {
+    const modulation = PRESETS[preset];
     this.scheduler = new AirtimeScheduler(
-      this.transport,
+      transport as Transport,
       (f) => meshtasticFrameAirtimeMs(modulation, f.length),
-      { ...DEFAULT_AIRTIME_POLICY, budgetSecondsPerHour: opts.budgetSecondsPerHour, dutyCycle: dutyCycleFraction(opts.region) },
+      { ...DEFAULT_AIRTIME_POLICY, budgetSecondsPerHour: opts.budgetSecondsPerHour, dutyCycle: dutyCycleFraction(region) },
       deps.clock,
     );
     this.endpoint = new MessageEndpoint(this.scheduler, {}, deps);
+  }
+
+  /**
+   * Reaches the radio. A stream-API radio is connected here, since region, preset and node number
+   * come from it; settings given by the operator that differ from the radio's are an error.
+   */
+  static async connect(opts: RadioOptions, url: string, nodeNumber: number, deps: { clock: Clock; random: () => number; logger?: Logger }): Promise<RadioSide> {
+    if (!isStreamRadio(url)) {
+      if (opts.region === null || opts.preset === null) throw new RadioError("SETTINGS_MISMATCH", "a radio behind an MQTT gateway cannot be asked its region and preset: give --region and --preset");
+      const transport = new MeshtasticMqttTransport(
+        { link: { url, clientId: `meshchain-radio-${nodeNumber.toString(16)}` }, ...(opts.root === undefined ? {} : { root: opts.root }), region: opts.region, channel: opts.channel, portnum: opts.portnum, hopLimit: opts.hopLimit, nodeNumber, packetIds: opts.packetIds },
+        deps,
+      );
+      return new RadioSide(transport, url, opts.region, opts.preset, opts, deps);
+    }
+    const log = radioLog(deps.logger, url);
+    const transport = new MeshtasticStreamTransport({ radio: url, channel: opts.channel, portnum: opts.portnum, hopLimit: opts.hopLimit, packetIds: opts.packetIds }, { clock: deps.clock, random: deps.random, ...(log === undefined ? {} : { log }) });
+    await transport.start();
+    const view = transport.radioView as RadioView;
+    try {
+      const { region, preset } = agreeWithRadio(opts, view);
+      transport.onRadioView((v) => {
+        if (v.region !== region || v.preset !== preset) log?.("error", `the radio now reports ${v.region} ${v.preset}, but this node schedules airtime for ${region} ${preset}: restart the node`);
+      });
+      return new RadioSide(transport, url, region, preset, opts, deps);
+    } catch (e) {
+      await transport.stop();
+      throw e;
+    }
+  }
+
+  /** The radio's node number when it sends as itself (stream API); null behind an MQTT gateway. */
+  get radioNodeNumber(): number | null {
+    return this.transport instanceof MeshtasticStreamTransport ? this.transport.localNode : null;
+  }
+
+  get status(): RadioStatus {
+    const t = this.transport;
+    const stream = t instanceof MeshtasticStreamTransport;
+    const view = stream ? t.radioView : null;
+    return {
+      link: stream ? "stream" : "mqtt-gateway",
+      address: this.address,
+      state: t.linkState,
+      region: this.region,
+      preset: this.preset,
+      reported: view === null ? null : {
+        nodeId: formatNodeId(view.nodeNumber), firmwareVersion: view.firmwareVersion, region: view.region, preset: view.preset, hopLimit: view.hopLimit,
+        ignoreMqtt: view.ignoreMqtt, rebroadcastMode: view.rebroadcastMode, role: view.role, channels: view.channels,
+      },
+      queuedFrames: stream ? t.queuedFrames : 0,
+      framesSent: t.stats.framesSent,
+      framesReceived: t.stats.framesReceived,
+      connects: stream ? t.linkStats.connects : null,
+      lastError: stream ? t.linkStats.lastError : null,
+    };
   }
 
   get lastHourAirtimeSeconds(): number {
@@ -75,4 +179,15 @@ export class RadioSide {
     this.endpoint.stop();
     await this.scheduler.stop();
   }
+}
+
+/** Region and preset the scheduler uses: the operator's if given (and then the radio must agree), else the radio's. */
+export function agreeWithRadio(opts: Pick<RadioOptions, "region" | "preset">, view: RadioView): { region: string; preset: PresetName } {
+  if (view.region === "UNSET") throw new RadioError("SETTINGS_MISMATCH", "the radio has no LoRa region set, so it does not transmit: set it with meshchain radio setup --region <REGION>");
+  if (opts.region !== null && opts.region !== view.region) throw new RadioError("SETTINGS_MISMATCH", `--region is ${opts.region} but the radio is set to ${view.region}: change one of them (meshchain radio setup --region ${opts.region})`);
+  const radioPreset = view.usePreset ? presetByName(view.preset) : null;
+  if (opts.preset !== null && radioPreset !== null && opts.preset !== radioPreset) throw new RadioError("SETTINGS_MISMATCH", `--preset is ${opts.preset} but the radio uses ${radioPreset}: change one of them (meshchain radio setup --preset ${opts.preset})`);
+  const preset = opts.preset ?? radioPreset;
+  if (preset === null) throw new RadioError("SETTINGS_MISMATCH", "the radio uses custom LoRa settings, not a preset: give the nearest with --preset so airtime can be budgeted");
+  return { region: view.region, preset };
 }

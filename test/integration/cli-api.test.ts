@@ -133,7 +133,7 @@ describe("meshchain start, status and tx transfer over the hardened API", () => 
       node.child.kill("SIGTERM");
       expect(await node.exited).toBe(0);
       const log = node.output();
-      for (const line of ['"msg":"node started"', '"msg":"radio side started"']) expect(log).toContain(line);
+      for (const line of ['"msg":"node started"', '"msg":"radio gateway started"']) expect(log).toContain(line);
       expect(log).toContain("mqtt://meshchain:***@127.0.0.1");
       expect(log).not.toContain(password);
       expect(log).not.toContain(encodeURIComponent(password));

@@ -9,7 +9,7 @@ import { parseWhole } from "../parse.js";
 
 interface DevnetCliOptions {
   nodes: string; validators: string; preset: string; loss: string; duration: string; txRate: string; seed: string;
-  kill: boolean; lateJoin: string; transport: string; broker?: string; slot?: string; json: boolean;
+  kill: boolean; lateJoin: string; transport: string; broker?: string; radioLink?: string; slot?: string; json: boolean;
 }
 
 export function registerDevnet(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
@@ -28,10 +28,14 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
     .option("--late-join <n>", "this many nodes start a third of the way in, with empty stores", "0")
     .option("--transport <kind>", "sim (the LoRa simulator, virtual time) or mqtt (real time: full nodes through a broker and emulated radios)", "sim")
     .option("--broker <url>", "with --transport mqtt: the broker to use (default: an embedded one)")
+    .option("--radio-link <kind>", "real time, full nodes each with an emulated radio reached over: stream (its stream API on TCP, as by USB) or mqtt-gateway (same as --transport mqtt)")
     .option("--json", "machine-readable output", false)
     .action((opts: DevnetCliOptions) =>
       run(opts.json, async () => {
         if (opts.transport !== "sim" && opts.transport !== "mqtt") throw new CliError("INVALID_ARGUMENT", `--transport ${opts.transport}: sim or mqtt`);
+        if (opts.radioLink !== undefined && opts.radioLink !== "stream" && opts.radioLink !== "mqtt-gateway") throw new CliError("INVALID_ARGUMENT", `--radio-link ${opts.radioLink}: stream or mqtt-gateway`);
+        if (opts.radioLink === "stream" && opts.broker !== undefined) throw new CliError("INVALID_ARGUMENT", "--radio-link stream needs no broker: drop --broker");
+        if (opts.radioLink !== undefined) opts.transport = "mqtt";
         if (opts.broker !== undefined && (opts.transport !== "mqtt" || !/^mqtts?:\/\/[^\s]+$/.test(opts.broker))) throw new CliError("INVALID_ARGUMENT", "--broker takes an mqtt:// URL, with --transport mqtt");
         const preset = presetByName(opts.preset);
         if (preset === null) throw new CliError("INVALID_ARGUMENT", `--preset "${opts.preset}" is unknown`);
@@ -50,9 +54,11 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
           nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill, lateJoin,
           ...(slotMs === undefined ? {} : { params: { slotMs: BigInt(slotMs) } }),
         };
-        if (opts.transport === "mqtt" && validators < 2) throw new CliError("INVALID_ARGUMENT", "--transport mqtt needs at least two validators");
+        const realTime = opts.radioLink === undefined ? "--transport mqtt" : `--radio-link ${opts.radioLink}`;
+        if (opts.transport === "mqtt" && validators < 2) throw new CliError("INVALID_ARGUMENT", `${realTime} needs at least two validators`);
         if (opts.transport === "mqtt" && lateJoin > 0) throw new CliError("INVALID_ARGUMENT", "--late-join is a simulator option");
-        const report = opts.transport === "mqtt" ? await runMqttDevnet({ ...common, ...(opts.broker === undefined ? {} : { broker: opts.broker }) }) : await runSimDevnet(common);
+        const realTimeOptions = { ...common, ...(opts.broker === undefined ? {} : { broker: opts.broker }), ...(opts.radioLink === "stream" ? { radioLink: "stream" as const } : {}) };
+        const report = opts.transport === "mqtt" ? await runMqttDevnet(realTimeOptions) : await runSimDevnet(common);
         const { nodes: _perNode, ...summary } = report;
         print(summary, opts.json);
       }),

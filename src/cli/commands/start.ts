@@ -12,12 +12,9 @@ import { ApiServer } from "../../api/server.js";
 import { apiTokenPath, ensureApiToken } from "../../api/token.js";
 import { assertCanListen } from "../ports.js";
 import { CliError } from "../errors.js";
-import { parsePskArg, parseWhole } from "../parse.js";
-import { PRESET_NAMES, presetByName } from "../../mesh/airtime/presets.js";
-import { KNOWN_REGIONS } from "../../mesh/airtime/regions.js";
-import { channelKey } from "../../mesh/meshtastic/channel.js";
-import { PRIVATE_APP_PORT } from "../../mesh/meshtastic/envelope.js";
-import type { RadioOptions } from "../../node/radio.js";
+import { parseWhole } from "../parse.js";
+import { PRESET_NAMES } from "../../mesh/airtime/presets.js";
+import { RADIO_FLAG_HELP, radioOptions } from "../radio-flags.js";
 
 function readArgumentFile(path: string, option: string): string {
   try {
@@ -25,28 +22,6 @@ function readArgumentFile(path: string, option: string): string {
   } catch (e) {
     throw new CliError("INVALID_ARGUMENT", `${option}: cannot read ${path}: ${(e as Error).message}`);
   }
-}
-
-/** The radio flags, checked; null when the node runs without a radio. */
-function radioOptions(opts: StartOptions, broker: string): Omit<RadioOptions, "packetIds"> | null {
-  if (opts.radio === "none") return null;
-  if (broker === "none") throw new CliError("INVALID_ARGUMENT", "--radio needs the IP side too: give --broker");
-  if (opts.radio !== "embedded" && !/^mqtts?:\/\/[^\s]+$/.test(opts.radio)) throw new CliError("INVALID_ARGUMENT", `--radio "${opts.radio}" is not embedded, none or an mqtt:// URL`);
-  if (opts.radio === "embedded" && broker !== "embedded") throw new CliError("INVALID_ARGUMENT", "--radio embedded needs --broker embedded");
-  if (!(KNOWN_REGIONS as readonly string[]).includes(opts.region)) throw new CliError("INVALID_ARGUMENT", `--region "${opts.region}" is not a Meshtastic region (${KNOWN_REGIONS.join(", ")})`);
-  const preset = presetByName(opts.preset);
-  if (preset === null) throw new CliError("INVALID_ARGUMENT", `--preset "${opts.preset}" is unknown (${PRESET_NAMES.join(", ")})`);
-  const hopLimit = parseWhole(opts.hopLimit, "--hop-limit", 7);
-  const budgetSecondsPerHour = parseWhole(opts.airtimeBudget, "--airtime-budget", 3_600);
-  if (budgetSecondsPerHour < 1) throw new CliError("INVALID_ARGUMENT", "--airtime-budget must be at least 1 second per hour");
-  let channel;
-  try {
-    channel = channelKey(opts.channel, parsePskArg(opts.psk));
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError("INVALID_ARGUMENT", `--channel: ${(e as Error).message}`);
-  }
-  return { broker: opts.radio, region: opts.region, preset, channel, portnum: PRIVATE_APP_PORT, hopLimit, budgetSecondsPerHour };
 }
 
 /** The embedded broker's port unless --broker-port says otherwise (MQTT's registered port). */
@@ -68,8 +43,8 @@ interface StartOptions {
   checkpoint?: string;
   snapshotInterval: string;
   radio: string;
-  region: string;
-  preset: string;
+  region?: string;
+  preset?: string;
   channel: string;
   psk: string;
   hopLimit: string;
@@ -94,9 +69,9 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
     .option("--api-port <port>", "port of the local API (0: any free port)", "8645")
     .option("--checkpoint <hash>", "start a new data directory from the finalized state at this block hash, fetched from peers (see `meshchain status`)")
     .option("--snapshot-interval <blocks>", "keep a state snapshot for peers' checkpoint sync every this many blocks", "1000")
-    .option("--radio <broker>", "the broker the Meshtastic radio's MQTT gateway uses: embedded (this node's), an mqtt:// URL, or none", "none")
-    .option("--region <region>", "the radio's LoRa region (its topic, and its duty cycle)", "EU_868")
-    .option("--preset <name>", `the radio's modem preset (${PRESET_NAMES.join(", ")})`, "LONG_FAST")
+    .option("--radio <where>", RADIO_FLAG_HELP, "none")
+    .option("--region <region>", "the radio's LoRa region (its duty cycle; its topic behind a gateway); default: the radio's own over serial/tcp, EU_868 behind a gateway")
+    .option("--preset <name>", `the radio's modem preset (${PRESET_NAMES.join(", ")}); default: the radio's own over serial/tcp, LONG_FAST behind a gateway`)
     .option("--channel <name>", "the Meshtastic channel MeshChain uses", "MeshChain")
     .option("--psk <base64>", "that channel's key (AQ== is Meshtastic's default key)", "AQ==")
     .option("--hop-limit <n>", "hops the radios flood our packets (0-7)", "3")
@@ -143,7 +118,8 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
           {
             dataDir: opts.dataDir, genesis: setup.genesis, identity: setup.identity, slotMs, heartbeatSlots, statusIntervalMs,
             snapshotIntervalBlocks,
-            ...(broker === "none" ? {} : { network: { broker, brokerPort, brokerPortFallback, ...(radio === null ? {} : { radio }) } }),
+            // A radio on a cable needs no broker: then the node's only link is its radio.
+            ...(broker === "none" ? (radio === null ? {} : { network: { broker, brokerPort, ipPeers: false, radio } }) : { network: { broker, brokerPort, brokerPortFallback, ...(radio === null ? {} : { radio }) } }),
             ...(opts.checkpoint === undefined ? {} : { checkpoint: fromHex(opts.checkpoint) }),
           },
           { clock: systemClock, logger, random: Math.random },

@@ -60,6 +60,7 @@ export class AirtimeScheduler implements Transport {
   private busyUntil = 0;
   private timer: unknown = null;
   private pumping = false;
+  private stopWaitingForInner: (() => void) | null = null;
   readonly airtimeStats: SchedulerStats = {
     airtimeMsByClass: { Consensus: 0, Transaction: 0, Sync: 0, Control: 0 },
     queueDepth: 0,
@@ -104,6 +105,8 @@ export class AirtimeScheduler implements Transport {
   async stop(): Promise<void> {
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
+    this.stopWaitingForInner?.();
+    this.stopWaitingForInner = null;
     for (const q of this.queues) q.length = 0;
     this.airtimeStats.queueDepth = 0;
     await this.inner.stop();
@@ -156,6 +159,15 @@ export class AirtimeScheduler implements Transport {
         if (next === null) return;
         if (next.at > now) {
           this.schedule(next.at - now);
+          return;
+        }
+        // The link below is holding frames (radio queue full, duty-cycle refusal): ours wait here, by class.
+        if (this.inner.holding === true) {
+          this.stopWaitingForInner ??= this.inner.onReady?.(() => {
+            this.stopWaitingForInner?.();
+            this.stopWaitingForInner = null;
+            this.pump();
+          }) ?? null;
           return;
         }
         this.transmit(next.priority, now);

@@ -127,6 +127,16 @@ export class SimRadio {
     return this.seen.has(`${from}:${id}`);
   }
 
+  /** Packets waiting to go on air (originated and relays): what a firmware's QueueStatus counts. */
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  /** This radio's own airtime in the rolling hour up to now, ms (what the firmware's duty-cycle check reads). */
+  get lastHourAirtimeMs(): number {
+    return this.dutyWindow.sum(this.channel.clock.now());
+  }
+
   get transmitting(): boolean {
     return this.channel.clock.now() < this.transmittingUntil;
   }
