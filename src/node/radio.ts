@@ -2,10 +2,12 @@ import type { Clock } from "../core/clock.js";
 import { meshtasticFrameAirtimeMs } from "../mesh/airtime/airtime.js";
 import { PRESETS, type PresetName } from "../mesh/airtime/presets.js";
 import { dutyCycleFraction } from "../mesh/airtime/regions.js";
-import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
-import { MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
+import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY, type SchedulerStats } from "../mesh/airtime/scheduler.js";
+import { type EndpointStats, MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
+import type { ReassemblyStats } from "../mesh/fragmentation.js";
+import type { LinkState, LinkStats } from "../mesh/mqtt-link.js";
 import type { ChannelKey } from "../mesh/meshtastic/channel.js";
-import type { Priority } from "../mesh/transport.js";
+import type { Priority, TransportStats } from "../mesh/transport.js";
 import { MeshtasticMqttTransport } from "../mesh/transports/meshtastic-mqtt.js";
 import type { MessageType } from "../mesh/frame.js";
 
@@ -30,12 +32,34 @@ export interface RadioOptions {
  * The node's LoRa side: its frames inside Meshtastic packets through the radio's MQTT gateway, every
  * outgoing frame through the airtime scheduler (budget, duty cycle, class priority).
  */
+/** Link state and counters of one transport, as the operator sees them. */
+export interface LinkDiagnostics extends Readonly<LinkStats> {
+  readonly state: LinkState;
+}
+
+export interface RadioDiagnostics {
+  readonly link: LinkDiagnostics;
+  readonly airtime: Readonly<SchedulerStats>;
+  readonly lastHourAirtimeSeconds: number;
+  readonly budgetSecondsPerHour: number;
+  /** The region's duty cycle as a fraction of the hour. */
+  readonly dutyCycle: number;
+  readonly transport: Readonly<TransportStats>;
+  readonly endpoint: Readonly<EndpointStats>;
+  readonly reassembly: Readonly<ReassemblyStats>;
+}
+
 export class RadioSide {
   private readonly transport: MeshtasticMqttTransport;
   private readonly scheduler: AirtimeScheduler;
   readonly endpoint: MessageEndpoint;
 
+  private readonly budgetSecondsPerHour: number;
+  private readonly dutyCycle: number;
+
   constructor(opts: RadioOptions, url: string, nodeNumber: number, deps: { clock: Clock; random: () => number }) {
+    this.budgetSecondsPerHour = opts.budgetSecondsPerHour;
+    this.dutyCycle = dutyCycleFraction(opts.region);
     this.transport = new MeshtasticMqttTransport(
       { link: { url, clientId: `meshchain-radio-${nodeNumber.toString(16)}` }, ...(opts.root === undefined ? {} : { root: opts.root }), region: opts.region, channel: opts.channel, portnum: opts.portnum, hopLimit: opts.hopLimit, nodeNumber, packetIds: opts.packetIds },
       deps,
@@ -52,6 +76,20 @@ export class RadioSide {
 
   get lastHourAirtimeSeconds(): number {
     return Math.round(this.scheduler.lastHourAirtimeMs) / 1000;
+  }
+
+  /** What the operator is shown of the radio side: its link, its airtime against the budget, its queues. */
+  diagnostics(): RadioDiagnostics {
+    return {
+      link: { state: this.transport.linkState, ...this.transport.linkStats },
+      airtime: this.scheduler.airtimeStats,
+      lastHourAirtimeSeconds: this.lastHourAirtimeSeconds,
+      budgetSecondsPerHour: this.budgetSecondsPerHour,
+      dutyCycle: this.dutyCycle,
+      transport: this.transport.stats,
+      endpoint: this.endpoint.stats,
+      reassembly: this.endpoint.reassembly,
+    };
   }
 
   onMessage(listener: (m: ReceivedMessage) => void): void {
