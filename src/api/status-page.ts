@@ -10,6 +10,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>MeshChain node</title>
+<link rel="icon" href="data:,">
 <style>
 :root { --bg:#0f1419; --panel:#1a2129; --fg:#e6e6e6; --dim:#8b98a5; --ok:#3fb950; --warn:#d29922; --bad:#f85149; --head:#58a6ff; --fin:#3fb950; }
 * { box-sizing: border-box; }

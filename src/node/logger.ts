@@ -1,25 +1,36 @@
 import { pino, type Logger } from "pino";
+import PinoPretty from "pino-pretty";
 
 export type { Logger };
 
-const LEVELS: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** pretty: one readable line per event (a terminal); json: pino's JSON lines (journald, scripts); auto: pretty on a TTY. */
+export const LOG_FORMATS = ["auto", "pretty", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
-/** One readable line per record for a terminal; the JSON is left alone for journald and scripts. */
-function humanLine(line: string): string {
-  try {
-    const { level, time, msg, pid: _pid, hostname: _host, ...rest } = JSON.parse(line) as Record<string, unknown>;
-    const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
-    const clock = new Date(Number(time)).toISOString().slice(11, 19);
-    return `${clock} ${(LEVELS[Number(level)] ?? "LOG").padEnd(5)} ${String(msg)}${fields.length > 0 ? `  ${fields.join(" ")}` : ""}\n`;
-  } catch {
-    return line;
-  }
+export interface LoggerOptions {
+  readonly level?: LogLevel;
+  readonly format?: LogFormat;
+  /** Where lines go; stdout unless a test captures them. */
+  readonly destination?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-export function createLogger(opts: { level?: string; human?: boolean } = {}): Logger {
-  const human = opts.human ?? process.stdout.isTTY === true;
-  const destination = human ? { write: (line: string) => void process.stdout.write(humanLine(line)) } : process.stdout;
-  return pino({ level: opts.level ?? "info", base: undefined }, destination);
+/** The format `auto` resolves to for this destination. */
+export function resolveLogFormat(format: LogFormat, destination: { isTTY?: boolean }): "pretty" | "json" {
+  if (format !== "auto") return format;
+  return destination.isTTY === true ? "pretty" : "json";
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const destination = opts.destination ?? process.stdout;
+  const format = resolveLogFormat(opts.format ?? "auto", destination);
+  const options = { level: opts.level ?? "info", base: undefined };
+  if (format === "json") return pino(options, destination);
+  // The status line's record carries its figures under `status` for JSON readers; its message already says them.
+  // A stream in this thread (not pino's worker transport): lines come out in order with the rest.
+  const pretty = PinoPretty({ destination, colorize: destination.isTTY === true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname,status", singleLine: true, sync: true });
+  return pino(options, pretty);
 }
 
 export function silentLogger(): Logger {

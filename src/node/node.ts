@@ -536,7 +536,7 @@ export class MeshChainNode {
       this.warned = new Set(s.warnings.map((w) => w.code));
       const line = this.notifier.next(s);
       if (line !== null) {
-        this.deps.logger.info({ height: s.height, finalized: s.finalizedHeight, sync: s.sync.state, peers: s.peers, mempool: s.mempool.transactions, warnings: s.warnings.map((w) => w.code) }, line);
+        this.deps.logger.info({ status: { height: s.height, finalized: s.finalizedHeight, sync: s.sync.state, peers: s.peers, mempool: s.mempool.transactions, warnings: s.warnings.map((w) => w.code) } }, line);
       }
       void this.network?.announce(MessageType.Status);
       this.scheduleStatus();

@@ -24,7 +24,7 @@ afterEach(async () => {
 
 async function startNode(identity: NodeOptions["identity"], broker: string, seed: number): Promise<{ node: MeshChainNode; dataDir: string }> {
   const dataDir = dir();
-  const logger = process.env.SYNC_DEBUG !== undefined ? createLogger({ level: "debug", human: true }) : silentLogger();
+  const logger = process.env.SYNC_DEBUG !== undefined ? createLogger({ level: "debug", format: "pretty" }) : silentLogger();
   const node = new MeshChainNode(
     { dataDir, genesis: chain.genesis, identity, slotMs: 2_000, heartbeatSlots: 1, statusIntervalMs: 500, network: { broker, brokerPort: 0 }, sync: { tickMs: 100 } },
     { clock: systemClock, logger, random: seededRandom(seed) },
