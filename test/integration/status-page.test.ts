@@ -16,6 +16,11 @@ const CHROMIUM = "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && process.env.CI !== undefined) throw new Error("chromium is missing under CI (.ci/run installs it)");
 
+/** The little of the DOM these checks use (this project's type-check has no DOM library). */
+interface PageGlobals {
+  readonly document: { getElementById(id: string): { textContent: string | null } | null; readonly documentElement: { readonly scrollWidth: number } };
+}
+
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 describe("the status page at GET /", () => {
@@ -43,7 +48,7 @@ describe("the status page at GET /", () => {
       page.on("request", (r) => requested.push(r.url()));
 
       await page.goto(`${url}/?interval=500`);
-      await page.waitForFunction((h) => document.getElementById("head-height")?.textContent === String(h), height, { timeout: 20_000 });
+      await page.waitForFunction((h) => (globalThis as unknown as PageGlobals).document.getElementById("head-height")?.textContent === String(h), height, { timeout: 20_000 });
       expect(await page.textContent("#finalized-height")).toBe(String(node.status().finalizedHeight));
       expect(await page.textContent("#sync")).toBe("synced");
       expect(await page.locator("#validator-table tbody tr").count()).toBe(1);
@@ -53,13 +58,13 @@ describe("the status page at GET /", () => {
       // A block is produced: the page follows without a reload.
       clock.advance(2_000);
       expect(node.status().height).toBe(height + 1);
-      await page.waitForFunction((h) => document.getElementById("head-height")?.textContent === String(h), height + 1, { timeout: 20_000 });
+      await page.waitForFunction((h) => (globalThis as unknown as PageGlobals).document.getElementById("head-height")?.textContent === String(h), height + 1, { timeout: 20_000 });
       expect(await page.locator("#block-table tbody tr").count()).toBe(4);
 
       // The heights plot draws the node's history (one sample per status interval) and what the page polled since.
       expect(await page.locator("#heights polyline").count()).toBe(2);
       // Readable on a phone: nothing wider than the screen (tables scroll inside their panels).
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       // Self-contained: it asked nothing of anyone but this node.
       expect(requested.filter((r) => !r.startsWith(url))).toEqual([]);
       expect(problems).toEqual([]);
