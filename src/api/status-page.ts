@@ -31,6 +31,7 @@ th { color:var(--dim); font-weight:500; }
 ul.warnings { list-style:none; margin:0; padding:0; }
 ul.warnings li { padding:6px 8px; margin-bottom:6px; border-left:4px solid var(--warn); background:#2a2410; }
 ul.warnings li.info { border-color:var(--head); background:#102030; }
+.weight { display:flex; align-items:center; gap:6px; }
 .bar { height:10px; background:#2d3640; border-radius:5px; overflow:hidden; min-width:60px; }
 .bar > div { height:100%; background:var(--head); }
 svg { width:100%; height:160px; display:block; }
@@ -192,8 +193,9 @@ svg { width:100%; height:160px; display:block; }
       });
       var vt = body("validator-table");
       validators.forEach(function (v) {
-        var weight = document.createElement("span"); weight.appendChild(bar(v.weightShare));
-        weight.appendChild(document.createTextNode((v.weightShare * 100).toFixed(1) + "%"));
+        var weight = document.createElement("span"); weight.className = "weight";
+        weight.appendChild(document.createTextNode((v.weightShare * 100).toFixed(1) + "% "));
+        weight.appendChild(bar(v.weightShare));
         row(vt, [short(v.address) + (v.self ? " (this node)" : ""), weight, (v.proximityBps / 100).toFixed(1) + "%", v.lastVote === null ? "-" : "slot " + v.lastVote.slot + ", " + age(v.lastVote.secondsAgo) + " ago"]);
       });
       var bt = body("block-table"), tt = body("tx-table");

@@ -392,7 +392,8 @@ export class MeshChainNode {
       finalizedHeight,
       tipHash: toHex(tip.hash),
       slot: Math.max(0, Math.floor((now - this.opts.genesis.genesisTime * 1000) / slotMs)),
-      lastBlockAgeSeconds: Math.max(0, Math.round(now / 1000 - tip.timestamp)),
+      // The head the engine follows may be above the store's (finalized) tip: its age is the head's.
+      lastBlockAgeSeconds: Math.max(0, Math.round(now / 1000 - (engine?.head().block?.header.timestamp ?? tip.timestamp))),
       address: formatAddress(this.opts.identity.address),
       peers: this.network?.peerCount ?? 0,
       sync,

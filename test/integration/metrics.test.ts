@@ -1,4 +1,6 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ApiServer } from "../../src/api/server.js";
 import { channelKey } from "../../src/mesh/meshtastic/channel.js";
@@ -78,6 +80,12 @@ describe("GET /metrics", () => {
       expect(sample(text, 'meshchain_process_memory_bytes{kind="rss"}')).toBeGreaterThan(1_000_000);
       // A lone dev validator with a radio: every warning code is exported, none active.
       expect(sample(text, 'meshchain_warning_active{code="RADIO_LINK_DOWN"}')).toBe(0);
+
+      // The Grafana dashboard in the repository queries only families the node exports.
+      const dashboard = readFileSync(join(import.meta.dirname, "../../docs/grafana/meshchain-dashboard.json"), "utf8");
+      const queried = new Set([...dashboard.matchAll(/meshchain_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, "")));
+      expect(queried.size).toBeGreaterThan(20);
+      for (const name of queried) expect([name, types.has(name)]).toEqual([name, true]);
 
       // Counters never go down between scrapes.
       const again = await (await fetch(`${url}/metrics`)).text();
