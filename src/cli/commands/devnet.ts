@@ -1,4 +1,8 @@
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import type { DevnetSample } from "../../node/devnet-common.js";
+import { devnetReportHtml } from "../../node/devnet-report-html.js";
+import { formatAge } from "../../node/status-line.js";
 import { PRESET_NAMES, presetByName } from "../../mesh/airtime/presets.js";
 import { runSimDevnet } from "../../node/devnet.js";
 import { runMqttDevnet } from "../../node/mqtt-devnet.js";
@@ -9,7 +13,13 @@ import { parseWhole } from "../parse.js";
 
 interface DevnetCliOptions {
   nodes: string; validators: string; preset: string; loss: string; duration: string; txRate: string; seed: string;
-  kill: boolean; lateJoin: string; transport: string; broker?: string; slot?: string; json: boolean;
+  kill: boolean; lateJoin: string; transport: string; broker?: string; slot?: string; json: boolean; report?: string; quiet: boolean;
+}
+
+/** One progress line on stderr (stdout keeps the report alone, for scripts). */
+function progressLine(s: DevnetSample, durationSeconds: number, virtual: boolean): string {
+  const airtime = Object.values(s.airtimeSeconds).reduce((a, b) => a + b, 0);
+  return `devnet ${formatAge(s.seconds)} of ${formatAge(durationSeconds)}${virtual ? " (virtual)" : ""}: finalized ${s.finalizedHeight}, head ${s.headHeight}, txs final ${s.txsFinal}/${s.txsSubmitted}, airtime ${airtime.toFixed(0)} s\n`;
 }
 
 export function registerDevnet(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
@@ -29,6 +39,8 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
     .option("--transport <kind>", "sim (the LoRa simulator, virtual time) or mqtt (real time: full nodes through a broker and emulated radios)", "sim")
     .option("--broker <url>", "with --transport mqtt: the broker to use (default: an embedded one)")
     .option("--json", "machine-readable output", false)
+    .option("--report <file>", "also write the full report with its timeline: .html (a page with plots) or .json")
+    .option("--quiet", "no progress lines on stderr while it runs", false)
     .action((opts: DevnetCliOptions) =>
       run(opts.json, async () => {
         if (opts.transport !== "sim" && opts.transport !== "mqtt") throw new CliError("INVALID_ARGUMENT", `--transport ${opts.transport}: sim or mqtt`);
@@ -46,14 +58,25 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         const slotMs = opts.slot === undefined ? undefined : parseDuration(opts.slot);
         const txPerMinute = Number(opts.txRate);
         if (!(txPerMinute >= 0)) throw new CliError("INVALID_ARGUMENT", "--tx-rate must be a non-negative number");
+        if (opts.report !== undefined && !/\.(html|json)$/.test(opts.report)) throw new CliError("INVALID_ARGUMENT", `--report ${opts.report}: name a .html or .json file`);
+        const virtual = opts.transport === "sim";
         const common = {
+          ...(opts.quiet ? {} : { onProgress: (s: DevnetSample) => void process.stderr.write(progressLine(s, durationMs / 1000, virtual)) }),
           nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill, lateJoin,
           ...(slotMs === undefined ? {} : { params: { slotMs: BigInt(slotMs) } }),
         };
         if (opts.transport === "mqtt" && validators < 2) throw new CliError("INVALID_ARGUMENT", "--transport mqtt needs at least two validators");
         if (opts.transport === "mqtt" && lateJoin > 0) throw new CliError("INVALID_ARGUMENT", "--late-join is a simulator option");
         const report = opts.transport === "mqtt" ? await runMqttDevnet({ ...common, ...(opts.broker === undefined ? {} : { broker: opts.broker }) }) : await runSimDevnet(common);
-        const { nodes: _perNode, ...summary } = report;
+        if (opts.report !== undefined) {
+          const title = `MeshChain devnet: ${nodes} nodes, ${validators} validators, ${opts.preset}, loss ${loss}, ${opts.duration}, ${opts.transport}, seed ${opts.seed}`;
+          try {
+            writeFileSync(opts.report, opts.report.endsWith(".html") ? devnetReportHtml(report, title) : `${JSON.stringify(report, null, 2)}\n`);
+          } catch (e) {
+            throw new CliError("INVALID_ARGUMENT", `--report ${opts.report}: cannot write (${(e as Error).message})`);
+          }
+        }
+        const { nodes: _perNode, timeline: _timeline, finalityLatenciesSeconds: _latencies, ...summary } = report;
         print(summary, opts.json);
       }),
     );
