@@ -1,3 +1,6 @@
+// Over 400 lines: the composition root wires every service (network, store, pool, sync, engine,
+// producer, snapshots) and reads them back for status(); what could live apart already does
+// (status-line.ts, warnings.ts, node-report.ts, metrics.ts, status-history.ts).
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { bytesEqual, toHex } from "../core/bytes.js";
