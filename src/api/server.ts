@@ -8,8 +8,10 @@ import type { Logger } from "../node/logger.js";
 import type { NodeStatus, PeerSummary, SubmitOutcome } from "../node/node.js";
 import { ApiError } from "./errors.js";
 import { allowedHostNames, bearerToken, type HostIdentity, hostAllowed, isJsonContentType, isLoopbackHost, originAllowed } from "./gate.js";
-import { renderMetrics, statusMetrics } from "./metrics.js";
 import { tokenMatches } from "./token.js";
+import type { BlockSummary, ValidatorSummary } from "../node/node-report.js";
+import type { HistorySample } from "../node/status-history.js";
+import { STATUS_PAGE_HTML } from "./status-page.js";
 
 /** What the local API needs from the node. */
 export interface NodeApi {
@@ -21,6 +23,12 @@ export interface NodeApi {
   finalizedTxHeight(hash: Uint8Array): number | null;
   /** What the node knows of its peers. */
   peerList(): readonly PeerSummary[];
+  /** Prometheus text exposition of the node's metrics. */
+  metricsText(): Promise<string>;
+  /** The status page's data: samples of the last hour, validators, newest blocks. */
+  statusHistory(): readonly HistorySample[];
+  validatorList(): readonly ValidatorSummary[];
+  recentBlocks(count: number): readonly BlockSummary[];
 }
 
 export interface ApiOptions {
@@ -84,7 +92,8 @@ class Refusal extends Error {
 
 /**
  * The node's local HTTP API: GET /status, /health (the process answers), /ready (synced),
- * /metrics (Prometheus), and JSON-RPC 2.0 on POST /rpc (status, submitTransaction, getTransaction, peers).
+ * /metrics (Prometheus), the status page at / with its JSON (/status/history, /peers, /validators,
+ * /blocks?count=n), and JSON-RPC 2.0 on POST /rpc (status, submitTransaction, getTransaction, peers).
  * Every request first passes the gate (Host, Origin, token where needed; see docs/api.md), and every
  * failure is answered with a JSON-RPC error object.
  */
@@ -153,10 +162,23 @@ export class ApiServer {
       }
       if (req.method === "GET" && path === "/status") return json(res, 200, this.node.status());
       if (req.method === "GET" && path === "/metrics") {
-        const text = renderMetrics(statusMetrics(this.node.status(), this.node.weightGini()));
-        res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+        const text = await this.node.metricsText();
+        res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
         res.end(text);
         return;
+      }
+      if (req.method === "GET" && path === "/") {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:" });
+        res.end(STATUS_PAGE_HTML);
+        return;
+      }
+      if (req.method === "GET" && path === "/status/history") return json(res, 200, { samples: this.node.statusHistory() });
+      if (req.method === "GET" && path === "/peers") return json(res, 200, { peers: this.node.peerList() });
+      if (req.method === "GET" && path === "/validators") return json(res, 200, { validators: this.node.validatorList() });
+      if (req.method === "GET" && path === "/blocks") {
+        const count = Number(new URLSearchParams((req.url ?? "").split("?")[1] ?? "").get("count") ?? "10");
+        if (!Number.isInteger(count) || count < 1 || count > 100) return json(res, 400, { error: { code: "INVALID_ARGUMENT", message: "count must be a whole number from 1 to 100" } });
+        return json(res, 200, { blocks: this.node.recentBlocks(count) });
       }
       if (req.method === "POST" && path === "/rpc") return json(res, 200, await this.rpc(req));
       if (GET_PATHS.has(path) || path === "/rpc") {

@@ -8,7 +8,7 @@ import { registerRadio } from "./commands/radio.js";
 import { registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTx } from "./commands/tx.js";
-import { reportError } from "./output.js";
+import { exitQuietlyOnClosedPipe, reportError } from "./output.js";
 
 const VERSION = "0.1.0";
 
@@ -39,6 +39,7 @@ export function buildProgram(): Command {
   return program;
 }
 
+exitQuietlyOnClosedPipe();
 try {
   buildProgram().parse(process.argv);
 } catch (e) {

@@ -26,3 +26,16 @@ export function reportError(e: unknown, json: boolean): number {
   else process.stderr.write(`error [${code}]: ${message}\n`);
   return exitCodeOf(e);
 }
+
+/**
+ * A reader that goes away (`meshchain status | head -1`) is not an error: the command stops quietly
+ * with status 0 instead of dying on EPIPE with a stack trace. Set once, for every command.
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(0);
+      throw e;
+    });
+  }
+}

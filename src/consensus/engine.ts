@@ -86,6 +86,22 @@ export interface EngineStats {
   signingPaused: number;
   /** Finalized blocks whose commit failed; finality waits for the store (retryFinality). */
   commitFailures: number;
+  /** Slots this engine has lived through. */
+  slots: number;
+  /** Slots in which this node was the first-ranked proposer. */
+  ledSlots: number;
+  /** Slots this node led without proposing: nothing to include, or a better block was already there. */
+  ledSlotsSkipped: number;
+  /** Other validators' votes added to a block (duplicates and unknown blocks not counted). */
+  votesReceived: number;
+}
+
+/** The last vote heard from one validator (or cast by this node), for the operator. */
+export interface LastVote {
+  readonly slot: number;
+  readonly height: number;
+  /** Local clock time when it was heard, ms. */
+  readonly heardAtMs: number;
 }
 
 const MAX_PENDING = 512;
@@ -140,7 +156,9 @@ export class ConsensusEngine {
   private running = false;
   /** When a peer's status last showed it ahead of us. */
   private peerAheadAt = Number.NEGATIVE_INFINITY;
-  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0 };
+  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0 };
+  /** Each validator's last vote, keyed by its address in hex. */
+  readonly lastVotes = new Map<string, LastVote>();
 
   /**
    * Starts from a finalized root: genesis, or the tip of the node's chain store after a restart
@@ -274,6 +292,8 @@ export class ConsensusEngine {
       const params = ledger.params();
       const ranks = proposerRanks(head.weights, ledger.meta().randaoMix, slot, Number(params.fallbackRanks));
       const rank = ranks.findIndex((a) => bytesEqual(a, this.deps.identity.address));
+      this.stats.slots++;
+      if (rank === 0) this.stats.ledSlots++;
       if (rank >= 0) {
         const delay = Math.min(Number(params.fallbackDelayMs), Number(params.slotMs) / (Number(params.fallbackRanks) + 1)) * rank;
         this.deps.clock.setTimeout(() => this.maybePropose(slot, rank), delay);
@@ -298,6 +318,12 @@ export class ConsensusEngine {
 
   private maybePropose(slot: number, rank: number): void {
     if (!this.running || this.slotAt(this.deps.clock.now()) !== slot) return;
+    const proposedBefore = this.stats.proposed;
+    this.proposeIfDue(slot, rank);
+    if (rank === 0 && this.stats.proposed === proposedBefore) this.stats.ledSlotsSkipped++;
+  }
+
+  private proposeIfDue(slot: number, rank: number): void {
     // A better-ranked proposal for this slot already arrived: stand back.
     if (rank > 0 && [...this.blocks.values()].some((b) => b.slot === slot)) return;
     const parent = this.head();
@@ -738,6 +764,7 @@ export class ConsensusEngine {
     const signature = signVote(this.chainId, b.slot, b.hash, this.deps.identity.bls);
     b.votes.set(myIndex, signature);
     this.stats.voted++;
+    this.noteVote(this.deps.identity.address, b);
     const vote = { kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature } as const;
     this.ownVotes.set(b.id, { vote, resent: false });
     if (this.ownVotes.size > 64) this.ownVotes.delete(this.ownVotes.keys().next().value as string);
@@ -784,6 +811,10 @@ export class ConsensusEngine {
     this.detectDoubleVote(voter.address, voter.blsPublicKey, b.slot, v.blockHash, v.signature);
     if (b.votes.has(v.voter)) return;
     b.votes.set(v.voter, v.signature);
+    this.stats.votesReceived++;
+    // Shown to the operator as the validator's last vote: only once its signature checks (memoised, so
+    // certifying the block later costs nothing more).
+    if (this.deps.verifier.vote(b.slot, b.hash, v.signature, voter.blsPublicKey)) this.noteVote(voter.address, b);
     const wasNotarized = b.notarized;
     this.checkCertified(b);
     // A vote sent again in the middle of the slot completed our quorum: its sender was short of one
@@ -792,6 +823,20 @@ export class ConsensusEngine {
     if (!wasNotarized && b.notarized && this.slotAt(now) === b.slot && now >= this.slotStart(b.slot) + Number(this.params.slotMs) / 3) {
       this.deps.clock.setTimeout(() => this.resendVote(b), Math.floor(this.random() * this.answerWindowMs()));
     }
+  }
+
+  /** Transactions in the blocks between the head and finality: they wait for finality, empty blocks do not. */
+  get unfinalizedTxCount(): number {
+    let count = 0;
+    for (let b: TreeBlock | undefined = this.head(); b !== undefined && b.id !== this.root.id; b = b.parentId === null ? undefined : this.blocks.get(b.parentId)) {
+      count += b.block?.txs.length ?? 0;
+    }
+    return count;
+  }
+
+  private noteVote(validator: Uint8Array, b: TreeBlock): void {
+    const key = toHex(validator);
+    if ((this.lastVotes.get(key)?.slot ?? -1) <= b.slot) this.lastVotes.set(key, { slot: b.slot, height: b.height, heardAtMs: this.deps.clock.now() });
   }
 
   private checkCertified(b: TreeBlock): void {

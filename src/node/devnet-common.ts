@@ -26,6 +26,33 @@ export interface DevnetOptions {
   readonly spacingMeters?: number;
   /** Chain parameters to override (slot length and so on). */
   readonly params?: Readonly<Record<string, bigint>>;
+  /** Told at each sample while the devnet runs (the CLI prints progress from it). */
+  readonly onProgress?: (sample: DevnetSample) => void;
+}
+
+/** Where the devnet stood at one moment of its run. */
+export interface DevnetSample {
+  /** Time since the start: virtual in the simulator, real over MQTT. */
+  readonly seconds: number;
+  /** Lowest finalized height among the running nodes, and the highest head. */
+  readonly finalizedHeight: number;
+  readonly headHeight: number;
+  readonly txsSubmitted: number;
+  readonly txsFinal: number;
+  /** Airtime spent on the channel so far, by traffic class, seconds. */
+  readonly airtimeSeconds: Readonly<Record<string, number>>;
+}
+
+/** About 60 samples a run, none closer than a minute in virtual time. */
+export const sampleIntervalMs = (durationMs: number, minMs = 60_000): number => Math.max(minMs, Math.floor(durationMs / 60));
+
+/** `nodes`: each running node's finalized and head height. */
+export function devnetSample(seconds: number, nodes: readonly { finalized: number; head: number }[], txs: { submitted: number; final: number }, channel: LoraChannel): DevnetSample {
+  const byClass = channel.report().airtimeMsByClass;
+  return {
+    seconds: Math.round(seconds), finalizedHeight: nodes.length === 0 ? 0 : Math.min(...nodes.map((n) => n.finalized)), headHeight: nodes.length === 0 ? 0 : Math.max(...nodes.map((n) => n.head)), txsSubmitted: txs.submitted, txsFinal: txs.final,
+    airtimeSeconds: Object.fromEntries(Object.entries(byClass).map(([k, ms]) => [k, Math.round(ms) / 1000])),
+  };
 }
 
 export interface DevnetReport {
@@ -42,6 +69,10 @@ export interface DevnetReport {
   readonly overheadRatio: number | null;
   readonly maxNodeDutyCycle: number;
   readonly restarts: number;
+  /** Samples over the run (for the HTML report's plots). */
+  readonly timeline?: readonly DevnetSample[];
+  /** Every final transaction's latency, seconds (the report shows p50 and p95; the HTML report their distribution). */
+  readonly finalityLatenciesSeconds?: readonly number[];
   /** Per node: what its engine, endpoint and radio did (for diagnosis). */
   readonly nodes?: readonly Record<string, unknown>[];
 }

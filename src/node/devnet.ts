@@ -26,7 +26,7 @@ import { SqliteMempoolStore } from "../storage/mempool-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
 import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "./mempool.js";
 import { MESSAGE_PRIORITY, PoolAdapter } from "./engine-adapters.js";
-import { DEFAULT_SPACING_METERS, DEVNET_CHAIN_ID, type DevnetOptions, type DevnetReport, devnetChain, summarise } from "./devnet-common.js";
+import { DEFAULT_SPACING_METERS, DEVNET_CHAIN_ID, type DevnetOptions, type DevnetReport, type DevnetSample, devnetChain, devnetSample, sampleIntervalMs, summarise } from "./devnet-common.js";
 
 export { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport } from "./devnet-common.js";
 
@@ -188,9 +188,23 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   const end = clock.now() + opts.durationMs;
   let nextTx = clock.now() + txSpacing;
   let nextKill = clock.now() + 20 * 60_000;
+  const startedAt = clock.now();
+  const sampleEvery = sampleIntervalMs(opts.durationMs);
+  let nextSample = startedAt + sampleEvery;
+  const timeline: DevnetSample[] = [];
+  const sample = () => {
+    const up = nodes.filter((n) => n.alive);
+    const s = devnetSample((clock.now() - startedAt) / 1000, up.map((n) => ({ finalized: n.engine.finalizedHeight, head: n.engine.head().height })), { submitted: txsSubmitted, final: latencies.length }, channel);
+    timeline.push(s);
+    opts.onProgress?.(s);
+  };
   while (clock.now() < end) {
-    const step = Math.min(end, nextTx, opts.kill ? nextKill : Number.POSITIVE_INFINITY, late.some((n) => !n.alive) ? joinAt : Number.POSITIVE_INFINITY);
+    const step = Math.min(end, nextTx, nextSample, opts.kill ? nextKill : Number.POSITIVE_INFINITY, late.some((n) => !n.alive) ? joinAt : Number.POSITIVE_INFINITY);
     clock.runUntil(step);
+    if (clock.now() >= nextSample) {
+      sample();
+      nextSample += sampleEvery;
+    }
     if (clock.now() >= joinAt) for (const n of late) if (!n.alive) await bringUp(n);
     if (clock.now() >= nextTx && clock.now() < end) {
       submit();
@@ -211,6 +225,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   const drainEnd = drainStart + 8 * Number(genesis.params.slotMs);
   while (submittedAt.size > 0 && clock.now() < drainEnd) clock.runUntil(Math.min(drainEnd, clock.now() + 10_000));
   const drainSeconds = (clock.now() - drainStart) / 1000;
+  sample();
 
   const live = nodes.filter((n) => n.alive);
   // A restarted node's engine starts at its stored tip: compare chains by height, not by position.
@@ -231,6 +246,8 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     txsSubmitted,
     ...summarise(channel.report(), latencies),
     restarts,
+    timeline,
+    finalityLatenciesSeconds: latencies.map((l) => Math.round(l * 10) / 10),
     nodes: nodes.map((n) => ({ finalized: n.engine.finalizedHeight, head: n.engine.head().height, pendingCompacts: n.engine.pendingCompactCount, sent: n.sentByKind, engine: n.engine.stats, endpoint: n.endpoint.stats, reassembly: { ...n.endpoint.reassembly }, radio: { ...n.radio.stats, txAirtimeMsByClass: undefined } })),
   };
   for (const n of nodes) if (n.alive) await kill(n);

@@ -1,27 +1,26 @@
 import { pino, type Logger } from "pino";
+import PinoPretty from "pino-pretty";
 import { redactRecord, redactUrls } from "../core/redact.js";
 
 export type { Logger };
 
-const LEVELS: Record<number, string> = { 10: "TRACE", 20: "DEBUG", 30: "INFO", 40: "WARN", 50: "ERROR", 60: "FATAL" };
-
-/** One readable line per record for a terminal; the JSON is left alone for journald and scripts. */
-function humanLine(line: string): string {
-  try {
-    const { level, time, msg, pid: _pid, hostname: _host, ...rest } = JSON.parse(line) as Record<string, unknown>;
-    const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
-    const clock = new Date(Number(time)).toISOString().slice(11, 19);
-    return `${clock} ${(LEVELS[Number(level)] ?? "LOG").padEnd(5)} ${String(msg)}${fields.length > 0 ? `  ${fields.join(" ")}` : ""}\n`;
-  } catch {
-    return line;
-  }
-}
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+/** pretty: one readable line per event (a terminal); json: pino's JSON lines (journald, scripts); auto: pretty on a TTY. */
+export const LOG_FORMATS = ["auto", "pretty", "json"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface LoggerOptions {
-  readonly level?: string;
-  readonly human?: boolean;
-  /** Where the lines go; stdout unless given (tests capture them here). */
-  readonly destination?: { write(line: string): void };
+  readonly level?: LogLevel;
+  readonly format?: LogFormat;
+  /** Where lines go; stdout unless a test captures them. */
+  readonly destination?: { write(line: string): unknown; isTTY?: boolean };
+}
+
+/** The format `auto` resolves to for this destination. */
+export function resolveLogFormat(format: LogFormat, destination: { isTTY?: boolean }): "pretty" | "json" {
+  if (format !== "auto") return format;
+  return destination.isTTY === true ? "pretty" : "json";
 }
 
 /**
@@ -29,9 +28,11 @@ export interface LoggerOptions {
  * call site can leak a broker password or a token: not the message, not a field, not a child's bindings.
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const human = opts.human ?? (opts.destination === undefined && process.stdout.isTTY === true);
-  const sink = opts.destination ?? process.stdout;
-  const destination = human ? { write: (line: string) => void sink.write(humanLine(line)) } : { write: (line: string) => void sink.write(line) };
+  const destination = opts.destination ?? process.stdout;
+  const format = resolveLogFormat(opts.format ?? "auto", destination);
+  // The status line's record carries its figures under `status` for JSON readers; its message already says them.
+  // A stream in this thread (not pino's worker transport): lines come out in order with the rest.
+  const sink = format === "json" ? destination : PinoPretty({ destination: destination as NodeJS.WritableStream, colorize: destination.isTTY === true, translateTime: "SYS:HH:MM:ss", ignore: "pid,hostname,status", singleLine: true, sync: true });
   const logger = pino(
     {
       level: opts.level ?? "info",
@@ -52,7 +53,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       // Child bindings are serialized once, when the child is made, past the formatters above.
       onChild: redactChildBindings,
     },
-    destination,
+    sink as { write(line: string): void },
   );
   redactChildBindings(logger);
   return logger;

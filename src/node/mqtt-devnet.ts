@@ -17,7 +17,7 @@ import { EmulatedRadio } from "../mesh/sim/radio-emulator.js";
 import { StreamRadio } from "../mesh/sim/stream-radio.js";
 import { StreamRadioTcpServer } from "../mesh/sim/stream-radio-server.js";
 import { systemClock } from "./clock.js";
-import { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport, devnetChain, summarise } from "./devnet-common.js";
+import { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport, type DevnetSample, devnetChain, devnetSample, sampleIntervalMs, summarise } from "./devnet-common.js";
 import { silentLogger } from "./logger.js";
 import { MeshChainNode } from "./node.js";
 
@@ -127,9 +127,23 @@ export async function runMqttDevnet(opts: MqttDevnetOptions): Promise<DevnetRepo
     const txSpacing = opts.txPerMinute > 0 ? 60_000 / opts.txPerMinute : Number.POSITIVE_INFINITY;
     let nextTx = started + txSpacing;
     let nextKill = started + opts.durationMs / 3;
+    // Real time here: a sample every 10 s at least, so the operator sees it move.
+    const sampleEvery = sampleIntervalMs(opts.durationMs, 10_000);
+    let nextSample = started + sampleEvery;
+    const timeline: DevnetSample[] = [];
+    const sample = () => {
+      const up = nodes.filter((n): n is MeshChainNode => n !== null).map((n) => n.status());
+      const s = devnetSample((systemClock.now() - started) / 1000, up.map((x) => ({ finalized: x.finalizedHeight, head: x.height })), { submitted: txsSubmitted, final: latencies.length }, channel);
+      timeline.push(s);
+      opts.onProgress?.(s);
+    };
     while (systemClock.now() < end) {
       await sleep(Math.max(10, Math.min(1_000, end - systemClock.now())));
       checkFinal();
+      if (systemClock.now() >= nextSample) {
+        sample();
+        nextSample += sampleEvery;
+      }
       if (systemClock.now() >= nextTx) {
         submit();
         nextTx += txSpacing;
@@ -149,6 +163,7 @@ export async function runMqttDevnet(opts: MqttDevnetOptions): Promise<DevnetRepo
       await sleep(500);
       checkFinal();
     }
+    sample();
     const live = nodes.filter((n): n is MeshChainNode => n !== null);
     const finalizedHeight = Math.min(...live.map((n) => n.status().finalizedHeight));
     let conflicting = 0;
@@ -165,6 +180,8 @@ export async function runMqttDevnet(opts: MqttDevnetOptions): Promise<DevnetRepo
       txsSubmitted,
       ...summarise(channel.report(), latencies),
       restarts,
+      timeline,
+      finalityLatenciesSeconds: latencies.map((l) => Math.round(l * 10) / 10),
       nodes: live.map((n) => ({ ...n.status() })),
     };
   } finally {

@@ -2,7 +2,8 @@ import { bytesEqual, toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import type { Identity } from "../core/crypto/identity.js";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../mesh/broker.js";
-import { MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
+import { type EndpointStats, MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
+import type { ReassemblyStats } from "../mesh/fragmentation.js";
 import { TransportError } from "../mesh/errors.js";
 import { StorageError } from "../storage/errors.js";
 import { NodeError } from "./errors.js";
@@ -11,11 +12,11 @@ import { DEFAULT_PEER_OPTIONS, type PeerPersistence, PeerManager } from "./peers
 import { MessageType } from "../mesh/frame.js";
 import { helloCodec, statusCodec } from "../mesh/messages/signed.js";
 import { nodeNumberFromPublicKey } from "../mesh/meshtastic/node-number.js";
-import { type LinkChange, Priority } from "../mesh/transport.js";
+import { type LinkChange, Priority, type TransportStats } from "../mesh/transport.js";
 import { MQTT_MTU, MqttTransport } from "../mesh/transports/mqtt.js";
 import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
-import { RadioSide, type RadioOptions, type RadioStatus } from "./radio.js";
+import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptions, type RadioStatus } from "./radio.js";
 import { RecentKeys } from "../mesh/transports/common.js";
 import { sha256 } from "../core/crypto/hash.js";
 
@@ -71,6 +72,11 @@ export interface LinkStatus {
 
 export type LinkName = "ip" | "radio";
 
+export interface NetworkDiagnostics {
+  readonly ip: { readonly link: LinkDiagnostics; readonly transport: Readonly<TransportStats>; readonly endpoint: Readonly<EndpointStats>; readonly reassembly: Readonly<ReassemblyStats> } | null;
+  readonly radio: RadioDiagnostics | null;
+}
+
 /** A message from a peer that is known and not banned, for the service that handles its type. */
 export type MessageHandler = (m: ReceivedMessage) => void;
 
@@ -97,6 +103,8 @@ export class NodeNetwork {
   private readonly linkFailListeners = new Set<() => void>();
   private readonly links = new Map<LinkName, LinkStatus>();
   private lastRehelloAt = -Infinity;
+  /** Each peer's clock minus ours, ms, from the timestamp in its last signed hello or status. */
+  private readonly clockOffsetsMs = new Map<number, number>();
   readonly peers: PeerManager;
   private nodeNumberValue: number;
 
@@ -241,6 +249,32 @@ export class NodeNetwork {
     return this.radio?.status ?? null;
   }
 
+  /** The parts' own counters, for the status page and the metrics: null for a side this node does not have. */
+  diagnostics(): NetworkDiagnostics {
+    const transport = this.transport;
+    const endpoint = this.endpoint;
+    return {
+      ip: transport === null || endpoint === null ? null : { link: { state: transport.linkState, ...transport.linkStats }, transport: transport.stats, endpoint: endpoint.stats, reassembly: endpoint.reassembly },
+      radio: this.radio?.diagnostics() ?? null,
+    };
+  }
+
+  private noteClock(from: number, timestampSeconds: number): void {
+    this.clockOffsetsMs.set(from, timestampSeconds * 1000 - this.deps.clock.now());
+  }
+
+  /**
+   * The median of our known peers' clock offsets, ms (positive: they are ahead of us); null with none.
+   * Delivery delay makes a peer look behind, never ahead, and timestamps are whole seconds: read it
+   * to within a second plus the delay.
+   */
+  get peerClockOffsetMs(): number | null {
+    const offsets = [...this.clockOffsetsMs].filter(([node]) => this.peers.get(node) !== undefined).map(([, ms]) => ms).sort((a, b) => a - b);
+    if (offsets.length === 0) return null;
+    const mid = offsets.length >> 1;
+    return offsets.length % 2 === 1 ? (offsets[mid] as number) : ((offsets[mid - 1] as number) + (offsets[mid] as number)) / 2;
+  }
+
   get peerCount(): number {
     return this.peers.size;
   }
@@ -346,6 +380,7 @@ export class NodeNetwork {
         if (!helloCodec.verify(hello, this.opts.chainId) || h.nodeNumber !== from) return this.peers.record(from, { kind: "invalid", reason: "BAD_SIGNATURE" });
         if (!bytesEqual(h.chain, this.opts.genesisHash.slice(0, 8))) return;
         const isNew = this.peers.heard(from, h.publicKey, { tipHeight: h.tipHeight, finalizedHeight: h.finalizedHeight, ...seen });
+        this.noteClock(from, h.timestamp);
         this.peers.record(from, { kind: "valid" });
         for (const l of this.peerListeners) l(from);
         if (isNew) {
@@ -360,6 +395,7 @@ export class NodeNetwork {
         if (peer === undefined) return;
         if (!statusCodec.verify(status, this.opts.chainId, peer.publicKey)) return this.peers.record(from, { kind: "invalid", reason: "BAD_SIGNATURE" });
         this.peers.heard(from, peer.publicKey, { tipHeight: status.body.tipHeight, finalizedHeight: status.body.finalizedHeight, ...seen });
+        this.noteClock(from, status.body.timestamp);
         this.peers.record(from, { kind: "valid" });
         for (const l of this.peerListeners) l(from);
       } else if (this.peers.get(from) !== undefined) {

@@ -1,3 +1,6 @@
+// Over 400 lines: the composition root wires every service (network, store, pool, sync, engine,
+// producer, snapshots) and reads them back for status(); what could live apart already does
+// (status-line.ts, warnings.ts, node-report.ts, metrics.ts, status-history.ts).
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { bytesEqual, toHex } from "../core/bytes.js";
@@ -32,7 +35,13 @@ import { ReservedCounter } from "../storage/reserved-counter.js";
 import { StorageError } from "../storage/errors.js";
 import { StorageHealth, type StorageFault } from "./storage-health.js";
 import { TxAnnouncer } from "./tx-announcer.js";
-import type { LinkName, LinkStatus } from "./network.js";
+import { NodeMetrics } from "./metrics.js";
+import { blockTimestamp, type BlockSummary, diskSpace, recentBlocks, validatorSummaries, type ValidatorSummary } from "./node-report.js";
+import { type HistorySample, StatusHistory } from "./status-history.js";
+import { StatusNotifier } from "./status-line.js";
+import { type NodeWarning, nodeWarnings } from "./warnings.js";
+import type { LinkState } from "../mesh/mqtt-link.js";
+import type { StreamLinkState } from "../mesh/transports/meshtastic-stream.js";
 
 export type { SyncState } from "./sync.js";
 
@@ -87,12 +96,25 @@ export interface NodeStatus {
   readonly address: string;
   readonly peers: number;
   /** `fallbacks`: times the running validator fell behind its peers and dropped back into range sync. */
-  readonly sync: { readonly state: SyncState; readonly percent: number; readonly etaSeconds: number | null; readonly targetHeight: number; readonly fallbacks: number };
+  readonly sync: {
+    readonly state: SyncState; readonly percent: number; readonly etaSeconds: number | null; readonly targetHeight: number; readonly fallbacks: number;
+    /** Range sync's measured rate; null when not range-syncing. */
+    readonly blocksPerSecond: number | null;
+  };
+  /** How far finality trails: blocks between head and finalized, and time since the finalized block was made. */
+  readonly finality: { readonly lagBlocks: number; readonly ageSeconds: number };
+  /** Active validators of the chain. */
+  readonly validators: number;
+  /** State of each MQTT link; null for a side the node does not have. */
+  /** The state of each link (null: no such link); why one is down is in `warnings` and `ready.reason`. */
+  readonly links: { readonly ip: LinkState | StreamLinkState | null; readonly radio: LinkState | StreamLinkState | null };
+  /** The radio's airtime this rolling hour against the node's budget and the region's duty cycle; null without a radio. */
+  readonly airtime: { readonly lastHourSeconds: number; readonly budgetSecondsPerHour: number; readonly dutyCycle: number } | null;
+  /** What the operator should know, with reasons (src/node/warnings.ts). */
+  readonly warnings: readonly NodeWarning[];
   readonly mempool: { readonly transactions: number; readonly bytes: number };
   /** Own radio airtime in the last hour; null when the node has no radio transport. */
   readonly airtimeSeconds: number | null;
-  /** The node's links (IP broker, radio) with the reason one is down; empty for a node that runs alone. */
-  readonly links: Partial<Record<LinkName, LinkStatus & { readonly forSeconds: number }>>;
   /** A store that fails its writes (a full disk, an I/O error, a lock): production and signing pause until it heals. */
   readonly storage: { readonly fault: (Omit<StorageFault, "sinceMs"> & { readonly forSeconds: number }) | null; readonly faults: number };
   /** Transactions this node accepted from its users and keeps announcing until the chain includes them. */
@@ -107,6 +129,11 @@ export interface NodeStatus {
 }
 
 const DEFAULT_SNAPSHOT_INTERVAL_BLOCKS = 1_000;
+/** The status page plots the last hour. */
+const HISTORY_WINDOW_MS = 3_600_000;
+const HISTORY_MAX_SAMPLES = 720;
+/** An unchanged status line is logged again only every this many intervals. */
+const QUIET_STATUS_TICKS = 30;
 /** A validator with no peer in sight this long after start joins consensus without syncing (it may be the first up). */
 const SYNC_BEFORE_CONSENSUS_GRACE_MS = 3_000;
 
@@ -132,12 +159,18 @@ export class MeshChainNode {
   private starting = false;
   private health: StorageHealth;
   private announcer: TxAnnouncer | null = null;
+  /** This node's metrics registry (injected, or its own): GET /metrics renders it. */
+  readonly metrics: NodeMetrics;
+  private readonly history = new StatusHistory(HISTORY_WINDOW_MS, HISTORY_MAX_SAMPLES);
+  private readonly notifier = new StatusNotifier(QUIET_STATUS_TICKS);
+  private warned = new Set<string>();
 
   constructor(
     private readonly opts: NodeOptions,
-    private readonly deps: { clock: Clock; logger: Logger; random: () => number },
+    private readonly deps: { clock: Clock; logger: Logger; random: () => number; metrics?: NodeMetrics },
   ) {
     this.health = new StorageHealth(deps);
+    this.metrics = deps.metrics ?? new NodeMetrics();
   }
 
   async start(): Promise<void> {
@@ -193,6 +226,7 @@ export class MeshChainNode {
     }
     const store = this.store ?? ChainStore.open(chainPath, genesis);
     this.store = store;
+    store.commitObserver = (seconds) => this.metrics.observeCommitSeconds(seconds);
     this.role = this.chooseRole(store);
     this.startedAt = this.deps.clock.now();
     this.poolStore = new SqliteMempoolStore(join(this.opts.dataDir, "mempool.db"));
@@ -235,6 +269,7 @@ export class MeshChainNode {
       this.producer.start();
     }
     this.deps.logger.info({ chainId: genesis.chainId, role: this.role, height: store.tip.height, dataDir: this.opts.dataDir, address: formatAddress(identity.address), broker: this.network?.brokerUrl ?? "none", acceptedPending: announcer.pending }, "node started");
+    this.attachMetrics();
     this.scheduleStatus();
   }
 
@@ -399,35 +434,102 @@ export class MeshChainNode {
   }
 
   status(): NodeStatus {
-    if (this.store === null) throw new NodeError("NOT_RUNNING", "node is not running");
-    const tip = this.store.tip;
+    const store = this.requireStore();
+    const tip = store.tip;
     const now = this.deps.clock.now();
     const progress = this.sync?.progress() ?? this.consensusProgress();
+    const height = this.validator?.headHeight ?? tip.height;
+    const finalizedHeight = store.finalizedHeight;
+    const diagnostics = this.network?.diagnostics() ?? null;
+    const radio = diagnostics?.radio ?? null;
+    const ledger = new Ledger(store.state);
+    const validators = votingSet(ledger, tip.height);
     // A lone validator with no peers is the chain: nothing to sync from, nothing to wait for.
-    const syncState: SyncState = this.role === "validator" && progress.state === "idle" ? "synced" : progress.state;
-    const links = Object.fromEntries(Object.entries(this.network?.linkStatus() ?? {}).map(([name, l]) => [name, { ...l, forSeconds: Math.round((now - l.sinceMs) / 1000) }]));
+    const sync = {
+      state: this.role === "validator" && progress.state === "idle" ? "synced" as const : progress.state, percent: progress.percent, etaSeconds: progress.etaSeconds,
+      targetHeight: progress.targetHeight, fallbacks: this.fallbacks, blocksPerSecond: this.sync?.progress().blocksPerSecond ?? null,
+    };
+    // Several validators: slots are the chain's parameter; a lone validator's producer runs at --slot-ms.
+    const slotMs = validators.length > 1 ? Number(ledger.params().slotMs) : this.opts.slotMs;
+    const finalizedAgeSeconds = Math.max(0, Math.round(now / 1000 - blockTimestamp(store, finalizedHeight, this.opts.genesis.genesisTime)));
+    const engine = this.validator?.engine ?? null;
     const fault = this.health.fault;
-    return {
+    const base = {
       chainId: this.opts.genesis.chainId,
       role: this.role,
-      height: this.validator?.headHeight ?? tip.height,
-      finalizedHeight: this.store.finalizedHeight,
+      height,
+      finalizedHeight,
       tipHash: toHex(tip.hash),
-      slot: Math.max(0, Math.floor((now - this.opts.genesis.genesisTime * 1000) / this.opts.slotMs)),
-      lastBlockAgeSeconds: Math.max(0, Math.round(now / 1000 - tip.timestamp)),
+      slot: Math.max(0, Math.floor((now - this.opts.genesis.genesisTime * 1000) / slotMs)),
+      // The head the engine follows may be above the store's (finalized) tip: its age is the head's.
+      lastBlockAgeSeconds: Math.max(0, Math.round(now / 1000 - (engine?.head().block?.header.timestamp ?? tip.timestamp))),
       address: formatAddress(this.opts.identity.address),
       peers: this.network?.peerCount ?? 0,
-      sync: { state: syncState, percent: progress.percent, etaSeconds: progress.etaSeconds, targetHeight: progress.targetHeight, fallbacks: this.fallbacks },
+      sync,
+      finality: { lagBlocks: Math.max(0, height - finalizedHeight), ageSeconds: finalizedAgeSeconds },
+      validators: validators.length,
+      links: { ip: diagnostics?.ip?.link.state ?? null, radio: radio?.link.state ?? null },
       mempool: { transactions: this.pool?.size ?? 0, bytes: this.pool?.sizeBytes ?? 0 },
       airtimeSeconds: this.network?.airtimeSeconds ?? null,
-      links,
+      airtime: radio === null ? null : { lastHourSeconds: radio.lastHourAirtimeSeconds, budgetSecondsPerHour: radio.budgetSecondsPerHour, dutyCycle: radio.dutyCycle },
       storage: { fault: fault === null ? null : { store: fault.store, code: fault.code, message: fault.message, during: fault.during, forSeconds: Math.round((now - fault.sinceMs) / 1000) }, faults: this.health.faults },
       accepted: { pending: this.announcer?.pending ?? 0, reannounced: this.announcer?.reannounced ?? 0 },
-      ready: this.readiness(syncState),
+      ready: this.readiness(sync.state),
       radio: this.network?.radioStatus ?? null,
       checkpoint: this.snapshot === null ? null : { height: this.snapshot.height, hash: toHex(this.snapshot.hash) },
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
     };
+    const lastVotes = engine?.lastVotes ?? null;
+    const warnings = nodeWarnings({
+      role: this.role, validators: validators.length, sync, peers: base.peers, networked: this.network !== null, height, finalizedHeight, finalizedAgeSeconds,
+      slotSeconds: slotMs / 1000, heartbeatSlots: Number(ledger.params().heartbeatSlots), mempoolTransactions: base.mempool.transactions,
+      unfinalizedTransactions: (engine?.unfinalizedTxCount ?? 0) > 0,
+      ipLink: diagnostics?.ip == null ? null : { state: diagnostics.ip.link.state, lastError: diagnostics.ip.link.lastError },
+      radio: radio === null ? null : { state: radio.link.state, lastError: radio.link.lastError, lastHourAirtimeSeconds: radio.lastHourAirtimeSeconds, budgetSecondsPerHour: radio.budgetSecondsPerHour },
+      disk: diskSpace(this.opts.dataDir),
+      // Votes are only known to a node that runs the engine.
+      votes: engine === null ? [] : validators.map((v) => ({ validator: formatAddress(v.address), lastVoteSlot: lastVotes?.get(toHex(v.address))?.slot ?? null })),
+      headSlot: engine?.head().slot ?? tip.slot,
+      peerClockOffsetMs: this.network?.peerClockOffsetMs ?? null,
+      storageFault: base.storage.fault,
+    });
+    return { ...base, warnings };
+  }
+
+  /** The active validators with weight, proximity and (when this node runs consensus) their last vote. */
+  validatorList(): ValidatorSummary[] {
+    return validatorSummaries(this.requireStore(), this.validator?.engine.lastVotes ?? null, this.opts.identity.address, this.deps.clock.now());
+  }
+
+  /** The newest blocks in the store, newest first. */
+  recentBlocks(count: number): BlockSummary[] {
+    return recentBlocks(this.requireStore(), Math.max(1, Math.min(100, Math.floor(count))));
+  }
+
+  /** Samples of the last hour, one per status interval, for the status page's plots. */
+  statusHistory(): readonly HistorySample[] {
+    return this.history.list();
+  }
+
+  /** The Prometheus text exposition of this node's metrics. */
+  metricsText(): Promise<string> {
+    return this.metrics.text();
+  }
+
+  private attachMetrics(): void {
+    this.metrics.attach({
+      status: () => this.status(),
+      weightGini: () => this.weightGini(),
+      engineStats: () => this.validator?.stats ?? null,
+      network: () => this.network?.diagnostics() ?? null,
+      peerStates: () => {
+        const list = this.network?.peers.list() ?? [];
+        const banned = list.filter((p) => this.network?.peers.isBanned(p.node) === true).length;
+        return { active: list.length - banned, banned };
+      },
+      bansByReason: () => this.network?.peers.bansByReason ?? new Map<string, number>(),
+      syncRateBlocksPerSecond: () => this.sync?.progress().blocksPerSecond ?? null,
+    });
   }
 
   /** Ready means synced, reaching at least one peer link, and storing blocks; the reason says which is missing. */
@@ -573,7 +675,19 @@ export class MeshChainNode {
   private scheduleStatus(): void {
     this.statusTimer = this.deps.clock.setTimeout(() => {
       const s = this.status();
-      this.deps.logger.info({ height: s.height, finalized: s.finalizedHeight, tip: s.tipHash.slice(0, 12), sync: s.sync.state, peers: s.peers, mempool: s.mempool.transactions, lastBlockAgeS: s.lastBlockAgeSeconds }, "status");
+      const radio = this.network?.diagnostics().radio ?? null;
+      this.history.add({
+        at: this.deps.clock.now(), height: s.height, finalizedHeight: s.finalizedHeight, peers: s.peers, mempool: s.mempool.transactions,
+        airtimeSecondsByClass: radio === null ? null : Object.fromEntries(Object.entries(radio.airtime.airtimeMsByClass).map(([k, ms]) => [k.toLowerCase(), ms / 1000])),
+      });
+      // Each warning is logged with its reason when it appears and once when it clears, not at every tick.
+      for (const w of s.warnings) if (!this.warned.has(w.code)) this.deps.logger[w.severity]({ warning: w.code }, w.reason);
+      for (const code of this.warned) if (!s.warnings.some((w) => w.code === code)) this.deps.logger.info({ warning: code }, "warning cleared");
+      this.warned = new Set(s.warnings.map((w) => w.code));
+      const line = this.notifier.next(s);
+      if (line !== null) {
+        this.deps.logger.info({ status: { height: s.height, finalized: s.finalizedHeight, sync: s.sync.state, peers: s.peers, mempool: s.mempool.transactions, warnings: s.warnings.map((w) => w.code) } }, line);
+      }
       void this.network?.announce(MessageType.Status);
       this.scheduleStatus();
     }, this.opts.statusIntervalMs);
@@ -581,6 +695,7 @@ export class MeshChainNode {
 
   /** Stop producing and syncing, leave the network, then close the stores; safe to call twice. */
   async stop(): Promise<void> {
+    this.metrics.detach();
     if (this.statusTimer !== null) this.deps.clock.clearTimeout(this.statusTimer);
     this.statusTimer = null;
     if (this.handoverTimer !== null) this.deps.clock.clearTimeout(this.handoverTimer);

@@ -66,6 +66,8 @@ const PENALTY = { invalid: 40, timeout: 5 } as const;
  * data; persisted, so that a restart keeps its knowledge and its bans.
  */
 export class PeerManager {
+  /** Bans since start, by the reason of the peer's last invalid data (TIMEOUTS when it only timed out). */
+  readonly bansByReason = new Map<string, number>();
   private readonly peers = new Map<number, PeerInfo>();
 
   constructor(
@@ -129,6 +131,8 @@ export class PeerManager {
     }
     if (p.score <= this.opts.banScore && !this.isBanned(node)) {
       p.bannedUntil = this.deps.clock.now() + this.opts.banMs;
+      const reason = p.lastInvalidReason ?? "TIMEOUTS";
+      this.bansByReason.set(reason, (this.bansByReason.get(reason) ?? 0) + 1);
       // A ban is served in full; the peer comes back with a clean slate.
       p.score = 0;
     }

@@ -2,14 +2,16 @@ import type { Clock } from "../core/clock.js";
 import { meshtasticFrameAirtimeMs } from "../mesh/airtime/airtime.js";
 import { PRESETS, presetByName, type PresetName } from "../mesh/airtime/presets.js";
 import { dutyCycleFraction } from "../mesh/airtime/regions.js";
-import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
-import { MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
+import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY, type SchedulerStats } from "../mesh/airtime/scheduler.js";
+import { type EndpointStats, MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
+import type { ReassemblyStats } from "../mesh/fragmentation.js";
+import type { LinkState } from "../mesh/mqtt-link.js";
 import type { ChannelKey } from "../mesh/meshtastic/channel.js";
 import { formatNodeId } from "../mesh/meshtastic/node-number.js";
 import type { RadioChannelView, RadioView } from "../mesh/meshtastic/radio-view.js";
-import type { LinkChange, Priority, Transport } from "../mesh/transport.js";
+import type { LinkChange, Priority, Transport, TransportStats } from "../mesh/transport.js";
 import { MeshtasticMqttTransport } from "../mesh/transports/meshtastic-mqtt.js";
-import { MeshtasticStreamTransport, type RadioLog } from "../mesh/transports/meshtastic-stream.js";
+import { MeshtasticStreamTransport, type RadioLog, type StreamLinkState } from "../mesh/transports/meshtastic-stream.js";
 import type { MessageType } from "../mesh/frame.js";
 import { RadioError } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -72,6 +74,30 @@ function radioLog(logger: Logger | undefined, address: string): RadioLog | undef
   return (level, message, fields) => logger[level]({ radio: address, ...fields }, message);
 }
 
+/** Link state and counters of one transport, as the operator sees them. */
+export interface LinkDiagnostics {
+  readonly state: LinkState | StreamLinkState;
+  readonly connects: number;
+  readonly disconnects: number;
+  /** Frames held while the link is down (MQTT), or waiting for room in the radio's queue (stream). */
+  readonly queued: number;
+  /** Frames given up: pushed out of a full queue (MQTT), or refused for good by the radio (stream). */
+  readonly droppedFromQueue: number;
+  readonly lastError: string | null;
+}
+
+export interface RadioDiagnostics {
+  readonly link: LinkDiagnostics;
+  readonly airtime: Readonly<SchedulerStats>;
+  readonly lastHourAirtimeSeconds: number;
+  readonly budgetSecondsPerHour: number;
+  /** The region's duty cycle as a fraction of the hour. */
+  readonly dutyCycle: number;
+  readonly transport: Readonly<TransportStats>;
+  readonly endpoint: Readonly<EndpointStats>;
+  readonly reassembly: Readonly<ReassemblyStats>;
+}
+
 /**
  * The node's LoRa side: its frames through the radio (its stream API over USB or TCP, or its MQTT
  * gateway), every outgoing frame through the airtime scheduler (budget, duty cycle, class priority).
@@ -79,6 +105,9 @@ function radioLog(logger: Logger | undefined, address: string): RadioLog | undef
 export class RadioSide {
   private readonly scheduler: AirtimeScheduler;
   readonly endpoint: MessageEndpoint;
+
+  private readonly budgetSecondsPerHour: number;
+  private readonly dutyCycle: number;
 
   private constructor(
     private readonly transport: MeshtasticStreamTransport | MeshtasticMqttTransport,
@@ -88,6 +117,8 @@ export class RadioSide {
     opts: RadioOptions,
     deps: { clock: Clock; random: () => number },
   ) {
+    this.budgetSecondsPerHour = opts.budgetSecondsPerHour;
+    this.dutyCycle = dutyCycleFraction(region);
     const modulation = PRESETS[preset];
     this.scheduler = new AirtimeScheduler(
       transport as Transport,
@@ -160,6 +191,24 @@ export class RadioSide {
 
   onLinkChange(listener: (change: LinkChange) => void): () => void {
     return this.transport.onLinkChange(listener);
+  }
+
+  /** What the operator is shown of the radio side: its link, its airtime against the budget, its queues. */
+  diagnostics(): RadioDiagnostics {
+    const t = this.transport;
+    const link: LinkDiagnostics = t instanceof MeshtasticStreamTransport
+      ? { state: t.linkState, connects: t.linkStats.connects, disconnects: t.linkStats.disconnects, queued: t.queuedFrames, droppedFromQueue: t.linkStats.refusedByRadio, lastError: t.linkStats.lastError }
+      : { state: t.linkState, ...t.linkStats };
+    return {
+      link,
+      airtime: this.scheduler.airtimeStats,
+      lastHourAirtimeSeconds: this.lastHourAirtimeSeconds,
+      budgetSecondsPerHour: this.budgetSecondsPerHour,
+      dutyCycle: this.dutyCycle,
+      transport: t.stats,
+      endpoint: this.endpoint.stats,
+      reassembly: this.endpoint.reassembly,
+    };
   }
 
   onMessage(listener: (m: ReceivedMessage) => void): void {

@@ -155,7 +155,10 @@ export class ChainSync {
   private enter(state: SyncState): void {
     if (state === this.stateNow) return;
     const { height } = this.deps.store.tip;
-    this.deps.logger.info({ from: this.stateNow, to: state, height, target: this.targetHeight }, "sync state");
+    // A follower flips between synced and syncing with every new block: the status line shows that;
+    // the log keeps the transitions that say something went wrong or came right.
+    const routine = (state === "syncing" && this.stateNow === "synced") || (state === "synced" && this.stateNow === "syncing");
+    this.deps.logger[routine ? "debug" : "info"]({ from: this.stateNow, to: state, height, target: this.targetHeight }, "sync state");
     this.stateNow = state;
   }
 

@@ -190,6 +190,7 @@ export class ChainStore {
    * final blocks; sync commits notarized ones (`final` false) and records finality as it proves it.
    */
   commitBlock(block: Block, applied: AppliedBlock, notarization: FinalityCertificate | null = null, final = true): void {
+    const startedAt = performance.now();
     const h = block.header;
     if (h.height !== this.tipInfo.height + 1 || !bytesEqual(h.parentHash, this.tipInfo.hash)) {
       throw new StorageError("NOT_TIP", `block ${h.height} does not extend the tip ${this.tipInfo.height}`);
@@ -214,7 +215,11 @@ export class ChainStore {
     this.state.commit(applied.changes, applied.tree);
     this.tipInfo = tip;
     this.finalizedRecord = finalizedAfter;
+    this.commitObserver?.((performance.now() - startedAt) / 1000);
   }
+
+  /** Told how long each block commit took, seconds (the node's metrics); a measure, not consensus. */
+  commitObserver: ((seconds: number) => void) | null = null;
 
   /** Undo the tip block (only ever below finality: the caller decides). */
   revertTip(): void {

@@ -177,12 +177,16 @@ describe("the local API's gate, over real HTTP to a real node", () => {
   it("answers an internal fault and a stopped node with JSON-RPC errors, not bare 500 pages", async () => {
     const failing: NodeApi = {
       status: () => node.status(),
-      weightGini: () => {
+      weightGini: () => node.weightGini(),
+      metricsText: () => {
         throw new TypeError("broken metric at mqtt://radio:hunter2@10.0.0.1");
       },
       submitTransaction: (b) => node.submitTransaction(b),
       finalizedTxHeight: (h) => node.finalizedTxHeight(h),
       peerList: () => node.peerList(),
+      statusHistory: () => node.statusHistory(),
+      validatorList: () => node.validatorList(),
+      recentBlocks: (n) => node.recentBlocks(n),
     };
     const faulty = new ApiServer({ host: "127.0.0.1", port: 0, token: TOKEN }, failing);
     const faultyUrl = await faulty.start();
@@ -204,7 +208,7 @@ describe("the local API beyond loopback", () => {
   const unused = (): never => {
     throw new Error("not reached: the API never starts");
   };
-  const unreachedNode: NodeApi = { status: unused, weightGini: unused, submitTransaction: unused, finalizedTxHeight: unused, peerList: unused };
+  const unreachedNode: NodeApi = { status: unused, weightGini: unused, metricsText: unused, submitTransaction: unused, finalizedTxHeight: unused, peerList: unused, statusHistory: unused, validatorList: unused, recentBlocks: unused };
 
   it("will not listen beyond loopback without a token", async () => {
     const api = new ApiServer({ host: "0.0.0.0", port: 0, machine }, unreachedNode);

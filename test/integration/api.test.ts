@@ -32,8 +32,9 @@ describe("local API", () => {
       const metrics = await (await fetch(`${url}/metrics`)).text();
       expect(metrics).toMatch(/^meshchain_head_height_blocks 0$/m);
       expect(metrics).toMatch(/^meshchain_validator_weight_gini_ratio 0$/m);
-      for (const name of metrics.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(" ")[0] as string)) {
-        expect(name).toMatch(/_(blocks|seconds|bytes|count|ratio|code|total)$/);
+      // Every family's name ends in its unit, or names what it counts (promtool forbids _count outside histograms).
+      for (const name of metrics.split("\n").filter((l) => l.startsWith("# TYPE ")).map((l) => l.split(" ")[2] as string)) {
+        expect(name).toMatch(/_(blocks|seconds|bytes|ratio|code|total|per_second|transactions|peers|by_state|frames|messages|active)$/);
       }
       // Counters, and only counters, end in _total (Prometheus's convention).
       expect(metrics).toMatch(/^# TYPE meshchain_sync_fallbacks_total counter$/m);

@@ -50,7 +50,7 @@ describe("a node whose broker is down", () => {
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { ready: boolean; reason: string };
     expect(body.reason).toMatch(/cut off from every peer \(ip: .*ECONNREFUSED/);
-    expect(node.status().links.ip?.state).toBe("disconnected");
+    expect(node.status().links.ip).toBe("disconnected");
     // Failed retries for the same reason are not logged again.
     const downLines = () => records.filter((r) => r.msg === "link not up; retrying" || r.msg === "link down; retrying");
     expect(downLines().length).toBe(1);

@@ -7,7 +7,9 @@ import { runMqttDevnet } from "../../src/node/mqtt-devnet.js";
  */
 describe("devnet through MQTT and emulated radios", () => {
   it("finalizes the same chain at every node, with a transfer in it", async () => {
+    const progress: number[] = [];
     const r = await runMqttDevnet({
+      onProgress: (s) => progress.push(s.seconds),
       nodes: 3, validators: 3, preset: "SHORT_FAST", loss: 0, durationMs: 30_000, txPerMinute: 4, seed: 7, kill: false,
       params: { slotMs: 3_000n, heartbeatSlots: 1n },
     });
@@ -19,5 +21,9 @@ describe("devnet through MQTT and emulated radios", () => {
     // Everything went over the air: votes and blocks took airtime.
     expect(r.airtimeSeconds.vote).toBeGreaterThan(0);
     expect(r.airtimeSeconds.block).toBeGreaterThan(0);
+    // Progress every 10 s of the 30 s run, and once more at the end: the operator is not left waiting in silence.
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress.slice(0, 2).map((s) => Math.round(s / 10) * 10)).toEqual([10, 20]);
+    expect(r.timeline?.at(-1)?.finalizedHeight).toBe(r.finalizedHeight);
   }, 90_000);
 });

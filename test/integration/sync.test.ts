@@ -36,7 +36,7 @@ async function startNode(opts: Partial<NodeOptions> & { dataDir: string; identit
   const { broker, ...rest } = opts;
   const node = new MeshChainNode(
     { genesis: chain.genesis, slotMs: 1_000, heartbeatSlots: 100_000, statusIntervalMs: 200, network: { broker, brokerPort: 0 }, sync: { tickMs: 100, requestTimeoutMs: 2_000 }, ...rest },
-    { clock: systemClock, logger: process.env.SYNC_DEBUG ? createLogger({ level: "debug", human: true }) : silentLogger(), random: seededRandom(seed) },
+    { clock: systemClock, logger: process.env.SYNC_DEBUG ? createLogger({ level: "debug", format: "pretty" }) : silentLogger(), random: seededRandom(seed) },
   );
   running.push(node);
   await node.start();

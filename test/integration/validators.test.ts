@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { toHex } from "../../src/core/bytes.js";
+import { formatAddress } from "../../src/core/crypto/address.js";
 import { blockHash } from "../../src/core/block/header.js";
 import { createLogger, silentLogger } from "../../src/node/logger.js";
 import { MeshChainNode, type NodeOptions } from "../../src/node/node.js";
@@ -24,9 +25,10 @@ afterEach(async () => {
 
 async function startNode(identity: NodeOptions["identity"], broker: string, seed: number): Promise<{ node: MeshChainNode; dataDir: string }> {
   const dataDir = dir();
-  const logger = process.env.SYNC_DEBUG !== undefined ? createLogger({ level: "debug", human: true }) : silentLogger();
+  const logger = process.env.SYNC_DEBUG !== undefined ? createLogger({ level: "debug", format: "pretty" }) : silentLogger();
   const node = new MeshChainNode(
-    { dataDir, genesis: chain.genesis, identity, slotMs: 2_000, heartbeatSlots: 1, statusIntervalMs: 500, network: { broker, brokerPort: 0 }, sync: { tickMs: 100 } },
+    // --slot-ms is the lone validator's; a chain of several keeps its own slotMs parameter (2 s), which status must use.
+    { dataDir, genesis: chain.genesis, identity, slotMs: 7_000, heartbeatSlots: 1, statusIntervalMs: 500, network: { broker, brokerPort: 0 }, sync: { tickMs: 100 } },
     { clock: systemClock, logger, random: seededRandom(seed) },
   );
   running.push(node);
@@ -46,6 +48,17 @@ describe("validators running consensus over MQTT", () => {
     await waitFor(() => validators.every((v) => v.node.status().finalizedHeight >= 2), 60_000, "the validators to finalize");
     first.node.submitTransaction(transfer(alice!, 0, bob!.address, 7_000n).bytes);
     await waitFor(() => validators.every((v) => v.node.status().mempool.transactions === 0), 60_000, "the transfer to be final everywhere");
+    const expectedSlot = Math.floor((Date.now() - chain.genesis.genesisTime * 1000) / 2_000);
+    expect(Math.abs(first.node.status().slot - expectedSlot)).toBeLessThanOrEqual(1);
+    // The engine's own figures reach the metrics, and every validator's last vote reaches the page's list.
+    const metrics = await first.node.metricsText();
+    for (const family of ["meshchain_consensus_slots_total", "meshchain_consensus_votes_received_total", "meshchain_consensus_certificates_total", "meshchain_consensus_finalized_blocks_total"]) {
+      expect(Number(metrics.match(new RegExp(`^${family} (\\d+)$`, "m"))?.[1])).toBeGreaterThan(0);
+    }
+    expect(Number(metrics.match(/^meshchain_consensus_votes_sent_total\{resent="false"\} (\d+)$/m)?.[1])).toBeGreaterThan(0);
+    const listed = first.node.validatorList();
+    expect(listed.map((v) => v.self)).toEqual(expect.arrayContaining([true, false, false]));
+    expect(listed.every((v) => v.lastVote !== null && v.weightShare > 0.3)).toBe(true);
     const reached = Math.min(...validators.map((v) => v.node.status().finalizedHeight));
     const follower = await startNode(bob!, broker, 4);
     // A follower proves finality itself, so its own trails its tip by a block: compare tips.
@@ -92,12 +105,16 @@ describe("validators running consensus over MQTT", () => {
     // Three of four hold more than two thirds: the chain goes on without it.
     const before = first.node.status().finalizedHeight;
     await waitFor(() => first.node.status().finalizedHeight >= before + 5, 60_000, "the others to finalize without it");
+    // The operator is told who stopped voting (ten slots without a vote, while the others vote).
+    const absentAddress = formatAddress(four.validators[3]!.address);
+    await waitFor(() => first.node.status().warnings.some((w) => w.code === "VALIDATOR_NOT_VOTING" && w.reason.startsWith(`${absentAddress} (last vote slot`)), 60_000, "the silent validator to be named");
     const back = await start(four.validators[3]!, broker, 15, absent.dataDir);
     await waitFor(() => back.node.status().finalizedHeight >= before + 5, 30_000, "the returning validator to sync");
     // Back in consensus: it sees new blocks finalized beyond what it synced.
     const synced = back.node.status().finalizedHeight;
     await waitFor(() => back.node.status().finalizedHeight >= synced + 2, 30_000, "the returning validator to follow consensus");
     expect(back.node.status().sync.state).toBe("synced");
+    await waitFor(() => !first.node.status().warnings.some((w) => w.code === "VALIDATOR_NOT_VOTING"), 60_000, "the warning to clear once it votes again");
   });
 
   it("a running validator whose link went away drops back into range sync, then rejoins consensus", async () => {

@@ -1,4 +1,8 @@
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import type { DevnetSample } from "../../node/devnet-common.js";
+import { devnetReportHtml } from "../../node/devnet-report-html.js";
+import { formatAge } from "../../node/status-line.js";
 import { PRESET_NAMES, presetByName } from "../../mesh/airtime/presets.js";
 import { runSimDevnet } from "../../node/devnet.js";
 import { runMqttDevnet } from "../../node/mqtt-devnet.js";
@@ -9,7 +13,13 @@ import { parseWhole } from "../parse.js";
 
 interface DevnetCliOptions {
   nodes: string; validators: string; preset: string; loss: string; duration: string; txRate: string; seed: string;
-  kill: boolean; lateJoin: string; transport: string; broker?: string; radioLink?: string; slot?: string; json: boolean;
+  kill: boolean; lateJoin: string; transport: string; broker?: string; radioLink?: string; slot?: string; json: boolean; report?: string; quiet: boolean;
+}
+
+/** One progress line on stderr (stdout keeps the report alone, for scripts). */
+function progressLine(s: DevnetSample, durationSeconds: number, virtual: boolean): string {
+  const airtime = Object.values(s.airtimeSeconds).reduce((a, b) => a + b, 0);
+  return `devnet ${formatAge(s.seconds)} of ${formatAge(durationSeconds)}${virtual ? " (virtual)" : ""}: finalized ${s.finalizedHeight}, head ${s.headHeight}, txs final ${s.txsFinal}/${s.txsSubmitted}, airtime ${airtime.toFixed(0)} s\n`;
 }
 
 export function registerDevnet(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
@@ -30,6 +40,8 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
     .option("--broker <url>", "with --transport mqtt: the broker to use (default: an embedded one)")
     .option("--radio-link <kind>", "real time, full nodes each with an emulated radio reached over: stream (its stream API on TCP, as by USB) or mqtt-gateway (same as --transport mqtt)")
     .option("--json", "machine-readable output", false)
+    .option("--report <file>", "also write the full report with its timeline: .html (a page with plots) or .json")
+    .option("--quiet", "no progress lines on stderr while it runs", false)
     .action((opts: DevnetCliOptions) =>
       run(opts.json, async () => {
         if (opts.transport !== "sim" && opts.transport !== "mqtt") throw new CliError("INVALID_ARGUMENT", `--transport ${opts.transport}: sim or mqtt`);
@@ -50,7 +62,10 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         const slotMs = opts.slot === undefined ? undefined : parseDuration(opts.slot);
         const txPerMinute = Number(opts.txRate);
         if (!(txPerMinute >= 0)) throw new CliError("INVALID_ARGUMENT", "--tx-rate must be a non-negative number");
+        if (opts.report !== undefined && !/\.(html|json)$/.test(opts.report)) throw new CliError("INVALID_ARGUMENT", `--report ${opts.report}: name a .html or .json file`);
+        const virtual = opts.transport === "sim";
         const common = {
+          ...(opts.quiet ? {} : { onProgress: (s: DevnetSample) => void process.stderr.write(progressLine(s, durationMs / 1000, virtual)) }),
           nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill, lateJoin,
           ...(slotMs === undefined ? {} : { params: { slotMs: BigInt(slotMs) } }),
         };
@@ -59,7 +74,15 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         if (opts.transport === "mqtt" && lateJoin > 0) throw new CliError("INVALID_ARGUMENT", "--late-join is a simulator option");
         const realTimeOptions = { ...common, ...(opts.broker === undefined ? {} : { broker: opts.broker }), ...(opts.radioLink === "stream" ? { radioLink: "stream" as const } : {}) };
         const report = opts.transport === "mqtt" ? await runMqttDevnet(realTimeOptions) : await runSimDevnet(common);
-        const { nodes: _perNode, ...summary } = report;
+        if (opts.report !== undefined) {
+          const title = `MeshChain devnet: ${nodes} nodes, ${validators} validators, ${opts.preset}, loss ${loss}, ${opts.duration}, ${opts.transport}, seed ${opts.seed}`;
+          try {
+            writeFileSync(opts.report, opts.report.endsWith(".html") ? devnetReportHtml(report, title) : `${JSON.stringify(report, null, 2)}\n`);
+          } catch (e) {
+            throw new CliError("INVALID_ARGUMENT", `--report ${opts.report}: cannot write (${(e as Error).message})`);
+          }
+        }
+        const { nodes: _perNode, timeline: _timeline, finalityLatenciesSeconds: _latencies, ...summary } = report;
         print(summary, opts.json);
       }),
     );

@@ -6,7 +6,7 @@ import { readKeyFile } from "../../storage/keystore.js";
 import { DataDirLock } from "../../storage/dir-lock.js";
 import { systemClock } from "../../node/clock.js";
 import { ensureDevNetwork } from "../../node/dev-network.js";
-import { createLogger } from "../../node/logger.js";
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "../../node/logger.js";
 import { MeshChainNode } from "../../node/node.js";
 import { ApiServer } from "../../api/server.js";
 import { apiTokenPath, ensureApiToken } from "../../api/token.js";
@@ -36,6 +36,7 @@ interface StartOptions {
   heartbeatSlots?: string;
   statusInterval: string;
   logLevel: string;
+  logFormat: string;
   broker?: string;
   brokerPort?: string;
   api: string;
@@ -63,6 +64,7 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
     .option("--heartbeat-slots <n>", "slots after which a block is made even with nothing to include (default: 1 with --dev, 60 otherwise)")
     .option("--status-interval <ms>", "milliseconds between status lines", "10000")
     .option("--log-level <level>", "trace, debug, info, warn or error", "info")
+    .option("--log-format <format>", "pretty (one line per event), json (for journald and scripts), or auto: pretty on a terminal, json otherwise", "auto")
     .option("--broker <broker>", "embedded (start one in this process), an mqtt:// or mqtts:// URL, or none (default: embedded with --dev, none otherwise)")
     .option("--broker-port <port>", `port of the embedded broker (default: ${DEFAULT_BROKER_PORT}, or a free port if that is taken; a port given here must be free)`)
     .option("--api <host>", "address the local API listens on, or none", "127.0.0.1")
@@ -84,7 +86,8 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
         if (heartbeatSlots < 1) throw new CliError("INVALID_ARGUMENT", "--heartbeat-slots must be at least 1");
         const statusIntervalMs = parseWhole(opts.statusInterval, "--status-interval", 86_400_000);
         if (statusIntervalMs < 100) throw new CliError("INVALID_ARGUMENT", "--status-interval must be at least 100");
-        if (!["trace", "debug", "info", "warn", "error"].includes(opts.logLevel)) throw new CliError("INVALID_ARGUMENT", `--log-level "${opts.logLevel}" is not a level`);
+        if (!(LOG_LEVELS as readonly string[]).includes(opts.logLevel)) throw new CliError("INVALID_ARGUMENT", `--log-level "${opts.logLevel}" is not a level (${LOG_LEVELS.join(", ")})`);
+        if (!(LOG_FORMATS as readonly string[]).includes(opts.logFormat)) throw new CliError("INVALID_ARGUMENT", `--log-format "${opts.logFormat}" is not a format (${LOG_FORMATS.join(", ")})`);
         const broker = opts.broker ?? (opts.dev ? "embedded" : "none");
         if (broker !== "embedded" && broker !== "none" && !/^mqtts?:\/\/[^\s]+$/.test(broker)) {
           throw new CliError("INVALID_ARGUMENT", `--broker "${broker}" is not embedded, none or an mqtt:// URL`);
@@ -113,7 +116,7 @@ export function registerStart(program: Command, run: (json: boolean, action: () 
           lock.release();
           throw e;
         }
-        const logger = createLogger({ level: opts.logLevel });
+        const logger = createLogger({ level: opts.logLevel as LogLevel, format: opts.logFormat as LogFormat });
         const node = new MeshChainNode(
           {
             dataDir: opts.dataDir, genesis: setup.genesis, identity: setup.identity, slotMs, heartbeatSlots, statusIntervalMs,

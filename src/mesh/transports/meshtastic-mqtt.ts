@@ -3,7 +3,7 @@ import { TransportError } from "../errors.js";
 import type { ChannelKey } from "../meshtastic/channel.js";
 import { decodeEnvelope, encodeEnvelope } from "../meshtastic/envelope.js";
 import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
-import { MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
+import { type LinkStats, MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
 import { emptyStats, FrameListeners, type LinkChange, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
 import { assertSendable, LinkLifecycle, RecentKeys } from "./common.js";
 
@@ -62,6 +62,11 @@ export class MeshtasticMqttTransport implements Transport {
 
   onLinkChange(listener: (change: LinkChange) => void): () => void {
     return this.link.onChange(listener);
+  }
+
+  /** Connects, disconnects and queue drops of the MQTT connection underneath. */
+  get linkStats(): Readonly<LinkStats> {
+    return this.link.stats;
   }
 
   private get channelTopic(): string {

@@ -1,5 +1,5 @@
 import type { Clock } from "../../core/clock.js";
-import { MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
+import { type LinkStats, MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
 import { emptyStats, FrameListeners, type LinkChange, Priority, type ReceivedFrame, type Transport } from "../transport.js";
 import { assertSendable, LinkLifecycle } from "./common.js";
 
@@ -45,6 +45,11 @@ export class MqttTransport implements Transport {
 
   onLinkChange(listener: (change: LinkChange) => void): () => void {
     return this.link.onChange(listener);
+  }
+
+  /** Connects, disconnects and queue drops of the MQTT connection underneath. */
+  get linkStats(): Readonly<LinkStats> {
+    return this.link.stats;
   }
 
   private get base(): string {
