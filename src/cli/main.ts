@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { registerAirtime } from "./commands/airtime.js";
+import { registerConfig } from "./commands/config.js";
 import { registerDevnet } from "./commands/devnet.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerMesh } from "./commands/mesh.js";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerKeys(program, run);
   registerTx(program, run);
   registerStart(program, run);
+  registerConfig(program, run);
   registerStatus(program, run);
   registerMesh(program, run);
   registerAirtime(program, run);

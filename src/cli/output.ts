@@ -1,4 +1,22 @@
 import { MeshChainError } from "../core/errors.js";
+import { GenesisError } from "../core/genesis.js";
+import { KeyCryptoError } from "../storage/key-encryption.js";
+import { KeyFileError } from "../storage/keystore.js";
+import { ConfigError } from "./config/load.js";
+import { CliError } from "./errors.js";
+
+/**
+ * Exit status 2: the command line, the configuration, the key or the genesis is wrong, and running
+ * again unchanged fails the same way (systemd/meshchain.service does not restart on it). 1: anything else.
+ */
+export const EXIT_FIX_CONFIGURATION = 2;
+export const EXIT_FAILURE = 1;
+
+function needsOperator(e: unknown): boolean {
+  if (e instanceof CliError) return e.code === "INVALID_ARGUMENT";
+  if (e instanceof KeyFileError) return ["NOT_FOUND", "INVALID", "INSECURE_PERMISSIONS", "ENCRYPTED"].includes(e.code);
+  return e instanceof ConfigError || e instanceof KeyCryptoError || e instanceof GenesisError;
+}
 
 export type Printable = Record<string, unknown>;
 
@@ -21,5 +39,5 @@ export function reportError(e: unknown, json: boolean): number {
   const message = e instanceof Error ? e.message : String(e);
   if (json) process.stderr.write(`${JSON.stringify({ error: { code, message } })}\n`);
   else process.stderr.write(`error [${code}]: ${message}\n`);
-  return code === "INVALID_ARGUMENT" ? 2 : 1;
+  return needsOperator(e) ? EXIT_FIX_CONFIGURATION : EXIT_FAILURE;
 }

@@ -1,7 +1,7 @@
 import { bytesEqual, toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import type { Identity } from "../core/crypto/identity.js";
-import { type EmbeddedBroker, startEmbeddedBroker } from "../mesh/broker.js";
+import { type EmbeddedBroker, type EmbeddedBrokerOptions, startEmbeddedBroker } from "../mesh/broker.js";
 import { MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
 import { TransportError } from "../mesh/errors.js";
 import { MeshChainError } from "../core/errors.js";
@@ -23,6 +23,10 @@ export interface NetworkOptions {
   /** "embedded" starts an MQTT broker in this process; otherwise a broker URL. */
   readonly broker: string;
   readonly brokerPort: number;
+  /** Where the embedded broker listens (loopback unless set). */
+  readonly brokerHost?: string;
+  /** The login at the broker; the embedded broker then requires it of every client. */
+  readonly brokerAuth?: { readonly username: string; readonly password: string };
   readonly chainId: string;
   readonly genesisHash: Uint8Array;
   /** A Meshtastic radio reached through its MQTT gateway; absent for an IP-only node. */
@@ -140,7 +144,7 @@ export class NodeNetwork {
       this.deps.logger.info({ url }, "embedded MQTT broker listening");
     }
     if (this.opts.ipPeers !== false) {
-      const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}` }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
+      const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}`, ...this.opts.brokerAuth }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
       this.transport = transport;
       // Sync answers fill a whole IP frame; the radio side keeps its smaller messages.
       this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU }, this.deps);
@@ -150,7 +154,9 @@ export class NodeNetwork {
     }
     if (this.opts.radio !== undefined) {
       const radioUrl = this.opts.radio.broker === "embedded" ? url : this.opts.radio.broker;
-      this.radio = new RadioSide(this.opts.radio, radioUrl, this.nodeNumber, this.deps);
+      // The radio on our own embedded broker logs in as every client there must.
+      const radio = this.opts.radio.broker === "embedded" && this.opts.brokerAuth !== undefined && this.opts.radio.auth === undefined ? { ...this.opts.radio, auth: this.opts.brokerAuth } : this.opts.radio;
+      this.radio = new RadioSide(radio, radioUrl, this.nodeNumber, this.deps);
       this.radio.onMessage((m) => this.onMessage(m, "radio"));
       await this.radio.start();
       this.deps.logger.info({ url: radioUrl, region: this.opts.radio.region, preset: this.opts.radio.preset, channel: this.opts.radio.channel.name }, "radio gateway connected");
@@ -160,12 +166,16 @@ export class NodeNetwork {
 
   private async startBroker(): Promise<EmbeddedBroker> {
     try {
-      return await startEmbeddedBroker({ port: this.opts.brokerPort });
+      return await startEmbeddedBroker(this.embeddedBrokerOptions(this.opts.brokerPort));
     } catch (e) {
       if (!(e instanceof TransportError) || this.opts.brokerPort === 0) throw e;
       this.deps.logger.warn({ port: this.opts.brokerPort, reason: e.message }, "broker port taken; using a free port");
-      return startEmbeddedBroker({ port: 0 });
+      return startEmbeddedBroker(this.embeddedBrokerOptions(0));
     }
+  }
+
+  private embeddedBrokerOptions(port: number): EmbeddedBrokerOptions {
+    return { port, ...(this.opts.brokerHost === undefined ? {} : { host: this.opts.brokerHost }), ...(this.opts.brokerAuth === undefined ? {} : { auth: this.opts.brokerAuth }) };
   }
 
   /** Broadcast our signed hello or status. */

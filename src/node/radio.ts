@@ -22,6 +22,8 @@ export interface RadioOptions {
   readonly budgetSecondsPerHour: number;
   /** Never-repeating packet ids (a ReservedCounter in the data directory). */
   readonly packetIds: { take(): number };
+  /** The login at the radio's broker, if it requires one. */
+  readonly auth?: { readonly username: string; readonly password: string };
   /** Topic root the radio uses ("msh" unless set otherwise in the radio). */
   readonly root?: string;
 }
@@ -37,7 +39,7 @@ export class RadioSide {
 
   constructor(opts: RadioOptions, url: string, nodeNumber: number, deps: { clock: Clock; random: () => number }) {
     this.transport = new MeshtasticMqttTransport(
-      { link: { url, clientId: `meshchain-radio-${nodeNumber.toString(16)}` }, ...(opts.root === undefined ? {} : { root: opts.root }), region: opts.region, channel: opts.channel, portnum: opts.portnum, hopLimit: opts.hopLimit, nodeNumber, packetIds: opts.packetIds },
+      { link: { url, clientId: `meshchain-radio-${nodeNumber.toString(16)}`, ...opts.auth }, ...(opts.root === undefined ? {} : { root: opts.root }), region: opts.region, channel: opts.channel, portnum: opts.portnum, hopLimit: opts.hopLimit, nodeNumber, packetIds: opts.packetIds },
       deps,
     );
     const modulation = PRESETS[opts.preset];
