@@ -3,6 +3,8 @@ import { Command, CommanderError } from "commander";
 import { registerAirtime } from "./commands/airtime.js";
 import { registerConfig } from "./commands/config.js";
 import { registerDevnet } from "./commands/devnet.js";
+import { registerGenesis } from "./commands/genesis.js";
+import { registerInit } from "./commands/init.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerMesh } from "./commands/mesh.js";
 import { registerStart } from "./commands/start.js";
@@ -28,7 +30,9 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
+  registerInit(program, run);
   registerKeys(program, run);
+  registerGenesis(program, run);
   registerTx(program, run);
   registerStart(program, run);
   registerConfig(program, run);

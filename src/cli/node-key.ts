@@ -6,15 +6,13 @@ import { inspectKeyFile, KeyFileError, readKeyFile } from "../storage/keystore.j
 import { SECRET_ENV } from "./config/schema.js";
 import { obtainPassphrase } from "./secrets.js";
 
+export function publicKeys(id: Identity): Record<string, string> {
+  return { address: formatAddress(id.address), publicKey: toHex(id.ed25519.publicKey), blsPublicKey: toHex(id.bls.publicKey) };
+}
+
 /** What an operator hands to the genesis ceremony: everything `genesis add-validator` needs. */
 export function validatorCard(id: Identity, chainId: string): Record<string, string> {
-  return {
-    address: formatAddress(id.address),
-    publicKey: toHex(id.ed25519.publicKey),
-    blsPublicKey: toHex(id.bls.publicKey),
-    proofOfPossession: toHex(blsProvePossession(chainId, id.bls)),
-    chainId,
-  };
+  return { ...publicKeys(id), proofOfPossession: toHex(blsProvePossession(chainId, id.bls)), chainId };
 }
 
 export interface UnlockOptions {
