@@ -1,7 +1,7 @@
 import { CONFIG_LEAVES, type ConfigLeaf, SECRET_ENV } from "./schema.js";
 import { START_FLAGS } from "./flags.js";
 
-const BEGIN = "<!-- config-table:begin (generated from src/cli/config/schema.ts; `npx tsx scripts/config-table.ts --write`) -->";
+const BEGIN = "<!-- config-table:begin -->";
 const END = "<!-- config-table:end -->";
 
 function rule(leaf: ConfigLeaf): string {

@@ -45,7 +45,7 @@ export const configSchema = z.strictObject({
     password_file: path.optional().describe("file holding that user's password; else MESHCHAIN_RADIO_PASSWORD"),
     region: z.enum(KNOWN_REGIONS).default("EU_868").describe("the radio's LoRa region (its topic and its duty cycle)"),
     preset: z.enum(PRESET_NAMES as [PresetName, ...PresetName[]]).default("LONG_FAST").describe("the radio's modem preset"),
-    channel: z.string().min(1).max(11).default("MeshChain").describe("the Meshtastic channel MeshChain uses"),
+    channel: z.string().regex(/^[^/#+]{1,11}$/, "1 to 11 characters without / # +").default("MeshChain").describe("the Meshtastic channel MeshChain uses"),
     psk_file: path.optional().describe("file holding that channel's key (base64); else MESHCHAIN_RADIO_PSK, else AQ== (Meshtastic's default key)"),
     hop_limit: z.int().min(0).max(7).default(3).describe("hops the radios flood our packets"),
     airtime_budget_s: z.int().min(1).max(3_600).default(180).describe("radio airtime this node allows itself per hour, seconds (the region's duty cycle caps it too)"),

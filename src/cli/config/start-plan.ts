@@ -33,9 +33,6 @@ function login(section: string, username: string | undefined, passwordFile: stri
 function radioOptions(c: MeshChainConfig, env: NodeJS.ProcessEnv): Omit<RadioOptions, "packetIds"> | null {
   const r = c.radio;
   if (r.broker === "none") return null;
-  const broker = c.broker.url ?? (c.dev ? "embedded" : "none");
-  if (broker === "none") throw new ConfigError("CONFIG_INVALID", "radio.broker needs the IP side too: set broker.url");
-  if (r.broker === "embedded" && broker !== "embedded") throw new ConfigError("CONFIG_INVALID", "radio.broker = embedded needs broker.url = embedded");
   const psk = secretFrom(r.psk_file, SECRET_ENV.radioPsk, env, "radio channel key") ?? "AQ==";
   let channel;
   try {
@@ -50,12 +47,20 @@ function radioOptions(c: MeshChainConfig, env: NodeJS.ProcessEnv): Omit<RadioOpt
   };
 }
 
-/** Everything `start` needs from a checked configuration, checked further, before anything touches the data directory. */
-export function planStart(c: MeshChainConfig, env: NodeJS.ProcessEnv): StartPlan {
+/** The rules between settings, which the schema checks one by one; no file is read. */
+export function checkCombinations(c: MeshChainConfig): void {
   const broker = c.broker.url ?? (c.dev ? "embedded" : "none");
   if (c.checkpoint !== undefined && broker === "none") throw new ConfigError("CONFIG_INVALID", "checkpoint fetches the snapshot from peers: set broker.url");
   if (c.dev && (c.genesis !== undefined || c.key !== undefined)) throw new ConfigError("CONFIG_INVALID", "dev makes its own genesis and key; drop genesis and key");
   if (!c.dev && (c.genesis === undefined || c.key === undefined)) throw new ConfigError("CONFIG_INVALID", "give genesis and key (or --genesis and --key, or a --config file), or dev for a development chain");
+  if (c.radio.broker !== "none" && broker === "none") throw new ConfigError("CONFIG_INVALID", "radio.broker needs the IP side too: set broker.url");
+  if (c.radio.broker === "embedded" && broker !== "embedded") throw new ConfigError("CONFIG_INVALID", "radio.broker = embedded needs broker.url = embedded");
+}
+
+/** Everything `start` needs from a checked configuration, checked further (secrets read), before anything touches the data directory. */
+export function planStart(c: MeshChainConfig, env: NodeJS.ProcessEnv): StartPlan {
+  checkCombinations(c);
+  const broker = c.broker.url ?? (c.dev ? "embedded" : "none");
   const radio = radioOptions(c, env);
   const brokerAuth = login("broker", c.broker.username, c.broker.password_file, SECRET_ENV.brokerPassword, env);
   return {
