@@ -100,7 +100,7 @@ function readGenesisFile(path: string): Genesis {
 export async function chainAndKey(c: MeshChainConfig, now: () => number, env: NodeJS.ProcessEnv): Promise<{ genesis: Genesis; identity: Identity }> {
   if (c.dev) return ensureDevNetwork(c.data_dir, now);
   if (c.genesis === undefined || c.key === undefined) throw new ConfigError("CONFIG_INVALID", "give genesis and key, or dev");
-  const genesis = readGenesisFile(c.genesis);
   const identity = await unlockKeyFile(c.key, { ...(c.key_passphrase_file === undefined ? {} : { passphraseFile: c.key_passphrase_file }), env, allowUnencrypted: false });
+  const genesis = readGenesisFile(c.genesis);
   return { genesis, identity };
 }
