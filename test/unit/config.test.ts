@@ -47,6 +47,16 @@ describe("the configuration: defaults < file < environment < flags", () => {
     expect(sources.has("log.level")).toBe(false);
   });
 
+  it("reads relative paths in a file from the file's directory, and those from the environment as given", () => {
+    const path = file('data_dir = "data"\nkey = "/abs/node.key"\ngenesis = "../g.json"\n');
+    const base = join(path, "..");
+    const { config } = loadConfig({ file: path, env: { MESHCHAIN_KEY_PASSPHRASE_FILE: "rel/pass" } });
+    expect(config.data_dir).toBe(join(base, "data"));
+    expect(config.genesis).toBe(join(base, "../g.json"));
+    expect(config.key).toBe("/abs/node.key");
+    expect(config.key_passphrase_file).toBe("rel/pass");
+  });
+
   it("rejects unknown keys and wrong types with the key's path, its source and what was expected", () => {
     const path = file('dev = "yes"\n[radio]\nhop_limt = 3\nregion = "MOON"\n[node]\nslot_ms = 50\n');
     const message = issuesOf(() => loadConfig({ file: path }));

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { MeshChainError } from "../../core/errors.js";
-import { CONFIG_LEAVES, type ConfigLeaf, configSchema, envNameOf, leafByPath, type MeshChainConfig, SECRET_ENV } from "./schema.js";
+import { CONFIG_LEAVES, type ConfigLeaf, configSchema, envNameOf, leafByPath, type MeshChainConfig, PATH_SETTINGS, SECRET_ENV } from "./schema.js";
 
 export type ConfigErrorCode = "CONFIG_NOT_FOUND" | "CONFIG_SYNTAX" | "CONFIG_INVALID" | "SECRET_UNREADABLE";
 
@@ -127,6 +128,14 @@ export function loadConfig(inputs: ConfigInputs): LoadedConfig {
   const sources = new Map<string, ConfigSource>();
   const tree: Tree = inputs.file === undefined ? {} : readConfigFile(inputs.file);
   for (const path of leafPaths(tree)) sources.set(path, `file ${inputs.file ?? ""}`);
+  // A service runs from /, so a path in the file means the same wherever the file is read from.
+  if (inputs.file !== undefined) {
+    const base = dirname(resolve(inputs.file));
+    for (const path of PATH_SETTINGS) {
+      const value = valueAt(tree, path.split("."));
+      if (typeof value === "string" && value !== "" && !isAbsolute(value)) setPath(tree, path, resolve(base, value));
+    }
+  }
   const issues: string[] = [];
   const secretNames = new Set<string>(Object.values(SECRET_ENV));
   for (const [name, text] of Object.entries(inputs.env ?? {})) {

@@ -54,6 +54,9 @@ export const configSchema = z.strictObject({
 
 export type MeshChainConfig = z.output<typeof configSchema>;
 
+/** Settings that name files: relative ones in a config file are relative to that file's directory. */
+export const PATH_SETTINGS: readonly string[] = ["data_dir", "genesis", "key", "key_passphrase_file", "broker.password_file", "radio.password_file", "radio.psk_file"];
+
 /** Secrets read from the environment when their `*_file` setting is absent; shown redacted. */
 export const SECRET_ENV = {
   keyPassphrase: "MESHCHAIN_KEY_PASSPHRASE",
