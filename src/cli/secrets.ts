@@ -62,6 +62,9 @@ export interface PassphraseSource {
 export async function obtainPassphrase(source: PassphraseSource, purpose: { label: string; confirm: boolean }): Promise<string> {
   const given = secretFrom(source.file, source.envName, source.env, `${purpose.label}`);
   if (given !== undefined) return given;
+  if (process.stdin.isTTY !== true) {
+    throw new CliError("INVALID_ARGUMENT", `the ${purpose.label} is needed and there is no terminal to ask on: put it in a file (mode 0600) named by --passphrase-file or key_passphrase_file, or set ${source.envName}`);
+  }
   const first = await promptHidden(`${purpose.label}: `);
   if (first.length === 0) throw new CliError("INVALID_ARGUMENT", `the ${purpose.label} must not be empty`);
   if (purpose.confirm && (await promptHidden(`${purpose.label} again: `)) !== first) throw new CliError("INVALID_ARGUMENT", "the two passphrases differ");
