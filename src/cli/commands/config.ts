@@ -17,7 +17,7 @@ type Run = (json: boolean, action: () => void | Promise<void>) => void;
 function secretsFound(loaded: LoadedConfig, env: NodeJS.ProcessEnv): Record<string, string> {
   const c = loaded.config;
   const where = (file: string | undefined, envName: string): string =>
-    file !== undefined ? `from file ${file} (redacted)` : env[envName] !== undefined && env[envName] !== "" ? `from ${envName} (redacted)` : "not set";
+    file !== undefined ? `from file ${file} (value not shown)` : env[envName] !== undefined && env[envName] !== "" ? `from ${envName} (value not shown)` : "not set";
   return {
     keyPassphrase: c.dev ? "not needed (dev)" : c.key_passphrase_file !== undefined || env[SECRET_ENV.keyPassphrase] !== undefined ? where(c.key_passphrase_file, SECRET_ENV.keyPassphrase) : "not set: asked on the terminal at start",
     brokerPassword: where(c.broker.password_file, SECRET_ENV.brokerPassword),
