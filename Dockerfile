@@ -11,11 +11,10 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /src
 # better-sqlite3 uses its prebuilt binary when one fits; these build it where none does.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-RUN npm ci
-COPY tsconfig.json tsconfig.build.json ./
+# npm ci runs the package's prepare script, which builds dist/: the sources come first.
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm ci && test -f dist/cli/main.js && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
