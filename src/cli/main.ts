@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { registerAirtime } from "./commands/airtime.js";
+import { registerConfig } from "./commands/config.js";
 import { registerDevnet } from "./commands/devnet.js";
+import { registerGenesis } from "./commands/genesis.js";
+import { registerInit } from "./commands/init.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerMesh } from "./commands/mesh.js";
 import { registerRadio } from "./commands/radio.js";
@@ -28,9 +31,12 @@ export function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
+  registerInit(program, run);
   registerKeys(program, run);
+  registerGenesis(program, run);
   registerTx(program, run);
   registerStart(program, run);
+  registerConfig(program, run);
   registerStatus(program, run);
   registerMesh(program, run);
   registerRadio(program, run);

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import { TransportError } from "./errors.js";
@@ -8,13 +9,29 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
+export interface EmbeddedBrokerOptions {
+  /** Listen address: loopback by default; 0.0.0.0 (or a LAN address) for a radio or other nodes. */
+  readonly host?: string;
+  readonly port?: number;
+  /** When given, every client must log in as this user; anonymous clients are refused. */
+  readonly auth?: { readonly username: string; readonly password: string };
+}
+
+function sameSecret(given: Uint8Array | undefined, expected: string): boolean {
+  const want = Buffer.from(expected, "utf8");
+  return given !== undefined && given.length === want.length && timingSafeEqual(given, want);
+}
+
 /**
- * An MQTT broker inside the node (aedes), for development and tests: `broker: embedded`.
- * Production deployments run mosquitto beside the radio instead.
+ * An MQTT broker inside the node (aedes): `broker: embedded`. Enough for a small network or a radio
+ * on the LAN; larger deployments run mosquitto beside the radio instead.
  */
-export async function startEmbeddedBroker(opts: { host?: string; port?: number } = {}): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Promise<EmbeddedBroker> {
   const host = opts.host ?? "127.0.0.1";
-  const broker = await Aedes.createBroker();
+  const auth = opts.auth;
+  const broker = await Aedes.createBroker(
+    auth === undefined ? {} : { authenticate: (_client, username, password, done) => done(null, username === auth.username && sameSecret(password, auth.password)) },
+  );
   const server: Server = createServer(broker.handle);
   const sockets = new Set<Socket>();
   server.on("connection", (s) => {
@@ -28,7 +45,8 @@ export async function startEmbeddedBroker(opts: { host?: string; port?: number }
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : (opts.port ?? 1883);
   return {
-    url: `mqtt://${host}:${port}`,
+    // Clients of a wildcard listener reach it over loopback.
+    url: `mqtt://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {

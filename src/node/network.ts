@@ -1,7 +1,7 @@
 import { bytesEqual, toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import type { Identity } from "../core/crypto/identity.js";
-import { type EmbeddedBroker, startEmbeddedBroker } from "../mesh/broker.js";
+import { type EmbeddedBroker, type EmbeddedBrokerOptions, startEmbeddedBroker } from "../mesh/broker.js";
 import { type EndpointStats, MessageEndpoint, type ReceivedMessage } from "../mesh/endpoint.js";
 import type { ReassemblyStats } from "../mesh/fragmentation.js";
 import { TransportError } from "../mesh/errors.js";
@@ -28,6 +28,10 @@ export interface NetworkOptions {
   readonly brokerPort: number;
   /** When the embedded broker's port is taken, use a free one (for the default port only: a chosen port that is taken is an error). */
   readonly brokerPortFallback?: boolean;
+  /** Where the embedded broker listens (loopback unless set). */
+  readonly brokerHost?: string;
+  /** The login at the broker; the embedded broker then requires it of every client. */
+  readonly brokerAuth?: { readonly username: string; readonly password: string };
   readonly chainId: string;
   readonly genesisHash: Uint8Array;
   /** A Meshtastic radio reached through its MQTT gateway; absent for an IP-only node. */
@@ -294,7 +298,10 @@ export class NodeNetwork {
     // peer sees one sender and our signed hello names the number our frames arrive from.
     let radio: RadioSide | null = null;
     try {
-      radio = this.opts.radio === undefined ? null : await RadioSide.connect(this.opts.radio, this.opts.radio.broker === "embedded" ? url : this.opts.radio.broker, this.nodeNumberValue, this.deps);
+      const wanted = this.opts.radio;
+      // The radio on our own embedded broker logs in as every client there must.
+      const options = wanted !== undefined && wanted.broker === "embedded" && this.opts.brokerAuth !== undefined && wanted.auth === undefined ? { ...wanted, auth: this.opts.brokerAuth } : wanted;
+      radio = options === undefined ? null : await RadioSide.connect(options, options.broker === "embedded" ? url : options.broker, this.nodeNumberValue, this.deps);
     } catch (e) {
       await this.broker?.close();
       this.broker = null;
@@ -302,7 +309,7 @@ export class NodeNetwork {
     }
     if (radio?.radioNodeNumber != null && radio.radioNodeNumber !== 0) this.nodeNumberValue = radio.radioNodeNumber;
     if (this.opts.ipPeers !== false) {
-      const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}` }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
+      const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}`, ...this.opts.brokerAuth }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
       this.transport = transport;
       // Sync answers fill a whole IP frame; the radio side keeps its smaller messages.
       this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU }, this.deps);
@@ -326,12 +333,16 @@ export class NodeNetwork {
 
   private async startBroker(): Promise<EmbeddedBroker> {
     try {
-      return await startEmbeddedBroker({ port: this.opts.brokerPort });
+      return await startEmbeddedBroker(this.embeddedBrokerOptions(this.opts.brokerPort));
     } catch (e) {
       if (!(e instanceof TransportError) || this.opts.brokerPort === 0 || this.opts.brokerPortFallback !== true) throw e;
       this.deps.logger.warn({ port: this.opts.brokerPort, reason: e.message }, "default broker port taken; using a free port (give --broker-port to choose one)");
-      return startEmbeddedBroker({ port: 0 });
+      return startEmbeddedBroker(this.embeddedBrokerOptions(0));
     }
+  }
+
+  private embeddedBrokerOptions(port: number): EmbeddedBrokerOptions {
+    return { port, ...(this.opts.brokerHost === undefined ? {} : { host: this.opts.brokerHost }), ...(this.opts.brokerAuth === undefined ? {} : { auth: this.opts.brokerAuth }) };
   }
 
   /** Broadcast our signed hello or status. */

@@ -189,7 +189,7 @@ export class MeshChainNode {
   private async startServices(): Promise<void> {
     const { genesis, identity } = this.opts;
     try {
-      mkdirSync(this.opts.dataDir, { recursive: true });
+      mkdirSync(this.opts.dataDir, { recursive: true, mode: 0o700 });
     } catch (e) {
       throw new NodeError("DATA_DIR_UNUSABLE", `cannot create the data directory ${this.opts.dataDir}: ${(e as Error).message}`);
     }

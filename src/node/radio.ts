@@ -34,6 +34,8 @@ export interface RadioOptions {
   readonly budgetSecondsPerHour: number;
   /** Never-repeating packet ids (a ReservedCounter in the data directory). */
   readonly packetIds: { take(): number };
+  /** The login at the radio's broker, if it requires one. */
+  readonly auth?: { readonly username: string; readonly password: string };
   /** Topic root the radio uses ("msh" unless set otherwise in the radio). */
   readonly root?: string;
 }
@@ -137,7 +139,7 @@ export class RadioSide {
     if (!isStreamRadio(url)) {
       if (opts.region === null || opts.preset === null) throw new RadioError("SETTINGS_MISMATCH", "a radio behind an MQTT gateway cannot be asked its region and preset: give --region and --preset");
       const transport = new MeshtasticMqttTransport(
-        { link: { url, clientId: `meshchain-radio-${nodeNumber.toString(16)}` }, ...(opts.root === undefined ? {} : { root: opts.root }), region: opts.region, channel: opts.channel, portnum: opts.portnum, hopLimit: opts.hopLimit, nodeNumber, packetIds: opts.packetIds },
+        { link: { url, clientId: `meshchain-radio-${nodeNumber.toString(16)}`, ...opts.auth }, ...(opts.root === undefined ? {} : { root: opts.root }), region: opts.region, channel: opts.channel, portnum: opts.portnum, hopLimit: opts.hopLimit, nodeNumber, packetIds: opts.packetIds },
         deps,
       );
       return new RadioSide(transport, url, opts.region, opts.preset, opts, deps);

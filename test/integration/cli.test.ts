@@ -16,12 +16,12 @@ describe("meshchain keys / tx", () => {
   const bob = join(dir.path, "bob.key");
 
   it("creates key files with mode 0600 and shows them", () => {
-    expect(meshchain(["keys", "new", "--out", alice]).status).toBe(0);
-    expect(meshchain(["keys", "new", "--out", bob, "--json"]).status).toBe(0);
+    expect(meshchain(["keys", "new", "--out", alice, "--unencrypted"]).status).toBe(0);
+    expect(meshchain(["keys", "new", "--out", bob, "--unencrypted", "--json"]).status).toBe(0);
     expect(statSync(alice).mode & 0o777).toBe(0o600);
     const shown = JSON.parse(meshchain(["keys", "show", alice, "--json"]).stdout) as { address: string; publicKey: string };
     expect(shown.address).toMatch(/^mc[0-9a-f]{20}$/);
-    const again = meshchain(["keys", "new", "--out", alice]);
+    const again = meshchain(["keys", "new", "--out", alice, "--unencrypted"]);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain("EXISTS");
   });
@@ -64,7 +64,8 @@ describe("meshchain keys / tx", () => {
     for (const extra of cases) {
       const r = meshchain(["start", "--dev", "--data-dir", dataDir, "--broker-port", "0", "--api", "none", ...extra]);
       expect(r.status, extra.join(" ")).toBe(2);
-      expect(r.stderr).toContain("INVALID_ARGUMENT");
+      expect(r.stderr).toContain("CONFIG_INVALID");
+      expect(r.stderr).toContain(extra[extra.length - 2]);
       expect(existsSync(dataDir), extra.join(" ")).toBe(false);
     }
   });
@@ -98,9 +99,9 @@ describe("meshchain keys / tx", () => {
     expect(r.stderr).toContain("NODE_API_UNAVAILABLE");
   });
 
-  it("reports a missing key file by its code", () => {
+  it("reports a missing key file by its code, as a mistake to fix (exit status 2)", () => {
     const r = meshchain(["keys", "show", join(dir.path, "none.key"), "--json"]);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect((JSON.parse(r.stderr) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
   });
 });

@@ -23,8 +23,10 @@ interface LogRecord {
 }
 
 /** `meshchain start` as an operator runs it, its JSON log lines collected. */
-function startNode(args: string[]): { child: ChildProcess; logs: LogRecord[]; stderr: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "start", ...args], { cwd: ROOT });
+/** `meshchain start` with these flags; the channel key, a secret, travels in the environment as a service would give it. */
+function startNode(args: string[], psk?: string): { child: ChildProcess; logs: LogRecord[]; stderr: () => string } {
+  const env = { ...process.env, ...(psk === undefined ? {} : { MESHCHAIN_RADIO_PSK: psk }) };
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "start", ...args], { cwd: ROOT, env });
   const logs: LogRecord[] = [];
   let pending = "";
   let stderr = "";
@@ -80,7 +82,7 @@ describe("meshchain start --radio serial:// and tcp://", () => {
     const heard: ReceivedFrame[] = [];
     peer.onFrame((f) => heard.push(f));
 
-    const node = startNode(["--dev", "--data-dir", join(dir(), "data"), "--broker", "none", "--radio", `serial://${path}`, "--api-port", "0", "--channel", "MeshChain", "--psk", Buffer.from(rig.radios[0]!.channelList[0]!.settings!.psk).toString("base64")]);
+    const node = startNode(["--dev", "--data-dir", join(dir(), "data"), "--broker", "none", "--radio", `serial://${path}`, "--api-port", "0", "--channel", "MeshChain"], Buffer.from(rig.radios[0]!.channelList[0]!.settings!.psk).toString("base64"));
     cleanups.push(() => stop(node.child));
     await waitFor(() => node.logs.some((l) => l.msg === "local API listening") || node.child.exitCode !== null, 60_000, "the node's API");
     expect(node.stderr()).toBe("");
@@ -114,7 +116,7 @@ describe("meshchain start --radio serial:// and tcp://", () => {
     expect(wrongKey.child.exitCode).not.toBe(0);
     expect(wrongKey.stderr()).toContain('has channel "MeshChain" with a different key');
     const psk = Buffer.from(rig.radios[0]!.channelList[0]!.settings!.psk).toString("base64");
-    const node = startNode(["--dev", "--data-dir", join(dir(), "data"), "--broker", "none", "--radio", rig.urls[0]!, "--psk", psk, "--region", "EU_868", "--api-port", "0"]);
+    const node = startNode(["--dev", "--data-dir", join(dir(), "data"), "--broker", "none", "--radio", rig.urls[0]!, "--region", "EU_868", "--api-port", "0"], psk);
     cleanups.push(() => stop(node.child));
     await new Promise((r) => node.child.once("exit", r));
     expect(node.child.exitCode).not.toBe(0);

@@ -7,8 +7,8 @@ import { txHash } from "../../core/tx/codec.js";
 import { MAX_NONCE, maxEncodedSize } from "../../core/tx/limits.js";
 import { signTx } from "../../core/tx/sign.js";
 import { TxKind } from "../../core/tx/types.js";
-import { readKeyFile } from "../../storage/keystore.js";
 import type { SubmitOutcome } from "../../node/node.js";
+import { unlockKeyFile } from "../node-key.js";
 import { CliError } from "../errors.js";
 import { apiTarget, callRpc, DEFAULT_API_URL, DEFAULT_DATA_DIR } from "../api-client.js";
 import { print } from "../output.js";
@@ -66,7 +66,8 @@ export function registerTx(program: Command, run: (json: boolean, action: () => 
         const fee = parseUnits(opts.fee, "--fee");
         const nonce = parseWhole(opts.nonce, "--nonce", MAX_NONCE);
         const expiresAt = opts.expiresAt === undefined ? null : parseWhole(opts.expiresAt, "--expires-at", 2 ** 48 - 1);
-        const id = readKeyFile(opts.key);
+        // An account key may be a development key in the clear; a sealed one asks for its passphrase.
+        const id = await unlockKeyFile(opts.key, { env: process.env, allowUnencrypted: true });
         const signed = signTx(
           { sender: id.address, nonce, fee, expiresAt, publicKey: opts.revealKey ? id.ed25519.publicKey : null, body: { kind: TxKind.Transfer, to, amount } },
           chainId,
