@@ -4,6 +4,8 @@ import SummaryLineReporter from "./test/reporters/summary-line.js";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The fault campaign runs for many minutes: `npm run soak` (vitest.soak.config.ts), never `npm test`.
+    exclude: ["test/soak/**", "node_modules/**"],
     testTimeout: 60_000,
     pool: "forks",
     reporters: ["default", new SummaryLineReporter()],

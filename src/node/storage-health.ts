@@ -51,11 +51,17 @@ export class StorageHealth {
     }
   }
 
-  /** A write to `store` succeeded: what waited on it resumes. */
+  /**
+   * A write to `store` succeeded: what waited on it resumes. A block committed to the chain store also
+   * clears a mempool fault: both files share the data directory's disk, and a pool write happens only
+   * when a user submits, which may be long after the space came back.
+   */
   healthy(store: StoreName): void {
-    const was = this.current.get(store);
-    if (was === undefined) return;
-    this.current.delete(store);
-    this.deps.logger.info({ store, code: was.code, pausedS: Math.round((this.deps.clock.now() - was.sinceMs) / 1000) }, "storage writes succeed again; resumed");
+    for (const s of store === "chain" ? (["chain", "mempool"] as const) : [store]) {
+      const was = this.current.get(s);
+      if (was === undefined) continue;
+      this.current.delete(s);
+      this.deps.logger.info({ store: s, code: was.code, pausedS: Math.round((this.deps.clock.now() - was.sinceMs) / 1000) }, "storage writes succeed again; resumed");
+    }
   }
 }
