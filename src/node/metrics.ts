@@ -84,8 +84,8 @@ export class NodeMetrics {
     gauge("meshchain_validator_weight_gini_ratio", "Gini coefficient of validator weights, 0 (equal) to 1", (s, g) => g.set(s.weightGini()));
     gauge("meshchain_airtime_last_hour_seconds", "own radio airtime in the last hour", (s, g) => g.set(status(s).airtimeSeconds ?? 0));
     gauge("meshchain_uptime_seconds", "time since the node started", (s, g) => g.set(status(s).uptimeSeconds));
-    gauge("meshchain_ready", "1 when synced, reaching a peer link and storing blocks (see /ready for why not)", (s, g) => g.set(status(s).ready.ok ? 1 : 0));
-    gauge("meshchain_storage_fault", "1 while a store fails its writes (production and signing paused)", (s, g) => g.set(status(s).storage.fault === null ? 0 : 1));
+    gauge("meshchain_ready_code", "1 when synced, reaching a peer link and storing blocks (see /ready for why not)", (s, g) => g.set(status(s).ready.ok ? 1 : 0));
+    gauge("meshchain_storage_fault_active", "1 while a store fails its writes (production and signing paused)", (s, g) => g.set(status(s).storage.fault === null ? 0 : 1));
     const storageFaults = mirror("meshchain_storage_faults_total", "times a store started failing its writes");
     gauge("meshchain_accepted_pending_transactions", "transactions this node acknowledged that are not final yet", (s, g) => g.set(status(s).accepted.pending));
     const reannounced = mirror("meshchain_accepted_reannounced_total", "announcements of acknowledged transactions made again");

@@ -48,7 +48,9 @@ function start(name: string, config: string, brokerUrl: string): Running {
 
 const lines = (r: Running): Record<string, unknown>[] => r.out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
 const finalizedHashes = (r: Running): Map<number, string> => new Map(lines(r).filter((l) => l.msg === "finalized").map((l) => [l.height as number, l.hash as string]));
-const lastStatus = (r: Running): { height: number; finalized: number } => (lines(r).filter((l) => l.msg === "status").pop() as { height: number; finalized: number } | undefined) ?? { height: 0, finalized: 0 };
+/** The figures of the node's last status line (its record carries them under `status`). */
+const lastStatus = (r: Running): { height: number; finalized: number } =>
+  (lines(r).filter((l) => typeof l.status === "object" && l.status !== null).pop()?.status as { height: number; finalized: number } | undefined) ?? { height: 0, finalized: 0 };
 
 describe.skipIf(!haveMosquitto)("from init to a running network, with the CLI alone", () => {
   it("three validators and a follower, from init directories and a genesis made by the genesis commands, finalize blocks over mosquitto", async () => {

@@ -67,7 +67,7 @@ describe("meshchain start: ports that are taken", () => {
     const dataDir = join(dir(), "node");
     const r = meshchain(["start", "--dev", "--data-dir", dataDir, "--broker", "mqtt://127.0.0.1:1", "--broker-port", "1884", "--api", "none"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("--broker-port is the embedded broker's port");
+    expect(r.stderr).toContain("(--broker-port) is the embedded broker's port");
     expect(existsSync(dataDir)).toBe(false);
   });
 
@@ -129,7 +129,7 @@ describe("meshchain start, status and tx transfer over the hardened API", () => 
       expect(refused.stderr).toContain("NODE_API_REFUSED");
       expect(refused.stderr).toContain("give --data-dir of the node");
 
-      await waitFor(() => (node.output().match(/"msg":"status"/g) ?? []).length >= 2, 20_000, "status lines");
+      await waitFor(() => (node.output().match(/"status":\{/g) ?? []).length >= 2, 20_000, "status lines");
       node.child.kill("SIGTERM");
       expect(await node.exited).toBe(0);
       const log = node.output();
