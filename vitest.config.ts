@@ -8,6 +8,8 @@ export default defineConfig({
     exclude: ["test/soak/**", "node_modules/**"],
     testTimeout: 60_000,
     pool: "forks",
+    // Two at a time on the two cores we plan for: many files wait on real time (brokers, devnets, spawned CLIs).
+    maxWorkers: 2,
     reporters: ["default", new SummaryLineReporter()],
   },
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { runMqttDevnet } from "../../src/node/mqtt-devnet.js";
+import { expectFinalizedOverTheAir } from "../fixtures/devnet-checks.js";
 
 /**
  * Real time, real parts, no broker: three MeshChain nodes, each on the stream API (TCP) of its own
@@ -11,13 +12,7 @@ describe("devnet through emulated stream-API radios", () => {
       nodes: 3, validators: 3, preset: "SHORT_FAST", loss: 0, durationMs: 30_000, txPerMinute: 4, seed: 7, kill: false, radioLink: "stream",
       params: { slotMs: 3_000n, heartbeatSlots: 1n },
     });
-    expect(r.conflictingFinalized).toBe(0);
-    expect(r.finalizedHashesAgree).toBe(true);
-    expect(r.finalizedHeight).toBeGreaterThanOrEqual(2);
-    expect(r.txsSubmitted).toBeGreaterThan(0);
-    expect(r.txsFinalized).toBeGreaterThan(0);
-    expect(r.airtimeSeconds.vote).toBeGreaterThan(0);
-    expect(r.airtimeSeconds.block).toBeGreaterThan(0);
+    expectFinalizedOverTheAir(r);
     const radios = (r.nodes ?? []).map((n) => n.radio as { link: string; state: string; region: string; preset: string; reported: { nodeId: string } });
     expect(radios).toHaveLength(3);
     expect(radios.every((x) => x.link === "stream" && x.state === "connected" && x.region === "EU_868" && x.preset === "SHORT_FAST")).toBe(true);

@@ -1,18 +1,13 @@
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Priority, type ReceivedFrame } from "../../src/mesh/transport.js";
 import { StreamRadioSerialPort, StreamRadioTcpServer } from "../../src/mesh/sim/stream-radio-server.js";
-import { logRecorder, radioRig, type RadioRig, streamTransport } from "../fixtures/stream-radios.js";
+import { logRecorder, radioRig, type RadioRig, rigPerTest, streamTransport } from "../fixtures/stream-radios.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
 
 let rig: RadioRig | null = null;
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  await rig?.close();
-  rig = null;
-});
+const { cleanups, use } = rigPerTest();
 const dir = tempDirsPerTest();
 
 function collect(t: { onFrame(l: (f: ReceivedFrame) => void): () => void }): ReceivedFrame[] {
@@ -23,7 +18,7 @@ function collect(t: { onFrame(l: (f: ReceivedFrame) => void): () => void }): Rec
 
 describe("meshtastic-stream over a serial line (a pseudo-terminal)", () => {
   it("handshakes past the console text, carries frames both ways, and comes back after the radio is unplugged", async () => {
-    rig = await radioRig(2);
+    rig = use(await radioRig(2));
     const path = join(dir(), "ttyMESH0");
     const serial = new StreamRadioSerialPort(rig.radios[0]!, path);
     cleanups.push(() => serial.stop());
@@ -62,7 +57,7 @@ describe("meshtastic-stream over a serial line (a pseudo-terminal)", () => {
 
 describe("meshtastic-stream over TCP", () => {
   it("reconnects after the radio is killed and restarted, and delivers what waited", async () => {
-    rig = await radioRig(2);
+    rig = use(await radioRig(2));
     const a = streamTransport(rig.urls[0]!);
     const b = streamTransport(rig.urls[1]!);
     cleanups.push(() => a.stop(), () => b.stop());
@@ -83,7 +78,7 @@ describe("meshtastic-stream over TCP", () => {
   });
 
   it("says so when another client takes the radio's one TCP connection, and takes it back", async () => {
-    rig = await radioRig(1);
+    rig = use(await radioRig(1));
     const rec = logRecorder();
     const ours = streamTransport(rig.urls[0]!, {}, undefined, rec.log);
     cleanups.push(() => ours.stop());

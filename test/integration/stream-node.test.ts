@@ -1,21 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StreamRadioSerialPort } from "../../src/mesh/sim/stream-radio-server.js";
 import { Priority, type ReceivedFrame } from "../../src/mesh/transport.js";
-import { radioRig, type RadioRig, streamTransport } from "../fixtures/stream-radios.js";
+import { radioRig, type RadioRig, rigPerTest, streamTransport } from "../fixtures/stream-radios.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const dir = tempDirsPerTest();
 let rig: RadioRig | null = null;
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  await rig?.close();
-  rig = null;
-});
+const { cleanups, use } = rigPerTest();
 
 interface LogRecord {
   readonly msg: string;
@@ -71,7 +66,7 @@ async function radioStatus(api: string): Promise<RadioStatusJson> {
 
 describe("meshchain start --radio serial:// and tcp://", () => {
   it("a node on a serial radio: handshake, the radio in its status, frames both ways, back after the radio restarts", async () => {
-    rig = await radioRig(2);
+    rig = use(await radioRig(2));
     const path = join(dir(), "ttyRADIO");
     let serial = new StreamRadioSerialPort(rig.radios[0]!, path);
     cleanups.push(() => serial.stop());
@@ -109,7 +104,7 @@ describe("meshchain start --radio serial:// and tcp://", () => {
   }, 120_000);
 
   it("a node on a TCP radio refuses a radio without our channel key, or on another region, naming both", async () => {
-    rig = await radioRig(1);
+    rig = use(await radioRig(1));
     const wrongKey = startNode(["--dev", "--data-dir", join(dir(), "data"), "--broker", "none", "--radio", rig.urls[0]!, "--api-port", "0"]);
     cleanups.push(() => stop(wrongKey.child));
     await new Promise((r) => wrongKey.child.once("exit", r));

@@ -1,7 +1,7 @@
 import { connect, type Socket } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Admin, Config, Mesh } from "@meshtastic/protobufs";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
 import { encodeStreamFrame } from "../../src/mesh/meshtastic/stream-framing.js";
 import { CONFIG_WITHOUT_NODES } from "../../src/mesh/meshtastic/stream-session.js";
@@ -9,7 +9,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { StreamDeframer } from "../../src/mesh/meshtastic/stream-framing.js";
 import { Priority, type ReceivedFrame } from "../../src/mesh/transport.js";
 import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../../src/mesh/airtime/scheduler.js";
-import { logRecorder, radioRig, type RadioRig, streamTransport } from "../fixtures/stream-radios.js";
+import { logRecorder, radioRig, type RadioRig, rigPerTest, streamTransport } from "../fixtures/stream-radios.js";
 import { waitFor } from "../fixtures/wait.js";
 
 /** A bare stream-API client, to see exactly what the radio says. */
@@ -57,12 +57,7 @@ class RawClient {
 }
 
 let rig: RadioRig | null = null;
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  await rig?.close();
-  rig = null;
-});
+const { cleanups, use } = rigPerTest();
 
 /** Advances a manual clock in steps, letting real I/O run between them, until the condition holds. */
 async function advanceUntil(clock: ManualClock, stepMs: number, condition: () => boolean, limitMs: number, what: string): Promise<void> {
@@ -76,7 +71,7 @@ async function advanceUntil(clock: ManualClock, stepMs: number, condition: () =>
 
 describe("emulated stream radio: firmware rules", () => {
   it("answers want_config in the firmware's order and ends with the same nonce", async () => {
-    rig = await radioRig(1);
+    rig = use(await radioRig(1));
     const c = await RawClient.open(rig.urls[0] as string);
     cleanups.push(() => c.close());
     await c.handshake(4242);
@@ -94,7 +89,7 @@ describe("emulated stream radio: firmware rules", () => {
   });
 
   it("delivers packets heard on air only to a client that finished the handshake", async () => {
-    rig = await radioRig(2);
+    rig = use(await radioRig(2));
     const listener = await RawClient.open(rig.urls[1] as string);
     const sender = await RawClient.open(rig.urls[0] as string);
     cleanups.push(() => listener.close(), () => sender.close());
@@ -110,7 +105,7 @@ describe("emulated stream radio: firmware rules", () => {
   });
 
   it("holds at most 16 packets and says so in QueueStatus; the 17th waiting one is refused", async () => {
-    rig = await radioRig(1, { preset: "VERY_LONG_SLOW" });
+    rig = use(await radioRig(1, { preset: "VERY_LONG_SLOW" }));
     const c = await RawClient.open(rig.urls[0] as string);
     cleanups.push(() => c.close());
     await c.handshake();
@@ -130,7 +125,7 @@ describe("emulated stream radio: firmware rules", () => {
   });
 
   it("refuses a packet on a channel it does not have, with Routing NO_CHANNEL", async () => {
-    rig = await radioRig(1);
+    rig = use(await radioRig(1));
     const c = await RawClient.open(rig.urls[0] as string);
     cleanups.push(() => c.close());
     await c.handshake();
@@ -142,7 +137,7 @@ describe("emulated stream radio: firmware rules", () => {
   });
 
   it("accepts one TCP client: a newcomer closes the old connection", async () => {
-    rig = await radioRig(1);
+    rig = use(await radioRig(1));
     const first = await RawClient.open(rig.urls[0] as string);
     await first.handshake();
     const second = await RawClient.open(rig.urls[0] as string);
@@ -154,7 +149,7 @@ describe("emulated stream radio: firmware rules", () => {
 
   it("drops a client silent for 15 minutes, and keeps one that sends heartbeats", async () => {
     const clock = new ManualClock(1_000_000);
-    rig = await radioRig(1, { clock });
+    rig = use(await radioRig(1, { clock }));
     const silent = await RawClient.open(rig.urls[0] as string);
     cleanups.push(() => silent.close());
     await silent.handshake();
@@ -172,7 +167,7 @@ describe("emulated stream radio: firmware rules", () => {
   });
 
   it("reboots after a config change: clients dropped, nobody let in until it is back, new settings served", async () => {
-    rig = await radioRig(1, { radio: () => ({ rebootMs: 300 }) });
+    rig = use(await radioRig(1, { radio: () => ({ rebootMs: 300 }) }));
     const c = await RawClient.open(rig.urls[0] as string);
     cleanups.push(() => c.close());
     await c.handshake();
@@ -195,7 +190,7 @@ describe("emulated stream radio: firmware rules", () => {
 
 describe("meshtastic-stream transport against the firmware rules", () => {
   it("never has more packets at the radio than its queue has room for, and loses none", async () => {
-    rig = await radioRig(2, { preset: "SHORT_SLOW" });
+    rig = use(await radioRig(2, { preset: "SHORT_SLOW" }));
     const a = streamTransport(rig.urls[0] as string);
     const b = streamTransport(rig.urls[1] as string);
     cleanups.push(() => a.stop(), () => b.stop());
@@ -212,7 +207,7 @@ describe("meshtastic-stream transport against the firmware rules", () => {
   it("pauses on DUTY_CYCLE_LIMIT and sends the refused frame again later, none early and none lost", async () => {
     const clock = new ManualClock(5_000_000);
     // 0.36 s of airtime an hour: one LONG_SLOW packet spends it.
-    rig = await radioRig(2, { clock, preset: "LONG_SLOW", radio: () => ({ dutyCycle: 0.0001 }) });
+    rig = use(await radioRig(2, { clock, preset: "LONG_SLOW", radio: () => ({ dutyCycle: 0.0001 }) }));
     const rec = logRecorder();
     const a = streamTransport(rig.urls[0] as string, { dutyCyclePauseMs: 60_000, heartbeatIntervalMs: 60_000 }, clock, rec.log);
     const b = streamTransport(rig.urls[1] as string, { heartbeatIntervalMs: 60_000 }, clock);
@@ -238,7 +233,7 @@ describe("meshtastic-stream transport against the firmware rules", () => {
   it("holds the airtime scheduler while the radio refuses, so a long refusal loses nothing", async () => {
     const clock = new ManualClock(7_000_000);
     // About one LONG_SLOW packet an hour; the transport itself holds at most 2 frames.
-    rig = await radioRig(2, { clock, preset: "LONG_SLOW", radio: () => ({ dutyCycle: 0.0003 }) });
+    rig = use(await radioRig(2, { clock, preset: "LONG_SLOW", radio: () => ({ dutyCycle: 0.0003 }) }));
     const inner = streamTransport(rig.urls[0] as string, { dutyCyclePauseMs: 60_000, queueLimit: 2 }, clock);
     const b = streamTransport(rig.urls[1] as string, {}, clock);
     const scheduler = new AirtimeScheduler(inner, () => 1, { ...DEFAULT_AIRTIME_POLICY, dutyCycle: 1, budgetSecondsPerHour: 3_600 }, clock);
@@ -255,7 +250,7 @@ describe("meshtastic-stream transport against the firmware rules", () => {
 
   it("keeps the link alive past 15 minutes with heartbeats, and reconnects when dropped for silence", async () => {
     const clock = new ManualClock(9_000_000);
-    rig = await radioRig(1, { clock });
+    rig = use(await radioRig(1, { clock }));
     const alive = streamTransport(rig.urls[0] as string, { heartbeatIntervalMs: 60_000 }, clock);
     cleanups.push(() => alive.stop());
     await alive.start();
@@ -273,7 +268,7 @@ describe("meshtastic-stream transport against the firmware rules", () => {
   });
 
   it("refuses for good what the radio cannot carry (NO_CHANNEL), and says what to check", async () => {
-    rig = await radioRig(1);
+    rig = use(await radioRig(1));
     const rec = logRecorder();
     const t = streamTransport(rig.urls[0] as string, { channelIndex: 3 }, undefined, rec.log);
     cleanups.push(() => t.stop());
