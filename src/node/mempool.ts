@@ -66,6 +66,7 @@ export class TxPool {
   private readonly queued = new Map<string, DecodedTx>();
   private bytes = 0;
   private arrivals = 0;
+  private readonly refusals = new Map<MempoolErrorCode, number>();
   private head: { state: StateStore; height: number; slot: number };
 
   constructor(
@@ -158,6 +159,20 @@ export class TxPool {
    * `acceptedAtMs` (a user's submission), the pool's row and the acknowledged copy are one write.
    */
   add(t: DecodedTx, acceptedAtMs?: number): string[] {
+    try {
+      return this.admit(t, acceptedAtMs);
+    } catch (e) {
+      if (e instanceof MempoolError) this.refusals.set(e.code, (this.refusals.get(e.code) ?? 0) + 1);
+      throw e;
+    }
+  }
+
+  /** Transactions refused (or held aside, NONCE_GAP) since start, by reason: what the pool turns away and why. */
+  get refusalsByReason(): ReadonlyMap<MempoolErrorCode, number> {
+    return this.refusals;
+  }
+
+  private admit(t: DecodedTx, acceptedAtMs?: number): string[] {
     const id = toHex(txHash(t.bytes));
     if (this.byId.has(id) || this.recent.has(id)) throw new MempoolError("ALREADY_KNOWN", "transaction already seen");
     const sender = toHex(t.tx.sender);

@@ -19,6 +19,8 @@ export interface MetricsSources {
   network(): NetworkDiagnostics | null;
   peerStates(): { readonly active: number; readonly banned: number };
   bansByReason(): ReadonlyMap<string, number>;
+  /** The pool's refusals since start, by reason (NONCE_GAP: held aside, not refused). */
+  mempoolRefusals(): ReadonlyMap<string, number>;
   /** Range sync's rate while it runs, blocks per second; null when not measured. */
   syncRateBlocksPerSecond(): number | null;
 }
@@ -133,6 +135,7 @@ export class NodeMetrics {
     }, ["link"]);
     const fragmentRequests = mirror("meshchain_fragment_requests_total", "requests for missing fragments, sent and answered", ["link", "direction"]);
     const bans = mirror("meshchain_peer_bans_total", "peers banned, by the reason of their last invalid data", ["reason"]);
+    const mempoolRefusals = mirror("meshchain_mempool_refusals_total", "transactions the pool refused, by reason (NONCE_GAP: held aside until the gap fills)", ["reason"]);
 
     this.commitSeconds = new Histogram({ name: "meshchain_db_commit_seconds", help: "time to commit one block to SQLite", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: r });
     gauge("meshchain_event_loop_lag_seconds", "event loop delay over the last scrape interval", (_s, g) => {
@@ -195,6 +198,7 @@ export class NodeMetrics {
         fragmentRequests.set({ link, direction: "answered" }, d.endpoint.fragmentsResent);
       }
       for (const [reason, count] of s.bansByReason()) bans.set({ reason }, count);
+      for (const [reason, count] of s.mempoolRefusals()) mempoolRefusals.set({ reason }, count);
     };
   }
 

@@ -528,6 +528,7 @@ export class MeshChainNode {
         return { active: list.length - banned, banned };
       },
       bansByReason: () => this.network?.peers.bansByReason ?? new Map<string, number>(),
+      mempoolRefusals: () => this.pool?.refusalsByReason ?? new Map<string, number>(),
       syncRateBlocksPerSecond: () => this.sync?.progress().blocksPerSecond ?? null,
     });
   }

@@ -56,6 +56,8 @@ describe("local API", () => {
 
       // Sent again once final: the answer says where it is, not that it failed.
       expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 2, method: "submitTransaction", params: { tx: toHex(tx.bytes) } }))).result).toMatchObject({ status: "included", height: 1, final: true });
+      // The pool counts what it turned away, by reason: the resubmission above was already known to it.
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/^meshchain_mempool_refusals_total\{reason="ALREADY_KNOWN"\} 1$/m);
       // Refusals are typed and change nothing.
       expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 3, method: "submitTransaction", params: { tx: "00ff" } }))).error?.code).toBe(-32000);
       expect((await rpc(url, JSON.stringify({ jsonrpc: "2.0", id: 4, method: "submitTransaction", params: { tx: "xyz" } }))).error?.code).toBe(-32602);
