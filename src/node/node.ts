@@ -275,7 +275,8 @@ export class MeshChainNode {
 
   /** Slots as the chain counts them: the chain's parameter where validators share slots, the flag for a lone validator. */
   private chainSlotMs(store: ChainStore): number {
-    return new Ledger(store.state).validatorSet().length > 1 ? Number(new Ledger(store.state).params().slotMs) : this.opts.slotMs;
+    const ledger = new Ledger(store.state);
+    return ledger.validatorSet().length > 1 ? Number(ledger.params().slotMs) : this.opts.slotMs;
   }
 
   /**
@@ -450,7 +451,7 @@ export class MeshChainNode {
       targetHeight: progress.targetHeight, fallbacks: this.fallbacks, blocksPerSecond: this.sync?.progress().blocksPerSecond ?? null,
     };
     // Several validators: slots are the chain's parameter; a lone validator's producer runs at --slot-ms.
-    const slotMs = validators.length > 1 ? Number(ledger.params().slotMs) : this.opts.slotMs;
+    const slotMs = this.chainSlotMs(store);
     const finalizedAgeSeconds = Math.max(0, Math.round(now / 1000 - blockTimestamp(store, finalizedHeight, this.opts.genesis.genesisTime)));
     const engine = this.validator?.engine ?? null;
     const fault = this.health.fault;
