@@ -265,6 +265,11 @@ export class NodeNetwork {
 
   private noteClock(from: number, timestampSeconds: number): void {
     this.clockOffsetsMs.set(from, timestampSeconds * 1000 - this.deps.clock.now());
+    // Fresh keys cost a sender nothing: forget the offsets of nodes the peer table no longer holds,
+    // so the map stays within twice the (bounded) peer table.
+    if (this.clockOffsetsMs.size > 2 * Math.max(1, this.peers.size)) {
+      for (const node of this.clockOffsetsMs.keys()) if (this.peers.get(node) === undefined) this.clockOffsetsMs.delete(node);
+    }
   }
 
   /**
