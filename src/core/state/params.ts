@@ -38,7 +38,8 @@ export type ParamName =
   | "proximityStartBps"
   | "proximityFloorBps"
   | "proposerShareBps"
-  | "evidenceMaxAgeSlots";
+  | "evidenceMaxAgeSlots"
+  | "epochLength";
 
 export type ChainParams = Readonly<Record<ParamName, bigint>>;
 
@@ -67,6 +68,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   { id: 20, name: "proximityFloorBps", defaultValue: 2_000n, min: 0n, max: 10_000n, description: "lowest proximity factor in weights, basis points" },
   { id: 21, name: "proposerShareBps", defaultValue: 5_000n, min: 0n, max: 10_000n, description: "share of reward and fees for the proposer when the block carries a certificate; the rest goes to its voters" },
   { id: 22, name: "evidenceMaxAgeSlots", defaultValue: 2_880n, min: 1n, max: 10_000_000n, description: "slots after which equivocation evidence is too old" },
+  { id: 23, name: "epochLength", defaultValue: 100n, min: 1n, max: 1_000_000n, description: "blocks per epoch; validator-set and parameter changes take effect at an epoch's first block" },
 ];
 
 const BY_ID = new Map(PARAM_SPECS.map((s) => [s.id, s]));
