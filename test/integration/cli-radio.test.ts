@@ -1,10 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { channelKey } from "../../src/mesh/meshtastic/channel.js";
 import { keyFingerprint } from "../../src/mesh/meshtastic/radio-view.js";
 import { meshchainAsync, PSK, radioRig, type RadioRig } from "../fixtures/stream-radios.js";
+import { tempDir } from "../fixtures/temp.js";
 
 const PSK_B64 = Buffer.from(PSK).toString("base64");
 let rig: RadioRig | null = null;
+const secrets = tempDir("meshchain-radio-psk-");
+afterAll(() => secrets.cleanup());
 afterEach(async () => {
   await rig?.close();
   rig = null;
@@ -67,8 +72,18 @@ describe("meshchain radio", () => {
     expect(rig.radios[0]!.channelList[0]?.settings?.name).toBe("");
     expect(rig.radios[0]!.channelList[1]?.settings?.name).toBe("MeshChain");
     expect(rig.radios[0]!.loraConfig.hopLimit).toBe(3);
-    const again = await meshchainAsync(["radio", "setup", "--radio", rig.urls[0]!, "--channel", "MeshChain", "--psk", PSK_B64, "--preset", "SHORT_FAST", "--yes"]);
+    // The key from a file, as an operator should give it: nothing secret on the command line.
+    const pskFile = join(secrets.path, "channel-key");
+    writeFileSync(pskFile, `${PSK_B64}\n`, { mode: 0o600 });
+    const again = await meshchainAsync(["radio", "setup", "--radio", rig.urls[0]!, "--channel", "MeshChain", "--psk-file", pskFile, "--preset", "SHORT_FAST", "--yes"]);
+    expect(again.stderr).toBe("");
     expect(again.stdout).toContain("nothing to change");
+    const both = await meshchainAsync(["radio", "setup", "--radio", rig.urls[0]!, "--channel", "MeshChain", "--psk-file", pskFile, "--psk", PSK_B64, "--yes"]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain("--psk or --psk-file");
+    const none = await meshchainAsync(["radio", "setup", "--radio", rig.urls[0]!, "--channel", "MeshChain", "--yes"]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain("--psk-file");
   });
 
   it("refuses a radio address that is not one, and reports a radio that does not answer", async () => {

@@ -11,6 +11,7 @@ import { print } from "../output.js";
 import { parsePskArg } from "../parse.js";
 import { parseChannelArgs, parsePresetArg, parseRegionArg, parseStreamRadioArg } from "../radio-flags.js";
 import { radioProblemLines, radioViewLines } from "../radio-format.js";
+import { secretFrom } from "../secrets.js";
 
 type Run = (json: boolean, action: () => void | Promise<void>) => void;
 
@@ -21,8 +22,17 @@ const REBOOT_WAIT_MS = 90_000;
 const REBOOT_NOTICE_MS = 20_000;
 
 interface CommonOptions { radio: string; json: boolean }
-interface CheckOptions extends CommonOptions { channel: string; psk: string; region?: string; preset?: string; via: string }
-interface SetupOptions extends CommonOptions { channel?: string; psk?: string; region?: string; preset?: string; yes: boolean }
+interface CheckOptions extends CommonOptions { channel: string; psk?: string; pskFile?: string; region?: string; preset?: string; via: string }
+interface SetupOptions extends CommonOptions { channel?: string; psk?: string; pskFile?: string; region?: string; preset?: string; yes: boolean }
+
+/**
+ * The channel key, base64: `--psk` (visible in `ps`, so for throwaway keys), else `--psk-file`, else
+ * MESHCHAIN_RADIO_PSK, the same sources `meshchain start` reads.
+ */
+function channelPsk(opts: { psk?: string; pskFile?: string }): string | undefined {
+  if (opts.psk !== undefined && opts.pskFile !== undefined) throw new CliError("INVALID_ARGUMENT", "give the channel key once: --psk or --psk-file, not both");
+  return opts.psk ?? secretFrom(opts.pskFile, "MESHCHAIN_RADIO_PSK", process.env, "channel key");
+}
 
 function address(opts: CommonOptions): RadioAddress {
   return parseRadioAddress(parseStreamRadioArg(opts.radio));
@@ -98,7 +108,8 @@ export function registerRadio(program: Command, run: Run): void {
     .description("list every radio setting that would stop MeshChain working, with its fix; exit status 1 if any")
     .option("--radio <where>", RADIO_HELP, "serial://auto")
     .option("--channel <name>", "the Meshtastic channel MeshChain uses", "MeshChain")
-    .option("--psk <base64>", "that channel's key", "AQ==")
+    .option("--psk <base64>", "that channel's key (default AQ==, Meshtastic's public key; shows in `ps`: prefer --psk-file)")
+    .option("--psk-file <path>", "file holding that channel's key in base64 (else MESHCHAIN_RADIO_PSK)")
     .option("--region <region>", "the chain's region, if the radio must match it")
     .option("--preset <name>", "the chain's modem preset, if the radio must match it")
     .option("--via <path>", "how the node reaches this radio: stream (USB/TCP) or mqtt (its MQTT gateway)", "stream")
@@ -106,7 +117,7 @@ export function registerRadio(program: Command, run: Run): void {
     .action((opts: CheckOptions) =>
       run(opts.json, async () => {
         if (opts.via !== "stream" && opts.via !== "mqtt") throw new CliError("INVALID_ARGUMENT", `--via "${opts.via}" is not stream or mqtt`);
-        const channel = parseChannelArgs(opts.channel, opts.psk);
+        const channel = parseChannelArgs(opts.channel, channelPsk(opts) ?? "AQ==");
         const region = opts.region === undefined ? undefined : parseRegionArg(opts.region);
         const preset = opts.preset === undefined ? undefined : parsePresetArg(opts.preset);
         await withRadio(opts, async ({ view }) => {
@@ -123,16 +134,18 @@ export function registerRadio(program: Command, run: Run): void {
     .description("put MeshChain's channel (and region, preset) on the radio through admin messages; shows the changes and asks first")
     .option("--radio <where>", RADIO_HELP, "serial://auto")
     .option("--channel <name>", "the channel MeshChain uses (required)")
-    .option("--psk <base64>", "its key (required; 16 or 32 bytes for a private channel)")
+    .option("--psk-file <path>", "file holding its key in base64, 16 or 32 bytes for a private channel (else MESHCHAIN_RADIO_PSK)")
+    .option("--psk <base64>", "its key on the command line (shows in `ps`: prefer --psk-file)")
     .option("--region <region>", "LoRa region to set")
     .option("--preset <name>", "modem preset to set")
     .option("--yes", "apply without asking", false)
     .option("--json", "machine-readable output", false)
     .action((opts: SetupOptions) =>
       run(opts.json, async () => {
-        if (opts.channel === undefined || opts.psk === undefined) throw new CliError("INVALID_ARGUMENT", "radio setup needs --channel <name> and --psk <base64>");
-        const channel = parseChannelArgs(opts.channel, opts.psk);
-        const psk = parsePskArg(opts.psk);
+        const pskText = channelPsk(opts);
+        if (opts.channel === undefined || pskText === undefined) throw new CliError("INVALID_ARGUMENT", "radio setup needs --channel <name> and the channel key: --psk-file <path> (or MESHCHAIN_RADIO_PSK)");
+        const channel = parseChannelArgs(opts.channel, pskText);
+        const psk = parsePskArg(pskText);
         const region = opts.region === undefined ? undefined : parseRegionArg(opts.region);
         const preset = opts.preset === undefined ? undefined : parsePresetArg(opts.preset);
         const where = address(opts);
