@@ -146,6 +146,9 @@ export class NodeNetwork {
     this.peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock: deps.clock, ...(deps.peerStore === undefined ? {} : { persistence: deps.peerStore }), ...(deps.stake === undefined ? {} : { stake: deps.stake }) });
   }
 
+  /** A node number whose key a signed hello proved, and not banned: the rest share a small budget. */
+  private readonly isVerifiedSender = (node: number): boolean => this.peers.get(node) !== undefined && !this.peers.isBanned(node);
+
   /** Route one message type (other than hello and status, which the network handles) to a service. */
   handle(type: MessageType, handler: MessageHandler): void {
     this.handlers.set(type, handler);
@@ -334,7 +337,7 @@ export class NodeNetwork {
       const wanted = this.opts.radio;
       // The radio on our own embedded broker logs in as every client there must.
       const options = wanted !== undefined && wanted.broker === "embedded" && this.opts.brokerAuth !== undefined && wanted.auth === undefined ? { ...wanted, auth: this.opts.brokerAuth } : wanted;
-      radio = options === undefined ? null : await RadioSide.connect(options, options.broker === "embedded" ? url : options.broker, this.nodeNumberValue, this.deps);
+      radio = options === undefined ? null : await RadioSide.connect(options, options.broker === "embedded" ? url : options.broker, this.nodeNumberValue, { ...this.deps, isVerifiedSender: this.isVerifiedSender });
     } catch (e) {
       await this.broker?.close();
       this.broker = null;
@@ -345,7 +348,7 @@ export class NodeNetwork {
       const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}`, ...this.opts.brokerAuth }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
       this.transport = transport;
       // Sync answers fill a whole IP frame; the radio side keeps its smaller messages.
-      this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU }, this.deps);
+      this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU, isVerifiedSender: this.isVerifiedSender }, this.deps);
       this.endpoint.onMessage((m) => this.onMessage(m, "ip"));
       this.endpoint.start();
       this.watchLink("ip", (l) => transport.onLinkChange(l));

@@ -14,6 +14,7 @@ import { type DecodedTx, decodeTxWithBytes } from "../core/tx/codec.js";
 import { verifyTxSignature } from "../core/tx/sign.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { weigh, type WeightedValidator } from "../consensus/weights.js";
+import { TokenBucket } from "../mesh/token-bucket.js";
 import { MessageType } from "../mesh/frame.js";
 import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "../mesh/messages/relay.js";
 import { HASH_LENGTH } from "../core/crypto/hash.js";
@@ -39,25 +40,6 @@ const REQUESTS_PER_MINUTE = 12;
 const KNOWN_BLOCKS = 512;
 
 const REQUEST_TYPES = new Set<MessageType>([MessageType.GetBlock, MessageType.GetBlockRange, MessageType.GetTransactions, MessageType.GetSenderTransactions]);
-
-/** A token bucket: `rate` tokens per `perMs`, holding at most `rate`. */
-export class TokenBucket {
-  private tokens: number;
-  private at: number;
-
-  constructor(private readonly rate: number, private readonly perMs: number, now: number) {
-    this.tokens = rate;
-    this.at = now;
-  }
-
-  take(now: number): boolean {
-    this.tokens = Math.min(this.rate, this.tokens + ((now - this.at) * this.rate) / this.perMs);
-    this.at = now;
-    if (this.tokens < 1) return false;
-    this.tokens--;
-    return true;
-  }
-}
 
 /**
  * What a bridging node checks before it passes a peer's message to its other transport (IP ↔ LoRa):
