@@ -433,13 +433,16 @@ export class NodeNetwork {
   private answerHello(): void {
     const now = this.deps.clock.now();
     if (this.helloAnswerDue) return this.refuse("hello_answer_coalesced");
-    const wait = Math.max(0, this.lastHelloAnswerAt + HELLO_ANSWER_MIN_INTERVAL_MS - now);
-    this.helloAnswerDue = true;
-    this.deps.clock.setTimeout(() => {
+    const wait = this.lastHelloAnswerAt + HELLO_ANSWER_MIN_INTERVAL_MS - now;
+    const answer = () => {
       this.helloAnswerDue = false;
       this.lastHelloAnswerAt = this.deps.clock.now();
       void this.announce(MessageType.Hello);
-    }, wait);
+    };
+    if (wait <= 0) return answer();
+    // Newcomers within the interval share one answer at its end.
+    this.helloAnswerDue = true;
+    this.deps.clock.setTimeout(answer, wait);
   }
 
   private onHello(m: ReceivedMessage, seen: { hopsAway: number | null; snr: number | null }): void {

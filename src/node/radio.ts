@@ -85,6 +85,8 @@ export interface LinkDiagnostics {
   readonly queued: number;
   /** Frames given up: pushed out of a full queue (MQTT), or refused for good by the radio (stream). */
   readonly droppedFromQueue: number;
+  /** MQTT connections cut for an oversized packet (absent on a stream radio). */
+  readonly oversizeRefused?: number;
   readonly lastError: string | null;
 }
 
