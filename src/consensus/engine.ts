@@ -258,12 +258,12 @@ export class ConsensusEngine {
     return this.blocks.get(blockId)?.state;
   }
 
-  /** The tip of the longest notarized chain; ties go to the lower hash. */
   /** The slot of a block the engine holds, by hash (hex): lets a bridge check a vote before relaying it. */
   slotOf(blockId: string): number | undefined {
     return this.blocks.get(blockId)?.slot;
   }
 
+  /** The tip of the longest notarized chain; ties go to the lower hash. */
   head(): TreeBlock {
     let best = this.root;
     for (const b of this.blocks.values()) {
