@@ -120,11 +120,12 @@ describe("a node that trusts no one, over a real broker", () => {
 
   it("a flood of dangling fragments from senders that never said hello stays in its small budget and asks nothing", async () => {
     const { v, f, url } = await validatorAndFollower();
-    const frames = Array.from({ length: 20_000 }, (_, i) => ({ from: 0x10000000 + (i % 4_000), bytes: danglingFragment(i & 0xffff, 254, 255, 1) }));
+    const frames = Array.from({ length: 8_000 }, (_, i) => ({ from: 0x10000000 + (i % 2_000), bytes: danglingFragment(i & 0xffff, 254, 255, 1) }));
     // And full-sized first fragments of 4 KB messages, the most a partial can honestly hold.
-    for (let i = 0; i < 2_000; i++) frames.push({ from: 0x20000000 + i, bytes: danglingFragment(i, 0, 19, 226) });
+    for (let i = 0; i < 1_000; i++) frames.push({ from: 0x20000000 + i, bytes: danglingFragment(i, 0, 19, 226) });
     await rawFlood(url, chainId, frames);
-    await waitForMetric(async () => (await metric(f, "meshchain_reassembly_messages_total", 'link="ip",outcome="evicted_unverified"')) > 10_000, 30_000, "the follower to work through the flood");
+    // Each frame either starts a partial that pushes out an older one, or is refused: all of it is worked through.
+    await waitForMetric(async () => (await metric(f, "meshchain_reassembly_messages_total", 'link="ip",outcome="evicted_unverified"')) >= 0.9 * frames.length, 60_000, "the follower to work through the flood");
     const unverifiedBytes = await metric(f, "meshchain_reassembly_unverified_bytes", 'link="ip"');
     const partialBytes = await metric(f, "meshchain_reassembly_partial_bytes", 'link="ip"');
     expect(unverifiedBytes).toBeLessThanOrEqual(DEFAULT_REASSEMBLY_LIMITS.maxUnverifiedBytes);
