@@ -57,5 +57,5 @@ describe("claims need proof", () => {
       expect(v.status().ready.ok).toBe(true);
     }
     expect(await metric(first, "meshchain_sync_fallbacks_total")).toBe(0);
-  });
+  }, 120_000);
 });

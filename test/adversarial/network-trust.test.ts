@@ -61,7 +61,7 @@ async function attacker(url: string, nodeNumber: number, seed: number): Promise<
 /** The follower keeps up: its height passes where the validator is now, by `blocks` more. */
 async function keepsSyncing(v: MeshChainNode, f: MeshChainNode, blocks = 3): Promise<void> {
   const target = v.status().height + blocks;
-  await waitFor(() => f.status().height >= target, 30_000, "the follower to keep syncing");
+  await waitFor(() => f.status().height >= target, 60_000, "the follower to keep syncing");
   await waitFor(() => f.status().ready.ok, 10_000, `the follower to be ready (${f.status().ready.reason})`);
 }
 
@@ -134,7 +134,7 @@ describe("a node that trusts no one, over a real broker", () => {
     await keepsSyncing(v, f);
     // Nobody who never proved a key is asked for missing fragments.
     expect(await metric(f, "meshchain_fragment_requests_total", 'link="ip",direction="sent"')).toBe(0);
-  });
+  }, 120_000);
 
   it("junk transactions cannot push a user's waiting transaction out of the nonce-gap queue", async () => {
     const { v, f, url } = await validatorAndFollower();
