@@ -258,6 +258,11 @@ export class ConsensusEngine {
     return this.blocks.get(blockId)?.state;
   }
 
+  /** The slot of a block the engine holds, by hash (hex): lets a bridge check a vote before relaying it. */
+  slotOf(blockId: string): number | undefined {
+    return this.blocks.get(blockId)?.slot;
+  }
+
   /** The tip of the longest notarized chain; ties go to the lower hash. */
   head(): TreeBlock {
     let best = this.root;

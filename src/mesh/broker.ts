@@ -2,10 +2,13 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { Aedes } from "aedes";
 import { TransportError } from "./errors.js";
+import { guardMqttPacketSize } from "./mqtt-size-guard.js";
 
 export interface EmbeddedBroker {
   readonly url: string;
   readonly port: number;
+  /** Client connections cut for sending a packet over MAX_MQTT_PACKET_BYTES. */
+  readonly stats: { oversizeRefused: number };
   close(): Promise<void>;
 }
 
@@ -34,8 +37,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   );
   const server: Server = createServer(broker.handle);
   const sockets = new Set<Socket>();
+  const stats = { oversizeRefused: 0 };
   server.on("connection", (s) => {
     sockets.add(s);
+    // Aedes buffers a whole packet before it looks at it: a client announcing more than any of our
+    // messages needs is cut at its header instead.
+    guardMqttPacketSize(s, () => stats.oversizeRefused++);
     s.once("close", () => sockets.delete(s));
   });
   await new Promise<void>((resolve, reject) => {
@@ -46,6 +53,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   const port = typeof address === "object" && address !== null ? address.port : (opts.port ?? 1883);
   return {
     // Clients of a wildcard listener reach it over loopback.
+    stats,
     url: `mqtt://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     close: () =>

@@ -3,6 +3,7 @@ import { FrameError } from "./errors.js";
 import { decodeFrame, MessageType } from "./frame.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_REASSEMBLY_LIMITS, fragmentMessage, Reassembler, type ReassemblyLimits, SentFragments } from "./fragmentation.js";
 import { fragmentRequestCodec } from "./messages/fragment-request.js";
+import { TokenBucket } from "./token-bucket.js";
 import { Priority, type ReceivedFrame, type Transport } from "./transport.js";
 
 export interface ReceivedMessage {
@@ -18,7 +19,18 @@ export interface EndpointOptions {
   readonly maxMessageBytes?: number;
   /** How often partial messages are checked for expiry and missing fragments. */
   readonly tickMs?: number;
+  /**
+   * Whether a sender proved its key (a verified hello): others get the reassembler's small separate
+   * budget and are never asked for missing fragments. Default: every sender counts as verified.
+   */
+  readonly isVerifiedSender?: (node: number) => boolean;
 }
+
+/** Fragments we resend on request, per minute in all: a request costs its sender one frame, and us up to 255. */
+export const RESENDS_PER_MINUTE = 120;
+/** Missing-fragment requests we send, per minute in all, and at most one per sender per this interval. */
+export const FRAGMENT_REQUESTS_PER_MINUTE = 30;
+export const FRAGMENT_REQUEST_SENDER_INTERVAL_MS = 5_000;
 
 export interface EndpointStats {
   messagesSent: number;
@@ -26,6 +38,10 @@ export interface EndpointStats {
   badFrames: number;
   fragmentRequestsSent: number;
   fragmentsResent: number;
+  /** Fragments asked of us that we did not resend: over the resend budget. */
+  resendsRefused: number;
+  /** Requests for missing fragments we did not send: an unverified sender, or over the request budget. */
+  fragmentRequestsSuppressed: number;
 }
 
 /**
@@ -43,7 +59,11 @@ export class MessageEndpoint {
   private readonly resentAt = new Map<string, number>();
   private timer: unknown = null;
   private unsubscribe: (() => void) | null = null;
-  readonly stats: EndpointStats = { messagesSent: 0, messagesReceived: 0, badFrames: 0, fragmentRequestsSent: 0, fragmentsResent: 0 };
+  readonly stats: EndpointStats = { messagesSent: 0, messagesReceived: 0, badFrames: 0, fragmentRequestsSent: 0, fragmentsResent: 0, resendsRefused: 0, fragmentRequestsSuppressed: 0 };
+  private readonly resendBudget: TokenBucket;
+  private readonly requestBudget: TokenBucket;
+  /** When we last asked each sender for fragments (bounded: entries older than the interval are dropped). */
+  private readonly askedAt = new Map<number, number>();
 
   constructor(
     readonly transport: Transport,
@@ -52,6 +72,8 @@ export class MessageEndpoint {
   ) {
     this.reassembler = new Reassembler(opts.limits ?? DEFAULT_REASSEMBLY_LIMITS);
     this.nextMessageId = Math.floor(deps.random() * 0x10000) & 0xffff;
+    this.resendBudget = new TokenBucket(RESENDS_PER_MINUTE, 60_000, deps.clock.now());
+    this.requestBudget = new TokenBucket(FRAGMENT_REQUESTS_PER_MINUTE, 60_000, deps.clock.now());
   }
 
   get reassembly() {
@@ -95,7 +117,8 @@ export class MessageEndpoint {
       return;
     }
     const { bytes: _bytes, ...meta } = received;
-    const complete = this.reassembler.accept(received.from, frame, this.deps.clock.now());
+    const verified = frame.fragment === null || (this.opts.isVerifiedSender?.(received.from) ?? true);
+    const complete = this.reassembler.accept(received.from, frame, this.deps.clock.now(), verified);
     if (complete === null) return;
     if (complete.type === MessageType.FragmentRequest) {
       void this.answerFragmentRequest(complete.payload);
@@ -120,12 +143,27 @@ export class MessageEndpoint {
     if (request.target !== this.transport.localNode) return;
     const interval = (this.opts.limits ?? DEFAULT_REASSEMBLY_LIMITS).requestAfterMs / 2;
     const fresh = request.missing.filter((i) => now - (this.resentAt.get(`${request.messageId}:${i}`) ?? -Infinity) >= interval);
+    const frames = this.sent.frames(request.messageId, fresh);
+    if (frames.length === 0) return;
+    if (!this.resendBudget.take(now, frames.length)) {
+      this.stats.resendsRefused += frames.length;
+      return;
+    }
     for (const i of fresh) this.resentAt.set(`${request.messageId}:${i}`, now);
     if (this.resentAt.size > 4096) this.resentAt.delete(this.resentAt.keys().next().value as string);
-    for (const f of this.sent.frames(request.messageId, fresh)) {
+    for (const f of frames) {
       this.stats.fragmentsResent++;
       await this.transport.send(f, Priority.Sync).catch(() => undefined);
     }
+  }
+
+  /** Only verified senders are asked, each at most once per interval, all within the request budget. */
+  private mayAsk(sender: number, now: number): boolean {
+    if (!(this.opts.isVerifiedSender?.(sender) ?? true)) return false;
+    for (const [node, at] of this.askedAt) if (now - at >= FRAGMENT_REQUEST_SENDER_INTERVAL_MS) this.askedAt.delete(node);
+    if (this.askedAt.has(sender) || !this.requestBudget.take(now)) return false;
+    this.askedAt.set(sender, now);
+    return true;
   }
 
   private heardRecently(key: string, now: number, windowMs: number): boolean {
@@ -140,6 +178,10 @@ export class MessageEndpoint {
         const key = `${due.sender}:${due.messageId}`;
         // Someone else asked recently: the resend will reach us too.
         if (this.heardRecently(key, now, quiet)) continue;
+        if (!this.mayAsk(due.sender, now)) {
+          this.stats.fragmentRequestsSuppressed++;
+          continue;
+        }
         const request = fragmentRequestCodec.encode({ target: due.sender, messageId: due.messageId, type: due.type, missing: due.missing });
         // A random pause spreads the requests of everyone who missed the same fragment;
         // whoever asks first silences the rest.

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Clock } from "../core/clock.js";
 import { TransportError } from "./errors.js";
+import { guardMqttPacketSize, MAX_MQTT_PACKET_BYTES } from "./mqtt-size-guard.js";
 import type { LinkChange, Priority } from "./transport.js";
 
 export interface MqttTlsOptions {
@@ -48,6 +49,8 @@ export interface LinkStats {
   disconnects: number;
   queued: number;
   droppedFromQueue: number;
+  /** Connections cut because the broker sent a packet over MAX_MQTT_PACKET_BYTES. */
+  oversizeRefused: number;
   lastError: string | null;
 }
 
@@ -68,7 +71,8 @@ export class MqttLink {
   private readonly connectedWaiters: (() => void)[] = [];
   private readonly changeListeners = new Set<(change: LinkChange) => void>();
   private lastChange: { state: LinkChange["state"]; reason: string | null } | null = null;
-  readonly stats: LinkStats = { connects: 0, disconnects: 0, queued: 0, droppedFromQueue: 0, lastError: null };
+  readonly stats: LinkStats = { connects: 0, disconnects: 0, queued: 0, droppedFromQueue: 0, oversizeRefused: 0, lastError: null };
+  private readonly guarded = new WeakSet<object>();
 
   constructor(
     private readonly opts: MqttLinkOptions,
@@ -109,12 +113,29 @@ export class MqttLink {
       throw new TransportError("BROKER_UNREACHABLE", `cannot connect to ${o.url}: ${(e as Error).message}`);
     }
     this.client = client;
-    client.on("connect", () => this.onConnect());
+    client.on("connect", () => {
+      this.guard(client);
+      this.onConnect();
+    });
     client.on("close", () => this.onClose());
     client.on("error", (e) => (this.stats.lastError = e.message));
     client.on("message", (topic, payload) => {
       const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
       for (const h of this.handlers) h(topic, bytes);
+    });
+  }
+
+  /**
+   * Each new connection's bytes are watched from its CONNACK on (nothing else comes before we
+   * subscribe): an oversized packet cuts the connection before its body is buffered; we reconnect.
+   */
+  private guard(client: MqttClient): void {
+    const stream = client.stream;
+    if (this.guarded.has(stream)) return;
+    this.guarded.add(stream);
+    guardMqttPacketSize(stream, (bytes) => {
+      this.stats.oversizeRefused++;
+      this.stats.lastError = `the broker sent a packet of ${bytes} bytes, over the ${MAX_MQTT_PACKET_BYTES}-byte limit`;
     });
   }
 

@@ -25,6 +25,8 @@ export interface TransportStats {
   malformed: number;
   /** Encrypted packets that did not decrypt with our channel key. */
   undecryptable: number;
+  /** Unencrypted packets on a channel that has a key: anyone without the key could have sent them. */
+  plaintextRefused: number;
   duplicates: number;
   /** Packets for other applications (text, position, telemetry …), ignored quietly. */
   otherPorts: number;
@@ -32,7 +34,7 @@ export interface TransportStats {
   ownEchoes: number;
 }
 
-export const emptyStats = (): TransportStats => ({ framesSent: 0, framesReceived: 0, malformed: 0, undecryptable: 0, duplicates: 0, otherPorts: 0, ownEchoes: 0 });
+export const emptyStats = (): TransportStats => ({ framesSent: 0, framesReceived: 0, malformed: 0, undecryptable: 0, plaintextRefused: 0, duplicates: 0, otherPorts: 0, ownEchoes: 0 });
 
 /** A transport's link to the outside (a broker, a radio) coming up or going down. */
 export interface LinkChange {

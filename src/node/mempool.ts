@@ -1,4 +1,5 @@
-import { toHex } from "../core/bytes.js";
+import { bytesEqual, toHex } from "../core/bytes.js";
+import { addressFromPublicKey } from "../core/crypto/address.js";
 import { MeshChainError } from "../core/errors.js";
 import { Ledger } from "../core/state/ledger.js";
 import { TxError } from "../core/state/errors.js";
@@ -6,6 +7,7 @@ import type { StateStore } from "../core/state/store.js";
 import { applyTx } from "../core/state/transaction.js";
 import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import { txRank } from "../core/tx/rank.js";
+import { verifyTxSignature } from "../core/tx/sign.js";
 
 export type MempoolErrorCode = "ALREADY_KNOWN" | "POOL_FULL" | "SENDER_QUOTA" | "REPLACEMENT_UNDERPRICED" | "INVALID" | "NONCE_GAP";
 /** Why the pool refused a transaction; INVALID carries the state transition's reason. */
@@ -26,10 +28,12 @@ export interface MempoolOptions {
   readonly recentCacheSize: number;
   /** Transactions whose nonce runs ahead of the sender's next (an earlier one not heard yet), held aside. */
   readonly maxQueued: number;
+  /** Of which one sender may hold. */
+  readonly maxQueuedPerSender: number;
 }
 
 export const DEFAULT_MEMPOOL_OPTIONS: Omit<MempoolOptions, "chainId"> = {
-  maxCount: 2_000, maxBytes: 512 * 1024, perSenderMax: 16, perSenderPerBlock: 8, recentCacheSize: 8_192, maxQueued: 256,
+  maxCount: 2_000, maxBytes: 512 * 1024, perSenderMax: 16, perSenderPerBlock: 8, recentCacheSize: 8_192, maxQueued: 256, maxQueuedPerSender: 8,
 };
 
 /** Where the pool keeps its transactions across restarts. */
@@ -209,11 +213,44 @@ export class TxPool {
     return evicted;
   }
 
+  /**
+   * Hold a transaction whose nonce runs ahead. Only what can be checked now gets in: a signature by
+   * the key of an account that exists (so junk costs its sender nothing and us one verify, and never a
+   * place); at most `maxQueuedPerSender` per sender, one per nonce (a higher fee replaces). A full
+   * queue makes room only from the sender holding the most, never from a sender within its share.
+   */
   private queue(id: string, t: DecodedTx, next: number): never {
     if (this.queued.has(id)) throw new MempoolError("ALREADY_KNOWN", "transaction already queued");
-    if (this.queued.size >= this.opts.maxQueued) this.queued.delete(this.queued.keys().next().value as string);
+    const account = new Ledger(this.head.state).account(t.tx.sender);
+    const key = t.tx.publicKey ?? account.publicKey;
+    const exists = account.publicKey !== null || account.balance > 0n || account.nonce > 0;
+    if (!exists || key === null || !bytesEqual(addressFromPublicKey(key), t.tx.sender) || !verifyTxSignature(t, this.opts.chainId, key)) {
+      this.remember(id);
+      throw new MempoolError("INVALID", "a transaction held for a nonce gap needs a valid signature from an existing account");
+    }
+    const sender = toHex(t.tx.sender);
+    const mine = [...this.queued].filter(([, q]) => toHex(q.tx.sender) === sender);
+    const sameNonce = mine.find(([, q]) => q.tx.nonce === t.tx.nonce);
+    if (sameNonce !== undefined) {
+      if (t.tx.fee * 10n < sameNonce[1].tx.fee * 11n) throw new MempoolError("REPLACEMENT_UNDERPRICED", "a replacement must raise the fee by at least 10%");
+      this.queued.delete(sameNonce[0]);
+    } else if (mine.length >= this.opts.maxQueuedPerSender) {
+      throw new MempoolError("SENDER_QUOTA", `sender already has ${mine.length} transactions waiting for a nonce gap`);
+    } else if (this.queued.size >= this.opts.maxQueued) {
+      this.evictQueuedFromLargest(sender, mine.length);
+    }
     this.queued.set(id, t);
     throw new MempoolError("NONCE_GAP", `nonce ${t.tx.nonce} waits for nonce ${next}; held until the gap fills`);
+  }
+
+  /** Drop the highest nonce of the sender holding the most, if it holds more than the newcomer's sender would. */
+  private evictQueuedFromLargest(newcomer: string, newcomerHolds: number): void {
+    const counts = new Map<string, number>();
+    for (const q of this.queued.values()) counts.set(toHex(q.tx.sender), (counts.get(toHex(q.tx.sender)) ?? 0) + 1);
+    const [largest, held] = [...counts].sort((a, b) => b[1] - a[1])[0] as [string, number];
+    if (largest === newcomer || held <= newcomerHolds + 1) throw new MempoolError("POOL_FULL", "the queue of transactions waiting for a nonce gap is full");
+    const victim = [...this.queued].filter(([, q]) => toHex(q.tx.sender) === largest).sort((a, b) => b[1].tx.nonce - a[1].tx.nonce)[0] as [string, DecodedTx];
+    this.queued.delete(victim[0]);
   }
 
   /** Move queued transactions of `sender` whose turn has come into the pool (each checked in full). */

@@ -129,11 +129,18 @@ export class NodeMetrics {
       const n = s.network();
       for (const [link, d] of [["ip", n?.ip], ["radio", n?.radio]] as const) if (d != null) g.set({ link }, d.reassembly.partials);
     }, ["link"]);
-    gauge("meshchain_reassembly_partial_bytes", "bytes held for incomplete fragmented messages", (s, g) => {
+    gauge("meshchain_reassembly_unverified_bytes", "memory held for incomplete messages of senders not verified (their own small budget)", (s, g) => {
+      const n = s.network();
+      for (const [link, d] of [["ip", n?.ip], ["radio", n?.radio]] as const) if (d != null) g.set({ link }, d.reassembly.unverifiedBytes);
+    }, ["link"]);
+    gauge("meshchain_reassembly_partial_bytes", "memory held for incomplete fragmented messages (payload plus per-partial and per-fragment cost)", (s, g) => {
       const n = s.network();
       for (const [link, d] of [["ip", n?.ip], ["radio", n?.radio]] as const) if (d != null) g.set({ link }, d.reassembly.partialBytes);
     }, ["link"]);
     const fragmentRequests = mirror("meshchain_fragment_requests_total", "requests for missing fragments, sent and answered", ["link", "direction"]);
+    const refusedMessages = mirror("meshchain_network_messages_refused_total", "peers' messages that changed nothing: unverified, replayed, from unknown senders, rejected data; never charged to a peer", ["reason"]);
+    const relayRefused = mirror("meshchain_relay_refused_total", "messages a bridge did not pass to its other transport, by reason", ["reason"]);
+    const oversize = mirror("meshchain_mqtt_oversize_packets_total", "MQTT connections cut for a packet over the size limit", ["link"]);
     const bans = mirror("meshchain_peer_bans_total", "peers banned, by the reason of their last invalid data", ["reason"]);
     const mempoolRefusals = mirror("meshchain_mempool_refusals_total", "transactions the pool refused, by reason (NONCE_GAP: held aside until the gap fills)", ["reason"]);
 
@@ -193,10 +200,16 @@ export class NodeMetrics {
         rejected.set({ link, reason: "undecryptable" }, d.transport.undecryptable);
         rejected.set({ link, reason: "duplicate" }, d.transport.duplicates);
         rejected.set({ link, reason: "other_port" }, d.transport.otherPorts);
-        for (const outcome of ["completed", "duplicates", "expired", "evicted", "rejected"] as const) reassembled.set({ link, outcome }, d.reassembly[outcome]);
+        rejected.set({ link, reason: "plaintext_on_keyed_channel" }, d.transport.plaintextRefused);
+        for (const outcome of ["completed", "duplicates", "expired", "evicted", "evictedUnverified", "rejected"] as const) reassembled.set({ link, outcome: outcome === "evictedUnverified" ? "evicted_unverified" : outcome }, d.reassembly[outcome]);
         fragmentRequests.set({ link, direction: "sent" }, d.endpoint.fragmentRequestsSent);
         fragmentRequests.set({ link, direction: "answered" }, d.endpoint.fragmentsResent);
+        fragmentRequests.set({ link, direction: "suppressed" }, d.endpoint.fragmentRequestsSuppressed);
+        fragmentRequests.set({ link, direction: "resend_refused" }, d.endpoint.resendsRefused);
+        oversize.set({ link }, d.link.oversizeRefused ?? 0);
       }
+      for (const [reason, count] of n?.refusals ?? []) refusedMessages.set({ reason }, count);
+      for (const [reason, count] of n?.relayRefusals ?? []) relayRefused.set({ reason }, count);
       for (const [reason, count] of s.bansByReason()) bans.set({ reason }, count);
       for (const [reason, count] of s.mempoolRefusals()) mempoolRefusals.set({ reason }, count);
     };

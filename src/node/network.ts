@@ -8,7 +8,8 @@ import { TransportError } from "../mesh/errors.js";
 import { StorageError } from "../storage/errors.js";
 import { NodeError } from "./errors.js";
 import { MeshChainError } from "../core/errors.js";
-import { DEFAULT_PEER_OPTIONS, type PeerPersistence, PeerManager } from "./peers.js";
+import { DEFAULT_PEER_OPTIONS, type PeerPersistence, PeerManager, type StakeView } from "./peers.js";
+import type { RelayGate, RelayRefusal } from "./relay-gate.js";
 import { MessageType } from "../mesh/frame.js";
 import { helloCodec, statusCodec } from "../mesh/messages/signed.js";
 import { nodeNumberFromPublicKey } from "../mesh/meshtastic/node-number.js";
@@ -18,6 +19,7 @@ import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
 import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptions, type RadioStatus } from "./radio.js";
 import { RecentKeys } from "../mesh/transports/common.js";
+import { TokenBucket } from "../mesh/token-bucket.js";
 import { sha256 } from "../core/crypto/hash.js";
 
 const messageKey = (type: MessageType, payload: Uint8Array): string => toHex(sha256(Uint8Array.of(type), payload));
@@ -43,12 +45,15 @@ export interface NetworkOptions {
 /** Too big for the radio: sync and snapshots travel on the IP transport only. */
 const IP_ONLY = new Set<MessageType>([MessageType.SyncRequest, MessageType.SyncResponse, MessageType.SnapshotRequest, MessageType.SnapshotChunk]);
 
-/** What a node with both transports passes across (LoRa ↔ IP); hellos and statuses name their own sender and stay put. */
+/**
+ * What a node with both transports passes across (LoRa ↔ IP), each after the relay gate verified it;
+ * hellos and statuses name their own sender and stay put; chain statuses and evidence carry nothing
+ * the gate can verify and stay put too.
+ */
 const RELAYED: ReadonlyMap<MessageType, Priority> = new Map([
   [MessageType.Vote, Priority.Consensus], [MessageType.Block, Priority.Consensus], [MessageType.CompactBlock, Priority.Consensus],
-  [MessageType.CertifiedBlock, Priority.Consensus], [MessageType.Evidence, Priority.Consensus], [MessageType.Transaction, Priority.Transaction],
+  [MessageType.CertifiedBlock, Priority.Consensus], [MessageType.Transaction, Priority.Transaction],
   [MessageType.GetBlock, Priority.Sync], [MessageType.GetBlockRange, Priority.Sync], [MessageType.GetTransactions, Priority.Sync], [MessageType.BlockTransactions, Priority.Sync], [MessageType.GetSenderTransactions, Priority.Sync],
-  [MessageType.ChainStatus, Priority.Control],
 ]);
 
 /** How long a message from IP waits before going on air, so that another bridge's copy heard first cancels ours. */
@@ -61,6 +66,27 @@ const isOwnFailure = (e: MeshChainError<string>): boolean => e instanceof Storag
 
 /** A link that keeps coming back makes us say hello again at most this often. */
 const REHELLO_MIN_INTERVAL_MS = 60_000;
+
+/**
+ * Messages that carry no signature yet make us work or answer (a status makes the engine ask for a
+ * block; a request makes us send one): handled at most `perSender` a second from one node number with
+ * a burst of twice that, and `total` a second from everyone, so that forged ones cost a bounded amount.
+ */
+const UNSIGNED_RATES: ReadonlyMap<MessageType, { readonly perSender: number; readonly total: number }> = new Map([
+  [MessageType.ChainStatus, { perSender: 1, total: 8 }],
+  [MessageType.GetBlock, { perSender: 4, total: 16 }], [MessageType.GetBlockRange, { perSender: 2, total: 8 }],
+  [MessageType.GetTransactions, { perSender: 4, total: 16 }], [MessageType.GetSenderTransactions, { perSender: 2, total: 8 }],
+  [MessageType.SyncRequest, { perSender: 4, total: 16 }], [MessageType.SnapshotRequest, { perSender: 8, total: 32 }],
+]);
+
+/** Hellos of newcomers are answered with ours at most this often (one answer serves them all). */
+const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
+
+/** Why a peer's message changed nothing. */
+export type NetworkRefusal =
+  | "unverified" | "replayed" | "key_mismatch" | "peer_table_full" | "unknown_sender" | "other_chain" | "banned" | "rejected_data" | "hello_answer_coalesced" | "rate_limited";
+
+const REFUSAL_OF_VERDICT = { replayed: "replayed", "key-mismatch": "key_mismatch", "table-full": "peer_table_full" } as const satisfies Record<string, NetworkRefusal>;
 
 /** How long start-up waits for a link before the node runs on without it (it keeps retrying). */
 const LINK_START_WAIT_MS = 5_000;
@@ -79,6 +105,10 @@ export type LinkName = "ip" | "radio";
 export interface NetworkDiagnostics {
   readonly ip: { readonly link: LinkDiagnostics; readonly transport: Readonly<TransportStats>; readonly endpoint: Readonly<EndpointStats>; readonly reassembly: Readonly<ReassemblyStats> } | null;
   readonly radio: RadioDiagnostics | null;
+  /** Peers' messages that changed nothing, by reason. */
+  readonly refusals: ReadonlyMap<NetworkRefusal, number>;
+  /** Messages not passed across transports, by reason (empty without a relay gate). */
+  readonly relayRefusals: ReadonlyMap<RelayRefusal, number>;
 }
 
 /** A message from a peer that is known and not banned, for the service that handles its type. */
@@ -107,6 +137,11 @@ export class NodeNetwork {
   private readonly linkFailListeners = new Set<() => void>();
   private readonly links = new Map<LinkName, LinkStatus>();
   private lastRehelloAt = -Infinity;
+  private lastHelloAnswerAt = -Infinity;
+  private helloAnswerDue = false;
+  private readonly refusalCounts = new Map<NetworkRefusal, number>();
+  /** Rate limits of unsigned messages: by type in total, and by type and node number (known peers only, so bounded). */
+  private readonly unsignedBudgets = new Map<string, TokenBucket>();
   /** Each peer's clock minus ours, ms, from the timestamp in its last signed hello or status. */
   private readonly clockOffsetsMs = new Map<number, number>();
   readonly peers: PeerManager;
@@ -114,11 +149,20 @@ export class NodeNetwork {
 
   constructor(
     private readonly opts: NetworkOptions,
-    private readonly deps: { identity: Identity; clock: Clock; random: () => number; logger: Logger; tip: () => ChainTip; finalizedHeight: () => number; peerStore?: PeerPersistence },
+    private readonly deps: {
+      identity: Identity; clock: Clock; random: () => number; logger: Logger; tip: () => ChainTip; finalizedHeight: () => number; peerStore?: PeerPersistence;
+      /** The voting weights peers' claims are judged by; without it every claim counts (tools, tests). */
+      stake?: () => StakeView;
+      /** What may cross between transports; without it nothing is relayed. */
+      relayGate?: RelayGate;
+    },
   ) {
     this.nodeNumberValue = nodeNumberFromPublicKey(deps.identity.ed25519.publicKey);
-    this.peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock: deps.clock, ...(deps.peerStore === undefined ? {} : { persistence: deps.peerStore }) });
+    this.peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock: deps.clock, ...(deps.peerStore === undefined ? {} : { persistence: deps.peerStore }), ...(deps.stake === undefined ? {} : { stake: deps.stake }) });
   }
+
+  /** A node number whose key a signed hello proved, and not banned: the rest share a small budget. */
+  private readonly isVerifiedSender = (node: number): boolean => this.peers.get(node) !== undefined && !this.peers.isBanned(node);
 
   /** Route one message type (other than hello and status, which the network handles) to a service. */
   handle(type: MessageType, handler: MessageHandler): void {
@@ -260,6 +304,8 @@ export class NodeNetwork {
     return {
       ip: transport === null || endpoint === null ? null : { link: { state: transport.linkState, ...transport.linkStats }, transport: transport.stats, endpoint: endpoint.stats, reassembly: endpoint.reassembly },
       radio: this.radio?.diagnostics() ?? null,
+      refusals: this.refusalCounts,
+      relayRefusals: this.deps.relayGate?.refused ?? new Map<RelayRefusal, number>(),
     };
   }
 
@@ -306,7 +352,7 @@ export class NodeNetwork {
       const wanted = this.opts.radio;
       // The radio on our own embedded broker logs in as every client there must.
       const options = wanted !== undefined && wanted.broker === "embedded" && this.opts.brokerAuth !== undefined && wanted.auth === undefined ? { ...wanted, auth: this.opts.brokerAuth } : wanted;
-      radio = options === undefined ? null : await RadioSide.connect(options, options.broker === "embedded" ? url : options.broker, this.nodeNumberValue, this.deps);
+      radio = options === undefined ? null : await RadioSide.connect(options, options.broker === "embedded" ? url : options.broker, this.nodeNumberValue, { ...this.deps, isVerifiedSender: this.isVerifiedSender });
     } catch (e) {
       await this.broker?.close();
       this.broker = null;
@@ -317,7 +363,7 @@ export class NodeNetwork {
       const transport = new MqttTransport({ link: { url, clientId: `meshchain-${this.nodeNumber.toString(16)}`, ...this.opts.brokerAuth }, chainId: this.opts.chainId, nodeNumber: this.nodeNumber }, this.deps);
       this.transport = transport;
       // Sync answers fill a whole IP frame; the radio side keeps its smaller messages.
-      this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU }, this.deps);
+      this.endpoint = new MessageEndpoint(transport, { maxMessageBytes: MQTT_MTU, isVerifiedSender: this.isVerifiedSender }, this.deps);
       this.endpoint.onMessage((m) => this.onMessage(m, "ip"));
       this.endpoint.start();
       this.watchLink("ip", (l) => transport.onLinkChange(l));
@@ -366,13 +412,15 @@ export class NodeNetwork {
     await this.send(type, payload, Priority.Control);
   }
 
-  /** Pass a peer's message to the other transport, once. */
+  /** Pass a peer's message to the other transport, once, and only when the relay gate verified it. */
   private bridge(m: ReceivedMessage, via: "ip" | "radio"): void {
     const priority = RELAYED.get(m.type);
     if (this.radio === null || this.endpoint === null || priority === undefined) return;
     const key = messageKey(m.type, m.payload);
     if (via === "radio") this.heardOnRadio.seen(key);
-    if (this.crossed.seen(key)) return;
+    if (this.crossed.has(key)) return;
+    if (this.deps.relayGate?.check(m.type, m.payload, via === "ip") !== true) return;
+    this.crossed.seen(key);
     if (via === "radio") {
       void this.sendOn(this.endpoint, m.type, m.payload, priority);
       return;
@@ -384,47 +432,100 @@ export class NodeNetwork {
     }, Math.floor(this.deps.random() * RADIO_RELAY_PAUSE_MS));
   }
 
+  private refuse(reason: NetworkRefusal): void {
+    this.refusalCounts.set(reason, (this.refusalCounts.get(reason) ?? 0) + 1);
+  }
+
+  /** Messages refused since start, by reason: what unverified or stale senders cost us, and nothing more. */
+  get refusals(): ReadonlyMap<NetworkRefusal, number> {
+    return this.refusalCounts;
+  }
+
+  /**
+   * A newcomer has not heard our hello: answer, but at most once per interval however many newcomers
+   * there are (fresh keys cost a sender nothing, so a hello flood must not become a flood of ours).
+   */
+  private answerHello(): void {
+    const now = this.deps.clock.now();
+    if (this.helloAnswerDue) return this.refuse("hello_answer_coalesced");
+    const wait = this.lastHelloAnswerAt + HELLO_ANSWER_MIN_INTERVAL_MS - now;
+    const answer = () => {
+      this.helloAnswerDue = false;
+      this.lastHelloAnswerAt = this.deps.clock.now();
+      void this.announce(MessageType.Hello);
+    };
+    if (wait <= 0) return answer();
+    // Newcomers within the interval share one answer at its end.
+    this.helloAnswerDue = true;
+    this.deps.clock.setTimeout(answer, wait);
+  }
+
+  private withinUnsignedRate(type: MessageType, from: number): boolean {
+    const rate = UNSIGNED_RATES.get(type);
+    if (rate === undefined) return true;
+    const now = this.deps.clock.now();
+    const bucket = (key: string, perSecond: number) => {
+      let b = this.unsignedBudgets.get(key);
+      if (b === undefined) {
+        b = new TokenBucket(perSecond * 2, 2_000, now);
+        this.unsignedBudgets.set(key, b);
+        // One bucket per known peer and type at most: forget all when peers come and go.
+        if (this.unsignedBudgets.size > UNSIGNED_RATES.size * (this.peers.size + 2)) this.unsignedBudgets.clear();
+      }
+      return b;
+    };
+    return bucket(`${type}:${from}`, rate.perSender).take(now) && bucket(`${type}`, rate.total).take(now);
+  }
+
+  private onHello(m: ReceivedMessage, seen: { hopsAway: number | null; snr: number | null }): void {
+    const from = m.meta.from;
+    const hello = helloCodec.decode(m.payload);
+    const h = hello.body;
+    if (!bytesEqual(h.chain, this.opts.genesisHash.slice(0, 8))) return this.refuse("other_chain");
+    // Whoever published it, a hello that does not verify proves nothing and charges no one.
+    if (h.nodeNumber !== from || !helloCodec.verify(hello, this.opts.chainId)) return this.refuse("unverified");
+    const verdict = this.peers.heard(from, h.publicKey, { tipHeight: h.tipHeight, finalizedHeight: h.finalizedHeight, signedAt: h.timestamp, ...seen });
+    if (verdict !== "joined" && verdict !== "updated") return this.refuse(REFUSAL_OF_VERDICT[verdict]);
+    this.noteClock(from, h.timestamp);
+    this.peers.record(from, { kind: "valid" });
+    for (const l of this.peerListeners) l(from);
+    if (verdict === "joined") {
+      this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: from.toString(16), tipHeight: h.tipHeight, hops: m.meta.hopsAway }, "peer joined");
+      this.answerHello();
+      for (const l of this.joinListeners) l(from);
+    }
+  }
+
+  private onStatus(m: ReceivedMessage, seen: { hopsAway: number | null; snr: number | null }): void {
+    const from = m.meta.from;
+    const peer = this.peers.get(from);
+    if (peer === undefined) return this.refuse("unknown_sender");
+    const status = statusCodec.decode(m.payload);
+    if (!statusCodec.verify(status, this.opts.chainId, peer.publicKey)) return this.refuse("unverified");
+    const verdict = this.peers.heard(from, peer.publicKey, { tipHeight: status.body.tipHeight, finalizedHeight: status.body.finalizedHeight, signedAt: status.body.timestamp, ...seen });
+    if (verdict !== "joined" && verdict !== "updated") return this.refuse(REFUSAL_OF_VERDICT[verdict]);
+    this.noteClock(from, status.body.timestamp);
+    this.peers.record(from, { kind: "valid" });
+    for (const l of this.peerListeners) l(from);
+  }
+
   private onMessage(m: ReceivedMessage, via: "ip" | "radio"): void {
     const from = m.meta.from;
-    if (this.peers.isBanned(from)) return;
-    if (this.peers.get(from) !== undefined) this.bridge(m, via);
+    if (this.peers.isBanned(from)) return this.refuse("banned");
     const seen = { hopsAway: m.meta.hopsAway, snr: m.meta.snr };
     try {
-      if (m.type === MessageType.Hello) {
-        const hello = helloCodec.decode(m.payload);
-        const h = hello.body;
-        if (!helloCodec.verify(hello, this.opts.chainId) || h.nodeNumber !== from) return this.peers.record(from, { kind: "invalid", reason: "BAD_SIGNATURE" });
-        if (!bytesEqual(h.chain, this.opts.genesisHash.slice(0, 8))) return;
-        const isNew = this.peers.heard(from, h.publicKey, { tipHeight: h.tipHeight, finalizedHeight: h.finalizedHeight, ...seen });
-        this.noteClock(from, h.timestamp);
-        this.peers.record(from, { kind: "valid" });
-        for (const l of this.peerListeners) l(from);
-        if (isNew) {
-          this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: from.toString(16), tipHeight: h.tipHeight, hops: m.meta.hopsAway }, "peer joined");
-          // A newcomer has not heard our hello: answer it once.
-          void this.announce(MessageType.Hello);
-          for (const l of this.joinListeners) l(from);
-        }
-      } else if (m.type === MessageType.Status) {
-        const peer = this.peers.get(from);
-        const status = statusCodec.decode(m.payload);
-        if (peer === undefined) return;
-        if (!statusCodec.verify(status, this.opts.chainId, peer.publicKey)) return this.peers.record(from, { kind: "invalid", reason: "BAD_SIGNATURE" });
-        this.peers.heard(from, peer.publicKey, { tipHeight: status.body.tipHeight, finalizedHeight: status.body.finalizedHeight, ...seen });
-        this.noteClock(from, status.body.timestamp);
-        this.peers.record(from, { kind: "valid" });
-        for (const l of this.peerListeners) l(from);
-      } else if (this.peers.get(from) !== undefined) {
-        // Everything else only from peers that introduced themselves with a signed hello.
-        this.handlers.get(m.type)?.(m);
-      }
+      if (m.type === MessageType.Hello) return this.onHello(m, seen);
+      if (m.type === MessageType.Status) return this.onStatus(m, seen);
+      // Everything else only from node numbers a signed hello introduced; their data is judged on its
+      // own signatures (a frame's sender is not authenticated, so nothing here can charge a peer).
+      if (this.peers.get(from) === undefined) return this.refuse("unknown_sender");
+      if (!this.withinUnsignedRate(m.type, from)) return this.refuse("rate_limited");
+      this.handlers.get(m.type)?.(m);
+      this.bridge(m, via);
     } catch (e) {
-      // Only a typed rejection of the peer's own data counts against it; our failures (storage, links,
-      // bugs) are ours, logged with their stack and never charged to whoever happened to be talking.
-      if (e instanceof MeshChainError && !isOwnFailure(e)) {
-        this.peers.record(from, { kind: "invalid", reason: e.code });
-        return;
-      }
+      // A typed rejection of the data: refused, counted, and charged to no one (anyone can publish
+      // under any node number). Our own failures (storage, links, bugs) are logged with their stack.
+      if (e instanceof MeshChainError && !isOwnFailure(e)) return this.refuse("rejected_data");
       this.deps.logger.error({ type: MessageType[m.type], peer: from.toString(16), err: e }, "failed to handle a peer's message (our fault, not the peer's)");
     }
   }

@@ -14,7 +14,7 @@ import { SqlitePeerStore } from "../storage/peer-store.js";
 import { votingSet } from "../core/state/validators.js";
 import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import { MeshChainError } from "../core/errors.js";
-import { gini, weigh } from "../consensus/weights.js";
+import { gini, totalWeight, weigh } from "../consensus/weights.js";
 import { BlsVerifier } from "../consensus/verifier.js";
 import { MessageType } from "../mesh/frame.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "../mesh/messages/sync.js";
@@ -26,6 +26,8 @@ import { fetchCheckpoint } from "./checkpoint.js";
 import type { Clock } from "./clock.js";
 import { NodeError } from "./errors.js";
 import { type NetworkOptions, NodeNetwork } from "./network.js";
+import type { StakeView } from "./peers.js";
+import { RelayGate } from "./relay-gate.js";
 import type { Logger } from "./logger.js";
 import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions, type SyncState } from "./sync.js";
 import { answerSnapshotRequest, answerSyncRequest, type Snapshot, takeSnapshot } from "./sync-server.js";
@@ -209,6 +211,7 @@ export class MeshChainNode {
         {
           identity, clock: this.deps.clock, random: this.deps.random, logger: this.deps.logger, peerStore: this.peerStore,
           tip: () => this.store?.tip ?? genesisTip, finalizedHeight: () => this.store?.finalizedHeight ?? 0,
+          ...this.networkTrust(genesis),
         },
       );
       await this.network.start();
@@ -271,6 +274,27 @@ export class MeshChainNode {
     this.deps.logger.info({ chainId: genesis.chainId, role: this.role, height: store.tip.height, dataDir: this.opts.dataDir, address: formatAddress(identity.address), broker: this.network?.brokerUrl ?? "none", acceptedPending: announcer.pending }, "node started");
     this.attachMetrics();
     this.scheduleStatus();
+  }
+
+  /**
+   * What the network judges peers by: the voting weights of the current set (a claimed height moves
+   * this node only when validators with over a third of them claim it), and the relay gate's checks.
+   * Before the store opens (checkpoint fetch) nobody's claim carries weight.
+   */
+  private networkTrust(genesis: Genesis): { stake: () => StakeView; relayGate: RelayGate } {
+    const stake = (): StakeView => {
+      const store = this.store;
+      if (store === null) return { weights: new Map(), total: 0n };
+      const ledger = new Ledger(store.state);
+      const weighted = weigh(votingSet(ledger, store.tip.height), ledger.params());
+      return { weights: new Map(weighted.map((w) => [toHex(w.address), w.weight])), total: totalWeight(weighted) };
+    };
+    const relayGate = new RelayGate({
+      chainId: genesis.chainId, clock: this.deps.clock, verifier: new BlsVerifier(genesis.chainId, 4_096),
+      tip: () => (this.store === null ? null : { state: this.store.state, height: this.store.tip.height }),
+      slotOf: (id) => this.validator?.engine.slotOf(id),
+    });
+    return { stake, relayGate };
   }
 
   /** Slots as the chain counts them: the chain's parameter where validators share slots, the flag for a lone validator. */
@@ -392,7 +416,9 @@ export class MeshChainNode {
     const network = this.network as NodeNetwork;
     // Judged whenever a peer's signed status arrives: the first one after an outage shows the gap.
     this.stopBehindWatch = network.onPeerUpdate(() => {
-      const target = network.peers.syncPeers(1)[0]?.finalizedHeight ?? 0;
+      // Only a height validators with over a third of the weight vouch for: unstaked peers cannot make
+      // a validator leave consensus, whatever they claim.
+      const target = network.peers.provenFinalizedHeight();
       if (this.validator === null || target - store.finalizedHeight <= fallBehindBlocks) return;
       this.stopBehindWatch?.();
       this.stopBehindWatch = null;
@@ -553,7 +579,7 @@ export class MeshChainNode {
     if (this.validator === null) return { state: "synced", percent: 100, etaSeconds: 0, targetHeight: finalized };
     const peers = this.network?.peers;
     if (peers === undefined || peers.size === 0) return { state: "idle", percent: 100, etaSeconds: null, targetHeight: finalized };
-    const target = Math.max(finalized, peers.syncPeers(1)[0]?.finalizedHeight ?? 0);
+    const target = Math.max(finalized, peers.provenFinalizedHeight());
     // Finality trails the head by a block or two in normal operation: that is not being behind.
     const behind = target > finalized + 2;
     return { state: behind ? "syncing" : "synced", percent: target === 0 ? 100 : Math.floor((finalized / target) * 1000) / 10, etaSeconds: behind ? null : 0, targetHeight: target };

@@ -85,6 +85,8 @@ export interface LinkDiagnostics {
   readonly queued: number;
   /** Frames given up: pushed out of a full queue (MQTT), or refused for good by the radio (stream). */
   readonly droppedFromQueue: number;
+  /** MQTT connections cut for an oversized packet (absent on a stream radio). */
+  readonly oversizeRefused?: number;
   readonly lastError: string | null;
 }
 
@@ -117,7 +119,7 @@ export class RadioSide {
     private readonly region: string,
     private readonly preset: PresetName,
     opts: RadioOptions,
-    deps: { clock: Clock; random: () => number },
+    deps: { clock: Clock; random: () => number; isVerifiedSender?: (node: number) => boolean },
   ) {
     this.budgetSecondsPerHour = opts.budgetSecondsPerHour;
     this.dutyCycle = dutyCycleFraction(region);
@@ -128,14 +130,14 @@ export class RadioSide {
       { ...DEFAULT_AIRTIME_POLICY, budgetSecondsPerHour: opts.budgetSecondsPerHour, dutyCycle: dutyCycleFraction(region) },
       deps.clock,
     );
-    this.endpoint = new MessageEndpoint(this.scheduler, {}, deps);
+    this.endpoint = new MessageEndpoint(this.scheduler, deps.isVerifiedSender === undefined ? {} : { isVerifiedSender: deps.isVerifiedSender }, deps);
   }
 
   /**
    * Reaches the radio. A stream-API radio is connected here, since region, preset and node number
    * come from it; settings given by the operator that differ from the radio's are an error.
    */
-  static async connect(opts: RadioOptions, url: string, nodeNumber: number, deps: { clock: Clock; random: () => number; logger?: Logger }): Promise<RadioSide> {
+  static async connect(opts: RadioOptions, url: string, nodeNumber: number, deps: { clock: Clock; random: () => number; logger?: Logger; isVerifiedSender?: (node: number) => boolean }): Promise<RadioSide> {
     if (!isStreamRadio(url)) {
       if (opts.region === null || opts.preset === null) throw new RadioError("SETTINGS_MISMATCH", "a radio behind an MQTT gateway cannot be asked its region and preset: give --region and --preset");
       const transport = new MeshtasticMqttTransport(

@@ -94,9 +94,9 @@ export class ChainSync {
     return this.stateNow;
   }
 
-  /** The highest finalized height a usable peer announced (never below our own tip). */
+  /** The highest finalized height validators with over a third of the weight vouch for (never below our own tip). */
   get targetHeight(): number {
-    const best = this.deps.peers.syncPeers(1)[0]?.finalizedHeight ?? 0;
+    const best = this.deps.peers.provenFinalizedHeight();
     return Math.max(best, this.deps.store.tip.height);
   }
 

@@ -12,12 +12,17 @@ import { silentLogger } from "../../src/node/logger.js";
 import { NodeNetwork } from "../../src/node/network.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
 import { embeddedBroker } from "../fixtures/brokers.js";
-import { testChain, testIdentity } from "../fixtures/chain.js";
+import { COIN, genesisStore, testChain, testIdentity, transfer } from "../fixtures/chain.js";
+import { encodeTx } from "../../src/core/tx/codec.js";
+import { BlsVerifier } from "../../src/consensus/verifier.js";
+import { voteCodec } from "../../src/mesh/messages/relay.js";
+import { RelayGate } from "../../src/node/relay-gate.js";
 import { seededRandom } from "../fixtures/random.js";
 import { waitFor } from "../fixtures/wait.js";
 
 const chain = testChain({ validators: 1 });
 const genesisTip = ChainStore.genesisTip(chain.genesis);
+const genesisState = genesisStore(chain.genesis);
 const CHANNEL = channelKey("MeshChain", new Uint8Array(16).fill(0x5a));
 const deps = (seed: number) => ({ clock: systemClock, random: seededRandom(seed) });
 
@@ -48,7 +53,10 @@ describe("a node with a radio and an IP link", () => {
         broker: broker.url, brokerPort: 0, chainId: chain.genesis.chainId, genesisHash: genesisTip.hash,
         radio: { broker: broker.url, region: "EU_868", preset: "LONG_FAST", channel: CHANNEL, portnum: 256, hopLimit: 3, budgetSecondsPerHour: 360, packetIds: counter(5_000) },
       },
-      { identity: chain.validators[0]!, clock: systemClock, random: seededRandom(1), logger: silentLogger(), tip: () => genesisTip, finalizedHeight: () => 0 },
+      {
+        identity: chain.validators[0]!, clock: systemClock, random: seededRandom(1), logger: silentLogger(), tip: () => genesisTip, finalizedHeight: () => 0,
+        relayGate: new RelayGate({ chainId: chain.genesis.chainId, clock: systemClock, verifier: new BlsVerifier(chain.genesis.chainId), tip: () => ({ state: genesisState.store, height: 0 }) }),
+      },
     );
     await bridge.start();
     const onRadio = await peer("radio-peer", (node) => new MeshtasticMqttTransport({ link: { url: broker.url, clientId: "radio-peer" }, region: "EU_868", channel: CHANNEL, portnum: 256, hopLimit: 3, nodeNumber: node, packetIds: counter(9_000) }, deps(2)), 3);
@@ -60,24 +68,31 @@ describe("a node with a radio and an IP link", () => {
       // The bridge's own hello went out on both sides.
       await waitFor(() => onRadio.heard.some((m) => m.type === MessageType.Hello && m.meta.from === bridge.nodeNumber), 10_000, "the bridge's hello on air");
 
-      const fromRadio = Uint8Array.of(1, 2, 3, 4);
+      const fromRadio = transfer(chain.users[0]!, 0, chain.users[1]!.address, COIN).bytes;
       await onRadio.endpoint.send(MessageType.Transaction, fromRadio, Priority.Transaction);
       await waitFor(() => onIp.heard.some((m) => m.type === MessageType.Transaction && m.meta.from === bridge.nodeNumber), 10_000, "the transaction on IP");
       expect(onIp.heard.find((m) => m.type === MessageType.Transaction)!.payload).toEqual(fromRadio);
 
-      const fromIp = Uint8Array.of(9, 8, 7);
-      await onIp.endpoint.send(MessageType.Vote, fromIp, Priority.Consensus);
-      await waitFor(() => onRadio.heard.some((m) => m.type === MessageType.Vote && m.meta.from === bridge.nodeNumber), 10_000, "the vote on air");
-      expect(onRadio.heard.find((m) => m.type === MessageType.Vote)!.payload).toEqual(fromIp);
+      // Junk first: an unsigned transaction, a vote of no validator, a chain status nobody signed. None may cross.
+      const forged = encodeTx({ ...transfer(chain.users[2]!, 0, chain.users[1]!.address, COIN).tx, signature: new Uint8Array(64) });
+      await onIp.endpoint.send(MessageType.Transaction, forged, Priority.Transaction);
+      await onIp.endpoint.send(MessageType.Vote, voteCodec.encode({ height: 1, blockHash: new Uint8Array(32).fill(1), validatorIndex: 7, signature: new Uint8Array(48) }), Priority.Consensus);
+      await onIp.endpoint.send(MessageType.ChainStatus, Uint8Array.of(9, 9, 0), Priority.Control);
+      const fromIp = transfer(chain.users[3]!, 0, chain.users[1]!.address, COIN).bytes;
+      await onIp.endpoint.send(MessageType.Transaction, fromIp, Priority.Transaction);
+      await waitFor(() => onRadio.heard.some((m) => m.type === MessageType.Transaction && m.meta.from === bridge.nodeNumber), 10_000, "the transaction on air");
+      expect(onRadio.heard.find((m) => m.type === MessageType.Transaction)!.payload).toEqual(fromIp);
 
       // Sent again, neither crosses a second time; hellos stay on their side; the radio never hears its own frame back.
       await onRadio.endpoint.send(MessageType.Transaction, fromRadio, Priority.Transaction);
-      await onIp.endpoint.send(MessageType.Vote, fromIp, Priority.Consensus);
+      await onIp.endpoint.send(MessageType.Transaction, fromIp, Priority.Transaction);
       await new Promise((r) => setTimeout(r, 4_000));
-      const relayed = (p: typeof onIp, type: MessageType) => p.heard.filter((m) => m.type === type && m.meta.from === bridge.nodeNumber).length;
-      expect(relayed(onIp, MessageType.Transaction)).toBe(1);
-      expect(relayed(onRadio, MessageType.Vote)).toBe(1);
-      expect(relayed(onRadio, MessageType.Transaction)).toBe(0);
+      const relayed = (p: typeof onIp, type: MessageType) => p.heard.filter((m) => m.type === type && m.meta.from === bridge.nodeNumber);
+      expect(relayed(onIp, MessageType.Transaction).map((m) => m.payload)).toEqual([fromRadio]);
+      expect(relayed(onRadio, MessageType.Transaction).map((m) => m.payload)).toEqual([fromIp]);
+      expect(relayed(onRadio, MessageType.Vote)).toEqual([]);
+      expect(relayed(onRadio, MessageType.ChainStatus)).toEqual([]);
+      expect(bridge.diagnostics().relayRefusals.get("unverified")).toBeGreaterThanOrEqual(2);
       const hellosOnIp = onIp.heard.filter((m) => m.type === MessageType.Hello).map((m) => helloCodec.decode(m.payload).body.nodeNumber);
       expect(hellosOnIp.length).toBeGreaterThan(0);
       expect(hellosOnIp.every((n) => n === bridge.nodeNumber)).toBe(true);

@@ -1,6 +1,7 @@
 import mqtt from "mqtt";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../src/core/bytes.js";
+import { DEFAULT_REASSEMBLY_LIMITS } from "../../src/mesh/fragmentation.js";
 import { MessageEndpoint, type ReceivedMessage } from "../../src/mesh/endpoint.js";
 import { MessageType } from "../../src/mesh/frame.js";
 import { channelKey } from "../../src/mesh/meshtastic/channel.js";
@@ -14,7 +15,7 @@ import { seededRandom } from "../fixtures/random.js";
 import { waitFor } from "../fixtures/wait.js";
 
 const CHANNEL = channelKey("MeshChain", Uint8Array.of(1));
-const limits = { maxMessageBytes: 4096, maxPartialBytesPerSender: 8192, maxPartialBytesTotal: 65536, timeoutMs: 30_000, requestAfterMs: 300, maxRequests: 5 };
+const limits = { ...DEFAULT_REASSEMBLY_LIMITS, maxMessageBytes: 4096, maxPartialBytesPerSender: 8192, maxPartialBytesTotal: 65536, timeoutMs: 30_000, requestAfterMs: 300, maxRequests: 5 };
 
 function counter() {
   let n = 1;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
 import { PRESETS } from "../../src/mesh/airtime/presets.js";
+import { DEFAULT_REASSEMBLY_LIMITS } from "../../src/mesh/fragmentation.js";
 import { MessageEndpoint, type ReceivedMessage } from "../../src/mesh/endpoint.js";
 import { MessageType } from "../../src/mesh/frame.js";
 import { DEFAULT_CHANNEL_OPTIONS, LoraChannel } from "../../src/mesh/sim/channel.js";
@@ -9,7 +10,7 @@ import { Priority } from "../../src/mesh/transport.js";
 import { FirstTryLoss } from "../fixtures/lossy-transport.js";
 import { seededRandom } from "../fixtures/random.js";
 
-const limits = { maxMessageBytes: 4096, maxPartialBytesPerSender: 8192, maxPartialBytesTotal: 65536, timeoutMs: 300_000, requestAfterMs: 5_000, maxRequests: 5 };
+const limits = { ...DEFAULT_REASSEMBLY_LIMITS, maxMessageBytes: 4096, maxPartialBytesPerSender: 8192, maxPartialBytesTotal: 65536, timeoutMs: 300_000, requestAfterMs: 5_000, maxRequests: 5 };
 
 describe("fragment recovery on a shared channel", () => {
   it("lets one request serve every node that missed the same fragments", async () => {

@@ -4,7 +4,7 @@ import { toHex } from "../../src/core/bytes.js";
 import { DecodeError, EncodeError } from "../../src/core/errors.js";
 import { FrameError } from "../../src/mesh/errors.js";
 import { decodeFrame, encodeFrame, MessageType } from "../../src/mesh/frame.js";
-import { fragmentMessage, Reassembler } from "../../src/mesh/fragmentation.js";
+import { DEFAULT_REASSEMBLY_LIMITS, fragmentMessage, Reassembler } from "../../src/mesh/fragmentation.js";
 import { fragmentRequestCodec } from "../../src/mesh/messages/fragment-request.js";
 import { peerInfoCodec } from "../../src/mesh/messages/peers.js";
 import { blockRangeCodec, compactBlockCodec, getTransactionsCodec, MAX_REQUESTED_NONCES, senderTransactionsRequestCodec, voteCodec } from "../../src/mesh/messages/relay.js";
@@ -16,7 +16,7 @@ import { testIdentity } from "../fixtures/chain.js";
 import { seededRandom } from "../fixtures/random.js";
 
 const types = fc.constantFrom(...(Object.values(MessageType).filter((v) => typeof v === "number") as MessageType[]));
-const limits = { maxMessageBytes: 4096, maxPartialBytesPerSender: 8192, maxPartialBytesTotal: 32768, timeoutMs: 60_000, requestAfterMs: 5_000, maxRequests: 3 };
+const limits = { ...DEFAULT_REASSEMBLY_LIMITS, maxMessageBytes: 4096, maxPartialBytesPerSender: 20_000, maxPartialBytesTotal: 65536, timeoutMs: 60_000, requestAfterMs: 5_000, maxRequests: 3 };
 
 describe("frames", () => {
   it("spend 3 header bytes on a whole message and 5 on a fragment", () => {

@@ -16,6 +16,11 @@ export class RecentKeys {
 
   constructor(private readonly limit: number) {}
 
+  /** True when the key was seen, without remembering it. */
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+
   /** True when the key was already seen; remembers it either way. */
   seen(key: string): boolean {
     if (this.keys.has(key)) return true;

@@ -1,4 +1,6 @@
+import { toHex } from "../../core/bytes.js";
 import type { Clock } from "../../core/clock.js";
+import { sha256 } from "../../core/crypto/hash.js";
 import { TransportError } from "../errors.js";
 import type { ChannelKey } from "../meshtastic/channel.js";
 import { decodeEnvelope, encodeEnvelope } from "../meshtastic/envelope.js";
@@ -109,6 +111,12 @@ export class MeshtasticMqttTransport implements Transport {
       else this.stats.malformed++;
       return;
     }
+    // On a channel with a key, a packet that did not travel encrypted was not sent by a key holder: a
+    // gateway of that channel uplinks it encrypted (or decoded only on a keyless channel).
+    if (this.opts.channel.key.length > 0 && !packet.wasEncrypted) {
+      this.stats.plaintextRefused++;
+      return;
+    }
     if (packet.from === this.opts.nodeNumber) {
       this.stats.ownEchoes++;
       return;
@@ -117,8 +125,9 @@ export class MeshtasticMqttTransport implements Transport {
       this.stats.otherPorts++;
       return;
     }
-    // Several gateways uplink the same packet; the radios deduplicate on (from, id) and so do we.
-    if (this.recent.seen(`${packet.from}:${packet.id}`)) {
+    // Several gateways uplink the same packet, byte for byte. Keyed on its content too, so that a
+    // packet sent first under a victim's predictable (from, id) cannot suppress the victim's own.
+    if (this.recent.seen(`${packet.from}:${packet.id}:${toHex(sha256(packet.data.payload))}`)) {
       this.stats.duplicates++;
       return;
     }

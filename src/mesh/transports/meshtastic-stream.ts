@@ -2,7 +2,9 @@
 // read by every part here; the waiting frames live in stream-outbox.ts, the wire in meshtastic/stream-*.
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { Mesh, Portnums } from "@meshtastic/protobufs";
+import { toHex } from "../../core/bytes.js";
 import type { Clock } from "../../core/clock.js";
+import { sha256 } from "../../core/crypto/hash.js";
 import { RadioLinkError, TransportError } from "../errors.js";
 import { BITFIELD_OK_TO_MQTT } from "../meshtastic/envelope.js";
 import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
@@ -456,7 +458,8 @@ export class MeshtasticStreamTransport implements Transport {
       this.stats.malformed++;
       return;
     }
-    if (this.recent.seen(`${from}:${p.id >>> 0}`)) {
+    // Keyed on content too: a packet under someone else's (from, id) cannot suppress theirs.
+    if (this.recent.seen(`${from}:${p.id >>> 0}:${toHex(sha256(data.payload))}`)) {
       this.stats.duplicates++;
       return;
     }

@@ -1,0 +1,151 @@
+import { bytesEqual, toHex } from "../core/bytes.js";
+import type { Clock } from "../core/clock.js";
+import { decodeBlock, type Block } from "../core/block/block.js";
+import { blockHash } from "../core/block/header.js";
+import { readCertificate } from "../core/block/certificate.js";
+import { MAX_BLOCK_BYTES } from "../core/block/limits.js";
+import { addressFromPublicKey } from "../core/crypto/address.js";
+import { MeshChainError } from "../core/errors.js";
+import { decodeExact } from "../core/codec/reader.js";
+import { Ledger } from "../core/state/ledger.js";
+import type { StateStore } from "../core/state/store.js";
+import { votingSet } from "../core/state/validators.js";
+import { type DecodedTx, decodeTxWithBytes } from "../core/tx/codec.js";
+import { verifyTxSignature } from "../core/tx/sign.js";
+import type { BlsVerifier } from "../consensus/verifier.js";
+import { weigh, type WeightedValidator } from "../consensus/weights.js";
+import { TokenBucket } from "../mesh/token-bucket.js";
+import { MessageType } from "../mesh/frame.js";
+import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "../mesh/messages/relay.js";
+import { HASH_LENGTH } from "../core/crypto/hash.js";
+
+/** Why a message was not passed across transports. */
+export type RelayRefusal = "unverified" | "not_relayable" | "unknown_block" | "check_budget" | "request_budget";
+
+export interface RelayGateDeps {
+  readonly chainId: string;
+  readonly clock: Clock;
+  readonly verifier: BlsVerifier;
+  /** The state and height at the node's tip: accounts for transaction keys, the voting set for consensus signatures. */
+  readonly tip: () => { readonly state: StateStore; readonly height: number } | null;
+  /** The slot of a block the consensus engine holds (by hash, hex), when the node runs one. */
+  readonly slotOf?: (blockId: string) => number | undefined;
+}
+
+/** BLS pairings the gate may spend per second: a flood of well-formed junk costs a bounded amount of CPU. */
+const BLS_CHECKS_PER_SECOND = 20;
+/** Requests (unsigned by nature) passed onto the radio per minute: each costs airtime of everyone. */
+const REQUESTS_PER_MINUTE = 12;
+/** Block hashes (and their slots) learned from verified headers: votes for them can be checked. */
+const KNOWN_BLOCKS = 512;
+
+const REQUEST_TYPES = new Set<MessageType>([MessageType.GetBlock, MessageType.GetBlockRange, MessageType.GetTransactions, MessageType.GetSenderTransactions]);
+
+/**
+ * What a bridging node checks before it passes a peer's message to its other transport (IP ↔ LoRa):
+ * transactions by their sender's signature, blocks and votes by their validator's BLS signature,
+ * compact proposals by the proposer's reveal for the slot, transaction answers by each transaction.
+ * Requests carry no signature: they pass when well-formed, within a small rate. Statuses and evidence
+ * are unsigned or judged elsewhere and are not relayed. Nothing unchecked crosses.
+ */
+export class RelayGate {
+  readonly refused = new Map<RelayRefusal, number>();
+  private readonly blockSlots = new Map<string, number>();
+  private readonly blsBudget: TokenBucket;
+  private readonly requestBudget: TokenBucket;
+
+  constructor(private readonly deps: RelayGateDeps) {
+    this.blsBudget = new TokenBucket(BLS_CHECKS_PER_SECOND, 1_000, deps.clock.now());
+    this.requestBudget = new TokenBucket(REQUESTS_PER_MINUTE, 60_000, deps.clock.now());
+  }
+
+  /** True when the message may cross; `onAir` when it would go onto the radio. */
+  check(type: MessageType, payload: Uint8Array, onAir: boolean): boolean {
+    const verdict = this.judge(type, payload, onAir);
+    if (verdict === true) return true;
+    this.refused.set(verdict, (this.refused.get(verdict) ?? 0) + 1);
+    return false;
+  }
+
+  private judge(type: MessageType, payload: Uint8Array, onAir: boolean): true | RelayRefusal {
+    // Before the node has a chain (fetching a checkpoint) it can check nothing, so it passes nothing on.
+    const tip = this.deps.tip();
+    if (tip === null) return "not_relayable";
+    try {
+      if (REQUEST_TYPES.has(type)) {
+        this.decodeRequest(type, payload);
+        return !onAir || this.requestBudget.take(this.deps.clock.now()) ? true : "request_budget";
+      }
+      switch (type) {
+        case MessageType.Transaction:
+          return this.txSigned(tip.state, decodeTxWithBytes(payload)) ? true : "unverified";
+        case MessageType.BlockTransactions:
+          return blockTransactionsCodec.decode(payload).txs.every((t) => this.txSigned(tip.state, decodeTxWithBytes(t))) ? true : "unverified";
+        case MessageType.Block:
+          return this.blockSigned(tip, decodeBlock(payload));
+        case MessageType.CertifiedBlock:
+          return this.blockSigned(tip, decodeExact(payload, (r) => {
+            if (r.flag()) readCertificate(r);
+            return decodeBlock(r.bytes(MAX_BLOCK_BYTES));
+          }));
+        case MessageType.CompactBlock: {
+          const c = compactBlockCodec.decode(payload);
+          const proposer = this.weights(tip)[c.proposerIndex];
+          if (proposer === undefined) return "unverified";
+          return this.bls(() => this.deps.verifier.randao(c.slot, c.randaoReveal, proposer.blsPublicKey));
+        }
+        case MessageType.Vote: {
+          const v = voteCodec.decode(payload);
+          const voter = this.weights(tip)[v.validatorIndex];
+          if (voter === undefined) return "unverified";
+          const id = toHex(v.blockHash);
+          const slot = this.blockSlots.get(id) ?? this.deps.slotOf?.(id);
+          if (slot === undefined) return "unknown_block";
+          return this.bls(() => this.deps.verifier.vote(slot, v.blockHash, v.signature, voter.blsPublicKey));
+        }
+        default:
+          return "not_relayable";
+      }
+    } catch (e) {
+      if (e instanceof MeshChainError) return "unverified";
+      throw e;
+    }
+  }
+
+  private decodeRequest(type: MessageType, payload: Uint8Array): void {
+    if (type === MessageType.GetBlock) decodeExact(payload, (r) => r.fixed(HASH_LENGTH));
+    else if (type === MessageType.GetBlockRange) blockRangeCodec.decode(payload);
+    else if (type === MessageType.GetTransactions) getTransactionsCodec.decode(payload);
+    else senderTransactionsRequestCodec.decode(payload);
+  }
+
+  private weights(tip: { readonly state: StateStore; readonly height: number }): WeightedValidator[] {
+    const ledger = new Ledger(tip.state);
+    return weigh(votingSet(ledger, tip.height), ledger.params());
+  }
+
+  /** Signed by the key the sender's account holds, or by a key it reveals that hashes to the sender. */
+  private txSigned(state: StateStore, t: DecodedTx): boolean {
+    const key = t.tx.publicKey ?? new Ledger(state).account(t.tx.sender).publicKey;
+    if (key === null || !bytesEqual(addressFromPublicKey(key), t.tx.sender)) return false;
+    return verifyTxSignature(t, this.deps.chainId, key);
+  }
+
+  private blockSigned(tip: { readonly state: StateStore; readonly height: number }, block: Block): true | RelayRefusal {
+    const h = block.header;
+    const proposer = this.weights(tip).find((w) => bytesEqual(w.address, h.proposer));
+    if (proposer === undefined) return "unverified";
+    const hash = blockHash(h);
+    const verdict = this.bls(() => this.deps.verifier.vote(h.slot, hash, h.signature, proposer.blsPublicKey));
+    if (verdict === true) {
+      this.blockSlots.set(toHex(hash), h.slot);
+      if (this.blockSlots.size > KNOWN_BLOCKS) this.blockSlots.delete(this.blockSlots.keys().next().value as string);
+    }
+    return verdict;
+  }
+
+  private bls(check: () => boolean): true | RelayRefusal {
+    if (!this.blsBudget.take(this.deps.clock.now())) return "check_budget";
+    return check() ? true : "unverified";
+  }
+}
