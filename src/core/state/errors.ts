@@ -35,7 +35,9 @@ export type TxErrorCode =
   | "STAKING_DISABLED"
   | "NOT_CANDIDATE"
   | "ALREADY_MEMBER"
-  | "NOT_MEMBER";
+  | "NOT_MEMBER"
+  | "ALREADY_PROPOSED"
+  | "WRONG_CONSENSUS_MODE";
 
 /** Why a transaction cannot apply to the current state. A rejected transaction changes nothing. */
 export class TxError extends MeshChainError<TxErrorCode> {}

@@ -16,6 +16,8 @@ export enum KeyPrefix {
   PendingValidators = 0x0a,
   /** Present only on a poa chain; absent means dpop (so dpop genesis states are as before). */
   ConsensusMode = 0x0b,
+  FederationProposal = 0x0c,
+  OpenFederationProposals = 0x0d,
 }
 
 const withAddress = (prefix: KeyPrefix, address: Uint8Array): Uint8Array =>
@@ -33,5 +35,7 @@ export const stateKeys = {
   activeProposals: () => Uint8Array.of(KeyPrefix.ActiveProposals),
   pendingValidators: () => Uint8Array.of(KeyPrefix.PendingValidators),
   consensusMode: () => Uint8Array.of(KeyPrefix.ConsensusMode),
+  federationProposal: (id: number) => new Writer().u8(KeyPrefix.FederationProposal).varint(id).finish(),
+  openFederationProposals: () => Uint8Array.of(KeyPrefix.OpenFederationProposals),
   blsKeyOwner: (blsKeyHash: Uint8Array) => new Writer().u8(KeyPrefix.BlsKeyOwner).fixed(blsKeyHash, 16).finish(),
 };
