@@ -36,6 +36,7 @@ import { StorageError } from "../storage/errors.js";
 import { StorageHealth, type StorageFault } from "./storage-health.js";
 import { TxAnnouncer } from "./tx-announcer.js";
 import { NodeMetrics } from "./metrics.js";
+import { type ConsensusReport, consensusReport } from "./consensus-report.js";
 import { blockTimestamp, type BlockSummary, diskSpace, recentBlocks, validatorSummaries, type ValidatorSummary } from "./node-report.js";
 import { type HistorySample, StatusHistory } from "./status-history.js";
 import { StatusNotifier } from "./status-line.js";
@@ -106,6 +107,8 @@ export interface NodeStatus {
   readonly finality: { readonly lagBlocks: number; readonly ageSeconds: number };
   /** Active validators of the chain. */
   readonly validators: number;
+  /** The consensus mode, the epoch, who joins at its end, and open membership votes (node/consensus-report.ts). */
+  readonly consensus: ConsensusReport;
   /** State of each MQTT link; null for a side the node does not have. */
   /** The state of each link (null: no such link); why one is down is in `warnings` and `ready.reason`. */
   readonly links: { readonly ip: LinkState | StreamLinkState | null; readonly radio: LinkState | StreamLinkState | null };
@@ -522,6 +525,7 @@ export class MeshChainNode {
       sync,
       finality: { lagBlocks: Math.max(0, height - finalizedHeight), ageSeconds: finalizedAgeSeconds },
       validators: validators.length,
+      consensus: consensusReport(store.state, tip.height),
       links: { ip: diagnostics?.ip?.link.state ?? null, radio: radio?.link.state ?? null },
       mempool: { transactions: this.pool?.size ?? 0, bytes: this.pool?.sizeBytes ?? 0 },
       airtimeSeconds: this.network?.airtimeSeconds ?? null,
