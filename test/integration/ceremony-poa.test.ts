@@ -79,6 +79,16 @@ function start(name: string, config: string, brokerUrl: string): Running {
 const lines = (r: Running): Record<string, unknown>[] => r.out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
 const finalizedHashes = (r: Running): Map<number, string> => new Map(lines(r).filter((l) => l.msg === "finalized").map((l) => [l.height as number, l.hash as string]));
 const apiUrl = (r: Running): string | undefined => lines(r).find((l) => l.msg === "local API listening")?.url as string | undefined;
+/** On a timeout, what each node last said: enough to tell a slow machine from a stuck chain. */
+async function waitOrTell(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  try {
+    await waitFor(condition, timeoutMs, what);
+  } catch (e) {
+    const tails = running.map((r) => `${r.name}: ${r.out.trimEnd().split("\n").slice(-3).join("\n  ")}`);
+    throw new Error(`${(e as Error).message}\n${tails.join("\n")}`);
+  }
+}
+
 const lastStatus = (r: Running): { height: number; finalized: number } =>
   (lines(r).filter((l) => typeof l.status === "object" && l.status !== null).pop()?.status as { height: number; finalized: number } | undefined) ?? { height: 0, finalized: 0 };
 
@@ -107,12 +117,12 @@ describe.skipIf(!haveMosquitto)("a poa chain from init to a running federation, 
     const [alice, bob, carol] = members.map((name) => start(name, join(dir, name, "meshchain.toml"), url)) as [Running, Running, Running];
     const dave = start("dave", follower.config, url);
     const fourth = start("erin", erin.config, url);
-    await waitFor(() => [alice, bob, carol].every((v) => finalizedHashes(v).has(3)), 120_000, "three members to finalize height 3");
+    await waitOrTell(() => [alice, bob, carol].every((v) => finalizedHashes(v).has(3)), 180_000, "three members to finalize height 3");
     expect(lines(fourth).find((l) => l.msg === "node started")?.role).toBe("follower");
 
     const send = (who: Running, name: string) => ["--key", join(dir, name, "node.key"), "--passphrase-file", pass, "--chain-id", "poa-net", "--fee", "0", "--api", apiUrl(who)!, "--data-dir", join(dir, name), "--json"];
     // Erin registers her keys (no bond on poa) through her own node; Alice proposes her; Bob and Carol vote yes.
-    await waitFor(() => [alice, bob, carol, fourth].every((r) => apiUrl(r) !== undefined), 30_000, "the APIs to listen");
+    await waitOrTell(() => [alice, bob, carol, fourth].every((r) => apiUrl(r) !== undefined), 30_000, "the APIs to listen");
     await ok(["validator", "register", "--nonce", "0", "--reveal-key", ...send(fourth, "erin")]);
     await okOnceIncluded(["federation", "propose", "--add", erin.address, "--nonce", "0", ...send(alice, "alice")], "NOT_CANDIDATE", 90_000);
     await Promise.all([
@@ -120,10 +130,10 @@ describe.skipIf(!haveMosquitto)("a poa chain from init to a running federation, 
       okOnceIncluded(["federation", "vote", "--proposal", "1", "--choice", "yes", "--nonce", "0", ...send(carol, "carol")], "UNKNOWN_PROPOSAL", 90_000),
     ]);
 
-    await waitFor(() => lines(fourth).some((l) => l.msg === "our epoch has come: joining consensus"), 120_000, "the fourth to join consensus");
-    await waitFor(() => finalizedHashes(fourth).size >= 3, 120_000, "the fourth to finalize blocks as a validator");
+    await waitOrTell(() => lines(fourth).some((l) => l.msg === "our epoch has come: joining consensus"), 120_000, "the fourth to join consensus");
+    await waitOrTell(() => finalizedHashes(fourth).size >= 3, 120_000, "the fourth to finalize blocks as a validator");
     const joinedAt = Math.min(...finalizedHashes(fourth).keys());
-    await waitFor(() => lastStatus(dave).height >= joinedAt + 2, 60_000, "the follower to keep following");
+    await waitOrTell(() => lastStatus(dave).height >= joinedAt + 2, 60_000, "the follower to keep following");
 
     // Everyone agrees on what the fourth finalized, and no one was restarted on the way.
     for (const [h, hash] of finalizedHashes(fourth)) for (const m of [alice, bob, carol]) if (finalizedHashes(m).has(h)) expect(finalizedHashes(m).get(h), `height ${h}`).toBe(hash);
@@ -132,5 +142,5 @@ describe.skipIf(!haveMosquitto)("a poa chain from init to a running federation, 
 
     for (const r of [dave, fourth, alice, bob, carol]) r.child.kill("SIGTERM");
     expect(await Promise.all([dave, fourth, alice, bob, carol].map((r) => r.exited))).toEqual([0, 0, 0, 0, 0]);
-  }, 420_000);
+  }, 600_000);
 });
