@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { apiTarget, callRpc } from "../../src/cli/api-client.js";
 import { mosquittoBroker, mosquittoPath, type TestBroker } from "../fixtures/brokers.js";
 import { tempDir } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
@@ -52,16 +53,16 @@ async function ok(args: string[]): Promise<string> {
 }
 
 /**
- * A proposal can only follow the registration into the chain, and a vote its proposal: until then
- * the node refuses it (NOT_CANDIDATE, UNKNOWN_PROPOSAL), and the operator tries again.
+ * A proposal can only follow the registration into the chain, and a vote its proposal (the node
+ * refuses it before: NOT_CANDIDATE, UNKNOWN_PROPOSAL), so each operator waits until the one before is final.
  */
-async function okOnceIncluded(args: string[], waitingFor: "NOT_CANDIDATE" | "UNKNOWN_PROPOSAL", timeoutMs: number): Promise<string> {
+async function untilFinal(api: string, dataDir: string, printed: string, timeoutMs: number): Promise<void> {
+  const { hash } = JSON.parse(printed) as { hash: string };
+  const target = apiTarget(api, dataDir);
   const until = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await cli(args);
-    if (r.status === 0) return r.stdout;
-    const text = r.stdout + r.stderr;
-    if (Date.now() > until || !text.includes(waitingFor)) throw new Error(`${args.join(" ")}: ${text}`);
+  while (!((await callRpc(target, "getTransaction", { hash })) as { final: boolean }).final) {
+    if (Date.now() > until) throw new Error(`transaction ${hash} not final after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -123,11 +124,13 @@ describe.skipIf(!haveMosquitto)("a poa chain from init to a running federation, 
     const send = (who: Running, name: string) => ["--key", join(dir, name, "node.key"), "--passphrase-file", pass, "--chain-id", "poa-net", "--fee", "0", "--api", apiUrl(who)!, "--data-dir", join(dir, name), "--json"];
     // Erin registers her keys (no bond on poa) through her own node; Alice proposes her; Bob and Carol vote yes.
     await waitOrTell(() => [alice, bob, carol, fourth].every((r) => apiUrl(r) !== undefined), 30_000, "the APIs to listen");
-    await ok(["validator", "register", "--nonce", "0", "--reveal-key", ...send(fourth, "erin")]);
-    await okOnceIncluded(["federation", "propose", "--add", erin.address, "--nonce", "0", ...send(alice, "alice")], "NOT_CANDIDATE", 90_000);
+    const registered = await ok(["validator", "register", "--nonce", "0", "--reveal-key", ...send(fourth, "erin")]);
+    await untilFinal(apiUrl(alice)!, join(dir, "alice"), registered, 120_000);
+    const proposed = await ok(["federation", "propose", "--add", erin.address, "--nonce", "0", ...send(alice, "alice")]);
+    await untilFinal(apiUrl(alice)!, join(dir, "alice"), proposed, 120_000);
     await Promise.all([
-      okOnceIncluded(["federation", "vote", "--proposal", "1", "--choice", "yes", "--nonce", "0", ...send(bob, "bob")], "UNKNOWN_PROPOSAL", 90_000),
-      okOnceIncluded(["federation", "vote", "--proposal", "1", "--choice", "yes", "--nonce", "0", ...send(carol, "carol")], "UNKNOWN_PROPOSAL", 90_000),
+      ok(["federation", "vote", "--proposal", "1", "--choice", "yes", "--nonce", "0", ...send(bob, "bob")]),
+      ok(["federation", "vote", "--proposal", "1", "--choice", "yes", "--nonce", "0", ...send(carol, "carol")]),
     ]);
 
     await waitOrTell(() => lines(fourth).some((l) => l.msg === "our epoch has come: joining consensus"), 120_000, "the fourth to join consensus");
