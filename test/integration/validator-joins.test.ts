@@ -5,7 +5,7 @@ import { blsProvePossession } from "../../src/core/crypto/bls.js";
 import type { Identity } from "../../src/core/crypto/identity.js";
 import { nextEpochStart } from "../../src/core/state/epoch.js";
 import { TxKind } from "../../src/core/tx/types.js";
-import { systemClock } from "../../src/node/clock.js";
+import { ManualClock, systemClock } from "../../src/node/clock.js";
 import { createLogger, silentLogger } from "../../src/node/logger.js";
 import { MeshChainNode } from "../../src/node/node.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
@@ -86,3 +86,26 @@ describe.skipIf(!haveMosquitto)("a single-validator chain grows over mosquitto",
     }
   }, 240_000);
 });
+
+describe("a lone validator without a broker, when its chain is about to grow", () => {
+  it("stops making blocks before the first one that needs the newcomer's vote, and says why", async () => {
+    const small = testChain({ validators: 1, users: 1, params: { slotMs: 1_000n, heartbeatSlots: 1n, epochLength: BigInt(EPOCH) } });
+    const clock = new ManualClock(small.genesis.genesisTime * 1000);
+    const logged: string[] = [];
+    const logger = silentLogger();
+    const errors = { ...logger, error: (_obj: unknown, msg?: string) => void logged.push(msg ?? "") } as typeof logger;
+    const node = new MeshChainNode({ dataDir: dir(), genesis: small.genesis, identity: small.validators[0]!, heartbeatSlots: 1, statusIntervalMs: 600_000 }, { clock, logger: errors, random: seededRandom(9) });
+    await node.start();
+    try {
+      const newcomer = small.users[0]!;
+      node.submitTransaction(tx(newcomer, 0, { kind: TxKind.ValidatorRegister, commissionBps: 0, selfBond: 2_000n * COIN, blsPublicKey: newcomer.bls.publicKey, proofOfPossession: blsProvePossession(CHAIN_ID, newcomer.bls) }, { fee: 10_000n }).bytes);
+      for (let i = 0; i < 3 * EPOCH; i++) clock.advance(1_000);
+      // It made blocks up to the last one before the epoch start, and none after.
+      expect(node.status().height).toBe(EPOCH - 1);
+      expect(logged.some((m) => m.includes("needs a broker"))).toBe(true);
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
