@@ -9,7 +9,7 @@ import { CliError } from "./errors.js";
  * edit is checked by the one genesis parser (src/core/genesis.ts); only "no validators yet" is
  * allowed in a draft.
  */
-export type GenesisDraft = { chainId: string; genesisTime: number; params?: Record<string, string>; accounts: Record<string, unknown>[]; validators: Record<string, unknown>[] };
+export type GenesisDraft = { chainId: string; consensus?: string; genesisTime: number; params?: Record<string, string>; accounts: Record<string, unknown>[]; validators: Record<string, unknown>[] };
 
 export function readDraft(path: string): GenesisDraft {
   let doc: unknown;

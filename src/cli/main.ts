@@ -11,6 +11,7 @@ import { registerRadio } from "./commands/radio.js";
 import { registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTx } from "./commands/tx.js";
+import { registerValidatorCommands } from "./commands/validator.js";
 import { exitQuietlyOnClosedPipe, reportError } from "./output.js";
 
 const VERSION = "0.1.0";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerKeys(program, run);
   registerGenesis(program, run);
   registerTx(program, run);
+  registerValidatorCommands(program, run);
   registerStart(program, run);
   registerConfig(program, run);
   registerStatus(program, run);

@@ -18,6 +18,11 @@ const statusSchema = z.object({
   sync: z.object({ state: z.string(), percent: z.number(), etaSeconds: z.number().nullable(), targetHeight: z.number(), blocksPerSecond: z.number().nullable().optional() }),
   finality: z.object({ lagBlocks: z.number(), ageSeconds: z.number() }),
   validators: z.number(),
+  // Optional: a node from before modes existed leaves it out.
+  consensus: z.object({
+    mode: z.string(), epoch: z.number(), nextEpochStart: z.number(), joining: z.array(z.string()),
+    proposals: z.array(z.object({ id: z.number(), action: z.string(), validator: z.string(), yes: z.number(), endHeight: z.number() })),
+  }).optional(),
   links: z.object({ ip: z.string().nullable(), radio: z.string().nullable() }),
   mempool: z.object({ transactions: z.number(), bytes: z.number() }),
   airtime: z.object({ lastHourSeconds: z.number(), budgetSecondsPerHour: z.number(), dutyCycle: z.number() }).nullable(),
@@ -37,6 +42,13 @@ export function parseStatus(body: unknown): StatusView {
   return parsed.data;
 }
 
+function consensusRows(c: NonNullable<StatusView["consensus"]>): [string, string][] {
+  const rows: [string, string][] = [["consensus", `${c.mode}, epoch ${c.epoch}, next epoch at height ${c.nextEpochStart}`]];
+  if (c.joining.length > 0) rows.push(["joining", `${c.joining.join(", ")} at height ${c.nextEpochStart}`]);
+  for (const p of c.proposals) rows.push(["proposal", `#${p.id} ${p.action} ${p.validator}: ${p.yes} yes, open until height ${p.endHeight}`]);
+  return rows;
+}
+
 /** A short table that reads in one screen: what the node is, where it stands, and what is wrong and why. */
 export function formatStatusTable(s: StatusView, width = 100): string {
   const sync =
@@ -46,6 +58,7 @@ export function formatStatusTable(s: StatusView, width = 100): string {
   const rows: [string, string][] = [
     ["role", `${s.role} ${s.address}`],
     ["chain", `${s.chainId}, ${s.validators} validator${s.validators === 1 ? "" : "s"}, slot ${s.slot}`],
+    ...(s.consensus === undefined ? [] : consensusRows(s.consensus)),
     ["sync", sync],
     ["head", `${s.height} (${formatAge(s.lastBlockAgeSeconds)} ago)`],
     ["finalized", `${s.finalizedHeight} (${formatAge(s.finality.ageSeconds)} ago, ${s.finality.lagBlocks} behind head)`],

@@ -4,8 +4,7 @@ import { toHex } from "../core/bytes.js";
 import type { ParentInfo } from "../core/state/block-transition.js";
 import { Ledger } from "../core/state/ledger.js";
 import type { StateStore } from "../core/state/store.js";
-import { votingSet } from "../core/state/validators.js";
-import { weigh, type WeightedValidator } from "./weights.js";
+import { votingWeights, type WeightedValidator } from "./weights.js";
 
 /** A block the engine holds above (or at) finality, with the state it produced. */
 export interface TreeBlock {
@@ -30,7 +29,7 @@ export function treeBlock(hash: Uint8Array, block: Block | null, parentId: strin
   const ledger = new Ledger(state);
   return {
     hash, id: toHex(hash), parentId, height: info.height, slot: info.slot, timestamp: info.timestamp, block, state,
-    weights: weigh(votingSet(ledger, info.height), ledger.params()), votes: new Map(), certificate: null, notarized: false,
+    weights: votingWeights(ledger, info.height), votes: new Map(), certificate: null, notarized: false,
   };
 }
 

@@ -5,11 +5,10 @@ import { MeshChainError } from "../core/errors.js";
 import { type AppliedBlock, applyBlock, type ParentInfo } from "../core/state/block-transition.js";
 import { Ledger } from "../core/state/ledger.js";
 import type { StateStore } from "../core/state/store.js";
-import { votingSet } from "../core/state/validators.js";
 import { quorumKeys } from "./certificates.js";
 import { scheduledProposer } from "./schedule.js";
 import type { BlsVerifier } from "./verifier.js";
-import { isQuorum, totalWeight, weigh, type WeightedValidator } from "./weights.js";
+import { isQuorum, totalWeight, votingWeights, type WeightedValidator } from "./weights.js";
 
 export type RangeErrorCode =
   /** The first block does not build on the given parent: the peer is on another branch. */
@@ -117,7 +116,7 @@ const publicPart = ({ block, applied, notarization, byProposerAlone }: Pending):
 
 function weightsOf(state: StateStore, height: number): WeightedValidator[] {
   const ledger = new Ledger(state);
-  return weigh(votingSet(ledger, height), ledger.params());
+  return votingWeights(ledger, height);
 }
 
 /** Where block `i`'s notarization comes from; null when the run does not prove it (the next request will). */

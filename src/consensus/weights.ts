@@ -1,6 +1,7 @@
 import type { ChainParams } from "../core/state/params.js";
 import { validatorStake } from "../core/state/records.js";
-import type { SetMember } from "../core/state/validators.js";
+import type { Ledger } from "../core/state/ledger.js";
+import { type SetMember, votingSet } from "../core/state/validators.js";
 
 export interface WeightedValidator {
   readonly address: Uint8Array;
@@ -27,6 +28,19 @@ export function weigh(set: readonly SetMember[], params: ChainParams): WeightedV
     const proximityBps = m.validator.proximityBps;
     return { address: m.address, blsPublicKey: m.validator.blsPublicKey, stake, proximityBps, weight: (capped * BigInt(Math.max(proximityBps, floor))) / 10_000n };
   });
+}
+
+/** What one poa federation member weighs: the same for all, whatever its stake or proximity. */
+export const POA_MEMBER_WEIGHT = 1n;
+
+function weighEqually(set: readonly SetMember[]): WeightedValidator[] {
+  return set.map((m) => ({ address: m.address, blsPublicKey: m.validator.blsPublicKey, stake: validatorStake(m.validator), proximityBps: m.validator.proximityBps, weight: POA_MEMBER_WEIGHT }));
+}
+
+/** The weights of the validators voting on the block at `height` (state after it), as the chain's consensus mode weighs them. */
+export function votingWeights(ledger: Ledger, height: number): WeightedValidator[] {
+  const set = votingSet(ledger, height);
+  return ledger.consensusMode() === "poa" ? weighEqually(set) : weigh(set, ledger.params());
 }
 
 export const totalWeight = (ws: readonly WeightedValidator[]): bigint => ws.reduce((a, w) => a + w.weight, 0n);

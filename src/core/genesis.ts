@@ -7,6 +7,7 @@ import { ED25519_PUBLIC_KEY_LENGTH } from "./crypto/ed25519.js";
 import { sha256 } from "./crypto/hash.js";
 import { MeshChainError } from "./errors.js";
 import type { ParentInfo } from "./state/block-transition.js";
+import { CONSENSUS_MODES, type ConsensusMode, isConsensusMode } from "./state/consensus-mode.js";
 import { Ledger } from "./state/ledger.js";
 import { type ChainParams, defaultParams, type ParamName, paramInRange, paramSpecByName } from "./state/params.js";
 import type { StateChange } from "./state/store.js";
@@ -47,6 +48,8 @@ export interface GenesisValidator {
 
 export interface Genesis {
   readonly chainId: string;
+  /** How validators weigh (state/consensus-mode.ts); "dpop" when the document leaves it out. */
+  readonly consensus: ConsensusMode;
   /** Unix seconds; slot 0 starts here. */
   readonly genesisTime: number;
   readonly params: ChainParams;
@@ -134,13 +137,15 @@ function parseAccount(v: unknown, path: string): GenesisAccount {
   return { address, publicKey, balance };
 }
 
-function parseValidator(v: unknown, path: string, chainId: string): GenesisValidator {
+function parseValidator(v: unknown, path: string, chainId: string, consensus: ConsensusMode): GenesisValidator {
   if (!isObject(v)) throw new GenesisError("INVALID_FIELD", path, "expected an object");
   onlyKeys(v, ["publicKey", "blsPublicKey", "proofOfPossession", "selfBond", "commissionBps"], path);
   const publicKey = hexBytes(field(v, "publicKey", path), ED25519_PUBLIC_KEY_LENGTH, `${path}.publicKey`);
   const blsPublicKey = hexBytes(field(v, "blsPublicKey", path), BLS_PUBLIC_KEY_LENGTH, `${path}.blsPublicKey`);
   const proofOfPossession = hexBytes(field(v, "proofOfPossession", path), BLS_SIGNATURE_LENGTH, `${path}.proofOfPossession`);
-  const selfBond = amount(field(v, "selfBond", path), `${path}.selfBond`);
+  // A poa member stakes nothing: the bond may be left out, and anything but 0 is a mistake worth saying.
+  const selfBond = consensus === "poa" && v.selfBond === undefined ? 0n : amount(field(v, "selfBond", path), `${path}.selfBond`);
+  if (consensus === "poa" && selfBond !== 0n) throw new GenesisError("INVALID_FIELD", `${path}.selfBond`, "a poa chain stakes nothing: leave selfBond out or give 0");
   const commission = field(v, "commissionBps", path);
   if (typeof commission !== "number" || !Number.isInteger(commission) || commission < 0 || commission > MAX_COMMISSION_BPS) {
     throw new GenesisError("INVALID_FIELD", `${path}.commissionBps`, "expected an integer from 0 to 10000");
@@ -154,7 +159,7 @@ function parseValidator(v: unknown, path: string, chainId: string): GenesisValid
 /** Validate a parsed genesis JSON document; every error names the field at fault. */
 export function parseGenesis(doc: unknown): Genesis {
   if (!isObject(doc)) throw new GenesisError("INVALID_JSON", "$", "expected a JSON object");
-  onlyKeys(doc, ["chainId", "genesisTime", "params", "accounts", "validators"], "$");
+  onlyKeys(doc, ["chainId", "consensus", "genesisTime", "params", "accounts", "validators"], "$");
   const chainId = field(doc, "chainId", "$");
   if (typeof chainId !== "string" || !CHAIN_ID_RE.test(chainId)) {
     throw new GenesisError("INVALID_FIELD", "$.chainId", "2 to 32 characters: lowercase letters, digits and inner hyphens");
@@ -163,9 +168,11 @@ export function parseGenesis(doc: unknown): Genesis {
   if (typeof genesisTime !== "number" || !Number.isInteger(genesisTime) || genesisTime < 0 || genesisTime > 0xffffffff) {
     throw new GenesisError("INVALID_FIELD", "$.genesisTime", "expected Unix seconds");
   }
+  const consensus = doc.consensus ?? "dpop";
+  if (!isConsensusMode(consensus)) throw new GenesisError("INVALID_FIELD", "$.consensus", `expected one of ${CONSENSUS_MODES.join(", ")}`);
   const params = parseParams(doc.params);
   const accounts = array(doc.accounts ?? [], "$.accounts").map((a, i) => parseAccount(a, `$.accounts[${i}]`));
-  const validators = array(field(doc, "validators", "$"), "$.validators").map((v, i) => parseValidator(v, `$.validators[${i}]`, chainId));
+  const validators = array(field(doc, "validators", "$"), "$.validators").map((v, i) => parseValidator(v, `$.validators[${i}]`, chainId, consensus));
   if (validators.length === 0) throw new GenesisError("NO_VALIDATORS", "$.validators", "a chain needs at least one validator");
   if (BigInt(validators.length) > params.maxValidators) throw new GenesisError("INVALID_FIELD", "$.validators", `more than maxValidators (${params.maxValidators})`);
 
@@ -182,13 +189,13 @@ export function parseGenesis(doc: unknown): Genesis {
     if (seenValidators.has(id)) throw new GenesisError("DUPLICATE_VALIDATOR", `$.validators[${i}]`, "validator appears twice");
     const bls = toHex(v.blsPublicKey);
     if (seenBls.has(bls)) throw new GenesisError("DUPLICATE_VALIDATOR", `$.validators[${i}].blsPublicKey`, "BLS key appears twice");
-    if (v.selfBond < params.minSelfBond) throw new GenesisError("INVALID_FIELD", `$.validators[${i}].selfBond`, `below minSelfBond (${params.minSelfBond})`);
+    if (consensus === "dpop" && v.selfBond < params.minSelfBond) throw new GenesisError("INVALID_FIELD", `$.validators[${i}].selfBond`, `below minSelfBond (${params.minSelfBond})`);
     seenValidators.add(id);
     seenBls.add(bls);
   });
   const supply = totalGenesisSupply({ accounts, validators });
   if (supply > MAX_GENESIS_SUPPLY) throw new GenesisError("SUPPLY_TOO_LARGE", "$", `total supply ${supply} exceeds 2^62`);
-  return { chainId, genesisTime, params, accounts, validators };
+  return { chainId, consensus, genesisTime, params, accounts, validators };
 }
 
 export function parseGenesisJson(text: string): Genesis {
@@ -212,6 +219,7 @@ function totalGenesisSupply(g: Pick<Genesis, "accounts" | "validators">): bigint
 export function genesisChanges(g: Genesis): StateChange[] {
   const l = new Ledger({ get: () => undefined });
   l.putParams(g.params);
+  l.putConsensusMode(g.consensus);
   l.putMeta({ height: 0, totalSupply: totalGenesisSupply(g), nextProposalId: 1, randaoMix: sha256(utf8.encode("MeshChain/randao"), utf8.encode(g.chainId)) });
   for (const a of g.accounts) l.putAccount(a.address, { balance: a.balance, nonce: 0, publicKey: a.publicKey });
   for (const v of g.validators) {

@@ -17,8 +17,9 @@ export interface BlockProducerOptions {
 }
 
 /**
- * Proposes blocks in this node's slots. For now the node is the chain's only validator, so every
- * slot is its own; the proposer schedule of the consensus engine replaces that rule.
+ * Proposes every block of a chain with one validator: every slot is its own, and its signature alone
+ * is a quorum. When the voting set grows (at an epoch start) the node stops it and hands over to the
+ * consensus engine before the first block with several voters (MeshChainNode.followSetChange).
  */
 export class BlockProducer {
   private readonly loop: TimerLoop;

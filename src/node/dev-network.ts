@@ -11,6 +11,9 @@ const LOCK_FILES = new Set(["LOCK.db", "LOCK.pid", "LOCK.db-journal"]);
 
 export const DEV_CHAIN_ID = "meshchain-dev";
 const COIN = 1_000_000n;
+const DEV_SLOT_MS = 2_000n;
+/** A development chain's validators join within a few blocks of registering. */
+const DEV_EPOCH_LENGTH = 10n;
 
 /**
  * The development network in `dataDir`: a node key and a genesis with that node as the only
@@ -29,6 +32,9 @@ export function ensureDevNetwork(dataDir: string, now: () => number): { identity
       genesisTime: Math.floor(now() / 1000),
       validators: [{ identity, selfBond: 10_000n * COIN, commissionBps: 1_000 }],
       accounts: [{ identity, balance: 1_000_000n * COIN }],
+      // Quick blocks for development; in the genesis (not only the node's flag), so the chain can grow
+      // by validators that register and keep the same slots.
+      params: { slotMs: DEV_SLOT_MS, epochLength: DEV_EPOCH_LENGTH },
     });
     writeFileSync(genesisPath, `${JSON.stringify(doc, null, 2)}\n`);
   }

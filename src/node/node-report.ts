@@ -2,10 +2,9 @@ import { statfsSync } from "node:fs";
 import { toHex } from "../core/bytes.js";
 import { formatAddress } from "../core/crypto/address.js";
 import { Ledger } from "../core/state/ledger.js";
-import { votingSet } from "../core/state/validators.js";
 import { txHash } from "../core/tx/codec.js";
 import type { LastVote } from "../consensus/engine.js";
-import { weigh } from "../consensus/weights.js";
+import { votingWeights } from "../consensus/weights.js";
 import type { ChainStore } from "../storage/chain-store.js";
 
 /** A validator as the status page shows it. */
@@ -35,7 +34,7 @@ export interface BlockSummary {
 /** The active validators with their weights and, when this node runs consensus, their last vote. */
 export function validatorSummaries(store: ChainStore, lastVotes: ReadonlyMap<string, LastVote> | null, self: Uint8Array, nowMs: number): ValidatorSummary[] {
   const ledger = new Ledger(store.state);
-  const weighted = weigh(votingSet(ledger, store.tip.height), ledger.params());
+  const weighted = votingWeights(ledger, store.tip.height);
   const total = weighted.reduce((a, w) => a + w.weight, 0n);
   const selfHex = toHex(self);
   return weighted.map((w) => {

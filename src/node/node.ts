@@ -11,10 +11,10 @@ import { Ledger } from "../core/state/ledger.js";
 import { ChainStore } from "../storage/chain-store.js";
 import { SqliteMempoolStore } from "../storage/mempool-store.js";
 import { SqlitePeerStore } from "../storage/peer-store.js";
-import { votingSet } from "../core/state/validators.js";
+import { nextVotingSetSize, votesAfter, votingSet } from "../core/state/validators.js";
 import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import { MeshChainError } from "../core/errors.js";
-import { gini, totalWeight, weigh } from "../consensus/weights.js";
+import { gini, totalWeight, votingWeights } from "../consensus/weights.js";
 import { BlsVerifier } from "../consensus/verifier.js";
 import { MessageType } from "../mesh/frame.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "../mesh/messages/sync.js";
@@ -38,6 +38,7 @@ import { StorageError } from "../storage/errors.js";
 import { StorageHealth, type StorageFault } from "./storage-health.js";
 import { TxAnnouncer } from "./tx-announcer.js";
 import { NodeMetrics } from "./metrics.js";
+import { type ConsensusReport, consensusReport } from "./consensus-report.js";
 import { blockTimestamp, type BlockSummary, diskSpace, recentBlocks, validatorSummaries, type ValidatorSummary } from "./node-report.js";
 import { type HistorySample, StatusHistory } from "./status-history.js";
 import { StatusNotifier } from "./status-line.js";
@@ -51,7 +52,8 @@ export interface NodeOptions {
   readonly dataDir: string;
   readonly genesis: Genesis;
   readonly identity: Identity;
-  readonly slotMs: number;
+  /** Slot length of a lone validator's blocks; default the genesis `slotMs` (a chain that will grow should keep it). */
+  readonly slotMs?: number;
   readonly heartbeatSlots: number;
   readonly statusIntervalMs: number;
   /** The MQTT side (and the radio, if any); absent for a node that runs alone. */
@@ -107,6 +109,8 @@ export interface NodeStatus {
   readonly finality: { readonly lagBlocks: number; readonly ageSeconds: number };
   /** Active validators of the chain. */
   readonly validators: number;
+  /** The consensus mode, the epoch, who joins at its end, and open membership votes (node/consensus-report.ts). */
+  readonly consensus: ConsensusReport;
   /** State of each MQTT link; null for a side the node does not have. */
   /** The state of each link (null: no such link); why one is down is in `warnings` and `ready.reason`. */
   readonly links: { readonly ip: LinkState | StreamLinkState | null; readonly radio: LinkState | StreamLinkState | null };
@@ -238,35 +242,21 @@ export class MeshChainNode {
     this.pool = pool;
     // Several validators: a validator runs the engine; so does any node with a radio, as an observer
     // that follows proposals and votes on air (range sync needs IP peers).
-    const consensus = new Ledger(store.state).validatorSet().length > 1 && (this.role === "validator" || this.opts.network?.radio !== undefined);
+    const consensus = this.chainRunsConsensus(store) && (this.role === "validator" || this.opts.network?.radio !== undefined);
     const announcer = this.startAnnouncer(store, pool, this.chainSlotMs(store));
     const committed = () => {
       pool.onNewHead(head());
       announcer.onNewHead();
       this.maybeSnapshot();
+      this.followSetChange(store, committed);
     };
     this.maybeSnapshot(true);
     if (this.network !== null) this.serve(store, this.network);
-    if (this.network !== null && consensus) {
-      const network = this.network;
-      const startEngine = () => {
-        // With a radio, the engine speaks as on air: compact proposals, and one answer serving everyone.
-        const onAir = this.opts.network?.radio !== undefined;
-        this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir }, {
-          clock: this.deps.clock, logger: this.deps.logger, identity, store, pool, network, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed, health: this.health,
-        });
-        this.validator.start();
-        if (network.hasIpPeers) this.watchForFallingBehind(store, committed, startEngine);
-      };
-      // A validator back from a long absence first range-syncs over IP, then joins consensus at the synced tip.
-      if (network.hasIpPeers) this.syncThenRun(store, committed, startEngine);
-      else startEngine();
-    } else if (this.network !== null) {
-      this.startSync(store, committed);
-    }
+    if (this.network !== null && consensus) this.runConsensus(store, committed);
+    else if (this.network !== null) this.startSync(store, committed);
     if (this.role === "validator" && !consensus) {
       this.producer = new BlockProducer(
-        { chainId: genesis.chainId, genesisTime: genesis.genesisTime, slotMs: this.opts.slotMs, heartbeatSlots: this.opts.heartbeatSlots },
+        { chainId: genesis.chainId, genesisTime: genesis.genesisTime, slotMs: this.chainSlotMs(store), heartbeatSlots: this.opts.heartbeatSlots },
         { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: committed, health: this.health },
       );
       this.producer.start();
@@ -286,7 +276,7 @@ export class MeshChainNode {
       const store = this.store;
       if (store === null) return { weights: new Map(), total: 0n };
       const ledger = new Ledger(store.state);
-      const weighted = weigh(votingSet(ledger, store.tip.height), ledger.params());
+      const weighted = votingWeights(ledger, store.tip.height);
       return { weights: new Map(weighted.map((w) => [toHex(w.address), w.weight])), total: totalWeight(weighted) };
     };
     const relayGate = new RelayGate({
@@ -297,10 +287,70 @@ export class MeshChainNode {
     return { stake, relayGate };
   }
 
-  /** Slots as the chain counts them: the chain's parameter where validators share slots, the flag for a lone validator. */
+  /** Slots as the chain counts them: the chain's parameter where validators share slots, the flag (if given) for a lone validator. */
   private chainSlotMs(store: ChainStore): number {
+    const params = new Ledger(store.state).params();
+    return this.chainRunsConsensus(store) ? Number(params.slotMs) : (this.opts.slotMs ?? Number(params.slotMs));
+  }
+
+  /** Whether the next block is one for the consensus engine: more than one validator votes on it. */
+  private chainRunsConsensus(store: ChainStore): boolean {
+    return nextVotingSetSize(new Ledger(store.state), store.tip.height) > 1;
+  }
+
+  /**
+   * Start the engine: a validator back from a long absence first range-syncs over IP, then joins
+   * consensus at the synced tip.
+   */
+  private runConsensus(store: ChainStore, committed: () => void): void {
+    const network = this.network as NodeNetwork;
+    const pool = this.pool as TxPool;
+    const { genesis, identity } = this.opts;
+    const startEngine = () => {
+      // With a radio, the engine speaks as on air: compact proposals, and one answer serving everyone.
+      const onAir = this.opts.network?.radio !== undefined;
+      this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir }, {
+        clock: this.deps.clock, logger: this.deps.logger, identity, store, pool, network, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed, health: this.health,
+      });
+      this.validator.start();
+      if (network.hasIpPeers) this.watchForFallingBehind(store, committed, startEngine);
+    };
+    if (network.hasIpPeers) this.syncThenRun(store, committed, startEngine);
+    else startEngine();
+  }
+
+  /**
+   * The voting set grows only at an epoch start, and every node sees it coming a block ahead, so each
+   * switches at the same height: the lone validator's producer stops before the first block with
+   * several voters and hands over to the engine, and a validator that was following the chain while
+   * it waited for its epoch starts voting. Other followers go on syncing (range sync checks each
+   * block against its own voting set).
+   */
+  private followSetChange(store: ChainStore, committed: () => void): void {
+    if (this.handoverTimer !== null || this.validator !== null) return;
     const ledger = new Ledger(store.state);
-    return ledger.validatorSet().length > 1 ? Number(ledger.params().slotMs) : this.opts.slotMs;
+    const height = store.tip.height;
+    if (!this.chainRunsConsensus(store)) return;
+    if (this.network === null) {
+      // The next block needs the other validators' votes, and without a broker we cannot reach them.
+      if (this.producer === null) return;
+      this.producer.stop();
+      this.producer = null;
+      this.deps.logger.error({ height }, "the validator set grows at the next block: a validator of several needs a broker; restart with one to go on");
+      return;
+    }
+    const producing = this.producer !== null;
+    if (!producing && !(this.sync !== null && votesAfter(ledger, height, this.opts.identity.address))) return;
+    this.producer?.stop();
+    this.producer = null;
+    this.stopSync();
+    this.role = "validator";
+    this.deps.logger.info({ height, validators: nextVotingSetSize(ledger, height) }, producing ? "the validator set grows: handing block production over to the consensus engine" : "our epoch has come: joining consensus");
+    // Not from inside the producer's or the sync's own commit: they finish first.
+    this.handoverTimer = this.deps.clock.setTimeout(() => {
+      this.handoverTimer = null;
+      if (this.store === store) this.runConsensus(store, committed);
+    }, 0);
   }
 
   /**
@@ -337,17 +387,23 @@ export class MeshChainNode {
     return announcer;
   }
 
-  /** A lone validator proposes every block; any other node follows the chain through sync. */
+  /**
+   * A lone validator proposes every block; a validator of several runs the engine; any other node
+   * follows the chain through sync, including a validator still waiting for its epoch to join.
+   */
   private chooseRole(store: ChainStore): NodeRole {
     const { identity, genesis } = this.opts;
-    const validators = new Ledger(store.state).validatorSet();
-    const mine = validators.some((v) => bytesEqual(v, identity.address));
-    if (mine && validators.length > 1 && this.network === null) {
-      throw new NodeError("NOT_SUPPORTED", `${genesis.chainId} has ${validators.length} validators: a validator needs a broker to reach the others`);
+    const ledger = new Ledger(store.state);
+    const mine = votesAfter(ledger, store.tip.height, identity.address);
+    const size = nextVotingSetSize(ledger, store.tip.height);
+    if (mine && size > 1 && this.network === null) {
+      throw new NodeError("NOT_SUPPORTED", `${genesis.chainId} has ${size} validators: a validator needs a broker to reach the others`);
     }
     if (mine) return "validator";
     if (this.network === null) {
-      throw new NodeError("NOT_A_VALIDATOR", `${formatAddress(identity.address)} is not a validator of ${genesis.chainId}; a follower node needs a broker to sync from its peers`);
+      const waiting = ledger.pendingValidators().some((a) => bytesEqual(a, identity.address));
+      const why = waiting ? "is registered but joins the voting set only at the next epoch start" : "is not a validator";
+      throw new NodeError("NOT_A_VALIDATOR", `${formatAddress(identity.address)} ${why} of ${genesis.chainId}; a follower node needs a broker to sync from its peers`);
     }
     return "follower";
   }
@@ -495,6 +551,7 @@ export class MeshChainNode {
       sync,
       finality: { lagBlocks: Math.max(0, height - finalizedHeight), ageSeconds: finalizedAgeSeconds },
       validators: validators.length,
+      consensus: consensusReport(store.state, tip.height),
       links: { ip: diagnostics?.ip?.link.state ?? null, radio: radio?.link.state ?? null },
       mempool: { transactions: this.pool?.size ?? 0, bytes: this.pool?.sizeBytes ?? 0 },
       airtimeSeconds: this.network?.airtimeSeconds ?? null,
@@ -624,7 +681,7 @@ export class MeshChainNode {
   weightGini(): number {
     if (this.store === null) throw new NodeError("NOT_RUNNING", "node is not running");
     const ledger = new Ledger(this.store.state);
-    return gini(weigh(votingSet(ledger, this.store.tip.height), ledger.params()));
+    return gini(votingWeights(ledger, this.store.tip.height));
   }
 
   /**

@@ -5,6 +5,7 @@ import { buildGenesisDocument } from "../../src/core/chain/genesis-builder.js";
 import { ManualClock } from "../../src/core/clock.js";
 import type { Identity } from "../../src/core/crypto/identity.js";
 import { type Genesis, genesisChanges, genesisHash, parseGenesis } from "../../src/core/genesis.js";
+import type { ConsensusMode } from "../../src/core/state/consensus-mode.js";
 import { Ledger } from "../../src/core/state/ledger.js";
 import { StateStore } from "../../src/core/state/store.js";
 import { type DecodedTx, txHash } from "../../src/core/tx/codec.js";
@@ -102,6 +103,10 @@ export interface SimOptions {
   stakes?: bigint[];
   /** Keep each validator's signing record in a real SQLite file in this directory. */
   signerDir?: string;
+  /** The genesis's consensus mode (default dpop); poa members stake nothing. */
+  consensus?: ConsensusMode;
+  /** Funded accounts, not validators at genesis, that may register later (`joiner-0`, …); see `addNode`. */
+  joiners?: number;
 }
 
 interface SimNode {
@@ -132,6 +137,7 @@ export class ConsensusSim {
   readonly genesis: Genesis;
   readonly nodes: SimNode[] = [];
   readonly users: Identity[];
+  readonly joiners: Identity[];
   private conditions: NetworkConditions;
   private readonly genesisHash: Uint8Array;
   private readonly genesisState: StateStore;
@@ -153,11 +159,17 @@ export class ConsensusSim {
     this.conditions = { loss: 0, delayMs: [50, 400], ...opts.conditions };
     const validators = Array.from({ length: opts.validators }, (_, i) => testIdentity(`validator-${i}`));
     this.users = Array.from({ length: 4 }, (_, i) => testIdentity(`user-${i}`));
+    this.joiners = Array.from({ length: opts.joiners ?? 0 }, (_, i) => testIdentity(`joiner-${i}`));
+    const poa = opts.consensus === "poa";
     this.genesis = parseGenesis(buildGenesisDocument({
       chainId: CHAIN_ID,
       genesisTime: GENESIS_TIME,
-      validators: validators.map((identity, i) => ({ identity, selfBond: opts.stakes?.[i] ?? 10_000n * COIN, commissionBps: 1_000 })),
-      accounts: [...this.users.map((identity) => ({ identity, balance: 1_000_000n * COIN })), ...validators.map((identity) => ({ identity, balance: 1_000n * COIN }))],
+      ...(opts.consensus === undefined ? {} : { consensus: opts.consensus }),
+      validators: validators.map((identity, i) => ({ identity, selfBond: poa ? 0n : (opts.stakes?.[i] ?? 10_000n * COIN), commissionBps: 1_000 })),
+      accounts: [
+        ...this.users.map((identity) => ({ identity, balance: 1_000_000n * COIN })), ...validators.map((identity) => ({ identity, balance: 1_000n * COIN })),
+        ...this.joiners.map((identity) => ({ identity, balance: 100_000n * COIN })),
+      ],
       params: { slotMs: 10_000n, fallbackDelayMs: 3_000n, fallbackRanks: 2n, heartbeatSlots: 1_000n, maxValidatorShareBps: 3_300n, ...opts.params },
     }));
     this.genesisState = new StateStore();
@@ -298,6 +310,24 @@ export class ConsensusSim {
       this.submitTransfer();
       this.run(Math.min(everyMs, end - this.clock.now()));
     }
+  }
+
+  /** A node for an identity that was not a validator at genesis: it catches up from peers and votes once the chain seats it. */
+  addNode(identity: Identity): number {
+    const index = this.nodes.length;
+    const node: SimNode = { index, identity, signer: this.openSigner(index), engine: null as unknown as ConsensusEngine, mempool: null as unknown as SimMempool, alive: true, group: 0, extraDelayMs: 0, equivocate: false, storeFailing: false, storedHeight: 0 };
+    node.mempool = new SimMempool((sender) => new Ledger(node.engine.finalizedState).account(sender).nonce);
+    node.engine = this.makeEngine(node);
+    this.nodes.push(node);
+    node.engine.start();
+    return index;
+  }
+
+  /** Submit a signed transaction at node `at`, gossiped to the others. */
+  submit(t: DecodedTx, at = 0): void {
+    const node = this.nodes[at]!;
+    node.mempool.add(t);
+    this.broadcast(node, { kind: "tx", tx: t });
   }
 
   crash(i: number): void {

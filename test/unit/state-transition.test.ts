@@ -113,7 +113,9 @@ describe("staking", () => {
     nextBlock(chain, validators[0]!, [reg(0)]);
     const l = new Ledger(chain.store);
     expect(l.validator(u.address)?.selfBond).toBe(2_000n * COIN);
-    expect(l.validatorSet().map(toHex)).toContain(toHex(u.address));
+    expect(l.validatorSet().map(toHex)).not.toContain(toHex(u.address));
+    // Queued: it joins the voting set at the next epoch start (test/unit/validator-epochs.test.ts).
+    expect(l.pendingValidators().map(toHex)).toEqual([toHex(u.address)]);
     expect(attempt(chain, reg(1))).toBe("ALREADY_VALIDATOR");
   });
 

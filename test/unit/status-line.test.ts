@@ -7,7 +7,9 @@ import { formatAge, formatStatusLine, StatusNotifier } from "../../src/node/stat
 const status: NodeStatus = {
   chainId: "meshchain-test", role: "validator", height: 120, finalizedHeight: 118, tipHash: "ab".repeat(32), slot: 400, lastBlockAgeSeconds: 12, address: "mc0123456789abcdef0123", peers: 3,
   sync: { state: "synced", percent: 100, etaSeconds: 0, targetHeight: 118, fallbacks: 0, blocksPerSecond: null },
-  finality: { lagBlocks: 2, ageSeconds: 75 }, validators: 3, links: { ip: "connected", radio: "connected" },
+  finality: { lagBlocks: 2, ageSeconds: 75 }, validators: 3,
+  consensus: { mode: "poa", epoch: 1, nextEpochStart: 200, joining: ["mc00000000000000000001"], proposals: [{ id: 2, action: "remove", validator: "mc00000000000000000002", yes: 1, endHeight: 600 }] },
+  links: { ip: "connected", radio: "connected" },
   mempool: { transactions: 4, bytes: 380 }, airtimeSeconds: 42.25, airtime: { lastHourSeconds: 42.25, budgetSecondsPerHour: 180, dutyCycle: 0.1 },
   storage: { fault: null, faults: 0 }, accepted: { pending: 0, reannounced: 0 }, ready: { ok: true, reason: null }, radio: null,
   checkpoint: null, uptimeSeconds: 7_300, warnings: [],
@@ -50,6 +52,10 @@ describe("meshchain status table", () => {
     expect(lines.length).toBeLessThanOrEqual(24);
     expect(lines.every((l) => l.length <= 100)).toBe(true);
     expect(lines).toContain("finalized  118 (75s ago, 2 behind head)");
+    // What changes at the next epoch, and the open membership vote with the id to vote on.
+    expect(lines).toContain("consensus  poa, epoch 1, next epoch at height 200");
+    expect(lines).toContain("joining    mc00000000000000000001 at height 200");
+    expect(lines).toContain("proposal   #2 remove mc00000000000000000002: 1 yes, open until height 600");
     expect(lines).toContain("airtime    42.3 s of 180 s budget this hour (23%; duty cycle allows 360 s)");
     expect(table).toContain("! DISK_FILLING: 120 MB free");
     // A long reason wraps at the width, its continuation indented under the code.

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { formatAddress } from "../../core/crypto/address.js";
 import { parseGenesis } from "../../core/genesis.js";
+import { CONSENSUS_MODES, isConsensusMode } from "../../core/state/consensus-mode.js";
 import { defaultParams, paramSpecByName, PARAM_SPECS } from "../../core/state/params.js";
 import { CliError } from "../errors.js";
 import { checkDraft, genesisHashHex, type GenesisDraft, readDraft, writeDraft } from "../genesis-draft.js";
@@ -64,6 +65,11 @@ function validatorEntry(draft: GenesisDraft, opts: AddValidatorOptions): Record<
   if (!HEX(32).test(card.publicKey)) throw new CliError("INVALID_ARGUMENT", "the validator's public key must be 64 hex digits");
   if (!HEX(96).test(card.blsPublicKey)) throw new CliError("INVALID_ARGUMENT", "the validator's BLS public key must be 192 hex digits");
   if (!HEX(48).test(card.proofOfPossession)) throw new CliError("INVALID_ARGUMENT", "the proof of possession must be 96 hex digits");
+  if (draft.consensus === "poa") {
+    // A poa member stakes nothing; a bond given by habit is a mistake worth naming here, not at finalize.
+    if (opts.selfBond !== undefined && parseUnits(opts.selfBond, "--self-bond") !== 0n) throw new CliError("INVALID_ARGUMENT", "this is a poa genesis: members stake nothing; leave --self-bond out");
+    return { ...card, chainId: undefined, selfBond: "0", commissionBps: parseWhole(opts.commissionBps, "--commission-bps", 10_000) };
+  }
   const minSelfBond = BigInt(draft.params?.minSelfBond ?? defaultParams().minSelfBond.toString());
   const selfBond = opts.selfBond === undefined ? minSelfBond : parseUnits(opts.selfBond, "--self-bond");
   return { ...card, chainId: undefined, selfBond: selfBond.toString(), commissionBps: parseWhole(opts.commissionBps, "--commission-bps", 10_000) };
@@ -75,6 +81,7 @@ function summary(draft: GenesisDraft): Record<string, unknown> {
   const changed = Object.fromEntries(PARAM_SPECS.filter((s) => params[s.name] !== s.defaultValue).map((s) => [s.name, params[s.name].toString()]));
   return {
     chainId: draft.chainId,
+    consensus: genesis?.consensus ?? draft.consensus ?? "dpop",
     genesisTime: `${draft.genesisTime} (${new Date(draft.genesisTime * 1000).toISOString()})`,
     validators: genesis?.validators.map((v) => `${formatAddress(v.address)} self-bond ${v.selfBond}`) ?? [],
     accounts: genesis?.accounts.map((a) => `${formatAddress(a.address)} ${a.balance}`) ?? [],
@@ -91,12 +98,14 @@ export function registerGenesis(program: Command, run: Run): void {
     .requiredOption("--out <file>", "the draft file to create")
     .requiredOption("--chain-id <id>", "the chain's name: part of every signature (lowercase letters, digits, inner hyphens)")
     .option("--genesis-time <time>", "when slot 0 starts: Unix seconds, a date like 2027-01-01T12:00:00Z, or now", "now")
+    .option("--consensus <mode>", "dpop (validators weigh by stake and proximity, join by bonding) or poa (a federation of equal members who vote members in and out, no stake)", "dpop")
     .option("--param <name=value>", "a chain parameter other than its default (repeatable), e.g. slotMs=30000", parseParam, {})
     .option("--json", "machine-readable output", false)
-    .action((opts: { out: string; chainId: string; genesisTime: string; param: Record<string, string>; json: boolean }) =>
+    .action((opts: { out: string; chainId: string; genesisTime: string; consensus: string; param: Record<string, string>; json: boolean }) =>
       run(opts.json, () => {
+        if (!isConsensusMode(opts.consensus)) throw new CliError("INVALID_ARGUMENT", `--consensus "${opts.consensus}": expected ${CONSENSUS_MODES.join(" or ")}`);
         const draft: GenesisDraft = {
-          chainId: parseChainId(opts.chainId), genesisTime: parseGenesisTime(opts.genesisTime, Date.now()),
+          chainId: parseChainId(opts.chainId), ...(opts.consensus === "dpop" ? {} : { consensus: opts.consensus }), genesisTime: parseGenesisTime(opts.genesisTime, Date.now()),
           ...(Object.keys(opts.param).length === 0 ? {} : { params: opts.param }), accounts: [], validators: [],
         };
         writeDraft(opts.out, draft, { exclusive: true });
@@ -111,7 +120,7 @@ export function registerGenesis(program: Command, run: Run): void {
     .option("--public-key <hex>", "instead of --card: its Ed25519 public key")
     .option("--bls-public-key <hex>", "instead of --card: its BLS public key")
     .option("--proof-of-possession <hex>", "instead of --card: its proof of possession for this chain id")
-    .option("--self-bond <units>", "stake it starts with, in units (default: the chain's minSelfBond)")
+    .option("--self-bond <units>", "stake it starts with, in units (default: the chain's minSelfBond; none on a poa chain)")
     .option("--commission-bps <n>", "its commission on delegators' rewards, basis points", "1000")
     .option("--json", "machine-readable output", false)
     .action((draftPath: string, opts: AddValidatorOptions) =>

@@ -84,7 +84,7 @@ export function planStart(c: MeshChainConfig, env: NodeJS.ProcessEnv, given: (pa
   return {
     node: {
       dataDir: c.data_dir,
-      slotMs: c.node.slot_ms,
+      ...(c.node.slot_ms === undefined ? {} : { slotMs: c.node.slot_ms }),
       heartbeatSlots: c.node.heartbeat_slots ?? (c.dev ? 1 : 60),
       statusIntervalMs: c.node.status_interval_ms,
       snapshotIntervalBlocks: c.node.snapshot_interval_blocks,

@@ -2,9 +2,12 @@ import { toHex } from "../bytes.js";
 import { formatAddress } from "../crypto/address.js";
 import { blsProvePossession } from "../crypto/bls.js";
 import type { Identity } from "../crypto/identity.js";
+import type { ConsensusMode } from "../state/consensus-mode.js";
 
 export interface GenesisPlan {
   readonly chainId: string;
+  /** Left out of the document (so dpop) unless given. */
+  readonly consensus?: ConsensusMode;
   readonly genesisTime: number;
   readonly validators: readonly { readonly identity: Identity; readonly selfBond: bigint; readonly commissionBps: number }[];
   readonly accounts: readonly { readonly identity?: Identity; readonly address?: Uint8Array; readonly balance: bigint }[];
@@ -15,6 +18,7 @@ export interface GenesisPlan {
 export function buildGenesisDocument(plan: GenesisPlan): Record<string, unknown> {
   const doc: Record<string, unknown> = {
     chainId: plan.chainId,
+    ...(plan.consensus === undefined ? {} : { consensus: plan.consensus }),
     genesisTime: plan.genesisTime,
     accounts: plan.accounts.map((a) => {
       const out: Record<string, string> = { balance: a.balance.toString() };

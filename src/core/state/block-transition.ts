@@ -8,10 +8,11 @@ import { txHash } from "../tx/codec.js";
 import { applyTx } from "./transaction.js";
 import type { TxContext } from "./context.js";
 import { BlockError, TxError } from "./errors.js";
+import { tallyFederationProposals } from "./federation.js";
 import { tallyProposals } from "./governance.js";
 import { Ledger } from "./ledger.js";
 import { isActiveValidator, validatorStake } from "./records.js";
-import { type SetMember, votingSet } from "./validators.js";
+import { admitPendingAtEpochStart, isMember, type SetMember, votingSet } from "./validators.js";
 import { payValidator } from "./rewards.js";
 import { releaseUnbonding } from "./staking.js";
 import type { StateChange, StateStore } from "./store.js";
@@ -84,13 +85,15 @@ function updateProximity(ledger: Ledger, set: readonly SetMember[], voters: read
 
 /**
  * Reward and fees: with a certificate, the proposer keeps `proposerShareBps` and the parent's voters
- * share the rest by stake; without one, the proposer takes all. Remainders go to the proposer.
+ * share the rest by stake (equally on a poa chain); without one, the proposer takes all. Remainders go to the proposer.
  */
 function payRewards(ledger: Ledger, proposer: Uint8Array, voters: readonly SetMember[], total: bigint, proposerShareBps: bigint): void {
   let paid = 0n;
   if (voters.length > 0) {
     const pool = (total * (10_000n - proposerShareBps)) / 10_000n;
-    const stakes = voters.map((v) => validatorStake(v.validator));
+    // On a poa chain voters share equally, as they weigh.
+    const equal = ledger.consensusMode() === "poa";
+    const stakes = voters.map((v) => (equal ? 1n : validatorStake(v.validator)));
     const stakeSum = stakes.reduce((a, b) => a + b, 0n);
     if (stakeSum > 0n) {
       voters.forEach((v, i) => {
@@ -113,10 +116,13 @@ export function executeBlock(store: StateStore, block: BlockContext, txs: Block[
   const params = ledger.params();
   const { height, proposer } = block;
   const proposerRecord = ledger.validator(proposer);
-  if (proposerRecord === null || !isActiveValidator(proposerRecord, height)) {
-    throw new BlockError("PROPOSER_NOT_VALIDATOR", "the proposer is not an active validator");
+  // A validator waiting for its epoch (or a poa candidate) has a record but no seat yet.
+  if (proposerRecord === null || !isActiveValidator(proposerRecord, height) || !isMember(ledger, proposer)) {
+    throw new BlockError("PROPOSER_NOT_VALIDATOR", "the proposer is not an active member of the voting set");
   }
   const { set, voters } = certificateVoters(ledger, block);
+  // Before the transactions: one registered in this very block waits for the epoch after.
+  admitPendingAtEpochStart(ledger, height);
   const ctx: TxContext = { chainId: opts.chainId, height, slot: block.slot, params, verifiedSignatures: opts.verifiedSignatures };
   const seen = new Set<string>();
   const hashes: Uint8Array[] = [];
@@ -143,6 +149,7 @@ export function executeBlock(store: StateStore, block: BlockContext, txs: Block[
   const meta = ledger.meta();
   ledger.putMeta({ ...meta, height, totalSupply: meta.totalSupply + params.blockReward, randaoMix: sha256(meta.randaoMix, sha256(block.randaoReveal)) });
   const passedProposals = tallyProposals(ledger, height);
+  tallyFederationProposals(ledger, ctx);
   const changes = ledger.view.changes();
   return { changes, tree: store.preview(changes), txHashes: hashes, passedProposals, burned };
 }

@@ -31,7 +31,13 @@ export type TxErrorCode =
   | "ALREADY_VOTED"
   | "EVIDENCE_INVALID"
   | "EVIDENCE_DUPLICATE"
-  | "EVIDENCE_TOO_OLD";
+  | "EVIDENCE_TOO_OLD"
+  | "STAKING_DISABLED"
+  | "NOT_CANDIDATE"
+  | "ALREADY_MEMBER"
+  | "NOT_MEMBER"
+  | "ALREADY_PROPOSED"
+  | "WRONG_CONSENSUS_MODE";
 
 /** Why a transaction cannot apply to the current state. A rejected transaction changes nothing. */
 export class TxError extends MeshChainError<TxErrorCode> {}

@@ -12,6 +12,12 @@ export enum KeyPrefix {
   Proposal = 0x07,
   ActiveProposals = 0x08,
   BlsKeyOwner = 0x09,
+  /** Validators registered but not yet voting: they join at the next epoch's first block. */
+  PendingValidators = 0x0a,
+  /** Present only on a poa chain; absent means dpop (so dpop genesis states are as before). */
+  ConsensusMode = 0x0b,
+  FederationProposal = 0x0c,
+  OpenFederationProposals = 0x0d,
 }
 
 const withAddress = (prefix: KeyPrefix, address: Uint8Array): Uint8Array =>
@@ -27,5 +33,9 @@ export const stateKeys = {
   unbondingAt: (height: number) => new Writer().u8(KeyPrefix.UnbondingQueue).varint(height).finish(),
   proposal: (id: number) => new Writer().u8(KeyPrefix.Proposal).varint(id).finish(),
   activeProposals: () => Uint8Array.of(KeyPrefix.ActiveProposals),
+  pendingValidators: () => Uint8Array.of(KeyPrefix.PendingValidators),
+  consensusMode: () => Uint8Array.of(KeyPrefix.ConsensusMode),
+  federationProposal: (id: number) => new Writer().u8(KeyPrefix.FederationProposal).varint(id).finish(),
+  openFederationProposals: () => Uint8Array.of(KeyPrefix.OpenFederationProposals),
   blsKeyOwner: (blsKeyHash: Uint8Array) => new Writer().u8(KeyPrefix.BlsKeyOwner).fixed(blsKeyHash, 16).finish(),
 };

@@ -4,6 +4,7 @@ import {
   type Account, accountCodec, type ActiveProposal, activeProposalsCodec, addressListCodec, type ChainMeta, metaCodec,
   type Proposal, proposalCodec, type UnbondingEntry, unbondingCodec, type Validator, validatorCodec,
 } from "./records.js";
+import { type ConsensusMode, decodeConsensusMode, encodeConsensusMode } from "./consensus-mode.js";
 import { stateKeys } from "./keys.js";
 import { StateOverlay, type StateReader } from "./store.js";
 
@@ -60,6 +61,27 @@ export class Ledger {
 
   putValidatorSet(list: readonly Uint8Array[]): void {
     this.view.set(stateKeys.validatorSet(), addressListCodec.encode(list));
+  }
+
+  /** Registered validators waiting for the next epoch start to join the voting set (address order). */
+  pendingValidators(): Uint8Array[] {
+    const b = this.view.get(stateKeys.pendingValidators());
+    return b === undefined ? [] : addressListCodec.decode(b);
+  }
+
+  putPendingValidators(list: readonly Uint8Array[]): void {
+    if (list.length === 0) this.view.delete(stateKeys.pendingValidators());
+    else this.view.set(stateKeys.pendingValidators(), addressListCodec.encode(list));
+  }
+
+  consensusMode(): ConsensusMode {
+    const b = this.view.get(stateKeys.consensusMode());
+    return b === undefined ? "dpop" : decodeConsensusMode(b);
+  }
+
+  putConsensusMode(mode: ConsensusMode): void {
+    if (mode === "dpop") this.view.delete(stateKeys.consensusMode());
+    else this.view.set(stateKeys.consensusMode(), encodeConsensusMode(mode));
   }
 
   params(): ChainParams {

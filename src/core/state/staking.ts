@@ -6,10 +6,7 @@ import type { TxContext } from "./context.js";
 import { TxError } from "./errors.js";
 import type { Ledger } from "./ledger.js";
 import type { Delegation, UnbondingEntry, Validator } from "./records.js";
-
-function insertSorted(list: readonly Uint8Array[], address: Uint8Array): Uint8Array[] {
-  return [...list, address].sort(compareBytes);
-}
+import { queueJoin, removeMember, seatsTaken } from "./validators.js";
 
 export function queueUnbonding(l: Ledger, releaseHeight: number, entry: UnbondingEntry): void {
   l.putUnbondingAt(releaseHeight, [...l.unbondingAt(releaseHeight), entry]);
@@ -22,11 +19,22 @@ function servingValidator(l: Ledger, address: Uint8Array): Validator {
   return v;
 }
 
+/** On a poa chain stake buys nothing: bonding and delegating are refused so that no one pays for weight they cannot get. */
+function requireStaking(l: Ledger): void {
+  if (l.consensusMode() === "poa") throw new TxError("STAKING_DISABLED", "this is a poa chain: weights are equal and nothing is staked");
+}
+
+/**
+ * dpop: the bonded validator is queued and joins the voting set at the next epoch start. poa: the
+ * registration only makes a candidate (its keys checked, no bond needed) that the federation votes in.
+ */
 export function applyRegister(l: Ledger, sender: Uint8Array, body: ValidatorRegisterBody, ctx: TxContext): void {
   if (l.validator(sender) !== null) throw new TxError("ALREADY_VALIDATOR", "sender is already a validator");
-  const set = l.validatorSet();
-  if (BigInt(set.length) >= ctx.params.maxValidators) throw new TxError("VALIDATOR_SET_FULL", `validator set holds ${set.length}, the maximum`);
-  if (body.selfBond < ctx.params.minSelfBond) throw new TxError("BOND_TOO_SMALL", `self-bond must be at least ${ctx.params.minSelfBond}`);
+  const taken = seatsTaken(l);
+  if (BigInt(taken) >= ctx.params.maxValidators) throw new TxError("VALIDATOR_SET_FULL", `validator set holds ${taken} with those waiting to join, the maximum`);
+  const poa = l.consensusMode() === "poa";
+  if (poa && body.selfBond !== 0n) throw new TxError("STAKING_DISABLED", "this is a poa chain: register with a self-bond of 0");
+  if (!poa && body.selfBond < ctx.params.minSelfBond) throw new TxError("BOND_TOO_SMALL", `self-bond must be at least ${ctx.params.minSelfBond}`);
   if (l.blsKeyOwner(body.blsPublicKey) !== null) throw new TxError("BLS_KEY_IN_USE", "BLS key already registered");
   debit(l, sender, body.selfBond);
   // Pairing checks are the most expensive step, so they come after every cheap rejection.
@@ -37,7 +45,7 @@ export function applyRegister(l: Ledger, sender: Uint8Array, body: ValidatorRegi
     blsPublicKey: body.blsPublicKey, commissionBps: body.commissionBps, selfBond: body.selfBond, delegations: [],
     jailedUntil: 0, leavingAt: 0, lastInfractionSlot: 0, registeredSlot: ctx.slot, proximityBps: Number(ctx.params.proximityStartBps),
   });
-  l.putValidatorSet(insertSorted(set, sender));
+  if (!poa) queueJoin(l, sender);
   l.setBlsKeyOwner(body.blsPublicKey, sender);
 }
 
@@ -48,10 +56,11 @@ export function applyLeave(l: Ledger, sender: Uint8Array, ctx: TxContext): void 
   for (const d of v.delegations) queueUnbonding(l, release, { owner: d.delegator, validator: sender, amount: d.amount });
   // The record stays until its stake is released, so that evidence against it can still be checked.
   l.putValidator(sender, { ...v, selfBond: 0n, delegations: [], leavingAt: release });
-  l.putValidatorSet(l.validatorSet().filter((a) => !bytesEqual(a, sender)));
+  removeMember(l, sender);
 }
 
 export function applyBond(l: Ledger, sender: Uint8Array, body: BondBody): void {
+  requireStaking(l);
   const v = servingValidator(l, sender);
   debit(l, sender, body.amount);
   l.putValidator(sender, { ...v, selfBond: v.selfBond + body.amount });
@@ -74,6 +83,7 @@ function withDelegation(delegations: readonly Delegation[], delegator: Uint8Arra
 }
 
 export function applyDelegate(l: Ledger, sender: Uint8Array, body: DelegateBody, ctx: TxContext): void {
+  requireStaking(l);
   if (bytesEqual(sender, body.validator)) throw new TxError("SELF_DELEGATION", "a validator bonds to itself with a bond transaction");
   const v = l.validator(body.validator);
   if (v === null) throw new TxError("UNKNOWN_VALIDATOR", "no such validator");

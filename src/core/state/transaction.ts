@@ -8,6 +8,7 @@ import { debit } from "./balances.js";
 import type { TxContext } from "./context.js";
 import { TxError } from "./errors.js";
 import { applyEvidence } from "./evidence.js";
+import { applyFederationProposal, applyFederationVote, isFederationProposal } from "./federation.js";
 import { applyProposal, applyProposalVote } from "./governance.js";
 import type { Ledger } from "./ledger.js";
 import { applyBond, applyDelegate, applyLeave, applyRegister, applyUnbond, applyUndelegate } from "./staking.js";
@@ -93,7 +94,12 @@ export function applyTx(ledger: Ledger, decoded: DecodedTx, ctx: TxContext): TxO
       applyProposal(l, tx.sender, body, ctx);
       break;
     case TxKind.GovVote:
-      applyProposalVote(l, tx.sender, body, ctx);
+      // Proposal ids are shared: a vote goes to whichever kind of proposal holds the id.
+      if (isFederationProposal(l, body.proposalId)) applyFederationVote(l, tx.sender, body, ctx);
+      else applyProposalVote(l, tx.sender, body, ctx);
+      break;
+    case TxKind.FederationProposal:
+      applyFederationProposal(l, tx.sender, body, ctx);
       break;
     case TxKind.Evidence:
       burned = applyEvidence(l, body.evidence, ctx);

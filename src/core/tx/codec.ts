@@ -8,7 +8,7 @@ import { MAX_HEIGHT } from "../block/limits.js";
 import { DecodeError, EncodeError } from "../errors.js";
 import { readEvidence, writeEvidence } from "./evidence.js";
 import { MAX_COMMISSION_BPS, MAX_MESSAGE_PAYLOAD_BYTES, MAX_NONCE, maxEncodedSize } from "./limits.js";
-import { MessagePriority, type SignedTx, type TxBody, TxKind, type UnsignedTx, VoteChoice } from "./types.js";
+import { FederationAction, MessagePriority, type SignedTx, type TxBody, TxKind, type UnsignedTx, VoteChoice } from "./types.js";
 
 /*
  * Layout (docs/protocol.md §Transactions):
@@ -46,7 +46,8 @@ function writeBody(w: Writer, body: TxBody): void {
     case TxKind.ValidatorRegister:
       if (body.commissionBps > MAX_COMMISSION_BPS) throw new EncodeError("OUT_OF_RANGE", "commission above 100%");
       w.u16(body.commissionBps);
-      writePositive(w, body.selfBond);
+      // 0 on a poa chain, where members stake nothing; a dpop chain's minSelfBond refuses it.
+      w.varbig(body.selfBond);
       w.fixed(body.blsPublicKey, BLS_PUBLIC_KEY_LENGTH).fixed(body.proofOfPossession, BLS_SIGNATURE_LENGTH);
       return;
     case TxKind.ValidatorLeave:
@@ -69,6 +70,9 @@ function writeBody(w: Writer, body: TxBody): void {
     case TxKind.Evidence:
       writeEvidence(w, body.evidence);
       return;
+    case TxKind.FederationProposal:
+      w.u8(body.action).fixed(body.validator, ADDRESS_LENGTH);
+      return;
   }
 }
 
@@ -87,7 +91,7 @@ function readBody(r: Reader, kind: number): TxBody {
     case TxKind.ValidatorRegister: {
       const commissionBps = r.u16();
       if (commissionBps > MAX_COMMISSION_BPS) throw new DecodeError("OUT_OF_RANGE", "commission above 100%");
-      const selfBond = positiveAmount(r);
+      const selfBond = r.varbig(U64_MAX);
       return { kind, commissionBps, selfBond, blsPublicKey: r.fixed(BLS_PUBLIC_KEY_LENGTH), proofOfPossession: r.fixed(BLS_SIGNATURE_LENGTH) };
     }
     case TxKind.ValidatorLeave:
@@ -108,6 +112,11 @@ function readBody(r: Reader, kind: number): TxBody {
     }
     case TxKind.Evidence:
       return { kind, evidence: readEvidence(r) };
+    case TxKind.FederationProposal: {
+      const action = r.u8();
+      if (action !== FederationAction.Add && action !== FederationAction.Remove) throw new DecodeError("INVALID_VALUE", `unknown federation action ${action}`);
+      return { kind, action, validator: r.fixed(ADDRESS_LENGTH) };
+    }
     default:
       throw new DecodeError("INVALID_VALUE", `unknown transaction kind ${kind}`);
   }

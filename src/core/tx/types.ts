@@ -12,6 +12,13 @@ export enum TxKind {
   GovProposal = 9,
   GovVote = 10,
   Evidence = 11,
+  /** poa only: a federation member proposes adding or removing a member; others vote with GovVote. */
+  FederationProposal = 12,
+}
+
+export enum FederationAction {
+  Add = 1,
+  Remove = 2,
 }
 
 export enum MessagePriority {
@@ -42,6 +49,7 @@ export interface DelegateBody { readonly kind: TxKind.Delegate; readonly validat
 export interface UndelegateBody { readonly kind: TxKind.Undelegate; readonly validator: Uint8Array; readonly amount: bigint }
 export interface GovProposalBody { readonly kind: TxKind.GovProposal; readonly paramId: number; readonly value: bigint }
 export interface GovVoteBody { readonly kind: TxKind.GovVote; readonly proposalId: number; readonly choice: VoteChoice }
+export interface FederationProposalBody { readonly kind: TxKind.FederationProposal; readonly action: FederationAction; readonly validator: Uint8Array }
 export interface EvidenceBody { readonly kind: TxKind.Evidence; readonly evidence: Evidence }
 
 export type TxBody =
@@ -55,7 +63,8 @@ export type TxBody =
   | UndelegateBody
   | GovProposalBody
   | GovVoteBody
-  | EvidenceBody;
+  | EvidenceBody
+  | FederationProposalBody;
 
 /** A vote a validator signed for a block in a slot. The proposer's block signature is one too. */
 export interface SignedVote {
