@@ -8,7 +8,7 @@ import { txHash } from "../tx/codec.js";
 import { applyTx } from "./transaction.js";
 import type { TxContext } from "./context.js";
 import { BlockError, TxError } from "./errors.js";
-import { tallyProposals } from "./governance.js";
+import { enactScheduledChanges, tallyProposals } from "./governance.js";
 import { Ledger } from "./ledger.js";
 import { isActiveValidator, validatorStake } from "./records.js";
 import { type SetMember, votingSet } from "./validators.js";
@@ -143,6 +143,7 @@ export function executeBlock(store: StateStore, block: BlockContext, txs: Block[
   const meta = ledger.meta();
   ledger.putMeta({ ...meta, height, totalSupply: meta.totalSupply + params.blockReward, randaoMix: sha256(meta.randaoMix, sha256(block.randaoReveal)) });
   const passedProposals = tallyProposals(ledger, height);
+  enactScheduledChanges(ledger, height);
   const changes = ledger.view.changes();
   return { changes, tree: store.preview(changes), txHashes: hashes, passedProposals, burned };
 }

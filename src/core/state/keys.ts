@@ -12,6 +12,7 @@ export enum KeyPrefix {
   Proposal = 0x07,
   ActiveProposals = 0x08,
   BlsKeyOwner = 0x09,
+  ScheduledParamChanges = 0x0a,
 }
 
 const withAddress = (prefix: KeyPrefix, address: Uint8Array): Uint8Array =>
@@ -28,4 +29,6 @@ export const stateKeys = {
   proposal: (id: number) => new Writer().u8(KeyPrefix.Proposal).varint(id).finish(),
   activeProposals: () => Uint8Array.of(KeyPrefix.ActiveProposals),
   blsKeyOwner: (blsKeyHash: Uint8Array) => new Writer().u8(KeyPrefix.BlsKeyOwner).fixed(blsKeyHash, 16).finish(),
+  /** Passed parameter changes waiting for their epoch boundary. */
+  scheduledParamChanges: () => Uint8Array.of(KeyPrefix.ScheduledParamChanges),
 };
