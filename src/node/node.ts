@@ -38,6 +38,7 @@ import { TxAnnouncer } from "./tx-announcer.js";
 import { NodeMetrics } from "./metrics.js";
 import { blockTimestamp, type BlockSummary, diskSpace, recentBlocks, validatorSummaries, type ValidatorSummary } from "./node-report.js";
 import { type HistorySample, StatusHistory } from "./status-history.js";
+import { ReadModel } from "./read-model.js";
 import { StatusNotifier } from "./status-line.js";
 import { type NodeWarning, nodeWarnings } from "./warnings.js";
 import type { LinkState } from "../mesh/mqtt-link.js";
@@ -164,6 +165,8 @@ export class MeshChainNode {
   private readonly history = new StatusHistory(HISTORY_WINDOW_MS, HISTORY_MAX_SAMPLES);
   private readonly notifier = new StatusNotifier(QUIET_STATUS_TICKS);
   private warned = new Set<string>();
+  /** The chain read for the API: accounts, blocks, transactions, proposals, messages, proofs. */
+  readonly reads: ReadModel;
 
   constructor(
     private readonly opts: NodeOptions,
@@ -171,6 +174,7 @@ export class MeshChainNode {
   ) {
     this.health = new StorageHealth(deps);
     this.metrics = deps.metrics ?? new NodeMetrics();
+    this.reads = new ReadModel({ store: () => this.requireStore(), pool: () => this.pool, chainId: opts.genesis.chainId });
   }
 
   async start(): Promise<void> {
@@ -570,7 +574,8 @@ export class MeshChainNode {
   finalizedTxHeight(hash: Uint8Array): number | null {
     const store = this.requireStore();
     const at = store.txLocation(hash);
-    return at !== null && at.height <= store.finalizedHeight ? at.height : null;
+    // Final from the certificates held here, as a validator judges, not only from recorded finality.
+    return at !== null && at.height <= this.reads.finalizedHeight() ? at.height : null;
   }
 
   peerList(): PeerSummary[] {
