@@ -588,6 +588,12 @@ export class MeshChainNode {
     }));
   }
 
+  /** What a wallet needs before signing: the chain id its signature binds to and the fee rate. */
+  chainInfo(): { chainId: string; height: number; minFeePerByte: string; genesisHash: string } {
+    const store = this.requireStore();
+    return { chainId: this.opts.genesis.chainId, height: store.tip.height, minFeePerByte: new Ledger(store.state).params().minFeePerByte.toString(), genesisHash: toHex(store.genesisHash) };
+  }
+
   /** The nonce a sender's next transaction needs, counting those waiting in our pool. */
   nextNonce(address: Uint8Array): number {
     if (this.pool === null) throw new NodeError("NOT_RUNNING", "node is not running");

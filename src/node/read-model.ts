@@ -55,6 +55,11 @@ export class ReadModel {
 
   constructor(private readonly deps: ReadModelDeps) {}
 
+  /** The store read (blocks by height for event feeds); throws NOT_RUNNING when the node is stopped. */
+  chain(): ChainStore {
+    return this.deps.store();
+  }
+
   private ledger(): Ledger {
     return new Ledger(this.deps.store().state);
   }
