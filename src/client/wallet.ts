@@ -1,0 +1,81 @@
+import { toHex } from "../core/bytes.js";
+import { formatAddress } from "../core/crypto/address.js";
+import type { Ed25519KeyPair } from "../core/crypto/ed25519.js";
+import { minimumFee } from "../core/state/transaction.js";
+import { type DecodedTx, txHash } from "../core/tx/codec.js";
+import { maxEncodedSize } from "../core/tx/limits.js";
+import { signTx } from "../core/tx/sign.js";
+import type { TxBody } from "../core/tx/types.js";
+import { ClientError } from "./errors.js";
+import type { MeshChainClient } from "./rpc-client.js";
+
+/** The signer: an address and its Ed25519 key (a node key file's identity will do). */
+export interface Signer {
+  readonly address: Uint8Array;
+  readonly ed25519: Ed25519KeyPair;
+}
+
+/** What the user fixed; everything left out is read from the node. */
+export interface TxChoices {
+  readonly chainId?: string;
+  readonly nonce?: number;
+  readonly fee?: bigint;
+  readonly expiresAt?: number | null;
+  /** Carry the public key (an account's first transaction); read from the node when not given. */
+  readonly revealKey?: boolean;
+}
+
+export interface PreparedTx {
+  readonly signed: DecodedTx;
+  readonly hash: string;
+  readonly hex: string;
+  readonly chainId: string;
+  readonly nonce: number;
+  readonly fee: bigint;
+  readonly minFee: bigint;
+  readonly bytes: number;
+  readonly maxBytes: number;
+  readonly revealsKey: boolean;
+}
+
+/** Sign once per fee guess: the fee's own varint length can change the size the minimum is figured on. */
+function signAtMinimum(unsigned: Omit<Parameters<typeof signTx>[0], "fee">, fee: bigint | undefined, rate: bigint, chainId: string, key: Ed25519KeyPair): { signed: DecodedTx; minFee: bigint } {
+  let guess = fee ?? 0n;
+  for (let i = 0; i < 4; i++) {
+    const signed = signTx({ ...unsigned, fee: guess }, chainId, key);
+    const minFee = minimumFee(signed.bytes.length, rate);
+    if (fee !== undefined || guess >= minFee) return { signed, minFee };
+    guess = minFee;
+  }
+  const signed = signTx({ ...unsigned, fee: guess }, chainId, key);
+  return { signed, minFee: minimumFee(signed.bytes.length, rate) };
+}
+
+/**
+ * Build and sign a transaction: chain id, nonce (counting the sender's transactions waiting in the
+ * node's pool), key reveal and minimum fee come from the node unless the user gave them. A chain id
+ * that is not the node's is refused here (WRONG_CHAIN), before a signature the node could only call bad.
+ */
+export async function prepareTx(client: MeshChainClient | null, signer: Signer, body: TxBody, choices: TxChoices): Promise<PreparedTx> {
+  const needsNode = choices.chainId === undefined || choices.nonce === undefined || choices.revealKey === undefined || choices.fee === undefined;
+  if (client === null && needsNode) throw new ClientError("INVALID_PARAMS", "without a node, give --chain-id, --nonce, --fee and --reveal-key yes|no", "OFFLINE");
+  const info = client === null ? null : await client.chainInfo();
+  if (info !== null && choices.chainId !== undefined && choices.chainId !== info.chainId) {
+    throw new ClientError("WRONG_CHAIN", `--chain-id ${choices.chainId} is not this node's chain (${info.chainId}): a signature for it would be refused as BAD_SIGNATURE`, "WRONG_CHAIN");
+  }
+  const chainId = choices.chainId ?? (info as { chainId: string }).chainId;
+  let nonce = choices.nonce;
+  let revealKey = choices.revealKey;
+  if (client !== null && (nonce === undefined || revealKey === undefined)) {
+    const account = await client.account(formatAddress(signer.address));
+    nonce ??= account.nextNonce as number;
+    revealKey ??= account.publicKey === null;
+  }
+  const rate = info === null ? 0n : BigInt(info.minFeePerByte);
+  const unsigned = { sender: signer.address, nonce: nonce as number, expiresAt: choices.expiresAt ?? null, publicKey: revealKey === true ? signer.ed25519.publicKey : null, body };
+  const { signed, minFee } = signAtMinimum(unsigned, choices.fee, rate, chainId, signer.ed25519);
+  return {
+    signed, hash: toHex(txHash(signed.bytes)), hex: toHex(signed.bytes), chainId, nonce: nonce as number, fee: signed.tx.fee, minFee,
+    bytes: signed.bytes.length, maxBytes: maxEncodedSize(body.kind, revealKey === true), revealsKey: revealKey === true,
+  };
+}
