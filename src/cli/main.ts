@@ -11,6 +11,10 @@ import { registerRadio } from "./commands/radio.js";
 import { registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTx } from "./commands/tx.js";
+import { registerChainReads } from "./commands/chain.js";
+import { registerGov } from "./commands/gov.js";
+import { registerMsg } from "./commands/msg.js";
+import { registerWatch } from "./commands/watch.js";
 import { exitQuietlyOnClosedPipe, reportError } from "./output.js";
 
 const VERSION = "0.1.0";
@@ -35,6 +39,10 @@ export function buildProgram(): Command {
   registerKeys(program, run);
   registerGenesis(program, run);
   registerTx(program, run);
+  registerChainReads(program, run);
+  registerMsg(program, run);
+  registerGov(program, run);
+  registerWatch(program, run);
   registerStart(program, run);
   registerConfig(program, run);
   registerStatus(program, run);

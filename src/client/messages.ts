@@ -10,13 +10,19 @@ import { ClientError } from "./errors.js";
  * checked against what one message may carry before anything is signed.
  */
 export function buildMessagePayload(text: string, sealToKey: Uint8Array | null, random: (n: number) => Uint8Array = (n) => new Uint8Array(randomBytes(n))): Uint8Array {
+  const plain = checkMessageText(text, sealToKey !== null);
+  return sealToKey === null ? plain : encodeSealedPayload(sealTo(sealToKey, plain, random(32)));
+}
+
+/** The text as UTF-8, if it fits one message (less room when sealed: key, tag and type take 50 bytes). */
+export function checkMessageText(text: string, sealed: boolean): Uint8Array {
   const plain = encodeTextPayload(text);
-  const room = sealToKey === null ? MAX_MESSAGE_PAYLOAD_BYTES : MAX_MESSAGE_PAYLOAD_BYTES - SEAL_OVERHEAD - TYPED_HEADER_BYTES;
+  const room = sealed ? MAX_MESSAGE_PAYLOAD_BYTES - SEAL_OVERHEAD - TYPED_HEADER_BYTES : MAX_MESSAGE_PAYLOAD_BYTES;
   if (plain.length > room) {
-    throw new ClientError("MESSAGE_TOO_LARGE", `the text is ${plain.length} bytes; a ${sealToKey === null ? "" : "sealed "}message carries at most ${room} bytes of text in one frame`);
+    throw new ClientError("MESSAGE_TOO_LARGE", `the text is ${plain.length} bytes; a ${sealed ? "sealed " : ""}message carries at most ${room} bytes of text in one frame`);
   }
   if (plain.length === 0) throw new ClientError("INVALID_PARAMS", "the text is empty", "EMPTY_MESSAGE");
-  return sealToKey === null ? plain : encodeSealedPayload(sealTo(sealToKey, plain, random(32)));
+  return plain;
 }
 
 /** The text of a message payload for its reader: sealed ones are opened with the reader's key when given. */
@@ -26,8 +32,13 @@ export function openMessageText(payload: Uint8Array, reader: Ed25519KeyPair | nu
   if (p.type === "ack") return { type: "ack", text: null };
   if (p.type === "binary") return { type: "binary", text: null };
   if (reader === null) return { type: "sealed", text: null, reason: "sealed: give --key of the recipient to read it" };
+  return openSealedText(p.sealed, reader);
+}
+
+/** A sealed text opened with the reader's key; `reason` says why not when it is not theirs. */
+export function openSealedText(sealed: Uint8Array, reader: Ed25519KeyPair): { type: "sealed"; text: string | null; reason?: string } {
   try {
-    return { type: "sealed", text: new TextDecoder().decode(openSealed(reader.seed, p.sealed)) };
+    return { type: "sealed", text: new TextDecoder().decode(openSealed(reader.seed, sealed)) };
   } catch (e) {
     return { type: "sealed", text: null, reason: e instanceof Error ? e.message : String(e) };
   }

@@ -55,10 +55,13 @@ function signAtMinimum(unsigned: Omit<Parameters<typeof signTx>[0], "fee">, fee:
  * Build and sign a transaction: chain id, nonce (counting the sender's transactions waiting in the
  * node's pool), key reveal and minimum fee come from the node unless the user gave them. A chain id
  * that is not the node's is refused here (WRONG_CHAIN), before a signature the node could only call bad.
+ * Without a client nothing is read: the chain id, nonce and fee must be given; the key is not revealed
+ * unless asked.
  */
-export async function prepareTx(client: MeshChainClient | null, signer: Signer, body: TxBody, choices: TxChoices): Promise<PreparedTx> {
-  const needsNode = choices.chainId === undefined || choices.nonce === undefined || choices.revealKey === undefined || choices.fee === undefined;
-  if (client === null && needsNode) throw new ClientError("INVALID_PARAMS", "without a node, give --chain-id, --nonce, --fee and --reveal-key yes|no", "OFFLINE");
+export async function prepareTx(client: MeshChainClient | null, signer: Signer, body: TxBody, choices: TxChoices, offlineFeePerByte = 0n): Promise<PreparedTx> {
+  if (client === null && (choices.chainId === undefined || choices.nonce === undefined || choices.fee === undefined)) {
+    throw new ClientError("INVALID_PARAMS", "without a node, give the chain id, the nonce and the fee", "OFFLINE");
+  }
   const info = client === null ? null : await client.chainInfo();
   if (info !== null && choices.chainId !== undefined && choices.chainId !== info.chainId) {
     throw new ClientError("WRONG_CHAIN", `--chain-id ${choices.chainId} is not this node's chain (${info.chainId}): a signature for it would be refused as BAD_SIGNATURE`, "WRONG_CHAIN");
@@ -71,7 +74,8 @@ export async function prepareTx(client: MeshChainClient | null, signer: Signer, 
     nonce ??= account.nextNonce as number;
     revealKey ??= account.publicKey === null;
   }
-  const rate = info === null ? 0n : BigInt(info.minFeePerByte);
+  // Offline (a dry run with everything given), the minimum shown is at the rate the caller assumes.
+  const rate = info === null ? offlineFeePerByte : BigInt(info.minFeePerByte);
   const unsigned = { sender: signer.address, nonce: nonce as number, expiresAt: choices.expiresAt ?? null, publicKey: revealKey === true ? signer.ed25519.publicKey : null, body };
   const { signed, minFee } = signAtMinimum(unsigned, choices.fee, rate, chainId, signer.ed25519);
   return {
