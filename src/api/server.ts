@@ -216,7 +216,7 @@ export class ApiServer {
       socket.end(`HTTP/1.1 ${refusal.httpStatus} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       return;
     }
-    this.events ??= new EventHub(this.node, this.opts.eventPollMs);
+    this.events ??= new EventHub(this.node, this.opts.eventPollMs, (e) => this.opts.logger?.error({ err: e }, "live events: a look at the chain failed"));
     this.events.accept(req, socket, head);
   }
 

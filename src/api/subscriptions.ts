@@ -50,7 +50,7 @@ export class EventHub {
   private seen: Seen | null = null;
   private nextId = 1;
 
-  constructor(private readonly source: { readonly reads: ReadModel }, private readonly pollMs = 250) {}
+  constructor(private readonly source: { readonly reads: ReadModel }, private readonly pollMs = 250, private readonly onFault?: (e: unknown) => void) {}
 
   /** Take over an upgrade request that already passed the gate (Host, Origin, token). */
   accept(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -164,14 +164,16 @@ export class EventHub {
   private poll(): void {
     const before = this.seen;
     if (before === null) return;
-    let now: Seen;
     try {
-      now = this.snapshot();
+      this.compare(before, this.snapshot());
     } catch (e) {
-      // A node stopping between polls: nothing to report, the sockets close with the API.
-      if (e instanceof MeshChainError) return;
-      throw e;
+      // A node stopping between polls has nothing to report (the sockets close with the API); anything
+      // else is logged, and the next look tries again: a feed must never take the node down.
+      if (!(e instanceof MeshChainError && e.code === "NOT_RUNNING")) this.onFault?.(e);
     }
+  }
+
+  private compare(before: Seen, now: Seen): void {
     const store = this.source.reads.chain();
     // A chain that went back (another branch above finality) is reported from its new tip on.
     for (let h = Math.min(before.height, now.height) + 1; h <= now.height; h++) {
@@ -198,7 +200,9 @@ export class EventHub {
   private governanceChanges(before: Seen, now: Seen): void {
     for (const [id, change] of now.scheduled) if (!before.scheduled.has(id)) this.emit("governance", { type: "passed", proposalId: id, ...change });
     for (const [name, value] of now.params) {
-      if (before.params.get(name) !== value) this.emit("governance", { type: "enacted", parameter: name, value, from: before.params.get(name) ?? null, height: now.height });
+      if (before.params.get(name) === value) continue;
+      const scheduled = [...before.scheduled.values()].find((c) => c.parameter === name && c.value === value);
+      this.emit("governance", { type: "enacted", parameter: name, value, from: before.params.get(name) ?? null, inForceFrom: scheduled?.effectiveHeight ?? now.height });
     }
     for (const [id, p] of before.open) {
       if (now.open.has(id) || now.scheduled.has(id) || before.scheduled.has(id) || now.params.get(p.parameter) === p.value) continue;

@@ -52,6 +52,7 @@ export interface ReadModelDeps {
 export class ReadModel {
   private messages: IndexedMessage[] = [];
   private indexed: { height: number; hash: string } = { height: 0, hash: "" };
+  private finality: { key: string; height: number } | null = null;
 
   constructor(private readonly deps: ReadModelDeps) {}
 
@@ -72,6 +73,15 @@ export class ReadModel {
     const store = this.deps.store();
     const recorded = store.finalizedHeight;
     const tip = store.tip.height;
+    // Asked often (every look of the live feed): the answer only changes with the tip or the record.
+    const key = `${toHex(store.tip.hash)}:${recorded}`;
+    if (this.finality?.key === key) return this.finality.height;
+    const height = this.provenFinalHeight(store, recorded, tip);
+    this.finality = { key, height };
+    return height;
+  }
+
+  private provenFinalHeight(store: ChainStore, recorded: number, tip: number): number {
     for (let b = tip - 1; b > Math.max(recorded, tip - FINALITY_SCAN_BLOCKS); b--) {
       const blocks = [b - 1, b, b + 1].map((h) => (h < 1 ? null : store.blockAt(h)));
       if (blocks.some((x) => x === null)) continue;

@@ -22,7 +22,7 @@ function line(topic: Topic, e: Record<string, unknown>): string {
       if (e.type === "proposed") return `proposal at ${String(e.height)} by ${String(e.from)}: ${String(e.parameter)} = ${String(e.value)}`;
       if (e.type === "voted") return `vote at ${String(e.height)} by ${String(e.from)}: ${String(e.choice)} on #${String(e.proposalId)}`;
       if (e.type === "passed") return `proposal #${String(e.proposalId)} passed: ${String(e.parameter)} = ${String(e.value)} from height ${String(e.effectiveHeight)}`;
-      if (e.type === "enacted") return `enacted at ${String(e.height)}: ${String(e.parameter)} ${String(e.from)} → ${String(e.value)}`;
+      if (e.type === "enacted") return `enacted: ${String(e.parameter)} ${String(e.from)} → ${String(e.value)}, in force from block ${String(e.inForceFrom)}`;
       return `proposal #${String(e.proposalId)} rejected`;
   }
 }
