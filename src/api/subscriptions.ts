@@ -94,7 +94,13 @@ export class EventHub {
       id = typeof o.id === "string" || typeof o.id === "number" ? o.id : null;
       const params = (typeof o.params === "object" && o.params !== null ? o.params : {}) as Record<string, unknown>;
       if (o.jsonrpc !== "2.0" || typeof o.method !== "string") throw new SubscribeError(-32600, "INVALID_REQUEST", 'need jsonrpc "2.0" and a method');
-      if (o.method === "subscribe") return this.send(ws, { jsonrpc: "2.0", id, result: this.subscribe(ws, params) });
+      if (o.method === "subscribe") {
+        const sub = this.subscribe(ws, params);
+        this.send(ws, { jsonrpc: "2.0", id, result: { subscription: sub.id } });
+        // A transaction's status is sent at once, after the answer: it may already be final.
+        if (sub.hash !== undefined) this.emitTxStatus(sub);
+        return;
+      }
       if (o.method === "unsubscribe") {
         const sub = typeof params.subscription === "string" ? this.subs.get(params.subscription) : undefined;
         if (sub === undefined || sub.socket !== ws) throw new SubscribeError(-32602, "UNKNOWN_SUBSCRIPTION", "no such subscription on this connection");
@@ -109,7 +115,7 @@ export class EventHub {
     }
   }
 
-  private subscribe(ws: WebSocket, params: Record<string, unknown>): { subscription: string } {
+  private subscribe(ws: WebSocket, params: Record<string, unknown>): Subscription {
     const topic = params.topic;
     if (typeof topic !== "string" || !TOPICS.includes(topic as Topic)) throw new SubscribeError(-32602, "INVALID_PARAMS", `params.topic must be one of ${TOPICS.join(", ")}`);
     if ([...this.subs.values()].filter((s) => s.socket === ws).length >= MAX_SUBSCRIPTIONS) throw new SubscribeError(-32602, "TOO_MANY_SUBSCRIPTIONS", `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`);
@@ -131,9 +137,7 @@ export class EventHub {
     this.subs.set(id, sub);
     if (this.seen === null) this.seen = this.snapshot();
     if (this.timer === null) this.timer = setInterval(() => this.poll(), this.pollMs);
-    // A transaction's status is sent at once: it may already be final.
-    if (sub.hash !== undefined) this.emitTxStatus(sub);
-    return { subscription: id };
+    return sub;
   }
 
   private snapshot(): Seen {
