@@ -58,7 +58,7 @@ export function unlockSender(opts: { key: string }): Promise<Identity> {
  * Sign and send one transaction, print what became of it: accepted, queued (its nonce runs ahead:
  * held, exit 0), included, and with --wait its outcome. A refusal throws with the node's reason.
  */
-export async function sendTx(opts: SendOptions, sender: Identity, body: TxBody | ((client: MeshChainClient | null) => Promise<TxBody>), shown: Record<string, unknown> = {}): Promise<void> {
+export async function sendTx(opts: SendOptions, sender: Identity, body: TxBody | ((client: MeshChainClient | null) => Promise<TxBody>), shown: Record<string, unknown> = {}, oneFrame = false): Promise<void> {
   const wait = opts.wait;
   if (wait !== undefined && wait !== "included" && wait !== "final") throw new CliError("INVALID_ARGUMENT", `--wait takes included or final, not "${wait}"`);
   if (wait !== undefined && opts.dryRun) throw new CliError("INVALID_ARGUMENT", "--wait and --dry-run do not go together: a dry run sends nothing");
@@ -69,6 +69,7 @@ export async function sendTx(opts: SendOptions, sender: Identity, body: TxBody |
     ...(opts.fee === undefined ? {} : { fee: parseUnits(opts.fee, "--fee") }),
     ...(opts.revealKey === undefined ? {} : { revealKey: opts.revealKey }),
     expiresAt: opts.expiresAt === undefined ? null : parseWhole(opts.expiresAt, "--expires-at", 2 ** 48 - 1),
+    oneFrame,
   };
   // A dry run with the nonce and fee given needs no node (the chain id defaults to the development chain's).
   const offline = opts.dryRun && choices.nonce !== undefined && choices.fee !== undefined;

@@ -2,10 +2,13 @@ import { toHex } from "../core/bytes.js";
 import { formatAddress } from "../core/crypto/address.js";
 import type { Ed25519KeyPair } from "../core/crypto/ed25519.js";
 import { minimumFee } from "../core/state/transaction.js";
-import { type DecodedTx, txHash } from "../core/tx/codec.js";
+import { type DecodedTx, encodeUnsignedTx, txHash } from "../core/tx/codec.js";
 import { maxEncodedSize } from "../core/tx/limits.js";
 import { signTx } from "../core/tx/sign.js";
-import type { TxBody } from "../core/tx/types.js";
+import type { TxBody, UnsignedTx } from "../core/tx/types.js";
+import { ED25519_SIGNATURE_LENGTH } from "../core/crypto/ed25519.js";
+import { HEADER_BYTES } from "../mesh/frame.js";
+import { MESHTASTIC_MTU } from "../mesh/transports/meshtastic-mqtt.js";
 import { ClientError } from "./errors.js";
 import type { MeshChainClient } from "./rpc-client.js";
 
@@ -23,6 +26,8 @@ export interface TxChoices {
   readonly expiresAt?: number | null;
   /** Carry the public key (an account's first transaction); read from the node when not given. */
   readonly revealKey?: boolean;
+  /** Refuse (MESSAGE_TOO_LARGE) a transaction that would not fit one radio frame. */
+  readonly oneFrame?: boolean;
 }
 
 export interface PreparedTx {
@@ -38,18 +43,21 @@ export interface PreparedTx {
   readonly revealsKey: boolean;
 }
 
-/** Sign once per fee guess: the fee's own varint length can change the size the minimum is figured on. */
-function signAtMinimum(unsigned: Omit<Parameters<typeof signTx>[0], "fee">, fee: bigint | undefined, rate: bigint, chainId: string, key: Ed25519KeyPair): { signed: DecodedTx; minFee: bigint } {
-  let guess = fee ?? 0n;
+/** The fee the node asks for this transaction: its encoded size (the fee's own varint included) times the rate. */
+function minimumFeeFor(unsigned: Omit<UnsignedTx, "fee">, rate: bigint): bigint {
+  let fee = 0n;
   for (let i = 0; i < 4; i++) {
-    const signed = signTx({ ...unsigned, fee: guess }, chainId, key);
-    const minFee = minimumFee(signed.bytes.length, rate);
-    if (fee !== undefined || guess >= minFee) return { signed, minFee };
-    guess = minFee;
+    const needed = minimumFee(encodedSize({ ...unsigned, fee }), rate);
+    if (needed <= fee) return fee;
+    fee = needed;
   }
-  const signed = signTx({ ...unsigned, fee: guess }, chainId, key);
-  return { signed, minFee: minimumFee(signed.bytes.length, rate) };
+  return fee;
 }
+
+const encodedSize = (tx: UnsignedTx): number => encodeUnsignedTx(tx).length + ED25519_SIGNATURE_LENGTH;
+
+/** What one radio frame carries of a transaction: the Meshtastic payload less our frame header. */
+export const ONE_FRAME_TX_BYTES = MESHTASTIC_MTU - HEADER_BYTES;
 
 /**
  * Build and sign a transaction: chain id, nonce (counting the sender's transactions waiting in the
@@ -77,7 +85,14 @@ export async function prepareTx(client: MeshChainClient | null, signer: Signer, 
   // Offline (a dry run with everything given), the minimum shown is at the rate the caller assumes.
   const rate = info === null ? offlineFeePerByte : BigInt(info.minFeePerByte);
   const unsigned = { sender: signer.address, nonce: nonce as number, expiresAt: choices.expiresAt ?? null, publicKey: revealKey === true ? signer.ed25519.publicKey : null, body };
-  const { signed, minFee } = signAtMinimum(unsigned, choices.fee, rate, chainId, signer.ed25519);
+  const fee = choices.fee ?? minimumFeeFor(unsigned, rate);
+  const size = encodedSize({ ...unsigned, fee });
+  // A message travels as one frame or not at all: checked before anything is signed.
+  if (choices.oneFrame === true && size > ONE_FRAME_TX_BYTES) {
+    throw new ClientError("MESSAGE_TOO_LARGE", `this message would be ${size} bytes signed; one radio frame carries ${ONE_FRAME_TX_BYTES}: shorten the text by ${size - ONE_FRAME_TX_BYTES} bytes`);
+  }
+  const signed = signTx({ ...unsigned, fee }, chainId, signer.ed25519);
+  const minFee = minimumFee(signed.bytes.length, rate);
   return {
     signed, hash: toHex(txHash(signed.bytes)), hex: toHex(signed.bytes), chainId, nonce: nonce as number, fee: signed.tx.fee, minFee,
     bytes: signed.bytes.length, maxBytes: maxEncodedSize(body.kind, revealKey === true), revealsKey: revealKey === true,

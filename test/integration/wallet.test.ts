@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ApiServer } from "../../src/api/server.js";
 import { ClientError, MeshChainClient, prepareTx, type Signer } from "../../src/client/index.js";
 import { buildMessagePayload, openMessageText } from "../../src/client/messages.js";
+import { ONE_FRAME_TX_BYTES } from "../../src/client/wallet.js";
 import { fromHex, toHex } from "../../src/core/bytes.js";
 import { buildGenesisDocument } from "../../src/core/chain/genesis-builder.js";
 import { formatAddress } from "../../src/core/crypto/address.js";
@@ -203,6 +204,12 @@ describe("the wallet over a real node's API", () => {
     expect(openMessageText(payload, bob.ed25519)).toMatchObject({ text: null, reason: expect.stringContaining("not sealed to this key") });
     expect(() => buildMessagePayload("x".repeat(79), fromHex(aliceKey))).toThrow(expect.objectContaining({ code: "MESSAGE_TOO_LARGE" }) as Error);
     expect(buildMessagePayload("x".repeat(78), fromHex(aliceKey)).length).toBe(128);
+    // A full 128-byte text fits one radio frame; with the key reveal and an expiry it would not, and is refused unsigned.
+    const full = { kind: TxKind.Message, to: alice.address, priority: MessagePriority.Normal, payload: buildMessagePayload("y".repeat(128), null) } as const;
+    const fits = await prepareTx(client, validator, full, { oneFrame: true });
+    expect(fits.bytes).toBeLessThanOrEqual(ONE_FRAME_TX_BYTES);
+    const tooBig = await refusal(prepareTx(client, bob, full, { oneFrame: true, revealKey: true, expiresAt: 1_000_000 }));
+    expect(tooBig.code).toBe("MESSAGE_TOO_LARGE");
   });
 
   it("runs governance to the epoch boundary, with tallies, and streams it all live", async () => {

@@ -92,7 +92,7 @@ export function registerMsg(program: Command, run: Run): void {
           const m = await client.messageStatus(messageHash);
           if (m.to !== formatAddress(sender.address)) throw new CliError("INVALID_ARGUMENT", `message ${messageHash} is to ${String(m.to)}, not to ${formatAddress(sender.address)}: only its recipient can acknowledge it`);
           return { kind: TxKind.Message, to: parseAddress(String(m.from)), priority, payload: encodeAckPayload(fromHex(messageHash)) };
-        }, { acknowledges: messageHash });
+        }, { acknowledges: messageHash }, true);
       }),
     );
 

@@ -56,7 +56,7 @@ export async function sendMessage(opts: SendOptions & { to: string; priority: st
       key = Uint8Array.from(Buffer.from(account.publicKey, "hex"));
     }
     return { kind: TxKind.Message, to, priority, payload: buildMessagePayload(text, key) };
-  }, { to: formatAddress(to), priority: opts.priority, encrypted: opts.encrypt, ...(opts.encrypt ? {} : { text }) });
+  }, { to: formatAddress(to), priority: opts.priority, encrypted: opts.encrypt, ...(opts.encrypt ? {} : { text }) }, true);
 }
 
 export function registerTx(program: Command, run: Run): void {
