@@ -123,6 +123,22 @@ describe("the wallet over a real node's API", () => {
     expect(noToken.code).toBe("NODE_API_REFUSED");
   });
 
+  it("shows delegations and unbonding stake on the account, from real delegate and undelegate transactions", async () => {
+    await send(alice, { kind: TxKind.Delegate, validator: validator.address, amount: 10n * COIN });
+    slots(1);
+    await waitFor(() => node.status().height >= 1, 5_000, "block 1");
+    expect(await reader.account(formatAddress(alice.address))).toMatchObject({ delegations: [{ validator: formatAddress(validator.address), amount: (10n * COIN).toString() }], unbonding: [] });
+    await send(alice, { kind: TxKind.Undelegate, validator: validator.address, amount: 4n * COIN });
+    const tooMuch = await prepareTx(client, alice, { kind: TxKind.Undelegate, validator: validator.address, amount: 100n * COIN }, { nonce: 2 });
+    slots(1);
+    await waitFor(() => node.status().height >= 2, 5_000, "block 2");
+    const a = await reader.account(formatAddress(alice.address));
+    expect(a).toMatchObject({ nonce: 2, delegations: [{ amount: (6n * COIN).toString() }], unbonding: [{ validator: formatAddress(validator.address), amount: (4n * COIN).toString(), releasedAt: 2 + 2_000 }] });
+    const refused = await refusal(client.submit(tooMuch.hex));
+    expect(refused.reason).toBe("INVALID");
+    expect(await reader.account(formatAddress(alice.address))).toEqual(a);
+  });
+
   it("proves a message's delivery offline, fails every tampered field, and shows the recipient's ack", async () => {
     const payload = buildMessagePayload("meet at the water tower", null);
     const m = await send(alice, { kind: TxKind.Message, to: bob.address, priority: MessagePriority.Normal, payload });
