@@ -9,6 +9,7 @@ import { MeshChainError } from "../core/errors.js";
 import { merkleProof } from "../core/merkle/tree.js";
 import { type DeliveryProof } from "../core/proof/delivery-proof.js";
 import { activeStake, passesQuorum, tallyVotes } from "../core/state/governance.js";
+import { nextEpochStart } from "../core/state/epoch.js";
 import { Ledger } from "../core/state/ledger.js";
 import { scheduledParamChanges } from "../core/state/param-changes.js";
 import { PARAM_SPECS, paramSpecById } from "../core/state/params.js";
@@ -219,7 +220,7 @@ export class ReadModel {
       const tally = tallyVotes(p.votes, stakeOf);
       return [{
         id, proposer: formatAddress(p.proposer), parameter: spec?.name ?? `#${p.paramId}`, current: spec === undefined ? null : ledger.params()[spec.name].toString(), value: p.value.toString(),
-        endHeight: p.endHeight, yes: tally.yes.toString(), no: tally.no.toString(), abstain: tally.abstain.toString(), totalStake: totalStake.toString(),
+        endHeight: p.endHeight, takesEffectIfPassedAtEnd: nextEpochStart(p.endHeight, ledger.params().epochLength), yes: tally.yes.toString(), no: tally.no.toString(), abstain: tally.abstain.toString(), totalStake: totalStake.toString(),
         quorum: "more than 2/3 of active stake voting yes", passing: passesQuorum(tally.yes, totalStake),
         votes: p.votes.map((v) => ({ validator: formatAddress(v.validator), choice: choiceName(v.choice) })),
       }];

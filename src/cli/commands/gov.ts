@@ -11,7 +11,7 @@ type Run = (json: boolean, action: () => void | Promise<void>) => void;
 function describeProposal(p: Record<string, unknown>): string {
   const total = BigInt(String(p.totalStake));
   const pct = (v: unknown) => (total === 0n ? "0" : (Number((BigInt(String(v)) * 1000n) / total) / 10).toFixed(1));
-  return `#${String(p.id)} ${String(p.parameter)}: ${String(p.current)} → ${String(p.value)}  yes ${pct(p.yes)}%  no ${pct(p.no)}%  abstain ${pct(p.abstain)}%  (passes at more than 66.7% yes; voting ends at height ${String(p.endHeight)})${p.passing === true ? "  PASSING" : ""}`;
+  return `#${String(p.id)} ${String(p.parameter)}: ${String(p.current)} → ${String(p.value)}  yes ${pct(p.yes)}%  no ${pct(p.no)}%  abstain ${pct(p.abstain)}%  (passes once more than 66.7% yes; voting ends at height ${String(p.endHeight)}; a change passed then takes effect at ${String(p.takesEffectIfPassedAtEnd)})${p.passing === true ? "  PASSING" : ""}`;
 }
 
 export function registerGov(program: Command, run: Run): void {
