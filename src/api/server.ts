@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { hostname, networkInterfaces } from "node:os";
 import { fromHex } from "../core/bytes.js";
 import { MeshChainError } from "../core/errors.js";
@@ -12,6 +13,8 @@ import { tokenMatches } from "./token.js";
 import type { BlockSummary, ValidatorSummary } from "../node/node-report.js";
 import type { HistorySample } from "../node/status-history.js";
 import { STATUS_PAGE_HTML } from "./status-page.js";
+import { ParamsError, readMethod, type ReadSource } from "./rpc-reads.js";
+import { EventHub } from "./subscriptions.js";
 
 /** What the local API needs from the node. */
 export interface NodeApi {
@@ -29,6 +32,9 @@ export interface NodeApi {
   statusHistory(): readonly HistorySample[];
   validatorList(): readonly ValidatorSummary[];
   recentBlocks(count: number): readonly BlockSummary[];
+  /** Chain reads (accounts, blocks, transactions, proposals, messages, proofs): see rpc-reads.ts. */
+  readonly reads: ReadSource["reads"];
+  chainInfo(): ReturnType<ReadSource["chainInfo"]>;
 }
 
 export interface ApiOptions {
@@ -45,6 +51,8 @@ export interface ApiOptions {
   readonly logger?: Logger;
   /** The machine's name and addresses (a wildcard or LAN bind answers to them); read from the OS unless given. */
   readonly machine?: HostIdentity;
+  /** How often live-event subscribers' chain is looked at, ms (250 unless given). */
+  readonly eventPollMs?: number;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -93,12 +101,14 @@ class Refusal extends Error {
 /**
  * The node's local HTTP API: GET /status, /health (the process answers), /ready (synced),
  * /metrics (Prometheus), the status page at / with its JSON (/status/history, /peers, /validators,
- * /blocks?count=n), and JSON-RPC 2.0 on POST /rpc (status, submitTransaction, getTransaction, peers).
+ * /blocks?count=n), JSON-RPC 2.0 on POST /rpc (status, submitTransaction, peers and the chain reads of
+ * rpc-reads.ts), and live events over WebSocket at /ws (subscriptions.ts).
  * Every request first passes the gate (Host, Origin, token where needed; see docs/api.md), and every
  * failure is answered with a JSON-RPC error object.
  */
 export class ApiServer {
   private server: Server | null = null;
+  private events: EventHub | null = null;
   private allowedHosts = new Set<string>();
   private listeningPort = 0;
 
@@ -127,6 +137,8 @@ export class ApiServer {
       const body = JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: RPC_CODES.INVALID_REQUEST, message: timeout ? "the request took too long" : "malformed HTTP request", data: { code: timeout ? "REQUEST_TIMEOUT" : "BAD_HTTP" } } });
       socket.end(`HTTP/1.1 ${timeout ? "408 Request Timeout" : "400 Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     });
+    // Live events: a WebSocket upgrade at /ws passes the same gate, and always needs the token.
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e) => reject(new ApiError("CANNOT_LISTEN", `the API cannot listen on ${this.opts.host}:${this.opts.port}: ${e.message}`)));
       server.listen(this.opts.port, this.opts.host, () => resolve());
@@ -146,6 +158,8 @@ export class ApiServer {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
+    await this.events?.close();
+    this.events = null;
     if (server === null) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -191,6 +205,21 @@ export class ApiServer {
     }
   }
 
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    try {
+      if ((req.url ?? "").split("?")[0] !== "/ws") throw new Refusal(404, RPC_CODES.NOT_FOUND, "NOT_FOUND", "WebSocket upgrades are taken at /ws only");
+      this.gate(req);
+      this.requireToken(req, null);
+    } catch (e) {
+      const refusal = e instanceof Refusal ? e : new Refusal(500, RPC_CODES.INTERNAL, "INTERNAL", "internal error");
+      const body = JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: refusal.rpcCode, message: refusal.message, data: { code: refusal.reason } } });
+      socket.end(`HTTP/1.1 ${refusal.httpStatus} Refused\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      return;
+    }
+    this.events ??= new EventHub(this.node, this.opts.eventPollMs, (e) => this.opts.logger?.error({ err: e }, "live events: a look at the chain failed"));
+    this.events.accept(req, socket, head);
+  }
+
   /** Host, Origin and (beyond loopback) the token: refused here, a request reaches no route. */
   private gate(req: IncomingMessage): void {
     const port = this.listeningPort;
@@ -232,16 +261,20 @@ export class ApiServer {
           throw e;
         }
       }
-      case "getTransaction": {
-        const hash = (call.params as { hash?: unknown } | undefined)?.hash;
-        if (typeof hash !== "string" || !/^[0-9a-f]{64}$/i.test(hash)) throw invalid("params.hash must be a transaction hash: 64 hex digits");
-        const height = this.node.finalizedTxHeight(fromHex(hash.toLowerCase()));
-        return reply({ hash: hash.toLowerCase(), final: height !== null, height });
-      }
       case "peers":
         return reply(this.node.peerList());
-      default:
-        throw new Refusal(200, RPC_CODES.METHOD_NOT_FOUND, "METHOD_NOT_FOUND", `unknown method ${call.method}`, call.id);
+      default: {
+        const read = readMethod(this.node, call.method, call.params);
+        if (read === undefined) throw new Refusal(200, RPC_CODES.METHOD_NOT_FOUND, "METHOD_NOT_FOUND", `unknown method ${call.method}`, call.id);
+        try {
+          return reply(read());
+        } catch (e) {
+          if (e instanceof ParamsError) throw new Refusal(200, RPC_CODES.INVALID_PARAMS, e.reason, e.message, call.id);
+          // Asked for something this node does not hold (ReadError), or a typed failure of the read.
+          if (e instanceof MeshChainError && e.code !== "NOT_RUNNING") throw new Refusal(200, RPC_CODES.NOT_FOUND, e.code, e.message, call.id);
+          throw e;
+        }
+      }
     }
   }
 

@@ -28,6 +28,9 @@ const BY_CODE: Readonly<Record<string, number>> = {
   GENESIS_MISMATCH: EXIT.DATA_UNUSABLE,
   NOT_DEV_DATA_DIR: EXIT.DATA_UNUSABLE,
   DATA_DIR_LOCKED: EXIT.DATA_DIR_LOCKED,
+  // The wallet's own mistakes to fix: a text too long for one frame, a chain id that is not the node's.
+  MESSAGE_TOO_LARGE: EXIT.USAGE,
+  WRONG_CHAIN: EXIT.USAGE,
 };
 
 /** The command line, the configuration, the key or the genesis is wrong: running again unchanged fails the same way. */

@@ -12,6 +12,10 @@ import { registerStart } from "./commands/start.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTx } from "./commands/tx.js";
 import { registerValidatorCommands } from "./commands/validator.js";
+import { registerChainReads } from "./commands/chain.js";
+import { registerGov } from "./commands/gov.js";
+import { registerMsg } from "./commands/msg.js";
+import { registerWatch } from "./commands/watch.js";
 import { exitQuietlyOnClosedPipe, reportError } from "./output.js";
 
 const VERSION = "0.1.0";
@@ -37,6 +41,10 @@ export function buildProgram(): Command {
   registerGenesis(program, run);
   registerTx(program, run);
   registerValidatorCommands(program, run);
+  registerChainReads(program, run);
+  registerMsg(program, run);
+  registerGov(program, run);
+  registerWatch(program, run);
   registerStart(program, run);
   registerConfig(program, run);
   registerStatus(program, run);

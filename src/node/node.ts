@@ -41,6 +41,7 @@ import { NodeMetrics } from "./metrics.js";
 import { type ConsensusReport, consensusReport } from "./consensus-report.js";
 import { blockTimestamp, type BlockSummary, diskSpace, recentBlocks, validatorSummaries, type ValidatorSummary } from "./node-report.js";
 import { type HistorySample, StatusHistory } from "./status-history.js";
+import { ReadModel } from "./read-model.js";
 import { StatusNotifier } from "./status-line.js";
 import { type NodeWarning, nodeWarnings } from "./warnings.js";
 import type { LinkState } from "../mesh/mqtt-link.js";
@@ -170,6 +171,8 @@ export class MeshChainNode {
   private readonly history = new StatusHistory(HISTORY_WINDOW_MS, HISTORY_MAX_SAMPLES);
   private readonly notifier = new StatusNotifier(QUIET_STATUS_TICKS);
   private warned = new Set<string>();
+  /** The chain read for the API: accounts, blocks, transactions, proposals, messages, proofs. */
+  readonly reads: ReadModel;
 
   constructor(
     private readonly opts: NodeOptions,
@@ -177,6 +180,7 @@ export class MeshChainNode {
   ) {
     this.health = new StorageHealth(deps);
     this.metrics = deps.metrics ?? new NodeMetrics();
+    this.reads = new ReadModel({ store: () => this.requireStore(), pool: () => this.pool, chainId: opts.genesis.chainId });
   }
 
   async start(): Promise<void> {
@@ -653,7 +657,8 @@ export class MeshChainNode {
   finalizedTxHeight(hash: Uint8Array): number | null {
     const store = this.requireStore();
     const at = store.txLocation(hash);
-    return at !== null && at.height <= store.finalizedHeight ? at.height : null;
+    // Final from the certificates held here, as a validator judges, not only from recorded finality.
+    return at !== null && at.height <= this.reads.finalizedHeight() ? at.height : null;
   }
 
   peerList(): PeerSummary[] {
@@ -664,6 +669,12 @@ export class MeshChainNode {
       node: `!${p.node.toString(16).padStart(8, "0")}`, finalizedHeight: p.finalizedHeight, tipHeight: p.tipHeight, hopsAway: p.hopsAway, snr: p.snr,
       score: p.score, latencyMs: p.latencyMs, lastSeenSecondsAgo: Math.round((now - p.lastSeen) / 1000), banned: network.peers.isBanned(p.node), lastInvalidReason: p.lastInvalidReason,
     }));
+  }
+
+  /** What a wallet needs before signing: the chain id its signature binds to and the fee rate. */
+  chainInfo(): { chainId: string; height: number; minFeePerByte: string; genesisHash: string } {
+    const store = this.requireStore();
+    return { chainId: this.opts.genesis.chainId, height: store.tip.height, minFeePerByte: new Ledger(store.state).params().minFeePerByte.toString(), genesisHash: toHex(store.genesisHash) };
   }
 
   /** The nonce a sender's next transaction needs, counting those waiting in our pool. */

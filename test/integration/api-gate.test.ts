@@ -187,6 +187,8 @@ describe("the local API's gate, over real HTTP to a real node", () => {
       statusHistory: () => node.statusHistory(),
       validatorList: () => node.validatorList(),
       recentBlocks: (n) => node.recentBlocks(n),
+      reads: node.reads,
+      chainInfo: () => node.chainInfo(),
     };
     const faulty = new ApiServer({ host: "127.0.0.1", port: 0, token: TOKEN }, failing);
     const faultyUrl = await faulty.start();
@@ -208,7 +210,9 @@ describe("the local API beyond loopback", () => {
   const unused = (): never => {
     throw new Error("not reached: the API never starts");
   };
-  const unreachedNode: NodeApi = { status: unused, weightGini: unused, metricsText: unused, submitTransaction: unused, finalizedTxHeight: unused, peerList: unused, statusHistory: unused, validatorList: unused, recentBlocks: unused };
+  const unreachedNode: NodeApi = { status: unused, weightGini: unused, metricsText: unused, submitTransaction: unused, finalizedTxHeight: unused, peerList: unused, statusHistory: unused, validatorList: unused, recentBlocks: unused, chainInfo: unused, get reads(): never {
+    return unused();
+  } };
 
   it("will not listen beyond loopback without a token", async () => {
     const api = new ApiServer({ host: "0.0.0.0", port: 0, machine }, unreachedNode);

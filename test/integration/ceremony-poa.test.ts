@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { apiTarget, callRpc } from "../../src/cli/api-client.js";
 import { mosquittoBroker, mosquittoPath, type TestBroker } from "../fixtures/brokers.js";
 import { tempDir } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
@@ -52,19 +51,6 @@ async function ok(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/**
- * A proposal can only follow the registration into the chain, and a vote its proposal (the node
- * refuses it before: NOT_CANDIDATE, UNKNOWN_PROPOSAL), so each operator waits until the one before is final.
- */
-async function untilFinal(api: string, dataDir: string, printed: string, timeoutMs: number): Promise<void> {
-  const { hash } = JSON.parse(printed) as { hash: string };
-  const target = apiTarget(api, dataDir);
-  const until = Date.now() + timeoutMs;
-  while (!((await callRpc(target, "getTransaction", { hash })) as { final: boolean }).final) {
-    if (Date.now() > until) throw new Error(`transaction ${hash} not final after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function start(name: string, config: string, brokerUrl: string): Running {
   const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "start", "--config", config, "--api-port", "0", "--status-interval", "500"], {
@@ -121,17 +107,13 @@ describe.skipIf(!haveMosquitto)("a poa chain from init to a running federation, 
     await waitOrTell(() => [alice, bob, carol].every((v) => finalizedHashes(v).has(3)), 180_000, "three members to finalize height 3");
     expect(lines(fourth).find((l) => l.msg === "node started")?.role).toBe("follower");
 
-    const send = (who: Running, name: string) => ["--key", join(dir, name, "node.key"), "--passphrase-file", pass, "--chain-id", "poa-net", "--fee", "0", "--api", apiUrl(who)!, "--data-dir", join(dir, name), "--json"];
+    const send = (who: Running, name: string) => ["--key", join(dir, name, "node.key"), "--passphrase-file", pass, "--api", apiUrl(who)!, "--data-dir", join(dir, name), "--json"];
     // Erin registers her keys (no bond on poa) through her own node; Alice proposes her; Bob and Carol vote yes.
     await waitOrTell(() => [alice, bob, carol, fourth].every((r) => apiUrl(r) !== undefined), 30_000, "the APIs to listen");
-    const registered = await ok(["validator", "register", "--nonce", "0", "--reveal-key", ...send(fourth, "erin")]);
-    await untilFinal(apiUrl(alice)!, join(dir, "alice"), registered, 120_000);
-    const proposed = await ok(["federation", "propose", "--add", erin.address, "--nonce", "0", ...send(alice, "alice")]);
-    await untilFinal(apiUrl(alice)!, join(dir, "alice"), proposed, 120_000);
-    await Promise.all([
-      ok(["federation", "vote", "--proposal", "1", "--choice", "yes", "--nonce", "0", ...send(bob, "bob")]),
-      ok(["federation", "vote", "--proposal", "1", "--choice", "yes", "--nonce", "0", ...send(carol, "carol")]),
-    ]);
+    // Nonce and chain id come from the node; --wait final returns once the step is final.
+    await ok(["validator", "register", "--wait", "final", "--timeout", "120", ...send(fourth, "erin")]);
+    await ok(["federation", "propose", "--add", erin.address, "--wait", "final", "--timeout", "120", ...send(alice, "alice")]);
+    await Promise.all([ok(["federation", "vote", "1", "yes", ...send(bob, "bob")]), ok(["federation", "vote", "1", "yes", ...send(carol, "carol")])]);
 
     await waitOrTell(() => lines(fourth).some((l) => l.msg === "our epoch has come: joining consensus"), 120_000, "the fourth to join consensus");
     await waitOrTell(() => finalizedHashes(fourth).size >= 3, 120_000, "the fourth to finalize blocks as a validator");

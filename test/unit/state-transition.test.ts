@@ -5,6 +5,7 @@ import { encodeTx, decodeTxWithBytes } from "../../src/core/tx/codec.js";
 import { blsProvePossession } from "../../src/core/crypto/bls.js";
 import { auditSupply } from "../../src/core/state/audit.js";
 import { BlockError, TxError } from "../../src/core/state/errors.js";
+import { scheduledParamChanges } from "../../src/core/state/param-changes.js";
 import { Ledger } from "../../src/core/state/ledger.js";
 import { applyTx } from "../../src/core/state/transaction.js";
 import { defaultParams } from "../../src/core/state/params.js";
@@ -217,8 +218,8 @@ describe("blocks", () => {
 });
 
 describe("governance", () => {
-  it("applies a parameter change that more than two thirds of stake approve", () => {
-    const { chain, validators } = setup({ validators: 3, params: { governanceVotingPeriod: 3n } });
+  it("passes a change once more than two thirds of stake approve, and enacts it at the next epoch's first block", () => {
+    const { chain, validators } = setup({ validators: 3, params: { governanceVotingPeriod: 30n, epochLength: 5n } });
     const [v0, v1, v2] = validators as [typeof validators[0], typeof validators[0], typeof validators[0]];
     nextBlock(chain, v0, [tx(v0, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n })]);
     expect(attempt(chain, tx(v0, 1, { kind: TxKind.GovVote, proposalId: 1, choice: VoteChoice.Yes }))).toBe("ALREADY_VOTED");
@@ -226,14 +227,26 @@ describe("governance", () => {
     expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovProposal, paramId: 200, value: 1n }))).toBe("UNKNOWN_PARAM");
     expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovProposal, paramId: 5, value: 9999n }))).toBe("PARAM_OUT_OF_RANGE");
     expect(attempt(chain, tx(testIdentity("user-0"), 0, { kind: TxKind.GovVote, proposalId: 1, choice: VoteChoice.Yes }))).toBe("NOT_VALIDATOR");
+    // Two of three equal stakes is exactly two thirds: not more, so still open.
     nextBlock(chain, v0, [tx(v1, 0, { kind: TxKind.GovVote, proposalId: 1, choice: VoteChoice.Yes })]);
-    expect(new Ledger(chain.store).params().minFeePerByte).toBe(10n);
+    expect(new Ledger(chain.store).proposal(1)).not.toBeNull();
+    // The third "yes" at height 3 passes it at once; epoch 1 starts at height 5.
     nextBlock(chain, v0, [tx(v2, 0, { kind: TxKind.GovVote, proposalId: 1, choice: VoteChoice.Yes })]);
-    // Proposed at height 1 with a 3-block period: tallied at the end of height 4.
+    expect(new Ledger(chain.store).proposal(1)).toBeNull();
+    expect(scheduledParamChanges(new Ledger(chain.store))).toEqual([{ proposalId: 1, paramId: 1, value: 20n, effectiveHeight: 5 }]);
     expect(new Ledger(chain.store).params().minFeePerByte).toBe(10n);
+    // Enacted at the end of height 4, so block 5 is the first built under it.
     nextBlock(chain, v0, []);
     expect(new Ledger(chain.store).params().minFeePerByte).toBe(20n);
-    expect(new Ledger(chain.store).proposal(1)).toBeNull();
+    expect(scheduledParamChanges(new Ledger(chain.store))).toEqual([]);
+  });
+
+  it("enacts a change that passes on an epoch's last block at the very next block", () => {
+    const { chain, validators } = setup({ params: { epochLength: 2n } });
+    const v = validators[0]!;
+    // Height 1 is the last of epoch 0: the lone validator's proposal passes there, effective at 2.
+    nextBlock(chain, v, [tx(v, 0, { kind: TxKind.GovProposal, paramId: 2, value: 5n })]);
+    expect(new Ledger(chain.store).params().blockReward).toBe(5n);
   });
 
   it("rejects a change that only two thirds approve", () => {
@@ -247,7 +260,7 @@ describe("governance", () => {
   });
 
   it("caps open proposals", () => {
-    const { chain, validators } = setup({ params: { maxActiveProposals: 1n } });
+    const { chain, validators } = setup({ validators: 3, params: { maxActiveProposals: 1n } });
     const v = validators[0]!;
     nextBlock(chain, v, [tx(v, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n })]);
     expect(attempt(chain, tx(v, 1, { kind: TxKind.GovProposal, paramId: 2, value: 1n }))).toBe("TOO_MANY_PROPOSALS");

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { apiTarget, DEFAULT_API_URL, DEFAULT_DATA_DIR, getStatus } from "../api-client.js";
+import { DEFAULT_API_URL, DEFAULT_DATA_DIR, nodeClient } from "../api-client.js";
 import { CliError } from "../errors.js";
 import { parseWhole } from "../parse.js";
 import { radioStatusLine } from "../radio-format.js";
@@ -25,7 +25,7 @@ export function registerStatus(program: Command, run: (json: boolean, action: ()
         const everySeconds = opts.watch === undefined ? null : opts.watch === true ? 2 : parseWhole(opts.watch, "--watch", 3_600);
         if (everySeconds === 0) throw new CliError("INVALID_ARGUMENT", "--watch must be at least 1 second");
         const show = async () => {
-          const body = await getStatus(apiTarget(opts.api, opts.dataDir));
+          const body = await nodeClient(opts.api, opts.dataDir).status();
           if (opts.json) return `${JSON.stringify(body, null, everySeconds === null ? 2 : undefined)}\n`;
           // The radio's own report (node id, firmware, region, queue) in one line under the table.
           const radio = body.radio as Parameters<typeof radioStatusLine>[0] | null | undefined;

@@ -1,103 +1,156 @@
 import type { Command } from "commander";
 import { toHex } from "../../core/bytes.js";
 import { formatAddress } from "../../core/crypto/address.js";
-import { defaultParams } from "../../core/state/params.js";
-import { minimumFee } from "../../core/state/transaction.js";
-import { txHash } from "../../core/tx/codec.js";
-import { MAX_NONCE, maxEncodedSize } from "../../core/tx/limits.js";
-import { signTx } from "../../core/tx/sign.js";
-import { TxKind } from "../../core/tx/types.js";
-import type { SubmitOutcome } from "../../node/node.js";
-import { unlockKeyFile } from "../node-key.js";
+import { blsProvePossession } from "../../core/crypto/bls.js";
+import { paramSpecByName, PARAM_SPECS } from "../../core/state/params.js";
+import { MessagePriority, TxKind, VoteChoice } from "../../core/tx/types.js";
+import { buildMessagePayload, checkMessageText } from "../../client/messages.js";
+import { DEFAULT_API_URL, DEFAULT_DATA_DIR, nodeClient } from "../api-client.js";
 import { CliError } from "../errors.js";
-import { apiTarget, callRpc, DEFAULT_API_URL, DEFAULT_DATA_DIR } from "../api-client.js";
 import { print } from "../output.js";
-import { parseAddressArg, parseChainId, parseUnits, parseWhole } from "../parse.js";
+import { parseAddressArg, parseUnits, parseWhole } from "../parse.js";
+import { addSendOptions, requireNode, type SendOptions, sendTx, unlockSender } from "../tx-send.js";
 
-export const DEFAULT_CHAIN_ID = "meshchain-dev";
+export { DEFAULT_CHAIN_ID } from "../tx-send.js";
 
-/** The node's answer to a submit, checked: a node that answers something else is not believed. */
-function submitOutcome(result: unknown): SubmitOutcome {
-  const r = result as Partial<Record<string, unknown>> | null;
-  const status = r?.status;
-  if (r === null || typeof r.hash !== "string" || (status !== "accepted" && status !== "queued" && status !== "included")) {
-    throw new CliError("NODE_API_UNAVAILABLE", `the node's answer to submitTransaction is not one this CLI knows: ${JSON.stringify(result)}`);
-  }
-  return r as unknown as SubmitOutcome;
+type Run = (json: boolean, action: () => void | Promise<void>) => void;
+
+function positive(text: string, option: string): bigint {
+  const v = parseUnits(text, option);
+  if (v === 0n) throw new CliError("INVALID_ARGUMENT", `${option} must be positive`);
+  return v;
 }
 
-interface TransferOptions {
-  key: string;
-  to: string;
-  amount: string;
-  fee: string;
-  nonce: string;
-  expiresAt?: string;
-  revealKey: boolean;
-  chainId: string;
-  dryRun: boolean;
-  api: string;
-  dataDir: string;
-  json: boolean;
+export function parsePriority(text: string): MessagePriority {
+  const p = { bulk: MessagePriority.Bulk, normal: MessagePriority.Normal, urgent: MessagePriority.Urgent }[text];
+  if (p === undefined) throw new CliError("INVALID_ARGUMENT", `--priority takes bulk, normal or urgent, not "${text}"`);
+  return p;
 }
 
-export function registerTx(program: Command, run: (json: boolean, action: () => void | Promise<void>) => void): void {
-  const tx = program.command("tx").description("build and sign transactions");
-  tx.command("transfer")
-    .description("sign a transfer; with --dry-run, print it without sending")
-    .requiredOption("--key <file>", "sender's key file")
+export function parseParameter(text: string): { id: number; name: string } {
+  const spec = paramSpecByName(text);
+  if (spec === undefined) throw new CliError("INVALID_ARGUMENT", `no parameter "${text}"; the parameters are: ${PARAM_SPECS.map((s) => s.name).join(", ")}`);
+  return { id: spec.id, name: spec.name };
+}
+
+export function parseChoice(text: string): VoteChoice {
+  const c = { yes: VoteChoice.Yes, no: VoteChoice.No, abstain: VoteChoice.Abstain }[text];
+  if (c === undefined) throw new CliError("INVALID_ARGUMENT", `the vote is yes, no or abstain, not "${text}"`);
+  return c;
+}
+
+/** A message to an address: its text sealed to the recipient's key with --encrypt (read from the node). */
+export async function sendMessage(opts: SendOptions & { to: string; priority: string; encrypt: boolean }, text: string): Promise<void> {
+  const to = parseAddressArg(opts.to, "--to");
+  const priority = parsePriority(opts.priority);
+  // The size is checked before the key is unlocked or anything is signed.
+  checkMessageText(text, opts.encrypt);
+  const sender = await unlockSender(opts);
+  await sendTx(opts, sender, async (client) => {
+    let key: Uint8Array | null = null;
+    if (opts.encrypt) {
+      const account = await requireNode(client, "--encrypt").account(formatAddress(to)).catch((e: unknown) => {
+        throw new CliError("INVALID_ARGUMENT", `--encrypt: the recipient's key is not known (${(e as Error).message}); it becomes known with its first transaction`);
+      });
+      if (typeof account.publicKey !== "string") throw new CliError("INVALID_ARGUMENT", `--encrypt: ${formatAddress(to)} has not sent anything yet, so its key is not known: send in the clear, or wait`);
+      key = Uint8Array.from(Buffer.from(account.publicKey, "hex"));
+    }
+    return { kind: TxKind.Message, to, priority, payload: buildMessagePayload(text, key) };
+  }, { to: formatAddress(to), priority: opts.priority, encrypted: opts.encrypt, ...(opts.encrypt ? {} : { text }) }, true);
+}
+
+export const REGISTER_HELP =
+  "become a validator with this key (its BLS key signs the proof of possession): on a dpop chain with a self-bond of at least minSelfBond, joining at the next epoch start; on a poa chain with no bond, as a candidate the federation votes in";
+
+export type RegistrationOptions = SendOptions & { selfBond: string; commissionBps: string };
+
+export function addRegistrationOptions(command: Command): Command {
+  return command
+    .option("--self-bond <units>", "stake bonded by the validator itself (dpop: at least minSelfBond; poa: leave out)", "0")
+    .option("--commission-bps <n>", "commission on delegators' rewards, basis points", "1000");
+}
+
+export async function sendRegistration(opts: RegistrationOptions): Promise<void> {
+  const selfBond = parseUnits(opts.selfBond, "--self-bond");
+  const commissionBps = parseWhole(opts.commissionBps, "--commission-bps", 10_000);
+  const sender = await unlockSender(opts);
+  await sendTx(opts, sender, async (client) => {
+    const chainId = opts.chainId ?? (await requireNode(client, "register-validator").chainInfo()).chainId;
+    return { kind: TxKind.ValidatorRegister, commissionBps, selfBond, blsPublicKey: sender.bls.publicKey, proofOfPossession: blsProvePossession(chainId, sender.bls) };
+  }, { selfBond, commissionBps, blsPublicKey: toHex(sender.bls.publicKey) });
+}
+
+export function registerTx(program: Command, run: Run): void {
+  const tx = program.command("tx").description("sign and send transactions (nonce, fee and chain id from the node unless given), or look one up");
+  addSendOptions(tx.command("transfer").description("send units to an address"))
     .requiredOption("--to <address>", "recipient address (mc…)")
     .requiredOption("--amount <units>", "amount in base units (1 MESH = 1,000,000 units)")
-    .requiredOption("--fee <units>", "fee in base units")
-    .requiredOption("--nonce <n>", "the sender's next nonce")
-    .option("--expires-at <height>", "last block height at which the transaction is valid")
-    .option("--reveal-key", "carry the sender's public key (needed on an account's first transaction)", false)
-    .option("--chain-id <id>", "chain the signature is valid for", DEFAULT_CHAIN_ID)
-    .option("--dry-run", "sign and print, do not send", false)
-    .option("--api <url>", "the local API of the node to send through", DEFAULT_API_URL)
-    .option("--data-dir <dir>", "that node's data directory, for its API token (api.token)", DEFAULT_DATA_DIR)
-    .option("--json", "machine-readable output", false)
-    .action((opts: TransferOptions) =>
+    .action((opts: SendOptions & { to: string; amount: string }) =>
       run(opts.json, async () => {
-        const chainId = parseChainId(opts.chainId);
         const to = parseAddressArg(opts.to, "--to");
-        const amount = parseUnits(opts.amount, "--amount");
-        if (amount === 0n) throw new CliError("INVALID_ARGUMENT", "--amount must be positive");
-        const fee = parseUnits(opts.fee, "--fee");
-        const nonce = parseWhole(opts.nonce, "--nonce", MAX_NONCE);
-        const expiresAt = opts.expiresAt === undefined ? null : parseWhole(opts.expiresAt, "--expires-at", 2 ** 48 - 1);
-        // An account key may be a development key in the clear; a sealed one asks for its passphrase.
-        const id = await unlockKeyFile(opts.key, { env: process.env, allowUnencrypted: true });
-        const signed = signTx(
-          { sender: id.address, nonce, fee, expiresAt, publicKey: opts.revealKey ? id.ed25519.publicKey : null, body: { kind: TxKind.Transfer, to, amount } },
-          chainId,
-          id.ed25519,
-        );
-        const minFee = minimumFee(signed.bytes.length, defaultParams().minFeePerByte);
-        // The target is checked before signing is worth anything; the token only matters when sending.
-        const target = opts.dryRun ? null : apiTarget(opts.api, opts.dataDir);
-        const outcome = target === null ? null : submitOutcome(await callRpc(target, "submitTransaction", { tx: toHex(signed.bytes) }));
-        print({
-          sent: outcome !== null,
-          status: outcome?.status ?? "not sent (dry run)",
-          ...(outcome?.status === "queued" ? { queuedBecause: outcome.reason } : {}),
-          ...(outcome?.status === "included" ? { includedAt: outcome.height, final: outcome.final } : {}),
-          kind: "transfer",
-          chainId,
-          hash: toHex(txHash(signed.bytes)),
-          from: formatAddress(id.address),
-          to: formatAddress(to),
-          amount,
-          fee,
-          nonce,
-          expiresAt,
-          revealsKey: opts.revealKey,
-          bytes: signed.bytes.length,
-          maxBytes: maxEncodedSize(TxKind.Transfer, opts.revealKey),
-          minFee,
-          feeCoversMinimum: fee >= minFee,
-          hex: toHex(signed.bytes),
-        }, opts.json);
+        const amount = positive(opts.amount, "--amount");
+        await sendTx(opts, await unlockSender(opts), { kind: TxKind.Transfer, to, amount }, { to: formatAddress(to), amount });
       }),
     );
+  addSendOptions(tx.command("message").description("put a short message to an address on chain (same as `msg send`)").argument("<text>", "the message"))
+    .requiredOption("--to <address>", "recipient address (mc…)")
+    .option("--priority <class>", "bulk, normal or urgent", "normal")
+    .option("--encrypt", "seal the text to the recipient's key: only the recipient can read it", false)
+    .action((text: string, opts: SendOptions & { to: string; priority: string; encrypt: boolean }) => run(opts.json, () => sendMessage(opts, text)));
+  for (const [name, kind, help] of [["bond", TxKind.Bond, "add to your validator's self-bond"], ["unbond", TxKind.Unbond, "start releasing self-bond (liquid after unbondingPeriod blocks)"]] as const) {
+    addSendOptions(tx.command(name).description(help), "the validator's key file")
+      .requiredOption("--amount <units>", "amount in base units")
+      .action((opts: SendOptions & { amount: string }) =>
+        run(opts.json, async () => {
+          const amount = positive(opts.amount, "--amount");
+          await sendTx(opts, await unlockSender(opts), { kind, amount }, { amount });
+        }),
+      );
+  }
+  for (const [name, kind, help] of [["delegate", TxKind.Delegate, "delegate stake to a validator"], ["undelegate", TxKind.Undelegate, "take delegated stake back (liquid after unbondingPeriod blocks)"]] as const) {
+    addSendOptions(tx.command(name).description(help))
+      .requiredOption("--validator <address>", "the validator (mc…)")
+      .requiredOption("--amount <units>", "amount in base units")
+      .action((opts: SendOptions & { validator: string; amount: string }) =>
+        run(opts.json, async () => {
+          const validator = parseAddressArg(opts.validator, "--validator");
+          const amount = positive(opts.amount, "--amount");
+          await sendTx(opts, await unlockSender(opts), { kind, validator, amount }, { validator: formatAddress(validator), amount });
+        }),
+      );
+  }
+  addRegistrationOptions(addSendOptions(tx.command("register-validator").description(REGISTER_HELP), "the new validator's node key file"))
+    .action((opts: RegistrationOptions) => run(opts.json, () => sendRegistration(opts)));
+  addSendOptions(tx.command("leave").description("leave the validator set; stake is released after unbondingPeriod blocks"), "the validator's key file")
+    .action((opts: SendOptions) => run(opts.json, async () => sendTx(opts, await unlockSender(opts), { kind: TxKind.ValidatorLeave })));
+  addSendOptions(tx.command("propose").description("propose a new value for a chain parameter (validators only; same as `gov propose`)"), "the validator's key file")
+    .requiredOption("--param <name>", "the parameter (meshchain params lists them)")
+    .requiredOption("--value <n>", "its new value")
+    .action((opts: SendOptions & { param: string; value: string }) => run(opts.json, () => sendProposal(opts)));
+  addSendOptions(tx.command("vote").description("vote on an open proposal (validators only; same as `gov vote`)").argument("<proposal>", "proposal id").argument("<choice>", "yes, no or abstain"), "the validator's key file")
+    .action((proposal: string, choice: string, opts: SendOptions) => run(opts.json, () => sendVote(opts, proposal, choice)));
+  tx.command("show")
+    .description("a transaction and its status: pending, queued, included at a height, or final")
+    .argument("<hash>", "transaction hash (64 hex digits)")
+    .option("--api <url>", "the node's local API", DEFAULT_API_URL)
+    .option("--data-dir <dir>", "the node's data directory (its api.token)", DEFAULT_DATA_DIR)
+    .option("--json", "machine-readable output", false)
+    .action((hash: string, opts: { api: string; dataDir: string; json: boolean }) =>
+      run(opts.json, async () => {
+        if (!/^[0-9a-f]{64}$/i.test(hash)) throw new CliError("INVALID_ARGUMENT", `"${hash}" is not a transaction hash (64 hex digits)`);
+        print(await nodeClient(opts.api, opts.dataDir).transaction(hash.toLowerCase()), opts.json);
+      }),
+    );
+}
+
+export async function sendProposal(opts: SendOptions & { param: string; value: string }): Promise<void> {
+  const param = parseParameter(opts.param);
+  const value = parseUnits(opts.value, "--value");
+  await sendTx(opts, await unlockSender(opts), { kind: TxKind.GovProposal, paramId: param.id, value }, { parameter: param.name, value });
+}
+
+export async function sendVote(opts: SendOptions, proposal: string, choice: string): Promise<void> {
+  const proposalId = parseWhole(proposal, "<proposal>", 0xffffffff);
+  const vote = parseChoice(choice);
+  await sendTx(opts, await unlockSender(opts), { kind: TxKind.GovVote, proposalId, choice: vote }, { proposalId, choice });
 }

@@ -9,7 +9,7 @@ import { applyTx } from "./transaction.js";
 import type { TxContext } from "./context.js";
 import { BlockError, TxError } from "./errors.js";
 import { tallyFederationProposals } from "./federation.js";
-import { tallyProposals } from "./governance.js";
+import { enactScheduledChanges, tallyProposals } from "./governance.js";
 import { Ledger } from "./ledger.js";
 import { isActiveValidator, validatorStake } from "./records.js";
 import { admitPendingAtEpochStart, isMember, type SetMember, votingSet } from "./validators.js";
@@ -150,6 +150,7 @@ export function executeBlock(store: StateStore, block: BlockContext, txs: Block[
   ledger.putMeta({ ...meta, height, totalSupply: meta.totalSupply + params.blockReward, randaoMix: sha256(meta.randaoMix, sha256(block.randaoReveal)) });
   const passedProposals = tallyProposals(ledger, height);
   tallyFederationProposals(ledger, ctx);
+  enactScheduledChanges(ledger, height);
   const changes = ledger.view.changes();
   return { changes, tree: store.preview(changes), txHashes: hashes, passedProposals, burned };
 }

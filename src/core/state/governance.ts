@@ -3,13 +3,17 @@ import { type GovProposalBody, type GovVoteBody, VoteChoice } from "../tx/types.
 import type { TxContext } from "./context.js";
 import { TxError } from "./errors.js";
 import type { Ledger } from "./ledger.js";
+import { nextEpochStart } from "./epoch.js";
+import { putScheduledParamChanges, scheduledParamChanges } from "./param-changes.js";
 import { paramInRange, paramSpecById } from "./params.js";
-import { isActiveValidator, validatorStake } from "./records.js";
+import { isActiveValidator, type Proposal, validatorStake } from "./records.js";
 
 /*
  * Parameter governance: an active validator proposes a new value for one parameter; active
- * validators vote with their stake; at the end of the voting period the change applies when "yes"
- * holds more than two thirds of all active stake. The proposer's proposal counts as its "yes".
+ * validators vote with their stake. A proposal passes when "yes" holds more than two thirds of all
+ * active stake: as soon as that is reached (votes cannot be withdrawn, so nothing can undo it), or
+ * at the end of the voting period; otherwise it fails then. The proposer's proposal counts as its
+ * "yes". A passed change is scheduled for the next epoch's first block (epoch.ts) and enacted then.
  */
 
 function requireActiveValidator(l: Ledger, address: Uint8Array, height: number): void {
@@ -42,11 +46,8 @@ export function applyProposalVote(l: Ledger, sender: Uint8Array, body: GovVoteBo
   l.putProposal(body.proposalId, { ...p, votes });
 }
 
-/** Close proposals whose voting period ends at `height`; returns the ids that passed. */
-export function tallyProposals(l: Ledger, height: number): number[] {
-  const active = l.activeProposals();
-  const ending = active.filter((a) => a.endHeight <= height);
-  if (ending.length === 0) return [];
+/** Active validators' stake by address (hex), and its total: what a tally counts. */
+export function activeStake(l: Ledger, height: number): { stakeOf: Map<string, bigint>; totalStake: bigint } {
   let totalStake = 0n;
   const stakeOf = new Map<string, bigint>();
   for (const address of l.validatorSet()) {
@@ -56,19 +57,71 @@ export function tallyProposals(l: Ledger, height: number): number[] {
     stakeOf.set(Buffer.from(address).toString("hex"), stake);
     totalStake += stake;
   }
+  return { stakeOf, totalStake };
+}
+
+/** Stake behind each choice of a proposal's votes (validators no longer active count nothing). */
+export function tallyVotes(votes: Proposal["votes"], stakeOf: ReadonlyMap<string, bigint>): { yes: bigint; no: bigint; abstain: bigint } {
+  const out = { yes: 0n, no: 0n, abstain: 0n };
+  for (const v of votes) {
+    const stake = stakeOf.get(Buffer.from(v.validator).toString("hex")) ?? 0n;
+    if (v.choice === VoteChoice.Yes) out.yes += stake;
+    else if (v.choice === VoteChoice.No) out.no += stake;
+    else out.abstain += stake;
+  }
+  return out;
+}
+
+export const passesQuorum = (yes: bigint, totalStake: bigint): boolean => totalStake > 0n && yes * 3n > totalStake * 2n;
+
+/**
+ * Close proposals that passed by now or whose voting period ends at `height`; a passed change is
+ * scheduled for the next epoch start. Returns the ids that passed.
+ */
+export function tallyProposals(l: Ledger, height: number): number[] {
+  const active = l.activeProposals();
+  if (active.length === 0) return [];
+  const { stakeOf, totalStake } = activeStake(l, height);
+  const epochLength = l.params().epochLength;
   const passed: number[] = [];
-  for (const { id } of ending) {
+  const closed = new Set<number>();
+  const scheduled = scheduledParamChanges(l);
+  for (const { id, endHeight } of active) {
     const p = l.proposal(id);
-    if (p === null) continue;
-    let yes = 0n;
-    for (const v of p.votes) if (v.choice === VoteChoice.Yes) yes += stakeOf.get(Buffer.from(v.validator).toString("hex")) ?? 0n;
+    if (p === null) {
+      closed.add(id);
+      continue;
+    }
     const spec = paramSpecById(p.paramId);
-    if (spec !== undefined && totalStake > 0n && yes * 3n > totalStake * 2n) {
-      l.putParams({ ...l.params(), [spec.name]: p.value });
+    const pass = spec !== undefined && passesQuorum(tallyVotes(p.votes, stakeOf).yes, totalStake);
+    if (!pass && endHeight > height) continue;
+    if (pass) {
+      scheduled.push({ proposalId: id, paramId: p.paramId, value: p.value, effectiveHeight: nextEpochStart(height, epochLength) });
       passed.push(id);
     }
     l.deleteProposal(id);
+    closed.add(id);
   }
-  l.putActiveProposals(active.filter((a) => a.endHeight > height));
+  if (closed.size === 0) return [];
+  l.putActiveProposals(active.filter((a) => !closed.has(a.id)));
+  putScheduledParamChanges(l, scheduled);
   return passed;
+}
+
+/**
+ * At the end of the block before an epoch's first block, enact the changes scheduled for it, in the
+ * order they passed (a later change to the same parameter wins): that first block runs under them.
+ */
+export function enactScheduledChanges(l: Ledger, height: number): number[] {
+  const scheduled = scheduledParamChanges(l);
+  const due = scheduled.filter((c) => c.effectiveHeight <= height + 1);
+  if (due.length === 0) return [];
+  let params = l.params();
+  for (const c of due) {
+    const spec = paramSpecById(c.paramId);
+    if (spec !== undefined) params = { ...params, [spec.name]: c.value };
+  }
+  l.putParams(params);
+  putScheduledParamChanges(l, scheduled.filter((c) => c.effectiveHeight > height + 1));
+  return due.map((c) => c.proposalId);
 }

@@ -18,6 +18,7 @@ export enum KeyPrefix {
   ConsensusMode = 0x0b,
   FederationProposal = 0x0c,
   OpenFederationProposals = 0x0d,
+  ScheduledParamChanges = 0x0e,
 }
 
 const withAddress = (prefix: KeyPrefix, address: Uint8Array): Uint8Array =>
@@ -38,4 +39,6 @@ export const stateKeys = {
   federationProposal: (id: number) => new Writer().u8(KeyPrefix.FederationProposal).varint(id).finish(),
   openFederationProposals: () => Uint8Array.of(KeyPrefix.OpenFederationProposals),
   blsKeyOwner: (blsKeyHash: Uint8Array) => new Writer().u8(KeyPrefix.BlsKeyOwner).fixed(blsKeyHash, 16).finish(),
+  /** Passed parameter changes waiting for their epoch boundary. */
+  scheduledParamChanges: () => Uint8Array.of(KeyPrefix.ScheduledParamChanges),
 };
