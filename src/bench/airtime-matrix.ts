@@ -17,14 +17,17 @@ export interface MatrixRow {
   readonly submitted: number;
   readonly conflicting: number;
   readonly shares: Readonly<Record<string, number>>;
+  /** Share of all airtime by message type, %. */
+  readonly typeShares: Readonly<Record<string, number>>;
   readonly busiestRadioPercent: number;
 }
 
 export function matrixRow(seed: number, r: DevnetReport): MatrixRow {
   const a = r.airtimeSeconds;
   const shares = Object.fromEntries((["tx", "block", "vote", "control", "sync", "other"] as const).map((k) => [k, Math.round((a[k] / a.total) * 1000) / 10]));
+  const typeShares = Object.fromEntries(Object.entries(r.airtimeSecondsByType ?? {}).map(([k, v]) => [k, Math.round((v / a.total) * 1000) / 10]));
   return {
-    seed, overheadRatio: r.overheadRatio ?? Number.NaN, p50: r.finalityLatencySeconds.p50 ?? Number.NaN, p95: r.finalityLatencySeconds.p95 ?? Number.NaN,
+    typeShares, seed, overheadRatio: r.overheadRatio ?? Number.NaN, p50: r.finalityLatencySeconds.p50 ?? Number.NaN, p95: r.finalityLatencySeconds.p95 ?? Number.NaN,
     finalized: r.txsFinalized, submitted: r.txsSubmitted, conflicting: r.conflictingFinalized, shares, busiestRadioPercent: Math.round(r.maxNodeDutyCycle * 1000) / 10,
   };
 }

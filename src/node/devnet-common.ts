@@ -24,6 +24,8 @@ export interface DevnetOptions {
   readonly region?: string;
   /** Distance between neighbours on the square grid the nodes stand on (radio range is 5 km). */
   readonly spacingMeters?: number;
+  /** Hop limit our frames are sent with (default 3, Meshtastic's). */
+  readonly hopLimit?: number;
   /** Chain parameters to override (slot length and so on). */
   readonly params?: Readonly<Record<string, bigint>>;
   /** Told at each sample while the devnet runs (the CLI prints progress from it). */
@@ -66,6 +68,8 @@ export interface DevnetReport {
   readonly txsFinalized: number;
   readonly finalityLatencySeconds: { readonly p50: number | null; readonly p95: number | null };
   readonly airtimeSeconds: { readonly tx: number; readonly block: number; readonly vote: number; readonly sync: number; readonly control: number; readonly other: number; readonly total: number };
+  /** The same by message type (Vote, CompactBlock, ChainStatus …), seconds. */
+  readonly airtimeSecondsByType?: Readonly<Record<string, number>>;
   readonly overheadRatio: number | null;
   readonly maxNodeDutyCycle: number;
   readonly restarts: number;
@@ -104,7 +108,7 @@ export function devnetChain(opts: Pick<DevnetOptions, "nodes" | "validators" | "
 }
 
 /** The airtime half of a report, from the channel's accounting, and latency percentiles. */
-export function summarise(report: ReturnType<LoraChannel["report"]>, latencies: readonly number[]): Pick<DevnetReport, "txsFinalized" | "finalityLatencySeconds" | "airtimeSeconds" | "overheadRatio" | "maxNodeDutyCycle"> {
+export function summarise(report: ReturnType<LoraChannel["report"]>, latencies: readonly number[]): Pick<DevnetReport, "txsFinalized" | "finalityLatencySeconds" | "airtimeSeconds" | "airtimeSecondsByType" | "overheadRatio" | "maxNodeDutyCycle"> {
   const secs = (ms: number) => Math.round(ms) / 1000;
   // The transactions' own frames, as the mesh floods them: everything else on air is overhead.
   const txOwnMs = report.airtimeMsByClass.tx;
@@ -117,6 +121,7 @@ export function summarise(report: ReturnType<LoraChannel["report"]>, latencies: 
       tx: secs(report.airtimeMsByClass.tx), block: secs(report.airtimeMsByClass.block), vote: secs(report.airtimeMsByClass.vote),
       sync: secs(report.airtimeMsByClass.sync), control: secs(report.airtimeMsByClass.control), other: secs(report.airtimeMsByClass.other), total: secs(report.totalAirtimeMs),
     },
+    airtimeSecondsByType: Object.fromEntries(Object.entries(report.airtimeMsByType).sort((a, b) => b[1] - a[1]).map(([k, ms]) => [k, secs(ms)])),
     overheadRatio: txOwnMs > 0 ? Math.round((report.totalAirtimeMs / txOwnMs) * 100) / 100 : null,
     maxNodeDutyCycle: Math.round((Math.max(...report.radios.map((r) => r.stats.peakHourAirtimeMs)) / 3_600_000) * 10_000) / 10_000,
   };

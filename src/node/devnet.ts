@@ -14,6 +14,7 @@ import type { ConsensusMessage } from "../consensus/messages.js";
 import { BlsVerifier } from "../consensus/verifier.js";
 import { decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
 import { meshtasticFrameAirtimeMs } from "../mesh/airtime/airtime.js";
+import { controlRates } from "../mesh/airtime/control-rates.js";
 import { PRESETS } from "../mesh/airtime/presets.js";
 import { dutyCycleFraction } from "../mesh/airtime/regions.js";
 import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
@@ -77,12 +78,13 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     // The pool keeps its transactions on disk, so a restarted node still knows its users' pending nonces.
     const poolStore = new SqliteMempoolStore(join(node.dir, "mempool.db"));
     const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: DEVNET_CHAIN_ID }, { state: store.state, height: store.tip.height, slot: store.tip.slot }, poolStore);
-    const transport = new SimTransport(node.radio, { nodeNumber: node.index + 1, hopLimit: 3, firstPacketId: 1 + Math.floor(random() * 1e9) });
+    const transport = new SimTransport(node.radio, { nodeNumber: node.index + 1, hopLimit: opts.hopLimit ?? 3, firstPacketId: 1 + Math.floor(random() * 1e9) });
     const scheduled = new AirtimeScheduler(transport, (f) => meshtasticFrameAirtimeMs(modulation, f.length), { ...DEFAULT_AIRTIME_POLICY, dutyCycle: dutyCycleFraction(opts.region ?? "EU_868"), queueLimitPerClass: 256 }, clock);
     const endpoint = new MessageEndpoint(scheduled, {}, { clock, random });
     const full = node as DevnetNode;
     const engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
       clock, identity: node.identity, signer, verifier, mempool: new PoolAdapter(pool), suppressDuplicateAnswers: true, compactBlocks: true,
+      controlRates: controlRates(modulation, Number(genesis.params.slotMs)),
       network: {
         broadcast: (m) => {
           if (!full.alive) return;

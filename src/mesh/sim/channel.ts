@@ -4,7 +4,7 @@ import type { LoraModulation } from "../airtime/presets.js";
 import { RollingWindow } from "../airtime/rolling-window.js";
 import { PRIVATE_APP_PORT } from "../meshtastic/envelope.js";
 import { cadDetectMs, ChannelUtilisation, ownFrameDelayMs, type RadioRole, relayDelayMs, relays, slotTimeMs } from "./channel-access.js";
-import { classifyFrame, emptyByClass, type TrafficClass } from "./classify.js";
+import { classifyFrame, emptyByClass, frameTypeName, type TrafficClass } from "./classify.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -70,6 +70,8 @@ export interface RadioStats {
   transmissions: number;
   txAirtimeMs: number;
   readonly txAirtimeMsByClass: Record<TrafficClass, number>;
+  /** The same by message type (ChainStatus, Vote …; "other" for other applications). */
+  readonly txAirtimeMsByType: Record<string, number>;
   received: number;
   duplicates: number;
   collisions: number;
@@ -99,7 +101,7 @@ interface QueuedFrame {
  */
 export class SimRadio {
   readonly stats: RadioStats = {
-    transmissions: 0, txAirtimeMs: 0, txAirtimeMsByClass: emptyByClass(), received: 0, duplicates: 0, collisions: 0,
+    transmissions: 0, txAirtimeMs: 0, txAirtimeMsByClass: emptyByClass(), txAirtimeMsByType: {}, received: 0, duplicates: 0, collisions: 0,
     lostHalfDuplex: 0, lostOnLink: 0, relays: 0, relaysSuppressed: 0, dutyCycleDrops: 0, txQueueDrops: 0, channelBusyMs: 0, peakHourAirtimeMs: 0,
   };
   private readonly listeners = new Set<(p: AirPacket, r: Reception) => void>();
@@ -212,7 +214,10 @@ export class SimRadio {
     this.markBusy(now, now + duration);
     this.stats.transmissions++;
     this.stats.txAirtimeMs += duration;
-    this.stats.txAirtimeMsByClass[packet.portnum === this.channel.ourPort ? classifyFrame(packet.payload) : "other"] += duration;
+    const ours = packet.portnum === this.channel.ourPort;
+    this.stats.txAirtimeMsByClass[ours ? classifyFrame(packet.payload) : "other"] += duration;
+    const type = ours ? frameTypeName(packet.payload) : "other";
+    this.stats.txAirtimeMsByType[type] = (this.stats.txAirtimeMsByType[type] ?? 0) + duration;
     this.channel.transmit({ radio: this, packet, start: now, end: now + duration });
     // ISR_TX: the transmission's end draws the next frame's delay.
     this.txTimer = this.channel.clock.setTimeout(() => {
@@ -363,15 +368,17 @@ export class LoraChannel {
   }
 
   /** Totals and per-radio figures since the channel was created. */
-  report(): { elapsedMs: number; airtimeMsByClass: Record<TrafficClass, number>; totalAirtimeMs: number; radios: { id: number; channelUtilisation: number; txUtilisation: number; stats: RadioStats }[] } {
+  report(): { elapsedMs: number; airtimeMsByClass: Record<TrafficClass, number>; airtimeMsByType: Record<string, number>; totalAirtimeMs: number; radios: { id: number; channelUtilisation: number; txUtilisation: number; stats: RadioStats }[] } {
     const elapsedMs = Math.max(1, this.clock.now() - this.startedAt);
     const airtimeMsByClass = emptyByClass();
+    const airtimeMsByType: Record<string, number> = {};
     let totalAirtimeMs = 0;
     const radios = [...this.radios.values()].map((r) => {
       for (const [k, v] of Object.entries(r.stats.txAirtimeMsByClass)) airtimeMsByClass[k as TrafficClass] += v;
+      for (const [k, v] of Object.entries(r.stats.txAirtimeMsByType)) airtimeMsByType[k] = (airtimeMsByType[k] ?? 0) + v;
       totalAirtimeMs += r.stats.txAirtimeMs;
       return { id: r.id, channelUtilisation: r.stats.channelBusyMs / elapsedMs, txUtilisation: r.stats.txAirtimeMs / elapsedMs, stats: r.stats };
     });
-    return { elapsedMs, airtimeMsByClass, totalAirtimeMs, radios };
+    return { elapsedMs, airtimeMsByClass, airtimeMsByType, totalAirtimeMs, radios };
   }
 }
