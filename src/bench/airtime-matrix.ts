@@ -3,8 +3,8 @@ import { AIRTIME_SCENARIO } from "./airtime.js";
 
 /*
  * The airtime scenario over many seeds (issue 20): median and worst of each figure.
- *   npx tsx src/bench/airtime-matrix.ts [--seeds 1-8] [--kill] [--validators 7] [--nodes 10] [--chain-defaults] [--json]
- * --chain-defaults: the genesis parameters the chain would get for the preset, not the scenario's.
+ *   npx tsx src/bench/airtime-matrix.ts [--seeds 1-8] [--kill] [--validators 7] [--nodes 10] [--hop-limit 3] [--json]
+ * Chain parameters are those chosen for the preset and the validator count (consensus/preset-params.ts).
  * CPU-heavy (a few minutes a seed): run it niced.
  */
 
@@ -69,10 +69,10 @@ async function main(argv: readonly string[]): Promise<void> {
   const kill = argv.includes("--kill");
   const validators = Number(value("--validators", String(AIRTIME_SCENARIO.validators)));
   const nodes = Number(value("--nodes", String(Math.max(AIRTIME_SCENARIO.nodes, validators))));
+  const hopLimit = argv.includes("--hop-limit") ? Number(value("--hop-limit", "3")) : undefined;
   const rows: MatrixRow[] = [];
   for (const seed of seeds) {
-    const { params, ...scenario } = AIRTIME_SCENARIO;
-    const report = await runSimDevnet({ ...scenario, ...(argv.includes("--chain-defaults") ? {} : { params }), nodes, validators, seed, kill });
+    const report = await runSimDevnet({ ...AIRTIME_SCENARIO, nodes, validators, seed, kill, ...(hopLimit === undefined ? {} : { hopLimit }) });
     const row = matrixRow(seed, report);
     rows.push(row);
     process.stderr.write(`${JSON.stringify(row)}\n`);
