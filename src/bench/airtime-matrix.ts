@@ -3,7 +3,7 @@ import { AIRTIME_SCENARIO } from "./airtime.js";
 
 /*
  * The airtime scenario over many seeds (issue 20): median and worst of each figure.
- *   npx tsx src/bench/airtime-matrix.ts [--seeds 1-8] [--kill] [--validators 7] [--nodes 10] [--hop-limit 3] [--json]
+ *   npx tsx src/bench/airtime-matrix.ts [--seeds 1-8] [--kill] [--validators 7] [--nodes 10] [--hop-limit 3] [--routers 0] [--json]
  * Chain parameters are those chosen for the preset and the validator count (consensus/preset-params.ts).
  * CPU-heavy (a few minutes a seed): run it niced.
  */
@@ -70,14 +70,15 @@ async function main(argv: readonly string[]): Promise<void> {
   const validators = Number(value("--validators", String(AIRTIME_SCENARIO.validators)));
   const nodes = Number(value("--nodes", String(Math.max(AIRTIME_SCENARIO.nodes, validators))));
   const hopLimit = argv.includes("--hop-limit") ? Number(value("--hop-limit", "3")) : undefined;
+  const routers = Number(value("--routers", "0"));
   const rows: MatrixRow[] = [];
   for (const seed of seeds) {
-    const report = await runSimDevnet({ ...AIRTIME_SCENARIO, nodes, validators, seed, kill, ...(hopLimit === undefined ? {} : { hopLimit }) });
+    const report = await runSimDevnet({ ...AIRTIME_SCENARIO, nodes, validators, seed, kill, ...(hopLimit === undefined ? {} : { hopLimit }), routers });
     const row = matrixRow(seed, report);
     rows.push(row);
     process.stderr.write(`${JSON.stringify(row)}\n`);
   }
-  const summary = { nodes, validators, kill, seeds, ...summariseMatrix(rows) };
+  const summary = { nodes, validators, kill, seeds, routers, ...summariseMatrix(rows) };
   process.stdout.write(`${JSON.stringify(argv.includes("--json") ? { summary, rows } : summary)}\n`);
 }
 

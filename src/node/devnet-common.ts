@@ -25,6 +25,8 @@ export interface DevnetOptions {
   readonly region?: string;
   /** Distance between neighbours on the square grid the nodes stand on (radio range is 5 km). */
   readonly spacingMeters?: number;
+  /** This many radios, those nearest the middle of the grid, take Meshtastic's ROUTER role (default 0: all CLIENT). */
+  readonly routers?: number;
   /** Hop limit our frames are sent with (default 3, Meshtastic's). */
   readonly hopLimit?: number;
   /** Chain parameters to override (default: those chosen for the preset and the validator count). */
@@ -83,6 +85,17 @@ export interface DevnetReport {
 }
 
 export const DEVNET_CHAIN_ID = "meshchain-devnet";
+
+/** Grid positions of the devnet's nodes, and which of them take the ROUTER role: the `routers` nearest the middle. */
+export function devnetLayout(nodes: number, spacing: number, routers: number): { position: { x: number; y: number }; router: boolean }[] {
+  if (!Number.isInteger(routers) || routers < 0 || routers > nodes) throw new RangeError(`routers must be 0-${nodes}, not ${routers}`);
+  const cols = Math.ceil(Math.sqrt(nodes));
+  const positions = Array.from({ length: nodes }, (_, i) => ({ x: (i % cols) * spacing, y: Math.floor(i / cols) * spacing }));
+  const cx = positions.reduce((a, p) => a + p.x, 0) / nodes;
+  const cy = positions.reduce((a, p) => a + p.y, 0) / nodes;
+  const central = positions.map((p, i) => ({ i, d: Math.hypot(p.x - cx, p.y - cy) })).sort((a, b) => a.d - b.d || a.i - b.i).slice(0, routers).map((c) => c.i);
+  return positions.map((position, i) => ({ position, router: central.includes(i) }));
+}
 /** 10 nodes stand on a 4 × 3 grid 6 km across: most pairs hear each other, the far corners are two hops apart. */
 export const DEFAULT_SPACING_METERS = 1_500;
 const COIN = 1_000_000n;
