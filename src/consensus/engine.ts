@@ -7,6 +7,8 @@ import { SignerSafetyError, type SignerSafety } from "../core/chain/signer-safet
 import { produceBlock } from "../core/chain/produce.js";
 import type { Clock } from "../core/clock.js";
 import { seededRandom } from "../core/random.js";
+import { type ControlRates, StatusSuppression } from "../mesh/airtime/control-rates.js";
+import { votePauseMs } from "./vote-pacing.js";
 import type { Identity } from "../core/crypto/identity.js";
 import type { Genesis } from "../core/genesis.js";
 import { MeshChainError } from "../core/errors.js";
@@ -57,6 +59,11 @@ export interface EngineDeps {
   readonly onFinalized?: (blocks: readonly TreeBlock[]) => void;
   /** How often to announce where this node stands (the node's status interval); default 6 slots. */
   readonly statusEveryMs?: number;
+  /**
+   * On a radio channel: status rounds at the rates control's airtime share allows for the preset
+   * (mesh/airtime/control-rates.ts), skipped when a peer's status said the same; replaces statusEveryMs.
+   */
+  readonly controlRates?: ControlRates;
   /**
    * On a broadcast radio channel, answer block requests after a random pause and stay quiet if
    * someone else answered first (one answer serves everyone). Off on links where answers are cheap.
@@ -151,6 +158,8 @@ export class ConsensusEngine {
   private readonly answered = new Map<string, number>();
   /** Seeded by the node's address, so simulations repeat. */
   private readonly random: () => number;
+  /** Status rounds on a radio channel (null: every statusEveryMs). */
+  private statusGate: StatusSuppression | null = null;
   private timer: unknown = null;
   private statusTimer: unknown = null;
   private running = false;
@@ -219,6 +228,7 @@ export class ConsensusEngine {
 
   start(): void {
     this.running = true;
+    if (this.deps.controlRates !== undefined) this.statusGate ??= new StatusSuppression(this.deps.controlRates, this.random, this.deps.clock.now());
     this.scheduleNextSlot();
     this.scheduleStatus();
   }
@@ -233,10 +243,13 @@ export class ConsensusEngine {
 
   private scheduleStatus(): void {
     if (!this.running) return;
-    const every = this.deps.statusEveryMs ?? 6 * Number(this.params.slotMs);
+    const gate = this.statusGate;
+    const every = gate !== null ? gate.msUntilDue(this.deps.clock.now()) : (this.deps.statusEveryMs ?? 6 * Number(this.params.slotMs));
     this.statusTimer = this.deps.clock.setTimeout(() => {
       const head = this.head();
-      this.deps.network.broadcast({ kind: "status", finalizedHeight: this.root.height, headHeight: head.height, headHash: head.hash, witnessHash: this.witness?.hash ?? null });
+      if (gate === null || gate.shouldSend(this.deps.clock.now())) {
+        this.deps.network.broadcast({ kind: "status", finalizedHeight: this.root.height, headHeight: head.height, headHash: head.hash, witnessHash: this.witness?.hash ?? null });
+      }
       this.scheduleStatus();
     }, every);
   }
@@ -244,6 +257,7 @@ export class ConsensusEngine {
   /** A peer is ahead of us: fetch its head (with its notarization); missing parents follow. */
   private onStatus(m: Extract<ConsensusMessage, { kind: "status" }>): void {
     const head = this.head();
+    this.statusGate?.heard(m.finalizedHeight === this.root.height && bytesEqual(m.headHash, head.hash));
     if (m.finalizedHeight > this.root.height || m.headHeight > head.height) this.peerAheadAt = this.deps.clock.now();
     const known = this.blocks.get(toHex(m.headHash));
     const behind = m.headHeight > head.height || (known !== undefined && !known.notarized);
@@ -773,7 +787,10 @@ export class ConsensusEngine {
     const vote = { kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature } as const;
     this.ownVotes.set(b.id, { vote, resent: false });
     if (this.ownVotes.size > 64) this.ownVotes.delete(this.ownVotes.keys().next().value as string);
-    this.deps.network.broadcast(vote);
+    // On the radio every validator answers the proposal at once: spread the votes out (vote-pacing.ts).
+    if (this.deps.suppressDuplicateAnswers === true) {
+      this.deps.clock.setTimeout(() => this.running && this.deps.network.broadcast(vote), votePauseMs(Number(this.params.slotMs), this.random));
+    } else this.deps.network.broadcast(vote);
     this.checkCertified(b);
     // Votes answer the proposal all at once, and a hidden node's vote can collide at every receiver.
     // In the quiet middle of the slot the vote goes out once more (the same signature: nothing new

@@ -1,3 +1,4 @@
+import { presetParams } from "../consensus/preset-params.js";
 import { utf8 } from "../core/bytes.js";
 import { buildGenesisDocument } from "../core/chain/genesis-builder.js";
 import { sha256 } from "../core/crypto/hash.js";
@@ -24,7 +25,11 @@ export interface DevnetOptions {
   readonly region?: string;
   /** Distance between neighbours on the square grid the nodes stand on (radio range is 5 km). */
   readonly spacingMeters?: number;
-  /** Chain parameters to override (slot length and so on). */
+  /** This many radios, those nearest the middle of the grid, take Meshtastic's ROUTER role (default 0: all CLIENT). */
+  readonly routers?: number;
+  /** Hop limit our frames are sent with (default 3, Meshtastic's). */
+  readonly hopLimit?: number;
+  /** Chain parameters to override (default: those chosen for the preset and the validator count). */
   readonly params?: Readonly<Record<string, bigint>>;
   /** Told at each sample while the devnet runs (the CLI prints progress from it). */
   readonly onProgress?: (sample: DevnetSample) => void;
@@ -66,6 +71,8 @@ export interface DevnetReport {
   readonly txsFinalized: number;
   readonly finalityLatencySeconds: { readonly p50: number | null; readonly p95: number | null };
   readonly airtimeSeconds: { readonly tx: number; readonly block: number; readonly vote: number; readonly sync: number; readonly control: number; readonly other: number; readonly total: number };
+  /** The same by message type (Vote, CompactBlock, ChainStatus …), seconds. */
+  readonly airtimeSecondsByType?: Readonly<Record<string, number>>;
   readonly overheadRatio: number | null;
   readonly maxNodeDutyCycle: number;
   readonly restarts: number;
@@ -78,6 +85,17 @@ export interface DevnetReport {
 }
 
 export const DEVNET_CHAIN_ID = "meshchain-devnet";
+
+/** Grid positions of the devnet's nodes, and which of them take the ROUTER role: the `routers` nearest the middle. */
+export function devnetLayout(nodes: number, spacing: number, routers: number): { position: { x: number; y: number }; router: boolean }[] {
+  if (!Number.isInteger(routers) || routers < 0 || routers > nodes) throw new RangeError(`routers must be 0-${nodes}, not ${routers}`);
+  const cols = Math.ceil(Math.sqrt(nodes));
+  const positions = Array.from({ length: nodes }, (_, i) => ({ x: (i % cols) * spacing, y: Math.floor(i / cols) * spacing }));
+  const cx = positions.reduce((a, p) => a + p.x, 0) / nodes;
+  const cy = positions.reduce((a, p) => a + p.y, 0) / nodes;
+  const central = positions.map((p, i) => ({ i, d: Math.hypot(p.x - cx, p.y - cy) })).sort((a, b) => a.d - b.d || a.i - b.i).slice(0, routers).map((c) => c.i);
+  return positions.map((position, i) => ({ position, router: central.includes(i) }));
+}
 /** 10 nodes stand on a 4 × 3 grid 6 km across: most pairs hear each other, the far corners are two hops apart. */
 export const DEFAULT_SPACING_METERS = 1_500;
 const COIN = 1_000_000n;
@@ -88,7 +106,7 @@ const identity = (seed: number, role: string, i: number): Identity => identityFr
  * The devnet's chain: one node key and one user per node (each user sends from its own node, as
  * people do), the first `validators` nodes bonded, every user funded.
  */
-export function devnetChain(opts: Pick<DevnetOptions, "nodes" | "validators" | "seed" | "params">, genesisTime: number): { users: Identity[]; ids: Identity[]; genesis: Genesis; genesisTime: number } {
+export function devnetChain(opts: Pick<DevnetOptions, "nodes" | "validators" | "seed" | "params" | "preset">, genesisTime: number): { users: Identity[]; ids: Identity[]; genesis: Genesis; genesisTime: number } {
   if (opts.validators < 1 || opts.validators > opts.nodes) throw new RangeError("validators must be between 1 and the number of nodes");
   const users = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "user", i));
   const ids = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "node", i));
@@ -97,14 +115,15 @@ export function devnetChain(opts: Pick<DevnetOptions, "nodes" | "validators" | "
     genesisTime,
     validators: ids.slice(0, opts.validators).map((id) => ({ identity: id, selfBond: 10_000n * COIN, commissionBps: 1_000 })),
     accounts: [...users.map((u) => ({ identity: u, balance: 1_000_000n * COIN })), ...ids.map((id) => ({ identity: id, balance: 1_000n * COIN }))],
-    // No fallback proposers by default: every extra proposal costs airtime the channel cannot spare.
-    params: { maxValidatorShareBps: 3_300n, fallbackRanks: 0n, ...opts.params },
+    // Slot length, block size and fallback proposers chosen for the preset and the validator count
+    // (consensus/preset-params.ts), as `meshchain genesis new --preset` writes them; options override.
+    params: { maxValidatorShareBps: 3_300n, ...presetParams(opts.preset, opts.validators).params, ...opts.params },
   }));
   return { users, ids, genesis, genesisTime };
 }
 
 /** The airtime half of a report, from the channel's accounting, and latency percentiles. */
-export function summarise(report: ReturnType<LoraChannel["report"]>, latencies: readonly number[]): Pick<DevnetReport, "txsFinalized" | "finalityLatencySeconds" | "airtimeSeconds" | "overheadRatio" | "maxNodeDutyCycle"> {
+export function summarise(report: ReturnType<LoraChannel["report"]>, latencies: readonly number[]): Pick<DevnetReport, "txsFinalized" | "finalityLatencySeconds" | "airtimeSeconds" | "airtimeSecondsByType" | "overheadRatio" | "maxNodeDutyCycle"> {
   const secs = (ms: number) => Math.round(ms) / 1000;
   // The transactions' own frames, as the mesh floods them: everything else on air is overhead.
   const txOwnMs = report.airtimeMsByClass.tx;
@@ -117,6 +136,7 @@ export function summarise(report: ReturnType<LoraChannel["report"]>, latencies: 
       tx: secs(report.airtimeMsByClass.tx), block: secs(report.airtimeMsByClass.block), vote: secs(report.airtimeMsByClass.vote),
       sync: secs(report.airtimeMsByClass.sync), control: secs(report.airtimeMsByClass.control), other: secs(report.airtimeMsByClass.other), total: secs(report.totalAirtimeMs),
     },
+    airtimeSecondsByType: Object.fromEntries(Object.entries(report.airtimeMsByType).sort((a, b) => b[1] - a[1]).map(([k, ms]) => [k, secs(ms)])),
     overheadRatio: txOwnMs > 0 ? Math.round((report.totalAirtimeMs / txOwnMs) * 100) / 100 : null,
     maxNodeDutyCycle: Math.round((Math.max(...report.radios.map((r) => r.stats.peakHourAirtimeMs)) / 3_600_000) * 10_000) / 10_000,
   };

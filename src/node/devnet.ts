@@ -14,6 +14,7 @@ import type { ConsensusMessage } from "../consensus/messages.js";
 import { BlsVerifier } from "../consensus/verifier.js";
 import { decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
 import { meshtasticFrameAirtimeMs } from "../mesh/airtime/airtime.js";
+import { controlRates } from "../mesh/airtime/control-rates.js";
 import { PRESETS } from "../mesh/airtime/presets.js";
 import { dutyCycleFraction } from "../mesh/airtime/regions.js";
 import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
@@ -26,7 +27,7 @@ import { SqliteMempoolStore } from "../storage/mempool-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
 import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "./mempool.js";
 import { MESSAGE_PRIORITY, PoolAdapter } from "./engine-adapters.js";
-import { DEFAULT_SPACING_METERS, DEVNET_CHAIN_ID, type DevnetOptions, type DevnetReport, type DevnetSample, devnetChain, devnetSample, sampleIntervalMs, summarise } from "./devnet-common.js";
+import { DEFAULT_SPACING_METERS, DEVNET_CHAIN_ID, type DevnetOptions, type DevnetReport, type DevnetSample, devnetChain, devnetLayout, devnetSample, sampleIntervalMs, summarise } from "./devnet-common.js";
 
 export { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport } from "./devnet-common.js";
 
@@ -61,7 +62,6 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
   const channel = new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation, random, defaultLoss: opts.loss, dutyCycle: dutyCycleFraction(opts.region ?? "EU_868"), rangeMeters: 5_000 }, clock);
   const verifier = new BlsVerifier(DEVNET_CHAIN_ID, 200_000);
   const root = mkdtempSync(join(tmpdir(), "meshchain-devnet-"));
-  const cols = Math.ceil(Math.sqrt(opts.nodes));
   const spacing = opts.spacingMeters ?? DEFAULT_SPACING_METERS;
   const submittedAt = new Map<string, number>();
   const finalizedAt = new Map<string, Set<number>>();
@@ -77,12 +77,13 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     // The pool keeps its transactions on disk, so a restarted node still knows its users' pending nonces.
     const poolStore = new SqliteMempoolStore(join(node.dir, "mempool.db"));
     const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: DEVNET_CHAIN_ID }, { state: store.state, height: store.tip.height, slot: store.tip.slot }, poolStore);
-    const transport = new SimTransport(node.radio, { nodeNumber: node.index + 1, hopLimit: 3, firstPacketId: 1 + Math.floor(random() * 1e9) });
+    const transport = new SimTransport(node.radio, { nodeNumber: node.index + 1, hopLimit: opts.hopLimit ?? 3, firstPacketId: 1 + Math.floor(random() * 1e9) });
     const scheduled = new AirtimeScheduler(transport, (f) => meshtasticFrameAirtimeMs(modulation, f.length), { ...DEFAULT_AIRTIME_POLICY, dutyCycle: dutyCycleFraction(opts.region ?? "EU_868"), queueLimitPerClass: 256 }, clock);
     const endpoint = new MessageEndpoint(scheduled, {}, { clock, random });
     const full = node as DevnetNode;
     const engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
       clock, identity: node.identity, signer, verifier, mempool: new PoolAdapter(pool), suppressDuplicateAnswers: true, compactBlocks: true,
+      controlRates: controlRates(modulation, Number(genesis.params.slotMs)),
       network: {
         broadcast: (m) => {
           if (!full.alive) return;
@@ -126,8 +127,10 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     return Object.assign(full, { store, signer, poolStore, pool, engine, endpoint, transport, alive: true });
   };
 
+  const layout = devnetLayout(opts.nodes, spacing, opts.routers ?? 0);
   for (let i = 0; i < opts.nodes; i++) {
-    const radio = channel.addRadio(i + 1, { position: { x: (i % cols) * spacing, y: Math.floor(i / cols) * spacing } });
+    const { position, router } = layout[i] as (typeof layout)[number];
+    const radio = channel.addRadio(i + 1, { position, role: router ? "ROUTER" : "CLIENT" });
     nodes.push(build({ index: i, identity: ids[i] as Identity, radio, dir: mkdtempSync(join(root, `n${i}-`)), alive: true, sentByKind: {} }));
   }
   const lateJoin = opts.lateJoin ?? 0;

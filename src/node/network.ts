@@ -21,6 +21,9 @@ import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptio
 import { RecentKeys } from "../mesh/transports/common.js";
 import { TokenBucket } from "../mesh/token-bucket.js";
 import { sha256 } from "../core/crypto/hash.js";
+import { helloMinIntervalMs } from "../mesh/airtime/control-rates.js";
+import { PRESETS, presetByName } from "../mesh/airtime/presets.js";
+import { DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 
 const messageKey = (type: MessageType, payload: Uint8Array): string => toHex(sha256(Uint8Array.of(type), payload));
 
@@ -64,7 +67,7 @@ export const PROTOCOL_VERSION = 1;
 /** Failures of this node (its disk, its links, its own state), as opposed to a peer's bad data. */
 const isOwnFailure = (e: MeshChainError<string>): boolean => e instanceof StorageError || e instanceof TransportError || e instanceof NodeError;
 
-/** A link that keeps coming back makes us say hello again at most this often. */
+/** A link that keeps coming back makes us say hello again at most this often (over IP alone; on a radio, its preset's hello rate). */
 const REHELLO_MIN_INTERVAL_MS = 60_000;
 
 /**
@@ -219,7 +222,7 @@ export class NodeNetwork {
       if (change.logged !== true) this.deps.logger.info({ link: name, ...(was?.state === "disconnected" ? { downS } : {}) }, was?.state === "disconnected" ? "link back up" : "link up");
       // Peers may have forgotten us while we were away: introduce ourselves again, once a minute at most
       // however often a flapping link comes back.
-      if (was?.state === "disconnected" && now - this.lastRehelloAt >= REHELLO_MIN_INTERVAL_MS) {
+      if (was?.state === "disconnected" && now - this.lastRehelloAt >= this.rehelloMinIntervalMs()) {
         this.lastRehelloAt = now;
         void this.announce(MessageType.Hello);
       }
@@ -394,6 +397,14 @@ export class NodeNetwork {
 
   private embeddedBrokerOptions(port: number): EmbeddedBrokerOptions {
     return { port, ...(this.opts.brokerHost === undefined ? {} : { host: this.opts.brokerHost }), ...(this.opts.brokerAuth === undefined ? {} : { auth: this.opts.brokerAuth }) };
+  }
+
+  /** The hello rate control's airtime share allows on our radio's preset (mesh/airtime/control-rates.ts). */
+  private rehelloMinIntervalMs(): number {
+    const radio = this.opts.radio;
+    if (radio === undefined) return REHELLO_MIN_INTERVAL_MS;
+    const preset = radio.preset ?? presetByName(this.radio?.status.preset ?? "") ?? "LONG_FAST";
+    return helloMinIntervalMs(PRESETS[preset], { budgetSecondsPerHour: radio.budgetSecondsPerHour, controlShare: DEFAULT_AIRTIME_POLICY.controlShare });
   }
 
   /** Broadcast our signed hello or status. */

@@ -44,6 +44,9 @@ import { type HistorySample, StatusHistory } from "./status-history.js";
 import { ReadModel } from "./read-model.js";
 import { StatusNotifier } from "./status-line.js";
 import { type NodeWarning, nodeWarnings } from "./warnings.js";
+import { type ControlRates, controlRates, StatusSuppression } from "../mesh/airtime/control-rates.js";
+import { PRESETS, presetByName } from "../mesh/airtime/presets.js";
+import { DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 import type { LinkState } from "../mesh/mqtt-link.js";
 import type { StreamLinkState } from "../mesh/transports/meshtastic-stream.js";
 
@@ -313,7 +316,8 @@ export class MeshChainNode {
     const startEngine = () => {
       // With a radio, the engine speaks as on air: compact proposals, and one answer serving everyone.
       const onAir = this.opts.network?.radio !== undefined;
-      this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir }, {
+      const rates = this.radioControlRates();
+      this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir, ...(rates === null ? {} : { controlRates: rates }) }, {
         clock: this.deps.clock, logger: this.deps.logger, identity, store, pool, network, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed, health: this.health,
       });
       this.validator.start();
@@ -768,6 +772,9 @@ export class MeshChainNode {
     }
   }
 
+  /** When the signed status goes on air (null: every status interval, as over IP alone). */
+  private announceGate: StatusSuppression | null = null;
+
   private scheduleStatus(): void {
     this.statusTimer = this.deps.clock.setTimeout(() => {
       const s = this.status();
@@ -784,9 +791,22 @@ export class MeshChainNode {
       if (line !== null) {
         this.deps.logger.info({ status: { height: s.height, finalized: s.finalizedHeight, sync: s.sync.state, peers: s.peers, mempool: s.mempool.transactions, warnings: s.warnings.map((w) => w.code) } }, line);
       }
-      void this.network?.announce(MessageType.Status);
+      // The status line is local and comes every status interval; the signed status costs airtime when
+      // there is a radio, so it goes out at the preset's control rate (mesh/airtime/control-rates.ts).
+      const rates = this.radioControlRates();
+      if (rates !== null) this.announceGate ??= new StatusSuppression(rates, this.deps.random, this.deps.clock.now());
+      if (this.announceGate === null || this.announceGate.shouldSend(this.deps.clock.now())) void this.network?.announce(MessageType.Status);
       this.scheduleStatus();
     }, this.opts.statusIntervalMs);
+  }
+
+  /** Control rates on the radio, from its preset (as configured, else as the radio reported it; LongFast if neither is known yet); null without a radio. */
+  private radioControlRates(): ControlRates | null {
+    const radio = this.opts.network?.radio;
+    if (radio === undefined) return null;
+    const preset = radio.preset ?? presetByName(this.network?.radioStatus?.preset ?? "") ?? "LONG_FAST";
+    const slotMs = this.store !== null ? this.chainSlotMs(this.store) : (this.opts.slotMs ?? Number(this.opts.genesis.params.slotMs));
+    return controlRates(PRESETS[preset], slotMs, { budgetSecondsPerHour: radio.budgetSecondsPerHour, controlShare: DEFAULT_AIRTIME_POLICY.controlShare });
   }
 
   /** Stop producing and syncing, leave the network, then close the stores; safe to call twice. */

@@ -8,6 +8,7 @@ import type { Clock } from "../core/clock.js";
 import type { Identity } from "../core/crypto/identity.js";
 import type { Genesis } from "../core/genesis.js";
 import { applyBlock } from "../core/state/block-transition.js";
+import type { ControlRates } from "../mesh/airtime/control-rates.js";
 import { MessageType } from "../mesh/frame.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
@@ -55,7 +56,8 @@ export class ValidatorService {
 
   constructor(
     genesis: Genesis,
-    opts: { readonly dataDir: string; readonly statusEveryMs: number; readonly onAir: boolean },
+    /** controlRates: on the radio, status rounds at the preset's control rates instead of every statusEveryMs. */
+    opts: { readonly dataDir: string; readonly statusEveryMs: number; readonly onAir: boolean; readonly controlRates?: ControlRates },
     private readonly deps: ValidatorDeps,
   ) {
     const { store, network } = deps;
@@ -63,6 +65,7 @@ export class ValidatorService {
     this.slotMs = Number(genesis.params.slotMs);
     this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
       clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
+      ...(opts.controlRates === undefined ? {} : { controlRates: opts.controlRates }),
       compactBlocks: opts.onAir, suppressDuplicateAnswers: opts.onAir,
       network: {
         broadcast: (m) => {

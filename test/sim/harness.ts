@@ -10,7 +10,7 @@ import { Ledger } from "../../src/core/state/ledger.js";
 import { StateStore } from "../../src/core/state/store.js";
 import { type DecodedTx, txHash } from "../../src/core/tx/codec.js";
 import { TxKind } from "../../src/core/tx/types.js";
-import { ConsensusEngine, type Mempool, type SenderGap } from "../../src/consensus/engine.js";
+import { ConsensusEngine, type EngineDeps, type Mempool, type SenderGap } from "../../src/consensus/engine.js";
 import type { ConsensusMessage } from "../../src/consensus/messages.js";
 import { MemorySignerSafety } from "../../src/consensus/signer-safety.js";
 import type { SignerSafety } from "../../src/core/chain/signer-safety.js";
@@ -107,6 +107,8 @@ export interface SimOptions {
   consensus?: ConsensusMode;
   /** Funded accounts, not validators at genesis, that may register later (`joiner-0`, …); see `addNode`. */
   joiners?: number;
+  /** Engine options as on a radio channel (control rates, paced votes). */
+  engine?: Pick<EngineDeps, "controlRates" | "suppressDuplicateAnswers">;
 }
 
 interface SimNode {
@@ -145,6 +147,9 @@ export class ConsensusSim {
   /** Every (validator, finalized height) → hash, to catch conflicting finality across nodes. */
   private readonly finalizedAt = new Map<number, string>();
   conflictingFinalized = 0;
+  /** Messages broadcast, by kind. */
+  readonly sentByKind = new Map<string, number>();
+  private readonly engineOptions: Pick<EngineDeps, "controlRates" | "suppressDuplicateAnswers">;
   submitted: string[] = [];
   /** Every block proposed, by id. */
   readonly proposals = new Map<string, Block>();
@@ -155,6 +160,7 @@ export class ConsensusSim {
   private readonly signed = new Map<string, Set<string>>();
 
   constructor(readonly opts: SimOptions) {
+    this.engineOptions = opts.engine ?? {};
     this.random = seededRandom(opts.seed);
     this.conditions = { loss: 0, delayMs: [50, 400], ...opts.conditions };
     const validators = Array.from({ length: opts.validators }, (_, i) => testIdentity(`validator-${i}`));
@@ -197,6 +203,7 @@ export class ConsensusSim {
       verifier: sharedVerifier,
       mempool: node.mempool,
       network: { broadcast: (m) => this.broadcast(node, m) },
+      ...this.engineOptions,
       onFinalized: (blocks) => {
         if (node.storeFailing) throw new StorageError("DISK_FULL", "the simulated disk is full");
         node.storedHeight = Math.max(node.storedHeight, ...blocks.map((b) => b.height));
@@ -228,6 +235,7 @@ export class ConsensusSim {
 
   private broadcast(from: SimNode, message: ConsensusMessage): void {
     if (!from.alive) return;
+    this.sentByKind.set(message.kind, (this.sentByKind.get(message.kind) ?? 0) + 1);
     if (message.kind === "vote") {
       const block = this.proposals.get(toHex(message.blockHash));
       if (block !== undefined) this.record(from.identity, block.header.slot, message.blockHash);

@@ -7,7 +7,7 @@ import { seededRandom } from "../fixtures/random.js";
 
 const HOUR = 3_600_000;
 
-function channel(opts: Partial<typeof DEFAULT_CHANNEL_OPTIONS> = {}, seed = 1) {
+function channel(opts: Partial<typeof DEFAULT_CHANNEL_OPTIONS> & { random?: () => number } = {}, seed = 1) {
   const clock = new ManualClock(0);
   return { clock, ch: new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation: PRESETS.LONG_FAST, random: seededRandom(seed), ...opts }, clock) };
 }
@@ -30,6 +30,13 @@ describe("LoRa channel simulator", () => {
     const got = inbox(b);
     a.send(packet(1, 0));
     const airtime = ch.airtimeOf(packet(1, 0));
+    // It first waits its contention delay (at most 2^3 slots of 28 ms on an idle LongFast channel).
+    let waited = 0;
+    while (!a.transmitting && waited < 8 * 28) {
+      clock.advance(1);
+      waited++;
+    }
+    expect(a.transmitting).toBe(true);
     clock.advance(airtime - 1);
     expect(got).toHaveLength(0);
     clock.advance(1);
@@ -58,7 +65,7 @@ describe("LoRa channel simulator", () => {
     const c = ch.addRadio(3, { position: { x: 2_000, y: 0 } });
     const got = inbox(b);
     a.send(packet(1, 0));
-    clock.advance(10);
+    clock.advance(300);
     c.send(packet(3, 0));
     clock.advance(10_000);
     expect(got.map((g) => g.p.from).sort()).toEqual([1, 3]);
@@ -154,5 +161,122 @@ describe("LoRa channel simulator", () => {
       expect(r.channelUtilisation).toBeLessThan(0.25);
       expect(r.txUtilisation).toBeLessThanOrEqual(r.channelUtilisation);
     }
+  });
+});
+
+describe("LoRa channel simulator: the firmware's channel access", () => {
+  const always = (x: number) => () => x;
+
+  it("sends its own frame after a whole number of contention slots, within 2^CWmin slots on an idle channel", () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const { clock, ch } = channel({}, seed);
+      const a = ch.addRadio(1, { position: { x: 0, y: 0 } });
+      ch.addRadio(2, { position: { x: 100, y: 0 } });
+      a.send(packet(1, 0));
+      let waited = 0;
+      while (!a.transmitting) {
+        clock.advance(1);
+        waited++;
+      }
+      expect(waited % 28).toBe(0);
+      expect(waited).toBeLessThan(8 * 28);
+    }
+  });
+
+  it("collides when two radios key up within the channel activity detection time, even though they hear each other", () => {
+    const { clock, ch } = channel({ random: always(0) });
+    const a = ch.addRadio(1, { position: { x: 0, y: 0 } });
+    const b = ch.addRadio(2, { position: { x: 100, y: 0 } });
+    const c = ch.addRadio(3, { position: { x: 200, y: 0 } });
+    const got = inbox(c);
+    // Both draw a zero delay; B keys up 10 ms after A, before its CAD (2.5 symbols, 20 ms) can see A.
+    a.send(packet(1, 0));
+    clock.advance(10);
+    expect(a.transmitting).toBe(true);
+    b.send(packet(2, 0));
+    clock.advance(10_000);
+    expect(got).toHaveLength(0);
+    expect(c.stats.collisions).toBe(2);
+  });
+
+  it("draws a new delay when its delay ends while it senses a transmission, and sends after it", () => {
+    const { clock, ch } = channel({ random: always(0.5) });
+    const a = ch.addRadio(1, { position: { x: 0, y: 0 } });
+    const b = ch.addRadio(2, { position: { x: 100, y: 0 } });
+    const c = ch.addRadio(3, { position: { x: 200, y: 0 } });
+    const got = inbox(c);
+    a.send(packet(1, 0));
+    while (!a.transmitting) clock.advance(1);
+    clock.advance(100); // well past the CAD time: B senses A
+    b.send(packet(2, 0));
+    clock.advance(10_000);
+    expect(got.map((g) => g.p.from)).toEqual([1, 2]);
+    expect(c.stats.collisions).toBe(0);
+  });
+
+  it("lets a ROUTER relay before a CLIENT that heard the same packet", () => {
+    let routerRelays = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const { clock, ch } = channel({}, seed);
+      const origin = ch.addRadio(1);
+      const client = ch.addRadio(2, { role: "CLIENT" });
+      const router = ch.addRadio(3, { role: "ROUTER" });
+      ch.addRadio(4);
+      ch.link(1, 2, { snr: -15 });
+      ch.link(1, 3, { snr: 10 });
+      ch.link(2, 3);
+      ch.link(2, 4);
+      ch.link(3, 4);
+      origin.send(packet(1, 1));
+      clock.advance(60_000);
+      routerRelays += router.stats.relays;
+      expect(router.stats.relays + client.stats.relays).toBe(1);
+    }
+    // Even with the stronger signal (the widest window) the router's whole window ends before a client's starts.
+    expect(routerRelays).toBe(8);
+  });
+
+  it("lets the CLIENT that heard the weaker signal (the farther one) relay first, most of the time", () => {
+    let farRelays = 0;
+    for (const seed of Array.from({ length: 20 }, (_, i) => i + 1)) {
+      const { clock, ch } = channel({}, seed);
+      const origin = ch.addRadio(1);
+      const far = ch.addRadio(2);
+      ch.addRadio(3);
+      ch.link(1, 2, { snr: -15 });
+      ch.link(1, 3, { snr: 10 });
+      ch.link(2, 3);
+      origin.send(packet(1, 1));
+      clock.advance(60_000);
+      farRelays += far.stats.relays;
+    }
+    // The far radio draws from 2^3 slots, the near one from 2^8: the near one wins only with fewer than 8.
+    expect(farRelays).toBeGreaterThanOrEqual(17);
+  });
+
+  it("does not relay as CLIENT_MUTE", () => {
+    const { clock, ch } = channel();
+    const radios = [ch.addRadio(1), ch.addRadio(2, { role: "CLIENT_MUTE" }), ch.addRadio(3)];
+    ch.link(1, 2);
+    ch.link(2, 3);
+    const far = inbox(radios[2]!);
+    radios[0]!.send(packet(1, 3));
+    clock.advance(60_000);
+    expect(radios[1]!.stats.relays).toBe(0);
+    expect(far).toHaveLength(0);
+  });
+
+  it("measures channel utilisation as the firmware does: the busy share of the last minute, which widens its window", () => {
+    const { clock, ch } = channel();
+    const a = ch.addRadio(1, { position: { x: 0, y: 0 } });
+    const b = ch.addRadio(2, { position: { x: 100, y: 0 } });
+    for (let i = 0; i < 5; i++) {
+      a.send(packet(1, 0, frame(MessageType.Block, 231)));
+      clock.advance(3_000);
+    }
+    const busy = 5 * ch.airtimeOf(packet(1, 0, frame(MessageType.Block, 231)));
+    expect(b.channelUtilisationPercent).toBeCloseTo((busy / 60_000) * 100, 6);
+    clock.advance(61_000);
+    expect(b.channelUtilisationPercent).toBe(0);
   });
 });

@@ -13,7 +13,7 @@ import { parseWhole } from "../parse.js";
 
 interface DevnetCliOptions {
   nodes: string; validators: string; preset: string; loss: string; duration: string; txRate: string; seed: string;
-  kill: boolean; lateJoin: string; transport: string; broker?: string; radioLink?: string; slot?: string; json: boolean; report?: string; quiet: boolean;
+  kill: boolean; lateJoin: string; routers: string; transport: string; broker?: string; radioLink?: string; slot?: string; json: boolean; report?: string; quiet: boolean;
 }
 
 /** One progress line on stderr (stdout keeps the report alone, for scripts). */
@@ -33,9 +33,10 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
     .option("--duration <time>", "virtual time, like 90s, 30m, 2h", "2h")
     .option("--tx-rate <n>", "transfers per minute, at random nodes", "3")
     .option("--seed <n>", "random seed", "1")
-    .option("--slot <time>", "slot length (default: the chain's, 30s)")
+    .option("--slot <time>", "slot length (default: chosen for the preset and the validators, as meshchain airtime --recommend prints)")
     .option("--kill", "crash and restart random nodes every 20 virtual minutes", false)
     .option("--late-join <n>", "this many nodes start a third of the way in, with empty stores", "0")
+    .option("--routers <n>", "this many radios, those nearest the middle, take Meshtastic's ROUTER role (they relay first); the rest are CLIENT", "0")
     .option("--transport <kind>", "sim (the LoRa simulator, virtual time) or mqtt (real time: full nodes through a broker and emulated radios)", "sim")
     .option("--broker <url>", "with --transport mqtt: the broker to use (default: an embedded one)")
     .option("--radio-link <kind>", "real time, full nodes each with an emulated radio reached over: stream (its stream API on TCP, as by USB) or mqtt-gateway (same as --transport mqtt)")
@@ -58,6 +59,8 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         if (nodes < 1 || validators < 1 || validators > nodes) throw new CliError("INVALID_ARGUMENT", "need 1 ≤ validators ≤ nodes");
         const lateJoin = parseWhole(opts.lateJoin, "--late-join", 64);
         if (lateJoin >= nodes) throw new CliError("INVALID_ARGUMENT", "--late-join must leave at least one node to start with");
+        const routers = parseWhole(opts.routers, "--routers", 64);
+        if (routers > nodes) throw new CliError("INVALID_ARGUMENT", "--routers cannot exceed --nodes");
         const durationMs = parseDuration(opts.duration);
         const slotMs = opts.slot === undefined ? undefined : parseDuration(opts.slot);
         const txPerMinute = Number(opts.txRate);
@@ -66,12 +69,13 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         const virtual = opts.transport === "sim";
         const common = {
           ...(opts.quiet ? {} : { onProgress: (s: DevnetSample) => void process.stderr.write(progressLine(s, durationMs / 1000, virtual)) }),
-          nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill, lateJoin,
+          nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill, lateJoin, routers,
           ...(slotMs === undefined ? {} : { params: { slotMs: BigInt(slotMs) } }),
         };
         const realTime = opts.radioLink === undefined ? "--transport mqtt" : `--radio-link ${opts.radioLink}`;
         if (opts.transport === "mqtt" && validators < 2) throw new CliError("INVALID_ARGUMENT", `${realTime} needs at least two validators`);
         if (opts.transport === "mqtt" && lateJoin > 0) throw new CliError("INVALID_ARGUMENT", "--late-join is a simulator option");
+        if (opts.transport === "mqtt" && routers > 0) throw new CliError("INVALID_ARGUMENT", "--routers is a simulator option");
         const realTimeOptions = { ...common, ...(opts.broker === undefined ? {} : { broker: opts.broker }), ...(opts.radioLink === "stream" ? { radioLink: "stream" as const } : {}) };
         const report = opts.transport === "mqtt" ? await runMqttDevnet(realTimeOptions) : await runSimDevnet(common);
         if (opts.report !== undefined) {

@@ -4,6 +4,8 @@ import { formatAddress } from "../../core/crypto/address.js";
 import { parseGenesis } from "../../core/genesis.js";
 import { CONSENSUS_MODES, isConsensusMode } from "../../core/state/consensus-mode.js";
 import { defaultParams, paramSpecByName, PARAM_SPECS } from "../../core/state/params.js";
+import { presetParams } from "../../consensus/preset-params.js";
+import { PRESET_NAMES, presetByName } from "../../mesh/airtime/presets.js";
 import { CliError } from "../errors.js";
 import { checkDraft, genesisHashHex, type GenesisDraft, readDraft, writeDraft } from "../genesis-draft.js";
 import { print } from "../output.js";
@@ -30,6 +32,16 @@ function parseParam(text: string, into: Record<string, string>): Record<string, 
   const v = parseUnits(value, `--param ${name}`);
   if (v < spec.min || v > spec.max) throw new CliError("INVALID_ARGUMENT", `--param ${name} must lie in [${spec.min}, ${spec.max}]`);
   return { ...into, [name]: v.toString() };
+}
+
+/** `--preset`: the parameters chosen for a modem preset and a validator count, as draft strings. */
+function presetParamStrings(preset: string | undefined, validators: string): Record<string, string> {
+  if (preset === undefined) return {};
+  const name = presetByName(preset);
+  if (name === null) throw new CliError("INVALID_ARGUMENT", `--preset "${preset}" is not one of ${PRESET_NAMES.join(", ")}`);
+  const count = parseWhole(validators, "--validators", 256);
+  if (count < 1) throw new CliError("INVALID_ARGUMENT", "--validators must be 1-256");
+  return Object.fromEntries(Object.entries(presetParams(name, count).params).map(([k, v]) => [k, (v as bigint).toString()]));
 }
 
 interface ValidatorCard {
@@ -100,13 +112,16 @@ export function registerGenesis(program: Command, run: Run): void {
     .option("--genesis-time <time>", "when slot 0 starts: Unix seconds, a date like 2027-01-01T12:00:00Z, or now", "now")
     .option("--consensus <mode>", "dpop (validators weigh by stake and proximity, join by bonding) or poa (a federation of equal members who vote members in and out, no stake)", "dpop")
     .option("--param <name=value>", "a chain parameter other than its default (repeatable), e.g. slotMs=30000", parseParam, {})
+    .option("--preset <name>", "choose slot length, block size and fallback proposers for this modem preset (meshchain airtime --recommend shows them); --param overrides")
+    .option("--validators <n>", "with --preset: how many validators the chain will have", "7")
     .option("--json", "machine-readable output", false)
-    .action((opts: { out: string; chainId: string; genesisTime: string; consensus: string; param: Record<string, string>; json: boolean }) =>
+    .action((opts: { out: string; chainId: string; genesisTime: string; consensus: string; param: Record<string, string>; preset?: string; validators: string; json: boolean }) =>
       run(opts.json, () => {
         if (!isConsensusMode(opts.consensus)) throw new CliError("INVALID_ARGUMENT", `--consensus "${opts.consensus}": expected ${CONSENSUS_MODES.join(" or ")}`);
+        const params = { ...presetParamStrings(opts.preset, opts.validators), ...opts.param };
         const draft: GenesisDraft = {
           chainId: parseChainId(opts.chainId), ...(opts.consensus === "dpop" ? {} : { consensus: opts.consensus }), genesisTime: parseGenesisTime(opts.genesisTime, Date.now()),
-          ...(Object.keys(opts.param).length === 0 ? {} : { params: opts.param }), accounts: [], validators: [],
+          ...(Object.keys(params).length === 0 ? {} : { params }), accounts: [], validators: [],
         };
         writeDraft(opts.out, draft, { exclusive: true });
         print({ draft: opts.out, ...summary(draft), next: `each validator runs: meshchain init --chain-id ${draft.chainId} --json > NAME.json; then: meshchain genesis add-validator ${opts.out} --card NAME.json` }, opts.json);

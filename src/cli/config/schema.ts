@@ -24,7 +24,7 @@ export const configSchema = z.strictObject({
   node: z.strictObject({
     slot_ms: z.int().min(100).max(3_600_000).optional().describe("slot length of a lone validator, milliseconds (default: the genesis slotMs, which a chain with several validators always uses; a faster lone validator makes a joining validator wait until the chain's clock passes its last slot)"),
     heartbeat_slots: z.int().min(1).max(1_000_000).optional().describe("slots after which a lone validator makes a block with nothing to include (default: 1 with dev, 60 otherwise)"),
-    status_interval_ms: z.int().min(100).max(86_400_000).default(10_000).describe("milliseconds between status lines and signed status announcements"),
+    status_interval_ms: z.int().min(100).max(86_400_000).default(10_000).describe("milliseconds between status lines (and signed status announcements over IP; on a radio they follow the preset's control rate)"),
     snapshot_interval_blocks: z.int().min(1).max(1_000_000).default(1_000).describe("keep a state snapshot for peers' checkpoint sync every this many blocks"),
   }).prefault({}),
   log: z.strictObject({

@@ -47,10 +47,3 @@ export function meshtasticFrameAirtimeMs(m: LoraModulation, frameBytes: number):
   return airtimeMs(m, RADIO_HEADER_BYTES + dataMessageBytes(frameBytes));
 }
 
-/**
- * The firmware's contention slot (RadioInterface::slotTimeMsec): time for channel activity
- * detection (8.5 symbols) plus turnaround and processing (7.6 ms). About 77 ms at LongFast.
- */
-export function contentionSlotMs(m: LoraModulation): number {
-  return 8.5 * symbolMs(m) + 7.6;
-}

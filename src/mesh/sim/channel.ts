@@ -1,14 +1,12 @@
 import type { Clock } from "../../core/clock.js";
-import { airtimeMs, contentionSlotMs, RADIO_HEADER_BYTES, dataMessageBytes } from "../airtime/airtime.js";
+import { airtimeMs, RADIO_HEADER_BYTES, dataMessageBytes } from "../airtime/airtime.js";
 import type { LoraModulation } from "../airtime/presets.js";
 import { RollingWindow } from "../airtime/rolling-window.js";
 import { PRIVATE_APP_PORT } from "../meshtastic/envelope.js";
-import { classifyFrame, emptyByClass, type TrafficClass } from "./classify.js";
+import { cadDetectMs, ChannelUtilisation, ownFrameDelayMs, type RadioRole, relayDelayMs, relays, slotTimeMs } from "./channel-access.js";
+import { classifyFrame, emptyByClass, frameTypeName, type TrafficClass } from "./classify.js";
 
 const HOUR_MS = 3_600_000;
-/** The firmware's contention window exponents (RadioInterface): a relay draws from 2^CW slots. */
-const CW_MIN = 3;
-const CW_MAX = 8;
 
 /** A packet as the radios carry it: Meshtastic header fields and the Data payload (our frame). */
 export interface AirPacket {
@@ -38,7 +36,7 @@ export interface ChannelOptions {
   /** Per-radio duty cycle over a rolling hour (1 = none); a transmission beyond it is dropped, as the firmware does. */
   readonly dutyCycle: number;
   readonly txQueueLimit: number;
-  /** Listen before talk: a radio that hears the channel busy backs off. */
+  /** Channel activity detection: a radio whose delay ends while it senses a transmission draws a new delay. */
   readonly listenBeforeTalk: boolean;
 }
 
@@ -72,6 +70,8 @@ export interface RadioStats {
   transmissions: number;
   txAirtimeMs: number;
   readonly txAirtimeMsByClass: Record<TrafficClass, number>;
+  /** The same by message type (ChainStatus, Vote …; "other" for other applications). */
+  readonly txAirtimeMsByType: Record<string, number>;
   received: number;
   duplicates: number;
   collisions: number;
@@ -87,29 +87,49 @@ export interface RadioStats {
   peakHourAirtimeMs: number;
 }
 
-/** One simulated Meshtastic radio: half-duplex, managed flooding, duty cycle, a small TX queue. */
+interface QueuedFrame {
+  readonly packet: AirPacket;
+  /** A relay of a packet heard at this SNR; null for one the radio originated. */
+  readonly relayedSnr: number | null;
+}
+
+/**
+ * One simulated Meshtastic radio: half-duplex, managed flooding, duty cycle, a small TX queue, and
+ * the firmware's channel access (channel-access.ts): the frame at the head of the queue waits a
+ * random contention delay, drawn again after every frame the radio hears or sends, and again when
+ * the delay ends while the radio senses the channel busy.
+ */
 export class SimRadio {
   readonly stats: RadioStats = {
-    transmissions: 0, txAirtimeMs: 0, txAirtimeMsByClass: emptyByClass(), received: 0, duplicates: 0, collisions: 0,
+    transmissions: 0, txAirtimeMs: 0, txAirtimeMsByClass: emptyByClass(), txAirtimeMsByType: {}, received: 0, duplicates: 0, collisions: 0,
     lostHalfDuplex: 0, lostOnLink: 0, relays: 0, relaysSuppressed: 0, dutyCycleDrops: 0, txQueueDrops: 0, channelBusyMs: 0, peakHourAirtimeMs: 0,
   };
   private readonly listeners = new Set<(p: AirPacket, r: Reception) => void>();
   private readonly seen = new Set<string>();
-  private readonly pendingRelays = new Map<string, unknown>();
-  private readonly queue: { readonly packet: AirPacket; readonly relay: boolean }[] = [];
+  private readonly queue: QueuedFrame[] = [];
   private readonly hearings: Hearing[] = [];
   private readonly dutyWindow = new RollingWindow(HOUR_MS);
+  private readonly utilisation = new ChannelUtilisation();
   private transmittingUntil = 0;
   private busyUntil = 0;
-  private wakeTimer: unknown = null;
+  private txTimer: unknown = null;
 
   constructor(
     readonly id: number,
     readonly position: { readonly x: number; readonly y: number } | null,
-    /** Whether it relays others' packets (Meshtastic roles CLIENT/ROUTER do; CLIENT_MUTE does not). */
-    readonly rebroadcasts: boolean,
+    readonly role: RadioRole,
     private readonly channel: LoraChannel,
   ) {}
+
+  /** Whether it relays others' packets (CLIENT and ROUTER do; CLIENT_MUTE does not). */
+  get rebroadcasts(): boolean {
+    return relays(this.role);
+  }
+
+  /** The firmware's channel utilisation figure (busy share of the last minute, %), which sizes its contention window. */
+  get channelUtilisationPercent(): number {
+    return this.utilisation.percent(this.channel.clock.now());
+  }
 
   /** Packets this radio decodes, once per (from, id), as its firmware would hand them on. */
   onReceive(listener: (p: AirPacket, r: Reception) => void): () => void {
@@ -120,7 +140,7 @@ export class SimRadio {
   /** Originate (or inject) a packet: it goes on air when the radio is free. */
   send(packet: AirPacket): boolean {
     this.seen.add(`${packet.from}:${packet.id}`);
-    return this.enqueue(packet, false);
+    return this.enqueue({ packet, relayedSnr: null });
   }
 
   hasSeen(from: number, id: number): boolean {
@@ -141,32 +161,47 @@ export class SimRadio {
     return this.channel.clock.now() < this.transmittingUntil;
   }
 
-  private enqueue(packet: AirPacket, relay: boolean): boolean {
+  private enqueue(frame: QueuedFrame): boolean {
     if (this.queue.length >= this.channel.opts.txQueueLimit) {
       this.stats.txQueueDrops++;
       return false;
     }
-    this.queue.push({ packet, relay });
-    this.tryTransmit();
+    this.queue.push(frame);
+    // RadioLibInterface::send → setTransmitDelay, which leaves a delay already running alone.
+    if (this.txTimer === null && !this.transmitting) this.setTransmitDelay();
     return true;
   }
 
-  private tryTransmit(): void {
+  /** setTransmitDelay: the head of the queue waits its contention delay (a fresh draw replaces a running one). */
+  private setTransmitDelay(): void {
     const clock = this.channel.clock;
-    const now = clock.now();
-    if (this.wakeTimer !== null || this.queue.length === 0) return;
-    if (now < this.transmittingUntil) return this.wakeAt(this.transmittingUntil);
-    const audible = this.hearings.filter((h) => h.tx.end > now);
-    if (this.channel.opts.listenBeforeTalk && audible.length > 0) {
-      // Channel busy: back off for the rest of what we hear plus a random slot.
-      const clear = Math.max(...audible.map((h) => h.tx.end));
-      return this.wakeAt(clear + this.channel.opts.random() * 50);
-    }
-    const { packet } = this.queue.shift() as { packet: AirPacket };
+    if (this.txTimer !== null) clock.clearTimeout(this.txTimer);
+    this.txTimer = null;
+    const head = this.queue[0];
+    if (head === undefined) return;
+    const { modulation, random } = this.channel.opts;
+    const slot = slotTimeMs(modulation);
+    const delay = head.relayedSnr === null
+      ? ownFrameDelayMs(this.utilisation.percent(clock.now()), slot, random)
+      : relayDelayMs(this.role, head.relayedSnr, slot, random);
+    this.txTimer = clock.setTimeout(() => {
+      this.txTimer = null;
+      this.transmitDelayCompleted();
+    }, delay);
+  }
+
+  /** TRANSMIT_DELAY_COMPLETED: send the head, unless the radio is busy or senses a transmission (then wait again). */
+  private transmitDelayCompleted(): void {
+    const now = this.channel.clock.now();
+    if (this.transmitting) return; // the end of our own transmission draws the next delay
+    if (this.channel.opts.listenBeforeTalk && this.sensesActivity(now)) return this.setTransmitDelay();
+    const head = this.queue.shift();
+    if (head === undefined) return;
+    const { packet } = head;
     const duration = this.channel.airtimeOf(packet);
     if (this.dutyWindow.sum(now) + duration > this.channel.opts.dutyCycle * HOUR_MS) {
       this.stats.dutyCycleDrops++;
-      return this.tryTransmit();
+      return this.setTransmitDelay();
     }
     this.dutyWindow.add(now, duration);
     this.stats.peakHourAirtimeMs = Math.max(this.stats.peakHourAirtimeMs, this.dutyWindow.sum(now));
@@ -179,22 +214,31 @@ export class SimRadio {
     this.markBusy(now, now + duration);
     this.stats.transmissions++;
     this.stats.txAirtimeMs += duration;
-    this.stats.txAirtimeMsByClass[packet.portnum === this.channel.ourPort ? classifyFrame(packet.payload) : "other"] += duration;
+    const ours = packet.portnum === this.channel.ourPort;
+    this.stats.txAirtimeMsByClass[ours ? classifyFrame(packet.payload) : "other"] += duration;
+    const type = ours ? frameTypeName(packet.payload) : "other";
+    this.stats.txAirtimeMsByType[type] = (this.stats.txAirtimeMsByType[type] ?? 0) + duration;
     this.channel.transmit({ radio: this, packet, start: now, end: now + duration });
-    this.wakeAt(now + duration);
+    // ISR_TX: the transmission's end draws the next frame's delay.
+    this.txTimer = this.channel.clock.setTimeout(() => {
+      this.txTimer = null;
+      this.setTransmitDelay();
+    }, duration);
   }
 
-  private wakeAt(at: number): void {
-    if (this.wakeTimer !== null) return;
-    const clock = this.channel.clock;
-    this.wakeTimer = clock.setTimeout(() => {
-      this.wakeTimer = null;
-      this.tryTransmit();
-    }, Math.max(0, at - clock.now()));
+  /**
+   * Channel activity detection (and the receiver's own preamble detection) sees a transmission only
+   * once it has been on air for the CAD time: two radios keying up within that time of each other collide.
+   */
+  private sensesActivity(now: number): boolean {
+    const detect = cadDetectMs(this.channel.opts.modulation);
+    return this.hearings.some((h) => h.tx.end > now && now - h.tx.start >= detect);
   }
 
   private markBusy(start: number, end: number): void {
-    this.stats.channelBusyMs += Math.max(0, end - Math.max(start, this.busyUntil));
+    const added = Math.max(0, end - Math.max(start, this.busyUntil));
+    this.stats.channelBusyMs += added;
+    this.utilisation.log(start, added);
     this.busyUntil = Math.max(this.busyUntil, end);
   }
 
@@ -222,6 +266,8 @@ export class SimRadio {
   /** A transmission audible here ends: decode it unless it was destroyed or lost on the link. */
   hearEnd(h: Hearing, link: Link): void {
     this.hearings.splice(this.hearings.indexOf(h), 1);
+    // ISR_RX: the end of a reception draws the head's delay afresh, unless we are transmitting.
+    if (!this.transmitting) this.setTransmitDelay();
     if (h.corrupted) return;
     if (this.channel.opts.random() < link.loss) {
       this.stats.lostOnLink++;
@@ -231,19 +277,13 @@ export class SimRadio {
     const key = `${p.from}:${p.id}`;
     if (this.seen.has(key)) {
       this.stats.duplicates++;
-      // Someone else already relayed it: managed flooding keeps this radio quiet, whether its
-      // relay is still waiting out its delay or already queued behind the one just heard.
-      const pending = this.pendingRelays.get(key);
-      if (pending !== undefined) {
-        this.channel.clock.clearTimeout(pending);
-        this.pendingRelays.delete(key);
-        this.stats.relaysSuppressed++;
-      }
-      const queued = this.queue.findIndex((q) => q.relay && q.packet.from === p.from && q.packet.id === p.id);
+      // Someone else already relayed it: managed flooding cancels our queued relay (cancelSending).
+      const queued = this.queue.findIndex((q) => q.relayedSnr !== null && q.packet.from === p.from && q.packet.id === p.id);
       if (queued >= 0) {
         this.queue.splice(queued, 1);
         this.stats.relays--;
         this.stats.relaysSuppressed++;
+        if (queued === 0 && !this.transmitting) this.setTransmitDelay();
       }
       return;
     }
@@ -251,21 +291,11 @@ export class SimRadio {
     this.stats.received++;
     const reception: Reception = { snr: link.snr, rssi: link.rssi, heardFrom: h.tx.radio.id };
     for (const l of this.listeners) l(p, reception);
-    if (this.rebroadcasts && p.hopLimit > 0) this.scheduleRelay(p, link.snr);
-  }
-
-  private scheduleRelay(p: AirPacket, snr: number): void {
-    const slot = contentionSlotMs(this.channel.opts.modulation);
-    // Weaker signal (farther away) → smaller window, so the relay that extends coverage most goes first.
-    const cw = Math.floor(CW_MIN + ((Math.min(10, Math.max(-20, snr)) + 20) * (CW_MAX - CW_MIN)) / 30);
-    const delay = 2 * CW_MAX * slot + Math.floor(this.channel.opts.random() * 2 ** cw) * slot;
-    const key = `${p.from}:${p.id}`;
-    const timer = this.channel.clock.setTimeout(() => {
-      this.pendingRelays.delete(key);
+    // The relay joins the queue at once and waits its SNR-weighted delay when it reaches the head.
+    if (this.rebroadcasts && p.hopLimit > 0) {
       this.stats.relays++;
-      this.enqueue({ ...p, hopLimit: p.hopLimit - 1 }, true);
-    }, delay);
-    this.pendingRelays.set(key, timer);
+      this.enqueue({ packet: { ...p, hopLimit: p.hopLimit - 1 }, relayedSnr: link.snr });
+    }
   }
 }
 
@@ -288,9 +318,11 @@ export class LoraChannel {
     this.startedAt = clock.now();
   }
 
-  addRadio(id: number, opts: { position?: { x: number; y: number }; rebroadcasts?: boolean } = {}): SimRadio {
+  /** `rebroadcasts: false` is shorthand for the CLIENT_MUTE role; the default role is CLIENT, as on a new radio. */
+  addRadio(id: number, opts: { position?: { x: number; y: number }; role?: RadioRole; rebroadcasts?: boolean } = {}): SimRadio {
     if (this.radios.has(id)) throw new RangeError(`radio ${id} exists`);
-    const radio = new SimRadio(id, opts.position ?? null, opts.rebroadcasts ?? true, this);
+    const role = opts.role ?? (opts.rebroadcasts === false ? "CLIENT_MUTE" : "CLIENT");
+    const radio = new SimRadio(id, opts.position ?? null, role, this);
     this.radios.set(id, radio);
     return radio;
   }
@@ -336,15 +368,17 @@ export class LoraChannel {
   }
 
   /** Totals and per-radio figures since the channel was created. */
-  report(): { elapsedMs: number; airtimeMsByClass: Record<TrafficClass, number>; totalAirtimeMs: number; radios: { id: number; channelUtilisation: number; txUtilisation: number; stats: RadioStats }[] } {
+  report(): { elapsedMs: number; airtimeMsByClass: Record<TrafficClass, number>; airtimeMsByType: Record<string, number>; totalAirtimeMs: number; radios: { id: number; channelUtilisation: number; txUtilisation: number; stats: RadioStats }[] } {
     const elapsedMs = Math.max(1, this.clock.now() - this.startedAt);
     const airtimeMsByClass = emptyByClass();
+    const airtimeMsByType: Record<string, number> = {};
     let totalAirtimeMs = 0;
     const radios = [...this.radios.values()].map((r) => {
       for (const [k, v] of Object.entries(r.stats.txAirtimeMsByClass)) airtimeMsByClass[k as TrafficClass] += v;
+      for (const [k, v] of Object.entries(r.stats.txAirtimeMsByType)) airtimeMsByType[k] = (airtimeMsByType[k] ?? 0) + v;
       totalAirtimeMs += r.stats.txAirtimeMs;
       return { id: r.id, channelUtilisation: r.stats.channelBusyMs / elapsedMs, txUtilisation: r.stats.txAirtimeMs / elapsedMs, stats: r.stats };
     });
-    return { elapsedMs, airtimeMsByClass, totalAirtimeMs, radios };
+    return { elapsedMs, airtimeMsByClass, airtimeMsByType, totalAirtimeMs, radios };
   }
 }

@@ -39,4 +39,10 @@ export function classifyFrame(frame: Uint8Array): TrafficClass {
   }
 }
 
+/** The frame's message type name (ChainStatus, Vote …), or "other" for a payload that is not one of our frames. */
+export function frameTypeName(frame: Uint8Array): string {
+  if (frame.length < 1 || frame[0]! >> 6 !== 1) return "other";
+  return MessageType[(frame[0] as number) & 0x1f] ?? "other";
+}
+
 export const emptyByClass = (): Record<TrafficClass, number> => ({ tx: 0, block: 0, vote: 0, sync: 0, control: 0, other: 0 });

@@ -1,0 +1,89 @@
+import { meshtasticFrameAirtimeMs } from "../mesh/airtime/airtime.js";
+import { PRESETS, type PresetName } from "../mesh/airtime/presets.js";
+import { DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
+import { encodeFrame, MessageType } from "../mesh/frame.js";
+import { compactBlockCodec } from "../mesh/messages/relay.js";
+import { MESHTASTIC_MTU } from "../mesh/transports/meshtastic-mqtt.js";
+import { encodeConsensusMessage } from "./wire.js";
+
+/*
+ * Chain parameters chosen from the modem preset and the number of validators (issue 20): written
+ * into a genesis made for a preset (`meshchain genesis new --preset`), used by `meshchain devnet`
+ * by default, printed by `meshchain airtime --recommend`. Request and answer timing follows the slot
+ * (the engine's answer windows are a sixth of it, its retries fall in its middle third).
+ */
+
+/**
+ * Transmissions per flood of one frame on the firmware-faithful channel: the origin's plus its relays
+ * (managed flooding cancels most, collisions defeat some of the cancelling). Measured in the airtime
+ * scenario, 10 nodes, hop limit 3: about three.
+ */
+const TRANSMISSIONS_PER_FLOOD = 3;
+/** A round (proposal and every validator's vote, each flooded) may hold the channel for at most this share of the slot. */
+const CONSENSUS_CHANNEL_SHARE = 1 / 6;
+/** …and a validator's own part of it at most this share of its airtime budget. */
+const CONSENSUS_BUDGET_SHARE = 0.5;
+/** Slots are whole multiples of this. */
+const SLOT_STEP_MS = 5_000;
+const MIN_SLOT_MS = 5_000;
+
+export interface PresetParams {
+  /** Slot length: one round of consensus fits a sixth of it. */
+  readonly slotMs: bigint;
+  /** Transactions per block: as many as keep the compact announcement in one frame. */
+  readonly maxBlockTxs: bigint;
+  /** No fallback proposers on the radio: every extra proposal costs the whole mesh a frame. */
+  readonly fallbackRanks: bigint;
+}
+
+export interface PresetParamsExplained {
+  readonly params: PresetParams;
+  /** Airtime of one round (a compact proposal and every vote, each flooded), ms. */
+  readonly roundAirtimeMs: number;
+  /** What one validator sends in a slot on average (its vote, its share of proposals, flooded), ms. */
+  readonly validatorSlotAirtimeMs: number;
+  readonly compactBlockFrameBytes: number;
+  readonly voteFrameBytes: number;
+}
+
+const frameBytes = (type: MessageType, payload: Uint8Array): number => encodeFrame({ type, messageId: 0xffff, fragment: null, payload }).length;
+
+/**
+ * Bytes of a compact proposal with `txs` short ids, carrying its parent's notarization signed by
+ * every validator (as most do); one that also carries a finality certificate may take two frames.
+ */
+function compactFrameBytes(txs: number, validators: number, slotMs: number): number {
+  const aggregate = { signers: new Uint8Array(Math.ceil(validators / 8)).fill(0xff), signature: new Uint8Array(48) };
+  const payload = compactBlockCodec.encode({
+    // Heights and slots below 2^21 (years of slots), a parent one slot back.
+    height: 2 ** 21 - 1, slot: 2 ** 21 - 1, timestampDelta: Math.ceil(slotMs / 1000), parentHash: new Uint8Array(32), proposerIndex: validators - 1, randaoReveal: new Uint8Array(48),
+    certificate: null, signature: new Uint8Array(48), shortIds: Array.from({ length: txs }, () => new Uint8Array(4)), notarization: aggregate,
+  });
+  return frameBytes(MessageType.CompactBlock, payload);
+}
+
+function voteFrameBytes(validators: number): number {
+  const { type, payload } = encodeConsensusMessage({ kind: "vote", height: 0xffffff, blockHash: new Uint8Array(32), voter: validators - 1, signature: new Uint8Array(48) });
+  return frameBytes(type, payload);
+}
+
+/** The parameters for a preset and a validator count, with the figures they come from. */
+export function presetParams(preset: PresetName, validators: number, budgetSecondsPerHour = DEFAULT_AIRTIME_POLICY.budgetSecondsPerHour): PresetParamsExplained {
+  if (!Number.isInteger(validators) || validators < 1 || validators > 256) throw new RangeError(`validators must be 1-256, not ${validators}`);
+  const m = PRESETS[preset];
+  let maxBlockTxs = 1;
+  while (maxBlockTxs < 64 && compactFrameBytes(maxBlockTxs + 1, validators, 600_000) <= MESHTASTIC_MTU) maxBlockTxs++;
+  const compactBytes = compactFrameBytes(maxBlockTxs, validators, 600_000);
+  const voteBytes = voteFrameBytes(validators);
+  const compactMs = meshtasticFrameAirtimeMs(m, Math.min(compactBytes, MESHTASTIC_MTU));
+  const voteMs = meshtasticFrameAirtimeMs(m, voteBytes);
+  const roundAirtimeMs = TRANSMISSIONS_PER_FLOOD * (compactMs + validators * voteMs);
+  const validatorSlotAirtimeMs = TRANSMISSIONS_PER_FLOOD * (voteMs + compactMs / validators);
+  const byChannel = roundAirtimeMs / CONSENSUS_CHANNEL_SHARE;
+  const byBudget = (3_600_000 * validatorSlotAirtimeMs) / (budgetSecondsPerHour * 1000 * CONSENSUS_BUDGET_SHARE);
+  const slotMs = Math.max(MIN_SLOT_MS, Math.ceil(Math.max(byChannel, byBudget) / SLOT_STEP_MS) * SLOT_STEP_MS);
+  return {
+    params: { slotMs: BigInt(slotMs), maxBlockTxs: BigInt(maxBlockTxs), fallbackRanks: 0n },
+    roundAirtimeMs, validatorSlotAirtimeMs, compactBlockFrameBytes: compactBytes, voteFrameBytes: voteBytes,
+  };
+}

@@ -1,0 +1,111 @@
+import { meshtasticFrameAirtimeMs } from "./airtime.js";
+import type { LoraModulation } from "./presets.js";
+import { DEFAULT_AIRTIME_POLICY } from "./scheduler.js";
+
+/*
+ * How often a node may speak for control's sake (status, hello), from the preset and the slot, so
+ * that control stays within its share of the airtime budget. One home for these rates: the node's
+ * announcer, the consensus engine's chain status and the devnet all read them from here.
+ */
+
+/** Frame bytes of a signed status (docs/airtime.md) and of a chain status with its witness (consensus/wire.ts). */
+const SIGNED_STATUS_FRAME_BYTES = 95;
+const CHAIN_STATUS_FRAME_BYTES = 72;
+const HELLO_FRAME_BYTES = 127;
+/**
+ * Transmissions per flood of one frame: the origin's and, on average, one relay (managed flooding
+ * cancels the rest when the first relay is heard).
+ */
+const TRANSMISSIONS_PER_FLOOD = 2;
+/** Statuses never come closer than this many slots (docs/consensus.md §8). */
+const MIN_STATUS_SLOTS = 6;
+/** Peers forget a silent node after 6 h (node/peers.ts): a node speaks at least every 2 h whatever it hears. */
+const MAX_SILENCE_MS = 2 * 3_600_000;
+
+export interface ControlRates {
+  /** Between one node's status rounds on the radio (its signed status and its chain status): whole slots. */
+  readonly statusIntervalMs: number;
+  /**
+   * A node whose peers' statuses already said what its own would (same finalized height, same head)
+   * skips its round, but not for longer than this.
+   */
+  readonly maxStatusSilenceMs: number;
+  /** Between two hellos of one node (a flapping link, newcomers to answer). */
+  readonly helloMinIntervalMs: number;
+}
+
+export interface ControlBudget {
+  /** The node's airtime budget, seconds an hour (the scheduler's). */
+  readonly budgetSecondsPerHour: number;
+  /** Control's share of it. */
+  readonly controlShare: number;
+}
+
+/**
+ * The rates for a preset and a slot length: a status round (signed status + chain status, each
+ * flooded) at most as often as control's share of the budget pays for, in whole slots and never
+ * under six slots; hellos at the same spacing. LongFast, 180 s slots: a round every 72 min (24 slots).
+ */
+export function controlRates(modulation: LoraModulation, slotMs: number, budget: ControlBudget = DEFAULT_AIRTIME_POLICY): ControlRates {
+  if (!(slotMs > 0)) throw new RangeError(`slot length must be positive, not ${slotMs}`);
+  if (!(budget.budgetSecondsPerHour > 0 && budget.controlShare > 0 && budget.controlShare <= 1)) throw new RangeError("control budget must be positive");
+  const controlMsPerHour = budget.budgetSecondsPerHour * 1000 * budget.controlShare;
+  const roundMs = TRANSMISSIONS_PER_FLOOD * (meshtasticFrameAirtimeMs(modulation, SIGNED_STATUS_FRAME_BYTES) + meshtasticFrameAirtimeMs(modulation, CHAIN_STATUS_FRAME_BYTES));
+  const affordable = (3_600_000 * roundMs) / controlMsPerHour;
+  const slots = Math.max(MIN_STATUS_SLOTS, Math.ceil(affordable / slotMs));
+  const statusIntervalMs = Math.min(slots * slotMs, Math.max(MAX_SILENCE_MS, MIN_STATUS_SLOTS * slotMs));
+  return { statusIntervalMs, maxStatusSilenceMs: Math.max(statusIntervalMs, MAX_SILENCE_MS), helloMinIntervalMs: helloMinIntervalMs(modulation, budget) };
+}
+
+/** A flooded hello at most as often as control's share pays for, and never more than once a minute. LongFast: every 46 min. */
+export function helloMinIntervalMs(modulation: LoraModulation, budget: ControlBudget = DEFAULT_AIRTIME_POLICY): number {
+  const helloMs = TRANSMISSIONS_PER_FLOOD * meshtasticFrameAirtimeMs(modulation, HELLO_FRAME_BYTES);
+  return Math.max(60_000, Math.ceil((3_600_000 * helloMs) / (budget.budgetSecondsPerHour * 1000 * budget.controlShare)));
+}
+
+/**
+ * When a node's status round is due, and whether to skip it: rounds come every status interval
+ * (jittered ±25%, the first one anywhere in the first interval, so nodes started together do not
+ * speak together), and a round is skipped when a peer's status heard since the last decision said
+ * what ours would, unless the node has been silent for the longest allowed.
+ */
+export class StatusSuppression {
+  private nextDueAt: number;
+  private lastSentAt: number;
+  private echoed = false;
+  /** Rounds skipped because a peer had said the same (a counter for diagnosis). */
+  suppressed = 0;
+
+  constructor(
+    private readonly rates: ControlRates,
+    private readonly random: () => number,
+    now: number,
+  ) {
+    this.nextDueAt = now + Math.floor(rates.statusIntervalMs * random());
+    this.lastSentAt = now;
+  }
+
+  /** A peer's status: `same` when it names our finalized height and our head. */
+  heard(same: boolean): void {
+    if (same) this.echoed = true;
+  }
+
+  /** Milliseconds until the next decision. */
+  msUntilDue(now: number): number {
+    return Math.max(0, this.nextDueAt - now);
+  }
+
+  /** Decide at `now`: false before the round is due or when it is skipped; true counts as sending. */
+  shouldSend(now: number): boolean {
+    if (now < this.nextDueAt) return false;
+    this.nextDueAt = now + Math.floor(this.rates.statusIntervalMs * (0.75 + 0.5 * this.random()));
+    const echoed = this.echoed;
+    this.echoed = false;
+    if (echoed && now - this.lastSentAt < this.rates.maxStatusSilenceMs) {
+      this.suppressed++;
+      return false;
+    }
+    this.lastSentAt = now;
+    return true;
+  }
+}

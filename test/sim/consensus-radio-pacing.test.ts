@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { ConsensusSim } from "./harness.js";
+
+const MINUTE = 60_000;
+const SLOT = 10_000;
+
+/** The engine's radio behaviour (issue 20): status rounds at the control rates, skipped when a peer said the same; paced votes. */
+describe("consensus on a radio channel", () => {
+  const rates = { statusIntervalMs: 6 * SLOT, maxStatusSilenceMs: 60 * SLOT, helloMinIntervalMs: MINUTE };
+
+  it("skips status rounds a peer's identical status made redundant, and still finalizes", () => {
+    const sim = new ConsensusSim({ validators: 4, seed: 21, engine: { controlRates: rates } });
+    sim.start();
+    sim.runWithTraffic(5 * MINUTE, 20_000);
+    const statuses = sim.sentByKind.get("status") ?? 0;
+    // Five minutes is five rounds for each of four nodes: twenty statuses without suppression.
+    expect(statuses).toBeGreaterThan(0);
+    expect(statuses).toBeLessThan(12);
+    expect(sim.minFinalized()).toBeGreaterThan(3);
+    expect(sim.conflictingFinalized).toBe(0);
+  });
+
+  it("sends every status round without control rates (the IP case), as before", () => {
+    const sim = new ConsensusSim({ validators: 4, seed: 21 });
+    sim.start();
+    sim.runWithTraffic(5 * MINUTE, 20_000);
+    // Every six slots at each of four nodes.
+    expect(sim.sentByKind.get("status") ?? 0).toBeGreaterThanOrEqual(4 * 4);
+  });
+
+  it("paces votes on the radio and stays safe and live", () => {
+    const sim = new ConsensusSim({ validators: 4, seed: 22, engine: { suppressDuplicateAnswers: true, controlRates: rates } });
+    sim.start();
+    sim.runWithTraffic(4 * MINUTE, 20_000);
+    expect(sim.minFinalized()).toBeGreaterThan(3);
+    expect(sim.finalizedAgree()).toBe(true);
+    expect(sim.conflictingFinalized).toBe(0);
+    expect(sim.doubleSigned()).toBe(0);
+  });
+});

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { presetParams } from "../../src/consensus/preset-params.js";
+import { PRESET_NAMES } from "../../src/mesh/airtime/presets.js";
+import { MESHTASTIC_MTU } from "../../src/mesh/transports/meshtastic-mqtt.js";
+
+describe("chain parameters chosen from the preset", () => {
+  it("gives LongFast with 7 validators 3-minute slots and blocks whose compact announcement is one frame", () => {
+    const r = presetParams("LONG_FAST", 7);
+    expect(r.params).toEqual({ slotMs: 180_000n, maxBlockTxs: 9n, fallbackRanks: 0n });
+    expect(r.compactBlockFrameBytes).toBeLessThanOrEqual(MESHTASTIC_MTU);
+  });
+
+  it("fits a round in a sixth of the slot and a validator's part in half its budget, for every preset and size", () => {
+    for (const name of PRESET_NAMES) {
+      for (const v of [1, 4, 7, 15, 30, 64]) {
+        const r = presetParams(name, v);
+        const slot = Number(r.params.slotMs);
+        expect(slot % 5_000).toBe(0);
+        expect(r.roundAirtimeMs).toBeLessThanOrEqual(slot / 6 + 1e-6);
+        expect((3_600_000 / slot) * r.validatorSlotAirtimeMs).toBeLessThanOrEqual(0.5 * 180_000 + 1e-6);
+        expect(r.compactBlockFrameBytes).toBeLessThanOrEqual(MESHTASTIC_MTU);
+      }
+    }
+  });
+
+  it("lengthens the slot with slower presets and more validators", () => {
+    const slot = (p: Parameters<typeof presetParams>[0], v: number) => Number(presetParams(p, v).params.slotMs);
+    expect(slot("SHORT_FAST", 7)).toBeLessThan(slot("MEDIUM_FAST", 7));
+    expect(slot("MEDIUM_FAST", 7)).toBeLessThan(slot("LONG_FAST", 7));
+    expect(slot("LONG_FAST", 7)).toBeLessThan(slot("LONG_FAST", 30));
+  });
+
+  it("refuses a validator count out of range", () => {
+    expect(() => presetParams("LONG_FAST", 0)).toThrow(RangeError);
+    expect(() => presetParams("LONG_FAST", 1.5)).toThrow(RangeError);
+  });
+});
