@@ -739,7 +739,7 @@ export class ConsensusEngine {
     }
     const state = parent.state.clone();
     state.commit(applied.changes, applied.tree);
-    return treeBlock(hash, block, parent.id, { height: h.height, slot: h.slot, timestamp: h.timestamp }, state);
+    return treeBlock(hash, block, parent.id, { height: h.height, slot: h.slot, timestamp: h.timestamp }, state, applied);
   }
 
   /** Streamlet's vote rule, plus signer safety: one vote per slot, only for a block on a longest notarized chain. */

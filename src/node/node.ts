@@ -337,6 +337,7 @@ export class MeshChainNode {
       onCommitted: committed,
     });
     this.sync = sync;
+    sync.importer.stepObserver = (step, seconds) => this.metrics.observeImportStep(step, seconds);
     this.stopSyncPokes = network.onPeerUpdate(() => sync.poke());
     network.handle(MessageType.SyncResponse, (m) => sync.onResponse(m.meta.from, syncResponseCodec.decode(m.payload)));
     network.handle(MessageType.Transaction, (m) => {
