@@ -17,6 +17,7 @@ import { seededRandom } from "../core/random.js";
 import type { ParentInfo } from "../core/state/block-transition.js";
 import { ChainStore, type CommitEntry } from "../storage/chain-store.js";
 import type { Measurement } from "./harness.js";
+import { storageMeasurements } from "./storage.js";
 
 const CHAIN_ID = "meshchain-bench-sync";
 const identity = (name: string): Identity => identityFromSeed(sha256(utf8.encode(`meshchain-bench-sync:${name}`)));
@@ -61,7 +62,7 @@ function buildSource(dataDir: string, genesis: Genesis, validator: Identity, use
  * the validator's embedded broker, on loopback): every block's notarization and proposer signature
  * checked (batched), every transaction re-executed, every block committed to SQLite.
  */
-export async function syncBenchmark(blocks = Number(process.env.MESHCHAIN_BENCH_SYNC_BLOCKS ?? 10_000)): Promise<Measurement> {
+export async function syncBenchmark(blocks = Number(process.env.MESHCHAIN_BENCH_SYNC_BLOCKS ?? 10_000)): Promise<Measurement[]> {
   const root = mkdtempSync(join(tmpdir(), "meshchain-bench-sync-"));
   const validator = identity("validator");
   const users = Array.from({ length: 50 }, (_, i) => identity(`user-${i}`));
@@ -80,6 +81,13 @@ export async function syncBenchmark(blocks = Number(process.env.MESHCHAIN_BENCH_
   const source = new MeshChainNode({ ...common, dataDir: sourceDir, identity: validator, network: { broker: "embedded", brokerPort: 0 } }, { clock: systemClock, logger: silentLogger(), random: seededRandom(1) });
   await source.start();
   const node = new MeshChainNode({ ...common, dataDir: followerDir, identity: follower, network: { broker: source.brokerUrl as string, brokerPort: 0 }, sync: { tickMs: 50 } }, { clock: systemClock, logger: silentLogger(), random: seededRandom(2) });
+  let stopped = false;
+  const stopBoth = async () => {
+    if (stopped) return;
+    stopped = true;
+    await node.stop();
+    await source.stop();
+  };
   try {
     const started = performance.now();
     let peakRss = process.memoryUsage().rss;
@@ -107,15 +115,16 @@ export async function syncBenchmark(blocks = Number(process.env.MESHCHAIN_BENCH_
     const shares = ["sanity", "transition", "signatures", "finality", "commit"].map((step) => `${step} ${Math.round(((steps.get(step) ?? 0) / seconds) * 100)}%`).join(", ");
     const mb = (bytes: number) => Math.round(bytes / 1e6);
     const rssTrail = rssAt.map((r) => mb(r.rss)).join("→");
-    return {
+    await stopBoth();
+    const sync: Measurement = {
       name: `sync: ${blocks.toLocaleString("en-US")} blocks over MQTT on loopback`,
       value: blocks / seconds,
       unit: "blocks/s",
       note: `${seconds.toFixed(0)} s; time share: ${shares}, other (network, decoding, serving) ${Math.round((1 - inSteps / seconds) * 100)}%; RSS ${rssTrail} MB (peak ${mb(peakRss)} MB, both nodes in one process)`,
     };
+    return [sync, ...storageMeasurements(genesis, CHAIN_ID, join(sourceDir, "chain.db"), join(followerDir, "chain.db"), root)];
   } finally {
-    await node.stop();
-    await source.stop();
+    await stopBoth();
     rmSync(root, { recursive: true, force: true });
   }
 }
