@@ -1,7 +1,7 @@
 import { type Block, decodeBlock } from "../core/block/block.js";
 import type { Clock } from "../core/clock.js";
 import { MeshChainError } from "../core/errors.js";
-import { BlockImporter } from "../consensus/block-import.js";
+import { BlockImporter, type ImportOutcome } from "../consensus/block-import.js";
 import type { Transition, VerifiedBlock } from "../consensus/range-verify.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { MAX_SYNC_BLOCKS, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
@@ -190,7 +190,7 @@ export class ChainSync {
     } catch (e) {
       return this.refuse(from, e instanceof MeshChainError ? e.code : "MALFORMED", "undecodable block in sync response");
     }
-    let result;
+    let result: ImportOutcome;
     try {
       result = this.importer.import(blocks);
     } catch (e) {
