@@ -1,55 +1,18 @@
+// About 400 lines: one class owns every write to chain.db (commit, revert, finality, pruning), so that
+// each runs in one transaction with memory moved after it; the record encodings live in chain-codec.ts.
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
-import { type FinalityCertificate, readCertificate, writeCertificate } from "../core/block/certificate.js";
+import { type FinalityCertificate, readCertificate } from "../core/block/certificate.js";
 import { type BlockHeader, blockHash, decodeHeader, encodeHeader } from "../core/block/header.js";
-import { MAX_HEIGHT, MAX_SLOT, MAX_TIMESTAMP } from "../core/block/limits.js";
 import { decodeExact } from "../core/codec/reader.js";
-import { Writer } from "../core/codec/writer.js";
-import { HASH_LENGTH } from "../core/crypto/hash.js";
 import { type Genesis, genesisChanges, genesisParent } from "../core/genesis.js";
-import type { AppliedBlock, ParentInfo } from "../core/state/block-transition.js";
+import type { AppliedBlock } from "../core/state/block-transition.js";
 import { type StateChange, StateStore } from "../core/state/store.js";
+import { type ChainTip, decodeHeight, decodeTip, decodeUndo, encodeHeight, encodeNotarization, encodeTip, encodeUndo } from "./chain-codec.js";
 import { openDatabase, type SqliteDatabase } from "./database.js";
+
+export type { ChainTip } from "./chain-codec.js";
 import { StorageError, toStorageError } from "./errors.js";
-
-export interface ChainTip extends ParentInfo {
-  readonly stateRoot: Uint8Array;
-}
-
-const encodeTip = (t: ChainTip): Uint8Array =>
-  new Writer().varint(t.height).fixed(t.hash, HASH_LENGTH).varint(t.slot).varint(t.timestamp).fixed(t.stateRoot, HASH_LENGTH).finish();
-
-const decodeTip = (b: Uint8Array): ChainTip =>
-  decodeExact(b, (r) => ({ height: r.varint(MAX_HEIGHT), hash: r.fixed(HASH_LENGTH), slot: r.varint(MAX_SLOT), timestamp: r.varint(MAX_TIMESTAMP), stateRoot: r.fixed(HASH_LENGTH) }));
-
-/** Undo record: the value each changed key had before the block (null: it did not exist). */
-function encodeUndo(changes: readonly StateChange[]): Uint8Array {
-  const w = new Writer().varint(changes.length);
-  for (const c of changes) {
-    w.bytes(c.key, 64);
-    if (c.value === null) w.u8(0);
-    else w.u8(1).bytes(c.value, 1 << 20);
-  }
-  return w.finish();
-}
-
-function decodeUndo(b: Uint8Array): StateChange[] {
-  return decodeExact(b, (r) => {
-    const n = r.varint();
-    const out: StateChange[] = [];
-    for (let i = 0; i < n; i++) {
-      const key = r.bytes(64);
-      out.push({ key, value: r.flag() ? r.bytes(1 << 20) : null });
-    }
-    return out;
-  });
-}
-
-const encodeNotarization = (c: FinalityCertificate): Uint8Array => {
-  const w = new Writer();
-  writeCertificate(w, c);
-  return w.finish();
-};
 
 /** One verified block to commit, with the notarization to keep beside it (null when its child carries it). */
 export interface CommitEntry {
@@ -123,9 +86,9 @@ export class ChainStore {
     const tip = this.stmts.getMeta.get("tip");
     this.tipInfo = tip === undefined ? genesisTip : decodeTip(toU8(tip.value));
     const finalized = this.stmts.getMeta.get("finalized");
-    this.finalizedRecord = finalized === undefined ? null : decodeExact(toU8(finalized.value), (r) => r.varint(MAX_HEIGHT));
+    this.finalizedRecord = finalized === undefined ? null : decodeHeight(toU8(finalized.value));
     const bodiesFrom = this.stmts.getMeta.get("bodies_from");
-    this.bodiesFrom = bodiesFrom === undefined ? 0 : decodeExact(toU8(bodiesFrom.value), (r) => r.varint(MAX_HEIGHT));
+    this.bodiesFrom = bodiesFrom === undefined ? 0 : decodeHeight(toU8(bodiesFrom.value));
     this.pendingBodiesFrom = this.bodiesFrom;
   }
 
@@ -197,7 +160,7 @@ export class ChainStore {
         for (const e of entries) put.run(e.key, e.value);
         const meta = db.prepare<[string, Uint8Array]>("INSERT INTO meta (key, value) VALUES (?, ?)");
         meta.run("genesis_hash", genesisTip.hash);
-        meta.run("base", new Writer().varint(h.height).finish());
+        meta.run("base", encodeHeight(h.height));
         meta.run("tip", encodeTip(tip));
         db.prepare<[number, Uint8Array, Uint8Array]>("INSERT INTO blocks (height, hash, data) VALUES (?, ?, ?)").run(h.height, hash, encodeBlock(block));
       })();
@@ -264,7 +227,7 @@ export class ChainStore {
           if (undo !== undefined) this.stmts.putUndo.run(height, undo);
           if (notarization !== null) this.stmts.putNotarization.run(height, encodeNotarization(notarization));
         });
-        if (finalizedHeight !== null || this.finalizedRecord === null) this.stmts.putMeta.run("finalized", new Writer().varint(finalizedAfter).finish());
+        if (finalizedHeight !== null || this.finalizedRecord === null) this.stmts.putMeta.run("finalized", encodeHeight(finalizedAfter));
         this.stmts.pruneUndo.run(finalizedAfter + 1);
         this.pruneBodies(finalizedAfter);
         this.stmts.putMeta.run("tip", encodeTip(tip));
@@ -311,7 +274,7 @@ export class ChainStore {
     }
     if (below > this.bodiesFrom) {
       this.pendingBodiesFrom = below;
-      this.stmts.putMeta.run("bodies_from", new Writer().varint(below).finish());
+      this.stmts.putMeta.run("bodies_from", encodeHeight(below));
     }
   }
 
@@ -361,7 +324,7 @@ export class ChainStore {
   /** Height of the block this store started from: 0 for genesis, else the checkpoint it was initialised at. */
   get baseHeight(): number {
     const row = this.stmts.getMeta.get("base");
-    return row === undefined ? 0 : decodeExact(toU8(row.value), (r) => r.varint(MAX_HEIGHT));
+    return row === undefined ? 0 : decodeHeight(toU8(row.value));
   }
 
   /** The highest block known final (a store that never recorded it holds only final blocks). */
@@ -374,7 +337,7 @@ export class ChainStore {
     if (height > this.tipInfo.height) throw new StorageError("NOT_FOUND", `cannot finalize ${height} above the tip ${this.tipInfo.height}`);
     try {
       this.db.transaction(() => {
-        this.stmts.putMeta.run("finalized", new Writer().varint(height).finish());
+        this.stmts.putMeta.run("finalized", encodeHeight(height));
         this.stmts.pruneUndo.run(height + 1);
         this.pruneBodies(height);
       })();
