@@ -1,6 +1,9 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+/** Import paths into the named layers from any depth below src/ (src/x/, src/x/y/, src/x/y/z/). */
+const above = (layers) => layers.flatMap((l) => [`../${l}/*`, `../../${l}/*`, `../../../${l}/*`]);
+
 export default tseslint.config(
   { ignores: ["dist/**", "dist-check/**", "node_modules/**", "data/**"] },
   js.configs.recommended,
@@ -17,7 +20,7 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": ["error", {
         patterns: [
-          { group: ["../storage/*", "../../storage/*", "../mesh/*", "../../mesh/*", "../consensus/*", "../../consensus/*", "../node/*", "../../node/*", "../api/*", "../../api/*", "../cli/*", "../../cli/*"], message: "core/ imports nothing above it (DESIGN.md §4)" },
+          { group: above(["storage", "mesh", "consensus", "node", "api", "cli", "bench"]), message: "core/ imports nothing above it (DESIGN.md §4)" },
         ],
         paths: [
           { name: "node:fs", message: "core/ is pure: no I/O" },
@@ -30,7 +33,7 @@ export default tseslint.config(
     files: ["src/mesh/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
-        patterns: [{ group: ["../consensus/*", "../../consensus/*", "../node/*", "../../node/*", "../api/*", "../../api/*", "../cli/*", "../../cli/*"], message: "mesh/ imports only core/ and storage/ (DESIGN.md §4)" }],
+        patterns: [{ group: above(["consensus", "node", "api", "cli", "bench"]), message: "mesh/ imports only core/ and storage/ (DESIGN.md §4)" }],
       }],
     },
   },
@@ -38,7 +41,39 @@ export default tseslint.config(
     files: ["src/consensus/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
-        patterns: [{ group: ["../node/*", "../../node/*", "../api/*", "../../api/*", "../cli/*", "../../cli/*"], message: "consensus/ imports only the layers below it (DESIGN.md §4)" }],
+        patterns: [{ group: above(["node", "api", "cli", "bench"]), message: "consensus/ imports only the layers below it (DESIGN.md §4)" }],
+      }],
+    },
+  },
+  {
+    files: ["src/node/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: above(["api", "cli", "bench"]), message: "node/ imports only the layers below it (DESIGN.md §4)" }],
+      }],
+    },
+  },
+  {
+    files: ["src/api/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: above(["cli", "bench"]), message: "api/ imports only the layers below it (DESIGN.md §4)" }],
+      }],
+    },
+  },
+  {
+    files: ["src/cli/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: above(["bench"]), message: "cli/ does not import the benchmarks (they are a tool beside it)" }],
+      }],
+    },
+  },
+  {
+    files: ["src/bench/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: above(["cli", "api"]), message: "bench/ measures the layers up to node/; it does not drive the CLI or the API" }],
       }],
     },
   },
@@ -46,7 +81,7 @@ export default tseslint.config(
     files: ["src/storage/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
-        patterns: [{ group: ["../mesh/*", "../consensus/*", "../node/*", "../api/*", "../cli/*"], message: "storage/ imports only core/ (DESIGN.md §4)" }],
+        patterns: [{ group: above(["mesh", "consensus", "node", "api", "cli", "bench"]), message: "storage/ imports only core/ (DESIGN.md §4)" }],
       }],
     },
   },

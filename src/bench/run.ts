@@ -11,7 +11,7 @@ import { syncBenchmark } from "./sync.js";
  * --write replaces the results section of docs/benchmarks.md (between the markers) with this run.
  */
 const args = new Set(process.argv.slice(2));
-const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks(), simulatorBenchmark(), ...consensusBenchmarks(), await syncBenchmark(), ...(await airtimeBenchmarks())];
+const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks(), simulatorBenchmark(), ...consensusBenchmarks(), ...(await syncBenchmark()), ...(await airtimeBenchmarks())];
 const machine = machineDescription();
 const date = new Date().toISOString().slice(0, 10);
 

@@ -1,7 +1,7 @@
 import type { Block } from "../core/block/block.js";
 import type { FinalityCertificate } from "../core/block/certificate.js";
 import { toHex } from "../core/bytes.js";
-import type { ParentInfo } from "../core/state/block-transition.js";
+import type { AppliedBlock, ParentInfo } from "../core/state/block-transition.js";
 import { Ledger } from "../core/state/ledger.js";
 import type { StateStore } from "../core/state/store.js";
 import { votingWeights, type WeightedValidator } from "./weights.js";
@@ -17,6 +17,8 @@ export interface TreeBlock {
   /** null for the genesis pseudo-block. */
   readonly block: Block | null;
   readonly state: StateStore;
+  /** The state transition's result for `block`, kept so that finality commits it without executing it again. */
+  readonly applied: AppliedBlock | null;
   /** Who votes on this block, with what weight: the active validators of its post-state. */
   readonly weights: readonly WeightedValidator[];
   readonly votes: Map<number, Uint8Array>;
@@ -25,10 +27,10 @@ export interface TreeBlock {
   notarized: boolean;
 }
 
-export function treeBlock(hash: Uint8Array, block: Block | null, parentId: string | null, info: Omit<ParentInfo, "hash">, state: StateStore): TreeBlock {
+export function treeBlock(hash: Uint8Array, block: Block | null, parentId: string | null, info: Omit<ParentInfo, "hash">, state: StateStore, applied: AppliedBlock | null = null): TreeBlock {
   const ledger = new Ledger(state);
   return {
-    hash, id: toHex(hash), parentId, height: info.height, slot: info.slot, timestamp: info.timestamp, block, state,
+    hash, id: toHex(hash), parentId, height: info.height, slot: info.slot, timestamp: info.timestamp, block, state, applied,
     weights: votingWeights(ledger, info.height), votes: new Map(), certificate: null, notarized: false,
   };
 }

@@ -9,6 +9,7 @@ import type { Clock } from "../core/clock.js";
 import { seededRandom } from "../core/random.js";
 import { type ControlRates, StatusSuppression } from "../mesh/airtime/control-rates.js";
 import { votePauseMs } from "./vote-pacing.js";
+import { BoundedMap, BoundedSet, HeightWindow } from "../core/bounded.js";
 import type { Identity } from "../core/crypto/identity.js";
 import type { Genesis } from "../core/genesis.js";
 import { MeshChainError } from "../core/errors.js";
@@ -24,6 +25,7 @@ import { tryCertify, verifyCertificate } from "./certificates.js";
 import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
 import { BLOCK_REF_BYTES, type CompactBlock, MAX_RANGE_BLOCKS } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
+import { finalizesMiddle } from "./finality.js";
 import { NonceGaps, type SenderGap } from "./nonce-gaps.js";
 import { OverlookedTxs } from "./overlooked-txs.js";
 import { proposerRanks, scheduledProposer } from "./schedule.js";
@@ -130,32 +132,32 @@ const FULL_BLOCK_SLACK_BYTES = 256;
 export class ConsensusEngine {
   private readonly blocks = new Map<string, TreeBlock>();
   private root: TreeBlock;
-  private readonly startHeight: number;
-  private readonly finalizedIds: string[] = [];
+  /** Ids of the finalized chain by height, the newest MAX_FINALIZED_KEPT (older ones are the chain store's). */
+  private readonly finalizedIds: HeightWindow<string>;
   /** Finalized blocks, to answer requests; with their compact form, kept while their parent was at hand. */
-  private readonly finalizedBlocks = new Map<string, { block: Block; certificate: FinalityCertificate | null; compact: CompactBlock | null }>();
+  private readonly finalizedBlocks = new BoundedMap<string, { block: Block; certificate: FinalityCertificate | null; compact: CompactBlock | null }>(MAX_FINALIZED_KEPT);
   /** The block (with its notarization) that proved our latest finality; may lie off the final chain. */
   private witness: { id: string; hash: Uint8Array; block: Block; certificate: FinalityCertificate } | null = null;
-  private readonly orphans = new Map<string, Block[]>();
+  private readonly orphans = new BoundedMap<string, Block[]>(MAX_PENDING);
   private readonly pendingVotes = new Map<string, Extract<ConsensusMessage, { kind: "vote" }>[]>();
-  private readonly firstVote = new Map<string, { blockHash: Uint8Array; signature: Uint8Array }>();
-  private readonly firstProposal = new Map<string, Block>();
-  private readonly proposedSlots = new Set<number>();
+  private readonly firstVote = new BoundedMap<string, { blockHash: Uint8Array; signature: Uint8Array }>(4096);
+  private readonly firstProposal = new BoundedMap<string, Block>(4096);
+  private readonly proposedSlots = new BoundedSet<number>(MAX_PENDING);
   /** Transactions heard on the network, by hash with when: compact proposals are rebuilt from them too. */
-  private readonly heardTxs = new Map<string, { tx: DecodedTx; at: number }>();
+  private readonly heardTxs = new BoundedMap<string, { tx: DecodedTx; at: number }>(MAX_PENDING);
   private readonly overlooked = new OverlookedTxs(4 * MAX_PENDING);
   private readonly gaps = new NonceGaps(4 * MAX_PENDING);
   /** Our recent votes, by block id, and whether each went out a second time. */
-  private readonly ownVotes = new Map<string, { readonly vote: Extract<ConsensusMessage, { kind: "vote" }>; resent: boolean }>();
+  private readonly ownVotes = new BoundedMap<string, { readonly vote: Extract<ConsensusMessage, { kind: "vote" }>; resent: boolean }>(64);
   /** When a certificate last left our vote out. */
   private voteLeftOutAt = Number.NEGATIVE_INFINITY;
   /** Compact proposals waiting for their parent or transactions, by slot and block ref. */
-  private readonly pendingCompacts = new Map<string, CompactBlock>();
+  private readonly pendingCompacts = new BoundedMap<string, CompactBlock>(64);
   /** When someone last asked for a compact proposal's transactions (ours can then wait). */
-  private readonly txRequestsHeard = new Map<string, number>();
+  private readonly txRequestsHeard = new BoundedMap<string, number>(MAX_PENDING);
   /** Block ids asked for, and answered, recently: catch-up must not turn into a flood. */
-  private readonly asked = new Map<string, number>();
-  private readonly answered = new Map<string, number>();
+  private readonly asked = new BoundedMap<string, number>(MAX_PENDING);
+  private readonly answered = new BoundedMap<string, number>(MAX_PENDING);
   /** Seeded by the node's address, so simulations repeat. */
   private readonly random: () => number;
   /** Status rounds on a radio channel (null: every statusEveryMs). */
@@ -182,8 +184,8 @@ export class ConsensusEngine {
     const root = treeBlock(rootInfo.hash, null, null, { height: rootInfo.height, slot: rootInfo.slot, timestamp: rootInfo.timestamp }, rootState);
     root.notarized = true;
     this.root = root;
-    this.startHeight = rootInfo.height;
     this.blocks.set(root.id, root);
+    this.finalizedIds = new HeightWindow(MAX_FINALIZED_KEPT, rootInfo.height);
     this.finalizedIds.push(root.id);
     this.random = seededRandom(new DataView(deps.identity.address.buffer, deps.identity.address.byteOffset, 4).getUint32(0));
   }
@@ -194,12 +196,12 @@ export class ConsensusEngine {
 
   /** Ids of the finalized chain this engine has seen, from the root it started at (genesis, or a restart's stored tip). */
   get finalizedChain(): readonly string[] {
-    return this.finalizedIds;
+    return this.finalizedIds.recent().items;
   }
 
   /** Height of the first entry of `finalizedChain`. */
   get finalizedChainStart(): number {
-    return this.startHeight;
+    return this.finalizedIds.start;
   }
 
   get pendingCompactCount(): number {
@@ -426,7 +428,6 @@ export class ConsensusEngine {
     const last = memory.get(id);
     if (last !== undefined && now - last < Number(this.params.slotMs)) return false;
     memory.set(id, now);
-    if (memory.size > MAX_PENDING) memory.delete(memory.keys().next().value as string);
     return true;
   }
 
@@ -480,7 +481,7 @@ export class ConsensusEngine {
 
   /** The id of the block at `height` on our chain (finalized, or on the head's chain above it). */
   private idAtHeight(height: number): string | undefined {
-    if (height <= this.root.height) return this.finalizedIds[height - this.startHeight];
+    if (height <= this.root.height) return this.finalizedIds.at(height);
     for (let b: TreeBlock | undefined = this.head(); b !== undefined && b.height >= height; b = b.parentId === null ? undefined : this.blocks.get(b.parentId)) if (b.height === height) return b.id;
     return undefined;
   }
@@ -507,8 +508,8 @@ export class ConsensusEngine {
 
   private childCarriesCertificate(id: string): boolean {
     for (const b of this.blocks.values()) if (b.parentId === id && b.block?.header.certificate != null) return true;
-    const at = this.finalizedIds.indexOf(id);
-    const next = at < 0 ? undefined : this.finalizedBlocks.get(this.finalizedIds[at + 1] ?? "");
+    const at = this.finalizedIds.heightOf(id);
+    const next = at === null ? undefined : this.finalizedBlocks.get(this.finalizedIds.at(at + 1) ?? "");
     return next?.block.header.certificate != null;
   }
 
@@ -554,7 +555,6 @@ export class ConsensusEngine {
     this.heardTxs.delete(id);
     this.heardTxs.set(id, { tx, at: this.deps.clock.now() });
     this.overlooked.held(id, this.deps.clock.now());
-    if (this.heardTxs.size > MAX_PENDING) this.heardTxs.delete(this.heardTxs.keys().next().value as string);
     this.deps.mempool.add(tx);
     this.gaps.update(this.deps.mempool.missingNonces(), this.deps.clock.now());
     for (const key of [...this.pendingCompacts.keys()]) this.tryRebuild(key);
@@ -610,7 +610,6 @@ export class ConsensusEngine {
       if (pending.notarization === null && c.notarization !== null) this.pendingCompacts.set(key, c);
       return;
     }
-    if (this.pendingCompacts.size >= 64) this.pendingCompacts.delete(this.pendingCompacts.keys().next().value as string);
     this.pendingCompacts.set(key, c);
     const parentId = toHex(c.parentHash);
     if (!this.blocks.has(parentId)) {
@@ -661,7 +660,6 @@ export class ConsensusEngine {
     const key = `${slot}:${toHex(ref)}`;
     const heardAt = this.deps.clock.now();
     this.txRequestsHeard.set(key, heardAt);
-    if (this.txRequestsHeard.size > MAX_PENDING) this.txRequestsHeard.delete(this.txRequestsHeard.keys().next().value as string);
     const source = [...this.blocks.values(), ...[...this.finalizedBlocks.values()].map((f) => ({ slot: f.block.header.slot, block: f.block }))]
       .find((b) => b.slot === slot && b.block !== null && blockRef(b.block.header.signature) === toHex(ref))?.block;
     if (source == null) return;
@@ -732,7 +730,6 @@ export class ConsensusEngine {
   }
 
   private holdOrphan(parentId: string, block: Block): void {
-    if (this.orphans.size >= MAX_PENDING) this.orphans.delete(this.orphans.keys().next().value as string);
     const list = this.orphans.get(parentId) ?? [];
     if (list.length < 8) list.push(block);
     this.orphans.set(parentId, list);
@@ -761,7 +758,7 @@ export class ConsensusEngine {
     }
     const state = parent.state.clone();
     state.commit(applied.changes, applied.tree);
-    return treeBlock(hash, block, parent.id, { height: h.height, slot: h.slot, timestamp: h.timestamp }, state);
+    return treeBlock(hash, block, parent.id, { height: h.height, slot: h.slot, timestamp: h.timestamp }, state, applied);
   }
 
   /** Streamlet's vote rule, plus signer safety: one vote per slot, only for a block on a longest notarized chain. */
@@ -786,7 +783,6 @@ export class ConsensusEngine {
     this.noteVote(this.deps.identity.address, b);
     const vote = { kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature } as const;
     this.ownVotes.set(b.id, { vote, resent: false });
-    if (this.ownVotes.size > 64) this.ownVotes.delete(this.ownVotes.keys().next().value as string);
     // On the radio every validator answers the proposal at once: spread the votes out (vote-pacing.ts).
     if (this.deps.suppressDuplicateAnswers === true) {
       this.deps.clock.setTimeout(() => this.running && this.deps.network.broadcast(vote), votePauseMs(Number(this.params.slotMs), this.random));
@@ -888,9 +884,9 @@ export class ConsensusEngine {
     for (const x of this.blocks.values()) {
       if (!x.notarized || x.parentId === null) continue;
       const p = this.blocks.get(x.parentId);
-      if (p === undefined || !p.notarized || p.parentId === null || x.slot !== p.slot + 1) continue;
+      if (p === undefined || !p.notarized || p.parentId === null) continue;
       const g = this.blocks.get(p.parentId);
-      if (g === undefined || !g.notarized || p.slot !== g.slot + 1) continue;
+      if (g === undefined || !g.notarized || !finalizesMiddle(g, p, x)) continue;
       if (p.height > this.root.height && (best === null || p.height > best.height)) {
         best = p;
         witness = x;
@@ -931,9 +927,8 @@ export class ConsensusEngine {
       const parent = b.parentId === null ? undefined : this.blocks.get(b.parentId);
       if (b.block !== null) {
         const compact = this.deps.compactBlocks === true && parent !== undefined ? compactBlock(b.block, parent, b.certificate) : null;
+        // Older blocks are the chain store's (and sync's) to serve: the map forgets them.
         this.finalizedBlocks.set(b.id, { block: b.block, certificate: b.certificate, compact });
-        // Older blocks are the chain store's (and sync's) to serve.
-        if (this.finalizedBlocks.size > MAX_FINALIZED_KEPT) this.finalizedBlocks.delete(this.finalizedBlocks.keys().next().value as string);
       }
     }
     this.root = target;
@@ -1000,7 +995,6 @@ export class ConsensusEngine {
     const first = this.firstVote.get(key);
     if (first === undefined) {
       this.firstVote.set(key, { blockHash: hash, signature });
-      if (this.firstVote.size > 4096) this.firstVote.delete(this.firstVote.keys().next().value as string);
       return;
     }
     if (bytesEqual(first.blockHash, hash)) return;
@@ -1014,7 +1008,6 @@ export class ConsensusEngine {
     const first = this.firstProposal.get(key);
     if (first === undefined) {
       this.firstProposal.set(key, block);
-      if (this.firstProposal.size > 4096) this.firstProposal.delete(this.firstProposal.keys().next().value as string);
       return;
     }
     if (bytesEqual(blockHash(first.header), blockHash(block.header))) return;

@@ -1,5 +1,6 @@
 import type { Block } from "../core/block/block.js";
 import { type FinalityCertificate, signerBitmap } from "../core/block/certificate.js";
+import { blockHash } from "../core/block/header.js";
 import { bytesEqual } from "../core/bytes.js";
 import { MeshChainError } from "../core/errors.js";
 import { type AppliedBlock, applyBlock, type ParentInfo } from "../core/state/block-transition.js";
@@ -10,6 +11,15 @@ import { scheduledProposer } from "./schedule.js";
 import type { BlsVerifier } from "./verifier.js";
 import { isQuorum, totalWeight, votingWeights, type WeightedValidator } from "./weights.js";
 
+/**
+ * The verifying steps of block import (docs/architecture.md, "the path of a block"): sanity and
+ * parent checks, the state transition executed once with its result kept, then every BLS check of
+ * the run in one batched pairing check. Signatures come after the transition because the keys that
+ * must have signed a block's notarization are those of the voting set its own post-state names.
+ * `block-import.ts` adds the commit and the finality steps.
+ */
+export type ImportStep = "sanity" | "transition" | "signatures" | "commit";
+
 export type RangeErrorCode =
   /** The first block does not build on the given parent: the peer is on another branch. */
   | "NOT_LINKED"
@@ -18,8 +28,23 @@ export type RangeErrorCode =
   | "BAD_NOTARIZATION"
   | "INVALID_BLOCK";
 
+export interface StepFailure {
+  readonly step: ImportStep;
+  /** Position in the run of the block refused. */
+  readonly index: number;
+  readonly code: RangeErrorCode;
+  readonly reason: string;
+}
+
+export interface RangeBlock {
+  readonly block: Block;
+  /** Sent beside the block when the next block in the run does not carry it. */
+  readonly notarization: FinalityCertificate | null;
+}
+
 export interface VerifiedBlock {
   readonly block: Block;
+  /** The state transition's result, computed once and committed as is. */
   readonly applied: AppliedBlock;
   readonly notarization: FinalityCertificate;
   /** Notarized by its proposer's own signature (a proposer holding a quorum alone). */
@@ -30,89 +55,125 @@ export interface RangeResult {
   /** The longest prefix that checked out, in order: safe to commit. */
   readonly verified: readonly VerifiedBlock[];
   /** Why the block after the prefix was refused; null when the rest merely lacks a notarization. */
-  readonly failure: { readonly index: number; readonly code: RangeErrorCode; readonly reason: string } | null;
+  readonly failure: StepFailure | null;
 }
 
-interface Pending {
-  readonly block: Block;
-  readonly applied: AppliedBlock;
-  readonly notarization: FinalityCertificate;
-  readonly byProposerAlone: boolean;
+/** The state transition a run is executed with; a parameter so a test can count executions. */
+export type Transition = typeof applyBlock;
+
+interface Executed extends VerifiedBlock {
   /** The certificate's signers' keys, and the proposer's key for its own signature. */
   readonly notarizationKeys: Uint8Array[];
   readonly proposerKey: Uint8Array;
 }
 
 /**
- * Check a run of consecutive blocks fetched by sync, on top of `start`: each must build on the one
- * before, come from a proposer scheduled for its slot, apply to the state, and be notarized by more
- * than two thirds of the weight of its own voting set. A block's notarization is the certificate in
- * the next block's header, the one sent alongside it, or, when the proposer alone holds a quorum, the
- * proposer's own signature. All BLS checks of the run go into one batched pairing check.
+ * Step 1, sanity: each block links to the one before by hash, one height up and in a later slot.
+ * Cheap, and it runs before anything is executed. Returns how many blocks passed.
  */
-export function verifyRange(
+export function checkSanity(parent: ParentInfo, blocks: readonly RangeBlock[]): { passed: number; failure: StepFailure | null } {
+  let previous: { height: number; hash: Uint8Array; slot: number } = parent;
+  for (let i = 0; i < blocks.length; i++) {
+    const h = (blocks[i] as RangeBlock).block.header;
+    if (h.height !== previous.height + 1 || !bytesEqual(h.parentHash, previous.hash)) {
+      const reason = `block ${h.height} does not build on block ${previous.height}`;
+      return { passed: i, failure: { step: "sanity", index: i, code: i === 0 ? "NOT_LINKED" : "INVALID_BLOCK", reason } };
+    }
+    if (h.slot <= previous.slot) return { passed: i, failure: { step: "sanity", index: i, code: "INVALID_BLOCK", reason: `block ${h.height}: slot ${h.slot} is not after ${previous.slot}` } };
+    previous = { height: h.height, hash: blockHash(h), slot: h.slot };
+  }
+  return { passed: blocks.length, failure: null };
+}
+
+/**
+ * Step 2, the state transition: each block executed once over a working copy of the state (one
+ * copy per run, not per block), its proposer checked against the schedule, and its notarization
+ * found and checked to name a quorum of its own voting set. Signatures are not checked here.
+ */
+export function executeRun(
   start: { readonly state: StateStore; readonly info: ParentInfo },
-  blocks: readonly { readonly block: Block; readonly notarization: FinalityCertificate | null }[],
+  blocks: readonly RangeBlock[],
   chainId: string,
-  verifier: BlsVerifier,
-): RangeResult {
-  const pending: Pending[] = [];
-  let failure: RangeResult["failure"] = null;
-  let state = start.state;
+  transition: Transition = applyBlock,
+): { executed: Executed[]; failure: StepFailure | null } {
+  const executed: Executed[] = [];
+  const fail = (index: number, code: RangeErrorCode, reason: string) => ({ executed, failure: { step: "transition" as const, index, code, reason } });
+  if (blocks.length === 0) return { executed, failure: null };
+  const state = start.state.clone();
   let info = start.info;
   let weights = weightsOf(state, info.height);
   for (let i = 0; i < blocks.length; i++) {
-    const { block } = blocks[i] as (typeof blocks)[number];
+    const { block } = blocks[i] as RangeBlock;
     const h = block.header;
-    if (i === 0 && (!bytesEqual(h.parentHash, info.hash) || h.height !== info.height + 1)) {
-      failure = { index: 0, code: "NOT_LINKED", reason: `block ${h.height} does not build on block ${info.height}` };
-      break;
-    }
     const ledger = new Ledger(state);
     const proposer = scheduledProposer(weights, ledger.meta().randaoMix, h.slot, Number(ledger.params().fallbackRanks), h.proposer);
-    if (proposer === null) {
-      failure = { index: i, code: "NOT_SCHEDULED", reason: `the proposer of block ${h.height} holds no rank in slot ${h.slot}` };
-      break;
-    }
+    if (proposer === null) return fail(i, "NOT_SCHEDULED", `the proposer of block ${h.height} holds no rank in slot ${h.slot}`);
     let applied: AppliedBlock;
     try {
-      applied = applyBlock(state, block, info, { chainId });
+      applied = transition(state, block, info, { chainId });
     } catch (e) {
       if (!(e instanceof MeshChainError)) throw e;
-      failure = { index: i, code: "INVALID_BLOCK", reason: `block ${h.height}: ${e.code}: ${e.message}` };
-      break;
+      return fail(i, "INVALID_BLOCK", `block ${h.height}: ${e.code}: ${e.message}`);
     }
-    const next = state.clone();
-    next.commit(applied.changes, applied.tree);
-    const ownWeights = weightsOf(next, h.height);
+    state.commit(applied.changes, applied.tree);
+    const ownWeights = weightsOf(state, h.height);
     const found = notarizationOf(blocks, i, applied.hash, proposer, ownWeights, h.signature);
     if (found === null) break;
     const { notarization, byProposerAlone } = found;
     const keys = quorumKeys(notarization, ownWeights);
     if (keys === null || notarization.height !== h.height || !bytesEqual(notarization.blockHash, applied.hash)) {
-      failure = { index: i, code: "BAD_NOTARIZATION", reason: `the notarization of block ${h.height} is not a quorum for it` };
-      break;
+      return fail(i, "BAD_NOTARIZATION", `the notarization of block ${h.height} is not a quorum for it`);
     }
-    pending.push({ block, applied, notarization, byProposerAlone, notarizationKeys: keys, proposerKey: proposer.blsPublicKey });
-    state = next;
+    executed.push({ block, applied, notarization, byProposerAlone, notarizationKeys: keys, proposerKey: proposer.blsPublicKey });
     info = { height: h.height, hash: applied.hash, slot: h.slot, timestamp: h.timestamp };
     weights = ownWeights;
   }
-  // Two checks per block: its notarization and its proposer's signature (one and the same for a lone validator).
-  const checks = pending.flatMap((p) => {
+  return { executed, failure: null };
+}
+
+/**
+ * Step 3, signatures: every block's notarization and proposer signature (one and the same for a
+ * lone validator) in one batched pairing check; on failure, the first bad one is found.
+ */
+export function checkSignatures(executed: readonly Executed[], verifier: BlsVerifier): { verified: VerifiedBlock[]; failure: StepFailure | null } {
+  const checks = executed.flatMap((p) => {
     const notarization = { slot: p.block.header.slot, blockHash: p.applied.hash, signature: p.notarization.signature, publicKeys: p.notarizationKeys };
     return [notarization, p.byProposerAlone ? notarization : { ...notarization, signature: p.block.header.signature, publicKeys: [p.proposerKey] }];
   });
   const unique = [...new Set(checks)];
   const result = verifier.votes(unique);
-  if (result.ok) return { verified: pending.map(publicPart), failure };
-  const index = Math.floor(checks.indexOf(unique[result.firstBad] as (typeof checks)[number]) / 2);
-  const notarizationBad = checks.indexOf(unique[result.firstBad] as (typeof checks)[number]) % 2 === 0;
+  if (result.ok) return { verified: executed.map(publicPart), failure: null };
+  const at = checks.indexOf(unique[result.firstBad] as (typeof checks)[number]);
+  const index = Math.floor(at / 2);
+  const notarizationBad = at % 2 === 0;
   const what = notarizationBad ? "notarization" : "proposer signature";
-  return { verified: pending.slice(0, index).map(publicPart), failure: { index, code: notarizationBad ? "BAD_NOTARIZATION" : "BAD_SIGNATURE", reason: `the ${what} of block ${pending[index]?.block.header.height} does not verify` } };
+  return {
+    verified: executed.slice(0, index).map(publicPart),
+    failure: { step: "signatures", index, code: notarizationBad ? "BAD_NOTARIZATION" : "BAD_SIGNATURE", reason: `the ${what} of block ${executed[index]?.block.header.height} does not verify` },
+  };
 }
 
-const publicPart = ({ block, applied, notarization, byProposerAlone }: Pending): VerifiedBlock => ({ block, applied, notarization, byProposerAlone });
+/**
+ * Steps 1 to 3 for a run of consecutive blocks fetched by sync, on top of `start`: each must build
+ * on the one before, come from a proposer scheduled for its slot, apply to the state, and be
+ * notarized by more than two thirds of the weight of its own voting set. A block's notarization is
+ * the certificate in the next block's header, the one sent alongside it, or, when the proposer
+ * alone holds a quorum, the proposer's own signature.
+ */
+export function verifyRange(
+  start: { readonly state: StateStore; readonly info: ParentInfo },
+  blocks: readonly RangeBlock[],
+  chainId: string,
+  verifier: BlsVerifier,
+  transition: Transition = applyBlock,
+): RangeResult {
+  const sane = checkSanity(start.info, blocks);
+  const run = executeRun(start, blocks.slice(0, sane.passed), chainId, transition);
+  const signed = checkSignatures(run.executed, verifier);
+  return { verified: signed.verified, failure: signed.failure ?? (run.executed.length === sane.passed ? sane.failure : run.failure) };
+}
+
+const publicPart = ({ block, applied, notarization, byProposerAlone }: Executed): VerifiedBlock => ({ block, applied, notarization, byProposerAlone });
 
 function weightsOf(state: StateStore, height: number): WeightedValidator[] {
   const ledger = new Ledger(state);
@@ -121,7 +182,7 @@ function weightsOf(state: StateStore, height: number): WeightedValidator[] {
 
 /** Where block `i`'s notarization comes from; null when the run does not prove it (the next request will). */
 function notarizationOf(
-  blocks: readonly { readonly block: Block; readonly notarization: FinalityCertificate | null }[],
+  blocks: readonly RangeBlock[],
   i: number,
   hash: Uint8Array,
   proposer: WeightedValidator,

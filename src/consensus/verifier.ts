@@ -1,3 +1,4 @@
+import { BoundedMap } from "../core/bounded.js";
 import { toHex } from "../core/bytes.js";
 import { verifyAggregateVote, verifyRandao, verifyVote, voteMessage } from "../core/block/vote.js";
 import { blsVerifyBatch } from "../core/crypto/bls.js";
@@ -10,10 +11,12 @@ import { sha256 } from "../core/crypto/hash.js";
  * Results are pure functions of their inputs, so a cache may be shared by any number of nodes.
  */
 export class BlsVerifier {
-  private readonly results = new Map<string, boolean>();
+  private readonly results: BoundedMap<string, boolean>;
   verifications = 0;
 
-  constructor(private readonly chainId: string, private readonly limit = 20_000) {}
+  constructor(private readonly chainId: string, limit = 20_000) {
+    this.results = new BoundedMap(limit);
+  }
 
   private memo(parts: Uint8Array[], run: () => boolean): boolean {
     const key = toHex(sha256(...parts));
@@ -22,7 +25,6 @@ export class BlsVerifier {
     this.verifications++;
     const ok = run();
     this.results.set(key, ok);
-    if (this.results.size > this.limit) this.results.delete(this.results.keys().next().value as string);
     return ok;
   }
 

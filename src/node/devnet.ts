@@ -5,10 +5,10 @@ import { toHex } from "../core/bytes.js";
 import { ManualClock } from "../core/clock.js";
 import { seededRandom } from "../core/random.js";
 import type { Identity } from "../core/crypto/identity.js";
-import { applyBlock } from "../core/state/block-transition.js";
 import { txHash } from "../core/tx/codec.js";
 import { signTx } from "../core/tx/sign.js";
 import { TxKind } from "../core/tx/types.js";
+import { commitFinalized } from "../consensus/block-import.js";
 import { ConsensusEngine } from "../consensus/engine.js";
 import type { ConsensusMessage } from "../consensus/messages.js";
 import { BlsVerifier } from "../consensus/verifier.js";
@@ -93,9 +93,9 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
         },
       },
       onFinalized: (blocks) => {
+        commitFinalized(full.store, blocks, DEVNET_CHAIN_ID);
         for (const b of blocks) {
           if (b.block === null) continue;
-          if (b.height > full.store.tip.height) full.store.commitBlock(b.block, applyBlock(full.store.state, b.block, full.store.tip, { chainId: DEVNET_CHAIN_ID }));
           const seen = heightIds.get(b.height);
           if (seen === undefined) heightIds.set(b.height, b.id);
           else if (seen !== b.id) conflicting++;

@@ -1,3 +1,4 @@
+import { BoundedSet } from "../core/bounded.js";
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { addressFromPublicKey } from "../core/crypto/address.js";
 import { MeshChainError } from "../core/errors.js";
@@ -61,7 +62,7 @@ interface Entry {
 export class TxPool {
   private readonly bySender = new Map<string, Entry[]>();
   private readonly byId = new Map<string, Entry>();
-  private readonly recent = new Set<string>();
+  private readonly recent: BoundedSet<string>;
   /**
    * The nonce window: transactions up to `perSenderMax` nonces ahead of the sender's next, waiting
    * for the gap to fill (on a lossy channel the earlier one often arrives later, or not at all until
@@ -79,6 +80,7 @@ export class TxPool {
     private readonly persistence?: MempoolPersistence,
   ) {
     this.head = head;
+    this.recent = new BoundedSet(opts.recentCacheSize);
     for (const bytes of persistence?.loadAll() ?? []) {
       try {
         this.add(decodeTxWithBytes(bytes));
@@ -146,7 +148,6 @@ export class TxPool {
 
   private remember(id: string): void {
     this.recent.add(id);
-    if (this.recent.size > this.opts.recentCacheSize) this.recent.delete(this.recent.values().next().value as string);
   }
 
   /** Check the transaction on top of the sender's earlier pending ones; throws the reason it cannot apply. */

@@ -68,6 +68,8 @@ export interface NodeOptions {
   readonly checkpointTimeoutMs?: number;
   /** Keep a state snapshot for peers' checkpoint sync every this many blocks. */
   readonly snapshotIntervalBlocks?: number;
+  /** A follower's pruning: keep block bodies this many blocks below finality, headers below that (unset: keep all). */
+  readonly pruneKeepBlocks?: number;
 }
 
 /** A peer as the API shows it. */
@@ -209,7 +211,8 @@ export class MeshChainNode {
     const chainPath = join(this.opts.dataDir, "chain.db");
     const fresh = !existsSync(chainPath);
     // A data directory that holds a chain is checked against the genesis before anything else is written or sent.
-    if (!fresh) this.store = ChainStore.open(chainPath, genesis);
+    const storeOptions = { keepBodies: this.opts.pruneKeepBlocks ?? null };
+    if (!fresh) this.store = ChainStore.open(chainPath, genesis, storeOptions);
     // The network comes first: a checkpoint is fetched from peers before the store exists.
     if (this.opts.network !== undefined) {
       const genesisTip = ChainStore.genesisTip(genesis);
@@ -234,14 +237,17 @@ export class MeshChainNode {
         { hash: this.opts.checkpoint, timeoutMs: this.opts.checkpointTimeoutMs ?? 120_000, chunkTimeoutMs: 5_000 },
         { network: this.network, clock: this.deps.clock, logger: this.deps.logger },
       );
-      ChainStore.createFromCheckpoint(chainPath, genesis, snapshot.block, snapshot.entries).close();
+      ChainStore.createFromCheckpoint(chainPath, genesis, snapshot.block, snapshot.entries, storeOptions).close();
     } else if (this.opts.checkpoint !== undefined) {
       this.deps.logger.warn({ dataDir: this.opts.dataDir }, "the data directory already holds a chain; --checkpoint ignored");
     }
-    const store = this.store ?? ChainStore.open(chainPath, genesis);
+    const store = this.store ?? ChainStore.open(chainPath, genesis, storeOptions);
     this.store = store;
     store.commitObserver = (seconds) => this.metrics.observeCommitSeconds(seconds);
     this.role = this.chooseRole(store);
+    if (this.role === "validator" && this.opts.pruneKeepBlocks !== undefined) {
+      throw new NodeError("NOT_SUPPORTED", "--prune is for a follower: a validator serves the blocks its peers sync from; start without --prune");
+    }
     this.startedAt = this.deps.clock.now();
     this.poolStore = new SqliteMempoolStore(join(this.opts.dataDir, "mempool.db"));
     const head = () => ({ state: store.state, height: store.tip.height, slot: store.tip.slot });
@@ -425,6 +431,7 @@ export class MeshChainNode {
       onCommitted: committed,
     });
     this.sync = sync;
+    sync.importer.stepObserver = (step, seconds) => this.metrics.observeImportStep(step, seconds);
     this.stopSyncPokes = network.onPeerUpdate(() => sync.poke());
     network.handle(MessageType.SyncResponse, (m) => sync.onResponse(m.meta.from, syncResponseCodec.decode(m.payload)));
     network.handle(MessageType.Transaction, (m) => {

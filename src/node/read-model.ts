@@ -14,12 +14,11 @@ import { Ledger } from "../core/state/ledger.js";
 import { scheduledParamChanges } from "../core/state/param-changes.js";
 import { PARAM_SPECS, paramSpecById } from "../core/state/params.js";
 import { validatorStake } from "../core/state/records.js";
-import { votingSet } from "../core/state/validators.js";
 import { type DecodedTx, txHash } from "../core/tx/codec.js";
 import { choiceName, describeTx } from "../core/tx/describe.js";
 import { decodeMessagePayload } from "../core/tx/message-payload.js";
 import { TxKind } from "../core/tx/types.js";
-import { gini, isQuorum, totalWeight, weigh } from "../consensus/weights.js";
+import { gini, isQuorum, totalWeight, votingWeights } from "../consensus/weights.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import type { TxPool } from "./mempool.js";
 
@@ -103,7 +102,7 @@ export class ReadModel {
     const block = store.blockAt(height);
     if (block === null) return null;
     const ledger = this.ledger();
-    const weights = weigh(votingSet(ledger, height), ledger.params());
+    const weights = votingWeights(ledger, height);
     const index = weights.findIndex((w) => bytesEqual(w.address, block.header.proposer));
     const proposer = weights[index];
     // The proposer's signature is its vote: a certificate on its own when it holds a quorum (a lone validator).
@@ -140,7 +139,7 @@ export class ReadModel {
   validatorSet(): { chainId: string; height: number; gini: number; validators: Record<string, unknown>[] } {
     const ledger = this.ledger();
     const height = this.deps.store().tip.height;
-    const weights = weigh(votingSet(ledger, height), ledger.params());
+    const weights = votingWeights(ledger, height);
     const total = totalWeight(weights);
     return {
       chainId: this.deps.chainId, height, gini: gini(weights),
@@ -301,7 +300,7 @@ export class ReadModel {
     const ledger = this.ledger();
     const senderPublicKey = tx.tx.publicKey ?? ledger.account(tx.tx.sender).publicKey;
     if (senderPublicKey === null) throw new ReadError("PROOF_UNAVAILABLE", "the sender's public key is not known to this node");
-    const weights = weigh(votingSet(ledger, at.height), ledger.params());
+    const weights = votingWeights(ledger, at.height);
     const votingSetList = weights.map((w) => ({ address: w.address, blsPublicKey: w.blsPublicKey }));
     // The voting set is read from today's state: if it changed since the block, the signers would not match.
     const signers = signerIndices(certificate.signers);

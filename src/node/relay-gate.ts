@@ -9,11 +9,10 @@ import { MeshChainError } from "../core/errors.js";
 import { decodeExact } from "../core/codec/reader.js";
 import { Ledger } from "../core/state/ledger.js";
 import type { StateStore } from "../core/state/store.js";
-import { votingSet } from "../core/state/validators.js";
 import { type DecodedTx, decodeTxWithBytes } from "../core/tx/codec.js";
 import { verifyTxSignature } from "../core/tx/sign.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
-import { weigh, type WeightedValidator } from "../consensus/weights.js";
+import { votingWeights, type WeightedValidator } from "../consensus/weights.js";
 import { TokenBucket } from "../mesh/token-bucket.js";
 import { MessageType } from "../mesh/frame.js";
 import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "../mesh/messages/relay.js";
@@ -121,7 +120,7 @@ export class RelayGate {
 
   private weights(tip: { readonly state: StateStore; readonly height: number }): WeightedValidator[] {
     const ledger = new Ledger(tip.state);
-    return weigh(votingSet(ledger, tip.height), ledger.params());
+    return votingWeights(ledger, tip.height);
   }
 
   /** Signed by the key the sender's account holds, or by a key it reveals that hashes to the sender. */

@@ -13,7 +13,8 @@ const RESPONSE_OVERHEAD_BYTES = 32;
 
 /**
  * Answer a range request from the store: consecutive finalized blocks from the asked height, as many
- * as fit `maxBytes`, each with its notarization where the next block sent does not carry it.
+ * as fit `maxBytes`, each with its notarization where the next block sent does not carry it. Below
+ * the store's oldest body (pruned, or before its checkpoint) the answer is empty and says so.
  */
 export function answerSyncRequest(store: ChainStore, request: SyncRequest, requester: number, maxBytes: number): SyncResponse {
   const finalizedHeight = store.finalizedHeight;
@@ -29,12 +30,12 @@ export function answerSyncRequest(store: ChainStore, request: SyncRequest, reque
   }
   const out: SyncedBlock[] = blocks.map((b, i) => {
     const height = b.block.header.height;
-    const next = blocks[i + 1]?.block ?? (i === blocks.length - 1 ? store.blockAt(height + 1) : null);
-    const notarization = next?.header.certificate ?? store.notarizationAt(height);
+    const next = blocks[i + 1]?.block.header ?? (i === blocks.length - 1 ? store.headerAt(height + 1) : null);
+    const notarization = next?.certificate ?? store.notarizationAt(height);
     const carried = blocks[i + 1]?.block.header.certificate ?? null;
     return { bytes: b.bytes, notarization: carried === null ? notarization : null };
   });
-  return { requester, fromHeight: request.fromHeight, finalizedHeight, blocks: out };
+  return { requester, fromHeight: request.fromHeight, finalizedHeight, oldestBody: store.oldestBody, blocks: out };
 }
 
 /** A state snapshot at one finalized block, cut into chunks that each fit an IP frame. */

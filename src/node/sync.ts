@@ -1,7 +1,8 @@
 import { type Block, decodeBlock } from "../core/block/block.js";
 import type { Clock } from "../core/clock.js";
 import { MeshChainError } from "../core/errors.js";
-import { verifyRange, type VerifiedBlock } from "../consensus/range-verify.js";
+import { BlockImporter, type ImportOutcome } from "../consensus/block-import.js";
+import type { Transition, VerifiedBlock } from "../consensus/range-verify.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { MAX_SYNC_BLOCKS, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
 import type { ChainStore } from "../storage/chain-store.js";
@@ -55,6 +56,8 @@ export interface SyncDeps {
   readonly onCommitted?: (blocks: readonly VerifiedBlock[]) => void;
   /** Where a failed commit is reported (and cleared by the next that succeeds). */
   readonly health?: StorageHealth;
+  /** The state transition blocks are executed with (tests count executions through it). */
+  readonly transition?: Transition;
 }
 
 interface InFlight {
@@ -80,13 +83,14 @@ export class ChainSync {
   private rate: number | null = null;
   private lastCommit: { height: number; at: number } | null = null;
   private errorUntil = 0;
-  /** Heights and slots of the newest committed blocks: the finality rule looks three back. */
-  private recent: { height: number; slot: number }[] = [];
+  /** The one import pipeline: checks, executes once, commits a batch, moves finality. */
+  readonly importer: BlockImporter;
 
   constructor(
     private readonly opts: SyncOptions,
     private readonly deps: SyncDeps,
   ) {
+    this.importer = new BlockImporter({ store: deps.store, chainId: deps.chainId, verifier: deps.verifier, transition: deps.transition });
     this.loop = new TimerLoop(deps.clock, () => opts.tickMs, () => this.evaluate(), (e) => deps.logger.error({ err: e }, "sync turn failed; trying again next tick"));
   }
 
@@ -170,8 +174,13 @@ export class ChainSync {
     const now = this.deps.clock.now();
     this.deps.peers.record(from, { kind: "latency", ms: now - asked.sentAt });
     if (response.blocks.length === 0) {
-      // It announced blocks it does not serve: a stall, as far as we are concerned.
-      this.deps.peers.record(from, { kind: "timeout" });
+      if (asked.fromHeight < response.oldestBody) {
+        // Pruned (or before its checkpoint): an honest answer, not a fault; ask someone who keeps bodies.
+        this.deps.logger.debug({ peer: from.toString(16), fromHeight: asked.fromHeight, oldestBody: response.oldestBody }, "peer pruned the blocks asked for");
+      } else {
+        // It announced blocks it does not serve: a stall, as far as we are concerned.
+        this.deps.peers.record(from, { kind: "timeout" });
+      }
       this.avoid.set(from, now + this.opts.avoidMs);
       return this.evaluate();
     }
@@ -181,17 +190,17 @@ export class ChainSync {
     } catch (e) {
       return this.refuse(from, e instanceof MeshChainError ? e.code : "MALFORMED", "undecodable block in sync response");
     }
-    const store = this.deps.store;
-    const result = verifyRange({ state: store.state, info: store.tip }, blocks, this.deps.chainId, this.deps.verifier);
+    let result: ImportOutcome;
     try {
-      this.commit(result.verified);
+      result = this.importer.import(blocks);
     } catch (e) {
       return this.fail(e);
     }
-    if (result.verified.length > 0) this.deps.health?.healthy("chain");
+    this.noteCommitted(result.committed);
+    if (result.committed.length > 0) this.deps.health?.healthy("chain");
     if (result.failure?.code === "NOT_LINKED") return this.onOtherBranch(from);
     if (result.failure !== null) return this.refuse(from, result.failure.code, result.failure.reason);
-    if (result.verified.length === 0) {
+    if (result.committed.length === 0) {
       // Nothing provable in the answer (the one block sent lacks a notarization): not this peer's turn.
       this.avoid.set(from, now + this.opts.avoidMs);
       return this.evaluate();
@@ -200,15 +209,9 @@ export class ChainSync {
     this.evaluate();
   }
 
-  private commit(verified: readonly VerifiedBlock[]): void {
+  private noteCommitted(verified: readonly VerifiedBlock[]): void {
     if (verified.length === 0) return;
     const store = this.deps.store;
-    verified.forEach((v, i) => {
-      // Keep the notarization where no stored child will carry it, so we can serve it in turn.
-      const carried = verified[i + 1]?.block.header.certificate ?? null;
-      store.commitBlock(v.block, v.applied, carried === null ? v.notarization : null, false);
-      this.noteFinality(v);
-    });
     const now = this.deps.clock.now();
     const height = store.tip.height;
     if (this.lastCommit !== null && now > this.lastCommit.at) {
@@ -217,23 +220,6 @@ export class ChainSync {
     }
     this.lastCommit = { height, at: now };
     this.deps.onCommitted?.(verified);
-  }
-
-  /**
-   * Finality as consensus defines it: the middle of three notarized blocks in consecutive slots is
-   * final with everything before it. A block notarized by its proposer alone (a lone validator) is
-   * final at once, as that validator's own node treats it.
-   */
-  private noteFinality(v: VerifiedBlock): void {
-    const h = v.block.header;
-    this.recent.push({ height: h.height, slot: h.slot });
-    if (this.recent.length > 3) this.recent.shift();
-    const store = this.deps.store;
-    const lone = v.byProposerAlone;
-    const [a, b, c] = this.recent;
-    let final = lone ? h.height : -1;
-    if (!lone && a !== undefined && b !== undefined && c !== undefined && b.slot === a.slot + 1 && c.slot === b.slot + 1 && b.height === a.height + 1 && c.height === b.height + 1) final = b.height;
-    if (final > store.finalizedHeight) store.markFinalized(final);
   }
 
   /** The peer's chain does not extend our tip: undo our blocks above finality, one per answer, and ask again. */
@@ -248,7 +234,7 @@ export class ChainSync {
     } catch (e) {
       return this.fail(e);
     }
-    this.recent = [];
+    this.importer.tipUndone();
     this.evaluate();
   }
 

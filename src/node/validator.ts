@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { commitFinalized } from "../consensus/block-import.js";
 import { ConsensusEngine, type EngineStats } from "../consensus/engine.js";
 import type { ConsensusMessage } from "../consensus/messages.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
@@ -7,7 +8,6 @@ import { toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import type { Identity } from "../core/crypto/identity.js";
 import type { Genesis } from "../core/genesis.js";
-import { applyBlock } from "../core/state/block-transition.js";
 import type { ControlRates } from "../mesh/airtime/control-rates.js";
 import { MessageType } from "../mesh/frame.js";
 import type { ChainStore } from "../storage/chain-store.js";
@@ -75,10 +75,8 @@ export class ValidatorService {
       },
       onFinalized: (blocks) => {
         try {
-          for (const b of blocks) {
-            if (b.block === null || b.height <= store.tip.height) continue;
-            store.commitBlock(b.block, applyBlock(store.state, b.block, store.tip, { chainId: genesis.chainId }), b.certificate);
-            deps.logger.info({ height: b.height, hash: toHex(b.hash).slice(0, 16), txs: b.block.txs.length }, "finalized");
+          for (const { block, applied } of commitFinalized(store, blocks, genesis.chainId)) {
+            deps.logger.info({ height: block.header.height, hash: toHex(applied.hash).slice(0, 16), txs: block.txs.length }, "finalized");
           }
         } catch (e) {
           // The engine keeps its finalized root where the store is, and finality is tried again each slot.

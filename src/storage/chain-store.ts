@@ -1,55 +1,36 @@
-import { bytesEqual } from "../core/bytes.js";
+// About 400 lines: one class owns every write to chain.db (commit, revert, finality, pruning), so that
+// each runs in one transaction with memory moved after it; the record encodings live in chain-codec.ts.
+import { bytesEqual, toHex } from "../core/bytes.js";
 import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
-import { type FinalityCertificate, readCertificate, writeCertificate } from "../core/block/certificate.js";
-import { blockHash } from "../core/block/header.js";
-import { MAX_HEIGHT, MAX_SLOT, MAX_TIMESTAMP } from "../core/block/limits.js";
+import { type FinalityCertificate, readCertificate } from "../core/block/certificate.js";
+import { type BlockHeader, blockHash, decodeHeader, encodeHeader } from "../core/block/header.js";
 import { decodeExact } from "../core/codec/reader.js";
-import { Writer } from "../core/codec/writer.js";
-import { HASH_LENGTH } from "../core/crypto/hash.js";
 import { type Genesis, genesisChanges, genesisParent } from "../core/genesis.js";
-import type { AppliedBlock, ParentInfo } from "../core/state/block-transition.js";
+import type { AppliedBlock } from "../core/state/block-transition.js";
 import { type StateChange, StateStore } from "../core/state/store.js";
+import { type ChainTip, decodeHeight, decodeTip, decodeUndo, encodeHeight, encodeNotarization, encodeTip, encodeUndo } from "./chain-codec.js";
 import { openDatabase, type SqliteDatabase } from "./database.js";
+
+export type { ChainTip } from "./chain-codec.js";
 import { StorageError, toStorageError } from "./errors.js";
 
-export interface ChainTip extends ParentInfo {
-  readonly stateRoot: Uint8Array;
+/** One verified block to commit, with the notarization to keep beside it (null when its child carries it). */
+export interface CommitEntry {
+  readonly block: Block;
+  readonly applied: AppliedBlock;
+  readonly notarization: FinalityCertificate | null;
 }
 
-const encodeTip = (t: ChainTip): Uint8Array =>
-  new Writer().varint(t.height).fixed(t.hash, HASH_LENGTH).varint(t.slot).varint(t.timestamp).fixed(t.stateRoot, HASH_LENGTH).finish();
-
-const decodeTip = (b: Uint8Array): ChainTip =>
-  decodeExact(b, (r) => ({ height: r.varint(MAX_HEIGHT), hash: r.fixed(HASH_LENGTH), slot: r.varint(MAX_SLOT), timestamp: r.varint(MAX_TIMESTAMP), stateRoot: r.fixed(HASH_LENGTH) }));
-
-/** Undo record: the value each changed key had before the block (null: it did not exist). */
-function encodeUndo(changes: readonly StateChange[]): Uint8Array {
-  const w = new Writer().varint(changes.length);
-  for (const c of changes) {
-    w.bytes(c.key, 64);
-    if (c.value === null) w.u8(0);
-    else w.u8(1).bytes(c.value, 1 << 20);
-  }
-  return w.finish();
+export interface ChainStoreOptions {
+  /**
+   * Keep block bodies only this many blocks below finality and headers for the rest (a follower's
+   * `--prune`); null keeps every body. Headers, notarizations and the state are always kept.
+   */
+  readonly keepBodies: number | null;
 }
 
-function decodeUndo(b: Uint8Array): StateChange[] {
-  return decodeExact(b, (r) => {
-    const n = r.varint();
-    const out: StateChange[] = [];
-    for (let i = 0; i < n; i++) {
-      const key = r.bytes(64);
-      out.push({ key, value: r.flag() ? r.bytes(1 << 20) : null });
-    }
-    return out;
-  });
-}
-
-const encodeNotarization = (c: FinalityCertificate): Uint8Array => {
-  const w = new Writer();
-  writeCertificate(w, c);
-  return w.finish();
-};
+/** Bodies pruned per commit at most: pruning a long chain for the first time spreads over many commits. */
+const PRUNE_STEP_BLOCKS = 256;
 
 const toU8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
@@ -63,17 +44,28 @@ export class ChainStore {
   /** The recorded finalized height (kept in memory: sync and status read it often); null when never recorded. */
   private finalizedRecord: number | null;
   private readonly stmts;
+  /** Lowest height whose body is kept (bodies below it were pruned to headers); 0 when none were. */
+  private bodiesFrom: number;
+  private pendingBodiesFrom: number;
+  private readonly keepBodies: number | null;
 
   private constructor(
     private readonly db: SqliteDatabase,
     readonly genesis: Genesis,
     readonly state: StateStore,
     private readonly genesisTip: ChainTip,
+    options: ChainStoreOptions,
   ) {
+    if (options.keepBodies !== null && (!Number.isInteger(options.keepBodies) || options.keepBodies < 1)) {
+      throw new StorageError("BAD_OPTION", `blocks kept with bodies must be a positive whole number, got ${options.keepBodies}`);
+    }
+    this.keepBodies = options.keepBodies;
     this.stmts = {
       getMeta: db.prepare<[string], { value: Buffer }>("SELECT value FROM meta WHERE key = ?"),
       putMeta: db.prepare<[string, Uint8Array]>("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
       putBlock: db.prepare<[number, Uint8Array, Uint8Array]>("INSERT INTO blocks (height, hash, data) VALUES (?, ?, ?)"),
+      putBlockData: db.prepare<[Uint8Array, number]>("UPDATE blocks SET data = ? WHERE height = ?"),
+      countUndo: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM undo"),
       deleteBlock: db.prepare<[number]>("DELETE FROM blocks WHERE height = ?"),
       blockAt: db.prepare<[number], { data: Buffer }>("SELECT data FROM blocks WHERE height = ?"),
       hashAt: db.prepare<[number], { hash: Buffer }>("SELECT hash FROM blocks WHERE height = ?"),
@@ -94,7 +86,10 @@ export class ChainStore {
     const tip = this.stmts.getMeta.get("tip");
     this.tipInfo = tip === undefined ? genesisTip : decodeTip(toU8(tip.value));
     const finalized = this.stmts.getMeta.get("finalized");
-    this.finalizedRecord = finalized === undefined ? null : decodeExact(toU8(finalized.value), (r) => r.varint(MAX_HEIGHT));
+    this.finalizedRecord = finalized === undefined ? null : decodeHeight(toU8(finalized.value));
+    const bodiesFrom = this.stmts.getMeta.get("bodies_from");
+    this.bodiesFrom = bodiesFrom === undefined ? 0 : decodeHeight(toU8(bodiesFrom.value));
+    this.pendingBodiesFrom = this.bodiesFrom;
   }
 
   /**
@@ -108,7 +103,7 @@ export class ChainStore {
     return { ...genesisParent(genesis, initial.root), stateRoot: initial.root };
   }
 
-  static open(path: string, genesis: Genesis): ChainStore {
+  static open(path: string, genesis: Genesis, options: ChainStoreOptions = { keepBodies: null }): ChainStore {
     const db = openDatabase(path);
     try {
       const initial = new StateStore();
@@ -123,7 +118,7 @@ export class ChainStore {
           for (const c of changes) if (c.value !== null) put.run(c.key, c.value);
           db.prepare<[string, Uint8Array]>("INSERT INTO meta (key, value) VALUES (?, ?)").run("genesis_hash", parent.hash);
         })();
-        return new ChainStore(db, genesis, initial, genesisTip);
+        return new ChainStore(db, genesis, initial, genesisTip, options);
       }
       if (!bytesEqual(toU8(stored.value), parent.hash)) {
         throw new StorageError("GENESIS_MISMATCH", `${path} holds a different chain than this genesis (chain id ${genesis.chainId})`);
@@ -131,7 +126,7 @@ export class ChainStore {
       const state = new StateStore();
       const rows = db.prepare<[], { key: Buffer; value: Buffer }>("SELECT key, value FROM state").all();
       state.commit(rows.map((r) => ({ key: toU8(r.key), value: toU8(r.value) })));
-      const store = new ChainStore(db, genesis, state, genesisTip);
+      const store = new ChainStore(db, genesis, state, genesisTip, options);
       if (!bytesEqual(state.root, store.tip.stateRoot)) {
         throw new StorageError("CORRUPT", `state in ${path} does not match the state root of block ${store.tip.height}`);
       }
@@ -147,7 +142,7 @@ export class ChainStore {
    * checkpoint block and the complete state after it. The state must hash to the block's state root;
    * the caller has already checked the block's hash against the one the operator trusts.
    */
-  static createFromCheckpoint(path: string, genesis: Genesis, block: Block, entries: readonly { key: Uint8Array; value: Uint8Array }[]): ChainStore {
+  static createFromCheckpoint(path: string, genesis: Genesis, block: Block, entries: readonly { key: Uint8Array; value: Uint8Array }[], options: ChainStoreOptions = { keepBodies: null }): ChainStore {
     const state = new StateStore();
     state.commit(entries);
     const h = block.header;
@@ -165,11 +160,11 @@ export class ChainStore {
         for (const e of entries) put.run(e.key, e.value);
         const meta = db.prepare<[string, Uint8Array]>("INSERT INTO meta (key, value) VALUES (?, ?)");
         meta.run("genesis_hash", genesisTip.hash);
-        meta.run("base", new Writer().varint(h.height).finish());
+        meta.run("base", encodeHeight(h.height));
         meta.run("tip", encodeTip(tip));
         db.prepare<[number, Uint8Array, Uint8Array]>("INSERT INTO blocks (height, hash, data) VALUES (?, ?, ?)").run(h.height, hash, encodeBlock(block));
       })();
-      return new ChainStore(db, genesis, state, genesisTip);
+      return new ChainStore(db, genesis, state, genesisTip, options);
     } catch (e) {
       db.close();
       throw toStorageError(e, `creating ${path} from a checkpoint`);
@@ -190,41 +185,107 @@ export class ChainStore {
    * final blocks; sync commits notarized ones (`final` false) and records finality as it proves it.
    */
   commitBlock(block: Block, applied: AppliedBlock, notarization: FinalityCertificate | null = null, final = true): void {
+    this.commitBatch([{ block, applied, notarization }], final ? block.header.height : null);
+  }
+
+  /**
+   * Persist consecutive verified blocks on top of the tip in one SQLite transaction, and move
+   * finality to `finalizedHeight` (null: where it was) in the same transaction. Undo records are
+   * written only for blocks above finality (a reorganisation never goes below it) and dropped as
+   * finality passes them; with body pruning on, bodies far enough below finality become headers.
+   * Memory (state, tip) moves only after the transaction commits.
+   */
+  commitBatch(blocks: readonly CommitEntry[], finalizedHeight: number | null = null): void {
+    const first = blocks[0];
+    if (first === undefined) return;
     const startedAt = performance.now();
-    const h = block.header;
-    if (h.height !== this.tipInfo.height + 1 || !bytesEqual(h.parentHash, this.tipInfo.hash)) {
-      throw new StorageError("NOT_TIP", `block ${h.height} does not extend the tip ${this.tipInfo.height}`);
+    const lastEntry = blocks[blocks.length - 1] as CommitEntry;
+    const last = lastEntry.block.header;
+    let parent: { height: number; hash: Uint8Array } = this.tipInfo;
+    for (const { block, applied } of blocks) {
+      const h = block.header;
+      if (h.height !== parent.height + 1 || !bytesEqual(h.parentHash, parent.hash)) {
+        throw new StorageError("NOT_TIP", `block ${h.height} does not extend the tip ${parent.height}`);
+      }
+      parent = { height: h.height, hash: applied.hash };
     }
-    const tip: ChainTip = { height: h.height, hash: applied.hash, slot: h.slot, timestamp: h.timestamp, stateRoot: applied.stateRoot };
-    const undo = applied.changes.map((c) => ({ key: c.key, value: this.state.get(c.key) ?? null }));
-    const finalizedAfter = final ? h.height : (this.finalizedRecord ?? this.tipInfo.height);
+    const previousFinal = this.finalizedHeight;
+    if (finalizedHeight !== null && (finalizedHeight > last.height || finalizedHeight < previousFinal)) {
+      throw new StorageError("NOT_FOUND", `cannot move finality from ${previousFinal} to ${finalizedHeight} with the tip at ${last.height}`);
+    }
+    const finalizedAfter = finalizedHeight ?? previousFinal;
+    const tip: ChainTip = { height: last.height, hash: lastEntry.applied.hash, slot: last.slot, timestamp: last.timestamp, stateRoot: lastEntry.applied.stateRoot };
+    const undos = this.undoRecords(blocks, finalizedAfter);
     try {
       this.db.transaction(() => {
-        this.stmts.putBlock.run(h.height, applied.hash, encodeBlock(block));
-        applied.txHashes.forEach((hash, i) => this.stmts.putTx.run(hash, h.height, i));
-        this.writeState(applied.changes);
-        this.stmts.putUndo.run(h.height, encodeUndo(undo));
-        if (notarization !== null) this.stmts.putNotarization.run(h.height, encodeNotarization(notarization));
-        // Finality moves with the tip for blocks committed final; otherwise it stays where it was.
-        if (final || this.finalizedRecord === null) this.stmts.putMeta.run("finalized", new Writer().varint(finalizedAfter).finish());
+        blocks.forEach(({ block, applied, notarization }, i) => {
+          const height = block.header.height;
+          this.stmts.putBlock.run(height, applied.hash, encodeBlock(block));
+          applied.txHashes.forEach((hash, position) => this.stmts.putTx.run(hash, height, position));
+          this.writeState(applied.changes);
+          const undo = undos[i];
+          if (undo !== undefined) this.stmts.putUndo.run(height, undo);
+          if (notarization !== null) this.stmts.putNotarization.run(height, encodeNotarization(notarization));
+        });
+        if (finalizedHeight !== null || this.finalizedRecord === null) this.stmts.putMeta.run("finalized", encodeHeight(finalizedAfter));
+        this.stmts.pruneUndo.run(finalizedAfter + 1);
+        this.pruneBodies(finalizedAfter);
         this.stmts.putMeta.run("tip", encodeTip(tip));
       })();
     } catch (e) {
-      throw toStorageError(e, `committing block ${h.height}`);
+      throw toStorageError(e, blocks.length === 1 ? `committing block ${first.block.header.height}` : `committing blocks ${first.block.header.height}-${last.height}`);
     }
-    this.state.commit(applied.changes, applied.tree);
+    for (const { applied } of blocks) this.state.commit(applied.changes, applied.tree);
     this.tipInfo = tip;
     this.finalizedRecord = finalizedAfter;
-    this.commitObserver?.((performance.now() - startedAt) / 1000);
+    this.bodiesFrom = this.pendingBodiesFrom;
+    this.commitObserver?.((performance.now() - startedAt) / 1000, blocks.length);
   }
 
-  /** Told how long each block commit took, seconds (the node's metrics); a measure, not consensus. */
-  commitObserver: ((seconds: number) => void) | null = null;
+  /**
+   * Each block's undo record (the value each changed key had before it), or undefined for blocks at
+   * or below `finalizedAfter`: those are never undone. Values come from the blocks before it in the batch.
+   */
+  private undoRecords(blocks: readonly CommitEntry[], finalizedAfter: number): (Uint8Array | undefined)[] {
+    const written = new Map<string, Uint8Array | null>();
+    return blocks.map(({ block, applied }) => {
+      const undo = block.header.height <= finalizedAfter ? null : applied.changes.map((c) => {
+        const id = toHex(c.key);
+        return { key: c.key, value: written.has(id) ? (written.get(id) ?? null) : (this.state.get(c.key) ?? null) };
+      });
+      if (blocks.length > 1) for (const c of applied.changes) written.set(toHex(c.key), c.value);
+      return undo === null ? undefined : encodeUndo(undo);
+    });
+  }
 
-  /** Undo the tip block (only ever below finality: the caller decides). */
+  /**
+   * With pruning on, turn the bodies of blocks more than `keepBodies` below finality into their
+   * headers (a header and the certificate its child carries still prove the chain). Inside the
+   * caller's transaction; at most PRUNE_STEP_BLOCKS a call, so a first pruning of a long chain
+   * spreads over several commits instead of stalling one.
+   */
+  private pruneBodies(finalizedAfter: number): void {
+    this.pendingBodiesFrom = this.bodiesFrom;
+    if (this.keepBodies === null) return;
+    const below = Math.min(finalizedAfter - this.keepBodies + 1, this.bodiesFrom + PRUNE_STEP_BLOCKS);
+    for (let height = Math.max(this.bodiesFrom, 1); height < below; height++) {
+      const row = this.stmts.blockAt.get(height);
+      if (row !== undefined) this.stmts.putBlockData.run(encodeHeader(decodeBlock(toU8(row.data)).header), height);
+    }
+    if (below > this.bodiesFrom) {
+      this.pendingBodiesFrom = below;
+      this.stmts.putMeta.run("bodies_from", encodeHeight(below));
+    }
+  }
+
+  /** Told how long each commit took, seconds, and how many blocks it held (the node's metrics); a measure, not consensus. */
+  commitObserver: ((seconds: number, blocks: number) => void) | null = null;
+
+  /** Undo the tip block; only a block above finality can be undone (its undo record is kept until then). */
   revertTip(): void {
     const height = this.tipInfo.height;
     if (height === 0) throw new StorageError("NOTHING_TO_REVERT", "the tip is genesis");
+    if (height <= this.finalizedHeight) throw new StorageError("NOTHING_TO_REVERT", `block ${height} is final`);
     const undoRow = this.stmts.getUndo.get(height);
     if (undoRow === undefined) throw new StorageError("NOTHING_TO_REVERT", `no undo record for block ${height} (finalized and pruned)`);
     const restore = decodeUndo(toU8(undoRow.data));
@@ -263,7 +324,7 @@ export class ChainStore {
   /** Height of the block this store started from: 0 for genesis, else the checkpoint it was initialised at. */
   get baseHeight(): number {
     const row = this.stmts.getMeta.get("base");
-    return row === undefined ? 0 : decodeExact(toU8(row.value), (r) => r.varint(MAX_HEIGHT));
+    return row === undefined ? 0 : decodeHeight(toU8(row.value));
   }
 
   /** The highest block known final (a store that never recorded it holds only final blocks). */
@@ -276,18 +337,30 @@ export class ChainStore {
     if (height > this.tipInfo.height) throw new StorageError("NOT_FOUND", `cannot finalize ${height} above the tip ${this.tipInfo.height}`);
     try {
       this.db.transaction(() => {
-        this.stmts.putMeta.run("finalized", new Writer().varint(height).finish());
+        this.stmts.putMeta.run("finalized", encodeHeight(height));
         this.stmts.pruneUndo.run(height + 1);
+        this.pruneBodies(height);
       })();
     } catch (e) {
       throw toStorageError(e, `recording finality at ${height}`);
     }
     this.finalizedRecord = height;
+    this.bodiesFrom = this.pendingBodiesFrom;
   }
 
-  /** Undo records are only needed above finality. */
-  forgetUndoBelow(height: number): void {
-    this.stmts.pruneUndo.run(height);
+  /** How many undo records the store holds: one per block above finality (a measure for tests and status). */
+  get undoRecordCount(): number {
+    return this.stmts.countUndo.get()?.n ?? 0;
+  }
+
+  /** Lowest height whose body this store still serves; blocks below it are kept as headers only. */
+  get oldestBody(): number {
+    return Math.max(this.bodiesFrom, this.baseHeight);
+  }
+
+  /** Whether the block at `height` is held as a header only (pruned), as opposed to whole or absent. */
+  isPruned(height: number): boolean {
+    return height > 0 && height < this.bodiesFrom && height <= this.tipInfo.height && height >= this.baseHeight;
   }
 
   private writeState(changes: readonly StateChange[]): void {
@@ -298,16 +371,24 @@ export class ChainStore {
   }
 
   private tipOfBlock(height: number): ChainTip {
-    const block = this.blockAt(height);
-    if (block === null) throw new StorageError("CORRUPT", `block ${height} is missing`);
-    const h = block.header;
+    const h = this.headerAt(height);
+    if (h === null) throw new StorageError("CORRUPT", `block ${height} is missing`);
     const hash = this.blockHashAt(height);
     return { height, hash, slot: h.slot, timestamp: h.timestamp, stateRoot: h.stateRoot };
   }
 
+  /** The whole block's bytes; null when absent or pruned to its header (see `isPruned`). */
   blockBytesAt(height: number): Uint8Array | null {
+    if (height < this.bodiesFrom) return null;
     const row = this.stmts.blockAt.get(height);
     return row === undefined ? null : toU8(row.data);
+  }
+
+  /** The header of the block at `height`, pruned or whole; null when the store has no block there. */
+  headerAt(height: number): BlockHeader | null {
+    const row = this.stmts.blockAt.get(height);
+    if (row === undefined) return null;
+    return height < this.bodiesFrom ? decodeHeader(toU8(row.data)) : decodeBlock(toU8(row.data)).header;
   }
 
   blockAt(height: number): Block | null {

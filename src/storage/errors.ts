@@ -13,7 +13,8 @@ export type StorageErrorCode =
   | "NOT_TIP"
   | "NOTHING_TO_REVERT"
   | "DATA_DIR_LOCKED"
-  | "BUSY";
+  | "BUSY"
+  | "BAD_OPTION";
 
 export class StorageError extends MeshChainError<StorageErrorCode> {}
 

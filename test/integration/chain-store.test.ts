@@ -14,14 +14,14 @@ import { tempDirsPerTest } from "../fixtures/temp.js";
 
 const dir = tempDirsPerTest();
 
-function extend(store: ChainStore, proposer: ReturnType<typeof testChain>["validators"][0], txs: ReturnType<typeof transfer>[]) {
+function extend(store: ChainStore, proposer: ReturnType<typeof testChain>["validators"][0], txs: ReturnType<typeof transfer>[], final = true) {
   const tip = store.tip;
   const produced = produceBlock(store.state, {
     chainId: CHAIN_ID, parent: tip, slot: tip.slot + 1, timestamp: tip.timestamp + 10, candidates: txs, certificate: null,
     proposer: { address: proposer.address, bls: proposer.bls },
   });
   const applied = applyBlock(store.state, produced.block, tip, { chainId: CHAIN_ID });
-  store.commitBlock(produced.block, applied);
+  store.commitBlock(produced.block, applied, null, final);
   return produced;
 }
 
@@ -75,10 +75,10 @@ describe("chain store", () => {
 
   it("reverts the tip block to its parent's exact state", () => {
     const store = ChainStore.open(join(dir(), "chain.db"), genesis);
-    extend(store, v, [transfer(users[0]!, 0, users[1]!.address, COIN)]);
+    extend(store, v, [transfer(users[0]!, 0, users[1]!.address, COIN)], false);
     const root1 = toHex(store.state.root);
     const tip1 = store.tip;
-    extend(store, v, [transfer(users[0]!, 1, users[2]!.address, COIN)]);
+    extend(store, v, [transfer(users[0]!, 1, users[2]!.address, COIN)], false);
     store.revertTip();
     expect(toHex(store.state.root)).toBe(root1);
     expect(store.tip).toEqual(tip1);
@@ -107,11 +107,13 @@ describe("chain store", () => {
     again.close();
   });
 
-  it("forgets undo records below finality, after which those blocks cannot be reverted", () => {
+  it("forgets undo records at finality, after which those blocks cannot be reverted", () => {
     const store = ChainStore.open(join(dir(), "chain.db"), genesis);
-    extend(store, v, []);
-    extend(store, v, []);
-    store.forgetUndoBelow(2);
+    extend(store, v, [], false);
+    extend(store, v, [], false);
+    expect(store.undoRecordCount).toBe(2);
+    store.markFinalized(1);
+    expect(store.undoRecordCount).toBe(1);
     store.revertTip();
     expect(store.tip.height).toBe(1);
     expect(() => store.revertTip()).toThrow(expect.objectContaining({ code: "NOTHING_TO_REVERT" }));

@@ -9,8 +9,8 @@ import { CHAIN_ID, genesisStore, testChain } from "../fixtures/chain.js";
 import { tempDir } from "../fixtures/temp.js";
 import { seededRandom } from "../fixtures/random.js";
 
-/** 10 in `npm test`; `npm run soak` kills 200 times (MESHCHAIN_KILLS). */
-const KILLS = Number(process.env.MESHCHAIN_KILLS ?? 10);
+/** 5 in `npm test`; `npm run soak` kills 200 times (MESHCHAIN_KILLS). */
+const KILLS = Number(process.env.MESHCHAIN_KILLS ?? 5);
 const writer = join(import.meta.dirname, "../fixtures/crash-writer.ts");
 
 /** Start the writer, SIGKILL it `killAfterMs` after it reports ready, and resolve with the last height it reported. */

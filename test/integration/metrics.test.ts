@@ -35,7 +35,7 @@ const FAMILIES: Record<string, string> = {
   meshchain_link_state_code: "gauge", meshchain_link_connects_total: "counter", meshchain_link_disconnects_total: "counter",
   meshchain_peers_by_state: "gauge", meshchain_peer_bans_total: "counter",
   meshchain_reassembly_messages_total: "counter", meshchain_reassembly_partial_bytes: "gauge", meshchain_fragment_requests_total: "counter",
-  meshchain_db_commit_seconds: "histogram", meshchain_event_loop_lag_seconds: "gauge", meshchain_process_memory_bytes: "gauge", meshchain_warning_active: "gauge",
+  meshchain_db_commit_seconds: "histogram", meshchain_block_import_seconds_total: "counter", meshchain_event_loop_lag_seconds: "gauge", meshchain_process_memory_bytes: "gauge", meshchain_warning_active: "gauge",
 };
 
 /** Value of one sample line, by its exact name and labels. */

@@ -61,6 +61,15 @@ describe("node", () => {
     await expect(new MeshChainNode({ ...base, identity: validators[0]! }, { clock, logger: silentLogger(), random: seededRandom(1) }).start()).rejects.toMatchObject({ code: "NOT_SUPPORTED" });
   });
 
+  it("refuses --prune for a validator, before it commits anything", async () => {
+    const clock = new ManualClock(GENESIS_TIME * 1000);
+    const { genesis, validators } = testChain();
+    const dataDir = dir();
+    const node = new MeshChainNode({ dataDir, genesis, identity: validators[0]!, slotMs: 2_000, heartbeatSlots: 1, statusIntervalMs: 10_000, pruneKeepBlocks: 100 }, { clock, logger: silentLogger(), random: seededRandom(1) });
+    await expect(node.start()).rejects.toMatchObject({ code: "NOT_SUPPORTED", message: expect.stringContaining("--prune") });
+    await node.stop();
+  });
+
   it("starts an embedded broker, and exchanges signed hellos and statuses with a peer", async () => {
     const dataDir = dir();
     const clock = new ManualClock(Date.now());

@@ -4,11 +4,11 @@ import { ConsensusSim } from "./harness.js";
 const MINUTE = 60_000;
 
 /**
- * Seeds for the fault scenarios: 8 fixed ones in `npm test` (about three and a half seconds of CPU
- * each, almost all BLS); `npm run soak` runs 32, and MESHCHAIN_SIM_SEEDS=300 goes deeper.
+ * Seeds for the fault scenarios: 4 fixed ones in `npm test` (2 per file; about three and a half
+ * seconds of CPU each, almost all BLS); `npm run soak` runs 32, and MESHCHAIN_SIM_SEEDS=300 goes deeper.
  */
 export function faultSeeds(): number[] {
-  const count = Number(process.env.MESHCHAIN_SIM_SEEDS ?? 8);
+  const count = Number(process.env.MESHCHAIN_SIM_SEEDS ?? 4);
   return Array.from({ length: count }, (_, i) => 1000 + i);
 }
 

@@ -102,6 +102,10 @@ describe("the configuration: defaults < file < environment < flags", () => {
     expect(() => checkCombinations(config('dev = true\nkey = "k"\n'))).toThrow(/dev makes its own/);
     expect(() => checkCombinations(config('dev = true\n[broker]\nurl = "mqtt://x:1883"\n[radio]\nbroker = "embedded"\n'))).toThrow(/needs broker.url = embedded/);
     expect(() => checkCombinations(config('genesis = "g"\nkey = "k"\n[radio]\nbroker = "mqtt://r:1883"\n'))).toThrow(/IP side/);
+    expect(() => checkCombinations(config('dev = true\n[node]\nprune = true\n'))).toThrow(/prune is for a follower/);
+    expect(() => checkCombinations(config('genesis = "g"\nkey = "k"\n[node]\nprune_keep_blocks = 50\n'), (p) => p === "node.prune_keep_blocks")).toThrow(/add --prune/);
+    expect(() => checkCombinations(config('genesis = "g"\nkey = "k"\n[broker]\nurl = "mqtt://x:1883"\n[node]\nprune = true\nprune_keep_blocks = 50\n'), (p) => p === "node.prune_keep_blocks")).not.toThrow();
+    expect(() => loadConfig({ env: { MESHCHAIN_NODE_PRUNE_KEEP_BLOCKS: "0" } })).toThrow();
   });
 
   it("every example in config/ is a valid configuration", () => {

@@ -14,7 +14,7 @@ describe("sync messages", () => {
       expect(syncRequestCodec.decode(syncRequestCodec.encode(r))).toEqual(r);
     }));
     const block = fc.record({ bytes: fc.uint8Array({ minLength: 1, maxLength: 400 }), notarization: certificate });
-    fc.assert(fc.property(fc.record({ requester: node, fromHeight: height, finalizedHeight: height, blocks: fc.array(block, { maxLength: 8 }) }), (r) => {
+    fc.assert(fc.property(fc.record({ requester: node, fromHeight: height, finalizedHeight: height, oldestBody: height, blocks: fc.array(block, { maxLength: 8 }) }), (r) => {
       expect(syncResponseCodec.decode(syncResponseCodec.encode(r))).toEqual(r);
     }), { numRuns: 50 });
   });

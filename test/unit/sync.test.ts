@@ -131,4 +131,33 @@ describe("chain sync", () => {
     expect(follow.store.finalizedHeight).toBe(5);
     expect(toHex(follow.store.blockAt(5)!.header.parentHash)).toBe(finalHash);
   });
+
+  it("takes a pruning peer's empty answer as pruned, not as a stall, and syncs from a peer that keeps bodies", () => {
+    const pruned = ChainStore.open(join(dir(), "pruned.db"), chain.genesis, { keepBodies: 2 });
+    growChain(pruned, chain.validators, 6);
+    expect(pruned.oldestBody).toBe(5);
+    const whole = sourceStore(6, 1);
+    const f = follower(new Map([[7, { store: pruned }], [8, { store: whole }]]));
+    f.announce(7, 6);
+    f.run();
+    expect(f.store.tip.height).toBe(0);
+    expect(f.requests.length).toBe(0);
+    expect(f.peers.get(7)!.score).toBe(0);
+    expect(f.peers.get(7)!.lastInvalidReason).toBeNull();
+    expect(f.sync.state).toBe("behind");
+    f.announce(8, 6);
+    f.run();
+    expect(f.store.tip.height).toBe(6);
+    expect(toHex(f.store.tip.hash)).toBe(toHex(pruned.tip.hash));
+  });
+
+  it("executes each synced block once", () => {
+    const source = sourceStore(9, 1);
+    const f = follower(new Map([[7, { store: source }]]));
+    f.announce(7, 9);
+    f.run();
+    expect(f.store.tip.height).toBe(9);
+    expect(f.sync.importer.executions).toBe(9);
+    expect(f.sync.importer.committedBlocks).toBe(9);
+  });
 });

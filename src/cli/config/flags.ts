@@ -16,6 +16,8 @@ export const START_FLAGS: readonly { readonly flag: string; readonly path: strin
   { flag: "--heartbeat-slots", path: "node.heartbeat_slots", arg: "<n>" },
   { flag: "--status-interval", path: "node.status_interval_ms", arg: "<ms>" },
   { flag: "--snapshot-interval", path: "node.snapshot_interval_blocks", arg: "<blocks>" },
+  { flag: "--prune", path: "node.prune" },
+  { flag: "--prune-keep", path: "node.prune_keep_blocks", arg: "<blocks>" },
   { flag: "--log-level", path: "log.level", arg: "<level>" },
   { flag: "--log-format", path: "log.format", arg: "<format>" },
   { flag: "--broker", path: "broker.url", arg: "<broker>" },

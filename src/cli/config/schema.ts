@@ -26,6 +26,8 @@ export const configSchema = z.strictObject({
     heartbeat_slots: z.int().min(1).max(1_000_000).optional().describe("slots after which a lone validator makes a block with nothing to include (default: 1 with dev, 60 otherwise)"),
     status_interval_ms: z.int().min(100).max(86_400_000).default(10_000).describe("milliseconds between status lines (and signed status announcements over IP; on a radio they follow the preset's control rate)"),
     snapshot_interval_blocks: z.int().min(1).max(1_000_000).default(1_000).describe("keep a state snapshot for peers' checkpoint sync every this many blocks"),
+    prune: z.boolean().default(false).describe("a follower keeps whole blocks only near finality and headers with their certificates below (finality proofs keep working; peers asking for pruned blocks are told so); not for a validator or dev"),
+    prune_keep_blocks: z.int().min(1).max(100_000_000).default(10_000).describe("with prune: how many blocks below finality keep their bodies"),
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(LOG_LEVELS).default("info").describe("least severe log level written"),

@@ -64,6 +64,8 @@ function radioOptions(c: MeshChainConfig, env: NodeJS.ProcessEnv): Omit<RadioOpt
 export function checkCombinations(c: MeshChainConfig, given: (path: string) => boolean = () => false): void {
   const broker = c.broker.url ?? (c.dev ? "embedded" : "none");
   if (c.checkpoint !== undefined && broker === "none") throw new ConfigError("CONFIG_INVALID", "checkpoint fetches the snapshot from peers: set broker.url");
+  if (c.node.prune && c.dev) throw new ConfigError("CONFIG_INVALID", "prune is for a follower; a dev chain's node is its validator and serves every block");
+  if (given("node.prune_keep_blocks") && !c.node.prune) throw new ConfigError("CONFIG_INVALID", "node.prune_keep_blocks (--prune-keep) applies with prune: add --prune");
   if (c.dev && (c.genesis !== undefined || c.key !== undefined)) throw new ConfigError("CONFIG_INVALID", "dev makes its own genesis and key; drop genesis and key");
   if (!c.dev && (c.genesis === undefined || c.key === undefined)) throw new ConfigError("CONFIG_INVALID", "give genesis and key (or --genesis and --key, or a --config file), or dev for a development chain");
   if (given("broker.listen_port") && broker !== "embedded") throw new ConfigError("CONFIG_INVALID", "broker.listen_port (--broker-port) is the embedded broker's port; with a broker URL the port goes in the URL");
@@ -88,6 +90,7 @@ export function planStart(c: MeshChainConfig, env: NodeJS.ProcessEnv, given: (pa
       heartbeatSlots: c.node.heartbeat_slots ?? (c.dev ? 1 : 60),
       statusIntervalMs: c.node.status_interval_ms,
       snapshotIntervalBlocks: c.node.snapshot_interval_blocks,
+      ...(c.node.prune ? { pruneKeepBlocks: c.node.prune_keep_blocks } : {}),
       // A radio on a cable needs no broker: then the node's only link is its radio.
       ...(broker === "none"
         ? (radio === null ? {} : { network: { ...ip, ipPeers: false, radio } })

@@ -30,6 +30,12 @@ export interface SyncResponse {
   readonly fromHeight: number;
   /** The responder's finalized height when it answered: the asker's target. */
   readonly finalizedHeight: number;
+  /**
+   * The lowest height whose whole block the responder serves (a pruning follower keeps only headers
+   * below it, a checkpoint-started node has nothing below its checkpoint): an empty answer from
+   * below it means "pruned", not a stall.
+   */
+  readonly oldestBody: number;
   /** Consecutive from `fromHeight`; empty when the responder has none there. */
   readonly blocks: readonly SyncedBlock[];
 }
@@ -82,7 +88,7 @@ function readSyncedBlock(r: Reader): SyncedBlock {
 export const syncResponseCodec = {
   encode(s: SyncResponse): Uint8Array {
     if (s.blocks.length > MAX_SYNC_BLOCKS) throw new EncodeError("OUT_OF_RANGE", `at most ${MAX_SYNC_BLOCKS} blocks per response`);
-    const w = new Writer().u32(u32(s.requester, "requester")).varint(s.fromHeight).varint(s.finalizedHeight).varint(s.blocks.length);
+    const w = new Writer().u32(u32(s.requester, "requester")).varint(s.fromHeight).varint(s.finalizedHeight).varint(s.oldestBody).varint(s.blocks.length);
     for (const b of s.blocks) {
       w.bytes(b.bytes, MAX_BLOCK_BYTES).u8(b.notarization === null ? 0 : 1);
       if (b.notarization !== null) writeCertificate(w, b.notarization);
@@ -94,8 +100,9 @@ export const syncResponseCodec = {
       const requester = r.u32();
       const fromHeight = r.varint(MAX_HEIGHT);
       const finalizedHeight = r.varint(MAX_HEIGHT);
+      const oldestBody = r.varint(MAX_HEIGHT);
       const n = r.varint(MAX_SYNC_BLOCKS);
-      return { requester, fromHeight, finalizedHeight, blocks: Array.from({ length: n }, () => readSyncedBlock(r)) };
+      return { requester, fromHeight, finalizedHeight, oldestBody, blocks: Array.from({ length: n }, () => readSyncedBlock(r)) };
     }),
 };
 

@@ -1,0 +1,117 @@
+import { applyBlock } from "../core/state/block-transition.js";
+import type { ChainStore, CommitEntry } from "../storage/chain-store.js";
+import type { TreeBlock } from "./block-tree.js";
+import { FinalityTracker } from "./finality.js";
+import { checkSanity, checkSignatures, executeRun, type ImportStep, type RangeBlock, type StepFailure, type Transition, type VerifiedBlock } from "./range-verify.js";
+import type { BlsVerifier } from "./verifier.js";
+
+export type { ImportStep } from "./range-verify.js";
+
+/** Seconds spent in each step since the importer was made: where import time goes (docs/benchmarks.md). */
+export type StepSeconds = Record<ImportStep | "finality", number>;
+
+export interface ImportOutcome {
+  /** Blocks verified and committed, in order (a prefix of the run). */
+  readonly committed: readonly VerifiedBlock[];
+  /** The store's finalized height after the import. */
+  readonly finalizedHeight: number;
+  /** Why the block after the committed prefix was refused; null when the rest lacks only a notarization. */
+  readonly failure: StepFailure | null;
+}
+
+/**
+ * Range sync's import pipeline: sanity → state transition (executed once, result kept) → batched
+ * signatures → commit of the verified prefix in one SQLite transaction, with finality moved in that
+ * same transaction. The finality this importer remembers (its last links) moves only once the
+ * commit succeeded; a failed commit throws the store's typed error and changes nothing.
+ */
+export class BlockImporter {
+  private finality = new FinalityTracker();
+  readonly seconds: StepSeconds = { sanity: 0, transition: 0, signatures: 0, commit: 0, finality: 0 };
+  /** Blocks executed and committed since the importer was made. */
+  executions = 0;
+  committedBlocks = 0;
+  /** Told how long each step took, seconds (the node's metrics); a measure, not consensus. */
+  stepObserver: ((step: keyof StepSeconds, seconds: number) => void) | null = null;
+
+  constructor(
+    private readonly deps: {
+      readonly store: ChainStore;
+      readonly chainId: string;
+      readonly verifier: BlsVerifier;
+      /** The state transition (a parameter so tests can count executions). */
+      readonly transition?: Transition;
+    },
+  ) {}
+
+  import(blocks: readonly RangeBlock[]): ImportOutcome {
+    const { store } = this.deps;
+    let at = performance.now();
+    const lap = (step: keyof StepSeconds): void => {
+      const now = performance.now();
+      this.seconds[step] += (now - at) / 1000;
+      this.stepObserver?.(step, (now - at) / 1000);
+      at = now;
+    };
+    const sane = checkSanity(store.tip, blocks);
+    lap("sanity");
+    const transition = this.deps.transition ?? applyBlock;
+    const counted: Transition = (...args) => {
+      this.executions++;
+      return transition(...args);
+    };
+    const run = executeRun({ state: store.state, info: store.tip }, blocks.slice(0, sane.passed), this.deps.chainId, counted);
+    lap("transition");
+    const signed = checkSignatures(run.executed, this.deps.verifier);
+    lap("signatures");
+    const failure = signed.failure ?? (run.executed.length === sane.passed ? sane.failure : run.failure);
+    const verified = signed.verified;
+    if (verified.length === 0) return { committed: [], finalizedHeight: store.finalizedHeight, failure };
+    const tracker = this.finality.fork();
+    let final: number | null = null;
+    for (const v of verified) final = tracker.next(v.block.header, v.byProposerAlone) ?? final;
+    const moved = final !== null && final > store.finalizedHeight ? final : null;
+    lap("finality");
+    store.commitBatch(verified.map((v, i) => ({
+      block: v.block,
+      applied: v.applied,
+      // Keep the notarization where no stored child will carry it, so we can serve it in turn.
+      notarization: (verified[i + 1]?.block.header.certificate ?? null) === null ? v.notarization : null,
+    })), moved);
+    lap("commit");
+    this.finality = tracker;
+    this.committedBlocks += verified.length;
+    return { committed: verified, finalizedHeight: store.finalizedHeight, failure };
+  }
+
+  /** The tip was undone: the remembered links no longer lead to it. */
+  tipUndone(): void {
+    this.finality.reset();
+  }
+}
+
+/**
+ * The consensus engine's commit step: the blocks it just finalized (in order, from the child of the
+ * store's tip) go to the store in one transaction, final, each with its notarization. Each block's
+ * state transition is the one the engine ran when it validated the block; a block above the store's
+ * tip is never executed again here. Blocks the store already holds are skipped.
+ */
+export function commitFinalized(store: ChainStore, blocks: readonly TreeBlock[], chainId: string, transition: Transition = applyBlock): CommitEntry[] {
+  const entries: CommitEntry[] = [];
+  let state = store.state;
+  let parent = store.tip;
+  for (const b of blocks) {
+    if (b.block === null || b.height <= parent.height) continue;
+    // Only a block the engine did not validate itself (none today) is executed here, once.
+    const applied = b.applied ?? transition(state, b.block, parent, { chainId });
+    entries.push({ block: b.block, applied, notarization: b.certificate });
+    if (b.applied === null) {
+      state = state.clone();
+      state.commit(applied.changes, applied.tree);
+    } else state = b.state;
+    parent = { ...parent, height: b.height, hash: b.hash, slot: b.slot, timestamp: b.timestamp, stateRoot: applied.stateRoot };
+  }
+  const last = entries[entries.length - 1];
+  if (last !== undefined) store.commitBatch(entries, last.block.header.height);
+  return entries;
+}
