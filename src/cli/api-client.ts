@@ -18,3 +18,13 @@ export function nodeClient(url: string, dataDir: string): MeshChainClient {
     throw e;
   }
 }
+
+/** A node's API as commands that speak raw JSON-RPC hold it: the client library, pointed at the node. */
+export type ApiTarget = MeshChainClient;
+
+export const apiTarget = (url: string, dataDir: string): ApiTarget => nodeClient(url, dataDir);
+
+/** One JSON-RPC call; a refusal is a ClientError (REJECTED_BY_NODE with the node's reason, …). */
+export const callRpc = (target: ApiTarget, method: string, params: Record<string, unknown>): Promise<unknown> => target.call(method, params);
+
+export const getStatus = (target: ApiTarget): Promise<Record<string, unknown>> => target.status();

@@ -31,6 +31,7 @@ const BY_CODE: Readonly<Record<string, number>> = {
   // The wallet's own mistakes to fix: a text too long for one frame, a chain id that is not the node's.
   MESSAGE_TOO_LARGE: EXIT.USAGE,
   WRONG_CHAIN: EXIT.USAGE,
+  TRUST_MALFORMED: EXIT.USAGE,
 };
 
 /** The command line, the configuration, the key or the genesis is wrong: running again unchanged fails the same way. */

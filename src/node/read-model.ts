@@ -121,6 +121,8 @@ export class ReadModel {
       if (d !== undefined) delegations.push({ validator: formatAddress(v), amount: d.amount.toString() });
     }
     const unbonding: { validator: string; amount: string; releasedAt: number }[] = [];
+    // Unbonding entries are keyed by release height, not owner: one in-memory lookup per height of the
+    // period (2,000 by default; a governance-raised period makes this read slower, never wrong).
     const period = Number(ledger.params().unbondingPeriod);
     for (let h = store.tip.height + 1; h <= store.tip.height + period; h++) {
       for (const e of ledger.unbondingAt(h)) if (bytesEqual(e.owner, address)) unbonding.push({ validator: formatAddress(e.validator), amount: e.amount.toString(), releasedAt: h });

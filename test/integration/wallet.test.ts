@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { ApiServer } from "../../src/api/server.js";
 import { ClientError, MeshChainClient, prepareTx, type Signer } from "../../src/client/index.js";
 import { buildMessagePayload, openMessageText } from "../../src/client/messages.js";
@@ -226,6 +227,29 @@ describe("the wallet over a real node's API", () => {
     expect(fits.bytes).toBeLessThanOrEqual(ONE_FRAME_TX_BYTES);
     const tooBig = await refusal(prepareTx(client, bob, full, { oneFrame: true, revealKey: true, expiresAt: 1_000_000 }));
     expect(tooBig.code).toBe("MESSAGE_TOO_LARGE");
+  });
+
+  it("refuses live events to a web page, without the right token, or elsewhere than /ws", async () => {
+    const base = client.url.replace(/^http/, "ws");
+    const answer = (path: string, headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${base}${path}`, { headers });
+        ws.on("unexpected-response", (_req, res) => {
+          resolve(res.statusCode ?? 0);
+          ws.terminate();
+        });
+        ws.on("open", () => {
+          resolve(101);
+          ws.close();
+        });
+        ws.on("error", () => undefined);
+      });
+    const token = { authorization: `Bearer ${TOKEN}` };
+    expect(await answer("/ws", { ...token, origin: "http://evil.example" })).toBe(403);
+    expect(await answer("/elsewhere", token)).toBe(404);
+    expect(await answer("/ws", { authorization: `Bearer ${"00".repeat(32)}` })).toBe(401);
+    expect(await answer("/ws", {})).toBe(401);
+    expect(await answer("/ws", token)).toBe(101);
   });
 
   it("runs governance to the epoch boundary, with tallies, and streams it all live", async () => {
