@@ -78,9 +78,14 @@ export async function prepareTx(client: MeshChainClient | null, signer: Signer, 
   let nonce = choices.nonce;
   let revealKey = choices.revealKey;
   if (client !== null && (nonce === undefined || revealKey === undefined)) {
-    const account = await client.account(formatAddress(signer.address));
-    nonce ??= account.nextNonce as number;
-    revealKey ??= account.publicKey === null;
+    // An account the chain has never seen sends its first transaction: nonce 0, key revealed (on a
+    // chain without fees, such as a poa federation's, that is how a newcomer registers).
+    const account = await client.account(formatAddress(signer.address)).catch((e: unknown) => {
+      if (e instanceof ClientError && e.reason === "UNKNOWN_ACCOUNT") return null;
+      throw e;
+    });
+    nonce ??= account === null ? 0 : (account.nextNonce as number);
+    revealKey ??= account === null || account.publicKey === null;
   }
   // Offline (a dry run with everything given), the minimum shown is at the rate the caller assumes.
   const rate = info === null ? offlineFeePerByte : BigInt(info.minFeePerByte);
