@@ -19,7 +19,7 @@ import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
 import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptions, type RadioStatus } from "./radio.js";
 import { RecentKeys } from "../mesh/transports/common.js";
-import { TokenBucket } from "../mesh/token-bucket.js";
+import { UnsignedRates } from "./unsigned-rates.js";
 import { sha256 } from "../core/crypto/hash.js";
 import { helloMinIntervalMs } from "../mesh/airtime/control-rates.js";
 import { PRESETS, presetByName } from "../mesh/airtime/presets.js";
@@ -70,18 +70,6 @@ const isOwnFailure = (e: MeshChainError<string>): boolean => e instanceof Storag
 /** A link that keeps coming back makes us say hello again at most this often (over IP alone; on a radio, its preset's hello rate). */
 const REHELLO_MIN_INTERVAL_MS = 60_000;
 
-/**
- * Messages that carry no signature yet make us work or answer (a status makes the engine ask for a
- * block; a request makes us send one): handled at most `perSender` a second from one node number with
- * a burst of twice that, and `total` a second from everyone, so that forged ones cost a bounded amount.
- */
-const UNSIGNED_RATES: ReadonlyMap<MessageType, { readonly perSender: number; readonly total: number }> = new Map([
-  [MessageType.ChainStatus, { perSender: 1, total: 8 }],
-  [MessageType.GetBlock, { perSender: 4, total: 16 }], [MessageType.GetBlockRange, { perSender: 2, total: 8 }],
-  [MessageType.GetTransactions, { perSender: 4, total: 16 }], [MessageType.GetSenderTransactions, { perSender: 2, total: 8 }],
-  [MessageType.SyncRequest, { perSender: 4, total: 16 }], [MessageType.SnapshotRequest, { perSender: 8, total: 32 }],
-]);
-
 /** Hellos of newcomers are answered with ours at most this often (one answer serves them all). */
 const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
 
@@ -118,6 +106,9 @@ export interface NetworkDiagnostics {
 export type MessageHandler = (m: ReceivedMessage) => void;
 
 /**
+ * (Over 400 lines: the transports, the bridge between them, the links' state and the signed control
+ * messages meet here; the rules themselves live apart, in peers.ts, relay-gate.ts and unsigned-rates.ts.)
+ *
  * The node's transports: MQTT between nodes with an IP link (through an embedded broker or a given
  * one) and, optionally, a Meshtastic radio through its MQTT gateway. A signed hello at start and a
  * signed status at each status interval go out on both; peers are those whose own signatures verify.
@@ -143,8 +134,7 @@ export class NodeNetwork {
   private lastHelloAnswerAt = -Infinity;
   private helloAnswerDue = false;
   private readonly refusalCounts = new Map<NetworkRefusal, number>();
-  /** Rate limits of unsigned messages: by type in total, and by type and node number (known peers only, so bounded). */
-  private readonly unsignedBudgets = new Map<string, TokenBucket>();
+  private readonly unsignedRates = new UnsignedRates();
   /** Each peer's clock minus ours, ms, from the timestamp in its last signed hello or status. */
   private readonly clockOffsetsMs = new Map<number, number>();
   readonly peers: PeerManager;
@@ -471,23 +461,6 @@ export class NodeNetwork {
     this.deps.clock.setTimeout(answer, wait);
   }
 
-  private withinUnsignedRate(type: MessageType, from: number): boolean {
-    const rate = UNSIGNED_RATES.get(type);
-    if (rate === undefined) return true;
-    const now = this.deps.clock.now();
-    const bucket = (key: string, perSecond: number) => {
-      let b = this.unsignedBudgets.get(key);
-      if (b === undefined) {
-        b = new TokenBucket(perSecond * 2, 2_000, now);
-        this.unsignedBudgets.set(key, b);
-        // One bucket per known peer and type at most: forget all when peers come and go.
-        if (this.unsignedBudgets.size > UNSIGNED_RATES.size * (this.peers.size + 2)) this.unsignedBudgets.clear();
-      }
-      return b;
-    };
-    return bucket(`${type}:${from}`, rate.perSender).take(now) && bucket(`${type}`, rate.total).take(now);
-  }
-
   private onHello(m: ReceivedMessage, seen: { hopsAway: number | null; snr: number | null }): void {
     const from = m.meta.from;
     const hello = helloCodec.decode(m.payload);
@@ -530,7 +503,7 @@ export class NodeNetwork {
       // Everything else only from node numbers a signed hello introduced; their data is judged on its
       // own signatures (a frame's sender is not authenticated, so nothing here can charge a peer).
       if (this.peers.get(from) === undefined) return this.refuse("unknown_sender");
-      if (!this.withinUnsignedRate(m.type, from)) return this.refuse("rate_limited");
+      if (!this.unsignedRates.allow(m.type, from, this.deps.clock.now(), this.peers.size)) return this.refuse("rate_limited");
       this.handlers.get(m.type)?.(m);
       this.bridge(m, via);
     } catch (e) {

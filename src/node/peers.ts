@@ -119,16 +119,20 @@ export class PeerManager {
 
   /**
    * A peer proved who it is (a verified hello or status signed at `signedAt`, seconds). Identity is
-   * the key: a node number held by one key is not taken over by another, unless the number is derived
-   * from the newcomer's key and not from the holder's (a squatter gives way to the number's owner).
+   * the key: a node number held by one key is not taken over by another, unless the newcomer has the
+   * better claim to it: the number is derived from its key, or else its key is staked and the holder's
+   * is not (a squatter gives way to the number's owner).
    * A statement older than the newest one accepted from that key is a replay and changes nothing.
    */
   heard(node: number, publicKey: Uint8Array, seen: { tipHeight: number; finalizedHeight?: number; hopsAway?: number | null; snr?: number | null; signedAt?: number }): HeardVerdict {
     const now = this.deps.clock.now();
     let known = this.peers.get(node);
     if (known !== undefined && !bytesEqual(known.publicKey, publicKey)) {
-      const ownsNumber = (key: Uint8Array) => nodeNumberFromPublicKey(key) === node;
-      if (!ownsNumber(publicKey) || ownsNumber(known.publicKey)) return "key-mismatch";
+      // A better claim to the number: derived from the key, else staked (a radio's own number is
+      // neither, and a fresh key squatting a validator's radio number must give way to the validator).
+      const stake = this.deps.stake?.();
+      const claim = (key: Uint8Array) => (nodeNumberFromPublicKey(key) === node ? 2 : (stake?.weights.get(toHex(addressFromPublicKey(key))) ?? 0n) > 0n ? 1 : 0);
+      if (claim(publicKey) <= claim(known.publicKey)) return "key-mismatch";
       this.peers.delete(node);
       known = undefined;
     }

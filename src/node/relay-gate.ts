@@ -42,7 +42,7 @@ const REQUEST_TYPES = new Set<MessageType>([MessageType.GetBlock, MessageType.Ge
 
 /**
  * What a bridging node checks before it passes a peer's message to its other transport (IP ↔ LoRa):
- * transactions by their sender's signature, blocks and votes by their validator's BLS signature,
+ * transactions by their sender's signature (an existing account's), blocks and votes by their validator's BLS signature,
  * compact proposals by the proposer's reveal for the slot, transaction answers by each transaction.
  * Requests carry no signature: they pass when well-formed, within a small rate. Statuses and evidence
  * are unsigned or judged elsewhere and are not relayed. Nothing unchecked crosses.
@@ -123,9 +123,14 @@ export class RelayGate {
     return votingWeights(ledger, tip.height);
   }
 
-  /** Signed by the key the sender's account holds, or by a key it reveals that hashes to the sender. */
+  /**
+   * From an account that exists (fresh keys cost nothing; an account with funds does), signed by the key
+   * the account holds, or by a key it reveals that hashes to the sender.
+   */
   private txSigned(state: StateStore, t: DecodedTx): boolean {
-    const key = t.tx.publicKey ?? new Ledger(state).account(t.tx.sender).publicKey;
+    const account = new Ledger(state).account(t.tx.sender);
+    if (account.publicKey === null && account.balance === 0n && account.nonce === 0) return false;
+    const key = t.tx.publicKey ?? account.publicKey;
     if (key === null || !bytesEqual(addressFromPublicKey(key), t.tx.sender)) return false;
     return verifyTxSignature(t, this.deps.chainId, key);
   }

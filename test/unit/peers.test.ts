@@ -71,6 +71,17 @@ describe("peer manager", () => {
     expect(peers.get(ownNumber)!.publicKey).toEqual(owner);
   });
 
+  it("gives a radio's own node number to a staked key over a fresh one that squatted it", () => {
+    const clock = new ManualClock(0);
+    const weights = new Map([[toHex(addressFromPublicKey(key("validator"))), 1n]]);
+    const peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock, stake: () => ({ weights, total: 1n }) });
+    const radioNumber = 0x0a0b0c0d;
+    expect(peers.heard(radioNumber, key("squatter"), { tipHeight: 1e12, finalizedHeight: 1e12, signedAt: 1 })).toBe("joined");
+    expect(peers.heard(radioNumber, key("validator"), { tipHeight: 5, finalizedHeight: 4, signedAt: 1 })).toBe("joined");
+    expect(peers.heard(radioNumber, key("squatter"), { tipHeight: 1e12, signedAt: 2 })).toBe("key-mismatch");
+    expect(peers.get(radioNumber)!.finalizedHeight).toBe(4);
+  });
+
   it("believes a claimed finality only when validators with over a third of the weight claim it", () => {
     const clock = new ManualClock(0);
     const weights = new Map([["v1", 25n], ["v2", 25n], ["v3", 25n], ["v4", 25n]].map(([n, w]) => [toHex(addressFromPublicKey(key(n as string))), w as bigint]));

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/core/clock.js";
+import { encodeBlock } from "../../src/core/block/block.js";
+import { signVote } from "../../src/core/block/vote.js";
+import { encodeTx } from "../../src/core/tx/codec.js";
+import { BlsVerifier } from "../../src/consensus/verifier.js";
+import { MessageType } from "../../src/mesh/frame.js";
+import { blockRangeCodec, voteCodec } from "../../src/mesh/messages/relay.js";
+import { RelayGate } from "../../src/node/relay-gate.js";
+import { CHAIN_ID, COIN, genesisStore, nextBlock, testChain, testIdentity, transfer } from "../fixtures/chain.js";
+
+describe("the relay gate", () => {
+  const chain = testChain({ validators: 1, users: 2 });
+  const [validator] = chain.validators;
+  const [alice, bob] = chain.users;
+
+  function gate() {
+    const tip = genesisStore(chain.genesis);
+    const clock = new ManualClock(0);
+    return { gate: new RelayGate({ chainId: CHAIN_ID, clock, verifier: new BlsVerifier(CHAIN_ID), tip: () => ({ state: tip.store, height: 0 }) }), clock };
+  }
+
+  it("passes transactions only with their account's valid signature", () => {
+    const { gate: g } = gate();
+    expect(g.check(MessageType.Transaction, transfer(alice!, 0, bob!.address, COIN).bytes, true)).toBe(true);
+    expect(g.check(MessageType.Transaction, encodeTx({ ...transfer(alice!, 0, bob!.address, COIN).tx, signature: new Uint8Array(64) }), true)).toBe(false);
+    // A fresh key revealing itself and signing correctly: no account behind it, so nothing to relay.
+    expect(g.check(MessageType.Transaction, transfer(testIdentity("stranger"), 0, bob!.address, COIN, { revealKey: true }).bytes, true)).toBe(false);
+    expect(g.check(MessageType.Transaction, Uint8Array.of(1, 2, 3), true)).toBe(false);
+    expect(g.refused.get("unverified")).toBe(3);
+    expect(g.check(MessageType.BlockTransactions, new Uint8Array(0), true)).toBe(false);
+  });
+
+  it("passes a block its proposer signed, then votes for it that verify, and nothing unsigned", () => {
+    const { gate: g } = gate();
+    const produced = nextBlock(genesisStore(chain.genesis), validator!, []);
+    const block = produced.block;
+    const hash = produced.applied.hash;
+    const vote = (signature: Uint8Array, blockHash = hash) => voteCodec.encode({ height: block.header.height, blockHash, validatorIndex: 0, signature });
+    const good = signVote(CHAIN_ID, block.header.slot, hash, validator!.bls);
+    // A vote for a block the gate has not seen cannot be checked: not relayed.
+    expect(g.check(MessageType.Vote, vote(good), false)).toBe(false);
+    expect(g.refused.get("unknown_block")).toBe(1);
+    expect(g.check(MessageType.Block, encodeBlock({ ...block, header: { ...block.header, signature: good.map((b) => b ^ 1) } }), false)).toBe(false);
+    expect(g.check(MessageType.Block, encodeBlock(block), false)).toBe(true);
+    expect(g.check(MessageType.Vote, vote(good), false)).toBe(true);
+    expect(g.check(MessageType.Vote, vote(signVote(CHAIN_ID, block.header.slot + 1, hash, validator!.bls)), false)).toBe(false);
+    expect(g.check(MessageType.Vote, voteCodec.encode({ height: 1, blockHash: hash, validatorIndex: 5, signature: good }), false)).toBe(false);
+    expect(g.check(MessageType.ChainStatus, Uint8Array.of(1, 1, 0), false)).toBe(false);
+    expect(g.refused.get("not_relayable")).toBe(1);
+  });
+
+  it("passes well-formed requests, onto the radio only within their rate", () => {
+    const { gate: g, clock } = gate();
+    const request = blockRangeCodec.encode({ fromHeight: 5, count: 2 });
+    expect(Array.from({ length: 30 }, () => g.check(MessageType.GetBlockRange, request, true)).filter(Boolean)).toHaveLength(12);
+    expect(g.check(MessageType.GetBlockRange, request, false)).toBe(true);
+    expect(g.check(MessageType.GetBlockRange, Uint8Array.of(0xff), false)).toBe(false);
+    clock.advance(60_000);
+    expect(g.check(MessageType.GetBlockRange, request, true)).toBe(true);
+  });
+});
