@@ -1,11 +1,7 @@
-import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
-import { readCertificate, writeCertificate } from "../core/block/certificate.js";
-import { MAX_BLOCK_BYTES, MAX_HEIGHT } from "../core/block/limits.js";
-import { decodeExact } from "../core/codec/reader.js";
-import { Writer } from "../core/codec/writer.js";
-import { HASH_LENGTH } from "../core/crypto/hash.js";
+import { decodeBlock, encodeBlock } from "../core/block/block.js";
 import { decodeTxWithBytes } from "../core/tx/codec.js";
 import { MessageType } from "../mesh/frame.js";
+import { certifiedBlockCodec, chainStatusCodec, getBlockCodec } from "../mesh/messages/chain.js";
 import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "../mesh/messages/relay.js";
 import type { ConsensusMessage } from "./messages.js";
 
@@ -23,28 +19,17 @@ export function encodeConsensusMessage(m: ConsensusMessage): { type: MessageType
     case "vote":
       return { type: MessageType.Vote, payload: voteCodec.encode({ height: m.height, blockHash: m.blockHash, validatorIndex: m.voter, signature: m.signature }) };
     case "get-block":
-      return { type: MessageType.GetBlock, payload: new Writer().fixed(m.hash, HASH_LENGTH).finish() };
+      return { type: MessageType.GetBlock, payload: getBlockCodec.encode(m) };
     case "get-range":
       return { type: MessageType.GetBlockRange, payload: blockRangeCodec.encode(m) };
     case "get-nonces":
       return { type: MessageType.GetSenderTransactions, payload: senderTransactionsRequestCodec.encode(m) };
-    case "block": {
-      const w = new Writer();
-      if (m.certificate === null) w.u8(0);
-      else {
-        w.u8(1);
-        writeCertificate(w, m.certificate);
-      }
-      return { type: MessageType.CertifiedBlock, payload: w.bytes(encodeBlock(m.block), MAX_BLOCK_BYTES).finish() };
-    }
+    case "block":
+      return { type: MessageType.CertifiedBlock, payload: certifiedBlockCodec.encode(m) };
     case "tx":
       return { type: MessageType.Transaction, payload: m.tx.bytes };
-    case "status": {
-      const w = new Writer().varint(m.finalizedHeight).varint(m.headHeight).fixed(m.headHash, HASH_LENGTH);
-      if (m.witnessHash === null) w.u8(0);
-      else w.u8(1).fixed(m.witnessHash, HASH_LENGTH);
-      return { type: MessageType.ChainStatus, payload: w.finish() };
-    }
+    case "status":
+      return { type: MessageType.ChainStatus, payload: chainStatusCodec.encode(m) };
   }
 }
 
@@ -66,27 +51,17 @@ export function decodeConsensusMessage(type: MessageType, payload: Uint8Array): 
       return { kind: "vote", height: v.height, blockHash: v.blockHash, voter: v.validatorIndex, signature: v.signature };
     }
     case MessageType.GetBlock:
-      return { kind: "get-block", hash: decodeExact(payload, (r) => r.fixed(HASH_LENGTH)) };
+      return { kind: "get-block", ...getBlockCodec.decode(payload) };
     case MessageType.GetBlockRange:
       return { kind: "get-range", ...blockRangeCodec.decode(payload) };
     case MessageType.GetSenderTransactions:
       return { kind: "get-nonces", ...senderTransactionsRequestCodec.decode(payload) };
     case MessageType.CertifiedBlock:
-      return decodeExact(payload, (r) => {
-        const certificate = r.flag() ? readCertificate(r) : null;
-        const block: Block = decodeBlock(r.bytes(MAX_BLOCK_BYTES));
-        return { kind: "block" as const, block, certificate };
-      });
+      return { kind: "block", ...certifiedBlockCodec.decode(payload) };
     case MessageType.Transaction:
       return { kind: "tx", tx: decodeTxWithBytes(payload) };
     case MessageType.ChainStatus:
-      return decodeExact(payload, (r) => ({
-        kind: "status" as const,
-        finalizedHeight: r.varint(MAX_HEIGHT),
-        headHeight: r.varint(MAX_HEIGHT),
-        headHash: r.fixed(HASH_LENGTH),
-        witnessHash: r.flag() ? r.fixed(HASH_LENGTH) : null,
-      }));
+      return { kind: "status", ...chainStatusCodec.decode(payload) };
     default:
       return null;
   }

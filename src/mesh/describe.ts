@@ -7,6 +7,7 @@ import { formatAddress } from "../core/crypto/address.js";
 import { decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import { TxKind } from "../core/tx/types.js";
 import { decodeFrame, MessageType } from "./frame.js";
+import { certifiedBlockCodec, chainStatusCodec, getBlockCodec } from "./messages/chain.js";
 import { fragmentRequestCodec } from "./messages/fragment-request.js";
 import { peerInfoCodec } from "./messages/peers.js";
 import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "./messages/relay.js";
@@ -53,7 +54,7 @@ function describeMessage(type: MessageType, payload: Uint8Array): Json {
       return { ...syncRequestCodec.decode(payload) };
     case MessageType.SyncResponse: {
       const r = syncResponseCodec.decode(payload);
-      return { requester: r.requester, fromHeight: r.fromHeight, finalizedHeight: r.finalizedHeight, blocks: r.blocks.length };
+      return { requester: r.requester, fromHeight: r.fromHeight, finalizedHeight: r.finalizedHeight, oldestBody: r.oldestBody, blocks: r.blocks.length };
     }
     case MessageType.SnapshotRequest: {
       const s = snapshotRequestCodec.decode(payload);
@@ -73,10 +74,19 @@ function describeMessage(type: MessageType, payload: Uint8Array): Json {
       const g = senderTransactionsRequestCodec.decode(payload);
       return { sender: formatAddress(g.sender), nonces: g.nonces };
     }
-    case MessageType.Evidence:
     case MessageType.GetBlock:
-    case MessageType.CertifiedBlock:
-    case MessageType.ChainStatus:
+      return { hash: toHex(getBlockCodec.decode(payload).hash) };
+    case MessageType.CertifiedBlock: {
+      const { block, certificate } = certifiedBlockCodec.decode(payload);
+      const h = block.header;
+      return { height: h.height, slot: h.slot, hash: toHex(blockHash(h)), proposer: formatAddress(h.proposer), txs: block.txs.length, certified: certificate !== null };
+    }
+    case MessageType.ChainStatus: {
+      const s = chainStatusCodec.decode(payload);
+      return { finalizedHeight: s.finalizedHeight, headHeight: s.headHeight, headHash: toHex(s.headHash), witnessHash: s.witnessHash === null ? null : toHex(s.witnessHash) };
+    }
+    case MessageType.Evidence:
+      // Documented, never sent: evidence travels inside transactions (docs/protocol.md).
       return { bytes: payload.length };
   }
 }
