@@ -49,6 +49,16 @@ function start(name: string, config: string, brokerUrl: string): Running {
 const lines = (r: Running): Record<string, unknown>[] => r.out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
 const finalizedHashes = (r: Running): Map<number, string> => new Map(lines(r).filter((l) => l.msg === "finalized").map((l) => [l.height as number, l.hash as string]));
 /** The figures of the node's last status line (its record carries them under `status`). */
+/** On a timeout, what each node last said: enough to tell a slow machine from a stuck chain. */
+async function waitOrTell(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  try {
+    await waitFor(condition, timeoutMs, what);
+  } catch (e) {
+    const tails = running.map((r) => `${r.name}: ${r.out.trimEnd().split("\n").slice(-3).join("\n  ")}`);
+    throw new Error(`${(e as Error).message}\n${tails.join("\n")}`);
+  }
+}
+
 const lastStatus = (r: Running): { height: number; finalized: number } =>
   (lines(r).filter((l) => typeof l.status === "object" && l.status !== null).pop()?.status as { height: number; finalized: number } | undefined) ?? { height: 0, finalized: 0 };
 
@@ -83,8 +93,8 @@ describe.skipIf(!haveMosquitto)("from init to a running network, with the CLI al
     const url = broker.url;
     const validators = names.map((name) => start(name, join(dir, name, "meshchain.toml"), url));
     const dave = start("dave", follower.config, url);
-    await waitFor(() => validators.every((v) => finalizedHashes(v).has(3)), 120_000, "three validators to finalize height 3");
-    await waitFor(() => lastStatus(dave).height >= 3, 60_000, "the follower to follow");
+    await waitOrTell(() => validators.every((v) => finalizedHashes(v).has(3)), 180_000, "three validators to finalize height 3");
+    await waitOrTell(() => lastStatus(dave).height >= 3, 60_000, "the follower to follow");
 
     const roles = (r: Running) => lines(r).find((l) => l.msg === "node started")?.role;
     expect(validators.map(roles)).toEqual(["validator", "validator", "validator"]);

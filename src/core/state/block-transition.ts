@@ -122,7 +122,7 @@ export function executeBlock(store: StateStore, block: BlockContext, txs: Block[
   }
   const { set, voters } = certificateVoters(ledger, block);
   // Before the transactions: one registered in this very block waits for the epoch after.
-  admitPendingAtEpochStart(ledger, height);
+  admitPendingAtEpochStart(ledger, height, params.epochLength);
   const ctx: TxContext = { chainId: opts.chainId, height, slot: block.slot, params, verifiedSignatures: opts.verifiedSignatures };
   const seen = new Set<string>();
   const hashes: Uint8Array[] = [];

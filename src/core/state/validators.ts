@@ -47,8 +47,8 @@ export function seatsTaken(ledger: Ledger): number {
 export const isMember = (ledger: Ledger, address: Uint8Array): boolean => ledger.validatorSet().some((a) => bytesEqual(a, address));
 
 /** At an epoch's first block, the queued validators join the voting set; returns who joined. */
-export function admitPendingAtEpochStart(ledger: Ledger, height: number): Uint8Array[] {
-  if (!isEpochStart(height, ledger.params().epochLength)) return [];
+export function admitPendingAtEpochStart(ledger: Ledger, height: number, epochLength: bigint): Uint8Array[] {
+  if (!isEpochStart(height, epochLength)) return [];
   const pending = ledger.pendingValidators();
   if (pending.length === 0) return [];
   ledger.putValidatorSet([...ledger.validatorSet(), ...pending].sort(compareBytes));
