@@ -219,6 +219,20 @@ describe("poa: equal weights, equal rewards, no staking, membership by the feder
     expect(balance(after, b) - b0).toBeGreaterThan(0n);
   });
 
+  it("parameter governance counts each member once, since members hold no stake", () => {
+    const { chain, validators } = poaChain(3);
+    const [a, b, c] = validators as [Identity, Identity, Identity];
+    nextBlock(chain, a, [tx(a, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n })]);
+    const id = new Ledger(chain.store).activeProposals()[0]!.id;
+    // Two of three members is not more than two thirds; the third yes passes it.
+    nextBlock(chain, a, [tx(b, 0, { kind: TxKind.GovVote, proposalId: id, choice: VoteChoice.Yes })]);
+    expect(new Ledger(chain.store).proposal(id)).not.toBeNull();
+    nextBlock(chain, a, [tx(c, 0, { kind: TxKind.GovVote, proposalId: id, choice: VoteChoice.Yes })]);
+    expect(new Ledger(chain.store).proposal(id)).toBeNull();
+    while (new Ledger(chain.store).meta().height < EPOCH - 1) nextBlock(chain, a, []);
+    expect(new Ledger(chain.store).params().minFeePerByte).toBe(20n);
+  });
+
   it("codes the federation proposal transaction canonically", () => {
     const t = tx(testIdentity("validator-0"), 3, { kind: TxKind.FederationProposal, action: FederationAction.Remove, validator: testIdentity("x").address });
     expect(encodeTx(decodeTx(t.bytes))).toEqual(t.bytes);

@@ -3,6 +3,7 @@ import { type GovProposalBody, type GovVoteBody, VoteChoice } from "../tx/types.
 import type { TxContext } from "./context.js";
 import { TxError } from "./errors.js";
 import type { Ledger } from "./ledger.js";
+import { votingSet } from "./validators.js";
 import { nextEpochStart } from "./epoch.js";
 import { putScheduledParamChanges, scheduledParamChanges } from "./param-changes.js";
 import { paramInRange, paramSpecById } from "./params.js";
@@ -46,14 +47,14 @@ export function applyProposalVote(l: Ledger, sender: Uint8Array, body: GovVoteBo
   l.putProposal(body.proposalId, { ...p, votes });
 }
 
-/** Active validators' stake by address (hex), and its total: what a tally counts. */
+/** Seated validators' stake by address (hex), and its total: what a tally counts (one per member on poa). */
 export function activeStake(l: Ledger, height: number): { stakeOf: Map<string, bigint>; totalStake: bigint } {
+  // A poa federation has no stake: each seated member's vote counts one, as its consensus weight does.
+  const poa = l.consensusMode() === "poa";
   let totalStake = 0n;
   const stakeOf = new Map<string, bigint>();
-  for (const address of l.validatorSet()) {
-    const v = l.validator(address);
-    if (v === null || !isActiveValidator(v, height)) continue;
-    const stake = validatorStake(v);
+  for (const { address, validator } of votingSet(l, height)) {
+    const stake = poa ? 1n : validatorStake(validator);
     stakeOf.set(Buffer.from(address).toString("hex"), stake);
     totalStake += stake;
   }
