@@ -11,9 +11,15 @@ export interface GapTiming {
   readonly now: number;
   /** A gap must have lasted this long before it is asked for: the missing frame may still be on its way. */
   readonly minAgeMs: number;
-  /** One gap is asked for at most this often, whoever asked (a heard request counts). */
+  /**
+   * One gap is asked for at most this often, whoever asked (a heard request counts); the interval
+   * doubles with each request for it, up to eight times, so a gap nobody can fill stops costing airtime.
+   */
   readonly askEveryMs: number;
 }
+
+/** A gap's ask interval doubles with each request, up to 2^3 times the base. */
+const MAX_BACKOFF_DOUBLINGS = 3;
 
 /**
  * Gaps in senders' nonces that a pool waits on, and when to ask for them. A transaction lost at
@@ -24,6 +30,8 @@ export interface GapTiming {
 export class NonceGaps {
   private readonly since = new Map<string, number>();
   private readonly askedAt = new Map<string, number>();
+  /** How many requests for each gap were sent or heard. */
+  private readonly asks = new Map<string, number>();
 
   constructor(private readonly maxTracked: number) {}
 
@@ -32,6 +40,7 @@ export class NonceGaps {
     const current = new Set<string>();
     for (const g of gaps) for (const n of g.nonces) current.add(key(g.sender, n));
     for (const k of [...this.since.keys()]) if (!current.has(k)) this.since.delete(k);
+    for (const k of [...this.asks.keys()]) if (!current.has(k)) this.asks.delete(k);
     for (const k of current) if (!this.since.has(k) && this.since.size < this.maxTracked) this.since.set(k, now);
   }
 
@@ -47,7 +56,8 @@ export class NonceGaps {
       const nonces = g.nonces.filter((n) => {
         const k = key(g.sender, n);
         const since = this.since.get(k);
-        return since !== undefined && t.now - since >= t.minAgeMs && (this.askedAt.get(k) ?? Number.NEGATIVE_INFINITY) + t.askEveryMs <= t.now;
+        const every = t.askEveryMs * 2 ** Math.min(MAX_BACKOFF_DOUBLINGS, Math.max(0, (this.asks.get(k) ?? 0) - 1));
+        return since !== undefined && t.now - since >= t.minAgeMs && (this.askedAt.get(k) ?? Number.NEGATIVE_INFINITY) + every <= t.now;
       }).slice(0, MAX_REQUESTED_NONCES);
       if (nonces.length === 0) continue;
       this.heard(g.sender, nonces, t.now);
@@ -57,6 +67,7 @@ export class NonceGaps {
   }
 
   private remember(k: string, at: number): void {
+    if (this.since.has(k)) this.asks.set(k, (this.asks.get(k) ?? 0) + 1);
     this.askedAt.delete(k);
     this.askedAt.set(k, at);
     if (this.askedAt.size > this.maxTracked) this.askedAt.delete(this.askedAt.keys().next().value as string);

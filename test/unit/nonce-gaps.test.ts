@@ -18,6 +18,29 @@ describe("nonce gaps", () => {
     expect(g.due(gaps, timing(35_000))).toEqual([{ sender: alice, nonces: [3, 5] }]);
   });
 
+  it("doubles a gap's interval with each request, up to eight times, and starts over once it is filled", () => {
+    const g = new NonceGaps(100);
+    const gaps = [{ sender: alice, nonces: [3] }];
+    g.update(gaps, 0);
+    const askedAt: number[] = [];
+    for (let t = 0; t <= 600_000; t += 1_000) if (g.due(gaps, timing(t)).length > 0) askedAt.push(t);
+    // 5 s, then 30, 60, 120, 240, 240 … s apart.
+    expect(askedAt.slice(0, 6)).toEqual([5_000, 35_000, 95_000, 215_000, 455_000, 695_000].filter((t) => t <= 600_000));
+    // A heard request counts as one: it too pushes the next one out.
+    const h = new NonceGaps(100);
+    h.update(gaps, 0);
+    h.heard(alice, [3], 1_000);
+    h.heard(alice, [3], 2_000);
+    expect(h.due(gaps, timing(31_000))).toEqual([]);
+    expect(h.due(gaps, timing(62_000))).toEqual(gaps);
+    // Filled, then missing again: back to the base interval.
+    h.update([], 70_000);
+    h.update(gaps, 70_000);
+    expect(h.due(gaps, timing(75_000))).toEqual([]);
+    h.heard(alice, [3], 75_000);
+    expect(h.due(gaps, timing(105_000))).toEqual(gaps);
+  });
+
   it("stays quiet about what another node asked for, and forgets filled gaps", () => {
     const g = new NonceGaps(100);
     g.update([{ sender: alice, nonces: [3] }, { sender: bob, nonces: [0] }], 0);
