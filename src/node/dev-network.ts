@@ -13,7 +13,7 @@ export const DEV_CHAIN_ID = "meshchain-dev";
 const COIN = 1_000_000n;
 const DEV_SLOT_MS = 2_000n;
 /** A development chain's validators join within a few blocks of registering. */
-const DEV_EPOCH_LENGTH = 10n;
+export const DEV_EPOCH_LENGTH = 10n;
 
 /**
  * The development network in `dataDir`: a node key and a genesis with that node as the only
