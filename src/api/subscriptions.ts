@@ -1,3 +1,4 @@
+import { epochOf } from "../core/state/epoch.js";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -206,7 +207,7 @@ export class EventHub {
     for (const [name, value] of now.params) {
       if (before.params.get(name) === value) continue;
       const scheduled = [...before.scheduled.values()].find((c) => c.parameter === name && c.value === value);
-      this.emit("governance", { type: "enacted", parameter: name, value, from: before.params.get(name) ?? null, inForceFrom: scheduled?.effectiveHeight ?? now.height });
+      this.emit("governance", { type: "enacted", parameter: name, value, from: before.params.get(name) ?? null, inForceFrom: scheduled?.effectiveHeight ?? latestEpochStart(now) });
     }
     for (const [id, p] of before.open) {
       if (now.open.has(id) || now.scheduled.has(id) || before.scheduled.has(id) || now.params.get(p.parameter) === p.value) continue;
@@ -218,4 +219,15 @@ export class EventHub {
     if (ws.readyState !== ws.OPEN) return;
     ws.send(JSON.stringify(message, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)));
   }
+}
+
+/**
+ * A change enacted without our seeing it scheduled (it passed on an epoch's last block, or between
+ * two looks) took effect at the last epoch start up to the block after the tip: changes are applied
+ * at the end of the block before an epoch start, and looks are far less than an epoch apart.
+ */
+function latestEpochStart(now: Seen): number {
+  const length = BigInt(now.params.get("epochLength") ?? "1");
+  const next = now.height + 1;
+  return epochOf(next, length) * Number(length);
 }

@@ -279,6 +279,8 @@ describe("the wallet over a real node's API", () => {
     expect(await reader.proposals()).toMatchObject({ open: [], scheduled: [{ proposalId: 1, parameter: "minFeePerByte", value: "25", effectiveHeight: 4 }] });
     expect(await reader.proposal(1)).toMatchObject({ status: "passed", effectiveHeight: 4 });
     expect(await refusal(reader.proposal(7))).toMatchObject({ reason: "UNKNOWN_PROPOSAL" });
+    // The feed looks at the chain on a timer: let it see the change scheduled before it is enacted.
+    await waitFor(() => events.some((e) => e.topic === "governance" && e.event.type === "passed"), 5_000, "the passed event");
     slots(2);
     await waitFor(() => node.status().height >= 3, 5_000, "block 3");
     expect((await reader.chainInfo()).minFeePerByte).toBe("25");
