@@ -115,7 +115,8 @@ describe("validators running consensus over MQTT", () => {
     await waitFor(() => back.node.status().finalizedHeight >= synced + 2, 30_000, "the returning validator to follow consensus");
     expect(back.node.status().sync.state).toBe("synced");
     await waitFor(() => !first.node.status().warnings.some((w) => w.code === "VALIDATOR_NOT_VOTING"), 60_000, "the warning to clear once it votes again");
-  });
+    // Its steps wait on conditions, each with its own limit: the test as a whole allows their sum.
+  }, 240_000);
 
   it("a running validator whose link went away drops back into range sync, then rejoins consensus", async () => {
     const four = testChain({ validators: 4, users: 1, params: { slotMs: 2_000n, heartbeatSlots: 1n } });
@@ -149,5 +150,5 @@ describe("validators running consensus over MQTT", () => {
     } finally {
       await link.close();
     }
-  });
+  }, 240_000);
 });
