@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { meshchainAsync } from "../fixtures/cli.js";
+import { apiUrl, CliNodes, finalizedHashes, lastStatus, lines, type RunningNode } from "../fixtures/cli-nodes.js";
 import { mosquittoBroker, mosquittoPath, type TestBroker } from "../fixtures/brokers.js";
 import { tempDir } from "../fixtures/temp.js";
-import { waitFor } from "../fixtures/wait.js";
 
 /*
  * The poa variant of test/integration/ceremony.test.ts, with nothing but the CLI: three operators
@@ -12,72 +12,24 @@ import { waitFor } from "../fixtures/wait.js";
  * chain, the federation votes it in, and it joins at the next epoch start while nobody stops.
  */
 
-const ROOT = join(import.meta.dirname, "../..");
 const haveMosquitto = mosquittoPath() !== null;
 if (process.env.CI !== undefined && !haveMosquitto) throw new Error("CI must install mosquitto (.ci/run)");
 
-interface Running {
-  readonly name: string;
-  readonly child: ChildProcess;
-  out: string;
-  readonly exited: Promise<number | null>;
-}
-
 const work = tempDir("meshchain-poa-");
-const running: Running[] = [];
+const nodes = new CliNodes();
 let broker: TestBroker | null = null;
 
 afterAll(async () => {
-  for (const r of running) r.child.kill("SIGKILL");
+  nodes.killAll();
   await broker?.close();
   work.cleanup();
 });
 
-/** One CLI run, as the operator types it; independent runs go in parallel (each costs a Node start). */
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("exit", (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 async function ok(args: string[]): Promise<string> {
-  const r = await cli(args);
+  const r = await meshchainAsync(args);
   expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(0);
   return r.stdout;
 }
-
-
-function start(name: string, config: string, brokerUrl: string): Running {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "start", "--config", config, "--api-port", "0", "--status-interval", "500"], {
-    cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MESHCHAIN_BROKER_URL: brokerUrl },
-  });
-  const r: Running = { name, child, out: "", exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
-  child.stdout?.on("data", (c: Buffer) => (r.out += c.toString()));
-  child.stderr?.on("data", (c: Buffer) => (r.out += c.toString()));
-  running.push(r);
-  return r;
-}
-
-const lines = (r: Running): Record<string, unknown>[] => r.out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
-const finalizedHashes = (r: Running): Map<number, string> => new Map(lines(r).filter((l) => l.msg === "finalized").map((l) => [l.height as number, l.hash as string]));
-const apiUrl = (r: Running): string | undefined => lines(r).find((l) => l.msg === "local API listening")?.url as string | undefined;
-/** On a timeout, what each node last said: enough to tell a slow machine from a stuck chain. */
-async function waitOrTell(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  try {
-    await waitFor(condition, timeoutMs, what);
-  } catch (e) {
-    const tails = running.map((r) => `${r.name}: ${r.out.trimEnd().split("\n").slice(-3).join("\n  ")}`);
-    throw new Error(`${(e as Error).message}\n${tails.join("\n")}`);
-  }
-}
-
-const lastStatus = (r: Running): { height: number; finalized: number } =>
-  (lines(r).filter((l) => typeof l.status === "object" && l.status !== null).pop()?.status as { height: number; finalized: number } | undefined) ?? { height: 0, finalized: 0 };
 
 describe.skipIf(!haveMosquitto)("a poa chain from init to a running federation, with the CLI alone", () => {
   it("three members finalize over mosquitto, and a fourth registers, is voted in and joins at the next epoch without stopping anyone", async () => {
@@ -101,24 +53,24 @@ describe.skipIf(!haveMosquitto)("a poa chain from init to a running federation, 
 
     broker = await mosquittoBroker();
     const url = broker.url;
-    const [alice, bob, carol] = members.map((name) => start(name, join(dir, name, "meshchain.toml"), url)) as [Running, Running, Running];
-    const dave = start("dave", follower.config, url);
-    const fourth = start("erin", erin.config, url);
-    await waitOrTell(() => [alice, bob, carol].every((v) => finalizedHashes(v).has(3)), 180_000, "three members to finalize height 3");
+    const [alice, bob, carol] = members.map((name) => nodes.start(name, join(dir, name, "meshchain.toml"), url)) as [RunningNode, RunningNode, RunningNode];
+    const dave = nodes.start("dave", follower.config, url);
+    const fourth = nodes.start("erin", erin.config, url);
+    await nodes.waitOrTell(() => [alice, bob, carol].every((v) => finalizedHashes(v).has(3)), 180_000, "three members to finalize height 3");
     expect(lines(fourth).find((l) => l.msg === "node started")?.role).toBe("follower");
 
-    const send = (who: Running, name: string) => ["--key", join(dir, name, "node.key"), "--passphrase-file", pass, "--api", apiUrl(who)!, "--data-dir", join(dir, name), "--json"];
+    const send = (who: RunningNode, name: string) => ["--key", join(dir, name, "node.key"), "--passphrase-file", pass, "--api", apiUrl(who)!, "--data-dir", join(dir, name), "--json"];
     // Erin registers her keys (no bond on poa) through her own node; Alice proposes her; Bob and Carol vote yes.
-    await waitOrTell(() => [alice, bob, carol, fourth].every((r) => apiUrl(r) !== undefined), 30_000, "the APIs to listen");
+    await nodes.waitOrTell(() => [alice, bob, carol, fourth].every((r) => apiUrl(r) !== undefined), 30_000, "the APIs to listen");
     // Nonce and chain id come from the node; --wait final returns once the step is final.
     await ok(["validator", "register", "--wait", "final", "--timeout", "120", ...send(fourth, "erin")]);
     await ok(["federation", "propose", "--add", erin.address, "--wait", "final", "--timeout", "120", ...send(alice, "alice")]);
     await Promise.all([ok(["federation", "vote", "1", "yes", ...send(bob, "bob")]), ok(["federation", "vote", "1", "yes", ...send(carol, "carol")])]);
 
-    await waitOrTell(() => lines(fourth).some((l) => l.msg === "our epoch has come: joining consensus"), 120_000, "the fourth to join consensus");
-    await waitOrTell(() => finalizedHashes(fourth).size >= 3, 120_000, "the fourth to finalize blocks as a validator");
+    await nodes.waitOrTell(() => lines(fourth).some((l) => l.msg === "our epoch has come: joining consensus"), 120_000, "the fourth to join consensus");
+    await nodes.waitOrTell(() => finalizedHashes(fourth).size >= 3, 120_000, "the fourth to finalize blocks as a validator");
     const joinedAt = Math.min(...finalizedHashes(fourth).keys());
-    await waitOrTell(() => lastStatus(dave).height >= joinedAt + 2, 60_000, "the follower to keep following");
+    await nodes.waitOrTell(() => lastStatus(dave).height >= joinedAt + 2, 60_000, "the follower to keep following");
 
     // Everyone agrees on what the fourth finalized, and no one was restarted on the way.
     for (const [h, hash] of finalizedHashes(fourth)) for (const m of [alice, bob, carol]) if (finalizedHashes(m).has(h)) expect(finalizedHashes(m).get(h), `height ${h}`).toBe(hash);

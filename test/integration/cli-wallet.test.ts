@@ -1,21 +1,16 @@
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEV_EPOCH_LENGTH } from "../../src/node/dev-network.js";
+import { meshchainAsync } from "../fixtures/cli.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const dir = tempDirsPerTest();
 
-function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT, timeout: 90_000 }, (e, stdout, stderr) =>
-      resolve({ status: e === null ? 0 : typeof e.code === "number" ? e.code : -1, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[]) => meshchainAsync(args, 90_000);
 
 const running: ChildProcessWithoutNullStreams[] = [];
 afterEach(async () => {
