@@ -246,7 +246,8 @@ export class ReadModel {
       this.messages = [];
       this.indexed = { height: 0, hash: "" };
     }
-    for (let h = Math.max(this.indexed.height + 1, store.baseHeight + 1); h <= tip; h++) {
+    // A pruning follower holds only headers below its oldest body: their messages are not indexed.
+    for (let h = Math.max(this.indexed.height + 1, store.baseHeight + 1, store.oldestBody); h <= tip; h++) {
       const block = store.blockAt(h);
       if (block === null) break;
       block.txs.forEach((tx, position) => {

@@ -4,7 +4,9 @@ import { toHex } from "../../src/core/bytes.js";
 import { txHash } from "../../src/core/tx/codec.js";
 import { ReadModel } from "../../src/node/read-model.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
-import { CHAIN_ID, testChain, transfer } from "../fixtures/chain.js";
+import { buildMessagePayload } from "../../src/client/messages.js";
+import { MessagePriority, TxKind } from "../../src/core/tx/types.js";
+import { CHAIN_ID, testChain, transfer, tx } from "../fixtures/chain.js";
 import { growChain } from "../fixtures/stored-chain.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 
@@ -51,5 +53,20 @@ describe("a follower's read model", () => {
     expect(proof.header.height).toBe(3);
     expect(proof.certificate).toEqual(store.blockAt(4)?.header.certificate);
     expect(proof.votingSet.map((v) => toHex(v.address)).sort()).toEqual(chain.validators.map((v) => toHex(v.address)).sort());
+  });
+});
+
+describe("a pruning follower's read model", () => {
+  it("indexes the messages of the blocks it holds whole, past the headers it pruned", () => {
+    const lone = testChain({ validators: 1, users: 2 });
+    const [from, to] = lone.users as [typeof lone.users[0], typeof lone.users[0]];
+    const store = ChainStore.open(join(dir(), "chain.db"), lone.genesis, { keepBodies: 2 });
+    opened.push(store);
+    const message = (nonce: number, text: string) => tx(from, nonce, { kind: TxKind.Message, to: to.address, priority: MessagePriority.Normal, payload: buildMessagePayload(text, null) });
+    growChain(store, lone.validators, 8, { txs: (h) => (h === 2 ? [message(0, "old")] : h === 8 ? [message(1, "new")] : []) });
+    store.markFinalized(8);
+    expect(store.oldestBody).toBeGreaterThan(2);
+    const reads = new ReadModel({ store: () => store, pool: () => null, chainId: CHAIN_ID });
+    expect(reads.messagesFor({ to: to.address }, 10)).toMatchObject([{ text: "new", height: 8 }]);
   });
 });
