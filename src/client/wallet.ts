@@ -8,7 +8,7 @@ import { signTx } from "../core/tx/sign.js";
 import type { TxBody, UnsignedTx } from "../core/tx/types.js";
 import { ED25519_SIGNATURE_LENGTH } from "../core/crypto/ed25519.js";
 import { HEADER_BYTES } from "../mesh/frame.js";
-import { MESHTASTIC_MTU } from "../mesh/transports/meshtastic-mqtt.js";
+import { MESHTASTIC_MTU } from "../mesh/meshtastic/payload-limit.js";
 import { ClientError } from "./errors.js";
 import type { MeshChainClient } from "./rpc-client.js";
 

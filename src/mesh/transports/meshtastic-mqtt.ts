@@ -7,10 +7,10 @@ import { decodeEnvelope, encodeEnvelope } from "../meshtastic/envelope.js";
 import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
 import { type LinkStats, MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
 import { emptyStats, FrameListeners, type LinkChange, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { MESHTASTIC_MTU } from "../meshtastic/payload-limit.js";
 import { assertSendable, LinkLifecycle, RecentKeys } from "./common.js";
 
-/** Our payload in Data on a private port, with bitfield set: 239 − 8 bytes of Data overhead. */
-export const MESHTASTIC_MTU = 231;
+export { MESHTASTIC_MTU };
 
 export interface MeshtasticMqttOptions {
   readonly link: Omit<MqttLinkOptions, "statusTopic">;
