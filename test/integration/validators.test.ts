@@ -107,7 +107,7 @@ describe("validators running consensus over MQTT", () => {
     await waitFor(() => first.node.status().finalizedHeight >= before + 5, 60_000, "the others to finalize without it");
     // The operator is told who stopped voting (ten slots without a vote, while the others vote).
     const absentAddress = formatAddress(four.validators[3]!.address);
-    await waitFor(() => first.node.status().warnings.some((w) => w.code === "VALIDATOR_NOT_VOTING" && w.reason.startsWith(`${absentAddress} (last vote slot`)), 120_000, "the silent validator to be named");
+    await waitFor(() => first.node.status().warnings.some((w) => w.code === "VALIDATOR_NOT_VOTING" && w.reason.includes(`${absentAddress} (last vote slot`)), 120_000, () => `the silent validator to be named (warnings: ${JSON.stringify(first.node.status().warnings)})`);
     const back = await start(four.validators[3]!, broker, 15, absent.dataDir);
     await waitFor(() => back.node.status().finalizedHeight >= before + 5, 30_000, "the returning validator to sync");
     // Back in consensus: it sees new blocks finalized beyond what it synced.
