@@ -32,7 +32,7 @@ export function consensusBenchmarks(): Measurement[] {
     for (let i = 0; i < runs; i++) verifyAggregateVote(CHAIN_ID, slot, blockHash, certificate.signature, keys);
     const warm = (performance.now() - start) / runs;
     if (!ok) throw new Error("benchmark certificate does not verify");
-    out.push({ name: `finality certificate, ${n} validators`, value: w.length, unit: "bytes", note: `limit 231; at height ${height}` });
+    out.push({ name: `notarization certificate, ${n} validators`, value: w.length, unit: "bytes", note: `limit 231; at height ${height}` });
     out.push({ name: `certificate verification, ${n} validators`, value: warm, unit: "ms", note: `${cold.toFixed(0)} ms with key decoding` });
   }
   const vote = voteCodec.encode({ height: 100_000, blockHash, validatorIndex: 63, signature: new Uint8Array(48) });

@@ -1,5 +1,5 @@
 import type { Block } from "../core/block/block.js";
-import type { FinalityCertificate } from "../core/block/certificate.js";
+import type { NotarizationCertificate } from "../core/block/certificate.js";
 import { toHex } from "../core/bytes.js";
 import type { AppliedBlock, ParentInfo } from "../core/state/block-transition.js";
 import { Ledger } from "../core/state/ledger.js";
@@ -23,7 +23,7 @@ export interface TreeBlock {
   readonly weights: readonly WeightedValidator[];
   readonly votes: Map<number, Uint8Array>;
   /** The notarization: more than two thirds of weight voted for it. The finalized root counts as notarized. */
-  certificate: FinalityCertificate | null;
+  certificate: NotarizationCertificate | null;
   notarized: boolean;
 }
 

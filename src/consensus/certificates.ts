@@ -1,4 +1,4 @@
-import type { FinalityCertificate } from "../core/block/certificate.js";
+import type { NotarizationCertificate } from "../core/block/certificate.js";
 import { signerBitmap, signerIndices } from "../core/block/certificate.js";
 import { blsAggregateSignatures } from "../core/crypto/bls.js";
 import type { BlsVerifier } from "./verifier.js";
@@ -15,7 +15,7 @@ export function tryCertify(
   votes: ReadonlyMap<number, Uint8Array>,
   weights: readonly WeightedValidator[],
   verifier: BlsVerifier,
-): { certificate: FinalityCertificate | null; badVoters: number[] } {
+): { certificate: NotarizationCertificate | null; badVoters: number[] } {
   const total = totalWeight(weights);
   const candidates = [...votes.keys()].filter((i) => i < weights.length).sort((a, b) => a - b);
   const offered = candidates.reduce((a, i) => a + (weights[i] as WeightedValidator).weight, 0n);
@@ -33,7 +33,7 @@ export function tryCertify(
 }
 
 /** The public keys behind a certificate's signers, or null when they are not a quorum of `weights`. */
-export function quorumKeys(cert: FinalityCertificate, weights: readonly WeightedValidator[]): Uint8Array[] | null {
+export function quorumKeys(cert: NotarizationCertificate, weights: readonly WeightedValidator[]): Uint8Array[] | null {
   const indices = signerIndices(cert.signers);
   if (indices.some((i) => i >= weights.length)) return null;
   const signed = indices.reduce((a, i) => a + (weights[i] as WeightedValidator).weight, 0n);
@@ -42,7 +42,7 @@ export function quorumKeys(cert: FinalityCertificate, weights: readonly Weighted
 }
 
 /** Check a certificate for a block against that block's weighted voting set. */
-export function verifyCertificate(cert: FinalityCertificate, block: { readonly slot: number; readonly hash: Uint8Array }, weights: readonly WeightedValidator[], verifier: BlsVerifier): boolean {
+export function verifyCertificate(cert: NotarizationCertificate, block: { readonly slot: number; readonly hash: Uint8Array }, weights: readonly WeightedValidator[], verifier: BlsVerifier): boolean {
   const keys = quorumKeys(cert, weights);
   return keys !== null && verifier.aggregate(block.slot, block.hash, cert.signature, keys);
 }

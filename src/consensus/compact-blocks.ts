@@ -1,5 +1,5 @@
 import { type Block, txRootOf } from "../core/block/block.js";
-import type { FinalityCertificate } from "../core/block/certificate.js";
+import type { NotarizationCertificate } from "../core/block/certificate.js";
 import { blockHash, type BlockHeader } from "../core/block/header.js";
 import { BLOCK_VERSION } from "../core/block/limits.js";
 import { bytesEqual, toHex } from "../core/bytes.js";
@@ -10,7 +10,7 @@ import { BLOCK_REF_BYTES, type CompactBlock, shortIdSalt, shortTxId } from "../m
 import type { TreeBlock } from "./block-tree.js";
 
 /** The compact form of a block whose parent (and so the proposer's index) this node holds. */
-export function compactBlock(block: Block, parent: TreeBlock, notarization: FinalityCertificate | null = null): CompactBlock {
+export function compactBlock(block: Block, parent: TreeBlock, notarization: NotarizationCertificate | null = null): CompactBlock {
   const h = block.header;
   const proposerIndex = parent.weights.findIndex((w) => bytesEqual(w.address, h.proposer));
   if (proposerIndex < 0) throw new RangeError("the proposer is not in the parent's validator set");

@@ -1,5 +1,5 @@
 import type { Block } from "../core/block/block.js";
-import { type FinalityCertificate, signerIndices } from "../core/block/certificate.js";
+import { type NotarizationCertificate, signerIndices } from "../core/block/certificate.js";
 import { blockHash } from "../core/block/header.js";
 import { signVote } from "../core/block/vote.js";
 import { bytesEqual, fromHex, toHex } from "../core/bytes.js";
@@ -135,9 +135,9 @@ export class ConsensusEngine {
   /** Ids of the finalized chain by height, the newest MAX_FINALIZED_KEPT (older ones are the chain store's). */
   private readonly finalizedIds: HeightWindow<string>;
   /** Finalized blocks, to answer requests; with their compact form, kept while their parent was at hand. */
-  private readonly finalizedBlocks = new BoundedMap<string, { block: Block; certificate: FinalityCertificate | null; compact: CompactBlock | null }>(MAX_FINALIZED_KEPT);
+  private readonly finalizedBlocks = new BoundedMap<string, { block: Block; certificate: NotarizationCertificate | null; compact: CompactBlock | null }>(MAX_FINALIZED_KEPT);
   /** The block (with its notarization) that proved our latest finality; may lie off the final chain. */
-  private witness: { id: string; hash: Uint8Array; block: Block; certificate: FinalityCertificate } | null = null;
+  private witness: { id: string; hash: Uint8Array; block: Block; certificate: NotarizationCertificate } | null = null;
   private readonly orphans = new BoundedMap<string, Block[]>(MAX_PENDING);
   private readonly pendingVotes = new Map<string, Extract<ConsensusMessage, { kind: "vote" }>[]>();
   private readonly firstVote = new BoundedMap<string, { blockHash: Uint8Array; signature: Uint8Array }>(4096);
@@ -349,7 +349,7 @@ export class ConsensusEngine {
     if (rank > 0 && [...this.blocks.values()].some((b) => b.slot === slot)) return;
     const parent = this.head();
     if (slot <= parent.slot || !this.hasWork(parent, slot)) return;
-    let certificate: FinalityCertificate | null = null;
+    let certificate: NotarizationCertificate | null = null;
     if (parent.block !== null) certificate = this.recertify(parent) ?? parent.certificate;
     let produced;
     try {
@@ -377,7 +377,7 @@ export class ConsensusEngine {
   }
 
   /** Re-aggregate a parent's certificate with every vote now known, so late voters still count if they made it. */
-  private recertify(b: TreeBlock): FinalityCertificate | null {
+  private recertify(b: TreeBlock): NotarizationCertificate | null {
     const { certificate } = tryCertify(b, b.votes, b.weights, this.deps.verifier);
     return certificate;
   }
@@ -498,7 +498,7 @@ export class ConsensusEngine {
    * certificate when its child carries one: catch-up asks for parents of blocks it holds, and the
    * certificate would push the answer into a second, fragile frame.
    */
-  private compactFor(id: string, block: Block, certificate: FinalityCertificate | null): CompactBlock | null {
+  private compactFor(id: string, block: Block, certificate: NotarizationCertificate | null): CompactBlock | null {
     const own = this.childCarriesCertificate(id) ? null : certificate;
     const parent = this.blocks.get(toHex(block.header.parentHash));
     if (parent !== undefined) return compactBlock(block, parent, own);
@@ -513,7 +513,7 @@ export class ConsensusEngine {
     return next?.block.header.certificate != null;
   }
 
-  private onBlock(block: Block, certificate: FinalityCertificate | null): void {
+  private onBlock(block: Block, certificate: NotarizationCertificate | null): void {
     const h = block.header;
     const hash = blockHash(h);
     const id = toHex(hash);
@@ -808,7 +808,7 @@ export class ConsensusEngine {
   }
 
   /** A certificate for a block we voted for, without our vote: our votes are not getting through. */
-  private noteCertificate(b: TreeBlock, certificate: FinalityCertificate): void {
+  private noteCertificate(b: TreeBlock, certificate: NotarizationCertificate): void {
     const own = this.ownVotes.get(b.id);
     if (own !== undefined && !signerIndices(certificate.signers).includes(own.vote.voter)) this.voteLeftOutAt = this.deps.clock.now();
   }
@@ -864,13 +864,13 @@ export class ConsensusEngine {
     if (certificate !== null) this.markNotarized(b, certificate);
   }
 
-  private acceptCertificate(b: TreeBlock, certificate: FinalityCertificate): void {
+  private acceptCertificate(b: TreeBlock, certificate: NotarizationCertificate): void {
     if (b.notarized || !bytesEqual(certificate.blockHash, b.hash)) return;
     if (!verifyCertificate(certificate, b, b.weights, this.deps.verifier)) return;
     this.markNotarized(b, certificate);
   }
 
-  private markNotarized(b: TreeBlock, certificate: FinalityCertificate): void {
+  private markNotarized(b: TreeBlock, certificate: NotarizationCertificate): void {
     b.certificate = certificate;
     b.notarized = true;
     this.stats.notarized++;

@@ -1,5 +1,5 @@
 import type { Block } from "../core/block/block.js";
-import type { FinalityCertificate } from "../core/block/certificate.js";
+import type { NotarizationCertificate } from "../core/block/certificate.js";
 import type { DecodedTx } from "../core/tx/codec.js";
 import type { CompactBlock } from "../mesh/messages/relay.js";
 
@@ -19,7 +19,7 @@ export type ConsensusMessage =
   | { readonly kind: "get-nonces"; readonly sender: Uint8Array; readonly nonces: readonly number[] }
   /** Radio catch-up: consecutive blocks by height, answered one compact block each. */
   | { readonly kind: "get-range"; readonly fromHeight: number; readonly count: number }
-  | { readonly kind: "block"; readonly block: Block; readonly certificate: FinalityCertificate | null }
+  | { readonly kind: "block"; readonly block: Block; readonly certificate: NotarizationCertificate | null }
   | { readonly kind: "tx"; readonly tx: DecodedTx }
   /** Where a node stands: lets a peer that missed votes or blocks notice and catch up. */
   | {

@@ -50,7 +50,7 @@ const frameBytes = (type: MessageType, payload: Uint8Array): number => encodeFra
 
 /**
  * Bytes of a compact proposal with `txs` short ids, carrying its parent's notarization signed by
- * every validator (as most do); one that also carries a finality certificate may take two frames.
+ * every validator (as most do); one that also carries a notarization certificate may take two frames.
  */
 function compactFrameBytes(txs: number, validators: number, slotMs: number): number {
   const aggregate = { signers: new Uint8Array(Math.ceil(validators / 8)).fill(0xff), signature: new Uint8Array(48) };

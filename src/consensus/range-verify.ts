@@ -1,5 +1,5 @@
 import type { Block } from "../core/block/block.js";
-import { type FinalityCertificate, signerBitmap } from "../core/block/certificate.js";
+import { type NotarizationCertificate, signerBitmap } from "../core/block/certificate.js";
 import { blockHash } from "../core/block/header.js";
 import { bytesEqual } from "../core/bytes.js";
 import { MeshChainError } from "../core/errors.js";
@@ -39,14 +39,14 @@ export interface StepFailure {
 export interface RangeBlock {
   readonly block: Block;
   /** Sent beside the block when the next block in the run does not carry it. */
-  readonly notarization: FinalityCertificate | null;
+  readonly notarization: NotarizationCertificate | null;
 }
 
 export interface VerifiedBlock {
   readonly block: Block;
   /** The state transition's result, computed once and committed as is. */
   readonly applied: AppliedBlock;
-  readonly notarization: FinalityCertificate;
+  readonly notarization: NotarizationCertificate;
   /** Notarized by its proposer's own signature (a proposer holding a quorum alone). */
   readonly byProposerAlone: boolean;
 }
@@ -188,7 +188,7 @@ function notarizationOf(
   proposer: WeightedValidator,
   weights: readonly WeightedValidator[],
   proposerSignature: Uint8Array,
-): { notarization: FinalityCertificate; byProposerAlone: boolean } | null {
+): { notarization: NotarizationCertificate; byProposerAlone: boolean } | null {
   const fromChild = blocks[i + 1]?.block.header.certificate ?? null;
   if (fromChild !== null) return { notarization: fromChild, byProposerAlone: false };
   const attached = blocks[i]?.notarization ?? null;

@@ -2,7 +2,7 @@
 // parameters, proposals, messages and proofs. Reads only; kept apart from node.ts (the wiring).
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { type Block } from "../core/block/block.js";
-import { type FinalityCertificate, signerBitmap, signerIndices } from "../core/block/certificate.js";
+import { type NotarizationCertificate, signerBitmap, signerIndices } from "../core/block/certificate.js";
 import { verifyAggregateVote } from "../core/block/vote.js";
 import { formatAddress } from "../core/crypto/address.js";
 import { MeshChainError } from "../core/errors.js";
@@ -93,7 +93,7 @@ export class ReadModel {
   }
 
   /** The certificate for the block at `height` that this node holds: its child's, a stored one, or a lone proposer's own vote. */
-  certificateOf(height: number): FinalityCertificate | null {
+  certificateOf(height: number): NotarizationCertificate | null {
     const store = this.deps.store();
     const child = store.blockAt(height + 1)?.header.certificate ?? null;
     if (child !== null) return child;

@@ -1,4 +1,4 @@
-import { type FinalityCertificate, writeCertificate } from "../core/block/certificate.js";
+import { type NotarizationCertificate, writeCertificate } from "../core/block/certificate.js";
 import { MAX_HEIGHT, MAX_SLOT, MAX_TIMESTAMP } from "../core/block/limits.js";
 import { decodeExact } from "../core/codec/reader.js";
 import { Writer } from "../core/codec/writer.js";
@@ -41,7 +41,7 @@ export function decodeUndo(b: Uint8Array): StateChange[] {
   });
 }
 
-export const encodeNotarization = (c: FinalityCertificate): Uint8Array => {
+export const encodeNotarization = (c: NotarizationCertificate): Uint8Array => {
   const w = new Writer();
   writeCertificate(w, c);
   return w.finish();

@@ -2,7 +2,7 @@
 // each runs in one transaction with memory moved after it; the record encodings live in chain-codec.ts.
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
-import { type FinalityCertificate, readCertificate } from "../core/block/certificate.js";
+import { type NotarizationCertificate, readCertificate } from "../core/block/certificate.js";
 import { type BlockHeader, blockHash, decodeHeader, encodeHeader } from "../core/block/header.js";
 import { decodeExact } from "../core/codec/reader.js";
 import { type Genesis, genesisChanges, genesisParent } from "../core/genesis.js";
@@ -18,7 +18,7 @@ import { StorageError, toStorageError } from "./errors.js";
 export interface CommitEntry {
   readonly block: Block;
   readonly applied: AppliedBlock;
-  readonly notarization: FinalityCertificate | null;
+  readonly notarization: NotarizationCertificate | null;
 }
 
 export interface ChainStoreOptions {
@@ -184,7 +184,7 @@ export class ChainStore {
    * known (sync serves it to nodes that cannot get it from the block's child). A validator commits
    * final blocks; sync commits notarized ones (`final` false) and records finality as it proves it.
    */
-  commitBlock(block: Block, applied: AppliedBlock, notarization: FinalityCertificate | null = null, final = true): void {
+  commitBlock(block: Block, applied: AppliedBlock, notarization: NotarizationCertificate | null = null, final = true): void {
     this.commitBatch([{ block, applied, notarization }], final ? block.header.height : null);
   }
 
@@ -309,13 +309,13 @@ export class ChainStore {
   }
 
   /** The notarization stored with the block at `height`, if any (most blocks' children carry theirs). */
-  notarizationAt(height: number): FinalityCertificate | null {
+  notarizationAt(height: number): NotarizationCertificate | null {
     const row = this.stmts.getNotarization.get(height);
     return row === undefined ? null : decodeExact(toU8(row.data), readCertificate);
   }
 
   /** Record a block's notarization learned after it was committed (it proves the tip to syncing peers). */
-  putNotarization(certificate: FinalityCertificate): void {
+  putNotarization(certificate: NotarizationCertificate): void {
     const height = this.heightOf(certificate.blockHash);
     if (height !== certificate.height) throw new StorageError("NOT_FOUND", `no block ${certificate.height} with that hash`);
     this.stmts.putNotarization.run(certificate.height, encodeNotarization(certificate));

@@ -9,10 +9,12 @@ import { MAX_HEIGHT } from "./limits.js";
 export const MAX_SIGNER_BITMAP_BYTES = 32;
 
 /**
- * Finality evidence for one block: which validators (by index in the validator set that certified
- * it) signed, and their votes aggregated into one BLS signature. Carried in a later block's header.
+ * Proof that one block was notarized: which validators (by index in the voting set of the block's
+ * height) voted for it, their votes aggregated into one BLS signature, the signers holding more than
+ * two thirds of the weight. It proves notarization, not finality: a block is final once three blocks
+ * of consecutive slots are notarized (consensus/finality.ts). Carried in a later block's header.
  */
-export interface FinalityCertificate {
+export interface NotarizationCertificate {
   readonly height: number;
   readonly blockHash: Uint8Array;
   /** Bit i (LSB-first within each byte) set when validator i signed; no trailing zero bytes. */
@@ -20,12 +22,12 @@ export interface FinalityCertificate {
   readonly signature: Uint8Array;
 }
 
-export function writeCertificate(w: Writer, c: FinalityCertificate): void {
+export function writeCertificate(w: Writer, c: NotarizationCertificate): void {
   assertCanonicalBitmap(c.signers);
   w.varint(c.height).fixed(c.blockHash, HASH_LENGTH).bytes(c.signers, MAX_SIGNER_BITMAP_BYTES).fixed(c.signature, BLS_SIGNATURE_LENGTH);
 }
 
-export function readCertificate(r: Reader): FinalityCertificate {
+export function readCertificate(r: Reader): NotarizationCertificate {
   const height = r.varint(MAX_HEIGHT);
   const blockHash = r.fixed(HASH_LENGTH);
   const signers = r.bytes(MAX_SIGNER_BITMAP_BYTES);

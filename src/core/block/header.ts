@@ -4,7 +4,7 @@ import { ADDRESS_LENGTH } from "../crypto/address.js";
 import { BLS_SIGNATURE_LENGTH } from "../crypto/bls.js";
 import { HASH_LENGTH, sha256 } from "../crypto/hash.js";
 import { DecodeError } from "../errors.js";
-import { type FinalityCertificate, readCertificate, writeCertificate } from "./certificate.js";
+import { type NotarizationCertificate, readCertificate, writeCertificate } from "./certificate.js";
 import { BLOCK_VERSION, MAX_HEIGHT, MAX_SLOT, MAX_TIMESTAMP } from "./limits.js";
 
 export interface UnsignedHeader {
@@ -20,7 +20,7 @@ export interface UnsignedHeader {
   readonly proposer: Uint8Array;
   /** The proposer's BLS signature over the slot number: unique, so it cannot be ground for randomness. */
   readonly randaoReveal: Uint8Array;
-  readonly certificate: FinalityCertificate | null;
+  readonly certificate: NotarizationCertificate | null;
 }
 
 export interface BlockHeader extends UnsignedHeader {

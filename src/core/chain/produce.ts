@@ -1,5 +1,5 @@
 import { type Block, txRootOf } from "../block/block.js";
-import type { FinalityCertificate } from "../block/certificate.js";
+import type { NotarizationCertificate } from "../block/certificate.js";
 import { blockHash, type UnsignedHeader } from "../block/header.js";
 import { BLOCK_VERSION } from "../block/limits.js";
 import { signRandao, signVote } from "../block/vote.js";
@@ -23,7 +23,7 @@ export interface ProduceRequest extends TransitionOptions {
   readonly timestamp: number;
   /** In order of preference; those that do not apply are left out and reported. */
   readonly candidates: readonly DecodedTx[];
-  readonly certificate: FinalityCertificate | null;
+  readonly certificate: NotarizationCertificate | null;
   readonly proposer: ProposerKeys;
 }
 

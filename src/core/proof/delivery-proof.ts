@@ -1,5 +1,5 @@
 import { fromHex, toHex } from "../bytes.js";
-import { type FinalityCertificate, readCertificate, writeCertificate } from "../block/certificate.js";
+import { type NotarizationCertificate, readCertificate, writeCertificate } from "../block/certificate.js";
 import { type BlockHeader, decodeHeader, encodeHeader } from "../block/header.js";
 import { decodeExact } from "../codec/reader.js";
 import { Writer } from "../codec/writer.js";
@@ -26,7 +26,7 @@ export interface DeliveryProof {
   readonly senderPublicKey: Uint8Array;
   readonly inclusion: MerkleProof;
   readonly header: BlockHeader;
-  readonly certificate: FinalityCertificate;
+  readonly certificate: NotarizationCertificate;
   /** The voting set of the block, in the order the signer bitmap counts: address and BLS key. */
   readonly votingSet: readonly { readonly address: Uint8Array; readonly blsPublicKey: Uint8Array }[];
 }
@@ -34,7 +34,7 @@ export interface DeliveryProof {
 export type ProofErrorCode = "PROOF_MALFORMED";
 export class ProofFormatError extends MeshChainError<ProofErrorCode> {}
 
-const certificateBytes = (c: FinalityCertificate): Uint8Array => {
+const certificateBytes = (c: NotarizationCertificate): Uint8Array => {
   const w = new Writer();
   writeCertificate(w, c);
   return w.finish();

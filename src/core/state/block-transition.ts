@@ -1,6 +1,6 @@
 import { bytesEqual, toHex } from "../bytes.js";
 import { type Block, encodeBlock, txRootOf } from "../block/block.js";
-import { type FinalityCertificate, signerIndices } from "../block/certificate.js";
+import { type NotarizationCertificate, signerIndices } from "../block/certificate.js";
 import { blockHash } from "../block/header.js";
 import { sha256 } from "../crypto/hash.js";
 import type { SparseMerkleTree } from "../merkle/sparse.js";
@@ -55,7 +55,7 @@ export interface BlockContext {
   readonly proposer: Uint8Array;
   readonly randaoReveal: Uint8Array;
   /** Certificate for the parent block (height − 1), or null. */
-  readonly certificate: FinalityCertificate | null;
+  readonly certificate: NotarizationCertificate | null;
 }
 
 /** The parent's voters named by a certificate, in the parent's voting set. */

@@ -1,5 +1,5 @@
 import { type Block, decodeBlock, encodeBlock } from "../../core/block/block.js";
-import { type FinalityCertificate, readCertificate, writeCertificate } from "../../core/block/certificate.js";
+import { type NotarizationCertificate, readCertificate, writeCertificate } from "../../core/block/certificate.js";
 import { MAX_BLOCK_BYTES, MAX_HEIGHT } from "../../core/block/limits.js";
 import { decodeExact } from "../../core/codec/reader.js";
 import { Writer } from "../../core/codec/writer.js";
@@ -13,7 +13,7 @@ export interface GetBlock {
 /** Type 14: a whole block with the certificate that notarized it, when known (the answer to 13). */
 export interface CertifiedBlock {
   readonly block: Block;
-  readonly certificate: FinalityCertificate | null;
+  readonly certificate: NotarizationCertificate | null;
 }
 
 /** Type 15: a validator's view of the chain, so laggards learn what they missed. */

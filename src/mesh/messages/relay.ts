@@ -49,15 +49,15 @@ export function shortTxId(salt: Uint8Array, txHash: Uint8Array): Uint8Array {
 
 const MAX_TIMESTAMP_DELTA = 0xffff_ffff;
 
-type Aggregate = { readonly signers: Uint8Array; readonly signature: Uint8Array } | null;
+type CompactCertificate = { readonly signers: Uint8Array; readonly signature: Uint8Array } | null;
 
 /** A certificate whose height and block hash the reader can infer: presence flag, signer bitmap, aggregate signature. */
-function writeAggregate(w: Writer, a: Aggregate): void {
+function writeCompactCertificate(w: Writer, a: CompactCertificate): void {
   if (a === null) w.u8(0);
   else w.u8(1).bytes(a.signers, MAX_SIGNER_BITMAP_BYTES).fixed(a.signature, BLS_SIGNATURE_LENGTH);
 }
 
-function readAggregate(r: Reader): Aggregate {
+function readCompactCertificate(r: Reader): CompactCertificate {
   if (!r.flag()) return null;
   const signers = r.bytes(MAX_SIGNER_BITMAP_BYTES);
   assertCanonicalBitmap(signers);
@@ -73,10 +73,10 @@ export const compactBlockCodec = {
       .fixed(c.parentHash, HASH_LENGTH)
       .u8(c.proposerIndex)
       .fixed(c.randaoReveal, BLS_SIGNATURE_LENGTH);
-    writeAggregate(w, c.certificate);
+    writeCompactCertificate(w, c.certificate);
     w.fixed(c.signature, BLS_SIGNATURE_LENGTH).varint(c.shortIds.length);
     for (const id of c.shortIds) w.fixed(id, SHORT_ID_BYTES);
-    writeAggregate(w, c.notarization);
+    writeCompactCertificate(w, c.notarization);
     return w.finish();
   },
   decode: (bytes: Uint8Array): CompactBlock =>
@@ -88,11 +88,11 @@ export const compactBlockCodec = {
       const parentHash = r.fixed(HASH_LENGTH);
       const proposerIndex = r.u8();
       const randaoReveal = r.fixed(BLS_SIGNATURE_LENGTH);
-      const certificate = readAggregate(r);
+      const certificate = readCompactCertificate(r);
       const signature = r.fixed(BLS_SIGNATURE_LENGTH);
       const n = r.varint(MAX_BLOCK_TXS);
       const shortIds = Array.from({ length: n }, () => r.fixed(SHORT_ID_BYTES));
-      return { height, slot, timestampDelta, parentHash, proposerIndex, randaoReveal, certificate, signature, shortIds, notarization: readAggregate(r) };
+      return { height, slot, timestampDelta, parentHash, proposerIndex, randaoReveal, certificate, signature, shortIds, notarization: readCompactCertificate(r) };
     }),
 };
 

@@ -1,6 +1,6 @@
 import { decodeExact, type Reader } from "../../core/codec/reader.js";
 import { Writer } from "../../core/codec/writer.js";
-import { type FinalityCertificate, readCertificate, writeCertificate } from "../../core/block/certificate.js";
+import { type NotarizationCertificate, readCertificate, writeCertificate } from "../../core/block/certificate.js";
 import { MAX_BLOCK_BYTES, MAX_HEIGHT } from "../../core/block/limits.js";
 import { HASH_LENGTH } from "../../core/crypto/hash.js";
 import { DecodeError, EncodeError } from "../../core/errors.js";
@@ -21,7 +21,7 @@ export interface SyncedBlock {
   /** The encoded block. */
   readonly bytes: Uint8Array;
   /** Its notarization, sent only when the next block in the response does not carry it. */
-  readonly notarization: FinalityCertificate | null;
+  readonly notarization: NotarizationCertificate | null;
 }
 
 export interface SyncResponse {
