@@ -3,6 +3,7 @@ import { FrameError } from "./errors.js";
 import { decodeFrame, MessageType } from "./frame.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_REASSEMBLY_LIMITS, fragmentMessage, Reassembler, type ReassemblyLimits, SentFragments } from "./fragmentation.js";
 import { fragmentRequestCodec } from "./messages/fragment-request.js";
+import { priorityOf } from "./messages/registry.js";
 import { TokenBucket } from "./token-bucket.js";
 import { Priority, type ReceivedFrame, type Transport } from "./transport.js";
 
@@ -97,7 +98,8 @@ export class MessageEndpoint {
     return () => this.listeners.delete(listener);
   }
 
-  async send(type: MessageType, message: Uint8Array, priority: Priority): Promise<number> {
+  /** Sends at the type's registry priority unless told otherwise. */
+  async send(type: MessageType, message: Uint8Array, priority: Priority = priorityOf(type)): Promise<number> {
     const messageId = this.nextMessageId;
     this.nextMessageId = (this.nextMessageId + 1) & 0xffff;
     const frames = fragmentMessage(type, messageId, message, this.transport.mtu, this.opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
@@ -188,7 +190,7 @@ export class MessageEndpoint {
         this.deps.clock.setTimeout(() => {
           if (this.heardRecently(key, this.deps.clock.now(), quiet)) return;
           this.stats.fragmentRequestsSent++;
-          void this.send(MessageType.FragmentRequest, request, Priority.Sync).catch(() => undefined);
+          void this.send(MessageType.FragmentRequest, request).catch(() => undefined);
         }, Math.floor((this.deps.random() * quiet) / 2));
       }
       this.scheduleTick();

@@ -18,11 +18,11 @@ export enum MessageType {
   CompactBlock = 3,
   GetTransactions = 4,
   Vote = 5,
-  Evidence = 6,
+  // 6 is reserved (was evidence; evidence travels in transactions).
   SyncRequest = 7,
   SyncResponse = 8,
   Hello = 9,
-  PeerInfo = 10,
+  // 10 is reserved (was peer info; every node hears the hellos themselves).
   Status = 11,
   FragmentRequest = 12,
   /** Ask for one block by hash (catching up, or a parent never received). */

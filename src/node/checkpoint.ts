@@ -5,7 +5,6 @@ import type { Clock } from "../core/clock.js";
 import { MeshChainError } from "../core/errors.js";
 import { MessageType } from "../mesh/frame.js";
 import { snapshotChunkCodec, snapshotRequestCodec } from "../mesh/messages/sync.js";
-import { Priority } from "../mesh/transport.js";
 import { NodeError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { NodeNetwork } from "./network.js";
@@ -57,7 +56,7 @@ export function fetchCheckpoint(opts: CheckpointOptions, deps: { network: NodeNe
       if (chunkTimer !== null) clock.clearTimeout(chunkTimer);
       chunkTimer = clock.setTimeout(nextPeer, opts.chunkTimeoutMs);
       if (peer === null) return;
-      void network.send(MessageType.SnapshotRequest, snapshotRequestCodec.encode({ target: peer, blockHash: opts.hash, index: chunks.length }), Priority.Sync);
+      void network.send(MessageType.SnapshotRequest, snapshotRequestCodec.encode({ target: peer, blockHash: opts.hash, index: chunks.length }));
     };
     network.handle(MessageType.SnapshotChunk, (m) => {
       const c = snapshotChunkCodec.decode(m.payload);

@@ -21,12 +21,11 @@ import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/schedu
 import { MessageEndpoint } from "../mesh/endpoint.js";
 import { DEFAULT_CHANNEL_OPTIONS, LoraChannel, type SimRadio } from "../mesh/sim/channel.js";
 import { SimTransport } from "../mesh/sim/transport.js";
-import { Priority } from "../mesh/transport.js";
 import { ChainStore } from "../storage/chain-store.js";
 import { SqliteMempoolStore } from "../storage/mempool-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
 import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "./mempool.js";
-import { MESSAGE_PRIORITY, PoolAdapter } from "./engine-adapters.js";
+import { PoolAdapter } from "./engine-adapters.js";
 import { DEFAULT_SPACING_METERS, DEVNET_CHAIN_ID, type DevnetOptions, type DevnetReport, type DevnetSample, devnetChain, devnetLayout, devnetSample, sampleIntervalMs, summarise } from "./devnet-common.js";
 
 export { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport } from "./devnet-common.js";
@@ -89,7 +88,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
           if (!full.alive) return;
           full.sentByKind[m.kind] = (full.sentByKind[m.kind] ?? 0) + 1;
           const { type, payload } = encodeConsensusMessage(m);
-          void endpoint.send(type, payload, MESSAGE_PRIORITY[m.kind]).catch(() => undefined);
+          void endpoint.send(type, payload).catch(() => undefined);
         },
       },
       onFinalized: (blocks) => {
@@ -161,7 +160,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     submittedAt.set(toHex(txHash(tx.bytes)), clock.now());
     txsSubmitted++;
     const { type, payload } = encodeConsensusMessage({ kind: "tx", tx });
-    void at.endpoint.send(type, payload, Priority.Transaction).catch(() => undefined);
+    void at.endpoint.send(type, payload).catch(() => undefined);
   };
 
   const kill = async (n: DevnetNode) => {

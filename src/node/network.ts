@@ -11,6 +11,7 @@ import { MeshChainError } from "../core/errors.js";
 import { DEFAULT_PEER_OPTIONS, type PeerPersistence, PeerManager, type StakeView } from "./peers.js";
 import type { RelayGate, RelayRefusal } from "./relay-gate.js";
 import { MessageType } from "../mesh/frame.js";
+import { messageSpec, priorityOf } from "../mesh/messages/registry.js";
 import { helloCodec, statusCodec } from "../mesh/messages/signed.js";
 import { nodeNumberFromPublicKey } from "../mesh/meshtastic/node-number.js";
 import { type LinkChange, Priority, type TransportStats } from "../mesh/transport.js";
@@ -44,20 +45,6 @@ export interface NetworkOptions {
   /** False for a radio-only node: the broker then only carries the radio's gateway traffic. Default true. */
   readonly ipPeers?: boolean;
 }
-
-/** Too big for the radio: sync and snapshots travel on the IP transport only. */
-const IP_ONLY = new Set<MessageType>([MessageType.SyncRequest, MessageType.SyncResponse, MessageType.SnapshotRequest, MessageType.SnapshotChunk]);
-
-/**
- * What a node with both transports passes across (LoRa ↔ IP), each after the relay gate verified it;
- * hellos and statuses name their own sender and stay put; chain statuses and evidence carry nothing
- * the gate can verify and stay put too.
- */
-const RELAYED: ReadonlyMap<MessageType, Priority> = new Map([
-  [MessageType.Vote, Priority.Consensus], [MessageType.Block, Priority.Consensus], [MessageType.CompactBlock, Priority.Consensus],
-  [MessageType.CertifiedBlock, Priority.Consensus], [MessageType.Transaction, Priority.Transaction],
-  [MessageType.GetBlock, Priority.Sync], [MessageType.GetBlockRange, Priority.Sync], [MessageType.GetTransactions, Priority.Sync], [MessageType.BlockTransactions, Priority.Sync], [MessageType.GetSenderTransactions, Priority.Sync],
-]);
 
 /** How long a message from IP waits before going on air, so that another bridge's copy heard first cancels ours. */
 const RADIO_RELAY_PAUSE_MS = 3_000;
@@ -251,12 +238,13 @@ export class NodeNetwork {
     }
   }
 
-  /** Send a message to every peer; resolves false (and logs) when the transport refused it. */
-  async send(type: MessageType, payload: Uint8Array, priority: Priority): Promise<boolean> {
+  /** Send a message to every peer (at its registry priority unless told); resolves false (and logs) when the transport refused it. */
+  async send(type: MessageType, payload: Uint8Array, priority: Priority = priorityOf(type)): Promise<boolean> {
     // Our own messages must not come back across the bridge.
     this.crossed.seen(messageKey(type, payload));
     const sent = this.endpoint === null ? false : await this.sendOn(this.endpoint, type, payload, priority);
-    if (this.radio === null || IP_ONLY.has(type)) return sent;
+    // Too big for the radio (sync, snapshots): the registry marks them ipOnly.
+    if (this.radio === null || messageSpec(type).ipOnly === true) return sent;
     return (await this.sendOn(this.radio.endpoint, type, payload, priority)) || sent;
   }
 
@@ -410,13 +398,18 @@ export class NodeNetwork {
       type === MessageType.Hello
         ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles: 1, timestamp }, this.opts.chainId, identity.ed25519)
         : statusCodec.encode({ address: identity.address, tipHeight: tip.height, tipHash: tip.hash.slice(0, 8), finalizedHeight, timestamp }, this.opts.chainId, identity.ed25519);
-    await this.send(type, payload, Priority.Control);
+    await this.send(type, payload);
   }
 
-  /** Pass a peer's message to the other transport, once, and only when the relay gate verified it. */
+  /**
+   * Pass a peer's message to the other transport, once, and only when the relay gate verified it.
+   * Types whose registry relay rule is "never" stay put: hellos and statuses name their own sender,
+   * chain statuses carry nothing the gate can verify.
+   */
   private bridge(m: ReceivedMessage, via: "ip" | "radio"): void {
-    const priority = RELAYED.get(m.type);
-    if (this.radio === null || this.endpoint === null || priority === undefined) return;
+    const spec = messageSpec(m.type);
+    if (this.radio === null || this.endpoint === null || spec.relay === "never") return;
+    const priority = spec.priority;
     const key = messageKey(m.type, m.payload);
     if (via === "radio") this.heardOnRadio.seen(key);
     if (this.crossed.has(key)) return;

@@ -19,7 +19,6 @@ import { BlsVerifier } from "../consensus/verifier.js";
 import { MessageType } from "../mesh/frame.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "../mesh/messages/sync.js";
 import { MQTT_MTU } from "../mesh/transports/mqtt.js";
-import { Priority } from "../mesh/transport.js";
 import { DEFAULT_MEMPOOL_OPTIONS, MempoolError, TxPool } from "./mempool.js";
 import { BlockProducer } from "./block-producer.js";
 import { fetchCheckpoint } from "./checkpoint.js";
@@ -375,7 +374,7 @@ export class MeshChainNode {
     const poolStore = this.poolStore as SqliteMempoolStore;
     const announcer = new TxAnnouncer({ baseMs: 2 * slotMs, maxMs: 32 * slotMs }, {
       clock: this.deps.clock, logger: this.deps.logger, random: this.deps.random, store: poolStore,
-      send: (tx) => void this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction),
+      send: (tx) => void this.network?.send(MessageType.Transaction, tx.bytes),
       place: (hash) => {
         const at = store.txLocation(hash);
         return at === null ? "absent" : at.height <= store.finalizedHeight ? "final" : "in-chain";
@@ -427,7 +426,7 @@ export class MeshChainNode {
     const verifier = new BlsVerifier(this.opts.genesis.chainId);
     const sync = new ChainSync({ ...DEFAULT_SYNC_OPTIONS, ...this.opts.sync }, {
       clock: this.deps.clock, logger: this.deps.logger, chainId: this.opts.genesis.chainId, store, verifier, peers: network.peers, localNode: network.nodeNumber, health: this.health,
-      send: (request) => void network.send(MessageType.SyncRequest, syncRequestCodec.encode(request), Priority.Sync),
+      send: (request) => void network.send(MessageType.SyncRequest, syncRequestCodec.encode(request)),
       onCommitted: committed,
     });
     this.sync = sync;
@@ -506,12 +505,12 @@ export class MeshChainNode {
     network.handle(MessageType.SyncRequest, (m) => {
       const request = syncRequestCodec.decode(m.payload);
       if (request.target !== network.nodeNumber) return;
-      void network.send(MessageType.SyncResponse, syncResponseCodec.encode(answerSyncRequest(store, request, m.meta.from, MQTT_MTU - 16)), Priority.Sync);
+      void network.send(MessageType.SyncResponse, syncResponseCodec.encode(answerSyncRequest(store, request, m.meta.from, MQTT_MTU - 16)));
     });
     network.handle(MessageType.SnapshotRequest, (m) => {
       const request = snapshotRequestCodec.decode(m.payload);
       if (request.target !== network.nodeNumber) return;
-      void network.send(MessageType.SnapshotChunk, snapshotChunkCodec.encode(answerSnapshotRequest(this.snapshot, request, m.meta.from)), Priority.Sync);
+      void network.send(MessageType.SnapshotChunk, snapshotChunkCodec.encode(answerSnapshotRequest(this.snapshot, request, m.meta.from)));
     });
   }
 
@@ -731,7 +730,7 @@ export class MeshChainNode {
     this.health.healthy("mempool");
     if (outcome.status === "included") return outcome;
     // Acknowledged: nothing after this point may turn the answer into a failure.
-    this.network?.send(MessageType.Transaction, tx.bytes, Priority.Transaction).catch((e: unknown) => this.deps.logger.warn({ hash, reason: e instanceof Error ? e.message : String(e) }, "transaction not announced"));
+    this.network?.send(MessageType.Transaction, tx.bytes).catch((e: unknown) => this.deps.logger.warn({ hash, reason: e instanceof Error ? e.message : String(e) }, "transaction not announced"));
     this.deps.logger.debug({ hash, status: outcome.status }, "transaction accepted");
     return outcome;
   }

@@ -1,22 +1,18 @@
 import { bytesEqual, toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
-import { decodeBlock, type Block } from "../core/block/block.js";
 import { blockHash } from "../core/block/header.js";
-import { readCertificate } from "../core/block/certificate.js";
-import { MAX_BLOCK_BYTES } from "../core/block/limits.js";
 import { addressFromPublicKey } from "../core/crypto/address.js";
 import { MeshChainError } from "../core/errors.js";
-import { decodeExact } from "../core/codec/reader.js";
 import { Ledger } from "../core/state/ledger.js";
 import type { StateStore } from "../core/state/store.js";
-import { type DecodedTx, decodeTxWithBytes } from "../core/tx/codec.js";
+import type { DecodedTx } from "../core/tx/codec.js";
+import type { Block } from "../core/block/block.js";
 import { verifyTxSignature } from "../core/tx/sign.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { votingWeights, type WeightedValidator } from "../consensus/weights.js";
 import { TokenBucket } from "../mesh/token-bucket.js";
-import { MessageType } from "../mesh/frame.js";
-import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "../mesh/messages/relay.js";
-import { HASH_LENGTH } from "../core/crypto/hash.js";
+import type { MessageType } from "../mesh/frame.js";
+import { messageSpec } from "../mesh/messages/registry.js";
 
 /** Why a message was not passed across transports. */
 export type RelayRefusal = "unverified" | "not_relayable" | "unknown_block" | "check_budget" | "request_budget";
@@ -38,14 +34,13 @@ const REQUESTS_PER_MINUTE = 12;
 /** Block hashes (and their slots) learned from verified headers: votes for them can be checked. */
 const KNOWN_BLOCKS = 512;
 
-const REQUEST_TYPES = new Set<MessageType>([MessageType.GetBlock, MessageType.GetBlockRange, MessageType.GetTransactions, MessageType.GetSenderTransactions]);
-
 /**
  * What a bridging node checks before it passes a peer's message to its other transport (IP ↔ LoRa):
  * transactions by their sender's signature (an existing account's), blocks and votes by their validator's BLS signature,
  * compact proposals by the proposer's reveal for the slot, transaction answers by each transaction.
- * Requests carry no signature: they pass when well-formed, within a small rate. Statuses and evidence
- * are unsigned or judged elsewhere and are not relayed. Nothing unchecked crosses.
+ * Requests carry no signature: they pass when well-formed, within a small rate. Which check a type
+ * gets is its relay rule in mesh/messages/registry.ts (one handler per rule here); types whose rule is
+ * "never" (hellos, statuses, chain statuses, sync) are not relayed. Nothing unchecked crosses.
  */
 export class RelayGate {
   readonly refused = new Map<RelayRefusal, number>();
@@ -70,31 +65,25 @@ export class RelayGate {
     // Before the node has a chain (fetching a checkpoint) it can check nothing, so it passes nothing on.
     const tip = this.deps.tip();
     if (tip === null) return "not_relayable";
+    // What each type needs is the registry's relay rule (mesh/messages/registry.ts); "never" is refused here.
+    if (messageSpec(type).relay === "never") return "not_relayable";
     try {
-      if (REQUEST_TYPES.has(type)) {
-        this.decodeRequest(type, payload);
-        return !onAir || this.requestBudget.take(this.deps.clock.now()) ? true : "request_budget";
-      }
-      switch (type) {
-        case MessageType.Transaction:
-          return this.txSigned(tip.state, decodeTxWithBytes(payload)) ? true : "unverified";
-        case MessageType.BlockTransactions:
-          return blockTransactionsCodec.decode(payload).txs.every((t) => this.txSigned(tip.state, decodeTxWithBytes(t))) ? true : "unverified";
-        case MessageType.Block:
-          return this.blockSigned(tip, decodeBlock(payload));
-        case MessageType.CertifiedBlock:
-          return this.blockSigned(tip, decodeExact(payload, (r) => {
-            if (r.flag()) readCertificate(r);
-            return decodeBlock(r.bytes(MAX_BLOCK_BYTES));
-          }));
-        case MessageType.CompactBlock: {
-          const c = compactBlockCodec.decode(payload);
+      const subject = messageSpec(type).subjectOf(payload);
+      switch (subject.rule) {
+        case "request":
+          return !onAir || this.requestBudget.take(this.deps.clock.now()) ? true : "request_budget";
+        case "signed-transactions":
+          return subject.txs.every((t) => this.txSigned(tip.state, t)) ? true : "unverified";
+        case "proposer-signature":
+          return this.blockSigned(tip, subject.block);
+        case "proposer-reveal": {
+          const c = subject.compact;
           const proposer = this.weights(tip)[c.proposerIndex];
           if (proposer === undefined) return "unverified";
           return this.bls(() => this.deps.verifier.randao(c.slot, c.randaoReveal, proposer.blsPublicKey));
         }
-        case MessageType.Vote: {
-          const v = voteCodec.decode(payload);
+        case "validator-signature": {
+          const v = subject.vote;
           const voter = this.weights(tip)[v.validatorIndex];
           if (voter === undefined) return "unverified";
           const id = toHex(v.blockHash);
@@ -102,20 +91,11 @@ export class RelayGate {
           if (slot === undefined) return "unknown_block";
           return this.bls(() => this.deps.verifier.vote(slot, v.blockHash, v.signature, voter.blsPublicKey));
         }
-        default:
-          return "not_relayable";
       }
     } catch (e) {
       if (e instanceof MeshChainError) return "unverified";
       throw e;
     }
-  }
-
-  private decodeRequest(type: MessageType, payload: Uint8Array): void {
-    if (type === MessageType.GetBlock) decodeExact(payload, (r) => r.fixed(HASH_LENGTH));
-    else if (type === MessageType.GetBlockRange) blockRangeCodec.decode(payload);
-    else if (type === MessageType.GetTransactions) getTransactionsCodec.decode(payload);
-    else senderTransactionsRequestCodec.decode(payload);
   }
 
   private weights(tip: { readonly state: StateStore; readonly height: number }): WeightedValidator[] {

@@ -1,17 +1,16 @@
-import { MessageType } from "../mesh/frame.js";
+import type { MessageType } from "../mesh/frame.js";
+import { MESSAGE_SPECS, type UnsignedRate } from "../mesh/messages/registry.js";
 import { TokenBucket } from "../mesh/token-bucket.js";
 
 /**
  * Messages that carry no signature yet make us work or answer (a status makes the engine ask for a
  * block; a request makes us send one): handled at most `perSender` a second from one node number with
  * a burst of twice that, and `total` a second from everyone, so that forged ones cost a bounded amount.
+ * The rates are the registry's (mesh/messages/registry.ts, `unsignedRate`).
  */
-export const UNSIGNED_RATES: ReadonlyMap<MessageType, { readonly perSender: number; readonly total: number }> = new Map([
-  [MessageType.ChainStatus, { perSender: 1, total: 8 }],
-  [MessageType.GetBlock, { perSender: 4, total: 16 }], [MessageType.GetBlockRange, { perSender: 2, total: 8 }],
-  [MessageType.GetTransactions, { perSender: 4, total: 16 }], [MessageType.GetSenderTransactions, { perSender: 2, total: 8 }],
-  [MessageType.SyncRequest, { perSender: 4, total: 16 }], [MessageType.SnapshotRequest, { perSender: 8, total: 32 }],
-]);
+export const UNSIGNED_RATES: ReadonlyMap<MessageType, UnsignedRate> = new Map(
+  MESSAGE_SPECS.flatMap((m) => (m.unsignedRate === undefined ? [] : [[m.type, m.unsignedRate] as const])),
+);
 
 /** The rates above, kept per type in total and per type and node number (known peers only, so bounded). */
 export class UnsignedRates {

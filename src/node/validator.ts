@@ -3,16 +3,15 @@ import { commitFinalized } from "../consensus/block-import.js";
 import { ConsensusEngine, type EngineStats } from "../consensus/engine.js";
 import type { ConsensusMessage } from "../consensus/messages.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
-import { decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
+import { CONSENSUS_TYPES, decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
 import { toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import type { Identity } from "../core/crypto/identity.js";
 import type { Genesis } from "../core/genesis.js";
 import type { ControlRates } from "../mesh/airtime/control-rates.js";
-import { MessageType } from "../mesh/frame.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
-import { MESSAGE_PRIORITY, PoolAdapter } from "./engine-adapters.js";
+import { PoolAdapter } from "./engine-adapters.js";
 import type { Logger } from "./logger.js";
 import type { TxPool } from "./mempool.js";
 import type { NodeNetwork } from "./network.js";
@@ -20,12 +19,6 @@ import type { StorageHealth } from "./storage-health.js";
 import { StorageError } from "../storage/errors.js";
 import { MeshChainError } from "../core/errors.js";
 import type { SignerSafety } from "../core/chain/signer-safety.js";
-
-/** The message types the consensus engine speaks. */
-const CONSENSUS_TYPES = [
-  MessageType.Transaction, MessageType.Block, MessageType.CompactBlock, MessageType.GetTransactions, MessageType.Vote,
-  MessageType.GetBlock, MessageType.GetBlockRange, MessageType.CertifiedBlock, MessageType.ChainStatus, MessageType.BlockTransactions, MessageType.GetSenderTransactions,
-] as const;
 
 export interface ValidatorDeps {
   readonly clock: Clock;
@@ -70,7 +63,7 @@ export class ValidatorService {
       network: {
         broadcast: (m) => {
           const { type, payload } = encodeConsensusMessage(m);
-          void network.send(type, payload, MESSAGE_PRIORITY[m.kind]);
+          void network.send(type, payload);
         },
       },
       onFinalized: (blocks) => {

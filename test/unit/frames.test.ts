@@ -6,7 +6,6 @@ import { FrameError } from "../../src/mesh/errors.js";
 import { decodeFrame, encodeFrame, MessageType } from "../../src/mesh/frame.js";
 import { DEFAULT_REASSEMBLY_LIMITS, fragmentMessage, Reassembler } from "../../src/mesh/fragmentation.js";
 import { fragmentRequestCodec } from "../../src/mesh/messages/fragment-request.js";
-import { peerInfoCodec } from "../../src/mesh/messages/peers.js";
 import { blockRangeCodec, compactBlockCodec, getTransactionsCodec, MAX_REQUESTED_NONCES, senderTransactionsRequestCodec, voteCodec } from "../../src/mesh/messages/relay.js";
 import { helloCodec, statusCodec } from "../../src/mesh/messages/signed.js";
 import { syncRequestCodec, syncResponseCodec } from "../../src/mesh/messages/sync.js";
@@ -156,14 +155,12 @@ describe("message codecs", () => {
     expect(decodeConsensusMessage(onWire.type, onWire.payload)).toEqual(ask);
     // Two nonces, the second not above the first.
     expect(() => senderTransactionsRequestCodec.decode(Uint8Array.of(...sender, 2, 5, 5))).toThrow(DecodeError);
-    const peers = [{ address: id.address, nodeNumber: 99, hops: 2, secondsSinceSeen: 30 }];
-    expect(peerInfoCodec.decode(peerInfoCodec.encode(peers))).toEqual(peers);
     const fr = { target: 0xabcdef01, messageId: 513, type: MessageType.Block, missing: [0, 7, 8, 200] };
     expect(fragmentRequestCodec.decode(fragmentRequestCodec.encode(fr))).toEqual(fr);
   });
 
   it("give only typed errors for random payloads", () => {
-    const decoders = [helloCodec.decode, statusCodec.decode, voteCodec.decode, compactBlockCodec.decode, getTransactionsCodec.decode, senderTransactionsRequestCodec.decode, syncRequestCodec.decode, syncResponseCodec.decode, peerInfoCodec.decode, fragmentRequestCodec.decode];
+    const decoders = [helloCodec.decode, statusCodec.decode, voteCodec.decode, compactBlockCodec.decode, getTransactionsCodec.decode, senderTransactionsRequestCodec.decode, syncRequestCodec.decode, syncResponseCodec.decode, fragmentRequestCodec.decode];
     fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
       for (const decode of decoders) {
         try {
