@@ -16,6 +16,7 @@ import { MeshChainError } from "../core/errors.js";
 import { applyBlock, type ParentInfo } from "../core/state/block-transition.js";
 import { Ledger } from "../core/state/ledger.js";
 import type { ChainParams } from "../core/state/params.js";
+import { SlotClock } from "../core/state/slot-clock.js";
 import type { StateStore } from "../core/state/store.js";
 import { type DecodedTx, txHash } from "../core/tx/codec.js";
 import { signTx } from "../core/tx/sign.js";
@@ -221,11 +222,11 @@ export class ConsensusEngine {
   }
 
   slotAt(ms: number): number {
-    return Math.floor((ms - this.genesis.genesisTime * 1000) / Number(this.params.slotMs));
+    return SlotClock.of(this.genesis, this.params).slotAt(ms);
   }
 
   private slotStart(slot: number): number {
-    return this.genesis.genesisTime * 1000 + slot * Number(this.params.slotMs);
+    return SlotClock.of(this.genesis, this.params).startOf(slot);
   }
 
   start(): void {

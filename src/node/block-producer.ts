@@ -2,6 +2,7 @@ import type { DecodedTx } from "../core/tx/codec.js";
 import { toHex } from "../core/bytes.js";
 import { produceBlock } from "../core/chain/produce.js";
 import type { Identity } from "../core/crypto/identity.js";
+import type { SlotClock } from "../core/state/slot-clock.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
@@ -10,8 +11,8 @@ import { TimerLoop } from "./timer-loop.js";
 
 export interface BlockProducerOptions {
   readonly chainId: string;
-  readonly genesisTime: number;
-  readonly slotMs: number;
+  /** The chain's slots (SlotClock.of), or the lone validator's own at `node.slot_ms`. */
+  readonly slots: SlotClock;
   /** With nothing to include, a block is still made after this many slots, so the chain shows it lives. */
   readonly heartbeatSlots: number;
 }
@@ -39,10 +40,6 @@ export class BlockProducer {
     this.loop = new TimerLoop(deps.clock, () => this.untilNextSlot(), () => this.proposeIfDue(), (e) => deps.logger.error({ err: e }, "making a block failed; trying again next slot"));
   }
 
-  slotAt(ms: number): number {
-    return Math.max(0, Math.floor((ms - this.opts.genesisTime * 1000) / this.opts.slotMs));
-  }
-
   start(): void {
     this.loop.start();
   }
@@ -54,13 +51,13 @@ export class BlockProducer {
   /** Until the start of the next slot. */
   private untilNextSlot(): number {
     const now = this.deps.clock.now();
-    return this.opts.genesisTime * 1000 + (this.slotAt(now) + 1) * this.opts.slotMs - now;
+    return this.opts.slots.untilNextSlot(now);
   }
 
   private proposeIfDue(): void {
     const { store, identity, clock, logger } = this.deps;
     const now = clock.now();
-    const slot = this.slotAt(now);
+    const slot = this.opts.slots.currentSlot(now);
     const tip = store.tip;
     const candidates = this.deps.candidates?.() ?? [];
     if (slot <= tip.slot || (candidates.length === 0 && slot - tip.slot < this.opts.heartbeatSlots)) return;

@@ -8,6 +8,7 @@ import { formatAddress } from "../core/crypto/address.js";
 import type { Identity } from "../core/crypto/identity.js";
 import type { Genesis } from "../core/genesis.js";
 import { Ledger } from "../core/state/ledger.js";
+import { SlotClock } from "../core/state/slot-clock.js";
 import { ChainStore } from "../storage/chain-store.js";
 import { SqliteMempoolStore } from "../storage/mempool-store.js";
 import { SqlitePeerStore } from "../storage/peer-store.js";
@@ -268,7 +269,7 @@ export class MeshChainNode {
     else if (this.network !== null) this.startSync(store, committed);
     if (this.role === "validator" && !consensus) {
       this.producer = new BlockProducer(
-        { chainId: genesis.chainId, genesisTime: genesis.genesisTime, slotMs: this.chainSlotMs(store), heartbeatSlots: this.opts.heartbeatSlots },
+        { chainId: genesis.chainId, slots: SlotClock.withSlotMs(genesis.genesisTime, this.chainSlotMs(store)), heartbeatSlots: this.opts.heartbeatSlots },
         { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: committed, health: this.health },
       );
       this.producer.start();
@@ -546,8 +547,8 @@ export class MeshChainNode {
       state: this.role === "validator" && progress.state === "idle" ? "synced" as const : progress.state, percent: progress.percent, etaSeconds: progress.etaSeconds,
       targetHeight: progress.targetHeight, fallbacks: this.fallbacks, blocksPerSecond: this.sync?.progress().blocksPerSecond ?? null,
     };
-    // Several validators: slots are the chain's parameter; a lone validator's producer runs at --slot-ms.
-    const slotMs = this.chainSlotMs(store);
+    // The chain's slots for every role, whatever pace a lone validator's producer keeps (--slot-ms).
+    const slots = SlotClock.of(this.opts.genesis, ledger.params());
     const finalizedAgeSeconds = Math.max(0, Math.round(now / 1000 - blockTimestamp(store, finalizedHeight, this.opts.genesis.genesisTime)));
     const engine = this.validator?.engine ?? null;
     const fault = this.health.fault;
@@ -557,7 +558,7 @@ export class MeshChainNode {
       height,
       finalizedHeight,
       tipHash: toHex(tip.hash),
-      slot: Math.max(0, Math.floor((now - this.opts.genesis.genesisTime * 1000) / slotMs)),
+      slot: slots.currentSlot(now),
       // The head the engine follows may be above the store's (finalized) tip: its age is the head's.
       lastBlockAgeSeconds: Math.max(0, Math.round(now / 1000 - (engine?.head().block?.header.timestamp ?? tip.timestamp))),
       address: formatAddress(this.opts.identity.address),
@@ -580,7 +581,7 @@ export class MeshChainNode {
     const lastVotes = engine?.lastVotes ?? null;
     const warnings = nodeWarnings({
       role: this.role, validators: validators.length, sync, peers: base.peers, networked: this.network !== null, height, finalizedHeight, finalizedAgeSeconds,
-      slotSeconds: slotMs / 1000, heartbeatSlots: Number(ledger.params().heartbeatSlots), mempoolTransactions: base.mempool.transactions,
+      slotSeconds: slots.slotMs / 1000, heartbeatSlots: Number(ledger.params().heartbeatSlots), mempoolTransactions: base.mempool.transactions,
       unfinalizedTransactions: (engine?.unfinalizedTxCount ?? 0) > 0,
       ipLink: diagnostics?.ip == null ? null : { state: diagnostics.ip.link.state, lastError: diagnostics.ip.link.lastError },
       radio: radio === null ? null : { state: radio.link.state, lastError: radio.link.lastError, lastHourAirtimeSeconds: radio.lastHourAirtimeSeconds, budgetSecondsPerHour: radio.budgetSecondsPerHour },
