@@ -42,6 +42,18 @@ export enum MessageType {
   GetSenderTransactions = 20,
 }
 
+/**
+ * Frame type ids that are no longer used and must not be given to a new message: 6 (evidence, which
+ * travels inside transactions of kind 11) and 10 (peer gossip, which a flooding mesh made redundant:
+ * every node hears the hellos themselves). Frames of these types are refused as unknown.
+ */
+export const RESERVED_TYPES: readonly number[] = [6, 10];
+
+/** The error for a type id that no message has (reserved ones say so). */
+export function unknownTypeError(type: number): FrameError {
+  return new FrameError("UNKNOWN_TYPE", RESERVED_TYPES.includes(type) ? `message type ${type} is reserved (no longer used)` : `unknown message type ${type}`);
+}
+
 const KNOWN_TYPES = new Set<number>(Object.values(MessageType).filter((v): v is number => typeof v === "number"));
 
 export interface FrameHeader {
@@ -56,7 +68,7 @@ export interface Frame extends FrameHeader {
 }
 
 export function encodeFrame(f: Frame): Uint8Array {
-  if (!KNOWN_TYPES.has(f.type)) throw new FrameError("UNKNOWN_TYPE", `unknown message type ${f.type}`);
+  if (!KNOWN_TYPES.has(f.type)) throw unknownTypeError(f.type);
   if (!Number.isInteger(f.messageId) || f.messageId < 0 || f.messageId > 0xffff) throw new FrameError("BAD_FRAGMENT", "message id must be a u16");
   const headerBytes = f.fragment === null ? HEADER_BYTES : FRAGMENT_HEADER_BYTES;
   const out = new Uint8Array(headerBytes + f.payload.length);
@@ -81,7 +93,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   const version = lead >> 6;
   if (version !== FRAME_VERSION) throw new FrameError("BAD_VERSION", `frame version ${version} is not ${FRAME_VERSION}`);
   const type = lead & 0x1f;
-  if (!KNOWN_TYPES.has(type)) throw new FrameError("UNKNOWN_TYPE", `unknown message type ${type}`);
+  if (!KNOWN_TYPES.has(type)) throw unknownTypeError(type);
   const messageId = ((bytes[1] as number) << 8) | (bytes[2] as number);
   if ((lead & 0x20) === 0) return { type, messageId, fragment: null, payload: bytes.slice(HEADER_BYTES) };
   if (bytes.length < FRAGMENT_HEADER_BYTES) throw new FrameError("TRUNCATED", "fragment header is cut short");

@@ -19,7 +19,7 @@ import { formatAddress } from "../../core/crypto/address.js";
 import { type DecodedTx, decodeTxWithBytes, txHash } from "../../core/tx/codec.js";
 import { TxKind } from "../../core/tx/types.js";
 import { FrameError } from "../errors.js";
-import { MessageType } from "../frame.js";
+import { MessageType, unknownTypeError } from "../frame.js";
 import { Priority } from "../transport.js";
 import { certifiedBlockCodec, chainStatusCodec, getBlockCodec } from "./chain.js";
 import { fragmentRequestCodec } from "./fragment-request.js";
@@ -31,12 +31,8 @@ import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncRespons
 export const TRAFFIC_CLASSES = ["tx", "block", "vote", "sync", "control", "other"] as const;
 export type TrafficClass = (typeof TRAFFIC_CLASSES)[number];
 
-/**
- * Frame type ids that are no longer used and must not be given to a new message: 6 (evidence, which
- * travels inside transactions of kind 11) and 10 (peer gossip, which a flooding mesh made redundant:
- * every node hears the hellos themselves). Frames of these types are refused as unknown.
- */
-export const RESERVED_TYPES: readonly number[] = [6, 10];
+/** Ids no message may take again (mesh/frame.ts says why). */
+export { RESERVED_TYPES } from "../frame.js";
 
 /** The object a bridging node checks before passing a message across transports (node/relay-gate.ts). */
 export type RelaySubject =
@@ -204,7 +200,7 @@ export const findMessageSpec = (type: number): MessageSpec | undefined => (MESSA
 /** The row of a type id; a typed error (UNKNOWN_TYPE) for an id the protocol does not define, reserved ids included. */
 export function messageSpec(type: number): MessageSpec {
   const spec = findMessageSpec(type);
-  if (spec === undefined) throw new FrameError("UNKNOWN_TYPE", RESERVED_TYPES.includes(type) ? `message type ${type} is reserved (no longer used)` : `unknown message type ${type}`);
+  if (spec === undefined) throw unknownTypeError(type);
   return spec;
 }
 
