@@ -251,14 +251,14 @@ export class ConsensusEngine {
     this.statusTimer = this.deps.clock.setTimeout(() => {
       const head = this.head();
       if (gate === null || gate.shouldSend(this.deps.clock.now())) {
-        this.deps.network.broadcast({ kind: "status", finalizedHeight: this.root.height, headHeight: head.height, headHash: head.hash, witnessHash: this.witness?.hash ?? null });
+        this.deps.network.broadcast({ kind: "chain-status", finalizedHeight: this.root.height, headHeight: head.height, headHash: head.hash, witnessHash: this.witness?.hash ?? null });
       }
       this.scheduleStatus();
     }, every);
   }
 
   /** A peer is ahead of us: fetch its head (with its notarization); missing parents follow. */
-  private onStatus(m: Extract<ConsensusMessage, { kind: "status" }>): void {
+  private onStatus(m: Extract<ConsensusMessage, { kind: "chain-status" }>): void {
     const head = this.head();
     this.statusGate?.heard(m.finalizedHeight === this.root.height && bytesEqual(m.headHash, head.hash));
     if (m.finalizedHeight > this.root.height || m.headHeight > head.height) this.peerAheadAt = this.deps.clock.now();
@@ -397,7 +397,7 @@ export class ConsensusEngine {
       case "block-txs":
         for (const tx of message.txs) this.onTx(tx);
         return;
-      case "block":
+      case "certified-block":
         // Someone answered: our own pending answer for this block is no longer needed.
         if (this.deps.suppressDuplicateAnswers === true) this.answered.set(toHex(blockHash(message.block.header)), this.deps.clock.now());
         this.onBlock(message.block, message.certificate);
@@ -417,7 +417,7 @@ export class ConsensusEngine {
       case "tx":
         this.onTx(message.tx);
         return;
-      case "status":
+      case "chain-status":
         this.onStatus(message);
         return;
     }
@@ -443,7 +443,7 @@ export class ConsensusEngine {
     if (source === undefined) return;
     const compact = this.deps.compactBlocks !== true ? null : this.compactFor(id, source.block, source.certificate);
     // One frame instead of many: the asker rebuilds it, and asks for any transactions it lacks.
-    const answer: ConsensusMessage = compact !== null ? { kind: "compact-proposal", compact } : { kind: "block", block: source.block, certificate: source.certificate };
+    const answer: ConsensusMessage = compact !== null ? { kind: "compact-proposal", compact } : { kind: "certified-block", block: source.block, certificate: source.certificate };
     if (this.deps.suppressDuplicateAnswers !== true) {
       if (this.onceASlot(this.answered, id)) this.deps.network.broadcast(answer);
       return;

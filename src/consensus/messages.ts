@@ -19,11 +19,11 @@ export type ConsensusMessage =
   | { readonly kind: "get-nonces"; readonly sender: Uint8Array; readonly nonces: readonly number[] }
   /** Radio catch-up: consecutive blocks by height, answered one compact block each. */
   | { readonly kind: "get-range"; readonly fromHeight: number; readonly count: number }
-  | { readonly kind: "block"; readonly block: Block; readonly certificate: NotarizationCertificate | null }
+  | { readonly kind: "certified-block"; readonly block: Block; readonly certificate: NotarizationCertificate | null }
   | { readonly kind: "tx"; readonly tx: DecodedTx }
   /** Where a node stands: lets a peer that missed votes or blocks notice and catch up. */
   | {
-      readonly kind: "status";
+      readonly kind: "chain-status";
       readonly finalizedHeight: number;
       readonly headHeight: number;
       readonly headHash: Uint8Array;

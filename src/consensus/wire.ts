@@ -36,9 +36,9 @@ const WIRE: { readonly [K in Kind]: { readonly type: MessageType; encode(m: Of<K
   "get-block": { type: MessageType.GetBlock, encode: (m) => getBlockCodec.encode(m), decode: (p) => ({ kind: "get-block", ...getBlockCodec.decode(p) }) },
   "get-range": { type: MessageType.GetBlockRange, encode: (m) => blockRangeCodec.encode(m), decode: (p) => ({ kind: "get-range", ...blockRangeCodec.decode(p) }) },
   "get-nonces": { type: MessageType.GetSenderTransactions, encode: (m) => senderTransactionsRequestCodec.encode(m), decode: (p) => ({ kind: "get-nonces", ...senderTransactionsRequestCodec.decode(p) }) },
-  block: { type: MessageType.CertifiedBlock, encode: (m) => certifiedBlockCodec.encode(m), decode: (p) => ({ kind: "block", ...certifiedBlockCodec.decode(p) }) },
+  "certified-block": { type: MessageType.CertifiedBlock, encode: (m) => certifiedBlockCodec.encode(m), decode: (p) => ({ kind: "certified-block", ...certifiedBlockCodec.decode(p) }) },
   tx: { type: MessageType.Transaction, encode: (m) => m.tx.bytes, decode: (p) => ({ kind: "tx", tx: decodeTxWithBytes(p) }) },
-  status: { type: MessageType.ChainStatus, encode: (m) => chainStatusCodec.encode(m), decode: (p) => ({ kind: "status", ...chainStatusCodec.decode(p) }) },
+  "chain-status": { type: MessageType.ChainStatus, encode: (m) => chainStatusCodec.encode(m), decode: (p) => ({ kind: "chain-status", ...chainStatusCodec.decode(p) }) },
 };
 
 const KIND_OF_TYPE: ReadonlyMap<MessageType, Kind> = new Map((Object.keys(WIRE) as Kind[]).map((k) => [WIRE[k].type, k]));

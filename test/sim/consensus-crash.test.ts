@@ -60,7 +60,7 @@ describe("consensus under crashes", () => {
     // Its chain up to B's parent, with the parent's notarization (carried in B's header).
     const chain: Block[] = [];
     for (let p = sim.proposals.get(Buffer.from(block.header.parentHash).toString("hex")); p !== undefined; p = sim.proposals.get(Buffer.from(p.header.parentHash).toString("hex"))) chain.unshift(p);
-    chain.forEach((p, k) => sim.deliverTo(1, { kind: "block", block: p, certificate: k === chain.length - 1 ? block.header.certificate : (chain[k + 1]?.header.certificate ?? null) }));
+    chain.forEach((p, k) => sim.deliverTo(1, { kind: "certified-block", block: p, certificate: k === chain.length - 1 ? block.header.certificate : (chain[k + 1]?.header.certificate ?? null) }));
     const proposer = sim.nodes.find((n) => n.identity.address.every((x, k) => x === block.header.proposer[k]))!;
     const parentState = sim.nodes[0]!.engine.stateAfter(Buffer.from(block.header.parentHash).toString("hex"))!;
     const twin = produceBlock(parentState, {

@@ -12,7 +12,7 @@ describe("consensus on a radio channel", () => {
     const sim = new ConsensusSim({ validators: 4, seed: 21, engine: { controlRates: rates } });
     sim.start();
     sim.runWithTraffic(5 * MINUTE, 20_000);
-    const statuses = sim.sentByKind.get("status") ?? 0;
+    const statuses = sim.sentByKind.get("chain-status") ?? 0;
     // Five minutes is five rounds for each of four nodes: twenty statuses without suppression.
     expect(statuses).toBeGreaterThan(0);
     expect(statuses).toBeLessThan(12);
@@ -25,7 +25,7 @@ describe("consensus on a radio channel", () => {
     sim.start();
     sim.runWithTraffic(5 * MINUTE, 20_000);
     // Every six slots at each of four nodes.
-    expect(sim.sentByKind.get("status") ?? 0).toBeGreaterThanOrEqual(4 * 4);
+    expect(sim.sentByKind.get("chain-status") ?? 0).toBeGreaterThanOrEqual(4 * 4);
   });
 
   it("paces votes on the radio and stays safe and live", () => {

@@ -31,9 +31,9 @@ describe("chain messages (types 13-15)", () => {
 
   it("round-trip a certified block, with and without its certificate, through the consensus wire", () => {
     fc.assert(fc.property(headerArb.map((h) => h.certificate), (certificate) => {
-      const onWire = encodeConsensusMessage({ kind: "block", block, certificate });
+      const onWire = encodeConsensusMessage({ kind: "certified-block", block, certificate });
       expect(onWire.type).toBe(MessageType.CertifiedBlock);
-      expect(decodeConsensusMessage(onWire.type, onWire.payload)).toEqual({ kind: "block", block, certificate });
+      expect(decodeConsensusMessage(onWire.type, onWire.payload)).toEqual({ kind: "certified-block", block, certificate });
     }), { numRuns: 30 });
   });
 

@@ -154,7 +154,7 @@ describe("the message registry", () => {
       { kind: "get-txs", slot: 3, blockRef: block.header.signature.slice(0, 8), indexes: [0] }, { kind: "block-txs", slot: 3, blockRef: block.header.signature.slice(0, 8), txs: [tx] },
       { kind: "vote", height: 1, blockHash: hash, voter: 0, signature: block.header.signature }, { kind: "get-block", hash },
       { kind: "get-nonces", sender: alice.address, nonces: [1] }, { kind: "get-range", fromHeight: 1, count: 2 },
-      { kind: "block", block, certificate: null }, { kind: "tx", tx }, { kind: "status", finalizedHeight: 1, headHeight: 1, headHash: hash, witnessHash: null },
+      { kind: "certified-block", block, certificate: null }, { kind: "tx", tx }, { kind: "chain-status", finalizedHeight: 1, headHeight: 1, headHash: hash, witnessHash: null },
     ];
     const types = messages.map((m) => encodeConsensusMessage(m).type);
     expect(new Set(types).size).toBe(messages.length);
