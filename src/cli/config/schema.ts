@@ -22,7 +22,7 @@ export const configSchema = z.strictObject({
   key_passphrase_file: path.optional().describe("file holding the key's passphrase (for a service); else MESHCHAIN_KEY_PASSPHRASE, else a prompt"),
   checkpoint: z.string().regex(/^[0-9a-f]{64}$/, "a block hash: 64 lowercase hex digits").optional().describe("start an empty data directory from the finalized state at this block hash, fetched from peers"),
   node: z.strictObject({
-    slot_ms: z.int().min(100).max(3_600_000).optional().describe("slot length of a lone validator, milliseconds (default: the genesis slotMs, which a chain with several validators always uses; a faster lone validator makes a joining validator wait until the chain's clock passes its last slot)"),
+    slot_ms: z.int().min(100).max(3_600_000).optional().describe("slot length of a lone validator, milliseconds (default: the genesis slotMs, which a chain with several validators always uses; a faster lone validator makes a joining validator wait until the chain's clock passes its last slot; `meshchain status` always shows the chain's slot, at the genesis `slotMs`)"),
     heartbeat_slots: z.int().min(1).max(1_000_000).optional().describe("slots after which a lone validator makes a block with nothing to include (default: 1 with dev, 60 otherwise)"),
     status_interval_ms: z.int().min(100).max(86_400_000).default(10_000).describe("milliseconds between status lines (and signed status announcements over IP; on a radio they follow the preset's control rate)"),
     snapshot_interval_blocks: z.int().min(1).max(1_000_000).default(1_000).describe("keep a state snapshot for peers' checkpoint sync every this many blocks"),
