@@ -63,7 +63,7 @@ export function describeTx(decoded: DecodedTx): Record<string, unknown> {
     case TxKind.Undelegate:
       return { ...common, validator: formatAddress(body.validator), amount: body.amount.toString() };
     case TxKind.GovProposal:
-      return { ...common, parameter: paramSpecById(body.paramId)?.name ?? `#${body.paramId}`, value: body.value.toString() };
+      return { ...common, parameter: paramSpecById(body.paramId)?.name ?? `#${body.paramId}`, value: body.value.toString(), votingWindow: body.votingWindow };
     case TxKind.GovVote:
       return { ...common, proposalId: body.proposalId, choice: choiceName(body.choice) };
     case TxKind.Evidence:

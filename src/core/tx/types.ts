@@ -47,7 +47,8 @@ export interface BondBody { readonly kind: TxKind.Bond; readonly amount: bigint 
 export interface UnbondBody { readonly kind: TxKind.Unbond; readonly amount: bigint }
 export interface DelegateBody { readonly kind: TxKind.Delegate; readonly validator: Uint8Array; readonly amount: bigint }
 export interface UndelegateBody { readonly kind: TxKind.Undelegate; readonly validator: Uint8Array; readonly amount: bigint }
-export interface GovProposalBody { readonly kind: TxKind.GovProposal; readonly paramId: number; readonly value: bigint }
+/** `votingWindow`: blocks the proposal stays open, bounded by the chain (core/state/governance.ts). */
+export interface GovProposalBody { readonly kind: TxKind.GovProposal; readonly paramId: number; readonly value: bigint; readonly votingWindow: number }
 export interface GovVoteBody { readonly kind: TxKind.GovVote; readonly proposalId: number; readonly choice: VoteChoice }
 export interface FederationProposalBody { readonly kind: TxKind.FederationProposal; readonly action: FederationAction; readonly validator: Uint8Array }
 export interface EvidenceBody { readonly kind: TxKind.Evidence; readonly evidence: Evidence }
