@@ -221,7 +221,9 @@ describe("governance", () => {
   it("passes a change once more than two thirds of stake approve, and enacts it at the next epoch's first block", () => {
     const { chain, validators } = setup({ validators: 3, params: { governanceVotingPeriod: 30n, epochLength: 5n } });
     const [v0, v1, v2] = validators as [typeof validators[0], typeof validators[0], typeof validators[0]];
-    nextBlock(chain, v0, [tx(v0, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n, votingWindow: 30 })]);
+    nextBlock(chain, v0, [tx(v0, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n, votingWindow: 25 })]);
+    // The proposal's own window, not the chain's 30: it closes at its height plus 25.
+    expect(new Ledger(chain.store).activeProposals()).toEqual([{ id: 1, endHeight: 1 + 25 }]);
     expect(attempt(chain, tx(v0, 1, { kind: TxKind.GovVote, proposalId: 1, choice: VoteChoice.Yes }))).toBe("ALREADY_VOTED");
     expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovVote, proposalId: 9, choice: VoteChoice.Yes }))).toBe("UNKNOWN_PROPOSAL");
     expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovProposal, paramId: 200, value: 1n, votingWindow: 30 }))).toBe("UNKNOWN_PARAM");

@@ -126,6 +126,8 @@ export function registerTx(program: Command, run: Run): void {
     .action((opts: RegistrationOptions) => run(opts.json, () => sendRegistration(opts)));
   addSendOptions(tx.command("leave").description("leave the validator set; stake is released after unbondingPeriod blocks"), "the validator's key file")
     .action((opts: SendOptions) => run(opts.json, async () => sendTx(opts, await unlockSender(opts), { kind: TxKind.ValidatorLeave })));
+  addSendOptions(tx.command("unjail").description("bring a jailed validator back once its jail period is over (`meshchain account` shows jailedUntil); it rejoins at the next epoch start"), "the validator's key file")
+    .action((opts: SendOptions) => run(opts.json, async () => sendTx(opts, await unlockSender(opts), { kind: TxKind.Unjail })));
   addProposalOptions(addSendOptions(tx.command("propose").description("propose a new value for a chain parameter (validators only; same as `gov propose`)"), "the validator's key file"))
     .action((opts: ProposalOptions) => run(opts.json, () => sendProposal(opts)));
   addSendOptions(tx.command("vote").description("vote on an open proposal (validators only; same as `gov vote`)").argument("<proposal>", "proposal id").argument("<choice>", "yes, no or abstain"), "the validator's key file")

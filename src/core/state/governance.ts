@@ -19,10 +19,10 @@ import { isActiveValidator, type Proposal, validatorStake } from "./records.js";
  * "yes". A passed change is scheduled for the next epoch's first block (epoch.ts) and enacted then.
  */
 
-function requireActiveValidator(l: Ledger, address: Uint8Array, height: number): void {
+function requireActiveValidator(l: Ledger, address: Uint8Array): void {
   const v = l.validator(address);
   if (v === null) throw new TxError("NOT_VALIDATOR", "only validators take part in governance");
-  if (!isActiveValidator(v, height)) throw new TxError("VALIDATOR_INACTIVE", "validator is jailed or leaving");
+  if (!isActiveValidator(v)) throw new TxError("VALIDATOR_INACTIVE", "validator is jailed or leaving");
 }
 
 /**
@@ -35,7 +35,7 @@ export function votingWindowBounds(params: Pick<ChainParams, "epochLength" | "go
 }
 
 export function applyProposal(l: Ledger, sender: Uint8Array, body: GovProposalBody, ctx: TxContext): void {
-  requireActiveValidator(l, sender, ctx.height);
+  requireActiveValidator(l, sender);
   const spec = paramSpecById(body.paramId);
   if (spec === undefined) throw new TxError("UNKNOWN_PARAM", `no parameter with id ${body.paramId}`);
   if (!paramInRange(spec, body.value)) throw new TxError("PARAM_OUT_OF_RANGE", `${spec.name} must lie in [${spec.min}, ${spec.max}]`);
@@ -51,10 +51,10 @@ export function applyProposal(l: Ledger, sender: Uint8Array, body: GovProposalBo
   l.putMeta({ ...meta, nextProposalId: id + 1 });
 }
 
-export function applyProposalVote(l: Ledger, sender: Uint8Array, body: GovVoteBody, ctx: TxContext): void {
+export function applyProposalVote(l: Ledger, sender: Uint8Array, body: GovVoteBody): void {
   const p = l.proposal(body.proposalId);
   if (p === null) throw new TxError("UNKNOWN_PROPOSAL", `no open proposal ${body.proposalId}`);
-  requireActiveValidator(l, sender, ctx.height);
+  requireActiveValidator(l, sender);
   if (p.votes.some((v) => bytesEqual(v.validator, sender))) throw new TxError("ALREADY_VOTED", "this validator already voted");
   const votes = [...p.votes, { validator: sender, choice: body.choice }].sort((a, b) => compareBytes(a.validator, b.validator));
   l.putProposal(body.proposalId, { ...p, votes });

@@ -17,13 +17,14 @@ export interface SetMember {
 
 /**
  * The validators that vote on the block at `height`: those active in the state after that block,
- * in address order. A certificate's signer bitmap indexes this list.
+ * in address order. A certificate's signer bitmap indexes this list. The state after that block
+ * settles it (jail no longer ends by a height); callers still name the block they ask about.
  */
-export function votingSet(ledger: Ledger, height: number): SetMember[] {
+export function votingSet(ledger: Ledger, _height: number): SetMember[] {
   const out: SetMember[] = [];
   for (const address of ledger.validatorSet()) {
     const v = ledger.validator(address);
-    if (v !== null && isActiveValidator(v, height)) out.push({ address, validator: v });
+    if (v !== null && isActiveValidator(v)) out.push({ address, validator: v });
   }
   return out;
 }
@@ -67,7 +68,7 @@ export function nextVotingSetSize(ledger: Ledger, height: number): number {
   if (isEpochStart(next, ledger.params().epochLength)) {
     for (const address of ledger.pendingValidators()) {
       const v = ledger.validator(address);
-      if (v !== null && isActiveValidator(v, next)) count++;
+      if (v !== null && isActiveValidator(v)) count++;
     }
   }
   return count;
@@ -77,7 +78,7 @@ export function nextVotingSetSize(ledger: Ledger, height: number): number {
 export function votesAfter(ledger: Ledger, height: number, address: Uint8Array): boolean {
   const next = height + 1;
   const v = ledger.validator(address);
-  if (v === null || !isActiveValidator(v, next)) return false;
+  if (v === null || !isActiveValidator(v)) return false;
   if (isMember(ledger, address)) return true;
   return isEpochStart(next, ledger.params().epochLength) && ledger.pendingValidators().some((a) => bytesEqual(a, address));
 }

@@ -51,6 +51,7 @@ function writeBody(w: Writer, body: TxBody): void {
       w.fixed(body.blsPublicKey, BLS_PUBLIC_KEY_LENGTH).fixed(body.proofOfPossession, BLS_SIGNATURE_LENGTH);
       return;
     case TxKind.ValidatorLeave:
+    case TxKind.Unjail:
       return;
     case TxKind.Bond:
     case TxKind.Unbond:
@@ -96,6 +97,7 @@ function readBody(r: Reader, kind: number): TxBody {
       return { kind, commissionBps, selfBond, blsPublicKey: r.fixed(BLS_PUBLIC_KEY_LENGTH), proofOfPossession: r.fixed(BLS_SIGNATURE_LENGTH) };
     }
     case TxKind.ValidatorLeave:
+    case TxKind.Unjail:
       return { kind };
     case TxKind.Bond:
     case TxKind.Unbond:
