@@ -14,6 +14,7 @@ import { Ledger } from "../core/state/ledger.js";
 import { scheduledParamChanges } from "../core/state/param-changes.js";
 import { PARAM_SPECS, paramSpecById } from "../core/state/params.js";
 import { validatorStake } from "../core/state/records.js";
+import { registeredValidators } from "../core/state/validators.js";
 import { type DecodedTx, txHash } from "../core/tx/codec.js";
 import { choiceName, describeTx } from "../core/tx/describe.js";
 import { decodeMessagePayload } from "../core/tx/message-payload.js";
@@ -116,7 +117,7 @@ export class ReadModel {
     const store = this.deps.store();
     const validator = ledger.validator(address);
     const delegations: { validator: string; amount: string }[] = [];
-    for (const v of ledger.validatorSet()) {
+    for (const v of registeredValidators(ledger)) {
       const d = ledger.validator(v)?.delegations.find((x) => bytesEqual(x.delegator, address));
       if (d !== undefined) delegations.push({ validator: formatAddress(v), amount: d.amount.toString() });
     }

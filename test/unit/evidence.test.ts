@@ -6,7 +6,7 @@ import { auditSupply } from "../../src/core/state/audit.js";
 import { TxError } from "../../src/core/state/errors.js";
 import { Ledger } from "../../src/core/state/ledger.js";
 import { applyTx } from "../../src/core/state/transaction.js";
-import { votingSet } from "../../src/core/state/validators.js";
+import { registeredValidators, votingSet } from "../../src/core/state/validators.js";
 import { formatAddress } from "../../src/core/crypto/address.js";
 import { type Evidence, EvidenceType, TxKind } from "../../src/core/tx/types.js";
 import { CHAIN_ID, COIN, genesisStore, nextBlock, testChain, tx } from "../fixtures/chain.js";
@@ -82,6 +82,9 @@ describe("equivocation evidence", () => {
     const members = () => votingSet(new Ledger(chain.store), chain.parent.height).map((m) => formatAddress(m.address));
     const unjail = (from: typeof v0, nonce: number) => attemptTx(chain, tx(from, nonce, { kind: TxKind.Unjail }, { fee: 20_000n }));
     expect(members()).toEqual([formatAddress(v0.address)]);
+    // Jailed validators keep their record in a list of their own, so their delegators still find them.
+    expect(new Ledger(chain.store).jailedValidators().map(formatAddress)).toEqual([formatAddress(v1.address)]);
+    expect(registeredValidators(new Ledger(chain.store)).map(formatAddress)).toContain(formatAddress(v1.address));
     expect(unjail(v1, 1)).toBe("STILL_JAILED");
     expect(unjail(v0, 1)).toBe("NOT_JAILED");
     expect(unjail(users[1]!, 0)).toBe("NOT_VALIDATOR");
@@ -96,6 +99,7 @@ describe("equivocation evidence", () => {
     const after = new Ledger(chain.store);
     expect(after.validator(v1.address)!.jailedUntil).toBe(0);
     expect(after.pendingValidators().map(formatAddress)).toEqual([formatAddress(v1.address)]);
+    expect(after.jailedValidators()).toEqual([]);
     expect(members()).toEqual([formatAddress(v0.address)]);
     while ((chain.parent.height + 1) % 12 !== 0) nextBlock(chain, v0, []);
     nextBlock(chain, v0, []);

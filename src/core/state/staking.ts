@@ -6,7 +6,7 @@ import type { TxContext } from "./context.js";
 import { TxError } from "./errors.js";
 import type { Ledger } from "./ledger.js";
 import type { Delegation, UnbondingEntry, Validator } from "./records.js";
-import { queueJoin, removeMember, seatsTaken } from "./validators.js";
+import { queueJoin, removeMember, seatsTaken, unjailMember } from "./validators.js";
 
 export function queueUnbonding(l: Ledger, releaseHeight: number, entry: UnbondingEntry): void {
   l.putUnbondingAt(releaseHeight, [...l.unbondingAt(releaseHeight), entry]);
@@ -75,7 +75,7 @@ export function applyUnjail(l: Ledger, sender: Uint8Array, ctx: TxContext): void
   const taken = seatsTaken(l);
   if (BigInt(taken) >= ctx.params.maxValidators) throw new TxError("VALIDATOR_SET_FULL", `validator set holds ${taken} with those waiting to join, the maximum`);
   l.putValidator(sender, { ...v, jailedUntil: 0 });
-  queueJoin(l, sender);
+  unjailMember(l, sender);
 }
 
 export function applyBond(l: Ledger, sender: Uint8Array, body: BondBody): void {

@@ -34,10 +34,28 @@ export function queueJoin(ledger: Ledger, address: Uint8Array): void {
   ledger.putPendingValidators([...ledger.pendingValidators(), address].sort(compareBytes));
 }
 
-/** Take a validator out of both the voting set and the queue (leaving, or voted out). */
+/** Take a validator out of the voting set, the queue and the jailed list (leaving, or voted out). */
 export function removeMember(ledger: Ledger, address: Uint8Array): void {
   ledger.putValidatorSet(ledger.validatorSet().filter((a) => !bytesEqual(a, address)));
   ledger.putPendingValidators(ledger.pendingValidators().filter((a) => !bytesEqual(a, address)));
+  ledger.putJailedValidators(ledger.jailedValidators().filter((a) => !bytesEqual(a, address)));
+}
+
+/** Out of the set at once, into the jailed list: back only through unjail and an epoch start. */
+export function jailMember(ledger: Ledger, address: Uint8Array): void {
+  removeMember(ledger, address);
+  ledger.putJailedValidators([...ledger.jailedValidators(), address].sort(compareBytes));
+}
+
+/** An unjailed validator leaves the jailed list and waits, like a newcomer, for the next epoch start. */
+export function unjailMember(ledger: Ledger, address: Uint8Array): void {
+  ledger.putJailedValidators(ledger.jailedValidators().filter((a) => !bytesEqual(a, address)));
+  queueJoin(ledger, address);
+}
+
+/** Every validator with a record that can hold delegations: voting, waiting to join, or jailed. */
+export function registeredValidators(ledger: Ledger): Uint8Array[] {
+  return [...ledger.validatorSet(), ...ledger.pendingValidators(), ...ledger.jailedValidators()].sort(compareBytes);
 }
 
 /** Members and those queued to join: what the `maxValidators` bound counts. */
