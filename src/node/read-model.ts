@@ -19,6 +19,7 @@ import { choiceName, describeTx } from "../core/tx/describe.js";
 import { gini, isQuorum, totalWeight, votingWeights } from "../consensus/weights.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import { MessageIndexer } from "./message-indexer.js";
+import { pastVotingSet, type Voter } from "./past-voting-set.js";
 import type { TxPool } from "./mempool.js";
 
 export type ReadErrorCode = "UNKNOWN_ACCOUNT" | "UNKNOWN_BLOCK" | "UNKNOWN_TX" | "UNKNOWN_PROPOSAL" | "NOT_A_MESSAGE" | "PROOF_UNAVAILABLE";
@@ -100,8 +101,11 @@ export class ReadModel {
     const index = weights.findIndex((w) => bytesEqual(w.address, block.header.proposer));
     const proposer = weights[index];
     // The proposer's signature is its vote: a certificate on its own when it holds a quorum (a lone validator).
-    if (proposer === undefined || !isQuorum(proposer.weight, totalWeight(weights))) return null;
-    return { height, blockHash: store.blockHashAt(height), signers: signerBitmap([index]), signature: block.header.signature };
+    if (proposer !== undefined && isQuorum(proposer.weight, totalWeight(weights))) return { height, blockHash: store.blockHashAt(height), signers: signerBitmap([index]), signature: block.header.signature };
+    // A lone validator's block from before others joined: alone in the set then, its vote was the quorum.
+    const alone: NotarizationCertificate = { height, blockHash: store.blockHashAt(height), signers: signerBitmap([0]), signature: block.header.signature };
+    const then = pastVotingSet(ledger, store, height, alone, this.deps.chainId);
+    return then?.length === 1 && bytesEqual((then[0] as Voter).address, block.header.proposer) ? alone : null;
   }
 
   account(address: Uint8Array): Record<string, unknown> {
@@ -276,11 +280,13 @@ export class ReadModel {
     const senderPublicKey = tx.tx.publicKey ?? ledger.account(tx.tx.sender).publicKey;
     if (senderPublicKey === null) throw new ReadError("PROOF_UNAVAILABLE", "the sender's public key is not known to this node");
     const weights = votingWeights(ledger, at.height);
-    const votingSetList = weights.map((w) => ({ address: w.address, blsPublicKey: w.blsPublicKey }));
-    // The voting set is read from today's state: if it changed since the block, the signers would not match.
+    let votingSetList: Voter[] = weights.map((w) => ({ address: w.address, blsPublicKey: w.blsPublicKey }));
+    // Today's set names the signers unless it changed since the block: then the set of that block is worked out and checked.
     const signers = signerIndices(certificate.signers);
-    if (signers.some((i) => i >= votingSetList.length) || !verifyAggregateVote(this.deps.chainId, block.header.slot, certificate.blockHash, certificate.signature, signers.map((i) => (votingSetList[i] as { blsPublicKey: Uint8Array }).blsPublicKey))) {
-      throw new ReadError("PROOF_UNAVAILABLE", `the validator set changed since block ${at.height}: this node cannot name its signers`);
+    if (signers.some((i) => i >= votingSetList.length) || !verifyAggregateVote(this.deps.chainId, block.header.slot, certificate.blockHash, certificate.signature, signers.map((i) => (votingSetList[i] as Voter).blsPublicKey))) {
+      const then = pastVotingSet(ledger, store, at.height, certificate, this.deps.chainId);
+      if (then === null) throw new ReadError("PROOF_UNAVAILABLE", `the validator set changed since block ${at.height} in a way this node cannot retrace: it cannot name its signers`);
+      votingSetList = then;
     }
     return {
       chainId: this.deps.chainId, tx, senderPublicKey,
