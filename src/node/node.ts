@@ -185,7 +185,7 @@ export class MeshChainNode {
   ) {
     this.health = new StorageHealth(deps);
     this.metrics = deps.metrics ?? new NodeMetrics();
-    this.reads = new ReadModel({ store: () => this.requireStore(), pool: () => this.pool, chainId: opts.genesis.chainId });
+    this.reads = new ReadModel({ store: () => this.requireStore(), pool: () => this.pool, chainId: opts.genesis.chainId, messageIndexPath: join(opts.dataDir, "messages.db") });
   }
 
   async start(): Promise<void> {
@@ -840,6 +840,7 @@ export class MeshChainNode {
     this.pool = null;
     this.poolStore?.close();
     this.poolStore = null;
+    this.reads.close();
     if (this.store !== null) {
       const height = this.store.tip.height;
       this.store.close();

@@ -14,12 +14,12 @@ import { Ledger } from "../core/state/ledger.js";
 import { scheduledParamChanges } from "../core/state/param-changes.js";
 import { PARAM_SPECS, paramSpecById } from "../core/state/params.js";
 import { validatorStake } from "../core/state/records.js";
-import { type DecodedTx, txHash } from "../core/tx/codec.js";
+import { registeredValidators } from "../core/state/validators.js";
 import { choiceName, describeTx } from "../core/tx/describe.js";
-import { decodeMessagePayload } from "../core/tx/message-payload.js";
-import { TxKind } from "../core/tx/types.js";
 import { gini, isQuorum, totalWeight, votingWeights } from "../consensus/weights.js";
 import type { ChainStore } from "../storage/chain-store.js";
+import { MessageIndexer } from "./message-indexer.js";
+import { pastVotingSet, type Voter } from "./past-voting-set.js";
 import type { TxPool } from "./mempool.js";
 
 export type ReadErrorCode = "UNKNOWN_ACCOUNT" | "UNKNOWN_BLOCK" | "UNKNOWN_TX" | "UNKNOWN_PROPOSAL" | "NOT_A_MESSAGE" | "PROOF_UNAVAILABLE";
@@ -28,14 +28,6 @@ export class ReadError extends MeshChainError<ReadErrorCode> {}
 
 export type TxStatus = "pending" | "queued" | "included" | "final";
 
-/** A message transaction in a block, indexed by sender and recipient. */
-interface IndexedMessage {
-  readonly hash: string;
-  readonly height: number;
-  readonly position: number;
-  readonly tx: DecodedTx;
-}
-
 /** How far down from the tip finality is looked for in held certificates (above the recorded finality). */
 const FINALITY_SCAN_BLOCKS = 64;
 
@@ -43,18 +35,21 @@ export interface ReadModelDeps {
   readonly store: () => ChainStore;
   readonly pool: () => TxPool | null;
   readonly chainId: string;
+  /** The message index's file (`messages.db` in the data directory); in memory when absent. */
+  readonly messageIndexPath?: string;
 }
 
 /**
- * The node's chain, read for people and programs. Messages are indexed in memory from the blocks
- * the store holds, caught up lazily on each read (and rebuilt if the chain below the index changed).
+ * The node's chain, read for people and programs. Messages are read through an index on disk
+ * (message-indexer.ts), caught up on each read from the blocks committed since.
  */
 export class ReadModel {
-  private messages: IndexedMessage[] = [];
-  private indexed: { height: number; hash: string } = { height: 0, hash: "" };
+  private readonly messageIndexer: MessageIndexer;
   private finality: { key: string; height: number } | null = null;
 
-  constructor(private readonly deps: ReadModelDeps) {}
+  constructor(private readonly deps: ReadModelDeps) {
+    this.messageIndexer = new MessageIndexer(deps.messageIndexPath ?? ":memory:");
+  }
 
   /** The store read (blocks by height for event feeds); throws NOT_RUNNING when the node is stopped. */
   chain(): ChainStore {
@@ -106,8 +101,11 @@ export class ReadModel {
     const index = weights.findIndex((w) => bytesEqual(w.address, block.header.proposer));
     const proposer = weights[index];
     // The proposer's signature is its vote: a certificate on its own when it holds a quorum (a lone validator).
-    if (proposer === undefined || !isQuorum(proposer.weight, totalWeight(weights))) return null;
-    return { height, blockHash: store.blockHashAt(height), signers: signerBitmap([index]), signature: block.header.signature };
+    if (proposer !== undefined && isQuorum(proposer.weight, totalWeight(weights))) return { height, blockHash: store.blockHashAt(height), signers: signerBitmap([index]), signature: block.header.signature };
+    // A lone validator's block from before others joined: alone in the set then, its vote was the quorum.
+    const alone: NotarizationCertificate = { height, blockHash: store.blockHashAt(height), signers: signerBitmap([0]), signature: block.header.signature };
+    const then = pastVotingSet(ledger, store, height, alone, this.deps.chainId);
+    return then?.length === 1 && bytesEqual((then[0] as Voter).address, block.header.proposer) ? alone : null;
   }
 
   account(address: Uint8Array): Record<string, unknown> {
@@ -116,7 +114,7 @@ export class ReadModel {
     const store = this.deps.store();
     const validator = ledger.validator(address);
     const delegations: { validator: string; amount: string }[] = [];
-    for (const v of ledger.validatorSet()) {
+    for (const v of registeredValidators(ledger)) {
       const d = ledger.validator(v)?.delegations.find((x) => bytesEqual(x.delegator, address));
       if (d !== undefined) delegations.push({ validator: formatAddress(v), amount: d.amount.toString() });
     }
@@ -238,56 +236,34 @@ export class ReadModel {
     throw new ReadError("UNKNOWN_PROPOSAL", `no open or scheduled proposal ${id} (closed proposals leave the state once enacted or rejected)`);
   }
 
-  private catchUpMessages(): void {
-    const store = this.deps.store();
-    const tip = store.tip.height;
-    // The index rests on the block it last read: if that block is gone or changed, start over.
-    if (this.indexed.height > tip || (this.indexed.height > 0 && this.indexed.height >= store.baseHeight + 1 && toHex(store.blockHashAt(this.indexed.height)) !== this.indexed.hash)) {
-      this.messages = [];
-      this.indexed = { height: 0, hash: "" };
-    }
-    // A pruning follower holds only headers below its oldest body: their messages are not indexed.
-    for (let h = Math.max(this.indexed.height + 1, store.baseHeight + 1, store.oldestBody); h <= tip; h++) {
-      const block = store.blockAt(h);
-      if (block === null) break;
-      block.txs.forEach((tx, position) => {
-        if (tx.tx.body.kind === TxKind.Message) this.messages.push({ hash: toHex(txHash(tx.bytes)), height: h, position, tx });
-      });
-      this.indexed = { height: h, hash: toHex(store.blockHashAt(h)) };
-    }
-  }
-
-  /** Messages to or from an address in the chain, newest first. */
+  /** Messages to or from an address in the chain, newest first (bodies a pruning follower still holds). */
   messagesFor(filter: { to?: Uint8Array; from?: Uint8Array }, limit: number): Record<string, unknown>[] {
-    this.catchUpMessages();
+    const store = this.deps.store();
+    const found = this.messageIndexer.caughtUp(store).find(filter, store.oldestBody, limit);
     const finalized = this.finalizedHeight();
-    const out: Record<string, unknown>[] = [];
-    for (let i = this.messages.length - 1; i >= 0 && out.length < limit; i--) {
-      const m = this.messages[i] as IndexedMessage;
-      const body = m.tx.tx.body;
-      if (body.kind !== TxKind.Message) continue;
-      if (filter.to !== undefined && !bytesEqual(body.to, filter.to)) continue;
-      if (filter.from !== undefined && !bytesEqual(m.tx.tx.sender, filter.from)) continue;
-      out.push({ ...describeTx(m.tx), height: m.height, final: m.height <= finalized, status: m.height <= finalized ? "final" : "included" });
-    }
-    return out;
+    return found.flatMap((m) => {
+      const tx = store.blockAt(m.height)?.txs[m.position];
+      if (tx === undefined) return [];
+      return [{ ...describeTx(tx), height: m.height, final: m.height <= finalized, status: m.height <= finalized ? "final" : "included" }];
+    });
   }
 
   /** A message and the acknowledgements its recipient put on chain (a message back naming its hash). */
   messageStatus(hash: Uint8Array): Record<string, unknown> {
     const t = this.transaction(hash);
     if (t.kind !== undefined && t.kind !== "message") throw new ReadError("NOT_A_MESSAGE", `${toHex(hash)} is a ${String(t.kind)} transaction, not a message`);
-    this.catchUpMessages();
-    const message = this.messages.find((m) => m.hash === toHex(hash));
-    const body = message?.tx.tx.body;
+    const index = this.messageIndexer.caughtUp(this.deps.store());
+    const message = index.byHash(hash);
     const finalized = this.finalizedHeight();
-    const acks = message === undefined || body?.kind !== TxKind.Message ? [] : this.messages.filter((m) => {
-      const b = m.tx.tx.body;
-      if (b.kind !== TxKind.Message || !bytesEqual(m.tx.tx.sender, body.to) || !bytesEqual(b.to, message.tx.tx.sender)) return false;
-      const p = decodeMessagePayload(b.payload);
-      return p.type === "ack" && toHex(p.messageHash) === message.hash;
-    }).map((m) => ({ hash: m.hash, height: m.height, final: m.height <= finalized }));
+    const acks = message === null ? [] : index.acknowledgementsOf(hash)
+      .filter((a) => bytesEqual(a.sender, message.recipient) && bytesEqual(a.recipient, message.sender))
+      .map((a) => ({ hash: toHex(a.hash), height: a.height, final: a.height <= finalized }));
     return { ...t, acknowledged: acks.length > 0, acks };
+  }
+
+  /** Close the message index's database (the node stops). */
+  close(): void {
+    this.messageIndexer.close();
   }
 
   /** The proof of delivery of a transaction in a block this node holds with its certificate. */
@@ -304,11 +280,13 @@ export class ReadModel {
     const senderPublicKey = tx.tx.publicKey ?? ledger.account(tx.tx.sender).publicKey;
     if (senderPublicKey === null) throw new ReadError("PROOF_UNAVAILABLE", "the sender's public key is not known to this node");
     const weights = votingWeights(ledger, at.height);
-    const votingSetList = weights.map((w) => ({ address: w.address, blsPublicKey: w.blsPublicKey }));
-    // The voting set is read from today's state: if it changed since the block, the signers would not match.
+    let votingSetList: Voter[] = weights.map((w) => ({ address: w.address, blsPublicKey: w.blsPublicKey }));
+    // Today's set names the signers unless it changed since the block: then the set of that block is worked out and checked.
     const signers = signerIndices(certificate.signers);
-    if (signers.some((i) => i >= votingSetList.length) || !verifyAggregateVote(this.deps.chainId, block.header.slot, certificate.blockHash, certificate.signature, signers.map((i) => (votingSetList[i] as { blsPublicKey: Uint8Array }).blsPublicKey))) {
-      throw new ReadError("PROOF_UNAVAILABLE", `the validator set changed since block ${at.height}: this node cannot name its signers`);
+    if (signers.some((i) => i >= votingSetList.length) || !verifyAggregateVote(this.deps.chainId, block.header.slot, certificate.blockHash, certificate.signature, signers.map((i) => (votingSetList[i] as Voter).blsPublicKey))) {
+      const then = pastVotingSet(ledger, store, at.height, certificate, this.deps.chainId);
+      if (then === null) throw new ReadError("PROOF_UNAVAILABLE", `the validator set changed since block ${at.height} in a way this node cannot retrace: it cannot name its signers`);
+      votingSetList = then;
     }
     return {
       chainId: this.deps.chainId, tx, senderPublicKey,

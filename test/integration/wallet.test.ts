@@ -266,10 +266,10 @@ describe("the wallet over a real node's API", () => {
     const badTopic = await refusal(client.subscribe("bogus" as "newHeads", {}, () => undefined));
     expect(badTopic.reason).toBe("INVALID_PARAMS");
 
-    const unknownParam = await prepareTx(client, validator, { kind: TxKind.GovProposal, paramId: 200, value: 1n }, {});
+    const unknownParam = await prepareTx(client, validator, { kind: TxKind.GovProposal, paramId: 200, value: 1n, votingWindow: 100 }, {});
     const refused = await refusal(client.submit(unknownParam.hex));
     expect(refused.message).toContain("UNKNOWN_PARAM");
-    const proposal = await send(validator, { kind: TxKind.GovProposal, paramId: 1, value: 25n });
+    const proposal = await send(validator, { kind: TxKind.GovProposal, paramId: 1, value: 25n, votingWindow: 100 });
     const txEvents: Record<string, unknown>[] = [];
     subs.push(await client.subscribe("tx", { hash: proposal.prepared.hash }, (e) => txEvents.push(e)));
     const message = await send(alice, { kind: TxKind.Message, to: bob.address, priority: MessagePriority.Normal, payload: buildMessagePayload("hi bob", null) });

@@ -6,11 +6,13 @@ import { auditSupply } from "../../src/core/state/audit.js";
 import { TxError } from "../../src/core/state/errors.js";
 import { Ledger } from "../../src/core/state/ledger.js";
 import { applyTx } from "../../src/core/state/transaction.js";
+import { registeredValidators, votingSet } from "../../src/core/state/validators.js";
+import { formatAddress } from "../../src/core/crypto/address.js";
 import { type Evidence, EvidenceType, TxKind } from "../../src/core/tx/types.js";
 import { CHAIN_ID, COIN, genesisStore, nextBlock, testChain, tx } from "../fixtures/chain.js";
 
-function setup() {
-  const c = testChain({ validators: 2, params: { unbondingPeriod: 20n, jailPeriod: 5n, slashFractionBps: 1_000n, evidenceMaxAgeSlots: 20n } });
+function setup(params: Record<string, bigint> = {}) {
+  const c = testChain({ validators: 2, params: { unbondingPeriod: 20n, jailPeriod: 5n, slashFractionBps: 1_000n, evidenceMaxAgeSlots: 20n, ...params } });
   const chain = genesisStore(c.genesis);
   const [v0, v1] = c.validators as [typeof c.validators[0], typeof c.validators[0]];
   // Give the offender a delegator and some stake in unbonding, then build a few blocks.
@@ -18,6 +20,17 @@ function setup() {
   nextBlock(chain, v0, [tx(v1, 0, { kind: TxKind.Unbond, amount: 500n * COIN })]);
   nextBlock(chain, v0, []);
   return { ...c, chain, v0, v1 };
+}
+
+function attemptTx(chain: ReturnType<typeof setup>["chain"], signed: ReturnType<typeof tx>): string {
+  const l = new Ledger(chain.store);
+  try {
+    applyTx(l, signed, { chainId: CHAIN_ID, height: chain.parent.height + 1, slot: chain.parent.slot + 1, params: l.params() });
+    return "OK";
+  } catch (e) {
+    if (e instanceof TxError) return e.code;
+    throw e;
+  }
 }
 
 function submit(chain: ReturnType<typeof setup>["chain"], from: ReturnType<typeof setup>["v0"], nonce: number, evidence: Evidence): string {
@@ -60,6 +73,38 @@ describe("equivocation evidence", () => {
     expect(audit.held).toBe(audit.totalSupply);
     // Jailed: cannot propose.
     expect(() => nextBlock(chain, v1, [])).toThrow(expect.objectContaining({ code: "PROPOSER_NOT_VALIDATOR" }));
+  });
+
+  it("keeps a jailed validator out until it sends unjail after jailedUntil, then seats it at the next epoch start", () => {
+    const { chain, v0, v1, users } = setup({ epochLength: 12n, minSelfBond: 8_600n * COIN });
+    nextBlock(chain, v0, [tx(v0, 0, { kind: TxKind.Evidence, evidence: doubleVote(v1, 2) }, { fee: 20_000n })]);
+    const jailedUntil = new Ledger(chain.store).validator(v1.address)!.jailedUntil;
+    const members = () => votingSet(new Ledger(chain.store), chain.parent.height).map((m) => formatAddress(m.address));
+    const unjail = (from: typeof v0, nonce: number) => attemptTx(chain, tx(from, nonce, { kind: TxKind.Unjail }, { fee: 20_000n }));
+    expect(members()).toEqual([formatAddress(v0.address)]);
+    // Jailed validators keep their record in a list of their own, so their delegators still find them.
+    expect(new Ledger(chain.store).jailedValidators().map(formatAddress)).toEqual([formatAddress(v1.address)]);
+    expect(registeredValidators(new Ledger(chain.store)).map(formatAddress)).toContain(formatAddress(v1.address));
+    expect(unjail(v1, 1)).toBe("STILL_JAILED");
+    expect(unjail(v0, 1)).toBe("NOT_JAILED");
+    expect(unjail(users[1]!, 0)).toBe("NOT_VALIDATOR");
+    while (chain.parent.height + 1 < jailedUntil) nextBlock(chain, v0, []);
+    // The jail period is over, and nothing changed by itself: still out.
+    nextBlock(chain, v0, []);
+    expect(members()).toEqual([formatAddress(v0.address)]);
+    // Slashed from 9,500 to 8,550 MESH, below this chain's 8,600 minimum: it must bond the difference first.
+    expect(unjail(v1, 1)).toBe("BOND_TOO_SMALL");
+    nextBlock(chain, v0, [tx(v1, 1, { kind: TxKind.Bond, amount: 50n * COIN }, { fee: 20_000n })]);
+    nextBlock(chain, v0, [tx(v1, 2, { kind: TxKind.Unjail }, { fee: 20_000n })]);
+    const after = new Ledger(chain.store);
+    expect(after.validator(v1.address)!.jailedUntil).toBe(0);
+    expect(after.pendingValidators().map(formatAddress)).toEqual([formatAddress(v1.address)]);
+    expect(after.jailedValidators()).toEqual([]);
+    expect(members()).toEqual([formatAddress(v0.address)]);
+    while ((chain.parent.height + 1) % 12 !== 0) nextBlock(chain, v0, []);
+    nextBlock(chain, v0, []);
+    expect(members().sort()).toEqual([formatAddress(v0.address), formatAddress(v1.address)].sort());
+    expect(unjail(v1, 3)).toBe("NOT_JAILED");
   });
 
   it("accepts conflicting signed proposals for one slot", () => {

@@ -221,11 +221,15 @@ describe("governance", () => {
   it("passes a change once more than two thirds of stake approve, and enacts it at the next epoch's first block", () => {
     const { chain, validators } = setup({ validators: 3, params: { governanceVotingPeriod: 30n, epochLength: 5n } });
     const [v0, v1, v2] = validators as [typeof validators[0], typeof validators[0], typeof validators[0]];
-    nextBlock(chain, v0, [tx(v0, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n })]);
+    nextBlock(chain, v0, [tx(v0, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n, votingWindow: 25 })]);
+    // The proposal's own window, not the chain's 30: it closes at its height plus 25.
+    expect(new Ledger(chain.store).activeProposals()).toEqual([{ id: 1, endHeight: 1 + 25 }]);
     expect(attempt(chain, tx(v0, 1, { kind: TxKind.GovVote, proposalId: 1, choice: VoteChoice.Yes }))).toBe("ALREADY_VOTED");
     expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovVote, proposalId: 9, choice: VoteChoice.Yes }))).toBe("UNKNOWN_PROPOSAL");
-    expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovProposal, paramId: 200, value: 1n }))).toBe("UNKNOWN_PARAM");
-    expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovProposal, paramId: 5, value: 9999n }))).toBe("PARAM_OUT_OF_RANGE");
+    expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovProposal, paramId: 200, value: 1n, votingWindow: 30 }))).toBe("UNKNOWN_PARAM");
+    expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovProposal, paramId: 5, value: 9999n, votingWindow: 30 }))).toBe("PARAM_OUT_OF_RANGE");
+    expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n, votingWindow: 4 }))).toBe("VOTING_WINDOW_OUT_OF_RANGE");
+    expect(attempt(chain, tx(v1, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n, votingWindow: 31 }))).toBe("VOTING_WINDOW_OUT_OF_RANGE");
     expect(attempt(chain, tx(testIdentity("user-0"), 0, { kind: TxKind.GovVote, proposalId: 1, choice: VoteChoice.Yes }))).toBe("NOT_VALIDATOR");
     // Two of three equal stakes is exactly two thirds: not more, so still open.
     nextBlock(chain, v0, [tx(v1, 0, { kind: TxKind.GovVote, proposalId: 1, choice: VoteChoice.Yes })]);
@@ -245,14 +249,14 @@ describe("governance", () => {
     const { chain, validators } = setup({ params: { epochLength: 2n } });
     const v = validators[0]!;
     // Height 1 is the last of epoch 0: the lone validator's proposal passes there, effective at 2.
-    nextBlock(chain, v, [tx(v, 0, { kind: TxKind.GovProposal, paramId: 2, value: 5n })]);
+    nextBlock(chain, v, [tx(v, 0, { kind: TxKind.GovProposal, paramId: 2, value: 5n, votingWindow: 500 })]);
     expect(new Ledger(chain.store).params().blockReward).toBe(5n);
   });
 
   it("rejects a change that only two thirds approve", () => {
     const { chain, validators } = setup({ validators: 3, params: { governanceVotingPeriod: 2n } });
     const [v0, v1, v2] = validators as [typeof validators[0], typeof validators[0], typeof validators[0]];
-    nextBlock(chain, v0, [tx(v0, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n })]);
+    nextBlock(chain, v0, [tx(v0, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n, votingWindow: 2 })]);
     nextBlock(chain, v0, [tx(v1, 0, { kind: TxKind.GovVote, proposalId: 1, choice: VoteChoice.Yes }), tx(v2, 0, { kind: TxKind.GovVote, proposalId: 1, choice: VoteChoice.No })]);
     nextBlock(chain, v0, []);
     expect(new Ledger(chain.store).params().minFeePerByte).toBe(10n);
@@ -262,8 +266,8 @@ describe("governance", () => {
   it("caps open proposals", () => {
     const { chain, validators } = setup({ validators: 3, params: { maxActiveProposals: 1n } });
     const v = validators[0]!;
-    nextBlock(chain, v, [tx(v, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n })]);
-    expect(attempt(chain, tx(v, 1, { kind: TxKind.GovProposal, paramId: 2, value: 1n }))).toBe("TOO_MANY_PROPOSALS");
+    nextBlock(chain, v, [tx(v, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n, votingWindow: 500 })]);
+    expect(attempt(chain, tx(v, 1, { kind: TxKind.GovProposal, paramId: 2, value: 1n, votingWindow: 500 }))).toBe("TOO_MANY_PROPOSALS");
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { toHex } from "../../src/core/bytes.js";
 import { DecodeError, EncodeError } from "../../src/core/errors.js";
 import { decodeTx, decodeTxWithBytes, encodeTx, encodeUnsignedTx } from "../../src/core/tx/codec.js";
-import { MAX_TRANSFER_BYTES } from "../../src/core/tx/limits.js";
+import { MAX_TRANSFER_BYTES, MAX_VOTING_WINDOW } from "../../src/core/tx/limits.js";
 import { signTx, verifyTxSignature } from "../../src/core/tx/sign.js";
 import { TxKind } from "../../src/core/tx/types.js";
 import { bytesOf, unsignedTxArb } from "../fixtures/arbitraries.js";
@@ -64,6 +64,19 @@ describe("transaction encoding", () => {
     expect(() => encodeTx({ ...huge, signature: new Uint8Array(64) })).toThrow(expect.objectContaining({ code: "LENGTH_TOO_LARGE" }));
     const bytes = new Uint8Array([...encodeUnsignedTx(huge), ...new Uint8Array(64)]);
     expect(() => decodeTx(bytes)).toThrow(expect.objectContaining({ code: "LENGTH_TOO_LARGE" }));
+  });
+
+  it("carries a proposal's voting window after its value, and refuses an empty or overlong one", () => {
+    const proposal = (votingWindow: number) => ({ sender: new Uint8Array(8), nonce: 0, fee: 0n, expiresAt: null, publicKey: null, body: { kind: TxKind.GovProposal as const, paramId: 1, value: 12n, votingWindow } });
+    const unsigned = encodeUnsignedTx(proposal(500));
+    // kind | sender 8 | nonce | fee | parameter id | value | window varint (500 = 0xf4 0x03)
+    expect(toHex(unsigned.subarray(11))).toBe("010cf403");
+    expect(decodeTx(new Uint8Array([...unsigned, ...new Uint8Array(64)])).body).toEqual(proposal(500).body);
+    for (const bad of [0, MAX_VOTING_WINDOW + 1]) expect(() => encodeUnsignedTx(proposal(bad))).toThrow(expect.objectContaining({ code: "OUT_OF_RANGE" }));
+    const empty = Uint8Array.from([...unsigned.subarray(0, 13), 0x00, ...new Uint8Array(64)]);
+    expect(() => decodeTx(empty)).toThrow(expect.objectContaining({ code: "OUT_OF_RANGE" }));
+    const overlong = Uint8Array.from([...unsigned.subarray(0, 13), 0xc1, 0x84, 0x3d, ...new Uint8Array(64)]);
+    expect(() => decodeTx(overlong)).toThrow(DecodeError);
   });
 
   it("rejects reserved flag bits, unknown kinds and empty amounts", () => {

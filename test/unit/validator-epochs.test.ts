@@ -222,7 +222,7 @@ describe("poa: equal weights, equal rewards, no staking, membership by the feder
   it("parameter governance counts each member once, since members hold no stake", () => {
     const { chain, validators } = poaChain(3);
     const [a, b, c] = validators as [Identity, Identity, Identity];
-    nextBlock(chain, a, [tx(a, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n })]);
+    nextBlock(chain, a, [tx(a, 0, { kind: TxKind.GovProposal, paramId: 1, value: 20n, votingWindow: 20 })]);
     const id = new Ledger(chain.store).activeProposals()[0]!.id;
     // Two of three members is not more than two thirds; the third yes passes it.
     nextBlock(chain, a, [tx(b, 0, { kind: TxKind.GovVote, proposalId: id, choice: VoteChoice.Yes })]);

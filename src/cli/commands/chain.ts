@@ -39,7 +39,10 @@ export function registerChainReads(program: Command, run: Run): void {
         else if (opts.key !== undefined) target = formatAddress((await unlockSender({ key: opts.key })).address);
         else target = String((await client.status()).address);
         const a = await client.account(target);
-        print(opts.json ? a : { ...a, balance: units(a.balance) }, opts.json);
+        const jailedUntil = Number((a.validator as { jailedUntil?: number } | null)?.jailedUntil ?? 0);
+        // Jail does not end by itself: say what brings the validator back, and from when.
+        const jailed = jailedUntil > 0 ? { jailed: `out of the voting set; from height ${jailedUntil} on, \`meshchain tx unjail --key <its key>\` brings it back at the next epoch start` } : {};
+        print(opts.json ? a : { ...a, balance: units(a.balance), ...jailed }, opts.json);
       }),
     );
   addReadOptions(program.command("validators").description("the voting set: stake, weight, proximity and the weights' Gini coefficient"))

@@ -4,22 +4,20 @@ import { print } from "../output.js";
 import { parseWhole } from "../parse.js";
 import { addSendOptions, type SendOptions } from "../tx-send.js";
 import { addReadOptions, type ReadOptions } from "./chain.js";
-import { sendProposal, sendVote } from "./tx.js";
+import { addProposalOptions, type ProposalOptions, sendProposal, sendVote } from "./tx.js";
 
 type Run = (json: boolean, action: () => void | Promise<void>) => void;
 
 function describeProposal(p: Record<string, unknown>): string {
   const total = BigInt(String(p.totalStake));
   const pct = (v: unknown) => (total === 0n ? "0" : (Number((BigInt(String(v)) * 1000n) / total) / 10).toFixed(1));
-  return `#${String(p.id)} ${String(p.parameter)}: ${String(p.current)} → ${String(p.value)}  yes ${pct(p.yes)}%  no ${pct(p.no)}%  abstain ${pct(p.abstain)}%  (passes once more than 66.7% yes; voting ends at height ${String(p.endHeight)}; a change passed then takes effect at ${String(p.takesEffectIfPassedAtEnd)})${p.passing === true ? "  PASSING" : ""}`;
+  return `#${String(p.id)} ${String(p.parameter)}: ${String(p.current)} → ${String(p.value)}  yes ${pct(p.yes)}%  no ${pct(p.no)}%  abstain ${pct(p.abstain)}%  (passes once more than 66.7% yes; closes at height ${String(p.endHeight)}; a change passed then takes effect at ${String(p.takesEffectIfPassedAtEnd)})${p.passing === true ? "  PASSING" : ""}`;
 }
 
 export function registerGov(program: Command, run: Run): void {
   const gov = program.command("gov").description("parameter governance: propose, vote, list, show (changes take effect at the next epoch's first block)");
-  addSendOptions(gov.command("propose").description("propose a new value for a chain parameter (validators only; your proposal counts as your yes)"), "the validator's key file")
-    .requiredOption("--param <name>", "the parameter (`meshchain params` lists them)")
-    .requiredOption("--value <n>", "its new value")
-    .action((opts: SendOptions & { param: string; value: string }) => run(opts.json, () => sendProposal(opts)));
+  addProposalOptions(addSendOptions(gov.command("propose").description("propose a new value for a chain parameter (validators only; your proposal counts as your yes)"), "the validator's key file"))
+    .action((opts: ProposalOptions) => run(opts.json, () => sendProposal(opts)));
   addSendOptions(gov.command("vote").description("vote on an open proposal (validators only)").argument("<proposal>", "proposal id").argument("<choice>", "yes, no or abstain"), "the validator's key file")
     .action((proposal: string, choice: string, opts: SendOptions) => run(opts.json, () => sendVote(opts, proposal, choice)));
   addReadOptions(gov.command("list").description("open proposals with their tallies, and passed changes with the height they take effect"))

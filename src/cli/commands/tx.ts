@@ -2,9 +2,12 @@ import type { Command } from "commander";
 import { toHex } from "../../core/bytes.js";
 import { formatAddress } from "../../core/crypto/address.js";
 import { blsProvePossession } from "../../core/crypto/bls.js";
-import { paramSpecByName, PARAM_SPECS } from "../../core/state/params.js";
+import { votingWindowBounds } from "../../core/state/governance.js";
+import { defaultParams, paramSpecByName, PARAM_SPECS } from "../../core/state/params.js";
+import { MAX_VOTING_WINDOW } from "../../core/tx/limits.js";
 import { MessagePriority, TxKind, VoteChoice } from "../../core/tx/types.js";
 import { buildMessagePayload, checkMessageText } from "../../client/messages.js";
+import type { MeshChainClient } from "../../client/rpc-client.js";
 import { DEFAULT_API_URL, DEFAULT_DATA_DIR, nodeClient } from "../api-client.js";
 import { CliError } from "../errors.js";
 import { print } from "../output.js";
@@ -123,10 +126,10 @@ export function registerTx(program: Command, run: Run): void {
     .action((opts: RegistrationOptions) => run(opts.json, () => sendRegistration(opts)));
   addSendOptions(tx.command("leave").description("leave the validator set; stake is released after unbondingPeriod blocks"), "the validator's key file")
     .action((opts: SendOptions) => run(opts.json, async () => sendTx(opts, await unlockSender(opts), { kind: TxKind.ValidatorLeave })));
-  addSendOptions(tx.command("propose").description("propose a new value for a chain parameter (validators only; same as `gov propose`)"), "the validator's key file")
-    .requiredOption("--param <name>", "the parameter (meshchain params lists them)")
-    .requiredOption("--value <n>", "its new value")
-    .action((opts: SendOptions & { param: string; value: string }) => run(opts.json, () => sendProposal(opts)));
+  addSendOptions(tx.command("unjail").description("bring a jailed validator back once its jail period is over (`meshchain account` shows jailedUntil); it rejoins at the next epoch start"), "the validator's key file")
+    .action((opts: SendOptions) => run(opts.json, async () => sendTx(opts, await unlockSender(opts), { kind: TxKind.Unjail })));
+  addProposalOptions(addSendOptions(tx.command("propose").description("propose a new value for a chain parameter (validators only; same as `gov propose`)"), "the validator's key file"))
+    .action((opts: ProposalOptions) => run(opts.json, () => sendProposal(opts)));
   addSendOptions(tx.command("vote").description("vote on an open proposal (validators only; same as `gov vote`)").argument("<proposal>", "proposal id").argument("<choice>", "yes, no or abstain"), "the validator's key file")
     .action((proposal: string, choice: string, opts: SendOptions) => run(opts.json, () => sendVote(opts, proposal, choice)));
   tx.command("show")
@@ -143,10 +146,36 @@ export function registerTx(program: Command, run: Run): void {
     );
 }
 
-export async function sendProposal(opts: SendOptions & { param: string; value: string }): Promise<void> {
+export type ProposalOptions = SendOptions & { param: string; value: string; window?: string };
+
+export function addProposalOptions(command: Command): Command {
+  return command
+    .requiredOption("--param <name>", "the parameter (`meshchain params` lists them)")
+    .requiredOption("--value <n>", "its new value")
+    .option("--window <blocks>", "blocks the proposal stays open, from epochLength to governanceVotingPeriod (default: governanceVotingPeriod)");
+}
+
+/** The chain's voting-window bounds, from the node (or the defaults for an offline dry run). */
+async function windowBounds(client: MeshChainClient | null): Promise<{ min: number; max: number }> {
+  if (client === null) return votingWindowBounds(defaultParams());
+  const list = (await client.params()).params as { name: string; value: string }[];
+  const param = (name: string): bigint => BigInt(list.find((p) => p.name === name)?.value ?? "0");
+  return votingWindowBounds({ epochLength: param("epochLength"), governanceVotingPeriod: param("governanceVotingPeriod") });
+}
+
+export async function sendProposal(opts: ProposalOptions): Promise<void> {
   const param = parseParameter(opts.param);
   const value = parseUnits(opts.value, "--value");
-  await sendTx(opts, await unlockSender(opts), { kind: TxKind.GovProposal, paramId: param.id, value }, { parameter: param.name, value });
+  const asked = opts.window === undefined ? undefined : parseWhole(opts.window, "--window", MAX_VOTING_WINDOW);
+  const sender = await unlockSender(opts);
+  let votingWindow = 0;
+  await sendTx(opts, sender, async (client) => {
+    const bounds = await windowBounds(client);
+    votingWindow = asked ?? bounds.max;
+    // The node would refuse it as VOTING_WINDOW_OUT_OF_RANGE; say so before signing, with the bounds.
+    if (votingWindow < bounds.min || votingWindow > bounds.max) throw new CliError("INVALID_ARGUMENT", `--window must lie in [${bounds.min}, ${bounds.max}] blocks on this chain (epochLength to governanceVotingPeriod), not ${votingWindow}`);
+    return { kind: TxKind.GovProposal, paramId: param.id, value, votingWindow };
+  }, { parameter: param.name, value, get votingWindow() { return votingWindow; } });
 }
 
 export async function sendVote(opts: SendOptions, proposal: string, choice: string): Promise<void> {

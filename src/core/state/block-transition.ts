@@ -117,7 +117,7 @@ export function executeBlock(store: StateStore, block: BlockContext, txs: Block[
   const { height, proposer } = block;
   const proposerRecord = ledger.validator(proposer);
   // A validator waiting for its epoch (or a poa candidate) has a record but no seat yet.
-  if (proposerRecord === null || !isActiveValidator(proposerRecord, height) || !isMember(ledger, proposer)) {
+  if (proposerRecord === null || !isActiveValidator(proposerRecord) || !isMember(ledger, proposer)) {
     throw new BlockError("PROPOSER_NOT_VALIDATOR", "the proposer is not an active member of the voting set");
   }
   const { set, voters } = certificateVoters(ledger, block);

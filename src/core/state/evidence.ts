@@ -6,6 +6,7 @@ import type { TxContext } from "./context.js";
 import { TxError } from "./errors.js";
 import type { Ledger } from "./ledger.js";
 import type { Validator } from "./records.js";
+import { jailMember } from "./validators.js";
 
 interface Offence {
   readonly validator: Uint8Array;
@@ -81,6 +82,7 @@ export function applyEvidence(l: Ledger, e: Evidence, ctx: TxContext): bigint {
     jailedUntil: Math.max(v.jailedUntil, ctx.height + Number(ctx.params.jailPeriod)),
     lastInfractionSlot: offence.slot,
   });
+  jailMember(l, offence.validator);
   const meta = l.meta();
   l.putMeta({ ...meta, totalSupply: meta.totalSupply - burned });
   return burned;

@@ -80,15 +80,15 @@ function putOpenFederationProposals(l: Ledger, list: readonly ActiveProposal[]):
   else l.view.set(stateKeys.openFederationProposals(), activeProposalsCodec.encode(list));
 }
 
-function requireVotingMember(l: Ledger, address: Uint8Array, height: number): void {
+function requireVotingMember(l: Ledger, address: Uint8Array): void {
   const v = l.validator(address);
   if (v === null || !isMember(l, address)) throw new TxError("NOT_MEMBER", "only federation members propose and vote on membership");
-  if (!isActiveValidator(v, height)) throw new TxError("VALIDATOR_INACTIVE", "member is jailed or leaving");
+  if (!isActiveValidator(v)) throw new TxError("VALIDATOR_INACTIVE", "member is jailed or leaving");
 }
 
 export function applyFederationProposal(l: Ledger, sender: Uint8Array, body: FederationProposalBody, ctx: TxContext): void {
   if (l.consensusMode() !== "poa") throw new TxError("WRONG_CONSENSUS_MODE", "membership proposals exist on poa chains only; on a dpop chain a validator joins by bonding");
-  requireVotingMember(l, sender, ctx.height);
+  requireVotingMember(l, sender);
   const target = l.validator(body.validator);
   if (body.action === FederationAction.Add) {
     if (target === null || target.leavingAt !== 0) throw new TxError("NOT_CANDIDATE", "the candidate must first register its keys (ValidatorRegister with a self-bond of 0)");
@@ -111,10 +111,10 @@ export function applyFederationProposal(l: Ledger, sender: Uint8Array, body: Fed
 
 export const isFederationProposal = (l: Ledger, id: number): boolean => federationProposal(l, id) !== null;
 
-export function applyFederationVote(l: Ledger, sender: Uint8Array, body: GovVoteBody, ctx: TxContext): void {
+export function applyFederationVote(l: Ledger, sender: Uint8Array, body: GovVoteBody): void {
   const p = federationProposal(l, body.proposalId);
   if (p === null) throw new TxError("UNKNOWN_PROPOSAL", `no open proposal ${body.proposalId}`);
-  requireVotingMember(l, sender, ctx.height);
+  requireVotingMember(l, sender);
   if (p.votes.some((v) => bytesEqual(v.validator, sender))) throw new TxError("ALREADY_VOTED", "this member already voted");
   const votes = [...p.votes, { validator: sender, choice: body.choice }].sort((a, b) => compareBytes(a.validator, b.validator));
   putFederationProposal(l, body.proposalId, { ...p, votes });

@@ -6,42 +6,55 @@ import type { Ledger } from "./ledger.js";
 import { votingSet } from "./validators.js";
 import { nextEpochStart } from "./epoch.js";
 import { putScheduledParamChanges, scheduledParamChanges } from "./param-changes.js";
-import { paramInRange, paramSpecById } from "./params.js";
+import { type ChainParams, paramInRange, paramSpecById } from "./params.js";
 import { isActiveValidator, type Proposal, validatorStake } from "./records.js";
 
 /*
  * Parameter governance: an active validator proposes a new value for one parameter; active
  * validators vote with their stake. A proposal passes when "yes" holds more than two thirds of all
  * active stake: as soon as that is reached (votes cannot be withdrawn, so nothing can undo it), or
- * at the end of the voting period; otherwise it fails then. The proposer's proposal counts as its
+ * at the end of its voting window; otherwise it fails then. The proposer picks the window, between
+ * one epoch (validators need time to see it on a slow mesh) and governanceVotingPeriod (the
+ * community's ceiling: an open proposal holds one of maxActiveProposals seats). The proposer's proposal counts as its
  * "yes". A passed change is scheduled for the next epoch's first block (epoch.ts) and enacted then.
  */
 
-function requireActiveValidator(l: Ledger, address: Uint8Array, height: number): void {
+function requireActiveValidator(l: Ledger, address: Uint8Array): void {
   const v = l.validator(address);
   if (v === null) throw new TxError("NOT_VALIDATOR", "only validators take part in governance");
-  if (!isActiveValidator(v, height)) throw new TxError("VALIDATOR_INACTIVE", "validator is jailed or leaving");
+  if (!isActiveValidator(v)) throw new TxError("VALIDATOR_INACTIVE", "validator is jailed or leaving");
+}
+
+/**
+ * The voting windows a proposal may ask for: at most governanceVotingPeriod, at least an epoch
+ * (or the whole ceiling when a chain's ceiling is shorter than its epoch).
+ */
+export function votingWindowBounds(params: Pick<ChainParams, "epochLength" | "governanceVotingPeriod">): { min: number; max: number } {
+  const max = Number(params.governanceVotingPeriod);
+  return { min: Math.min(Number(params.epochLength), max), max };
 }
 
 export function applyProposal(l: Ledger, sender: Uint8Array, body: GovProposalBody, ctx: TxContext): void {
-  requireActiveValidator(l, sender, ctx.height);
+  requireActiveValidator(l, sender);
   const spec = paramSpecById(body.paramId);
   if (spec === undefined) throw new TxError("UNKNOWN_PARAM", `no parameter with id ${body.paramId}`);
   if (!paramInRange(spec, body.value)) throw new TxError("PARAM_OUT_OF_RANGE", `${spec.name} must lie in [${spec.min}, ${spec.max}]`);
   const active = l.activeProposals();
   if (BigInt(active.length) >= ctx.params.maxActiveProposals) throw new TxError("TOO_MANY_PROPOSALS", "too many proposals are open");
+  const window = votingWindowBounds(ctx.params);
+  if (body.votingWindow < window.min || body.votingWindow > window.max) throw new TxError("VOTING_WINDOW_OUT_OF_RANGE", `voting window must lie in [${window.min}, ${window.max}] blocks (epochLength to governanceVotingPeriod)`);
   const meta = l.meta();
   const id = meta.nextProposalId;
-  const endHeight = ctx.height + Number(ctx.params.governanceVotingPeriod);
+  const endHeight = ctx.height + body.votingWindow;
   l.putProposal(id, { proposer: sender, paramId: body.paramId, value: body.value, endHeight, votes: [{ validator: sender, choice: VoteChoice.Yes }] });
   l.putActiveProposals([...active, { id, endHeight }]);
   l.putMeta({ ...meta, nextProposalId: id + 1 });
 }
 
-export function applyProposalVote(l: Ledger, sender: Uint8Array, body: GovVoteBody, ctx: TxContext): void {
+export function applyProposalVote(l: Ledger, sender: Uint8Array, body: GovVoteBody): void {
   const p = l.proposal(body.proposalId);
   if (p === null) throw new TxError("UNKNOWN_PROPOSAL", `no open proposal ${body.proposalId}`);
-  requireActiveValidator(l, sender, ctx.height);
+  requireActiveValidator(l, sender);
   if (p.votes.some((v) => bytesEqual(v.validator, sender))) throw new TxError("ALREADY_VOTED", "this validator already voted");
   const votes = [...p.votes, { validator: sender, choice: body.choice }].sort((a, b) => compareBytes(a.validator, b.validator));
   l.putProposal(body.proposalId, { ...p, votes });

@@ -19,6 +19,8 @@ export enum KeyPrefix {
   FederationProposal = 0x0c,
   OpenFederationProposals = 0x0d,
   ScheduledParamChanges = 0x0e,
+  /** Validators out of the set for equivocation until their unjail transaction (absent when none). */
+  JailedValidators = 0x0f,
 }
 
 const withAddress = (prefix: KeyPrefix, address: Uint8Array): Uint8Array =>
@@ -41,4 +43,5 @@ export const stateKeys = {
   blsKeyOwner: (blsKeyHash: Uint8Array) => new Writer().u8(KeyPrefix.BlsKeyOwner).fixed(blsKeyHash, 16).finish(),
   /** Passed parameter changes waiting for their epoch boundary. */
   scheduledParamChanges: () => Uint8Array.of(KeyPrefix.ScheduledParamChanges),
+  jailedValidators: () => Uint8Array.of(KeyPrefix.JailedValidators),
 };

@@ -63,6 +63,17 @@ export class Ledger {
     this.view.set(stateKeys.validatorSet(), addressListCodec.encode(list));
   }
 
+  /** Validators jailed for equivocation, waiting for their unjail transaction (address order). */
+  jailedValidators(): Uint8Array[] {
+    const b = this.view.get(stateKeys.jailedValidators());
+    return b === undefined ? [] : addressListCodec.decode(b);
+  }
+
+  putJailedValidators(list: readonly Uint8Array[]): void {
+    if (list.length === 0) this.view.delete(stateKeys.jailedValidators());
+    else this.view.set(stateKeys.jailedValidators(), addressListCodec.encode(list));
+  }
+
   /** Registered validators waiting for the next epoch start to join the voting set (address order). */
   pendingValidators(): Uint8Array[] {
     const b = this.view.get(stateKeys.pendingValidators());

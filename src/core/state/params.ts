@@ -54,7 +54,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   { id: 6, name: "maxDelegationsPerValidator", defaultValue: 64n, min: 0n, max: 1_024n, description: "delegators one validator may carry" },
   { id: 7, name: "slashFractionBps", defaultValue: 500n, min: 0n, max: 10_000n, description: "share of stake slashed for equivocation, basis points" },
   { id: 8, name: "jailPeriod", defaultValue: 1_000n, min: 1n, max: 1_000_000n, description: "blocks a slashed validator stays jailed" },
-  { id: 9, name: "governanceVotingPeriod", defaultValue: 500n, min: 1n, max: 1_000_000n, description: "blocks a proposal stays open" },
+  { id: 9, name: "governanceVotingPeriod", defaultValue: 500n, min: 1n, max: 1_000_000n, description: "longest voting window a parameter proposal may ask for (and a poa membership proposal's window), blocks" },
   { id: 10, name: "maxActiveProposals", defaultValue: 8n, min: 1n, max: 64n, description: "proposals open at once" },
   { id: 11, name: "maxBlockTxs", defaultValue: 64n, min: 1n, max: 1_024n, description: "transactions per block at most" },
   { id: 12, name: "maxBlockBytes", defaultValue: 4_096n, min: 512n, max: 16_384n, description: "encoded block size at most" },

@@ -29,7 +29,7 @@ export interface Validator {
   readonly selfBond: bigint;
   /** Sorted by delegator address. */
   readonly delegations: readonly Delegation[];
-  /** Jailed while the chain height is below this; 0 when never jailed. */
+  /** 0 when not jailed; else the height from which the jailed validator may send its unjail transaction. */
   readonly jailedUntil: number;
   /** Height at which a leaving validator's record is removed; 0 while it serves. */
   readonly leavingAt: number;
@@ -200,6 +200,7 @@ export function validatorStake(v: Validator): bigint {
   return total;
 }
 
-export function isActiveValidator(v: Validator, height: number): boolean {
-  return v.leavingAt === 0 && v.jailedUntil <= height;
+/** Serving: not leaving, and not jailed (a jailed validator stays out until its unjail transaction). */
+export function isActiveValidator(v: Validator): boolean {
+  return v.leavingAt === 0 && v.jailedUntil === 0;
 }

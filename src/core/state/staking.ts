@@ -6,7 +6,7 @@ import type { TxContext } from "./context.js";
 import { TxError } from "./errors.js";
 import type { Ledger } from "./ledger.js";
 import type { Delegation, UnbondingEntry, Validator } from "./records.js";
-import { queueJoin, removeMember, seatsTaken } from "./validators.js";
+import { queueJoin, removeMember, seatsTaken, unjailMember } from "./validators.js";
 
 export function queueUnbonding(l: Ledger, releaseHeight: number, entry: UnbondingEntry): void {
   l.putUnbondingAt(releaseHeight, [...l.unbondingAt(releaseHeight), entry]);
@@ -57,6 +57,25 @@ export function applyLeave(l: Ledger, sender: Uint8Array, ctx: TxContext): void 
   // The record stays until its stake is released, so that evidence against it can still be checked.
   l.putValidator(sender, { ...v, selfBond: 0n, delegations: [], leavingAt: release });
   removeMember(l, sender);
+}
+
+/**
+ * A jailed validator asks to rejoin: only itself, only once `jailedUntil` is reached, with a
+ * self-bond still at the minimum after its slash and a free seat. It joins at the next epoch start,
+ * like a new validator: jail never ends by itself, so a node that equivocated because of a fault
+ * (a cloned key, a lost signer database) stays out until its operator has fixed it and says so.
+ */
+export function applyUnjail(l: Ledger, sender: Uint8Array, ctx: TxContext): void {
+  const v = servingValidator(l, sender);
+  if (v.jailedUntil === 0) throw new TxError("NOT_JAILED", "this validator is not jailed");
+  if (ctx.height < v.jailedUntil) throw new TxError("STILL_JAILED", `jailed until height ${v.jailedUntil}; unjail from then on`);
+  if (l.consensusMode() !== "poa" && v.selfBond < ctx.params.minSelfBond) {
+    throw new TxError("BOND_TOO_SMALL", `self-bond ${v.selfBond} fell below minSelfBond ${ctx.params.minSelfBond} with the slash: bond the difference first`);
+  }
+  const taken = seatsTaken(l);
+  if (BigInt(taken) >= ctx.params.maxValidators) throw new TxError("VALIDATOR_SET_FULL", `validator set holds ${taken} with those waiting to join, the maximum`);
+  l.putValidator(sender, { ...v, jailedUntil: 0 });
+  unjailMember(l, sender);
 }
 
 export function applyBond(l: Ledger, sender: Uint8Array, body: BondBody): void {

@@ -11,7 +11,7 @@ import { applyEvidence } from "./evidence.js";
 import { applyFederationProposal, applyFederationVote, isFederationProposal } from "./federation.js";
 import { applyProposal, applyProposalVote } from "./governance.js";
 import type { Ledger } from "./ledger.js";
-import { applyBond, applyDelegate, applyLeave, applyRegister, applyUnbond, applyUndelegate } from "./staking.js";
+import { applyBond, applyDelegate, applyLeave, applyUnjail, applyRegister, applyUnbond, applyUndelegate } from "./staking.js";
 
 export interface TxOutcome {
   readonly fee: bigint;
@@ -78,6 +78,9 @@ export function applyTx(ledger: Ledger, decoded: DecodedTx, ctx: TxContext): TxO
     case TxKind.ValidatorLeave:
       applyLeave(l, tx.sender, ctx);
       break;
+    case TxKind.Unjail:
+      applyUnjail(l, tx.sender, ctx);
+      break;
     case TxKind.Bond:
       applyBond(l, tx.sender, body);
       break;
@@ -95,8 +98,8 @@ export function applyTx(ledger: Ledger, decoded: DecodedTx, ctx: TxContext): TxO
       break;
     case TxKind.GovVote:
       // Proposal ids are shared: a vote goes to whichever kind of proposal holds the id.
-      if (isFederationProposal(l, body.proposalId)) applyFederationVote(l, tx.sender, body, ctx);
-      else applyProposalVote(l, tx.sender, body, ctx);
+      if (isFederationProposal(l, body.proposalId)) applyFederationVote(l, tx.sender, body);
+      else applyProposalVote(l, tx.sender, body);
       break;
     case TxKind.FederationProposal:
       applyFederationProposal(l, tx.sender, body, ctx);

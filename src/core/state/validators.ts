@@ -17,13 +17,14 @@ export interface SetMember {
 
 /**
  * The validators that vote on the block at `height`: those active in the state after that block,
- * in address order. A certificate's signer bitmap indexes this list.
+ * in address order. A certificate's signer bitmap indexes this list. The state after that block
+ * settles it (jail no longer ends by a height); callers still name the block they ask about.
  */
-export function votingSet(ledger: Ledger, height: number): SetMember[] {
+export function votingSet(ledger: Ledger, _height: number): SetMember[] {
   const out: SetMember[] = [];
   for (const address of ledger.validatorSet()) {
     const v = ledger.validator(address);
-    if (v !== null && isActiveValidator(v, height)) out.push({ address, validator: v });
+    if (v !== null && isActiveValidator(v)) out.push({ address, validator: v });
   }
   return out;
 }
@@ -33,10 +34,28 @@ export function queueJoin(ledger: Ledger, address: Uint8Array): void {
   ledger.putPendingValidators([...ledger.pendingValidators(), address].sort(compareBytes));
 }
 
-/** Take a validator out of both the voting set and the queue (leaving, or voted out). */
+/** Take a validator out of the voting set, the queue and the jailed list (leaving, or voted out). */
 export function removeMember(ledger: Ledger, address: Uint8Array): void {
   ledger.putValidatorSet(ledger.validatorSet().filter((a) => !bytesEqual(a, address)));
   ledger.putPendingValidators(ledger.pendingValidators().filter((a) => !bytesEqual(a, address)));
+  ledger.putJailedValidators(ledger.jailedValidators().filter((a) => !bytesEqual(a, address)));
+}
+
+/** Out of the set at once, into the jailed list: back only through unjail and an epoch start. */
+export function jailMember(ledger: Ledger, address: Uint8Array): void {
+  removeMember(ledger, address);
+  ledger.putJailedValidators([...ledger.jailedValidators(), address].sort(compareBytes));
+}
+
+/** An unjailed validator leaves the jailed list and waits, like a newcomer, for the next epoch start. */
+export function unjailMember(ledger: Ledger, address: Uint8Array): void {
+  ledger.putJailedValidators(ledger.jailedValidators().filter((a) => !bytesEqual(a, address)));
+  queueJoin(ledger, address);
+}
+
+/** Every validator with a record that can hold delegations: voting, waiting to join, or jailed. */
+export function registeredValidators(ledger: Ledger): Uint8Array[] {
+  return [...ledger.validatorSet(), ...ledger.pendingValidators(), ...ledger.jailedValidators()].sort(compareBytes);
 }
 
 /** Members and those queued to join: what the `maxValidators` bound counts. */
@@ -67,7 +86,7 @@ export function nextVotingSetSize(ledger: Ledger, height: number): number {
   if (isEpochStart(next, ledger.params().epochLength)) {
     for (const address of ledger.pendingValidators()) {
       const v = ledger.validator(address);
-      if (v !== null && isActiveValidator(v, next)) count++;
+      if (v !== null && isActiveValidator(v)) count++;
     }
   }
   return count;
@@ -77,7 +96,7 @@ export function nextVotingSetSize(ledger: Ledger, height: number): number {
 export function votesAfter(ledger: Ledger, height: number, address: Uint8Array): boolean {
   const next = height + 1;
   const v = ledger.validator(address);
-  if (v === null || !isActiveValidator(v, next)) return false;
+  if (v === null || !isActiveValidator(v)) return false;
   if (isMember(ledger, address)) return true;
   return isEpochStart(next, ledger.params().epochLength) && ledger.pendingValidators().some((a) => bytesEqual(a, address));
 }

@@ -7,7 +7,7 @@ import { sha256 } from "../crypto/hash.js";
 import { MAX_HEIGHT } from "../block/limits.js";
 import { DecodeError, EncodeError } from "../errors.js";
 import { readEvidence, writeEvidence } from "./evidence.js";
-import { MAX_COMMISSION_BPS, MAX_MESSAGE_PAYLOAD_BYTES, MAX_NONCE, maxEncodedSize } from "./limits.js";
+import { MAX_COMMISSION_BPS, MAX_MESSAGE_PAYLOAD_BYTES, MAX_NONCE, MAX_VOTING_WINDOW, maxEncodedSize, MIN_VOTING_WINDOW } from "./limits.js";
 import { FederationAction, MessagePriority, type SignedTx, type TxBody, TxKind, type UnsignedTx, VoteChoice } from "./types.js";
 
 /*
@@ -51,6 +51,7 @@ function writeBody(w: Writer, body: TxBody): void {
       w.fixed(body.blsPublicKey, BLS_PUBLIC_KEY_LENGTH).fixed(body.proofOfPossession, BLS_SIGNATURE_LENGTH);
       return;
     case TxKind.ValidatorLeave:
+    case TxKind.Unjail:
       return;
     case TxKind.Bond:
     case TxKind.Unbond:
@@ -62,7 +63,8 @@ function writeBody(w: Writer, body: TxBody): void {
       writePositive(w, body.amount);
       return;
     case TxKind.GovProposal:
-      w.u8(body.paramId).varbig(body.value);
+      if (body.votingWindow < MIN_VOTING_WINDOW || body.votingWindow > MAX_VOTING_WINDOW) throw new EncodeError("OUT_OF_RANGE", `voting window must lie in [${MIN_VOTING_WINDOW}, ${MAX_VOTING_WINDOW}] blocks`);
+      w.u8(body.paramId).varbig(body.value).varint(body.votingWindow);
       return;
     case TxKind.GovVote:
       w.varint(body.proposalId).u8(body.choice);
@@ -95,6 +97,7 @@ function readBody(r: Reader, kind: number): TxBody {
       return { kind, commissionBps, selfBond, blsPublicKey: r.fixed(BLS_PUBLIC_KEY_LENGTH), proofOfPossession: r.fixed(BLS_SIGNATURE_LENGTH) };
     }
     case TxKind.ValidatorLeave:
+    case TxKind.Unjail:
       return { kind };
     case TxKind.Bond:
     case TxKind.Unbond:
@@ -102,8 +105,13 @@ function readBody(r: Reader, kind: number): TxBody {
     case TxKind.Delegate:
     case TxKind.Undelegate:
       return { kind, validator: r.fixed(ADDRESS_LENGTH), amount: positiveAmount(r) };
-    case TxKind.GovProposal:
-      return { kind, paramId: r.u8(), value: r.varbig() };
+    case TxKind.GovProposal: {
+      const paramId = r.u8();
+      const value = r.varbig();
+      const votingWindow = r.varint(MAX_VOTING_WINDOW);
+      if (votingWindow < MIN_VOTING_WINDOW) throw new DecodeError("OUT_OF_RANGE", "voting window is empty");
+      return { kind, paramId, value, votingWindow };
+    }
     case TxKind.GovVote: {
       const proposalId = r.varint(MAX_GOV_PROPOSAL_ID);
       const choice = r.u8();

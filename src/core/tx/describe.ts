@@ -19,6 +19,7 @@ export const TX_KIND_NAMES: Readonly<Record<TxKind, string>> = {
   [TxKind.GovVote]: "vote",
   [TxKind.Evidence]: "evidence",
   [TxKind.FederationProposal]: "federation-propose",
+  [TxKind.Unjail]: "unjail",
 };
 
 export const priorityName = (p: MessagePriority): string => MessagePriority[p].toLowerCase();
@@ -55,6 +56,7 @@ export function describeTx(decoded: DecodedTx): Record<string, unknown> {
     case TxKind.ValidatorRegister:
       return { ...common, commissionBps: body.commissionBps, selfBond: body.selfBond.toString(), blsPublicKey: toHex(body.blsPublicKey) };
     case TxKind.ValidatorLeave:
+    case TxKind.Unjail:
       return common;
     case TxKind.Bond:
     case TxKind.Unbond:
@@ -63,7 +65,7 @@ export function describeTx(decoded: DecodedTx): Record<string, unknown> {
     case TxKind.Undelegate:
       return { ...common, validator: formatAddress(body.validator), amount: body.amount.toString() };
     case TxKind.GovProposal:
-      return { ...common, parameter: paramSpecById(body.paramId)?.name ?? `#${body.paramId}`, value: body.value.toString() };
+      return { ...common, parameter: paramSpecById(body.paramId)?.name ?? `#${body.paramId}`, value: body.value.toString(), votingWindow: body.votingWindow };
     case TxKind.GovVote:
       return { ...common, proposalId: body.proposalId, choice: choiceName(body.choice) };
     case TxKind.Evidence:

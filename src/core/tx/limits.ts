@@ -8,6 +8,9 @@ export const MAX_MESSAGE_PAYLOAD_BYTES = 128;
 export const MAX_TX_BYTES = 1024;
 export const MAX_NONCE = 0xffffffff;
 export const MAX_COMMISSION_BPS = 10_000;
+/** A proposal's voting window in blocks: the codec's bound; the chain's tighter one is in core/state/governance.ts. */
+export const MIN_VOTING_WINDOW = 1;
+export const MAX_VOTING_WINDOW = 1_000_000;
 
 export function maxEncodedSize(kind: TxKind, revealsKey: boolean): number {
   const extra = revealsKey ? KEY_REVEAL_BYTES : 0;

@@ -14,6 +14,8 @@ export enum TxKind {
   Evidence = 11,
   /** poa only: a federation member proposes adding or removing a member; others vote with GovVote. */
   FederationProposal = 12,
+  /** A jailed validator asks to rejoin once its jail period is over (joins at the next epoch start). */
+  Unjail = 13,
 }
 
 export enum FederationAction {
@@ -43,11 +45,13 @@ export interface ValidatorRegisterBody {
   readonly proofOfPossession: Uint8Array;
 }
 export interface ValidatorLeaveBody { readonly kind: TxKind.ValidatorLeave }
+export interface UnjailBody { readonly kind: TxKind.Unjail }
 export interface BondBody { readonly kind: TxKind.Bond; readonly amount: bigint }
 export interface UnbondBody { readonly kind: TxKind.Unbond; readonly amount: bigint }
 export interface DelegateBody { readonly kind: TxKind.Delegate; readonly validator: Uint8Array; readonly amount: bigint }
 export interface UndelegateBody { readonly kind: TxKind.Undelegate; readonly validator: Uint8Array; readonly amount: bigint }
-export interface GovProposalBody { readonly kind: TxKind.GovProposal; readonly paramId: number; readonly value: bigint }
+/** `votingWindow`: blocks the proposal stays open, bounded by the chain (core/state/governance.ts). */
+export interface GovProposalBody { readonly kind: TxKind.GovProposal; readonly paramId: number; readonly value: bigint; readonly votingWindow: number }
 export interface GovVoteBody { readonly kind: TxKind.GovVote; readonly proposalId: number; readonly choice: VoteChoice }
 export interface FederationProposalBody { readonly kind: TxKind.FederationProposal; readonly action: FederationAction; readonly validator: Uint8Array }
 export interface EvidenceBody { readonly kind: TxKind.Evidence; readonly evidence: Evidence }
@@ -57,6 +61,7 @@ export type TxBody =
   | MessageBody
   | ValidatorRegisterBody
   | ValidatorLeaveBody
+  | UnjailBody
   | BondBody
   | UnbondBody
   | DelegateBody
