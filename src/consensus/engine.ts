@@ -562,17 +562,35 @@ export class ConsensusEngine {
 
   /**
    * Ask for the transactions this node's pool waits on (a sender's later nonces arrived, an earlier
-   * one did not). Validators ask, since they build blocks; a request heard from another node counts.
+   * one did not). The next slot's proposer asks, since it builds the block; a request heard from another node counts.
    */
   private askForMissingNonces(): void {
-    if (this.catchingUp() || !this.head().weights.some((w) => bytesEqual(w.address, this.deps.identity.address))) return;
     const now = this.deps.clock.now();
     const missing = this.deps.mempool.missingNonces();
+    // Every node keeps its gaps' ages, so that it asks at once when its turn to lead comes.
     this.gaps.update(missing, now);
+    if (this.catchingUp() || !this.leadsNextSlot()) return;
     for (const g of this.gaps.due(missing, { now, minAgeMs: this.answerWindowMs(), askEveryMs: Number(this.params.slotMs) })) {
       this.stats.nonceRequests++;
       this.deps.network.broadcast({ kind: "get-nonces", sender: g.sender, nonces: g.nonces });
     }
+  }
+
+  /**
+   * Whether this node proposes first in the next slot, after the head or after any block already
+   * proposed on it (either may be the next slot's parent). Only the next proposer needs a sender's
+   * missing transaction (to include the ones after it), and its request's answer serves everyone:
+   * when every validator asked, gap requests were most of the control class (issue 20).
+   */
+  private leadsNextSlot(): boolean {
+    const head = this.head();
+    const next = this.slotAt(this.deps.clock.now()) + 1;
+    const parents = [head, ...[...this.blocks.values()].filter((b) => b.parentId === head.id)];
+    return parents.some((p) => {
+      const ledger = new Ledger(p.state);
+      const first = proposerRanks(p.weights, ledger.meta().randaoMix, next, 0)[0];
+      return first !== undefined && bytesEqual(first, this.deps.identity.address);
+    });
   }
 
   /** Send what was asked for that this pool holds, after a random pause, unless someone else's copy is heard first. */
