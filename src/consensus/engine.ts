@@ -1,5 +1,5 @@
 import type { Block } from "../core/block/block.js";
-import { type NotarizationCertificate, signerIndices } from "../core/block/certificate.js";
+import { type NotarizationCertificate, signerBitmap, signerIndices } from "../core/block/certificate.js";
 import { blockHash } from "../core/block/header.js";
 import { signVote } from "../core/block/vote.js";
 import { bytesEqual, fromHex, toHex } from "../core/bytes.js";
@@ -21,7 +21,8 @@ import { type DecodedTx, txHash } from "../core/tx/codec.js";
 import { signTx } from "../core/tx/sign.js";
 import { type Evidence, EvidenceType, TxKind } from "../core/tx/types.js";
 import { parentInfo, type TreeBlock, treeBlock } from "./block-tree.js";
-import { tryCertify, verifyCertificate } from "./certificates.js";
+import { verifyCertificate } from "./certificates.js";
+import { checkedSingles, combineVotes, HeardAggregates, tryCertifyWithAggregates, verifyAggregate } from "./vote-aggregation.js";
 import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
 import { BLOCK_REF_BYTES, type CompactBlock, MAX_RANGE_BLOCKS } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
@@ -103,6 +104,14 @@ export interface EngineStats {
   ledSlotsSkipped: number;
   /** Other validators' votes added to a block (duplicates and unknown blocks not counted). */
   votesReceived: number;
+  /** Own votes sent as one aggregate with others' votes this node held (vote-aggregation.ts). */
+  aggregatesSent: number;
+  /** Checked aggregates that brought signers this node had not heard in one aggregate before. */
+  aggregatesReceived: number;
+  /** Aggregates that did not verify against the block's voting set: dropped, charged to no one. */
+  badAggregates: number;
+  /** Own votes (first copies or mid-slot copies) not sent because an aggregate heard already carried them. */
+  votesCovered: number;
 }
 
 /** The last vote heard from one validator (or cast by this node), for the operator. */
@@ -140,6 +149,8 @@ export class ConsensusEngine {
   private witness: { id: string; hash: Uint8Array; block: Block; certificate: NotarizationCertificate } | null = null;
   private readonly orphans = new BoundedMap<string, Block[]>(MAX_PENDING);
   private readonly pendingVotes = new Map<string, Extract<ConsensusMessage, { kind: "vote" }>[]>();
+  /** Checked vote aggregates by block, and those for blocks not yet known. */
+  private readonly aggregates = new HeardAggregates<Extract<ConsensusMessage, { kind: "vote-aggregate" }>>(MAX_PENDING);
   private readonly firstVote = new BoundedMap<string, { blockHash: Uint8Array; signature: Uint8Array }>(4096);
   private readonly firstProposal = new BoundedMap<string, Block>(4096);
   private readonly proposedSlots = new BoundedSet<number>(MAX_PENDING);
@@ -167,7 +178,7 @@ export class ConsensusEngine {
   private running = false;
   /** When a peer's status last showed it ahead of us. */
   private peerAheadAt = Number.NEGATIVE_INFINITY;
-  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0 };
+  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0 };
   /** Each validator's last vote, keyed by its address in hex. */
   readonly lastVotes = new Map<string, LastVote>();
 
@@ -378,7 +389,7 @@ export class ConsensusEngine {
 
   /** Re-aggregate a parent's certificate with every vote now known, so late voters still count if they made it. */
   private recertify(b: TreeBlock): NotarizationCertificate | null {
-    const { certificate } = tryCertify(b, b.votes, b.weights, this.deps.verifier);
+    const { certificate } = tryCertifyWithAggregates(b, b.votes, this.aggregates.of(b.id), b.weights, this.deps.verifier);
     return certificate;
   }
 
@@ -403,6 +414,9 @@ export class ConsensusEngine {
         return;
       case "vote":
         this.onVote(message);
+        return;
+      case "vote-aggregate":
+        this.onVoteAggregate(message);
         return;
       case "get-block":
         this.onGetBlock(message.hash);
@@ -542,6 +556,7 @@ export class ConsensusEngine {
     if (certificate !== null) this.acceptCertificate(child, certificate);
     for (const v of this.pendingVotes.get(id) ?? []) this.onVote(v);
     this.pendingVotes.delete(id);
+    for (const a of this.aggregates.takePending(id)) this.onVoteAggregate(a);
     this.maybeVote(child, parent);
     this.checkCertified(child);
     const waiting = this.orphans.get(id);
@@ -803,7 +818,7 @@ export class ConsensusEngine {
     this.ownVotes.set(b.id, { vote, resent: false });
     // On the radio every validator answers the proposal at once: spread the votes out (vote-pacing.ts).
     if (this.deps.suppressDuplicateAnswers === true) {
-      this.deps.clock.setTimeout(() => this.running && this.deps.network.broadcast(vote), votePauseMs(Number(this.params.slotMs), this.random));
+      this.deps.clock.setTimeout(() => this.sendOwnVote(b, vote), votePauseMs(Number(this.params.slotMs), this.random));
     } else this.deps.network.broadcast(vote);
     this.checkCertified(b);
     // Votes answer the proposal all at once, and a hidden node's vote can collide at every receiver.
@@ -821,8 +836,64 @@ export class ConsensusEngine {
     const own = this.ownVotes.get(b.id);
     if (!this.running || own === undefined || own.resent || this.slotAt(this.deps.clock.now()) !== b.slot) return;
     own.resent = true;
+    if (this.deps.suppressDuplicateAnswers === true && this.aggregates.covers(b.id, this.heldSigners(b))) {
+      this.stats.votesCovered++;
+      return;
+    }
     this.stats.votesResent++;
-    this.deps.network.broadcast(own.vote);
+    this.deps.network.broadcast(this.ownVoteMessage(b, own.vote));
+  }
+
+  /** Our paced vote on the radio: with the others' we hold, unless an aggregate heard already carries it. */
+  private sendOwnVote(b: TreeBlock, vote: Extract<ConsensusMessage, { kind: "vote" }>): void {
+    if (!this.running) return;
+    if (this.aggregates.covers(b.id, [vote.voter])) {
+      this.stats.votesCovered++;
+      return;
+    }
+    this.deps.network.broadcast(this.ownVoteMessage(b, vote));
+  }
+
+  /** The signers of every checked vote this node holds for `b`, singly or in aggregates. */
+  private heldSigners(b: TreeBlock): number[] {
+    const singles = checkedSingles(b, b.votes, b.weights, this.deps.verifier).good;
+    return [...new Set([...singles.keys(), ...this.aggregates.of(b.id).flatMap((a) => a.signers)])];
+  }
+
+  /**
+   * On the radio, our vote goes out in one frame with every other vote we hold for the block (the
+   * same size as a vote alone); elsewhere, and when we hold no other, as the single vote.
+   */
+  private ownVoteMessage(b: TreeBlock, vote: Extract<ConsensusMessage, { kind: "vote" }>): ConsensusMessage {
+    if (this.deps.suppressDuplicateAnswers !== true) return vote;
+    const combined = combineVotes(checkedSingles(b, b.votes, b.weights, this.deps.verifier).good, this.aggregates.of(b.id), b.weights);
+    if (combined === null || combined.signers.length < 2 || !combined.signers.includes(vote.voter)) return vote;
+    this.stats.aggregatesSent++;
+    return { kind: "vote-aggregate", height: b.height, blockHash: b.hash, signers: signerBitmap(combined.signers), signature: combined.signature };
+  }
+
+  /**
+   * Several validators' votes in one frame: believed only once the aggregate verifies against the
+   * block's voting set (a wrong bitmap or signature is dropped; it carries no sender's signature, so
+   * nobody is charged). It counts toward notarization like the votes it carries.
+   */
+  private onVoteAggregate(m: Extract<ConsensusMessage, { kind: "vote-aggregate" }>): void {
+    const id = toHex(m.blockHash);
+    const b = this.blocks.get(id);
+    if (b === undefined) {
+      if (m.height > this.root.height) this.aggregates.hold(id, m);
+      return;
+    }
+    if (b.block === null || m.height !== b.height) return;
+    const signers = verifyAggregate(m, b, b.weights, this.deps.verifier);
+    if (signers === null) {
+      this.stats.badAggregates++;
+      return;
+    }
+    if (!this.aggregates.add(id, { signers, signature: m.signature })) return;
+    this.stats.aggregatesReceived++;
+    for (const i of signers) this.noteVote((b.weights[i] as (typeof b.weights)[number]).address, b);
+    this.checkCertified(b);
   }
 
   /** A certificate for a block we voted for, without our vote: our votes are not getting through. */
@@ -877,7 +948,7 @@ export class ConsensusEngine {
 
   private checkCertified(b: TreeBlock): void {
     if (b.notarized || b.block === null) return;
-    const { certificate, badVoters } = tryCertify(b, b.votes, b.weights, this.deps.verifier);
+    const { certificate, badVoters } = tryCertifyWithAggregates(b, b.votes, this.aggregates.of(b.id), b.weights, this.deps.verifier);
     for (const i of badVoters) b.votes.delete(i);
     if (certificate !== null) this.markNotarized(b, certificate);
   }

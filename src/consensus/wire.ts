@@ -2,7 +2,7 @@ import { decodeBlock, encodeBlock } from "../core/block/block.js";
 import { decodeTxWithBytes } from "../core/tx/codec.js";
 import { MessageType } from "../mesh/frame.js";
 import { certifiedBlockCodec, chainStatusCodec, getBlockCodec } from "../mesh/messages/chain.js";
-import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "../mesh/messages/relay.js";
+import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteAggregateCodec, voteCodec } from "../mesh/messages/relay.js";
 import type { ConsensusMessage } from "./messages.js";
 
 /** A consensus message as it goes into a mesh message: its type and payload bytes (docs/protocol.md). */
@@ -18,6 +18,8 @@ export function encodeConsensusMessage(m: ConsensusMessage): { type: MessageType
       return { type: MessageType.BlockTransactions, payload: blockTransactionsCodec.encode({ slot: m.slot, blockRef: m.blockRef, txs: m.txs.map((t) => t.bytes) }) };
     case "vote":
       return { type: MessageType.Vote, payload: voteCodec.encode({ height: m.height, blockHash: m.blockHash, validatorIndex: m.voter, signature: m.signature }) };
+    case "vote-aggregate":
+      return { type: MessageType.VoteAggregate, payload: voteAggregateCodec.encode(m) };
     case "get-block":
       return { type: MessageType.GetBlock, payload: getBlockCodec.encode(m) };
     case "get-range":
@@ -50,6 +52,8 @@ export function decodeConsensusMessage(type: MessageType, payload: Uint8Array): 
       const v = voteCodec.decode(payload);
       return { kind: "vote", height: v.height, blockHash: v.blockHash, voter: v.validatorIndex, signature: v.signature };
     }
+    case MessageType.VoteAggregate:
+      return { kind: "vote-aggregate", ...voteAggregateCodec.decode(payload) };
     case MessageType.GetBlock:
       return { kind: "get-block", ...getBlockCodec.decode(payload) };
     case MessageType.GetBlockRange:

@@ -3,6 +3,7 @@ import { Mesh, Portnums } from "@meshtastic/protobufs";
 import { toHex, utf8 } from "../core/bytes.js";
 import { decodeBlock } from "../core/block/block.js";
 import { blockHash } from "../core/block/header.js";
+import { signerIndices } from "../core/block/certificate.js";
 import { formatAddress } from "../core/crypto/address.js";
 import { decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import { TxKind } from "../core/tx/types.js";
@@ -10,7 +11,7 @@ import { decodeFrame, MessageType } from "./frame.js";
 import { certifiedBlockCodec, chainStatusCodec, getBlockCodec } from "./messages/chain.js";
 import { fragmentRequestCodec } from "./messages/fragment-request.js";
 import { peerInfoCodec } from "./messages/peers.js";
-import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "./messages/relay.js";
+import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteAggregateCodec, voteCodec } from "./messages/relay.js";
 import { helloCodec, statusCodec } from "./messages/signed.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "./messages/sync.js";
 
@@ -41,6 +42,10 @@ function describeMessage(type: MessageType, payload: Uint8Array): Json {
     case MessageType.Vote: {
       const v = voteCodec.decode(payload);
       return { height: v.height, blockHash: toHex(v.blockHash), validatorIndex: v.validatorIndex };
+    }
+    case MessageType.VoteAggregate: {
+      const v = voteAggregateCodec.decode(payload);
+      return { height: v.height, blockHash: toHex(v.blockHash), signers: signerIndices(v.signers) };
     }
     case MessageType.Hello: {
       const h = helloCodec.decode(payload).body;

@@ -33,5 +33,5 @@ export class PoolAdapter implements Mempool {
 
 /** How urgently each consensus message goes out (DESIGN.md §6): votes and proposals first. */
 export const MESSAGE_PRIORITY: Record<ConsensusMessage["kind"], Priority> = {
-  proposal: Priority.Consensus, "compact-proposal": Priority.Consensus, "get-txs": Priority.Sync, "block-txs": Priority.Sync, vote: Priority.Consensus, block: Priority.Consensus, tx: Priority.Transaction, "get-block": Priority.Sync, "get-nonces": Priority.Sync, "get-range": Priority.Sync, status: Priority.Control,
+  proposal: Priority.Consensus, "compact-proposal": Priority.Consensus, "get-txs": Priority.Sync, "block-txs": Priority.Sync, vote: Priority.Consensus, "vote-aggregate": Priority.Consensus, block: Priority.Consensus, tx: Priority.Transaction, "get-block": Priority.Sync, "get-nonces": Priority.Sync, "get-range": Priority.Sync, status: Priority.Control,
 };

@@ -54,7 +54,7 @@ const IP_ONLY = new Set<MessageType>([MessageType.SyncRequest, MessageType.SyncR
  * the gate can verify and stay put too.
  */
 const RELAYED: ReadonlyMap<MessageType, Priority> = new Map([
-  [MessageType.Vote, Priority.Consensus], [MessageType.Block, Priority.Consensus], [MessageType.CompactBlock, Priority.Consensus],
+  [MessageType.Vote, Priority.Consensus], [MessageType.VoteAggregate, Priority.Consensus], [MessageType.Block, Priority.Consensus], [MessageType.CompactBlock, Priority.Consensus],
   [MessageType.CertifiedBlock, Priority.Consensus], [MessageType.Transaction, Priority.Transaction],
   [MessageType.GetBlock, Priority.Sync], [MessageType.GetBlockRange, Priority.Sync], [MessageType.GetTransactions, Priority.Sync], [MessageType.BlockTransactions, Priority.Sync], [MessageType.GetSenderTransactions, Priority.Sync],
 ]);

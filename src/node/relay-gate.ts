@@ -2,7 +2,7 @@ import { bytesEqual, toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import { decodeBlock, type Block } from "../core/block/block.js";
 import { blockHash } from "../core/block/header.js";
-import { readCertificate } from "../core/block/certificate.js";
+import { readCertificate, signerIndices } from "../core/block/certificate.js";
 import { MAX_BLOCK_BYTES } from "../core/block/limits.js";
 import { addressFromPublicKey } from "../core/crypto/address.js";
 import { MeshChainError } from "../core/errors.js";
@@ -15,7 +15,7 @@ import type { BlsVerifier } from "../consensus/verifier.js";
 import { votingWeights, type WeightedValidator } from "../consensus/weights.js";
 import { TokenBucket } from "../mesh/token-bucket.js";
 import { MessageType } from "../mesh/frame.js";
-import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "../mesh/messages/relay.js";
+import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteAggregateCodec, voteCodec } from "../mesh/messages/relay.js";
 import { HASH_LENGTH } from "../core/crypto/hash.js";
 
 /** Why a message was not passed across transports. */
@@ -101,6 +101,17 @@ export class RelayGate {
           const slot = this.blockSlots.get(id) ?? this.deps.slotOf?.(id);
           if (slot === undefined) return "unknown_block";
           return this.bls(() => this.deps.verifier.vote(slot, v.blockHash, v.signature, voter.blsPublicKey));
+        }
+        case MessageType.VoteAggregate: {
+          // Every named signer must be in the voting set and the aggregate must verify over exactly their keys.
+          const a = voteAggregateCodec.decode(payload);
+          const weights = this.weights(tip);
+          const signers = signerIndices(a.signers).map((i) => weights[i]);
+          if (signers.some((w) => w === undefined)) return "unverified";
+          const id = toHex(a.blockHash);
+          const slot = this.blockSlots.get(id) ?? this.deps.slotOf?.(id);
+          if (slot === undefined) return "unknown_block";
+          return this.bls(() => this.deps.verifier.aggregate(slot, a.blockHash, a.signature, signers.map((w) => (w as WeightedValidator).blsPublicKey)));
         }
         default:
           return "not_relayable";

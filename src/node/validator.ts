@@ -23,7 +23,7 @@ import type { SignerSafety } from "../core/chain/signer-safety.js";
 
 /** The message types the consensus engine speaks. */
 const CONSENSUS_TYPES = [
-  MessageType.Transaction, MessageType.Block, MessageType.CompactBlock, MessageType.GetTransactions, MessageType.Vote,
+  MessageType.Transaction, MessageType.Block, MessageType.CompactBlock, MessageType.GetTransactions, MessageType.Vote, MessageType.VoteAggregate,
   MessageType.GetBlock, MessageType.GetBlockRange, MessageType.CertifiedBlock, MessageType.ChainStatus, MessageType.BlockTransactions, MessageType.GetSenderTransactions,
 ] as const;
 

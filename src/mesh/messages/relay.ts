@@ -173,6 +173,33 @@ export const voteCodec = {
     decodeExact(bytes, (r) => ({ height: r.varint(MAX_HEIGHT), blockHash: r.fixed(HASH_LENGTH), validatorIndex: r.u8(), signature: r.fixed(BLS_SIGNATURE_LENGTH) })),
 };
 
+/**
+ * Several validators' votes for one block in one frame (issue 20): the signer bitmap (canonical, as
+ * in a certificate) and the BLS aggregate of their votes. 84 bytes for up to eight signers, the size
+ * of one vote. It need not be a quorum: a partial aggregate is a vote of several validators at once.
+ */
+export interface VoteAggregateMessage {
+  readonly height: number;
+  readonly blockHash: Uint8Array;
+  readonly signers: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+export const voteAggregateCodec = {
+  encode(v: VoteAggregateMessage): Uint8Array {
+    assertCanonicalBitmap(v.signers);
+    return new Writer().varint(v.height).fixed(v.blockHash, HASH_LENGTH).bytes(v.signers, MAX_SIGNER_BITMAP_BYTES).fixed(v.signature, BLS_SIGNATURE_LENGTH).finish();
+  },
+  decode: (bytes: Uint8Array): VoteAggregateMessage =>
+    decodeExact(bytes, (r) => {
+      const height = r.varint(MAX_HEIGHT);
+      const blockHash = r.fixed(HASH_LENGTH);
+      const signers = r.bytes(MAX_SIGNER_BITMAP_BYTES);
+      assertCanonicalBitmap(signers);
+      return { height, blockHash, signers, signature: r.fixed(BLS_SIGNATURE_LENGTH) };
+    }),
+};
+
 /** Radio catch-up asks for this many blocks at most: each answer is one compact frame. */
 export const MAX_RANGE_BLOCKS = 8;
 

@@ -20,6 +20,7 @@ export function classifyFrame(frame: Uint8Array): TrafficClass {
     case MessageType.CertifiedBlock:
       return "block";
     case MessageType.Vote:
+    case MessageType.VoteAggregate:
     case MessageType.Evidence:
       return "vote";
     case MessageType.SyncRequest:
