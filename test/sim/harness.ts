@@ -236,7 +236,8 @@ export class ConsensusSim {
   private broadcast(from: SimNode, message: ConsensusMessage): void {
     if (!from.alive) return;
     this.sentByKind.set(message.kind, (this.sentByKind.get(message.kind) ?? 0) + 1);
-    if (message.kind === "vote") {
+    // An aggregate a validator sends carries its own vote: recorded and dropped like one (vote-aggregation.ts).
+    if (message.kind === "vote" || message.kind === "vote-aggregate") {
       const block = this.proposals.get(toHex(message.blockHash));
       if (block !== undefined) this.record(from.identity, block.header.slot, message.blockHash);
       if (this.firstVotesLost.has(from.index)) {
