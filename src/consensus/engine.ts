@@ -22,7 +22,7 @@ import { signTx } from "../core/tx/sign.js";
 import { type Evidence, EvidenceType, TxKind } from "../core/tx/types.js";
 import { parentInfo, type TreeBlock, treeBlock } from "./block-tree.js";
 import { verifyCertificate } from "./certificates.js";
-import { checkedSingles, combineVotes, HeardAggregates, tryCertifyWithAggregates, verifyAggregate } from "./vote-aggregation.js";
+import { checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "./vote-aggregation.js";
 import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
 import { BLOCK_REF_BYTES, type CompactBlock, MAX_RANGE_BLOCKS } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
@@ -106,7 +106,7 @@ export interface EngineStats {
   votesReceived: number;
   /** Own votes sent as one aggregate with others' votes this node held (vote-aggregation.ts). */
   aggregatesSent: number;
-  /** Checked aggregates that brought signers this node had not heard in one aggregate before. */
+  /** Checked aggregates that brought votes this node did not hold. */
   aggregatesReceived: number;
   /** Aggregates that did not verify against the block's voting set: dropped, charged to no one. */
   badAggregates: number;
@@ -890,9 +890,17 @@ export class ConsensusEngine {
       this.stats.badAggregates++;
       return;
     }
-    if (!this.aggregates.add(id, { signers, signature: m.signature })) return;
-    this.stats.aggregatesReceived++;
-    for (const i of signers) this.noteVote((b.weights[i] as (typeof b.weights)[number]).address, b);
+    const fresh = this.aggregates.add(id, { signers, signature: m.signature });
+    // Less the votes held singly: one signer left is that validator's own vote, recovered.
+    const residual = reduceAggregate({ signers, signature: m.signature }, checkedSingles(b, b.votes, b.weights, this.deps.verifier).good);
+    if (residual === null) return;
+    if (fresh) this.stats.aggregatesReceived++;
+    if (residual.signers.length === 1) {
+      this.onVote({ kind: "vote", height: b.height, blockHash: b.hash, voter: residual.signers[0] as number, signature: residual.signature });
+      return;
+    }
+    if (!fresh) return;
+    for (const i of residual.signers) this.noteVote((b.weights[i] as (typeof b.weights)[number]).address, b);
     this.checkCertified(b);
   }
 

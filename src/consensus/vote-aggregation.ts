@@ -1,6 +1,6 @@
 import { type NotarizationCertificate, signerBitmap, signerIndices } from "../core/block/certificate.js";
 import { BoundedMap } from "../core/bounded.js";
-import { blsAggregateSignatures } from "../core/crypto/bls.js";
+import { blsAggregateSignatures, blsSubtractSignatures } from "../core/crypto/bls.js";
 import { tryCertify } from "./certificates.js";
 import type { BlsVerifier } from "./verifier.js";
 import { isQuorum, totalWeight, type WeightedValidator } from "./weights.js";
@@ -40,15 +40,32 @@ export function verifyAggregate(aggregate: { readonly signers: Uint8Array; reado
 }
 
 /**
- * The most weight a node can put in one aggregate from checked pieces: heard aggregates, heaviest
- * first, each taken when it shares no signer with those taken (BLS aggregates add up only over
- * disjoint signers, since the certificate names each signer once), then single votes of the
- * signers still missing. Null when there is nothing.
+ * What an aggregate holds beyond the single votes a node has: the other signers, and their aggregate
+ * (the whole minus the singles it overlaps). Null when the singles hold all of it. Two validators'
+ * aggregates that both carry the proposer's vote overlap; without this, a receiver could use only
+ * one of them.
+ */
+export function reduceAggregate(aggregate: PartialAggregate, singles: ReadonlyMap<number, Uint8Array>): PartialAggregate | null {
+  const known = aggregate.signers.filter((i) => singles.has(i));
+  if (known.length === 0) return aggregate;
+  if (known.length === aggregate.signers.length) return null;
+  return { signers: aggregate.signers.filter((i) => !singles.has(i)), signature: blsSubtractSignatures(aggregate.signature, known.map((i) => singles.get(i) as Uint8Array)) };
+}
+
+/**
+ * The most weight a node can put in one aggregate from checked pieces: heard aggregates less the
+ * single votes held (reduceAggregate), heaviest first, each taken when it shares no signer with
+ * those taken (BLS aggregates add up only over disjoint signers, since the certificate names each
+ * signer once), then every single vote. Null when there is nothing.
  */
 export function combineVotes(singles: ReadonlyMap<number, Uint8Array>, aggregates: readonly PartialAggregate[], weights: readonly WeightedValidator[]): PartialAggregate | null {
   const chosen = new Set<number>();
   const signatures: Uint8Array[] = [];
-  const heaviest = [...aggregates].sort((a, b) => {
+  const residuals = aggregates.flatMap((a) => {
+    const r = reduceAggregate(a, singles);
+    return r === null ? [] : [r];
+  });
+  const heaviest = residuals.sort((a, b) => {
     const d = weightOf(b.signers, weights) - weightOf(a.signers, weights);
     return d > 0n ? 1 : d < 0n ? -1 : 0;
   });

@@ -8,7 +8,7 @@ import { DecodeError } from "../../src/core/errors.js";
 import type { WeightedValidator } from "../../src/consensus/weights.js";
 import { verifyCertificate } from "../../src/consensus/certificates.js";
 import { BlsVerifier } from "../../src/consensus/verifier.js";
-import { combineVotes, HeardAggregates, tryCertifyWithAggregates, verifyAggregate } from "../../src/consensus/vote-aggregation.js";
+import { combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../../src/consensus/vote-aggregation.js";
 import { decodeConsensusMessage, encodeConsensusMessage } from "../../src/consensus/wire.js";
 import { decodeFrame, encodeFrame, MessageType } from "../../src/mesh/frame.js";
 import { classifyFrame } from "../../src/mesh/sim/classify.js";
@@ -90,6 +90,22 @@ describe("combining votes", () => {
     expect(combined?.signers).toEqual([0, 1, 2, 3, 4, 5]);
     expect(verifyAggregate({ signers: signerBitmap(combined!.signers), signature: combined!.signature }, block, weights, verifier)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(combineVotes(new Map(), [], weights)).toBeNull();
+  });
+
+  it("recovers votes from aggregates that overlap in the proposer's vote, by taking out the votes held singly", () => {
+    const proposer = 6;
+    const a = { signers: [0, proposer], signature: aggregateOf([0, proposer]).signature };
+    const b = { signers: [1, proposer], signature: aggregateOf([1, proposer]).signature };
+    const singles = new Map([[proposer, vote(proposer)]]);
+    const recovered = reduceAggregate(b, singles);
+    expect(recovered?.signers).toEqual([1]);
+    expect(verifier.vote(block.slot, block.hash, recovered!.signature, weights[1]!.blsPublicKey)).toBe(true);
+    expect(reduceAggregate(b, new Map([[1, vote(1)], [proposer, vote(proposer)]]))).toBeNull();
+    expect(reduceAggregate(b, new Map([[3, vote(3)]]))).toBe(b);
+    // Without the reduction only one of the two would count.
+    const combined = combineVotes(singles, [a, b], weights);
+    expect(combined?.signers).toEqual([0, 1, proposer]);
+    expect(verifyAggregate({ signers: signerBitmap(combined!.signers), signature: combined!.signature }, block, weights, verifier)).toEqual([0, 1, proposer]);
   });
 
   it("certifies from aggregates and singles together once they reach a quorum, and not below it", () => {
