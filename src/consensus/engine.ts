@@ -24,7 +24,7 @@ import { parentInfo, type TreeBlock, treeBlock } from "./block-tree.js";
 import { verifyCertificate } from "./certificates.js";
 import { checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "./vote-aggregation.js";
 import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
-import { BLOCK_REF_BYTES, type CompactBlock, MAX_RANGE_BLOCKS } from "../mesh/messages/relay.js";
+import { BLOCK_REF_BYTES, type CompactBlock, MAX_RANGE_BLOCKS, VOTE_BLOCK_REF_BYTES } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
 import { finalizesMiddle } from "./finality.js";
 import { NonceGaps, type SenderGap } from "./nonce-gaps.js";
@@ -283,6 +283,13 @@ export class ConsensusEngine {
   /** The state after a block this engine holds above finality (or the finalized root). */
   stateAfter(blockId: string): StateStore | undefined {
     return this.blocks.get(blockId)?.state;
+  }
+
+  /** The hash (hex) of a block the engine holds at `height` whose hash starts with `ref`: lets a bridge check a vote aggregate. */
+  blockIdByRef(height: number, ref: Uint8Array): string | undefined {
+    const prefix = toHex(ref);
+    for (const b of this.blocks.values()) if (b.height === height && b.id.startsWith(prefix)) return b.id;
+    return undefined;
   }
 
   /** The slot of a block the engine holds, by hash (hex): lets a bridge check a vote before relaying it. */
@@ -556,7 +563,7 @@ export class ConsensusEngine {
     if (certificate !== null) this.acceptCertificate(child, certificate);
     for (const v of this.pendingVotes.get(id) ?? []) this.onVote(v);
     this.pendingVotes.delete(id);
-    for (const a of this.aggregates.takePending(id)) this.onVoteAggregate(a);
+    for (const a of this.aggregates.takePending(`${child.height}:${id.slice(0, 2 * VOTE_BLOCK_REF_BYTES)}`)) this.onVoteAggregate(a);
     this.maybeVote(child, parent);
     this.checkCertified(child);
     const waiting = this.orphans.get(id);
@@ -869,7 +876,7 @@ export class ConsensusEngine {
     const combined = combineVotes(checkedSingles(b, b.votes, b.weights, this.deps.verifier).good, this.aggregates.of(b.id), b.weights);
     if (combined === null || combined.signers.length < 2 || !combined.signers.includes(vote.voter)) return vote;
     this.stats.aggregatesSent++;
-    return { kind: "vote-aggregate", height: b.height, blockHash: b.hash, signers: signerBitmap(combined.signers), signature: combined.signature };
+    return { kind: "vote-aggregate", height: b.height, blockRef: b.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: signerBitmap(combined.signers), signature: combined.signature };
   }
 
   /**
@@ -878,13 +885,15 @@ export class ConsensusEngine {
    * nobody is charged). It counts toward notarization like the votes it carries.
    */
   private onVoteAggregate(m: Extract<ConsensusMessage, { kind: "vote-aggregate" }>): void {
-    const id = toHex(m.blockHash);
-    const b = this.blocks.get(id);
-    if (b === undefined) {
-      if (m.height > this.root.height) this.aggregates.hold(id, m);
+    const ref = toHex(m.blockRef);
+    // Two blocks of one height may share a prefix: the aggregate verifies for at most one of them.
+    const candidates = [...this.blocks.values()].filter((x) => x.height === m.height && x.block !== null && x.id.startsWith(ref));
+    if (candidates.length === 0) {
+      if (m.height > this.root.height) this.aggregates.hold(`${m.height}:${ref}`, m);
       return;
     }
-    if (b.block === null || m.height !== b.height) return;
+    const b = candidates.find((x) => verifyAggregate(m, x, x.weights, this.deps.verifier) !== null) ?? (candidates[0] as TreeBlock);
+    const id = b.id;
     const signers = verifyAggregate(m, b, b.weights, this.deps.verifier);
     if (signers === null) {
       this.stats.badAggregates++;

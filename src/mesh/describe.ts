@@ -45,7 +45,7 @@ function describeMessage(type: MessageType, payload: Uint8Array): Json {
     }
     case MessageType.VoteAggregate: {
       const v = voteAggregateCodec.decode(payload);
-      return { height: v.height, blockHash: toHex(v.blockHash), signers: signerIndices(v.signers) };
+      return { height: v.height, blockRef: toHex(v.blockRef), signers: signerIndices(v.signers) };
     }
     case MessageType.Hello: {
       const h = helloCodec.decode(payload).body;

@@ -1,4 +1,4 @@
-import { bytesEqual, toHex } from "../core/bytes.js";
+import { bytesEqual, fromHex, toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import { decodeBlock, type Block } from "../core/block/block.js";
 import { blockHash } from "../core/block/header.js";
@@ -29,6 +29,8 @@ export interface RelayGateDeps {
   readonly tip: () => { readonly state: StateStore; readonly height: number } | null;
   /** The slot of a block the consensus engine holds (by hash, hex), when the node runs one. */
   readonly slotOf?: (blockId: string) => number | undefined;
+  /** The hash (hex) of a block the consensus engine holds, by height and hash prefix (vote aggregates name blocks so). */
+  readonly blockIdByRef?: (height: number, ref: Uint8Array) => string | undefined;
 }
 
 /** BLS pairings the gate may spend per second: a flood of well-formed junk costs a bounded amount of CPU. */
@@ -108,10 +110,11 @@ export class RelayGate {
           const weights = this.weights(tip);
           const signers = signerIndices(a.signers).map((i) => weights[i]);
           if (signers.some((w) => w === undefined)) return "unverified";
-          const id = toHex(a.blockHash);
-          const slot = this.blockSlots.get(id) ?? this.deps.slotOf?.(id);
-          if (slot === undefined) return "unknown_block";
-          return this.bls(() => this.deps.verifier.aggregate(slot, a.blockHash, a.signature, signers.map((w) => (w as WeightedValidator).blsPublicKey)));
+          const prefix = toHex(a.blockRef);
+          const id = [...this.blockSlots.keys()].find((k) => k.startsWith(prefix)) ?? this.deps.blockIdByRef?.(a.height, a.blockRef);
+          const slot = id === undefined ? undefined : (this.blockSlots.get(id) ?? this.deps.slotOf?.(id));
+          if (id === undefined || slot === undefined) return "unknown_block";
+          return this.bls(() => this.deps.verifier.aggregate(slot, fromHex(id), a.signature, signers.map((w) => (w as WeightedValidator).blsPublicKey)));
         }
         default:
           return "not_relayable";

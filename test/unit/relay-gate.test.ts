@@ -56,7 +56,7 @@ describe("the relay gate", () => {
     const produced = nextBlock(genesisStore(chain.genesis), validator!, []);
     const hash = produced.applied.hash;
     const good = signVote(CHAIN_ID, produced.block.header.slot, hash, validator!.bls);
-    const aggregate = (signers: number[], signature = good) => voteAggregateCodec.encode({ height: 1, blockHash: hash, signers: signerBitmap(signers), signature });
+    const aggregate = (signers: number[], signature = good) => voteAggregateCodec.encode({ height: 1, blockRef: hash.slice(0, 8), signers: signerBitmap(signers), signature });
     expect(g.check(MessageType.VoteAggregate, aggregate([0]), false)).toBe(false);
     expect(g.refused.get("unknown_block")).toBe(1);
     expect(g.check(MessageType.Block, encodeBlock(produced.block), false)).toBe(true);

@@ -26,7 +26,7 @@ describe("vote aggregate codec", () => {
   it("round-trips any canonical signer set, and a frame of it is classified as a vote", () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 2 ** 31 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 48, maxLength: 48 }), (signers, height, blockHash, signature) => {
-        const m = { kind: "vote-aggregate" as const, height, blockHash, signers: signerBitmap(signers), signature };
+        const m = { kind: "vote-aggregate" as const, height, blockRef: blockHash.slice(0, 8), signers: signerBitmap(signers), signature };
         const { type, payload } = encodeConsensusMessage(m);
         expect(type).toBe(MessageType.VoteAggregate);
         expect(decodeConsensusMessage(type, payload)).toEqual(m);
@@ -38,18 +38,19 @@ describe("vote aggregate codec", () => {
     );
   });
 
-  it("is no bigger than a single vote for up to eight signers", () => {
+  it("is 23 bytes smaller than a single vote for up to eight signers (a hash prefix instead of the hash)", () => {
     const single = voteCodec.encode({ height: 100_000, blockHash: block.hash, validatorIndex: 6, signature: vote(6) }).length;
-    const seven = voteAggregateCodec.encode({ height: 100_000, blockHash: block.hash, ...aggregateOf([0, 1, 2, 3, 4, 5, 6]) }).length;
-    expect(seven).toBe(single + 1);
+    const seven = voteAggregateCodec.encode({ height: 100_000, blockRef: block.hash.slice(0, 8), ...aggregateOf([0, 1, 2, 3, 4, 5, 6]) }).length;
+    expect(seven).toBe(single - 23);
   });
 
   it("refuses a bitmap with a trailing zero byte, an empty one, and truncated or padded bytes", () => {
-    const good = voteAggregateCodec.encode({ height: 5, blockHash: block.hash, ...aggregateOf([1, 2]) });
-    expect(() => voteAggregateCodec.encode({ height: 5, blockHash: block.hash, signers: Uint8Array.of(6, 0), signature: new Uint8Array(48) })).toThrow(DecodeError);
-    const trailingZero = Uint8Array.from([...good.subarray(0, 33), 2, 6, 0, ...good.subarray(35)]);
+    const good = voteAggregateCodec.encode({ height: 5, blockRef: block.hash.slice(0, 8), ...aggregateOf([1, 2]) });
+    expect(() => voteAggregateCodec.encode({ height: 5, blockRef: block.hash.slice(0, 8), signers: Uint8Array.of(6, 0), signature: new Uint8Array(48) })).toThrow(DecodeError);
+    // Height (1 byte) and block ref (8) come first, then the bitmap's length and bytes.
+    const trailingZero = Uint8Array.from([...good.subarray(0, 9), 2, 6, 0, ...good.subarray(11)]);
     expect(() => voteAggregateCodec.decode(trailingZero)).toThrow(DecodeError);
-    const empty = Uint8Array.from([...good.subarray(0, 33), 0, ...good.subarray(35)]);
+    const empty = Uint8Array.from([...good.subarray(0, 9), 0, ...good.subarray(11)]);
     expect(() => voteAggregateCodec.decode(empty)).toThrow(DecodeError);
     expect(() => voteAggregateCodec.decode(good.subarray(0, good.length - 1))).toThrow(DecodeError);
     expect(() => voteAggregateCodec.decode(Uint8Array.from([...good, 0]))).toThrow(DecodeError);
