@@ -868,8 +868,8 @@ export class ConsensusEngine {
   }
 
   /**
-   * On the radio, our vote goes out in one frame with every other vote we hold for the block (the
-   * same size as a vote alone); elsewhere, and when we hold no other, as the single vote.
+   * On the radio, our vote goes out in one frame with every other vote we hold for the block (64
+   * bytes on air, a lone vote 87); elsewhere, and when we hold no other, as the single vote.
    */
   private ownVoteMessage(b: TreeBlock, vote: Extract<ConsensusMessage, { kind: "vote" }>): ConsensusMessage {
     if (this.deps.suppressDuplicateAnswers !== true) return vote;
