@@ -4,7 +4,7 @@ import type { Measurement } from "./harness.js";
 /**
  * The fixed airtime scenario of issue 6: 10 nodes, 7 validators, LongFast, 10% loss on every link,
  * a transfer every 20 s at a random node, 2 virtual hours, on the firmware-faithful channel. Chain
- * parameters are those chosen for the preset (consensus/preset-params.ts: 3-minute slots, 9
+ * parameters are those chosen for the preset (consensus/preset-params.ts: 150 s slots, 9
  * transactions a block, so that a block's compact announcement is one LongFast frame).
  */
 export const AIRTIME_SCENARIO = {

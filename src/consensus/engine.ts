@@ -1,5 +1,5 @@
 import type { Block } from "../core/block/block.js";
-import { type NotarizationCertificate, signerIndices } from "../core/block/certificate.js";
+import { type NotarizationCertificate, signerBitmap, signerIndices } from "../core/block/certificate.js";
 import { blockHash } from "../core/block/header.js";
 import { signVote } from "../core/block/vote.js";
 import { bytesEqual, fromHex, toHex } from "../core/bytes.js";
@@ -22,9 +22,10 @@ import { type DecodedTx, txHash } from "../core/tx/codec.js";
 import { signTx } from "../core/tx/sign.js";
 import { type Evidence, EvidenceType, TxKind } from "../core/tx/types.js";
 import { parentInfo, type TreeBlock, treeBlock } from "./block-tree.js";
-import { tryCertify, verifyCertificate } from "./certificates.js";
+import { verifyCertificate } from "./certificates.js";
+import { checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "./vote-aggregation.js";
 import { blockRef, compactBlock, rebuildBlock } from "./compact-blocks.js";
-import { BLOCK_REF_BYTES, type CompactBlock, MAX_RANGE_BLOCKS } from "../mesh/messages/relay.js";
+import { BLOCK_REF_BYTES, type CompactBlock, MAX_RANGE_BLOCKS, VOTE_BLOCK_REF_BYTES } from "../mesh/messages/relay.js";
 import type { ConsensusMessage, ConsensusNetwork } from "./messages.js";
 import { finalizesMiddle } from "./finality.js";
 import { NonceGaps, type SenderGap } from "./nonce-gaps.js";
@@ -104,6 +105,14 @@ export interface EngineStats {
   ledSlotsSkipped: number;
   /** Other validators' votes added to a block (duplicates and unknown blocks not counted). */
   votesReceived: number;
+  /** Own votes sent as one aggregate with others' votes this node held (vote-aggregation.ts). */
+  aggregatesSent: number;
+  /** Checked aggregates that brought votes this node did not hold. */
+  aggregatesReceived: number;
+  /** Aggregates that did not verify against the block's voting set: dropped, charged to no one. */
+  badAggregates: number;
+  /** Own votes (first copies or mid-slot copies) not sent because an aggregate heard already carried them. */
+  votesCovered: number;
 }
 
 /** The last vote heard from one validator (or cast by this node), for the operator. */
@@ -141,6 +150,8 @@ export class ConsensusEngine {
   private witness: { id: string; hash: Uint8Array; block: Block; certificate: NotarizationCertificate } | null = null;
   private readonly orphans = new BoundedMap<string, Block[]>(MAX_PENDING);
   private readonly pendingVotes = new Map<string, Extract<ConsensusMessage, { kind: "vote" }>[]>();
+  /** Checked vote aggregates by block, and those for blocks not yet known. */
+  private readonly aggregates = new HeardAggregates<Extract<ConsensusMessage, { kind: "vote-aggregate" }>>(MAX_PENDING);
   private readonly firstVote = new BoundedMap<string, { blockHash: Uint8Array; signature: Uint8Array }>(4096);
   private readonly firstProposal = new BoundedMap<string, Block>(4096);
   private readonly proposedSlots = new BoundedSet<number>(MAX_PENDING);
@@ -168,7 +179,7 @@ export class ConsensusEngine {
   private running = false;
   /** When a peer's status last showed it ahead of us. */
   private peerAheadAt = Number.NEGATIVE_INFINITY;
-  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0 };
+  readonly stats: EngineStats = { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0 };
   /** Each validator's last vote, keyed by its address in hex. */
   readonly lastVotes = new Map<string, LastVote>();
 
@@ -275,6 +286,13 @@ export class ConsensusEngine {
     return this.blocks.get(blockId)?.state;
   }
 
+  /** The hash (hex) of a block the engine holds at `height` whose hash starts with `ref`: lets a bridge check a vote aggregate. */
+  blockIdByRef(height: number, ref: Uint8Array): string | undefined {
+    const prefix = toHex(ref);
+    for (const b of this.blocks.values()) if (b.height === height && b.id.startsWith(prefix)) return b.id;
+    return undefined;
+  }
+
   /** The slot of a block the engine holds, by hash (hex): lets a bridge check a vote before relaying it. */
   slotOf(blockId: string): number | undefined {
     return this.blocks.get(blockId)?.slot;
@@ -379,7 +397,7 @@ export class ConsensusEngine {
 
   /** Re-aggregate a parent's certificate with every vote now known, so late voters still count if they made it. */
   private recertify(b: TreeBlock): NotarizationCertificate | null {
-    const { certificate } = tryCertify(b, b.votes, b.weights, this.deps.verifier);
+    const { certificate } = tryCertifyWithAggregates(b, b.votes, this.aggregates.of(b.id), b.weights, this.deps.verifier);
     return certificate;
   }
 
@@ -404,6 +422,9 @@ export class ConsensusEngine {
         return;
       case "vote":
         this.onVote(message);
+        return;
+      case "vote-aggregate":
+        this.onVoteAggregate(message);
         return;
       case "get-block":
         this.onGetBlock(message.hash);
@@ -543,6 +564,7 @@ export class ConsensusEngine {
     if (certificate !== null) this.acceptCertificate(child, certificate);
     for (const v of this.pendingVotes.get(id) ?? []) this.onVote(v);
     this.pendingVotes.delete(id);
+    for (const a of this.aggregates.takePending(`${child.height}:${id.slice(0, 2 * VOTE_BLOCK_REF_BYTES)}`)) this.onVoteAggregate(a);
     this.maybeVote(child, parent);
     this.checkCertified(child);
     const waiting = this.orphans.get(id);
@@ -563,17 +585,35 @@ export class ConsensusEngine {
 
   /**
    * Ask for the transactions this node's pool waits on (a sender's later nonces arrived, an earlier
-   * one did not). Validators ask, since they build blocks; a request heard from another node counts.
+   * one did not). The next slot's proposer asks, since it builds the block; a request heard from another node counts.
    */
   private askForMissingNonces(): void {
-    if (this.catchingUp() || !this.head().weights.some((w) => bytesEqual(w.address, this.deps.identity.address))) return;
     const now = this.deps.clock.now();
     const missing = this.deps.mempool.missingNonces();
+    // Every node keeps its gaps' ages, so that it asks at once when its turn to lead comes.
     this.gaps.update(missing, now);
+    if (this.catchingUp() || !this.leadsNextSlot()) return;
     for (const g of this.gaps.due(missing, { now, minAgeMs: this.answerWindowMs(), askEveryMs: Number(this.params.slotMs) })) {
       this.stats.nonceRequests++;
       this.deps.network.broadcast({ kind: "get-nonces", sender: g.sender, nonces: g.nonces });
     }
+  }
+
+  /**
+   * Whether this node proposes first in the next slot, after the head or after any block already
+   * proposed on it (either may be the next slot's parent). Only the next proposer needs a sender's
+   * missing transaction (to include the ones after it), and its request's answer serves everyone:
+   * when every validator asked, gap requests were most of the control class (issue 20).
+   */
+  private leadsNextSlot(): boolean {
+    const head = this.head();
+    const next = this.slotAt(this.deps.clock.now()) + 1;
+    const parents = [head, ...[...this.blocks.values()].filter((b) => b.parentId === head.id)];
+    return parents.some((p) => {
+      const ledger = new Ledger(p.state);
+      const first = proposerRanks(p.weights, ledger.meta().randaoMix, next, 0)[0];
+      return first !== undefined && bytesEqual(first, this.deps.identity.address);
+    });
   }
 
   /** Send what was asked for that this pool holds, after a random pause, unless someone else's copy is heard first. */
@@ -786,7 +826,7 @@ export class ConsensusEngine {
     this.ownVotes.set(b.id, { vote, resent: false });
     // On the radio every validator answers the proposal at once: spread the votes out (vote-pacing.ts).
     if (this.deps.suppressDuplicateAnswers === true) {
-      this.deps.clock.setTimeout(() => this.running && this.deps.network.broadcast(vote), votePauseMs(Number(this.params.slotMs), this.random));
+      this.deps.clock.setTimeout(() => this.sendOwnVote(b, vote), votePauseMs(Number(this.params.slotMs), this.random));
     } else this.deps.network.broadcast(vote);
     this.checkCertified(b);
     // Votes answer the proposal all at once, and a hidden node's vote can collide at every receiver.
@@ -804,8 +844,74 @@ export class ConsensusEngine {
     const own = this.ownVotes.get(b.id);
     if (!this.running || own === undefined || own.resent || this.slotAt(this.deps.clock.now()) !== b.slot) return;
     own.resent = true;
+    if (this.deps.suppressDuplicateAnswers === true && this.aggregates.covers(b.id, this.heldSigners(b))) {
+      this.stats.votesCovered++;
+      return;
+    }
     this.stats.votesResent++;
-    this.deps.network.broadcast(own.vote);
+    this.deps.network.broadcast(this.ownVoteMessage(b, own.vote));
+  }
+
+  /** Our paced vote on the radio: with the others' we hold, unless an aggregate heard already carries it. */
+  private sendOwnVote(b: TreeBlock, vote: Extract<ConsensusMessage, { kind: "vote" }>): void {
+    if (!this.running) return;
+    if (this.aggregates.covers(b.id, [vote.voter])) {
+      this.stats.votesCovered++;
+      return;
+    }
+    this.deps.network.broadcast(this.ownVoteMessage(b, vote));
+  }
+
+  /** The signers of every checked vote this node holds for `b`, singly or in aggregates. */
+  private heldSigners(b: TreeBlock): number[] {
+    const singles = checkedSingles(b, b.votes, b.weights, this.deps.verifier).good;
+    return [...new Set([...singles.keys(), ...this.aggregates.of(b.id).flatMap((a) => a.signers)])];
+  }
+
+  /**
+   * On the radio, our vote goes out in one frame with every other vote we hold for the block (64
+   * bytes on air, a lone vote 87); elsewhere, and when we hold no other, as the single vote.
+   */
+  private ownVoteMessage(b: TreeBlock, vote: Extract<ConsensusMessage, { kind: "vote" }>): ConsensusMessage {
+    if (this.deps.suppressDuplicateAnswers !== true) return vote;
+    const combined = combineVotes(checkedSingles(b, b.votes, b.weights, this.deps.verifier).good, this.aggregates.of(b.id), b.weights);
+    if (combined === null || combined.signers.length < 2 || !combined.signers.includes(vote.voter)) return vote;
+    this.stats.aggregatesSent++;
+    return { kind: "vote-aggregate", height: b.height, blockRef: b.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: signerBitmap(combined.signers), signature: combined.signature };
+  }
+
+  /**
+   * Several validators' votes in one frame: believed only once the aggregate verifies against the
+   * block's voting set (a wrong bitmap or signature is dropped; it carries no sender's signature, so
+   * nobody is charged). It counts toward notarization like the votes it carries.
+   */
+  private onVoteAggregate(m: Extract<ConsensusMessage, { kind: "vote-aggregate" }>): void {
+    const ref = toHex(m.blockRef);
+    // Two blocks of one height may share a prefix: the aggregate verifies for at most one of them.
+    const candidates = [...this.blocks.values()].filter((x) => x.height === m.height && x.block !== null && x.id.startsWith(ref));
+    if (candidates.length === 0) {
+      if (m.height > this.root.height) this.aggregates.hold(`${m.height}:${ref}`, m);
+      return;
+    }
+    const b = candidates.find((x) => verifyAggregate(m, x, x.weights, this.deps.verifier) !== null) ?? (candidates[0] as TreeBlock);
+    const id = b.id;
+    const signers = verifyAggregate(m, b, b.weights, this.deps.verifier);
+    if (signers === null) {
+      this.stats.badAggregates++;
+      return;
+    }
+    const fresh = this.aggregates.add(id, { signers, signature: m.signature });
+    // Less the votes held singly: one signer left is that validator's own vote, recovered.
+    const residual = reduceAggregate({ signers, signature: m.signature }, checkedSingles(b, b.votes, b.weights, this.deps.verifier).good);
+    if (residual === null) return;
+    if (fresh) this.stats.aggregatesReceived++;
+    if (residual.signers.length === 1) {
+      this.onVote({ kind: "vote", height: b.height, blockHash: b.hash, voter: residual.signers[0] as number, signature: residual.signature });
+      return;
+    }
+    if (!fresh) return;
+    for (const i of residual.signers) this.noteVote((b.weights[i] as (typeof b.weights)[number]).address, b);
+    this.checkCertified(b);
   }
 
   /** A certificate for a block we voted for, without our vote: our votes are not getting through. */
@@ -860,7 +966,7 @@ export class ConsensusEngine {
 
   private checkCertified(b: TreeBlock): void {
     if (b.notarized || b.block === null) return;
-    const { certificate, badVoters } = tryCertify(b, b.votes, b.weights, this.deps.verifier);
+    const { certificate, badVoters } = tryCertifyWithAggregates(b, b.votes, this.aggregates.of(b.id), b.weights, this.deps.verifier);
     for (const i of badVoters) b.votes.delete(i);
     if (certificate !== null) this.markNotarized(b, certificate);
   }

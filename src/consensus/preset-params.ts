@@ -62,8 +62,15 @@ function compactFrameBytes(txs: number, validators: number, slotMs: number): num
   return frameBytes(MessageType.CompactBlock, payload);
 }
 
+/**
+ * A validator's vote as it goes on the radio: a vote aggregate (vote-aggregation.ts) with every
+ * validator's bit set, the largest it gets; 64 bytes on air for up to eight validators, against 87
+ * for a lone vote.
+ */
 function voteFrameBytes(validators: number): number {
-  const { type, payload } = encodeConsensusMessage({ kind: "vote", height: 0xffffff, blockHash: new Uint8Array(32), voter: validators - 1, signature: new Uint8Array(48) });
+  const signers = new Uint8Array(Math.ceil(validators / 8)).fill(0xff);
+  signers[signers.length - 1] = 0xff >> ((8 - (validators % 8)) % 8);
+  const { type, payload } = encodeConsensusMessage({ kind: "vote-aggregate", height: 0xffffff, blockRef: new Uint8Array(8), signers, signature: new Uint8Array(48) });
   return frameBytes(type, payload);
 }
 

@@ -2,7 +2,7 @@ import { decodeBlock, encodeBlock } from "../core/block/block.js";
 import { decodeTxWithBytes } from "../core/tx/codec.js";
 import { MessageType } from "../mesh/frame.js";
 import { certifiedBlockCodec, chainStatusCodec, getBlockCodec } from "../mesh/messages/chain.js";
-import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "../mesh/messages/relay.js";
+import { blockRangeCodec, blockTransactionsCodec, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteAggregateCodec, voteCodec } from "../mesh/messages/relay.js";
 import type { ConsensusMessage } from "./messages.js";
 
 type Kind = ConsensusMessage["kind"];
@@ -33,6 +33,7 @@ const WIRE: { readonly [K in Kind]: { readonly type: MessageType; encode(m: Of<K
       return { kind: "vote", height: v.height, blockHash: v.blockHash, voter: v.validatorIndex, signature: v.signature };
     },
   },
+  "vote-aggregate": { type: MessageType.VoteAggregate, encode: (m) => voteAggregateCodec.encode(m), decode: (p) => ({ kind: "vote-aggregate", ...voteAggregateCodec.decode(p) }) },
   "get-block": { type: MessageType.GetBlock, encode: (m) => getBlockCodec.encode(m), decode: (p) => ({ kind: "get-block", ...getBlockCodec.decode(p) }) },
   "get-range": { type: MessageType.GetBlockRange, encode: (m) => blockRangeCodec.encode(m), decode: (p) => ({ kind: "get-range", ...blockRangeCodec.decode(p) }) },
   "get-nonces": { type: MessageType.GetSenderTransactions, encode: (m) => senderTransactionsRequestCodec.encode(m), decode: (p) => ({ kind: "get-nonces", ...senderTransactionsRequestCodec.decode(p) }) },

@@ -40,6 +40,11 @@ export enum MessageType {
   GetBlockRange = 19,
   /** Ask for a sender's transactions by nonce: the gaps a pool waits on (radio); answered with Transaction messages. */
   GetSenderTransactions = 20,
+  /**
+   * Several validators' votes for one block: signer bitmap and BLS aggregate (issue 20). Numbered
+   * from the top of the 5-bit range, clear of the ids other message work adds from 21 upwards.
+   */
+  VoteAggregate = 21,
 }
 
 /**

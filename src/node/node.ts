@@ -296,6 +296,7 @@ export class MeshChainNode {
       chainId: genesis.chainId, clock: this.deps.clock, verifier: new BlsVerifier(genesis.chainId, 4_096),
       tip: () => (this.store === null ? null : { state: this.store.state, height: this.store.tip.height }),
       slotOf: (id) => this.validator?.engine.slotOf(id),
+      blockIdByRef: (height, ref) => this.validator?.engine.blockIdByRef(height, ref),
     });
     return { stake, relayGate };
   }

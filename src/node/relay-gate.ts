@@ -1,6 +1,7 @@
-import { bytesEqual, toHex } from "../core/bytes.js";
+import { bytesEqual, fromHex, toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import { blockHash } from "../core/block/header.js";
+import { signerIndices } from "../core/block/certificate.js";
 import { addressFromPublicKey } from "../core/crypto/address.js";
 import { MeshChainError } from "../core/errors.js";
 import { Ledger } from "../core/state/ledger.js";
@@ -25,6 +26,8 @@ export interface RelayGateDeps {
   readonly tip: () => { readonly state: StateStore; readonly height: number } | null;
   /** The slot of a block the consensus engine holds (by hash, hex), when the node runs one. */
   readonly slotOf?: (blockId: string) => number | undefined;
+  /** The block (by hash, hex) an aggregate's height and hash prefix name, when the engine holds it. */
+  readonly blockIdByRef?: (height: number, ref: Uint8Array) => string | undefined;
 }
 
 /** BLS pairings the gate may spend per second: a flood of well-formed junk costs a bounded amount of CPU. */
@@ -90,6 +93,17 @@ export class RelayGate {
           const slot = this.blockSlots.get(id) ?? this.deps.slotOf?.(id);
           if (slot === undefined) return "unknown_block";
           return this.bls(() => this.deps.verifier.vote(slot, v.blockHash, v.signature, voter.blsPublicKey));
+        }
+        case "validators-aggregate": {
+          const a = subject.aggregate;
+          const weights = this.weights(tip);
+          const signers = signerIndices(a.signers).map((i) => weights[i]);
+          if (signers.some((w) => w === undefined)) return "unverified";
+          const prefix = toHex(a.blockRef);
+          const id = [...this.blockSlots.keys()].find((k) => k.startsWith(prefix)) ?? this.deps.blockIdByRef?.(a.height, a.blockRef);
+          const slot = id === undefined ? undefined : (this.blockSlots.get(id) ?? this.deps.slotOf?.(id));
+          if (id === undefined || slot === undefined) return "unknown_block";
+          return this.bls(() => this.deps.verifier.aggregate(slot, fromHex(id), a.signature, signers.map((w) => (w as WeightedValidator).blsPublicKey)));
         }
       }
     } catch (e) {

@@ -236,11 +236,13 @@ export class ConsensusSim {
   private broadcast(from: SimNode, message: ConsensusMessage): void {
     if (!from.alive) return;
     this.sentByKind.set(message.kind, (this.sentByKind.get(message.kind) ?? 0) + 1);
-    if (message.kind === "vote") {
-      const block = this.proposals.get(toHex(message.blockHash));
-      if (block !== undefined) this.record(from.identity, block.header.slot, message.blockHash);
+    // An aggregate a validator sends carries its own vote: recorded and dropped like one (vote-aggregation.ts).
+    if (message.kind === "vote" || message.kind === "vote-aggregate") {
+      const id = message.kind === "vote" ? toHex(message.blockHash) : [...this.proposals.keys()].find((k) => k.startsWith(toHex(message.blockRef)));
+      const block = id === undefined ? undefined : this.proposals.get(id);
+      if (block !== undefined) this.record(from.identity, block.header.slot, blockHash(block.header));
       if (this.firstVotesLost.has(from.index)) {
-        const key = `${from.index}:${toHex(message.blockHash)}`;
+        const key = `${from.index}:${id ?? toHex(message.signature)}`;
         const first = !this.votesSent.has(key);
         this.votesSent.add(key);
         if (first) return;

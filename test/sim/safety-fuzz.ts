@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { ConsensusSim } from "./harness.js";
+import { ConsensusSim, type SimOptions } from "./harness.js";
 import { seededRandom } from "../fixtures/random.js";
 
 /**
@@ -7,10 +7,10 @@ import { seededRandom } from "../fixtures/random.js";
  * crashing and restarting. Whatever happens, no two nodes may finalize different blocks at one height
  * and no honest validator may sign two blocks in one slot.
  */
-export function safetyRun(seed: number): void {
+export function safetyRun(seed: number, engine?: SimOptions["engine"]): void {
   const random = seededRandom(seed * 7919);
   const validators = 4 + Math.floor(random() * 2);
-  const sim = new ConsensusSim({ validators, seed, conditions: { loss: random() * 0.3, delayMs: [50, 1_000 + random() * 14_000] } });
+  const sim = new ConsensusSim({ validators, seed, conditions: { loss: random() * 0.3, delayMs: [50, 1_000 + random() * 14_000] }, ...(engine === undefined ? {} : { engine }) });
   sim.start();
   for (let step = 0; step < 4; step++) {
     const ids = sim.nodes.map((n) => n.index);

@@ -16,7 +16,7 @@ import { decodeFrame, encodeFrame, MessageType } from "../../src/mesh/frame.js";
 import { certifiedBlockCodec, chainStatusCodec, getBlockCodec } from "../../src/mesh/messages/chain.js";
 import { fragmentRequestCodec } from "../../src/mesh/messages/fragment-request.js";
 import { MESSAGE_REGISTRY, MESSAGE_SPECS, messageSpec, priorityOf, RESERVED_TYPES } from "../../src/mesh/messages/registry.js";
-import { blockRangeCodec, blockTransactionsCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteCodec } from "../../src/mesh/messages/relay.js";
+import { blockRangeCodec, blockTransactionsCodec, getTransactionsCodec, senderTransactionsRequestCodec, voteAggregateCodec, voteCodec } from "../../src/mesh/messages/relay.js";
 import { helloCodec, statusCodec } from "../../src/mesh/messages/signed.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "../../src/mesh/messages/sync.js";
 import { classifyFrame } from "../../src/mesh/sim/classify.js";
@@ -57,6 +57,7 @@ const SAMPLES: { readonly [K in MessageType]: { payload: Uint8Array; shows: Reco
   [MessageType.SnapshotChunk]: { payload: snapshotChunkCodec.encode({ requester: 5, blockHash: hash, index: 2, count: 3, data: new Uint8Array(10) }), shows: { count: 3, bytes: 10 } },
   [MessageType.GetBlockRange]: { payload: blockRangeCodec.encode({ fromHeight: 10, count: 4 }), shows: { fromHeight: 10, count: 4 } },
   [MessageType.GetSenderTransactions]: { payload: senderTransactionsRequestCodec.encode({ sender: alice.address, nonces: [3, 5] }), shows: { nonces: [3, 5] } },
+  [MessageType.VoteAggregate]: { payload: voteAggregateCodec.encode({ height: 1, blockRef: hash.slice(0, 8), signers: Uint8Array.of(0b101), signature: block.header.signature }), shows: { height: 1, blockRef: toHex(hash.slice(0, 8)), signers: 1 } },
 };
 
 const frame = (type: number, payload: Uint8Array): Uint8Array => {
@@ -112,7 +113,7 @@ describe("the message registry", () => {
   it("refuses reserved (6, 10) and undefined ids with a typed error", () => {
     const defined = new Set(MESSAGE_SPECS.map((m) => m.type as number));
     const undefinedIds = Array.from({ length: 32 }, (_, i) => i).filter((i) => !defined.has(i));
-    expect(undefinedIds).toEqual(expect.arrayContaining([0, ...RESERVED_TYPES, 21, 31]));
+    expect(undefinedIds).toEqual(expect.arrayContaining([0, ...RESERVED_TYPES, 22, 31]));
     for (const id of undefinedIds) {
       expect(describeFrame(frame(id, Uint8Array.of(1, 2, 3)))).toMatchObject({ code: "UNKNOWN_TYPE" });
       expect(() => decodeFrame(frame(id, Uint8Array.of(1)))).toThrow(FrameError);

@@ -4,9 +4,11 @@ import { PRESET_NAMES } from "../../src/mesh/airtime/presets.js";
 import { MESHTASTIC_MTU } from "../../src/mesh/transports/meshtastic-mqtt.js";
 
 describe("chain parameters chosen from the preset", () => {
-  it("gives LongFast with 7 validators 3-minute slots and blocks whose compact announcement is one frame", () => {
+  it("gives LongFast with 7 validators 150 s slots and blocks whose compact announcement is one frame", () => {
     const r = presetParams("LONG_FAST", 7);
-    expect(r.params).toEqual({ slotMs: 180_000n, maxBlockTxs: 9n, fallbackRanks: 0n });
+    // Votes go on air as aggregates (64 bytes, not 87): the round is shorter than with lone votes (180 s slots).
+    expect(r.voteFrameBytes).toBe(65);
+    expect(r.params).toEqual({ slotMs: 150_000n, maxBlockTxs: 9n, fallbackRanks: 0n });
     expect(r.compactBlockFrameBytes).toBeLessThanOrEqual(MESHTASTIC_MTU);
   });
 

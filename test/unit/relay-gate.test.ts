@@ -5,7 +5,8 @@ import { signVote } from "../../src/core/block/vote.js";
 import { encodeTx } from "../../src/core/tx/codec.js";
 import { BlsVerifier } from "../../src/consensus/verifier.js";
 import { MessageType } from "../../src/mesh/frame.js";
-import { blockRangeCodec, voteCodec } from "../../src/mesh/messages/relay.js";
+import { blockRangeCodec, voteAggregateCodec, voteCodec } from "../../src/mesh/messages/relay.js";
+import { signerBitmap } from "../../src/core/block/certificate.js";
 import { RelayGate } from "../../src/node/relay-gate.js";
 import { CHAIN_ID, COIN, genesisStore, nextBlock, testChain, testIdentity, transfer } from "../fixtures/chain.js";
 
@@ -48,6 +49,23 @@ describe("the relay gate", () => {
     expect(g.check(MessageType.Vote, voteCodec.encode({ height: 1, blockHash: hash, validatorIndex: 5, signature: good }), false)).toBe(false);
     expect(g.check(MessageType.ChainStatus, Uint8Array.of(1, 1, 0), false)).toBe(false);
     expect(g.refused.get("not_relayable")).toBe(1);
+  });
+
+  it("passes a vote aggregate only when it verifies over exactly the named signers of the voting set", () => {
+    const { gate: g } = gate();
+    const produced = nextBlock(genesisStore(chain.genesis), validator!, []);
+    const hash = produced.applied.hash;
+    const good = signVote(CHAIN_ID, produced.block.header.slot, hash, validator!.bls);
+    const aggregate = (signers: number[], signature = good) => voteAggregateCodec.encode({ height: 1, blockRef: hash.slice(0, 8), signers: signerBitmap(signers), signature });
+    expect(g.check(MessageType.VoteAggregate, aggregate([0]), false)).toBe(false);
+    expect(g.refused.get("unknown_block")).toBe(1);
+    expect(g.check(MessageType.Block, encodeBlock(produced.block), false)).toBe(true);
+    expect(g.check(MessageType.VoteAggregate, aggregate([0]), true)).toBe(true);
+    // A signer outside the one-validator set, a wrong signature, bytes that are no aggregate: refused.
+    expect(g.check(MessageType.VoteAggregate, aggregate([0, 1]), true)).toBe(false);
+    expect(g.check(MessageType.VoteAggregate, aggregate([0], good.map((b) => b ^ 1)), true)).toBe(false);
+    expect(g.check(MessageType.VoteAggregate, Uint8Array.of(1, 2, 3), true)).toBe(false);
+    expect(g.refused.get("unverified")).toBe(3);
   });
 
   it("passes well-formed requests, onto the radio only within their rate", () => {

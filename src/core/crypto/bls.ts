@@ -99,6 +99,19 @@ export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
 }
 
 /**
+ * An aggregate with some of its parts taken out: what the remaining signers' votes aggregate to.
+ * Lets a node that holds some signers' votes recover the rest from an aggregate that overlaps them.
+ */
+export function blsSubtractSignatures(aggregate: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+  try {
+    const point = (s: Uint8Array) => signaturePoints.get(Buffer.from(s).toString("latin1"), () => bls12_381.G1.Point.fromBytes(s));
+    return parts.reduce((acc, s) => acc.subtract(point(s)), point(aggregate)).toBytes();
+  } catch {
+    throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature, or the parts cancel the whole aggregate");
+  }
+}
+
+/**
  * Proof of possession: the key signs itself under its own DST. Required at registration so that no
  * validator can register a rogue key that cancels others' keys in an aggregate.
  */

@@ -23,7 +23,7 @@ import { MessageType, unknownTypeError } from "../frame.js";
 import { Priority } from "../transport.js";
 import { certifiedBlockCodec, chainStatusCodec, getBlockCodec } from "./chain.js";
 import { fragmentRequestCodec } from "./fragment-request.js";
-import { blockRangeCodec, blockTransactionsCodec, type CompactBlock, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, type VoteMessage, voteCodec } from "./relay.js";
+import { blockRangeCodec, blockTransactionsCodec, type CompactBlock, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, type VoteAggregateMessage, voteAggregateCodec, type VoteMessage, voteCodec } from "./relay.js";
 import { helloCodec, statusCodec } from "./signed.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "./sync.js";
 
@@ -45,7 +45,9 @@ export type RelaySubject =
   /** The proposer's randao reveal for the slot. */
   | { readonly rule: "proposer-reveal"; readonly compact: CompactBlock }
   /** The vote signed by a member of the voting set, for a block whose slot the gate knows. */
-  | { readonly rule: "validator-signature"; readonly vote: VoteMessage };
+  | { readonly rule: "validator-signature"; readonly vote: VoteMessage }
+  /** Every named signer a member of the voting set, the aggregate verifying over exactly their keys. */
+  | { readonly rule: "validators-aggregate"; readonly aggregate: VoteAggregateMessage };
 
 /** "never": the message names its own sender, or carries nothing a bridge can verify; it stays on its transport. */
 export type RelayRule = RelaySubject["rule"] | "never";
@@ -188,6 +190,11 @@ export const MESSAGE_REGISTRY: { readonly [K in MessageType]: MessageSpec } = {
   [MessageType.GetSenderTransactions]: row(MessageType.GetSenderTransactions, {
     name: "get sender transactions", codec: senderTransactionsRequestCodec, priority: Priority.Sync, traffic: "control", ...REQUEST,
     unsignedRate: { perSender: 2, total: 8 }, show: (g) => ({ sender: formatAddress(g.sender), nonces: g.nonces }),
+  }),
+  [MessageType.VoteAggregate]: row(MessageType.VoteAggregate, {
+    name: "vote aggregate", codec: voteAggregateCodec, priority: Priority.Consensus, traffic: "vote",
+    relay: "validators-aggregate", relaySubject: (aggregate) => ({ rule: "validators-aggregate", aggregate }),
+    show: (a) => ({ height: a.height, blockRef: toHex(a.blockRef), signers: a.signers.length }),
   }),
 };
 
