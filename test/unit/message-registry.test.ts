@@ -154,6 +154,7 @@ describe("the message registry", () => {
       { kind: "proposal", block }, { kind: "compact-proposal", compact: compactBlock(block, root) },
       { kind: "get-txs", slot: 3, blockRef: block.header.signature.slice(0, 8), indexes: [0] }, { kind: "block-txs", slot: 3, blockRef: block.header.signature.slice(0, 8), txs: [tx] },
       { kind: "vote", height: 1, blockHash: hash, voter: 0, signature: block.header.signature }, { kind: "get-block", hash },
+      { kind: "vote-aggregate", height: 1, blockRef: hash.slice(0, 8), signers: Uint8Array.of(1), signature: block.header.signature },
       { kind: "get-nonces", sender: alice.address, nonces: [1] }, { kind: "get-range", fromHeight: 1, count: 2 },
       { kind: "certified-block", block, certificate: null }, { kind: "tx", tx }, { kind: "chain-status", finalizedHeight: 1, headHeight: 1, headHash: hash, witnessHash: null },
     ];
