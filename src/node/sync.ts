@@ -3,6 +3,7 @@ import type { Clock } from "../core/clock.js";
 import { MeshChainError } from "../core/errors.js";
 import { BlockImporter, type ImportOutcome } from "../consensus/block-import.js";
 import type { Transition, VerifiedBlock } from "../consensus/range-verify.js";
+import { auditSignatures } from "../consensus/signature-audit.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { MAX_SYNC_BLOCKS, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
 import type { ChainStore } from "../storage/chain-store.js";
@@ -30,6 +31,9 @@ export interface SyncOptions {
    */
   readonly fallBehindBlocks: number;
 }
+
+/** Proposer signatures the audit checks per turn: about a quarter second of pairing work in pure JavaScript. */
+const AUDIT_BATCH_BLOCKS = 64;
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000, fallBehindBlocks: 32 };
 
@@ -83,6 +87,7 @@ export class ChainSync {
   private rate: number | null = null;
   private lastCommit: { height: number; at: number } | null = null;
   private errorUntil = 0;
+  private auditStopped = false;
   /** The one import pipeline: checks, executes once, commits a batch, moves finality. */
   readonly importer: BlockImporter;
 
@@ -142,6 +147,7 @@ export class ChainSync {
     if (this.deps.peers.size === 0) return this.enter("idle");
     if (target <= tip) {
       this.roundStart = null;
+      this.audit();
       return this.enter("synced");
     }
     const peer = this.deps.peers.syncPeers(16).find((p) => p.finalizedHeight > tip && (this.avoid.get(p.node) ?? 0) <= now);
@@ -149,6 +155,21 @@ export class ChainSync {
     this.roundStart ??= { height: tip, at: now };
     this.enter("syncing");
     this.request(peer.node, tip + 1);
+  }
+
+  /** Between imports: check a batch of the proposer signatures range sync left to the audit. */
+  private audit(): void {
+    if (this.auditStopped) return;
+    let outcome;
+    try {
+      outcome = auditSignatures(this.deps.store, this.deps.verifier, AUDIT_BATCH_BLOCKS);
+    } catch (e) {
+      return this.fail(e);
+    }
+    if (outcome.kind === "bad") {
+      this.auditStopped = true;
+      this.deps.logger.error({ height: outcome.height, reason: outcome.reason }, "a synced block's proposer signature failed the audit; blocks from it on are not served");
+    }
   }
 
   private request(peer: number, fromHeight: number): void {

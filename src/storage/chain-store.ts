@@ -48,6 +48,8 @@ export class ChainStore {
   private bodiesFrom: number;
   private pendingBodiesFrom: number;
   private readonly keepBodies: number | null;
+  /** Proposer signatures are checked up to here; null: up to the tip (nothing left to the audit). */
+  private signaturesCheckedRecord: number | null;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -90,6 +92,8 @@ export class ChainStore {
     const bodiesFrom = this.stmts.getMeta.get("bodies_from");
     this.bodiesFrom = bodiesFrom === undefined ? 0 : decodeHeight(toU8(bodiesFrom.value));
     this.pendingBodiesFrom = this.bodiesFrom;
+    const checked = this.stmts.getMeta.get("signatures_checked");
+    this.signaturesCheckedRecord = checked === undefined ? null : decodeHeight(toU8(checked.value));
   }
 
   /**
@@ -195,7 +199,7 @@ export class ChainStore {
    * finality passes them; with body pruning on, bodies far enough below finality become headers.
    * Memory (state, tip) moves only after the transaction commits.
    */
-  commitBatch(blocks: readonly CommitEntry[], finalizedHeight: number | null = null): void {
+  commitBatch(blocks: readonly CommitEntry[], finalizedHeight: number | null = null, uncheckedFrom: number | null = null): void {
     const first = blocks[0];
     if (first === undefined) return;
     const startedAt = performance.now();
@@ -216,6 +220,7 @@ export class ChainStore {
     const finalizedAfter = finalizedHeight ?? previousFinal;
     const tip: ChainTip = { height: last.height, hash: lastEntry.applied.hash, slot: last.slot, timestamp: last.timestamp, stateRoot: lastEntry.applied.stateRoot };
     const undos = this.undoRecords(blocks, finalizedAfter);
+    const checkedAfter = this.signaturesCheckedRecord ?? (uncheckedFrom === null ? null : uncheckedFrom - 1);
     try {
       this.db.transaction(() => {
         blocks.forEach(({ block, applied, notarization }, i) => {
@@ -231,6 +236,7 @@ export class ChainStore {
         this.stmts.pruneUndo.run(finalizedAfter + 1);
         this.pruneBodies(finalizedAfter);
         this.stmts.putMeta.run("tip", encodeTip(tip));
+        if (checkedAfter !== this.signaturesCheckedRecord && checkedAfter !== null) this.stmts.putMeta.run("signatures_checked", encodeHeight(checkedAfter));
       })();
     } catch (e) {
       throw toStorageError(e, blocks.length === 1 ? `committing block ${first.block.header.height}` : `committing blocks ${first.block.header.height}-${last.height}`);
@@ -239,6 +245,7 @@ export class ChainStore {
     this.tipInfo = tip;
     this.finalizedRecord = finalizedAfter;
     this.bodiesFrom = this.pendingBodiesFrom;
+    this.signaturesCheckedRecord = checkedAfter;
     this.commitObserver?.((performance.now() - startedAt) / 1000, blocks.length);
   }
 
@@ -328,6 +335,28 @@ export class ChainStore {
   }
 
   /** The highest block known final (a store that never recorded it holds only final blocks). */
+  /**
+   * Every stored block up to this height has had its proposer signature checked. Range sync by
+   * finality proof leaves the signatures of the blocks a proof covers to the audit
+   * (consensus/signature-audit.ts); until it passes them they are not served.
+   */
+  get signaturesCheckedHeight(): number {
+    return this.signaturesCheckedRecord ?? this.tipInfo.height;
+  }
+
+  /** The audit checked the proposer signatures up to `height`. */
+  markSignaturesChecked(height: number): void {
+    if (this.signaturesCheckedRecord === null || height <= this.signaturesCheckedRecord) return;
+    const caughtUp = height >= this.tipInfo.height;
+    try {
+      if (caughtUp) this.db.prepare("DELETE FROM meta WHERE key = 'signatures_checked'").run();
+      else this.stmts.putMeta.run("signatures_checked", encodeHeight(height));
+    } catch (e) {
+      throw toStorageError(e, `recording signatures checked to ${height}`);
+    }
+    this.signaturesCheckedRecord = caughtUp ? null : height;
+  }
+
   get finalizedHeight(): number {
     return Math.min(this.finalizedRecord ?? this.tipInfo.height, this.tipInfo.height);
   }

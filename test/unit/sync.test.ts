@@ -73,7 +73,8 @@ describe("chain sync", () => {
     const tamper = (r: SyncResponse): SyncResponse => ({
       ...r,
       blocks: r.blocks.map((b, i) => {
-        if (r.fromHeight + i !== 3) return b;
+        // Block 4 ends the first batch of four, above the block it proves final (3): checked on import.
+        if (r.fromHeight + i !== 4) return b;
         const bytes = Uint8Array.from(b.bytes);
         // The proposer's signature sits at the end of the header, just before the transaction count.
         bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 1;

@@ -1,0 +1,36 @@
+import { Ledger } from "../core/state/ledger.js";
+import type { ChainStore } from "../storage/chain-store.js";
+import type { BlsVerifier } from "./verifier.js";
+
+/**
+ * The audit behind range sync by finality proof (docs/decisions.md): a block's proposer signature
+ * is not covered by its hash, so a finality proof does not vouch for it. Blocks committed on a
+ * proof have their proposer signatures checked here afterwards, a batch at a time, while the node
+ * is not importing; the sync server serves only blocks the audit has passed.
+ */
+export type AuditOutcome =
+  | { readonly kind: "done" }
+  | { readonly kind: "checked"; readonly through: number }
+  /** The stored block at `height` carries a signature that is not its proposer's (a peer altered it). */
+  | { readonly kind: "bad"; readonly height: number; readonly reason: string };
+
+/** Check the next `maxBlocks` unchecked proposer signatures, in one batched pairing check. */
+export function auditSignatures(store: ChainStore, verifier: BlsVerifier, maxBlocks: number): AuditOutcome {
+  const from = store.signaturesCheckedHeight + 1;
+  const to = Math.min(store.tip.height, from + maxBlocks - 1);
+  if (from > to) return { kind: "done" };
+  const ledger = new Ledger(store.state);
+  const items: { slot: number; blockHash: Uint8Array; signature: Uint8Array; publicKeys: Uint8Array[] }[] = [];
+  for (let height = from; height <= to; height++) {
+    const header = store.headerAt(height);
+    if (header === null) return { kind: "bad", height, reason: "the block is not stored" };
+    // Validators keep their BLS key for as long as their record exists; a record gone leaves nothing to check against.
+    const key = ledger.validator(header.proposer)?.blsPublicKey;
+    if (key === undefined) return { kind: "bad", height, reason: "its proposer's key is no longer known" };
+    items.push({ slot: header.slot, blockHash: store.blockHashAt(height), signature: header.signature, publicKeys: [key] });
+  }
+  const result = verifier.votes(items);
+  if (!result.ok) return { kind: "bad", height: from + result.firstBad, reason: "the proposer signature does not verify" };
+  store.markSignaturesChecked(to);
+  return { kind: "checked", through: to };
+}
