@@ -1,10 +1,11 @@
 import { applyBlock } from "../core/state/block-transition.js";
-import type { ChainStore, CommitEntry } from "../storage/chain-store.js";
+import type { AuditHandover, ChainStore, CommitEntry } from "../storage/chain-store.js";
 import type { TreeBlock } from "./block-tree.js";
 import { FinalityTracker } from "./finality.js";
 import { planFinalityProof } from "./finality-proof.js";
-import { checkSanity, checkSignatures, executeRun, type ImportStep, type RangeBlock, type StepFailure, type Transition, type VerifiedBlock } from "./range-verify.js";
+import { checkSanity, checkSignatures, type Executed, executeRun, type ImportStep, type RangeBlock, type StepFailure, type Transition, type VerifiedBlock } from "./range-verify.js";
 import type { BlsVerifier } from "./verifier.js";
+import { toHex } from "../core/bytes.js";
 import { Ledger } from "../core/state/ledger.js";
 import { votingWeights } from "./weights.js";
 
@@ -75,7 +76,7 @@ export class BlockImporter {
     const signed = checkSignatures(run.executed, this.deps.verifier, plan);
     this.signatureChecks += signed.checked;
     lap("signatures");
-    const failure = signed.failure ?? (run.executed.length === sane.passed ? sane.failure : run.failure);
+    const failure = signed.failure ?? run.failure ?? sane.failure;
     const verified = signed.verified;
     if (verified.length === 0) return { committed: [], finalizedHeight: store.finalizedHeight, failure };
     const tracker = this.finality.fork();
@@ -91,7 +92,7 @@ export class BlockImporter {
       // Keep the notarization where no stored child will carry it, so we can serve it in turn; never
       // an unchecked one (a covered block's, unless the proof checked it).
       notarization: (verified[i + 1]?.block.header.certificate ?? null) === null && (i >= covered || plan.proof.includes(i)) ? v.notarization : null,
-    })), moved, covered > 0 ? (verified[0] as VerifiedBlock).block.header.height : null);
+    })), moved, covered > 0 ? auditHandover(run.executed.slice(0, covered)) : null);
     lap("commit");
     this.finality = tracker;
     this.committedBlocks += verified.length;
@@ -103,6 +104,13 @@ export class BlockImporter {
   tipUndone(): void {
     this.finality.reset();
   }
+}
+
+/** The covered blocks' proposers and the keys they signed with, for the audit (signature-audit.ts). */
+function auditHandover(covered: readonly Executed[]): AuditHandover {
+  const proposers = new Map<string, { address: Uint8Array; blsPublicKey: Uint8Array }>();
+  for (const e of covered) proposers.set(toHex(e.block.header.proposer), { address: e.block.header.proposer, blsPublicKey: e.proposerKey });
+  return { fromHeight: (covered[0] as Executed).block.header.height, proposers: [...proposers.values()] };
 }
 
 /**

@@ -188,7 +188,7 @@ export function verifyRange(
   const sane = checkSanity(start.info, blocks);
   const run = executeRun(start, blocks.slice(0, sane.passed), chainId, transition);
   const signed = checkSignatures(run.executed, verifier);
-  return { verified: signed.verified, failure: signed.failure ?? (run.executed.length === sane.passed ? sane.failure : run.failure) };
+  return { verified: signed.verified, failure: signed.failure ?? run.failure ?? sane.failure };
 }
 
 const publicPart = ({ block, applied, notarization, byProposerAlone }: Executed): VerifiedBlock => ({ block, applied, notarization, byProposerAlone });

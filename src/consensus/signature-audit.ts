@@ -1,4 +1,3 @@
-import { Ledger } from "../core/state/ledger.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import type { BlsVerifier } from "./verifier.js";
 
@@ -19,14 +18,12 @@ export function auditSignatures(store: ChainStore, verifier: BlsVerifier, maxBlo
   const from = store.signaturesCheckedHeight + 1;
   const to = Math.min(store.tip.height, from + maxBlocks - 1);
   if (from > to) return { kind: "done" };
-  const ledger = new Ledger(store.state);
   const items: { slot: number; blockHash: Uint8Array; signature: Uint8Array; publicKeys: Uint8Array[] }[] = [];
   for (let height = from; height <= to; height++) {
     const header = store.headerAt(height);
     if (header === null) return { kind: "bad", height, reason: "the block is not stored" };
-    // Validators keep their BLS key for as long as their record exists; a record gone leaves nothing to check against.
-    const key = ledger.validator(header.proposer)?.blsPublicKey;
-    if (key === undefined) return { kind: "bad", height, reason: "its proposer's key is no longer known" };
+    const key = store.auditKey(header.proposer);
+    if (key === null) return { kind: "bad", height, reason: "no key was kept for its proposer" };
     items.push({ slot: header.slot, blockHash: store.blockHashAt(height), signature: header.signature, publicKeys: [key] });
   }
   const result = verifier.votes(items);

@@ -39,6 +39,18 @@ const toU8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b
  * produces are written in one transaction, and the in-memory state changes only after that
  * transaction commits, so a crash or a full disk leaves both at the last whole block.
  */
+/**
+ * What range sync by finality proof hands to the signature audit with a batch: the first height
+ * whose proposer signature was not checked, and the BLS keys its proposers had then (a validator's
+ * record, and so its key, may be gone from the state by the time the audit gets there).
+ */
+export interface AuditHandover {
+  readonly fromHeight: number;
+  readonly proposers: readonly { readonly address: Uint8Array; readonly blsPublicKey: Uint8Array }[];
+}
+
+const AUDIT_KEY_PREFIX = "audit_key:";
+
 export class ChainStore {
   private tipInfo: ChainTip;
   /** The recorded finalized height (kept in memory: sync and status read it often); null when never recorded. */
@@ -199,7 +211,7 @@ export class ChainStore {
    * finality passes them; with body pruning on, bodies far enough below finality become headers.
    * Memory (state, tip) moves only after the transaction commits.
    */
-  commitBatch(blocks: readonly CommitEntry[], finalizedHeight: number | null = null, uncheckedFrom: number | null = null): void {
+  commitBatch(blocks: readonly CommitEntry[], finalizedHeight: number | null = null, audit: AuditHandover | null = null): void {
     const first = blocks[0];
     if (first === undefined) return;
     const startedAt = performance.now();
@@ -220,7 +232,7 @@ export class ChainStore {
     const finalizedAfter = finalizedHeight ?? previousFinal;
     const tip: ChainTip = { height: last.height, hash: lastEntry.applied.hash, slot: last.slot, timestamp: last.timestamp, stateRoot: lastEntry.applied.stateRoot };
     const undos = this.undoRecords(blocks, finalizedAfter);
-    const checkedAfter = this.signaturesCheckedRecord ?? (uncheckedFrom === null ? null : uncheckedFrom - 1);
+    const checkedAfter = this.signaturesCheckedRecord ?? (audit === null ? null : audit.fromHeight - 1);
     try {
       this.db.transaction(() => {
         blocks.forEach(({ block, applied, notarization }, i) => {
@@ -237,6 +249,7 @@ export class ChainStore {
         this.pruneBodies(finalizedAfter);
         this.stmts.putMeta.run("tip", encodeTip(tip));
         if (checkedAfter !== this.signaturesCheckedRecord && checkedAfter !== null) this.stmts.putMeta.run("signatures_checked", encodeHeight(checkedAfter));
+        for (const p of audit?.proposers ?? []) this.stmts.putMeta.run(`${AUDIT_KEY_PREFIX}${toHex(p.address)}`, p.blsPublicKey);
       })();
     } catch (e) {
       throw toStorageError(e, blocks.length === 1 ? `committing block ${first.block.header.height}` : `committing blocks ${first.block.header.height}-${last.height}`);
@@ -344,12 +357,18 @@ export class ChainStore {
     return this.signaturesCheckedRecord ?? this.tipInfo.height;
   }
 
-  /** The audit checked the proposer signatures up to `height`. */
+  /** The BLS key a proposer of a block awaiting the audit had when the block was imported. */
+  auditKey(proposer: Uint8Array): Uint8Array | null {
+    const row = this.stmts.getMeta.get(`${AUDIT_KEY_PREFIX}${toHex(proposer)}`);
+    return row === undefined ? null : toU8(row.value);
+  }
+
+  /** The audit checked the proposer signatures up to `height`; once at the tip, the keys it kept go. */
   markSignaturesChecked(height: number): void {
     if (this.signaturesCheckedRecord === null || height <= this.signaturesCheckedRecord) return;
     const caughtUp = height >= this.tipInfo.height;
     try {
-      if (caughtUp) this.db.prepare("DELETE FROM meta WHERE key = 'signatures_checked'").run();
+      if (caughtUp) this.db.prepare(`DELETE FROM meta WHERE key = 'signatures_checked' OR key LIKE '${AUDIT_KEY_PREFIX}%'`).run();
       else this.stmts.putMeta.run("signatures_checked", encodeHeight(height));
     } catch (e) {
       throw toStorageError(e, `recording signatures checked to ${height}`);
