@@ -91,6 +91,20 @@ describe("chain sync", () => {
     expect(toHex(f.store.tip.hash)).toBe(toHex(source.tip.hash));
   });
 
+  it("audits the proposer signatures a finality proof left unchecked, then serves the blocks", () => {
+    const source = sourceStore(10, 1);
+    const f = follower(new Map([[7, { store: source }]]));
+    f.announce(7, 10);
+    f.run();
+    expect(f.store.tip.height).toBe(10);
+    // Blocks 1-3 and 5-7 were covered by finality proofs: not served until audited.
+    expect(f.store.signaturesCheckedHeight).toBe(0);
+    expect(answerSyncRequest(f.store, { target: 1, fromHeight: 1, maxBlocks: 4 }, 2, 8_000).blocks).toHaveLength(0);
+    f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
+    expect(f.store.signaturesCheckedHeight).toBe(10);
+    expect(answerSyncRequest(f.store, { target: 1, fromHeight: 1, maxBlocks: 4 }, 2, 8_000).blocks).toHaveLength(4);
+  });
+
   it("moves on from a peer that does not answer", () => {
     const source = sourceStore(4, 1);
     const f = follower(new Map([[7, { store: source, silent: true }], [8, { store: source }]]));
