@@ -9,6 +9,8 @@ import { MAX_SYNC_BLOCKS, type SyncRequest, type SyncResponse } from "../mesh/me
 import type { ChainStore } from "../storage/chain-store.js";
 import type { StorageHealth } from "./storage-health.js";
 import { TimerLoop } from "./timer-loop.js";
+import { SYNC_REQUESTS_PER_SECOND } from "./unsigned-rates.js";
+import { TokenBucket } from "../mesh/token-bucket.js";
 import type { Logger } from "./logger.js";
 import type { PeerManager } from "./peers.js";
 
@@ -34,6 +36,9 @@ export interface SyncOptions {
 
 /** Proposer signatures the audit checks per turn: about a tenth of a second of pairing work in pure JavaScript, so the node stays responsive. */
 const AUDIT_BATCH_BLOCKS = 32;
+
+/** When a request waits for the pace, how soon to look again. */
+const PACE_RETRY_MS = Math.ceil(1_000 / SYNC_REQUESTS_PER_SECOND);
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000, fallBehindBlocks: 32 };
 
@@ -91,6 +96,12 @@ export class ChainSync {
   /** The last audit turn found work: the next one comes at once rather than a tick later. */
   private auditBehind = false;
   private readonly auditLoop: TimerLoop;
+  /**
+   * Our requests, paced a little under what a peer's server answers from one node (unsigned-rates.ts):
+   * one request over its limit is dropped unanswered, and costs a timeout and a peer passed over.
+   */
+  private readonly pace: TokenBucket;
+  private paced = false;
   /** The one import pipeline: checks, executes once, commits a batch, moves finality. */
   readonly importer: BlockImporter;
 
@@ -99,7 +110,8 @@ export class ChainSync {
     private readonly deps: SyncDeps,
   ) {
     this.importer = new BlockImporter({ store: deps.store, chainId: deps.chainId, verifier: deps.verifier, transition: deps.transition });
-    this.loop = new TimerLoop(deps.clock, () => opts.tickMs, () => this.evaluate(), (e) => deps.logger.error({ err: e }, "sync turn failed; trying again next tick"));
+    this.pace = new TokenBucket(Math.floor(SYNC_REQUESTS_PER_SECOND * 0.9) * 2, 2_000, deps.clock.now());
+    this.loop = new TimerLoop(deps.clock, () => (this.paced ? Math.min(opts.tickMs, PACE_RETRY_MS) : opts.tickMs), () => this.evaluate(), (e) => deps.logger.error({ err: e }, "sync turn failed; trying again next tick"));
     this.auditLoop = new TimerLoop(deps.clock, () => (this.auditBehind ? 0 : opts.tickMs), () => this.audit(), (e) => deps.logger.error({ err: e }, "signature audit turn failed; trying again next tick"));
   }
 
@@ -159,6 +171,8 @@ export class ChainSync {
     if (peer === undefined) return this.enter("behind");
     this.roundStart ??= { height: tip, at: now };
     this.enter("syncing");
+    this.paced = !this.pace.take(now);
+    if (this.paced) return this.loop.reschedule();
     this.request(peer.node, tip + 1);
   }
 
