@@ -1,3 +1,6 @@
+import type { Block } from "../core/block/block.js";
+import { blockHash } from "../core/block/header.js";
+import { bytesEqual } from "../core/bytes.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import type { BlsVerifier } from "./verifier.js";
 
@@ -27,7 +30,26 @@ export function auditSignatures(store: ChainStore, verifier: BlsVerifier, maxBlo
     items.push({ slot: header.slot, blockHash: store.blockHashAt(height), signature: header.signature, publicKeys: [key] });
   }
   const result = verifier.votes(items);
-  if (!result.ok) return { kind: "bad", height: from + result.firstBad, reason: "the proposer signature does not verify" };
+  if (!result.ok) {
+    // Those before the first bad one were each checked on their own in finding it.
+    store.markSignaturesChecked(from + result.firstBad - 1);
+    return { kind: "bad", height: from + result.firstBad, reason: "the proposer signature does not verify" };
+  }
   store.markSignaturesChecked(to);
   return { kind: "checked", through: to };
+}
+
+/**
+ * Mend a block that failed the audit with a copy another peer sent: the same block (same hash) whose
+ * signature is its proposer's. Returns false, changing nothing, for anything else.
+ */
+export function repairSignature(store: ChainStore, verifier: BlsVerifier, height: number, offered: Block): boolean {
+  const h = offered.header;
+  if (h.height !== height || height > store.tip.height) return false;
+  const hash = blockHash(h);
+  if (!bytesEqual(hash, store.blockHashAt(height))) return false;
+  const key = store.auditKey(h.proposer);
+  if (key === null || !verifier.vote(h.slot, hash, h.signature, key)) return false;
+  store.replaceProposerSignature(height, h.signature);
+  return true;
 }

@@ -3,10 +3,11 @@ import type { Clock } from "../core/clock.js";
 import { MeshChainError } from "../core/errors.js";
 import { BlockImporter, type ImportOutcome } from "../consensus/block-import.js";
 import type { Transition, VerifiedBlock } from "../consensus/range-verify.js";
-import { auditSignatures } from "../consensus/signature-audit.js";
+import { auditSignatures, repairSignature } from "../consensus/signature-audit.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { MAX_SYNC_BLOCKS, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
 import type { ChainStore } from "../storage/chain-store.js";
+import { StorageError } from "../storage/errors.js";
 import type { StorageHealth } from "./storage-health.js";
 import { TimerLoop } from "./timer-loop.js";
 import { SYNC_REQUESTS_PER_SECOND } from "./unsigned-rates.js";
@@ -70,6 +71,8 @@ export interface SyncDeps {
 }
 
 interface InFlight {
+  /** Asking for one block again, to mend its signature (the audit refused our copy). */
+  readonly repair?: boolean;
   readonly peer: number;
   readonly fromHeight: number;
   readonly sentAt: number;
@@ -92,7 +95,8 @@ export class ChainSync {
   private rate: number | null = null;
   private lastCommit: { height: number; at: number } | null = null;
   private errorUntil = 0;
-  private auditStopped = false;
+  /** A block whose proposer signature failed the audit: the audit waits until a peer sends a good copy. */
+  private repairAt: number | null = null;
   /** The last audit turn found work: the next one comes at once rather than a tick later. */
   private auditBehind = false;
   private readonly auditLoop: TimerLoop;
@@ -165,7 +169,8 @@ export class ChainSync {
     if (this.deps.peers.size === 0) return this.enter("idle");
     if (target <= tip) {
       this.roundStart = null;
-      return this.enter("synced");
+      this.enter("synced");
+      return this.askForRepair(now);
     }
     const peer = this.deps.peers.syncPeers(16).find((p) => p.finalizedHeight > tip && (this.avoid.get(p.node) ?? 0) <= now);
     if (peer === undefined) return this.enter("behind");
@@ -179,7 +184,7 @@ export class ChainSync {
   /** Once synced: check a batch of the proposer signatures range sync left to the audit, turn after turn until done. */
   private audit(): void {
     this.auditBehind = false;
-    if (this.auditStopped || this.stateNow !== "synced") return;
+    if (this.repairAt !== null || this.stateNow !== "synced") return;
     let outcome;
     try {
       outcome = auditSignatures(this.deps.store, this.deps.verifier, AUDIT_BATCH_BLOCKS);
@@ -188,14 +193,41 @@ export class ChainSync {
     }
     this.auditBehind = outcome.kind === "checked";
     if (outcome.kind === "bad") {
-      this.auditStopped = true;
-      this.deps.logger.error({ height: outcome.height, reason: outcome.reason }, "a synced block's proposer signature failed the audit; blocks from it on are not served");
+      this.repairAt = outcome.height;
+      this.deps.logger.warn({ height: outcome.height, reason: outcome.reason }, "a synced block's proposer signature failed the audit; not serving from it on until a peer sends a good copy");
     }
   }
 
-  private request(peer: number, fromHeight: number): void {
-    this.inFlight = { peer, fromHeight, sentAt: this.deps.clock.now() };
-    this.deps.send({ target: peer, fromHeight, maxBlocks: this.opts.batchBlocks });
+  private request(peer: number, fromHeight: number, repair = false): void {
+    this.inFlight = { peer, fromHeight, sentAt: this.deps.clock.now(), repair };
+    this.deps.send({ target: peer, fromHeight, maxBlocks: repair ? 1 : this.opts.batchBlocks });
+  }
+
+  private askForRepair(now: number): void {
+    const at = this.repairAt;
+    if (at === null) return;
+    const peer = this.deps.peers.syncPeers(16).find((p) => p.finalizedHeight >= at && (this.avoid.get(p.node) ?? 0) <= now);
+    if (peer !== undefined && this.pace.take(now)) this.request(peer.node, at, true);
+  }
+
+  /** A copy of the block the audit refused: mend ours if it is the same block, rightly signed. */
+  private onRepair(from: number, response: SyncResponse): void {
+    const at = this.repairAt;
+    const first = response.blocks[0];
+    let mended = false;
+    try {
+      mended = at !== null && first !== undefined && repairSignature(this.deps.store, this.deps.verifier, at, decodeBlock(first.bytes));
+    } catch (e) {
+      if (e instanceof StorageError) return this.fail(e);
+      // Anything else thrown is the copy not decoding: not mended, and not this peer's turn.
+      if (!(e instanceof MeshChainError)) throw e;
+    }
+    if (!mended) {
+      this.avoid.set(from, this.deps.clock.now() + this.opts.avoidMs);
+      return this.evaluate();
+    }
+    this.deps.logger.info({ height: at, peer: from.toString(16) }, "mended a synced block's proposer signature from another peer");
+    this.repairAt = null;
   }
 
   private enter(state: SyncState): void {
@@ -215,6 +247,7 @@ export class ChainSync {
     this.inFlight = null;
     const now = this.deps.clock.now();
     this.deps.peers.record(from, { kind: "latency", ms: now - asked.sentAt });
+    if (asked.repair === true) return this.onRepair(from, response);
     if (response.blocks.length === 0) {
       if (asked.fromHeight < response.oldestBody) {
         // Pruned (or before its checkpoint): an honest answer, not a fault; ask someone who keeps bodies.

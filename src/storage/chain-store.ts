@@ -376,6 +376,27 @@ export class ChainStore {
     this.signaturesCheckedRecord = caughtUp ? null : height;
   }
 
+  /**
+   * Put the real proposer signature into a stored block whose copy carried a forged one (the audit
+   * found it; another peer sent the block again). The signature is outside the block hash, so
+   * nothing else of the block, the chain or the state changes.
+   */
+  replaceProposerSignature(height: number, signature: Uint8Array): void {
+    try {
+      const row = this.stmts.blockAt.get(height);
+      if (row === undefined) throw new StorageError("NOT_FOUND", `no block at height ${height}`);
+      const data = toU8(row.data);
+      if (height < this.bodiesFrom) this.stmts.putBlockData.run(encodeHeader({ ...decodeHeader(data), signature }), height);
+      else {
+        const block = decodeBlock(data);
+        this.stmts.putBlockData.run(encodeBlock({ ...block, header: { ...block.header, signature } }), height);
+      }
+    } catch (e) {
+      if (e instanceof StorageError) throw e;
+      throw toStorageError(e, `replacing the signature of block ${height}`);
+    }
+  }
+
   get finalizedHeight(): number {
     return Math.min(this.finalizedRecord ?? this.tipInfo.height, this.tipInfo.height);
   }

@@ -105,6 +105,34 @@ describe("chain sync", () => {
     expect(answerSyncRequest(f.store, { target: 1, fromHeight: 1, maxBlocks: 4 }, 2, 8_000).blocks).toHaveLength(4);
   });
 
+  it("mends a covered block whose signature a peer swapped, with a good copy from another peer, before serving it", () => {
+    const source = sourceStore(8, 1);
+    const tamper = (r: SyncResponse): SyncResponse => ({
+      ...r,
+      blocks: r.blocks.map((b, i) => {
+        if (r.fromHeight + i !== 2) return b;
+        const bytes = Uint8Array.from(b.bytes);
+        bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 1;
+        return { ...b, bytes };
+      }),
+    });
+    const f = follower(new Map([[7, { store: source, tamper }], [8, { store: source }]]));
+    f.announce(7, 8);
+    f.run();
+    // Block 2 lies below block 3, which the first batch proves final: imported on the proof.
+    expect(f.store.tip.height).toBe(8);
+    f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
+    // The audit refused it; the peer that sent it offers the same swapped copy, which mends nothing.
+    f.run();
+    expect(f.store.signaturesCheckedHeight).toBe(1);
+    expect(answerSyncRequest(f.store, { target: 1, fromHeight: 1, maxBlocks: 4 }, 2, 8_000).blocks).toHaveLength(1);
+    f.announce(8, 8);
+    f.run();
+    f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
+    expect(f.store.signaturesCheckedHeight).toBe(8);
+    expect(toHex(f.store.blockBytesAt(2)!)).toBe(toHex(source.blockBytesAt(2)!));
+  });
+
   it("moves on from a peer that does not answer", () => {
     const source = sourceStore(4, 1);
     const f = follower(new Map([[7, { store: source, silent: true }], [8, { store: source }]]));
