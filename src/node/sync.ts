@@ -1,8 +1,8 @@
-import { type Block, decodeBlock } from "../core/block/block.js";
+import { decodeBlock } from "../core/block/block.js";
 import type { Clock } from "../core/clock.js";
 import { MeshChainError } from "../core/errors.js";
 import { BlockImporter, type ImportOutcome } from "../consensus/block-import.js";
-import type { Transition, VerifiedBlock } from "../consensus/range-verify.js";
+import type { RangeBlock, Transition, VerifiedBlock } from "../consensus/range-verify.js";
 import { auditSignatures, repairSignature } from "../consensus/signature-audit.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { MAX_SYNC_BLOCKS, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
@@ -33,6 +33,11 @@ export interface SyncOptions {
    * range sync, then rejoins consensus (the engine's own catch-up fetches 8 blocks a slot).
    */
   readonly fallBehindBlocks: number;
+  /**
+   * Blocks gathered from one peer's answers before they are imported as one run: its finality is then
+   * proven by one pairing check however many answers it took (docs/consensus.md §15). 0: each answer alone.
+   */
+  readonly holdBlocks: number;
 }
 
 /** Proposer signatures the audit checks per turn: about a tenth of a second of pairing work in pure JavaScript, so the node stays responsive. */
@@ -41,7 +46,7 @@ const AUDIT_BATCH_BLOCKS = 32;
 /** When a request waits for the pace, how soon to look again. */
 const PACE_RETRY_MS = Math.ceil(1_000 / SYNC_REQUESTS_PER_SECOND);
 
-export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000, fallBehindBlocks: 32 };
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000, fallBehindBlocks: 32, holdBlocks: 256 };
 
 export interface SyncProgress {
   readonly state: SyncState;
@@ -106,6 +111,8 @@ export class ChainSync {
    */
   private readonly pace: TokenBucket;
   private paced = false;
+  /** Answers from one peer not imported yet (at most `holdBlocks` blocks, decoded). */
+  private held: { readonly peer: number; readonly blocks: RangeBlock[] } | null = null;
   /** The one import pipeline: checks, executes once, commits a batch, moves finality. */
   readonly importer: BlockImporter;
 
@@ -147,6 +154,7 @@ export class ChainSync {
     this.loop.stop();
     this.auditLoop.stop();
     this.inFlight = null;
+    this.held = null;
   }
 
   /** A peer announced a new head: look now rather than at the next tick. */
@@ -172,13 +180,22 @@ export class ChainSync {
       this.enter("synced");
       return this.askForRepair(now);
     }
-    const peer = this.deps.peers.syncPeers(16).find((p) => p.finalizedHeight > tip && (this.avoid.get(p.node) ?? 0) <= now);
+    const held = this.held;
+    const next = tip + (held?.blocks.length ?? 0);
+    const eligible = (p: { node: number; finalizedHeight: number }) => p.finalizedHeight > next && (this.avoid.get(p.node) ?? 0) <= now;
+    const candidates = this.deps.peers.syncPeers(16);
+    const peer = held === null ? candidates.find(eligible) : candidates.find((p) => p.node === held.peer && eligible(p));
+    if (held !== null && peer === undefined) {
+      // The peer has no more for us (or stalled): import what it sent.
+      this.held = null;
+      return this.importRun(held.peer, held.blocks);
+    }
     if (peer === undefined) return this.enter("behind");
     this.roundStart ??= { height: tip, at: now };
     this.enter("syncing");
     this.paced = !this.pace.take(now);
     if (this.paced) return this.loop.reschedule();
-    this.request(peer.node, tip + 1);
+    this.request(peer.node, next + 1);
   }
 
   /** Once synced: check a batch of the proposer signatures range sync left to the audit, turn after turn until done. */
@@ -259,15 +276,29 @@ export class ChainSync {
       this.avoid.set(from, now + this.opts.avoidMs);
       return this.evaluate();
     }
-    let blocks: { block: Block; notarization: SyncResponse["blocks"][number]["notarization"] }[];
+    let blocks: RangeBlock[];
     try {
       blocks = response.blocks.map((b) => ({ block: decodeBlock(b.bytes), notarization: b.notarization }));
     } catch (e) {
+      this.held = null;
       return this.refuse(from, e instanceof MeshChainError ? e.code : "MALFORMED", "undecodable block in sync response");
     }
+    const run = this.held === null ? blocks : [...this.held.blocks, ...blocks];
+    this.held = null;
+    const last = (run[run.length - 1] as RangeBlock).block.header.height;
+    if (run.length + this.opts.batchBlocks <= this.opts.holdBlocks && last < this.targetHeight) {
+      this.held = { peer: from, blocks: run };
+      return this.evaluate();
+    }
+    this.importRun(from, run);
+  }
+
+  /** Import a run from one peer's answers, and act on the outcome. */
+  private importRun(from: number, run: readonly RangeBlock[]): void {
+    const now = this.deps.clock.now();
     let result: ImportOutcome;
     try {
-      result = this.importer.import(blocks);
+      result = this.importer.import(run);
     } catch (e) {
       return this.fail(e);
     }

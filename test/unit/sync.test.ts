@@ -73,8 +73,8 @@ describe("chain sync", () => {
     const tamper = (r: SyncResponse): SyncResponse => ({
       ...r,
       blocks: r.blocks.map((b, i) => {
-        // Block 4 ends the first batch of four, above the block it proves final (3): checked on import.
-        if (r.fromHeight + i !== 4) return b;
+        // Block 8 ends the run gathered from this peer, above the block it proves final (7): checked on import.
+        if (r.fromHeight + i !== 8) return b;
         const bytes = Uint8Array.from(b.bytes);
         // The proposer's signature sits at the end of the header, just before the transaction count.
         bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 1;
@@ -131,6 +131,18 @@ describe("chain sync", () => {
     f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
     expect(f.store.signaturesCheckedHeight).toBe(8);
     expect(toHex(f.store.blockBytesAt(2)!)).toBe(toHex(source.blockBytesAt(2)!));
+  });
+
+  it("gathers one peer's answers into one run, whose finality one pairing check proves", () => {
+    const source = sourceStore(10, 1);
+    const f = follower(new Map([[7, { store: source }]]));
+    f.announce(7, 10);
+    f.run();
+    expect(f.store.tip.height).toBe(10);
+    // Three answers of four blocks at most, one import: blocks 8-10's notarizations prove 9 final,
+    // and block 10's proposer signature is checked with them. Answer by answer it would be 12.
+    expect(f.sync.importer.signatureChecks).toBe(4);
+    expect(f.sync.importer.executions).toBe(10);
   });
 
   it("moves on from a peer that does not answer", () => {
