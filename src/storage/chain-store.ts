@@ -1,4 +1,4 @@
-// About 400 lines: one class owns every write to chain.db (commit, revert, finality, pruning), so that
+// About 480 lines: one class owns every write to chain.db (commit, revert, finality, pruning, the signature audit's place), so that
 // each runs in one transaction with memory moved after it; the record encodings live in chain-codec.ts.
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
