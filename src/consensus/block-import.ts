@@ -1,9 +1,13 @@
 import { applyBlock } from "../core/state/block-transition.js";
-import type { ChainStore, CommitEntry } from "../storage/chain-store.js";
+import type { AuditHandover, ChainStore, CommitEntry } from "../storage/chain-store.js";
 import type { TreeBlock } from "./block-tree.js";
 import { FinalityTracker } from "./finality.js";
-import { checkSanity, checkSignatures, executeRun, type ImportStep, type RangeBlock, type StepFailure, type Transition, type VerifiedBlock } from "./range-verify.js";
+import { planFinalityProof } from "./finality-proof.js";
+import { checkSanity, checkSignatures, type Executed, executeRun, type ImportStep, type RangeBlock, type StepFailure, type Transition, type VerifiedBlock } from "./range-verify.js";
 import type { BlsVerifier } from "./verifier.js";
+import { toHex } from "../core/bytes.js";
+import { Ledger } from "../core/state/ledger.js";
+import { votingWeights } from "./weights.js";
 
 export type { ImportStep } from "./range-verify.js";
 
@@ -31,6 +35,10 @@ export class BlockImporter {
   /** Blocks executed and committed since the importer was made. */
   executions = 0;
   committedBlocks = 0;
+  /** Signatures (single or aggregate) put through a pairing check since the importer was made. */
+  signatureChecks = 0;
+  /** Blocks committed as ancestors of a proven-final block, their proposer signatures left to the audit. */
+  coveredBlocks = 0;
   /** Told how long each step took, seconds (the node's metrics); a measure, not consensus. */
   stepObserver: ((step: keyof StepSeconds, seconds: number) => void) | null = null;
 
@@ -62,9 +70,13 @@ export class BlockImporter {
     };
     const run = executeRun({ state: store.state, info: store.tip }, blocks.slice(0, sane.passed), this.deps.chainId, counted);
     lap("transition");
-    const signed = checkSignatures(run.executed, this.deps.verifier);
+    // The anchor: the voting set our committed (so proven) state gives; a proof must be by it.
+    const anchor = votingWeights(new Ledger(store.state), store.tip.height);
+    const plan = planFinalityProof(run.executed.map((e) => ({ header: e.block.header, notarization: e.notarization, byProposerAlone: e.byProposerAlone, weights: e.weights })), anchor, this.finality.fork());
+    const signed = checkSignatures(run.executed, this.deps.verifier, plan);
+    this.signatureChecks += signed.checked;
     lap("signatures");
-    const failure = signed.failure ?? (run.executed.length === sane.passed ? sane.failure : run.failure);
+    const failure = signed.failure ?? run.failure ?? sane.failure;
     const verified = signed.verified;
     if (verified.length === 0) return { committed: [], finalizedHeight: store.finalizedHeight, failure };
     const tracker = this.finality.fork();
@@ -72,15 +84,19 @@ export class BlockImporter {
     for (const v of verified) final = tracker.next(v.block.header, v.byProposerAlone) ?? final;
     const moved = final !== null && final > store.finalizedHeight ? final : null;
     lap("finality");
+    // A failed proof check falls back to checking every block: then nothing is covered.
+    const covered = signed.failure === null ? Math.min(plan.covered, verified.length) : 0;
     store.commitBatch(verified.map((v, i) => ({
       block: v.block,
       applied: v.applied,
-      // Keep the notarization where no stored child will carry it, so we can serve it in turn.
-      notarization: (verified[i + 1]?.block.header.certificate ?? null) === null ? v.notarization : null,
-    })), moved);
+      // Keep the notarization where no stored child will carry it, so we can serve it in turn; never
+      // an unchecked one (a covered block's, unless the proof checked it).
+      notarization: (verified[i + 1]?.block.header.certificate ?? null) === null && (i >= covered || plan.proof.includes(i)) ? v.notarization : null,
+    })), moved, covered > 0 ? auditHandover(run.executed.slice(0, covered)) : null);
     lap("commit");
     this.finality = tracker;
     this.committedBlocks += verified.length;
+    this.coveredBlocks += covered;
     return { committed: verified, finalizedHeight: store.finalizedHeight, failure };
   }
 
@@ -88,6 +104,13 @@ export class BlockImporter {
   tipUndone(): void {
     this.finality.reset();
   }
+}
+
+/** The covered blocks' proposers and the keys they signed with, for the audit (signature-audit.ts). */
+function auditHandover(covered: readonly Executed[]): AuditHandover {
+  const proposers = new Map<string, { address: Uint8Array; blsPublicKey: Uint8Array }>();
+  for (const e of covered) proposers.set(toHex(e.block.header.proposer), { address: e.block.header.proposer, blsPublicKey: e.proposerKey });
+  return { fromHeight: (covered[0] as Executed).block.header.height, proposers: [...proposers.values()] };
 }
 
 /**

@@ -61,10 +61,19 @@ export interface RangeResult {
 /** The state transition a run is executed with; a parameter so a test can count executions. */
 export type Transition = typeof applyBlock;
 
-interface Executed extends VerifiedBlock {
+export interface Executed extends VerifiedBlock {
   /** The certificate's signers' keys, and the proposer's key for its own signature. */
   readonly notarizationKeys: Uint8Array[];
   readonly proposerKey: Uint8Array;
+  /** The voting set the executed state gives at this block's height. */
+  readonly weights: readonly WeightedValidator[];
+}
+
+/** Which signatures of a run to check: all of them (the default), or those a finality proof leaves (finality-proof.ts). */
+export interface SignatureScope {
+  /** Blocks 0..covered-1 are final by a proof: nothing of theirs is checked but the proof's notarizations. */
+  readonly covered: number;
+  readonly proof: readonly number[];
 }
 
 /**
@@ -124,7 +133,7 @@ export function executeRun(
     if (keys === null || notarization.height !== h.height || !bytesEqual(notarization.blockHash, applied.hash)) {
       return fail(i, "BAD_NOTARIZATION", `the notarization of block ${h.height} is not a quorum for it`);
     }
-    executed.push({ block, applied, notarization, byProposerAlone, notarizationKeys: keys, proposerKey: proposer.blsPublicKey });
+    executed.push({ block, applied, notarization, byProposerAlone, notarizationKeys: keys, proposerKey: proposer.blsPublicKey, weights: ownWeights });
     info = { height: h.height, hash: applied.hash, slot: h.slot, timestamp: h.timestamp };
     weights = ownWeights;
   }
@@ -133,16 +142,24 @@ export function executeRun(
 
 /**
  * Step 3, signatures: every block's notarization and proposer signature (one and the same for a
- * lone validator) in one batched pairing check; on failure, the first bad one is found.
+ * lone validator) in one batched pairing check; on failure, the first bad one is found. With a
+ * `scope`, blocks a finality proof covers are checked only through the proof's notarizations; a
+ * failure then finds its block by checking the whole run one block at a time (hostile input only).
  */
-export function checkSignatures(executed: readonly Executed[], verifier: BlsVerifier): { verified: VerifiedBlock[]; failure: StepFailure | null } {
-  const checks = executed.flatMap((p) => {
+export function checkSignatures(executed: readonly Executed[], verifier: BlsVerifier, scope: SignatureScope = { covered: 0, proof: [] }): { verified: VerifiedBlock[]; failure: StepFailure | null; checked: number } {
+  const checks = executed.flatMap((p, i) => {
     const notarization = { slot: p.block.header.slot, blockHash: p.applied.hash, signature: p.notarization.signature, publicKeys: p.notarizationKeys };
+    if (i < scope.covered) return scope.proof.includes(i) ? [notarization] : [];
     return [notarization, p.byProposerAlone ? notarization : { ...notarization, signature: p.block.header.signature, publicKeys: [p.proposerKey] }];
   });
   const unique = [...new Set(checks)];
+  if (scope.covered > 0) {
+    if (verifier.votes(unique).ok) return { verified: executed.map(publicPart), failure: null, checked: unique.length };
+    const whole = checkSignatures(executed, verifier);
+    return { ...whole, checked: unique.length + whole.checked };
+  }
   const result = verifier.votes(unique);
-  if (result.ok) return { verified: executed.map(publicPart), failure: null };
+  if (result.ok) return { verified: executed.map(publicPart), failure: null, checked: unique.length };
   const at = checks.indexOf(unique[result.firstBad] as (typeof checks)[number]);
   const index = Math.floor(at / 2);
   const notarizationBad = at % 2 === 0;
@@ -150,6 +167,7 @@ export function checkSignatures(executed: readonly Executed[], verifier: BlsVeri
   return {
     verified: executed.slice(0, index).map(publicPart),
     failure: { step: "signatures", index, code: notarizationBad ? "BAD_NOTARIZATION" : "BAD_SIGNATURE", reason: `the ${what} of block ${executed[index]?.block.header.height} does not verify` },
+    checked: unique.length,
   };
 }
 
@@ -170,7 +188,7 @@ export function verifyRange(
   const sane = checkSanity(start.info, blocks);
   const run = executeRun(start, blocks.slice(0, sane.passed), chainId, transition);
   const signed = checkSignatures(run.executed, verifier);
-  return { verified: signed.verified, failure: signed.failure ?? (run.executed.length === sane.passed ? sane.failure : run.failure) };
+  return { verified: signed.verified, failure: signed.failure ?? run.failure ?? sane.failure };
 }
 
 const publicPart = ({ block, applied, notarization, byProposerAlone }: Executed): VerifiedBlock => ({ block, applied, notarization, byProposerAlone });

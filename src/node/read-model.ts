@@ -94,7 +94,8 @@ export class ReadModel {
     if (child !== null) return child;
     const stored = store.notarizationAt(height);
     if (stored !== null) return stored;
-    const block = store.blockAt(height);
+    // A proposer signature the audit has not passed yet is no certificate to hand out (consensus/signature-audit.ts).
+    const block = height <= store.signaturesCheckedHeight ? store.blockAt(height) : null;
     if (block === null) return null;
     const ledger = this.ledger();
     const weights = votingWeights(ledger, height);

@@ -18,7 +18,8 @@ const RESPONSE_OVERHEAD_BYTES = 32;
  */
 export function answerSyncRequest(store: ChainStore, request: SyncRequest, requester: number, maxBytes: number): SyncResponse {
   const finalizedHeight = store.finalizedHeight;
-  const last = Math.min(finalizedHeight, request.fromHeight + Math.min(request.maxBlocks, MAX_SYNC_BLOCKS) - 1);
+  // Blocks whose proposer signatures the audit has not passed yet are not served (consensus/signature-audit.ts).
+  const last = Math.min(finalizedHeight, store.signaturesCheckedHeight, request.fromHeight + Math.min(request.maxBlocks, MAX_SYNC_BLOCKS) - 1);
   const blocks: { bytes: Uint8Array; block: Block }[] = [];
   let used = RESPONSE_OVERHEAD_BYTES;
   for (let h = request.fromHeight; h <= last; h++) {

@@ -1,13 +1,17 @@
-import { type Block, decodeBlock } from "../core/block/block.js";
+import { decodeBlock } from "../core/block/block.js";
 import type { Clock } from "../core/clock.js";
 import { MeshChainError } from "../core/errors.js";
 import { BlockImporter, type ImportOutcome } from "../consensus/block-import.js";
-import type { Transition, VerifiedBlock } from "../consensus/range-verify.js";
+import type { RangeBlock, Transition, VerifiedBlock } from "../consensus/range-verify.js";
+import { auditSignatures, repairSignature } from "../consensus/signature-audit.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { MAX_SYNC_BLOCKS, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
 import type { ChainStore } from "../storage/chain-store.js";
+import { StorageError } from "../storage/errors.js";
 import type { StorageHealth } from "./storage-health.js";
 import { TimerLoop } from "./timer-loop.js";
+import { SYNC_REQUESTS_PER_SECOND } from "./unsigned-rates.js";
+import { TokenBucket } from "../mesh/token-bucket.js";
 import type { Logger } from "./logger.js";
 import type { PeerManager } from "./peers.js";
 
@@ -29,9 +33,20 @@ export interface SyncOptions {
    * range sync, then rejoins consensus (the engine's own catch-up fetches 8 blocks a slot).
    */
   readonly fallBehindBlocks: number;
+  /**
+   * Blocks gathered from one peer's answers before they are imported as one run: its finality is then
+   * proven by one pairing check however many answers it took (docs/consensus.md §16). 0: each answer alone.
+   */
+  readonly holdBlocks: number;
 }
 
-export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000, fallBehindBlocks: 32 };
+/** Proposer signatures the audit checks per turn: about a tenth of a second of pairing work in pure JavaScript, so the node stays responsive. */
+const AUDIT_BATCH_BLOCKS = 32;
+
+/** When a request waits for the pace, how soon to look again. */
+const PACE_RETRY_MS = Math.ceil(1_000 / SYNC_REQUESTS_PER_SECOND);
+
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000, fallBehindBlocks: 32, holdBlocks: 256 };
 
 export interface SyncProgress {
   readonly state: SyncState;
@@ -61,6 +76,8 @@ export interface SyncDeps {
 }
 
 interface InFlight {
+  /** Asking for one block again, to mend its signature (the audit refused our copy). */
+  readonly repair?: boolean;
   readonly peer: number;
   readonly fromHeight: number;
   readonly sentAt: number;
@@ -83,6 +100,19 @@ export class ChainSync {
   private rate: number | null = null;
   private lastCommit: { height: number; at: number } | null = null;
   private errorUntil = 0;
+  /** A block whose proposer signature failed the audit: the audit waits until a peer sends a good copy. */
+  private repairAt: number | null = null;
+  /** The last audit turn found work: the next one comes at once rather than a tick later. */
+  private auditBehind = false;
+  private readonly auditLoop: TimerLoop;
+  /**
+   * Our requests, paced a little under what a peer's server answers from one node (unsigned-rates.ts):
+   * one request over its limit is dropped unanswered, and costs a timeout and a peer passed over.
+   */
+  private readonly pace: TokenBucket;
+  private paced = false;
+  /** Answers from one peer not imported yet (at most `holdBlocks` blocks, decoded). */
+  private held: { readonly peer: number; readonly blocks: RangeBlock[] } | null = null;
   /** The one import pipeline: checks, executes once, commits a batch, moves finality. */
   readonly importer: BlockImporter;
 
@@ -91,7 +121,9 @@ export class ChainSync {
     private readonly deps: SyncDeps,
   ) {
     this.importer = new BlockImporter({ store: deps.store, chainId: deps.chainId, verifier: deps.verifier, transition: deps.transition });
-    this.loop = new TimerLoop(deps.clock, () => opts.tickMs, () => this.evaluate(), (e) => deps.logger.error({ err: e }, "sync turn failed; trying again next tick"));
+    this.pace = new TokenBucket(Math.floor(SYNC_REQUESTS_PER_SECOND * 0.9) * 2, 2_000, deps.clock.now());
+    this.loop = new TimerLoop(deps.clock, () => (this.paced ? Math.min(opts.tickMs, PACE_RETRY_MS) : opts.tickMs), () => this.evaluate(), (e) => deps.logger.error({ err: e }, "sync turn failed; trying again next tick"));
+    this.auditLoop = new TimerLoop(deps.clock, () => (this.auditBehind ? 0 : opts.tickMs), () => this.audit(), (e) => deps.logger.error({ err: e }, "signature audit turn failed; trying again next tick"));
   }
 
   get state(): SyncState {
@@ -115,11 +147,14 @@ export class ChainSync {
 
   start(): void {
     this.loop.start();
+    this.auditLoop.start();
   }
 
   stop(): void {
     this.loop.stop();
+    this.auditLoop.stop();
     this.inFlight = null;
+    this.held = null;
   }
 
   /** A peer announced a new head: look now rather than at the next tick. */
@@ -142,18 +177,74 @@ export class ChainSync {
     if (this.deps.peers.size === 0) return this.enter("idle");
     if (target <= tip) {
       this.roundStart = null;
-      return this.enter("synced");
+      this.enter("synced");
+      return this.askForRepair(now);
     }
-    const peer = this.deps.peers.syncPeers(16).find((p) => p.finalizedHeight > tip && (this.avoid.get(p.node) ?? 0) <= now);
+    const held = this.held;
+    const next = tip + (held?.blocks.length ?? 0);
+    const eligible = (p: { node: number; finalizedHeight: number }) => p.finalizedHeight > next && (this.avoid.get(p.node) ?? 0) <= now;
+    const candidates = this.deps.peers.syncPeers(16);
+    const peer = held === null ? candidates.find(eligible) : candidates.find((p) => p.node === held.peer && eligible(p));
+    if (held !== null && peer === undefined) {
+      // The peer has no more for us (or stalled): import what it sent.
+      this.held = null;
+      return this.importRun(held.peer, held.blocks);
+    }
     if (peer === undefined) return this.enter("behind");
     this.roundStart ??= { height: tip, at: now };
     this.enter("syncing");
-    this.request(peer.node, tip + 1);
+    this.paced = !this.pace.take(now);
+    if (this.paced) return this.loop.reschedule();
+    this.request(peer.node, next + 1);
   }
 
-  private request(peer: number, fromHeight: number): void {
-    this.inFlight = { peer, fromHeight, sentAt: this.deps.clock.now() };
-    this.deps.send({ target: peer, fromHeight, maxBlocks: this.opts.batchBlocks });
+  /** Once synced: check a batch of the proposer signatures range sync left to the audit, turn after turn until done. */
+  private audit(): void {
+    this.auditBehind = false;
+    if (this.repairAt !== null || this.stateNow !== "synced") return;
+    let outcome;
+    try {
+      outcome = auditSignatures(this.deps.store, this.deps.verifier, AUDIT_BATCH_BLOCKS);
+    } catch (e) {
+      return this.fail(e);
+    }
+    this.auditBehind = outcome.kind === "checked";
+    if (outcome.kind === "bad") {
+      this.repairAt = outcome.height;
+      this.deps.logger.warn({ height: outcome.height, reason: outcome.reason }, "a synced block's proposer signature failed the audit; not serving from it on until a peer sends a good copy");
+    }
+  }
+
+  private request(peer: number, fromHeight: number, repair = false): void {
+    this.inFlight = { peer, fromHeight, sentAt: this.deps.clock.now(), repair };
+    this.deps.send({ target: peer, fromHeight, maxBlocks: repair ? 1 : this.opts.batchBlocks });
+  }
+
+  private askForRepair(now: number): void {
+    const at = this.repairAt;
+    if (at === null) return;
+    const peer = this.deps.peers.syncPeers(16).find((p) => p.finalizedHeight >= at && (this.avoid.get(p.node) ?? 0) <= now);
+    if (peer !== undefined && this.pace.take(now)) this.request(peer.node, at, true);
+  }
+
+  /** A copy of the block the audit refused: mend ours if it is the same block, rightly signed. */
+  private onRepair(from: number, response: SyncResponse): void {
+    const at = this.repairAt;
+    const first = response.blocks[0];
+    let mended = false;
+    try {
+      mended = at !== null && first !== undefined && repairSignature(this.deps.store, this.deps.verifier, at, decodeBlock(first.bytes));
+    } catch (e) {
+      if (e instanceof StorageError) return this.fail(e);
+      // Anything else thrown is the copy not decoding: not mended, and not this peer's turn.
+      if (!(e instanceof MeshChainError)) throw e;
+    }
+    if (!mended) {
+      this.avoid.set(from, this.deps.clock.now() + this.opts.avoidMs);
+      return this.evaluate();
+    }
+    this.deps.logger.info({ height: at, peer: from.toString(16) }, "mended a synced block's proposer signature from another peer");
+    this.repairAt = null;
   }
 
   private enter(state: SyncState): void {
@@ -173,6 +264,7 @@ export class ChainSync {
     this.inFlight = null;
     const now = this.deps.clock.now();
     this.deps.peers.record(from, { kind: "latency", ms: now - asked.sentAt });
+    if (asked.repair === true) return this.onRepair(from, response);
     if (response.blocks.length === 0) {
       if (asked.fromHeight < response.oldestBody) {
         // Pruned (or before its checkpoint): an honest answer, not a fault; ask someone who keeps bodies.
@@ -184,15 +276,29 @@ export class ChainSync {
       this.avoid.set(from, now + this.opts.avoidMs);
       return this.evaluate();
     }
-    let blocks: { block: Block; notarization: SyncResponse["blocks"][number]["notarization"] }[];
+    let blocks: RangeBlock[];
     try {
       blocks = response.blocks.map((b) => ({ block: decodeBlock(b.bytes), notarization: b.notarization }));
     } catch (e) {
+      this.held = null;
       return this.refuse(from, e instanceof MeshChainError ? e.code : "MALFORMED", "undecodable block in sync response");
     }
+    const run = this.held === null ? blocks : [...this.held.blocks, ...blocks];
+    this.held = null;
+    const last = (run[run.length - 1] as RangeBlock).block.header.height;
+    if (run.length + this.opts.batchBlocks <= this.opts.holdBlocks && last < this.targetHeight) {
+      this.held = { peer: from, blocks: run };
+      return this.evaluate();
+    }
+    this.importRun(from, run);
+  }
+
+  /** Import a run from one peer's answers, and act on the outcome. */
+  private importRun(from: number, run: readonly RangeBlock[]): void {
+    const now = this.deps.clock.now();
     let result: ImportOutcome;
     try {
-      result = this.importer.import(blocks);
+      result = this.importer.import(run);
     } catch (e) {
       return this.fail(e);
     }

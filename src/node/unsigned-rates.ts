@@ -1,5 +1,5 @@
-import type { MessageType } from "../mesh/frame.js";
-import { MESSAGE_SPECS, type UnsignedRate } from "../mesh/messages/registry.js";
+import { MessageType } from "../mesh/frame.js";
+import { MESSAGE_SPECS, messageSpec, type UnsignedRate } from "../mesh/messages/registry.js";
 import { TokenBucket } from "../mesh/token-bucket.js";
 
 /**
@@ -8,6 +8,9 @@ import { TokenBucket } from "../mesh/token-bucket.js";
  * a burst of twice that, and `total` a second from everyone, so that forged ones cost a bounded amount.
  * The rates are the registry's (mesh/messages/registry.ts, `unsignedRate`).
  */
+/** Range requests a follower may send one peer a second: the sync request's rate, paced under by node/sync.ts. */
+export const SYNC_REQUESTS_PER_SECOND = (messageSpec(MessageType.SyncRequest).unsignedRate as UnsignedRate).perSender;
+
 export const UNSIGNED_RATES: ReadonlyMap<MessageType, UnsignedRate> = new Map(
   MESSAGE_SPECS.flatMap((m) => (m.unsignedRate === undefined ? [] : [[m.type, m.unsignedRate] as const])),
 );

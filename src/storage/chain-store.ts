@@ -1,4 +1,4 @@
-// About 400 lines: one class owns every write to chain.db (commit, revert, finality, pruning), so that
+// About 480 lines: one class owns every write to chain.db (commit, revert, finality, pruning, the signature audit's place), so that
 // each runs in one transaction with memory moved after it; the record encodings live in chain-codec.ts.
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
@@ -39,6 +39,18 @@ const toU8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b
  * produces are written in one transaction, and the in-memory state changes only after that
  * transaction commits, so a crash or a full disk leaves both at the last whole block.
  */
+/**
+ * What range sync by finality proof hands to the signature audit with a batch: the first height
+ * whose proposer signature was not checked, and the BLS keys its proposers had then (a validator's
+ * record, and so its key, may be gone from the state by the time the audit gets there).
+ */
+export interface AuditHandover {
+  readonly fromHeight: number;
+  readonly proposers: readonly { readonly address: Uint8Array; readonly blsPublicKey: Uint8Array }[];
+}
+
+const AUDIT_KEY_PREFIX = "audit_key:";
+
 export class ChainStore {
   private tipInfo: ChainTip;
   /** The recorded finalized height (kept in memory: sync and status read it often); null when never recorded. */
@@ -48,6 +60,8 @@ export class ChainStore {
   private bodiesFrom: number;
   private pendingBodiesFrom: number;
   private readonly keepBodies: number | null;
+  /** Proposer signatures are checked up to here; null: up to the tip (nothing left to the audit). */
+  private signaturesCheckedRecord: number | null;
 
   private constructor(
     private readonly db: SqliteDatabase,
@@ -90,6 +104,8 @@ export class ChainStore {
     const bodiesFrom = this.stmts.getMeta.get("bodies_from");
     this.bodiesFrom = bodiesFrom === undefined ? 0 : decodeHeight(toU8(bodiesFrom.value));
     this.pendingBodiesFrom = this.bodiesFrom;
+    const checked = this.stmts.getMeta.get("signatures_checked");
+    this.signaturesCheckedRecord = checked === undefined ? null : decodeHeight(toU8(checked.value));
   }
 
   /**
@@ -195,7 +211,7 @@ export class ChainStore {
    * finality passes them; with body pruning on, bodies far enough below finality become headers.
    * Memory (state, tip) moves only after the transaction commits.
    */
-  commitBatch(blocks: readonly CommitEntry[], finalizedHeight: number | null = null): void {
+  commitBatch(blocks: readonly CommitEntry[], finalizedHeight: number | null = null, audit: AuditHandover | null = null): void {
     const first = blocks[0];
     if (first === undefined) return;
     const startedAt = performance.now();
@@ -216,6 +232,7 @@ export class ChainStore {
     const finalizedAfter = finalizedHeight ?? previousFinal;
     const tip: ChainTip = { height: last.height, hash: lastEntry.applied.hash, slot: last.slot, timestamp: last.timestamp, stateRoot: lastEntry.applied.stateRoot };
     const undos = this.undoRecords(blocks, finalizedAfter);
+    const checkedAfter = this.signaturesCheckedRecord ?? (audit === null ? null : audit.fromHeight - 1);
     try {
       this.db.transaction(() => {
         blocks.forEach(({ block, applied, notarization }, i) => {
@@ -231,6 +248,8 @@ export class ChainStore {
         this.stmts.pruneUndo.run(finalizedAfter + 1);
         this.pruneBodies(finalizedAfter);
         this.stmts.putMeta.run("tip", encodeTip(tip));
+        if (checkedAfter !== this.signaturesCheckedRecord && checkedAfter !== null) this.stmts.putMeta.run("signatures_checked", encodeHeight(checkedAfter));
+        for (const p of audit?.proposers ?? []) this.stmts.putMeta.run(`${AUDIT_KEY_PREFIX}${toHex(p.address)}`, p.blsPublicKey);
       })();
     } catch (e) {
       throw toStorageError(e, blocks.length === 1 ? `committing block ${first.block.header.height}` : `committing blocks ${first.block.header.height}-${last.height}`);
@@ -239,6 +258,7 @@ export class ChainStore {
     this.tipInfo = tip;
     this.finalizedRecord = finalizedAfter;
     this.bodiesFrom = this.pendingBodiesFrom;
+    this.signaturesCheckedRecord = checkedAfter;
     this.commitObserver?.((performance.now() - startedAt) / 1000, blocks.length);
   }
 
@@ -328,6 +348,55 @@ export class ChainStore {
   }
 
   /** The highest block known final (a store that never recorded it holds only final blocks). */
+  /**
+   * Every stored block up to this height has had its proposer signature checked. Range sync by
+   * finality proof leaves the signatures of the blocks a proof covers to the audit
+   * (consensus/signature-audit.ts); until it passes them they are not served.
+   */
+  get signaturesCheckedHeight(): number {
+    return this.signaturesCheckedRecord ?? this.tipInfo.height;
+  }
+
+  /** The BLS key a proposer of a block awaiting the audit had when the block was imported. */
+  auditKey(proposer: Uint8Array): Uint8Array | null {
+    const row = this.stmts.getMeta.get(`${AUDIT_KEY_PREFIX}${toHex(proposer)}`);
+    return row === undefined ? null : toU8(row.value);
+  }
+
+  /** The audit checked the proposer signatures up to `height`; once at the tip, the keys it kept go. */
+  markSignaturesChecked(height: number): void {
+    if (this.signaturesCheckedRecord === null || height <= this.signaturesCheckedRecord) return;
+    const caughtUp = height >= this.tipInfo.height;
+    try {
+      if (caughtUp) this.db.prepare(`DELETE FROM meta WHERE key = 'signatures_checked' OR key LIKE '${AUDIT_KEY_PREFIX}%'`).run();
+      else this.stmts.putMeta.run("signatures_checked", encodeHeight(height));
+    } catch (e) {
+      throw toStorageError(e, `recording signatures checked to ${height}`);
+    }
+    this.signaturesCheckedRecord = caughtUp ? null : height;
+  }
+
+  /**
+   * Put the real proposer signature into a stored block whose copy carried a forged one (the audit
+   * found it; another peer sent the block again). The signature is outside the block hash, so
+   * nothing else of the block, the chain or the state changes.
+   */
+  replaceProposerSignature(height: number, signature: Uint8Array): void {
+    try {
+      const row = this.stmts.blockAt.get(height);
+      if (row === undefined) throw new StorageError("NOT_FOUND", `no block at height ${height}`);
+      const data = toU8(row.data);
+      if (height < this.bodiesFrom) this.stmts.putBlockData.run(encodeHeader({ ...decodeHeader(data), signature }), height);
+      else {
+        const block = decodeBlock(data);
+        this.stmts.putBlockData.run(encodeBlock({ ...block, header: { ...block.header, signature } }), height);
+      }
+    } catch (e) {
+      if (e instanceof StorageError) throw e;
+      throw toStorageError(e, `replacing the signature of block ${height}`);
+    }
+  }
+
   get finalizedHeight(): number {
     return Math.min(this.finalizedRecord ?? this.tipInfo.height, this.tipInfo.height);
   }

@@ -69,15 +69,16 @@ describe("block import pipeline", () => {
     const store = ChainStore.open(join(dir(), "chain.db"), chain.genesis);
     const importer = new BlockImporter({ store, chainId: CHAIN_ID, verifier });
     const run = fetch(source, 1, 6);
-    const bad = Uint8Array.from(run[3]!.block.header.signature);
+    // Block 6 is above the highest block the run proves final (5), so its signature is checked here.
+    const bad = Uint8Array.from(run[5]!.block.header.signature);
     bad[5] = (bad[5] as number) ^ 1;
-    const tampered = run.map((b, i) => (i === 3 ? { ...b, block: { ...b.block, header: { ...b.block.header, signature: bad } } } : b));
+    const tampered = run.map((b, i) => (i === 5 ? { ...b, block: { ...b.block, header: { ...b.block.header, signature: bad } } } : b));
     const outcome = importer.import(tampered);
-    expect(outcome.failure).toMatchObject({ step: "signatures", index: 3, code: "BAD_SIGNATURE" });
-    expect(outcome.committed.length).toBe(3);
-    expect(store.tip.height).toBe(3);
+    expect(outcome.failure).toMatchObject({ step: "signatures", index: 5, code: "BAD_SIGNATURE" });
+    expect(outcome.committed.length).toBe(5);
+    expect(store.tip.height).toBe(5);
     // A run that does not start at our tip is another branch, caught before anything executes.
-    const other = importer.import(fetch(source, 6, 2));
+    const other = importer.import(fetch(source, 8, 2));
     expect(other.failure).toMatchObject({ step: "sanity", index: 0, code: "NOT_LINKED" });
     expect(importer.executions).toBe(6);
     store.close();

@@ -73,7 +73,8 @@ describe("chain sync", () => {
     const tamper = (r: SyncResponse): SyncResponse => ({
       ...r,
       blocks: r.blocks.map((b, i) => {
-        if (r.fromHeight + i !== 3) return b;
+        // Block 8 ends the run gathered from this peer, above the block it proves final (7): checked on import.
+        if (r.fromHeight + i !== 8) return b;
         const bytes = Uint8Array.from(b.bytes);
         // The proposer's signature sits at the end of the header, just before the transaction count.
         bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 1;
@@ -88,6 +89,60 @@ describe("chain sync", () => {
     expect(f.peers.get(7)!.score).toBeLessThan(0);
     expect(f.store.tip.height).toBe(8);
     expect(toHex(f.store.tip.hash)).toBe(toHex(source.tip.hash));
+  });
+
+  it("audits the proposer signatures a finality proof left unchecked, then serves the blocks", () => {
+    const source = sourceStore(10, 1);
+    const f = follower(new Map([[7, { store: source }]]));
+    f.announce(7, 10);
+    f.run();
+    expect(f.store.tip.height).toBe(10);
+    // Blocks 1-3 and 5-7 were covered by finality proofs: not served until audited.
+    expect(f.store.signaturesCheckedHeight).toBe(0);
+    expect(answerSyncRequest(f.store, { target: 1, fromHeight: 1, maxBlocks: 4 }, 2, 8_000).blocks).toHaveLength(0);
+    f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
+    expect(f.store.signaturesCheckedHeight).toBe(10);
+    expect(answerSyncRequest(f.store, { target: 1, fromHeight: 1, maxBlocks: 4 }, 2, 8_000).blocks).toHaveLength(4);
+  });
+
+  it("mends a covered block whose signature a peer swapped, with a good copy from another peer, before serving it", () => {
+    const source = sourceStore(8, 1);
+    const tamper = (r: SyncResponse): SyncResponse => ({
+      ...r,
+      blocks: r.blocks.map((b, i) => {
+        if (r.fromHeight + i !== 2) return b;
+        const bytes = Uint8Array.from(b.bytes);
+        bytes[bytes.length - 3] = (bytes[bytes.length - 3] as number) ^ 1;
+        return { ...b, bytes };
+      }),
+    });
+    const f = follower(new Map([[7, { store: source, tamper }], [8, { store: source }]]));
+    f.announce(7, 8);
+    f.run();
+    // Block 2 lies below block 3, which the first batch proves final: imported on the proof.
+    expect(f.store.tip.height).toBe(8);
+    f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
+    // The audit refused it; the peer that sent it offers the same swapped copy, which mends nothing.
+    f.run();
+    expect(f.store.signaturesCheckedHeight).toBe(1);
+    expect(answerSyncRequest(f.store, { target: 1, fromHeight: 1, maxBlocks: 4 }, 2, 8_000).blocks).toHaveLength(1);
+    f.announce(8, 8);
+    f.run();
+    f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
+    expect(f.store.signaturesCheckedHeight).toBe(8);
+    expect(toHex(f.store.blockBytesAt(2)!)).toBe(toHex(source.blockBytesAt(2)!));
+  });
+
+  it("gathers one peer's answers into one run, whose finality one pairing check proves", () => {
+    const source = sourceStore(10, 1);
+    const f = follower(new Map([[7, { store: source }]]));
+    f.announce(7, 10);
+    f.run();
+    expect(f.store.tip.height).toBe(10);
+    // Three answers of four blocks at most, one import: blocks 8-10's notarizations prove 9 final,
+    // and block 10's proposer signature is checked with them. Answer by answer it would be 12.
+    expect(f.sync.importer.signatureChecks).toBe(4);
+    expect(f.sync.importer.executions).toBe(10);
   });
 
   it("moves on from a peer that does not answer", () => {
