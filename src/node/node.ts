@@ -148,6 +148,8 @@ const HISTORY_MAX_SAMPLES = 720;
 const QUIET_STATUS_TICKS = 30;
 /** A validator with no peer in sight this long after start joins consensus without syncing (it may be the first up). */
 const SYNC_BEFORE_CONSENSUS_GRACE_MS = 3_000;
+/** How long a synced validator waits for the audit of synced blocks' proposer signatures before joining consensus anyway (docs/benchmarks.md: about 190 blocks a second on the benchmark machine, a Pi fewer). */
+const AUDIT_BEFORE_CONSENSUS_MAX_MS = 300_000;
 
 /** The composition root: builds the services from options and runs them in a fixed order. */
 export class MeshChainNode {
@@ -453,16 +455,25 @@ export class MeshChainNode {
   private syncThenRun(store: ChainStore, committed: () => void, then: () => void): void {
     this.startSync(store, committed);
     const startedAt = this.deps.clock.now();
+    let syncedAt: number | null = null;
     const tick = this.opts.sync?.tickMs ?? DEFAULT_SYNC_OPTIONS.tickMs;
     const check = () => {
       this.handoverTimer = null;
       const sync = this.sync;
       if (sync === null) return;
       // No peer, or none that answers (the peer table remembers peers that may be gone): go on alone.
-      const alone = (sync.state === "idle" || sync.state === "behind" || sync.state === "error") && this.deps.clock.now() - startedAt >= SYNC_BEFORE_CONSENSUS_GRACE_MS;
-      if (sync.state !== "synced" && !alone) {
+      const now = this.deps.clock.now();
+      const alone = (sync.state === "idle" || sync.state === "behind" || sync.state === "error") && now - startedAt >= SYNC_BEFORE_CONSENSUS_GRACE_MS;
+      // The audit of proposer signatures runs only while the sync service does, and nothing above an
+      // unaudited block is served: finish it before handing over (bounded, should a repair never come).
+      if (sync.state === "synced") syncedAt ??= now;
+      const auditing = sync.state === "synced" && store.signaturesCheckedHeight < store.tip.height && now - (syncedAt ?? now) < AUDIT_BEFORE_CONSENSUS_MAX_MS;
+      if ((sync.state !== "synced" && !alone) || auditing) {
         this.handoverTimer = this.deps.clock.setTimeout(check, tick);
         return;
+      }
+      if (store.signaturesCheckedHeight < store.tip.height) {
+        this.deps.logger.warn({ auditedHeight: store.signaturesCheckedHeight, height: store.tip.height }, "joining consensus before the proposer signatures of synced blocks were all audited; blocks above the audited height are not served to peers");
       }
       this.stopSync();
       this.deps.logger.info({ height: store.tip.height }, alone ? "no peers to sync from; joining consensus" : "synced; joining consensus");

@@ -61,6 +61,28 @@ describe("sync between nodes over MQTT", () => {
     await waitFor(() => follower.status().height === source.status().height && follower.status().mempool.transactions === 0, 20_000, "the follower to sync the new block");
   });
 
+  it("a validator that range-synced by finality proof audits the proposer signatures before it joins consensus, so it serves all it holds", async () => {
+    const pair = testChain({ validators: 2, users: 1 });
+    const dataDir = dir();
+    const grown = ChainStore.open(join(dataDir, "chain.db"), pair.genesis);
+    growChain(grown, pair.validators, 400, { final: true });
+    grown.close();
+    const opts = { genesis: pair.genesis, slotMs: 1_000, heartbeatSlots: 1 };
+    const source = await startNode({ ...opts, dataDir, identity: pair.validators[0]!, broker: "embedded" }, 7);
+    const joinerDir = dir();
+    const joiner = await startNode({ ...opts, dataDir: joinerDir, identity: pair.validators[1]!, broker: source.brokerUrl! }, 8);
+    // A block beyond the 400 synced needs both validators' votes: the joiner is in consensus.
+    await waitFor(() => joiner.status().height > 400, 90_000, () => `the second validator to sync and vote new blocks (joiner: ${JSON.stringify({ h: joiner.status().height, f: joiner.status().finalizedHeight, sync: joiner.status().sync, w: joiner.status().warnings })}, source: ${source.status().height})`);
+    await joiner.stop();
+    running.splice(running.indexOf(joiner), 1);
+    const store = ChainStore.open(join(joinerDir, "chain.db"), pair.genesis);
+    try {
+      expect(store.signaturesCheckedHeight).toBe(store.tip.height);
+    } finally {
+      store.close();
+    }
+  }, 120_000);
+
   it("a new node starts from a peer's checkpoint snapshot instead of replaying history", async () => {
     const source = await startNode({ dataDir: storedChain(60), identity: validator!, broker: "embedded" }, 3);
     const checkpoint = source.status().checkpoint;
