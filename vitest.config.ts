@@ -29,6 +29,8 @@ export default defineConfig({
     exclude: ["test/soak/**", "node_modules/**"],
     testTimeout: 60_000,
     pool: "forks",
+    // The CLI the tests spawn, transpiled once per run (test/setup/build-cli.ts).
+    globalSetup: ["test/setup/build-cli.ts"],
     reporters,
     projects: [
       {
