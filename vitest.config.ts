@@ -5,8 +5,8 @@ import SummaryLineReporter from "./test/reporters/summary-line.js";
  * Files whose several nodes or processes keep a consensus schedule on the wall clock (real slots of
  * one to three seconds over a broker or emulated radios). A validator starved of the CPU for a few
  * slots misses its votes, so these run in their own group, after the CPU-bound files (simulations
- * doing BLS work, unit tests, spawned CLIs), sharing the machine only with each other. They mostly
- * wait on timers, so three at a time fit on two cores. A new file of this kind belongs here.
+ * doing BLS work, unit tests, spawned CLIs), two at a time, sharing the machine only with each other.
+ * A new file of this kind belongs here; any other new file under test/ runs in the parallel group.
  */
 export const REALTIME_FILES = [
   "test/integration/validators.test.ts",
@@ -49,7 +49,7 @@ export default defineConfig({
         test: {
           name: "realtime",
           include: REALTIME_FILES,
-          maxWorkers: 3,
+          maxWorkers: 2,
           sequence: { groupOrder: 1 },
         },
       },
