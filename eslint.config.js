@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 const above = (layers) => layers.flatMap((l) => [`../${l}/*`, `../../${l}/*`, `../../../${l}/*`]);
 
 export default tseslint.config(
-  { ignores: ["dist/**", "dist-check/**", "node_modules/**", "data/**"] },
+  { ignores: ["dist/**", "dist-check/**", "dist-test/**", "node_modules/**", "data/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,15 +1,59 @@
 import { defineConfig } from "vitest/config";
 import SummaryLineReporter from "./test/reporters/summary-line.js";
 
+/**
+ * Files whose several nodes or processes keep a consensus schedule on the wall clock (real slots of
+ * one to three seconds over a broker or emulated radios). A validator starved of the CPU for a few
+ * slots misses its votes, so these run in their own group, after the CPU-bound files (simulations
+ * doing BLS work, unit tests, spawned CLIs), two at a time, sharing the machine only with each other.
+ * A new file of this kind belongs here; any other new file under test/ runs in the parallel group.
+ */
+export const REALTIME_FILES = [
+  "test/integration/validators.test.ts",
+  "test/integration/validator-joins.test.ts",
+  "test/integration/delivery.test.ts",
+  "test/integration/ceremony.test.ts",
+  "test/integration/ceremony-poa.test.ts",
+  "test/integration/cli-wallet.test.ts",
+  "test/integration/mqtt-devnet.test.ts",
+  "test/integration/stream-devnet.test.ts",
+  "test/adversarial/consensus-claims.test.ts",
+  "test/integration/sync.test.ts",
+];
+
+const reporters = ["default", new SummaryLineReporter()];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    // The fault campaign runs for many minutes: `npm run soak` (vitest.soak.config.ts), never `npm test`.
+    // The fault campaign and the deep seed sweeps run for many minutes: `npm run soak`
+    // (vitest.soak.config.ts), never `npm test`.
     exclude: ["test/soak/**", "node_modules/**"],
     testTimeout: 60_000,
     pool: "forks",
-    // Two at a time on the two cores we plan for: many files wait on real time (brokers, devnets, spawned CLIs).
-    maxWorkers: 2,
-    reporters: ["default", new SummaryLineReporter()],
+    // The CLI the tests spawn, transpiled once per run (test/setup/build-cli.ts).
+    globalSetup: ["test/setup/build-cli.ts"],
+    reporters,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "parallel",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/soak/**", "node_modules/**", ...REALTIME_FILES],
+          // Two at a time on the two cores we plan for.
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "realtime",
+          include: REALTIME_FILES,
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -11,6 +11,8 @@ export default defineConfig({
     testTimeout: 1_800_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // The CLI the tests spawn, transpiled once per run (test/setup/build-cli.ts).
+    globalSetup: ["test/setup/build-cli.ts"],
     env: {
       MESHCHAIN_SAFETY_SEEDS: process.env.MESHCHAIN_SAFETY_SEEDS ?? "100",
       MESHCHAIN_SIM_SEEDS: process.env.MESHCHAIN_SIM_SEEDS ?? "32",

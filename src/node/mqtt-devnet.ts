@@ -29,6 +29,11 @@ export interface MqttDevnetOptions extends DevnetOptions {
    * its stream API on TCP (then the radios need no broker, and the nodes send as the radios).
    */
   readonly radioLink?: "mqtt-gateway" | "stream";
+  /**
+   * Ends the run at the first progress sample where this holds, `durationMs` then being only the
+   * limit: a test waits for an outcome, however slowly a loaded machine reaches it.
+   */
+  readonly stopWhen?: (sample: DevnetSample) => boolean;
 }
 
 /** The channel the emulated radios and the nodes share (a private key: not Meshtastic's default). */
@@ -131,13 +136,15 @@ export async function runMqttDevnet(opts: MqttDevnetOptions): Promise<DevnetRepo
     const sampleEvery = sampleIntervalMs(opts.durationMs, 10_000);
     let nextSample = started + sampleEvery;
     const timeline: DevnetSample[] = [];
+    let stopped = false;
     const sample = () => {
       const up = nodes.filter((n): n is MeshChainNode => n !== null).map((n) => n.status());
       const s = devnetSample((systemClock.now() - started) / 1000, up.map((x) => ({ finalized: x.finalizedHeight, head: x.height })), { submitted: txsSubmitted, final: latencies.length }, channel);
       timeline.push(s);
       opts.onProgress?.(s);
+      stopped ||= opts.stopWhen?.(s) ?? false;
     };
-    while (systemClock.now() < end) {
+    while (!stopped && systemClock.now() < end) {
       await sleep(Math.max(10, Math.min(1_000, end - systemClock.now())));
       checkFinal();
       if (systemClock.now() >= nextSample) {
@@ -172,7 +179,7 @@ export async function runMqttDevnet(opts: MqttDevnetOptions): Promise<DevnetRepo
       if (hashes.size > 1) conflicting++;
     }
     return {
-      virtualSeconds: opts.durationMs / 1000,
+      virtualSeconds: stopped ? Math.round((drainStart - started) / 1000) : opts.durationMs / 1000,
       drainSeconds: Math.round((systemClock.now() - drainStart) / 1000),
       finalizedHeight,
       finalizedHashesAgree: conflicting === 0,

@@ -7,7 +7,7 @@ import { formatAddress } from "../../src/core/crypto/address.js";
 import { ensureDevNetwork } from "../../src/node/dev-network.js";
 import { mosquittoBroker } from "../fixtures/brokers.js";
 import { testIdentity } from "../fixtures/chain.js";
-import { meshchain } from "../fixtures/cli.js";
+import { CLI_ENTRY, meshchain } from "../fixtures/cli.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
 
@@ -17,7 +17,7 @@ const dir = tempDirsPerTest();
 /** The CLI without blocking this process (the node we started keeps writing its log to us meanwhile). */
 function meshchainAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT, timeout: 60_000 }, (e, stdout, stderr) =>
+    execFile(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, timeout: 60_000 }, (e, stdout, stderr) =>
       resolve({ status: e === null ? 0 : typeof e.code === "number" ? e.code : -1, stdout, stderr }),
     );
   });
@@ -43,7 +43,7 @@ afterEach(async () => {
 });
 
 function startNode(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "start", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI_ENTRY, "start", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   running.push(child);
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));

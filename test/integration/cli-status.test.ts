@@ -9,6 +9,7 @@ import { MeshChainNode } from "../../src/node/node.js";
 import { GENESIS_TIME } from "../fixtures/chain.js";
 import { seededRandom } from "../fixtures/random.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
+import { CLI_ENTRY } from "../fixtures/cli.js";
 
 const dir = tempDirsPerTest();
 const ROOT = join(import.meta.dirname, "../..");
@@ -19,7 +20,7 @@ const ROOT = join(import.meta.dirname, "../..");
  */
 function runCli(args: string[], closeAfterFirstChunk = false): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEV_EPOCH_LENGTH } from "../../src/node/dev-network.js";
-import { meshchainAsync } from "../fixtures/cli.js";
+import { CLI_ENTRY, meshchainAsync } from "../fixtures/cli.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
 
@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 function spawnCli(args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   running.push(child);
   let out = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));

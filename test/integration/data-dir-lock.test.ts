@@ -3,7 +3,7 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataDirLock } from "../../src/storage/dir-lock.js";
-import { meshchain } from "../fixtures/cli.js";
+import { CLI_ENTRY, meshchain } from "../fixtures/cli.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 
 const dir = tempDirsPerTest();
@@ -11,7 +11,7 @@ const ROOT = join(import.meta.dirname, "../..");
 
 /** A `meshchain start --dev` running until the test kills it; resolves once it logged a block. */
 async function runningNode(dataDir: string): Promise<{ pid: number; kill: (signal: NodeJS.Signals) => Promise<number | null> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "start", "--dev", "--data-dir", dataDir, "--slot-ms", "200", "--broker", "none", "--api", "none"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [CLI_ENTRY, "start", "--dev", "--data-dir", dataDir, "--slot-ms", "200", "--broker", "none", "--api", "none"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   let out = "";
   await new Promise<void>((resolve, reject) => {

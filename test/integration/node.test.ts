@@ -17,6 +17,7 @@ import { GENESIS_TIME, testChain, testIdentity } from "../fixtures/chain.js";
 import { waitFor } from "../fixtures/wait.js";
 import { seededRandom } from "../fixtures/random.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
+import { CLI_ENTRY } from "../fixtures/cli.js";
 
 const dir = tempDirsPerTest();
 
@@ -118,7 +119,7 @@ describe("node", () => {
   it("runs as a process, logs blocks, answers `meshchain status`, and exits 0 on SIGTERM", async () => {
     const dataDir = dir();
     const cwd = join(import.meta.dirname, "../..");
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "start", "--dev", "--data-dir", dataDir, "--slot-ms", "200", "--broker-port", "0", "--api-port", "0"], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI_ENTRY, "start", "--dev", "--data-dir", dataDir, "--slot-ms", "200", "--broker-port", "0", "--api-port", "0"], { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     await new Promise<void>((resolve, reject) => {
@@ -134,7 +135,7 @@ describe("node", () => {
     const api = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1];
     expect(api).toBeDefined();
     const status = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", "status", "--api", api as string, "--json"], { cwd }, (e, stdout) => (e === null ? resolve(stdout) : reject(e))),
+      execFile(process.execPath, [CLI_ENTRY, "status", "--api", api as string, "--json"], { cwd }, (e, stdout) => (e === null ? resolve(stdout) : reject(e))),
     );
     const parsed = JSON.parse(status) as { height: number; sync: { state: string }; chainId: string };
     expect(parsed.height).toBeGreaterThanOrEqual(2);

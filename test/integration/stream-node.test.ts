@@ -6,6 +6,7 @@ import { Priority, type ReceivedFrame } from "../../src/mesh/transport.js";
 import { radioRig, type RadioRig, rigPerTest, streamTransport } from "../fixtures/stream-radios.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
+import { CLI_ENTRY } from "../fixtures/cli.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const dir = tempDirsPerTest();
@@ -21,7 +22,7 @@ interface LogRecord {
 /** `meshchain start` with these flags; the channel key, a secret, travels in the environment as a service would give it. */
 function startNode(args: string[], psk?: string): { child: ChildProcess; logs: LogRecord[]; stderr: () => string } {
   const env = { ...process.env, ...(psk === undefined ? {} : { MESHCHAIN_RADIO_PSK: psk }) };
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "start", ...args], { cwd: ROOT, env });
+  const child = spawn(process.execPath, [CLI_ENTRY, "start", ...args], { cwd: ROOT, env });
   const logs: LogRecord[] = [];
   let pending = "";
   let stderr = "";
