@@ -893,13 +893,13 @@ export class ConsensusEngine {
       if (m.height > this.root.height) this.aggregates.hold(`${m.height}:${ref}`, m);
       return;
     }
-    const b = candidates.find((x) => verifyAggregate(m, x, x.weights, this.deps.verifier) !== null) ?? (candidates[0] as TreeBlock);
-    const id = b.id;
-    const signers = verifyAggregate(m, b, b.weights, this.deps.verifier);
-    if (signers === null) {
+    const verified = candidates.map((x) => ({ b: x, signers: verifyAggregate(m, x, x.weights, this.deps.verifier) })).find((c) => c.signers !== null);
+    if (verified === undefined || verified.signers === null) {
       this.stats.badAggregates++;
       return;
     }
+    const { b, signers } = verified;
+    const id = b.id;
     const fresh = this.aggregates.add(id, { signers, signature: m.signature });
     // Less the votes held singly: one signer left is that validator's own vote, recovered.
     const residual = reduceAggregate({ signers, signature: m.signature }, checkedSingles(b, b.votes, b.weights, this.deps.verifier).good);

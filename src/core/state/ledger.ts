@@ -65,24 +65,31 @@ export class Ledger {
 
   /** Validators jailed for equivocation, waiting for their unjail transaction (address order). */
   jailedValidators(): Uint8Array[] {
-    const b = this.view.get(stateKeys.jailedValidators());
-    return b === undefined ? [] : addressListCodec.decode(b);
+    return this.addressList(stateKeys.jailedValidators());
   }
 
   putJailedValidators(list: readonly Uint8Array[]): void {
-    if (list.length === 0) this.view.delete(stateKeys.jailedValidators());
-    else this.view.set(stateKeys.jailedValidators(), addressListCodec.encode(list));
+    this.putAddressList(stateKeys.jailedValidators(), list);
   }
 
   /** Registered validators waiting for the next epoch start to join the voting set (address order). */
   pendingValidators(): Uint8Array[] {
-    const b = this.view.get(stateKeys.pendingValidators());
-    return b === undefined ? [] : addressListCodec.decode(b);
+    return this.addressList(stateKeys.pendingValidators());
   }
 
   putPendingValidators(list: readonly Uint8Array[]): void {
-    if (list.length === 0) this.view.delete(stateKeys.pendingValidators());
-    else this.view.set(stateKeys.pendingValidators(), addressListCodec.encode(list));
+    this.putAddressList(stateKeys.pendingValidators(), list);
+  }
+
+  /** An optional list of addresses: absent when empty, so an empty list leaves no key in the state root. */
+  private addressList(key: Uint8Array): Uint8Array[] {
+    const b = this.view.get(key);
+    return b === undefined ? [] : addressListCodec.decode(b);
+  }
+
+  private putAddressList(key: Uint8Array, list: readonly Uint8Array[]): void {
+    if (list.length === 0) this.view.delete(key);
+    else this.view.set(key, addressListCodec.encode(list));
   }
 
   consensusMode(): ConsensusMode {
