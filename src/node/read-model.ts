@@ -76,6 +76,32 @@ export class ReadModel {
     return height;
   }
 
+  /** The hash of our finalized block at `height`; null above finality or below a checkpoint. */
+  finalizedHashAt(height: number): string | null {
+    const store = this.deps.store();
+    if (height > store.finalizedHeight || height < store.baseHeight || height === 0) return null;
+    return store.blockBytesAt(height) === null ? null : toHex(store.blockHashAt(height));
+  }
+
+  /** The height at which a transaction became final here, or null. */
+  finalizedTxHeight(hash: Uint8Array): number | null {
+    const at = this.deps.store().txLocation(hash);
+    // Final from the certificates held here, as a validator judges, not only from recorded finality.
+    return at !== null && at.height <= this.finalizedHeight() ? at.height : null;
+  }
+
+  /** What a wallet needs before signing: the chain id its signature binds to and the fee rate. */
+  chainInfo(): { chainId: string; height: number; minFeePerByte: string; genesisHash: string } {
+    const store = this.deps.store();
+    return { chainId: this.deps.chainId, height: store.tip.height, minFeePerByte: new Ledger(store.state).params().minFeePerByte.toString(), genesisHash: toHex(store.genesisHash) };
+  }
+
+  /** The weights' Gini coefficient at the tip (0 when one validator holds all the weight among one). */
+  weightGini(): number {
+    const store = this.deps.store();
+    return gini(votingWeights(new Ledger(store.state), store.tip.height));
+  }
+
   private provenFinalHeight(store: ChainStore, recorded: number, tip: number): number {
     for (let b = tip - 1; b > Math.max(recorded, tip - FINALITY_SCAN_BLOCKS); b--) {
       const blocks = [b - 1, b, b + 1].map((h) => (h < 1 ? null : store.blockAt(h)));
