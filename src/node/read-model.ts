@@ -1,5 +1,5 @@
 // What the API reads from a node's chain: accounts, blocks, transactions with their status,
-// parameters, proposals, messages and proofs. Reads only; kept apart from node.ts (the wiring).
+// parameters, proposals, messages, proofs, and what a wallet needs before signing. Reads only; kept apart from node.ts (the wiring).
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { type Block } from "../core/block/block.js";
 import { type NotarizationCertificate, signerBitmap, signerIndices } from "../core/block/certificate.js";
