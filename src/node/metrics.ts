@@ -2,7 +2,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineStats } from "../consensus/engine.js";
 import type { NetworkDiagnostics } from "./network.js";
-import type { NodeStatus } from "./node.js";
+import type { NodeStatus } from "./node-report.js";
 import { WARNING_CODES } from "./warnings.js";
 
 /**
