@@ -10,7 +10,9 @@ import { Ledger } from "../../src/core/state/ledger.js";
 import { StateStore } from "../../src/core/state/store.js";
 import { type DecodedTx, txHash } from "../../src/core/tx/codec.js";
 import { TxKind } from "../../src/core/tx/types.js";
-import { ConsensusEngine, type EngineDeps, type LinkProfile, type Mempool, RADIO_LINK, type SenderGap } from "../../src/consensus/engine.js";
+import { ConsensusEngine, type EngineDeps, type LinkProfile, RADIO_LINK } from "../../src/consensus/engine.js";
+import { PoolAdapter } from "../../src/node/engine-adapters.js";
+import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "../../src/node/mempool.js";
 import type { ConsensusMessage } from "../../src/consensus/messages.js";
 import { MemorySignerSafety } from "../../src/consensus/signer-safety.js";
 import type { SignerSafety } from "../../src/core/chain/signer-safety.js";
@@ -30,68 +32,6 @@ export const SIM_RADIO_LINK: LinkProfile = { ...RADIO_LINK, compactRelay: false 
 
 /** Every simulation shares one verification cache: BLS pairings are pure and slow. */
 const sharedVerifier = new BlsVerifier(CHAIN_ID, 200_000);
-
-/**
- * A pool without fees or caps: it holds every transaction it hears and offers each sender's run of
- * consecutive nonces from its account's (in the finalized state), as the real pool does.
- */
-export class SimMempool implements Mempool {
-  private readonly txs = new Map<string, DecodedTx>();
-  /** Like the real pool's recent cache: a final transaction heard again is not pending again. */
-  private readonly final = new Set<string>();
-  /** No per-sender quota: blocks take a sender's transactions in nonce order, as many as fit. */
-  readonly perSenderPerBlock = Number.MAX_SAFE_INTEGER;
-
-  constructor(private readonly accountNonce: (sender: Uint8Array) => number) {}
-
-  private bySender(): Map<string, DecodedTx[]> {
-    const out = new Map<string, DecodedTx[]>();
-    for (const t of this.txs.values()) {
-      const key = toHex(t.tx.sender);
-      out.set(key, [...(out.get(key) ?? []), t]);
-    }
-    for (const list of out.values()) list.sort((a, b) => a.tx.nonce - b.tx.nonce);
-    return out;
-  }
-
-  candidates(): DecodedTx[] {
-    return [...this.bySender().values()].flatMap((list) => {
-      const run: DecodedTx[] = [];
-      let next = this.accountNonce((list[0] as DecodedTx).tx.sender);
-      for (const t of list) if (t.tx.nonce === next) {
-        run.push(t);
-        next++;
-      }
-      return run;
-    }).sort((a, b) => a.tx.nonce - b.tx.nonce);
-  }
-
-  missingNonces(): readonly SenderGap[] {
-    return [...this.bySender().values()].flatMap((list) => {
-      const sender = (list[0] as DecodedTx).tx.sender;
-      const held = new Set(list.map((t) => t.tx.nonce));
-      const nonces: number[] = [];
-      for (let n = this.accountNonce(sender); n < Math.max(...held); n++) if (!held.has(n)) nonces.push(n);
-      return nonces.length === 0 ? [] : [{ sender, nonces }];
-    });
-  }
-  pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined {
-    return [...this.txs.values()].find((t) => t.tx.nonce === nonce && toHex(t.tx.sender) === toHex(sender));
-  }
-  add(t: DecodedTx): void {
-    const id = toHex(txHash(t.bytes));
-    if (!this.final.has(id)) this.txs.set(id, t);
-  }
-  removeFinal(hashes: readonly string[]): void {
-    for (const h of hashes) {
-      this.txs.delete(h);
-      this.final.add(h);
-    }
-  }
-  get size(): number {
-    return this.txs.size;
-  }
-}
 
 export interface NetworkConditions {
   /** Chance each delivery is lost. */
@@ -122,7 +62,10 @@ interface SimNode {
   readonly identity: Identity;
   signer: SignerSafety;
   engine: ConsensusEngine;
-  mempool: SimMempool;
+  /** The node's own pool (src/node/mempool.ts), with no file: a restart here loses everything but the signing record. */
+  pool: TxPool;
+  /** The pool as the engine sees it, through the adapter a validator uses (gossip it refuses is dropped). */
+  mempool: PoolAdapter;
   alive: boolean;
   group: number;
   /** Extra delay on everything this node sends (a far or poorly connected validator). */
@@ -190,11 +133,24 @@ export class ConsensusSim {
     this.clock = new ManualClock(GENESIS_TIME * 1000);
     validators.forEach((identity, index) => {
       const signer = this.openSigner(index);
-      const node: SimNode = { index, identity, signer, engine: null as unknown as ConsensusEngine, mempool: null as unknown as SimMempool, alive: true, group: 0, extraDelayMs: 0, equivocate: false, storeFailing: false, storedHeight: 0 };
-      node.mempool = new SimMempool((sender) => new Ledger(node.engine.finalizedState).account(sender).nonce);
-      node.engine = this.makeEngine(node);
-      this.nodes.push(node);
+      this.nodes.push(this.makeNode(index, identity, signer));
     });
+  }
+
+  private makeNode(index: number, identity: Identity, signer: SignerSafety): SimNode {
+    // The engine's callbacks need the node, so the engine comes last.
+    const node: SimNode = { index, identity, signer, ...this.newPool(), engine: null as unknown as ConsensusEngine, alive: true, group: 0, extraDelayMs: 0, equivocate: false, storeFailing: false, storedHeight: 0 };
+    node.engine = this.makeEngine(node);
+    return node;
+  }
+
+  /**
+   * A fresh pool at the engine's starting point (genesis), as a validator's is at its store's head:
+   * it moves to each finalized block in `onFinalized`, as the node's does once the store committed.
+   */
+  private newPool(): Pick<SimNode, "pool" | "mempool"> {
+    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: CHAIN_ID }, { state: this.genesisState, height: 0, slot: 0 });
+    return { pool, mempool: new PoolAdapter(pool) };
   }
 
   private openSigner(index: number): SignerSafety {
@@ -218,6 +174,8 @@ export class ConsensusSim {
           if (seen === undefined) this.finalizedAt.set(b.height, b.id);
           else if (seen !== b.id) this.conflictingFinalized++;
         }
+        const head = blocks[blocks.length - 1];
+        if (head !== undefined) node.pool.onNewHead({ state: head.state, height: head.height, slot: head.slot });
       },
     });
   }
@@ -331,9 +289,7 @@ export class ConsensusSim {
   /** A node for an identity that was not a validator at genesis: it catches up from peers and votes once the chain seats it. */
   addNode(identity: Identity): number {
     const index = this.nodes.length;
-    const node: SimNode = { index, identity, signer: this.openSigner(index), engine: null as unknown as ConsensusEngine, mempool: null as unknown as SimMempool, alive: true, group: 0, extraDelayMs: 0, equivocate: false, storeFailing: false, storedHeight: 0 };
-    node.mempool = new SimMempool((sender) => new Ledger(node.engine.finalizedState).account(sender).nonce);
-    node.engine = this.makeEngine(node);
+    const node = this.makeNode(index, identity, this.openSigner(index));
     this.nodes.push(node);
     node.engine.start();
     return index;
@@ -361,7 +317,7 @@ export class ConsensusSim {
       (n.signer as SqliteSignerSafety).close();
       n.signer = this.openSigner(i);
     }
-    n.mempool = new SimMempool((sender) => new Ledger(n.engine.finalizedState).account(sender).nonce);
+    Object.assign(n, this.newPool());
     n.engine = this.makeEngine(n);
     n.alive = true;
     n.engine.start();
