@@ -6,6 +6,7 @@ import { ManualClock } from "../core/clock.js";
 import { seededRandom } from "../core/random.js";
 import type { Identity } from "../core/crypto/identity.js";
 import { txHash } from "../core/tx/codec.js";
+import { SlotClock } from "../core/state/slot-clock.js";
 import { signTx } from "../core/tx/sign.js";
 import { TxKind } from "../core/tx/types.js";
 import { commitFinalized } from "../consensus/block-import.js";
@@ -75,7 +76,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     const signer = new SqliteSignerSafety(join(node.dir, "signer.db"));
     // The pool keeps its transactions on disk, so a restarted node still knows its users' pending nonces.
     const poolStore = new SqliteMempoolStore(join(node.dir, "mempool.db"));
-    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: DEVNET_CHAIN_ID }, { state: store.state, height: store.tip.height, slot: store.tip.slot }, poolStore);
+    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: DEVNET_CHAIN_ID }, { state: store.state, height: store.tip.height, slot: store.tip.slot }, poolStore, () => SlotClock.of(genesis, genesis.params).slotAt(clock.now()));
     const transport = new SimTransport(node.radio, { nodeNumber: node.index + 1, hopLimit: opts.hopLimit ?? 3, firstPacketId: 1 + Math.floor(random() * 1e9) });
     const scheduled = new AirtimeScheduler(transport, (f) => meshtasticFrameAirtimeMs(modulation, f.length), { ...DEFAULT_AIRTIME_POLICY, dutyCycle: dutyCycleFraction(opts.region ?? "EU_868"), queueLimitPerClass: 256 }, clock);
     const endpoint = new MessageEndpoint(scheduled, {}, { clock, random });

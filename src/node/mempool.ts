@@ -78,6 +78,12 @@ export class TxPool {
     private readonly opts: MempoolOptions,
     head: { state: StateStore; height: number; slot: number },
     private readonly persistence?: MempoolPersistence,
+    /**
+     * The chain's slot at the wall clock now. The head is the last committed (finalized) block, often
+     * several slots behind: judged for the slot after it, evidence of an offence in a slot since then
+     * looks like evidence from the future, is refused and remembered, and no equivocator is slashed.
+     */
+    private readonly slotNow?: () => number,
   ) {
     this.head = head;
     this.recent = new BoundedSet(opts.recentCacheSize);
@@ -150,11 +156,17 @@ export class TxPool {
     this.recent.add(id);
   }
 
-  /** Check the transaction on top of the sender's earlier pending ones; throws the reason it cannot apply. */
+  /**
+   * Check the transaction on top of the sender's earlier pending ones; throws the reason it cannot apply.
+   * It is judged for a block in the slot after the clock's (and never before the head's successor):
+   * evidence of an offence in this slot becomes valid there, and must not be remembered as invalid
+   * now; a block still built in this slot leaves it out (produceBlock skips what does not apply).
+   */
   private check(pending: readonly Entry[], t: DecodedTx): void {
     const ledger = new Ledger(this.head.state);
     const params = ledger.params();
-    const ctx = { chainId: this.opts.chainId, height: this.head.height + 1, slot: this.head.slot + 1, params };
+    const slot = Math.max(this.head.slot, this.slotNow?.() ?? this.head.slot) + 1;
+    const ctx = { chainId: this.opts.chainId, height: this.head.height + 1, slot, params };
     for (const p of pending) applyTx(ledger, p.tx, ctx);
     applyTx(ledger, t, ctx);
   }

@@ -179,7 +179,7 @@ export class MeshChainNode {
     this.startedAt = this.deps.clock.now();
     this.poolStore = new SqliteMempoolStore(join(this.opts.dataDir, "mempool.db"));
     const head = () => ({ state: store.state, height: store.tip.height, slot: store.tip.slot });
-    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: genesis.chainId }, head(), this.poolStore);
+    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: genesis.chainId }, head(), this.poolStore, () => SlotClock.withSlotMs(genesis.genesisTime, this.chainSlotMs(store)).slotAt(this.deps.clock.now()));
     this.pool = pool;
     const announcer = startAnnouncer({
       store, pool, accepted: this.poolStore, network: () => this.network, clock: this.deps.clock, logger: this.deps.logger, random: this.deps.random, slotMs: this.chainSlotMs(store),

@@ -7,6 +7,7 @@ import type { Identity } from "../../src/core/crypto/identity.js";
 import { type Genesis, genesisChanges, genesisHash, parseGenesis } from "../../src/core/genesis.js";
 import type { ConsensusMode } from "../../src/core/state/consensus-mode.js";
 import { Ledger } from "../../src/core/state/ledger.js";
+import { SlotClock } from "../../src/core/state/slot-clock.js";
 import { StateStore } from "../../src/core/state/store.js";
 import { type DecodedTx, txHash } from "../../src/core/tx/codec.js";
 import { TxKind } from "../../src/core/tx/types.js";
@@ -149,7 +150,8 @@ export class ConsensusSim {
    * it moves to each finalized block in `onFinalized`, as the node's does once the store committed.
    */
   private newPool(): Pick<SimNode, "pool" | "mempool"> {
-    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: CHAIN_ID }, { state: this.genesisState, height: 0, slot: 0 });
+    const slots = SlotClock.of(this.genesis, this.genesis.params);
+    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: CHAIN_ID }, { state: this.genesisState, height: 0, slot: 0 }, undefined, () => slots.slotAt(this.clock.now()));
     return { pool, mempool: new PoolAdapter(pool) };
   }
 

@@ -1,8 +1,10 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { signVote } from "../../src/core/block/vote.js";
 import { toHex } from "../../src/core/bytes.js";
+import { sha256 } from "../../src/core/crypto/hash.js";
 import { decodeTxWithBytes, encodeTx, txHash } from "../../src/core/tx/codec.js";
-import { MessagePriority, TxKind } from "../../src/core/tx/types.js";
+import { EvidenceType, MessagePriority, TxKind } from "../../src/core/tx/types.js";
 import { DEFAULT_MEMPOOL_OPTIONS, MempoolError, TxPool } from "../../src/node/mempool.js";
 import { SqliteMempoolStore } from "../../src/storage/mempool-store.js";
 import { CHAIN_ID, COIN, genesisStore, nextBlock, testChain, testIdentity, transfer, tx } from "../fixtures/chain.js";
@@ -124,6 +126,28 @@ describe("mempool", () => {
     expect(pool.candidates()[0]!.tx.nonce).toBe(1);
     pool.removeFinal([toHex(txHash(t1.bytes))]);
     expect(pool.size).toBe(0);
+  });
+
+  it("judges evidence for the slot after the clock's, not after its head's: an offence since the last final block gets in", () => {
+    const c = testChain({ validators: 2 });
+    const chain = genesisStore(c.genesis);
+    const [v0, v1] = c.validators as [typeof c.validators[0], typeof c.validators[0]];
+    const head = { state: chain.store, height: 0, slot: 0 };
+    const doubleVote = (nonce: number, slot: number) => {
+      const [a, b] = [sha256(Uint8Array.of(1)), sha256(Uint8Array.of(2))];
+      const evidence = { type: EvidenceType.DoubleVote as const, validator: v1.address, slot, first: { blockHash: a, signature: signVote(CHAIN_ID, slot, a, v1.bls) }, second: { blockHash: b, signature: signVote(CHAIN_ID, slot, b, v1.bls) } };
+      return tx(v0, nonce, { kind: TxKind.Evidence, evidence }, { fee: 20_000n });
+    };
+    // Judged for the head's successor (slot 1), an offence in slot 5 looks like one from the future:
+    // the engine's own evidence was refused this way, and remembered as invalid.
+    const blind = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: CHAIN_ID }, head);
+    expect(refused(() => blind.add(doubleVote(0, 5)))).toEqual({ code: "INVALID", txCode: "EVIDENCE_INVALID" });
+    const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: CHAIN_ID }, head, undefined, () => 5);
+    pool.add(doubleVote(0, 5));
+    pool.onNewHead(head);
+    expect(pool.candidates()).toHaveLength(1);
+    // An offence in a slot the clock has not reached is still refused.
+    expect(refused(() => pool.add(doubleVote(1, 9)))).toEqual({ code: "INVALID", txCode: "EVIDENCE_INVALID" });
   });
 
   it("survives a restart through its SQLite store", () => {
