@@ -280,7 +280,7 @@ export class ChainSync {
     }
     let blocks: RangeBlock[];
     try {
-      blocks = response.blocks.map((b) => ({ block: decodeBlock(b.bytes), notarization: b.notarization }));
+      blocks = response.blocks.map((b) => ({ block: decodeBlock(b.bytes), notarization: b.notarization, bytes: b.bytes }));
     } catch (e) {
       this.held = null;
       return this.refuse(from, e instanceof MeshChainError ? e.code : "MALFORMED", "undecodable block in sync response");

@@ -19,6 +19,12 @@ export interface CommitEntry {
   readonly block: Block;
   readonly applied: AppliedBlock;
   readonly notarization: NotarizationCertificate | null;
+  /**
+   * The block's encoding when the caller already holds it (range sync received it): stored as is
+   * instead of encoding the block again. Decoding is canonical (one accepted encoding per block), so
+   * bytes the block was decoded from are its encoding.
+   */
+  readonly bytes?: Uint8Array;
 }
 
 export interface ChainStoreOptions {
@@ -237,9 +243,9 @@ export class ChainStore {
     const checkedAfter = this.signaturesCheckedRecord ?? (audit === null ? null : audit.fromHeight - 1);
     try {
       this.db.transaction(() => {
-        blocks.forEach(({ block, applied, notarization }, i) => {
+        blocks.forEach(({ block, applied, notarization, bytes }, i) => {
           const height = block.header.height;
-          this.stmts.putBlock.run(height, applied.hash, encodeBlock(block));
+          this.stmts.putBlock.run(height, applied.hash, bytes ?? encodeBlock(block));
           applied.txHashes.forEach((hash, position) => this.stmts.putTx.run(hash, height, position));
           this.writeState(applied.changes);
           const undo = undos[i];
