@@ -36,8 +36,8 @@ export interface SyncOptions {
   /**
    * Blocks gathered from one peer's answers before they are imported as one run: its finality is then
    * proven by one pairing check however many answers it took (docs/consensus.md §16). 0: each answer alone.
-   * The default, 1,024 (about 33 answers, 250 KB of blocks held), makes the pairing check about a
-   * twentieth of the import's time; at 256 it was a quarter (docs/benchmarks.md).
+   * The default, 1,024 (about 33 answers, 250 KB of blocks on the benchmark chain), makes the pairing
+   * check about a sixth of the import's time; at 256 it was about two fifths (docs/benchmarks.md).
    */
   readonly holdBlocks: number;
 }
