@@ -20,7 +20,7 @@ export interface BlockProducerOptions {
 /**
  * Proposes every block of a chain with one validator: every slot is its own, and its signature alone
  * is a quorum. When the voting set grows (at an epoch start) the node stops it and hands over to the
- * consensus engine before the first block with several voters (MeshChainNode.followSetChange).
+ * consensus engine before the first block with several voters (ModeMachine.onCommitted, mode-machine.ts).
  */
 export class BlockProducer {
   private readonly loop: TimerLoop;

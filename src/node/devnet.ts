@@ -9,7 +9,7 @@ import { txHash } from "../core/tx/codec.js";
 import { signTx } from "../core/tx/sign.js";
 import { TxKind } from "../core/tx/types.js";
 import { commitFinalized } from "../consensus/block-import.js";
-import { ConsensusEngine } from "../consensus/engine.js";
+import { ConsensusEngine, RADIO_LINK } from "../consensus/engine.js";
 import type { ConsensusMessage } from "../consensus/messages.js";
 import { BlsVerifier } from "../consensus/verifier.js";
 import { decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
@@ -81,7 +81,7 @@ export async function runSimDevnet(opts: DevnetOptions): Promise<DevnetReport> {
     const endpoint = new MessageEndpoint(scheduled, {}, { clock, random });
     const full = node as DevnetNode;
     const engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
-      clock, identity: node.identity, signer, verifier, mempool: new PoolAdapter(pool), suppressDuplicateAnswers: true, compactBlocks: true,
+      clock, identity: node.identity, signer, verifier, mempool: new PoolAdapter(pool), link: RADIO_LINK,
       controlRates: controlRates(modulation, Number(genesis.params.slotMs)),
       network: {
         broadcast: (m) => {

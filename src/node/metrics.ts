@@ -2,7 +2,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EngineStats } from "../consensus/engine.js";
 import type { NetworkDiagnostics } from "./network.js";
-import type { NodeStatus } from "./node.js";
+import type { NodeStatus } from "./node-report.js";
 import { WARNING_CODES } from "./warnings.js";
 
 /**
@@ -143,7 +143,7 @@ export class NodeMetrics {
     const fragmentRequests = mirror("meshchain_fragment_requests_total", "requests for missing fragments, sent and answered", ["link", "direction"]);
     const refusedMessages = mirror("meshchain_network_messages_refused_total", "peers' messages that changed nothing: unverified, replayed, from unknown senders, rejected data; never charged to a peer", ["reason"]);
     const relayRefused = mirror("meshchain_relay_refused_total", "messages a bridge did not pass to its other transport, by reason", ["reason"]);
-    const oversize = mirror("meshchain_mqtt_oversize_packets_total", "MQTT connections cut for a packet over the size limit", ["link"]);
+    const oversize = mirror("meshchain_mqtt_oversize_packets_total", "MQTT connections cut for a packet over the size limit (link: ip or radio, our client; embedded_broker, a client of the broker this node runs)", ["link"]);
     const bans = mirror("meshchain_peer_bans_total", "peers banned, by the reason of their last invalid data", ["reason"]);
     const mempoolRefusals = mirror("meshchain_mempool_refusals_total", "transactions the pool refused, by reason (NONCE_GAP: held aside until the gap fills)", ["reason"]);
 
@@ -212,6 +212,7 @@ export class NodeMetrics {
         fragmentRequests.set({ link, direction: "resend_refused" }, d.endpoint.resendsRefused);
         oversize.set({ link }, d.link.oversizeRefused ?? 0);
       }
+      if (n != null && n.brokerOversizeRefused !== null) oversize.set({ link: "embedded_broker" }, n.brokerOversizeRefused);
       for (const [reason, count] of n?.refusals ?? []) refusedMessages.set({ reason }, count);
       for (const [reason, count] of n?.relayRefusals ?? []) relayRefused.set({ reason }, count);
       for (const [reason, count] of s.bansByReason()) bans.set({ reason }, count);

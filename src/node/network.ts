@@ -87,6 +87,8 @@ export interface NetworkDiagnostics {
   readonly refusals: ReadonlyMap<NetworkRefusal, number>;
   /** Messages not passed across transports, by reason (empty without a relay gate). */
   readonly relayRefusals: ReadonlyMap<RelayRefusal, number>;
+  /** Clients the embedded broker cut for a packet over the size limit (null: no embedded broker). */
+  readonly brokerOversizeRefused: number | null;
 }
 
 /** A message from a peer that is known and not banned, for the service that handles its type. */
@@ -287,6 +289,7 @@ export class NodeNetwork {
       radio: this.radio?.diagnostics() ?? null,
       refusals: this.refusalCounts,
       relayRefusals: this.deps.relayGate?.refused ?? new Map<RelayRefusal, number>(),
+      brokerOversizeRefused: this.broker?.stats.oversizeRefused ?? null,
     };
   }
 

@@ -1,6 +1,8 @@
 import { bytesEqual, fromHex, toHex } from "../core/bytes.js";
 import type { Clock } from "../core/clock.js";
 import { addressFromPublicKey } from "../core/crypto/address.js";
+import type { Ledger } from "../core/state/ledger.js";
+import { totalWeight, votingWeights } from "../consensus/weights.js";
 import { nodeNumberFromPublicKey } from "../mesh/meshtastic/node-number.js";
 
 /** What a peer did, as the services that dealt with it saw it. */
@@ -43,6 +45,12 @@ export type HeardVerdict = "joined" | "updated" | "replayed" | "key-mismatch" | 
 export interface StakeView {
   readonly weights: ReadonlyMap<string, bigint>;
   readonly total: bigint;
+}
+
+/** The voting weights of the set that votes at `height`, as peers' claims are judged by. */
+export function stakeView(ledger: Ledger, height: number): StakeView {
+  const weighted = votingWeights(ledger, height);
+  return { weights: new Map(weighted.map((w) => [toHex(w.address), w.weight])), total: totalWeight(weighted) };
 }
 
 export interface PeerOptions {

@@ -1,5 +1,5 @@
 // What the API reads from a node's chain: accounts, blocks, transactions with their status,
-// parameters, proposals, messages and proofs. Reads only; kept apart from node.ts (the wiring).
+// parameters, proposals, messages, proofs, and what a wallet needs before signing. Reads only; kept apart from node.ts (the wiring).
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { type Block } from "../core/block/block.js";
 import { type NotarizationCertificate, signerBitmap, signerIndices } from "../core/block/certificate.js";
@@ -74,6 +74,32 @@ export class ReadModel {
     const height = this.provenFinalHeight(store, recorded, tip);
     this.finality = { key, height };
     return height;
+  }
+
+  /** The hash of our finalized block at `height`; null above finality or below a checkpoint. */
+  finalizedHashAt(height: number): string | null {
+    const store = this.deps.store();
+    if (height > store.finalizedHeight || height < store.baseHeight || height === 0) return null;
+    return store.blockBytesAt(height) === null ? null : toHex(store.blockHashAt(height));
+  }
+
+  /** The height at which a transaction became final here, or null. */
+  finalizedTxHeight(hash: Uint8Array): number | null {
+    const at = this.deps.store().txLocation(hash);
+    // Final from the certificates held here, as a validator judges, not only from recorded finality.
+    return at !== null && at.height <= this.finalizedHeight() ? at.height : null;
+  }
+
+  /** What a wallet needs before signing: the chain id its signature binds to and the fee rate. */
+  chainInfo(): { chainId: string; height: number; minFeePerByte: string; genesisHash: string } {
+    const store = this.deps.store();
+    return { chainId: this.deps.chainId, height: store.tip.height, minFeePerByte: new Ledger(store.state).params().minFeePerByte.toString(), genesisHash: toHex(store.genesisHash) };
+  }
+
+  /** The weights' Gini coefficient at the tip (0 when one validator holds all the weight among one). */
+  weightGini(): number {
+    const store = this.deps.store();
+    return gini(votingWeights(new Ledger(store.state), store.tip.height));
   }
 
   private provenFinalHeight(store: ChainStore, recorded: number, tip: number): number {

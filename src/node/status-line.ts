@@ -1,4 +1,4 @@
-import type { NodeStatus } from "./node.js";
+import type { NodeStatus } from "./node-report.js";
 
 /** Seconds as the operator reads them: 42s, 7m, 3h, 2d. */
 export function formatAge(seconds: number): string {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { commitFinalized } from "../consensus/block-import.js";
-import { ConsensusEngine, type EngineStats } from "../consensus/engine.js";
+import { ConsensusEngine, type EngineStats, IP_LINK, RADIO_LINK } from "../consensus/engine.js";
 import type { ConsensusMessage } from "../consensus/messages.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { CONSENSUS_TYPES, decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
@@ -59,7 +59,7 @@ export class ValidatorService {
     this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
       clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
       ...(opts.controlRates === undefined ? {} : { controlRates: opts.controlRates }),
-      compactBlocks: opts.onAir, suppressDuplicateAnswers: opts.onAir,
+      link: opts.onAir ? RADIO_LINK : IP_LINK,
       network: {
         broadcast: (m) => {
           const { type, payload } = encodeConsensusMessage(m);

@@ -1,19 +1,23 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { MessageType } from "../../src/mesh/frame.js";
+import { bytesEqual, toHex } from "../../src/core/bytes.js";
+import { encodeTx } from "../../src/core/tx/codec.js";
+import { encodeFrame, MessageType } from "../../src/mesh/frame.js";
+import { chainStatusCodec, getBlockCodec } from "../../src/mesh/messages/chain.js";
+import { senderTransactionsRequestCodec } from "../../src/mesh/messages/relay.js";
 import { nodeNumberFromPublicKey } from "../../src/mesh/meshtastic/node-number.js";
 import { Priority } from "../../src/mesh/transport.js";
 import { systemClock } from "../../src/node/clock.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { MeshChainNode, type NodeOptions } from "../../src/node/node.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
-import { testChain, testIdentity } from "../fixtures/chain.js";
+import { testChain, testIdentity, transfer } from "../fixtures/chain.js";
 import { seededRandom } from "../fixtures/random.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
-import { Attacker, hello, metric } from "./attacker.js";
+import { Attacker, hello, metric, rawFlood } from "./attacker.js";
 
 const dir = tempDirsPerTest();
-const chain = testChain({ validators: 2, users: 1, params: { slotMs: 1_000n, heartbeatSlots: 1n } });
+const chain = testChain({ validators: 2, users: 3, params: { slotMs: 1_000n, heartbeatSlots: 1n } });
 const chainId = chain.genesis.chainId;
 const genesisHash = ChainStore.genesisTip(chain.genesis).hash;
 const FAR = 1_000_000_000_000;
@@ -57,5 +61,59 @@ describe("claims need proof", () => {
       expect(v.status().ready.ok).toBe(true);
     }
     expect(await metric(first, "meshchain_sync_fallbacks_total")).toBe(0);
+  }, 120_000);
+  it("a hundred forged chain statuses cost each validator at most the chain-status rate of block requests, and move nothing", async () => {
+    const first = await startValidator(chain.validators[0]!, "embedded", 3);
+    const second = await startValidator(chain.validators[1]!, first.brokerUrl!, 4);
+    const validators = [first, second];
+    await waitFor(() => validators.every((v) => v.status().finalizedHeight >= 1), 60_000, "both validators to finalize");
+    const listener = await Attacker.join(first.brokerUrl!, chainId, 0x0bad_0001, 200);
+    attackers.push(listener);
+    // Unsigned statuses from a hundred node numbers nobody knows, each naming its own far head.
+    const fakeHeads = Array.from({ length: 100 }, (_, i) => new Uint8Array(32).fill(i + 1));
+    const frames = fakeHeads.map((headHash, i) => ({
+      from: 0x0bad_1000 + i,
+      bytes: encodeFrame({ type: MessageType.ChainStatus, messageId: i, fragment: null, payload: chainStatusCodec.encode({ finalizedHeight: FAR, headHeight: FAR, headHash, witnessHash: headHash }) }),
+    }));
+    const started = Date.now();
+    await rawFlood(first.brokerUrl!, chainId, frames);
+    const before = Math.max(...validators.map((v) => v.status().finalizedHeight));
+    await waitFor(() => validators.every((v) => v.status().finalizedHeight >= before + 3), 60_000, "the validators to keep finalizing");
+    const seconds = (Date.now() - started) / 1_000;
+    // The registry's chain-status rate (8 a second in all, a burst of 16) bounds what forged statuses
+    // make a validator ask for, one request per status at most; each answer for a fake head is nothing.
+    const bound = 16 + 8 * Math.ceil(seconds);
+    for (const [i, v] of validators.entries()) {
+      const node = nodeNumberFromPublicKey(chain.validators[i]!.ed25519.publicKey);
+      const asked = listener.heard.filter((m) => m.type === MessageType.GetBlock && m.meta.from === node && fakeHeads.some((h) => bytesEqual(h, getBlockCodec.decode(m.payload).hash))).length;
+      expect(asked).toBeLessThanOrEqual(bound);
+      expect(v.status().sync.fallbacks).toBe(0);
+      expect(v.status().sync.targetHeight).toBeLessThan(FAR);
+      expect(v.status().ready.ok).toBe(true);
+    }
+  }, 120_000);
+
+  it("a hundred transactions with forged signatures, their nonces ahead, make no validator ask for the nonces between", async () => {
+    const first = await startValidator(chain.validators[0]!, "embedded", 5);
+    const second = await startValidator(chain.validators[1]!, first.brokerUrl!, 6);
+    const validators = [first, second];
+    await waitFor(() => validators.every((v) => v.status().finalizedHeight >= 1), 60_000, "both validators to finalize");
+    const junkSender = testIdentity("junk-sender");
+    const gossip = await Attacker.join(first.brokerUrl!, chainId, nodeNumberFromPublicKey(junkSender.ed25519.publicKey), 201);
+    attackers.push(gossip);
+    await gossip.send(MessageType.Hello, hello(junkSender, chainId, genesisHash, { tipHeight: 0, finalizedHeight: 0 }), Priority.Control);
+    // Existing accounts, nonces 2 to 13 ahead of their next (0), signatures that are noise.
+    for (let i = 0; i < 100; i++) {
+      const victim = chain.users[i % chain.users.length]!;
+      const junk = encodeTx({ ...transfer(victim, 2 + (i % 12), chain.validators[0]!.address, BigInt(i + 1)).tx, signature: new Uint8Array(64).fill(i & 0xff) });
+      await gossip.send(MessageType.Transaction, junk, Priority.Transaction);
+    }
+    const before = Math.max(...validators.map((v) => v.status().finalizedHeight));
+    await waitFor(() => validators.every((v) => v.status().finalizedHeight >= before + 3), 60_000, "the validators to keep finalizing");
+    const victims = chain.users.map((u) => u.address);
+    const gapRequests = gossip.heard.filter((m) => m.type === MessageType.GetSenderTransactions && victims.some((a) => bytesEqual(a, senderTransactionsRequestCodec.decode(m.payload).sender)));
+    expect(gapRequests.map((m) => toHex(m.payload))).toEqual([]);
+    for (const v of validators) expect(v.status().mempool.transactions).toBe(0);
+    expect(await metric(first, "meshchain_mempool_refusals_total", 'reason="INVALID"')).toBeGreaterThanOrEqual(1);
   }, 120_000);
 });

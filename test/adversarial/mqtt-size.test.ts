@@ -6,6 +6,11 @@ import { MqttLink } from "../../src/mesh/mqtt-link.js";
 import { MAX_MQTT_PACKET_BYTES, MqttPacketSizeGuard } from "../../src/mesh/mqtt-size-guard.js";
 import { Priority } from "../../src/mesh/transport.js";
 import { systemClock } from "../../src/node/clock.js";
+import { silentLogger } from "../../src/node/logger.js";
+import { MeshChainNode } from "../../src/node/node.js";
+import { testChain } from "../fixtures/chain.js";
+import { tempDirsPerTest } from "../fixtures/temp.js";
+import { metric } from "./attacker.js";
 import { mosquittoBroker, mosquittoPath } from "../fixtures/brokers.js";
 import { seededRandom } from "../fixtures/random.js";
 import { waitFor } from "../fixtures/wait.js";
@@ -30,6 +35,8 @@ function publishPacket(topic: string, payloadBytes: number): Uint8Array {
   out.set(t, 3 + len.length);
   return out;
 }
+
+const dir = tempDirsPerTest();
 
 describe("MQTT packet size guard", () => {
   it("finds the first oversized packet at its header, however the stream is cut into chunks", () => {
@@ -77,6 +84,25 @@ describe("MQTT packet size guard", () => {
       attacker.end(true);
       await listener.endAsync(true);
       await broker.close();
+    }
+  });
+
+  it("a node's embedded broker counts the clients it cut in the node's metrics", async () => {
+    const chain = testChain({ validators: 1, users: 1 });
+    const node = new MeshChainNode(
+      { dataDir: dir(), genesis: chain.genesis, identity: chain.validators[0]!, slotMs: 1_000, heartbeatSlots: 1, statusIntervalMs: 1_000, network: { broker: "embedded", brokerPort: 0 } },
+      { clock: systemClock, logger: silentLogger(), random: seededRandom(3) },
+    );
+    await node.start();
+    const attacker = await mqtt.connectAsync(node.brokerUrl!, { clientId: "attacker", reconnectPeriod: 0 });
+    try {
+      expect(await metric(node, "meshchain_mqtt_oversize_packets_total", 'link="embedded_broker"')).toBe(0);
+      attacker.stream.write(publishPacket("meshchain/c/f/0000beef", 1024 * 1024).subarray(0, 64 * 1024));
+      await waitFor(() => attacker.stream.destroyed, 10_000, "the broker to cut the attacker");
+      expect(await metric(node, "meshchain_mqtt_oversize_packets_total", 'link="embedded_broker"')).toBe(1);
+    } finally {
+      attacker.end(true);
+      await node.stop();
     }
   });
 

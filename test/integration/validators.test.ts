@@ -138,17 +138,21 @@ describe("validators running consensus over MQTT", () => {
     const link = await startTcpProxy(Number(new URL(first.brokerUrl!).port));
     try {
       const cutOff = await start(four.validators[3]!, link.url, 24);
-      await waitFor(() => cutOff.status().finalizedHeight >= 1, 60_000, "all four to finalize");
+      const state = () => JSON.stringify({ cutOff: { finalized: cutOff.status().finalizedHeight, height: cutOff.status().height, sync: cutOff.status().sync, peers: cutOff.status().peers, link: cutOff.status().links.ip, warnings: cutOff.status().warnings.map((w) => w.code) }, others: running.slice(0, 3).map((n) => n.status().finalizedHeight) });
+      await waitFor(() => cutOff.status().finalizedHeight >= 1, 60_000, () => `all four to finalize: ${state()}`);
       expect(cutOff.status().sync.fallbacks).toBe(0);
       link.cut();
       const before = first.status().finalizedHeight;
-      await waitFor(() => first.status().finalizedHeight >= before + 5, 60_000, "the others to finalize without it");
+      await waitFor(() => first.status().finalizedHeight >= before + 5, 60_000, () => `the others to finalize without it: ${state()}`);
       link.restore();
-      await waitFor(() => cutOff.status().sync.fallbacks === 1, 60_000, "the cut-off validator to notice it fell behind");
-      await waitFor(() => cutOff.status().finalizedHeight >= before + 5, 30_000, "the cut-off validator to range-sync");
+      // Its broker link retries with exponential backoff (up to 60 s between tries): the longer the
+      // cut lasted, the longer it may take to come back, which says nothing about falling behind.
+      await waitFor(() => cutOff.status().links.ip === "connected", 75_000, () => `the cut-off validator's link to come back (it is ${String(cutOff.status().links.ip)})`);
+      await waitFor(() => cutOff.status().sync.fallbacks === 1, 30_000, () => `the cut-off validator to notice it fell behind: ${state()}`);
+      await waitFor(() => cutOff.status().finalizedHeight >= before + 5, 30_000, () => `the cut-off validator to range-sync: ${state()}`);
       // Back in consensus: it sees new blocks finalized beyond what it synced.
       const synced = cutOff.status().finalizedHeight;
-      await waitFor(() => cutOff.status().finalizedHeight >= synced + 2, 30_000, "the cut-off validator to follow consensus again");
+      await waitFor(() => cutOff.status().finalizedHeight >= synced + 2, 30_000, () => `the cut-off validator to follow consensus again: ${state()}`);
       expect(cutOff.status().sync.fallbacks).toBe(1);
     } finally {
       await link.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConsensusSim } from "./harness.js";
+import { ConsensusSim, SIM_RADIO_LINK } from "./harness.js";
 
 const MINUTE = 60_000;
 const SLOT = 10_000;
@@ -29,7 +29,7 @@ describe("consensus on a radio channel", () => {
   });
 
   it("paces votes on the radio and stays safe and live", () => {
-    const sim = new ConsensusSim({ validators: 4, seed: 22, engine: { suppressDuplicateAnswers: true, controlRates: rates } });
+    const sim = new ConsensusSim({ validators: 4, seed: 22, engine: { link: SIM_RADIO_LINK, controlRates: rates } });
     sim.start();
     sim.runWithTraffic(4 * MINUTE, 20_000);
     expect(sim.minFinalized()).toBeGreaterThan(3);

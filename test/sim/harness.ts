@@ -10,7 +10,7 @@ import { Ledger } from "../../src/core/state/ledger.js";
 import { StateStore } from "../../src/core/state/store.js";
 import { type DecodedTx, txHash } from "../../src/core/tx/codec.js";
 import { TxKind } from "../../src/core/tx/types.js";
-import { ConsensusEngine, type EngineDeps, type Mempool, type SenderGap } from "../../src/consensus/engine.js";
+import { ConsensusEngine, type EngineDeps, type LinkProfile, type Mempool, RADIO_LINK, type SenderGap } from "../../src/consensus/engine.js";
 import type { ConsensusMessage } from "../../src/consensus/messages.js";
 import { MemorySignerSafety } from "../../src/consensus/signer-safety.js";
 import type { SignerSafety } from "../../src/core/chain/signer-safety.js";
@@ -21,6 +21,12 @@ import { blockHash } from "../../src/core/block/header.js";
 import { SqliteSignerSafety } from "../../src/storage/signer-store.js";
 import { join } from "node:path";
 import { seededRandom } from "../fixtures/random.js";
+
+/**
+ * The radio's answering and vote pacing, with full proposals: the radio simulations were written
+ * before compact relay and keep their outcomes (the devnet runs the whole RADIO_LINK).
+ */
+export const SIM_RADIO_LINK: LinkProfile = { ...RADIO_LINK, compactRelay: false };
 
 /** Every simulation shares one verification cache: BLS pairings are pure and slow. */
 const sharedVerifier = new BlsVerifier(CHAIN_ID, 200_000);
@@ -108,7 +114,7 @@ export interface SimOptions {
   /** Funded accounts, not validators at genesis, that may register later (`joiner-0`, …); see `addNode`. */
   joiners?: number;
   /** Engine options as on a radio channel (control rates, paced votes). */
-  engine?: Pick<EngineDeps, "controlRates" | "suppressDuplicateAnswers">;
+  engine?: Pick<EngineDeps, "controlRates" | "link">;
 }
 
 interface SimNode {
@@ -149,7 +155,7 @@ export class ConsensusSim {
   conflictingFinalized = 0;
   /** Messages broadcast, by kind. */
   readonly sentByKind = new Map<string, number>();
-  private readonly engineOptions: Pick<EngineDeps, "controlRates" | "suppressDuplicateAnswers">;
+  private readonly engineOptions: Pick<EngineDeps, "controlRates" | "link">;
   submitted: string[] = [];
   /** Every block proposed, by id. */
   readonly proposals = new Map<string, Block>();

@@ -5,7 +5,7 @@ import { signVote } from "../../src/core/block/vote.js";
 import { toHex } from "../../src/core/bytes.js";
 import { blsAggregateSignatures } from "../../src/core/crypto/bls.js";
 import { CHAIN_ID } from "../fixtures/chain.js";
-import { ConsensusSim } from "./harness.js";
+import { ConsensusSim, SIM_RADIO_LINK } from "./harness.js";
 
 const MINUTE = 60_000;
 const SLOT = 10_000;
@@ -14,7 +14,7 @@ const rates = { statusIntervalMs: 6 * SLOT, maxStatusSilenceMs: 60 * SLOT, hello
 /** Votes aggregated in flight on the radio (issue 20; consensus/vote-aggregation.ts). */
 describe("vote aggregates on a radio channel", () => {
   it("go out in place of single votes, and the chain stays live and safe", () => {
-    const sim = new ConsensusSim({ validators: 4, seed: 31, conditions: { loss: 0.1, delayMs: [50, 400] }, engine: { suppressDuplicateAnswers: true, controlRates: rates } });
+    const sim = new ConsensusSim({ validators: 4, seed: 31, conditions: { loss: 0.1, delayMs: [50, 400] }, engine: { link: SIM_RADIO_LINK, controlRates: rates } });
     sim.start();
     sim.runWithTraffic(3 * MINUTE, 15_000);
     const sent = sim.nodes.reduce((a, n) => a + n.engine.stats.aggregatesSent, 0);
@@ -29,7 +29,7 @@ describe("vote aggregates on a radio channel", () => {
   }, 180_000);
 
   it("keep the chain live when a hidden validator's first copies are lost and its mid-slot copy completes each quorum", () => {
-    const sim = new ConsensusSim({ validators: 4, seed: 5, engine: { suppressDuplicateAnswers: true, controlRates: rates } });
+    const sim = new ConsensusSim({ validators: 4, seed: 5, engine: { link: SIM_RADIO_LINK, controlRates: rates } });
     // One validator down: every block needs all three others. Validator 2's first copies never arrive,
     // so its mid-slot copy (alone, or in its aggregate) is what completes each quorum.
     sim.crash(3);
@@ -41,7 +41,7 @@ describe("vote aggregates on a radio channel", () => {
   }, 180_000);
 
   it("forged aggregates never notarize a block: a bitmap claiming absent validators, a wrong signature, another block's votes", () => {
-    const sim = new ConsensusSim({ validators: 4, seed: 32, engine: { suppressDuplicateAnswers: true, controlRates: rates } });
+    const sim = new ConsensusSim({ validators: 4, seed: 32, engine: { link: SIM_RADIO_LINK, controlRates: rates } });
     // Two of four down: no quorum exists (three of four are needed). An attacker replays the live
     // validators' real votes inside aggregates that claim the absent ones too.
     sim.crash(2);

@@ -1,0 +1,166 @@
+import type { Block } from "../../core/block/block.js";
+import type { NotarizationCertificate } from "../../core/block/certificate.js";
+import { BoundedMap } from "../../core/bounded.js";
+import { fromHex, toHex } from "../../core/bytes.js";
+import { type CompactBlock, MAX_RANGE_BLOCKS } from "../../mesh/messages/relay.js";
+import type { TreeBlock } from "../block-tree.js";
+import { compactBlock } from "../compact-blocks.js";
+import type { ConsensusMessage } from "../messages.js";
+import { type EngineContext, type EngineParts, MAX_PENDING } from "./context.js";
+
+/** Blocks held per missing parent. */
+const ORPHANS_PER_PARENT = 8;
+/** Parents asked for per slot, besides one request by height. */
+const PARENT_REQUESTS_PER_SLOT = 4;
+
+/**
+ * Catch-up, both ways: blocks whose parent is missing wait as orphans while the parent is asked for
+ * (again each slot, lowest first, several by height in one request); and requests from others, by
+ * hash or by height, answered from the tree or the finalized blocks kept, as the link prescribes.
+ */
+export class CatchUp {
+  /** Blocks waiting for their parent, by the parent's id. */
+  private readonly orphans = new BoundedMap<string, Block[]>(MAX_PENDING);
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly parts: EngineParts,
+  ) {}
+
+  /** A node still catching up judges by a chain others have moved past: what it lacks or holds may be final already. */
+  catchingUp(): boolean {
+    return this.orphans.size > 0 || this.parts.compact.pendingCount > 0 || this.ctx.now() - this.ctx.peerAheadAt < 2 * this.ctx.slotMs;
+  }
+
+  /** A block whose parent we lack: hold it, and ask for the parent (once a slot). */
+  orphan(parentId: string, parentHash: Uint8Array, block: Block): void {
+    const list = this.orphans.get(parentId) ?? [];
+    if (list.length < ORPHANS_PER_PARENT) list.push(block);
+    this.orphans.set(parentId, list);
+    if (this.ctx.onceASlot(this.ctx.asked, parentId)) this.ctx.broadcast({ kind: "get-block", hash: parentHash });
+  }
+
+  /** The blocks that waited for `id`, which has just arrived. */
+  takeOrphans(id: string): Block[] | undefined {
+    const waiting = this.orphans.get(id);
+    this.orphans.delete(id);
+    return waiting;
+  }
+
+  /** Whatever waits on a block at or below the new root either arrived or lost: stop asking for its parent. */
+  dropBelow(root: TreeBlock): void {
+    for (const [parentId, waiting] of [...this.orphans]) {
+      const live = waiting.filter((o) => o.header.height > root.height + 1 || (o.header.height === root.height + 1 && parentId === root.id));
+      if (live.length === 0) this.orphans.delete(parentId);
+      else this.orphans.set(parentId, live);
+    }
+  }
+
+  /**
+   * Answer a block request after a random pause, unless another node's answer was heard meanwhile:
+   * on a broadcast medium one answer serves everyone, and a block is many frames of airtime.
+   */
+  onGetBlock(hash: Uint8Array): void {
+    const ctx = this.ctx;
+    const id = toHex(hash);
+    const live = ctx.blocks.get(id);
+    const source = live?.block != null ? { block: live.block, certificate: live.certificate } : (ctx.finalizedBlocks.get(id) ?? (ctx.witness?.id === id ? ctx.witness : undefined));
+    if (source === undefined) return;
+    const compact = ctx.link.compactRelay ? this.compactFor(id, source.block, source.certificate) : null;
+    // One frame instead of many: the asker rebuilds it, and asks for any transactions it lacks.
+    const answer: ConsensusMessage = compact !== null ? { kind: "compact-proposal", compact } : { kind: "certified-block", block: source.block, certificate: source.certificate };
+    if (ctx.answeredRecently(id) || !ctx.answers()) return;
+    const pause = ctx.link.blockAnswerPauseMs(ctx.random, ctx.slotMs);
+    if (pause === null) {
+      if (ctx.onceASlot(ctx.answered, id)) ctx.broadcast(answer);
+      return;
+    }
+    ctx.later(() => {
+      if (ctx.onceASlot(ctx.answered, id)) ctx.broadcast(answer);
+    }, pause);
+  }
+
+  /**
+   * Answer a catch-up request by height with one compact block per height, from the finalized chain
+   * and the head's chain above it. On the radio only about two holders answer, after a random pause.
+   */
+  onGetRange(fromHeight: number, count: number): void {
+    const ctx = this.ctx;
+    const key = `range:${fromHeight}:${count}`;
+    if (!ctx.answers()) return;
+    const pause = ctx.link.rangeAnswerPauseMs(ctx.random, ctx.answerWindowMs());
+    ctx.later(() => {
+      if (!ctx.running || !ctx.onceASlot(ctx.answered, key)) return;
+      for (let h = fromHeight; h < fromHeight + count; h++) {
+        const id = this.idAtHeight(h);
+        const compact = id === undefined ? null : this.compactById(id);
+        if (id === undefined || compact === null) return;
+        // Another holder's answer for this height was heard: ours would only repeat it.
+        if (ctx.link.answersOverheard && ctx.answeredRecently(id)) continue;
+        ctx.answered.set(id, ctx.now());
+        ctx.broadcast({ kind: "compact-proposal", compact });
+      }
+    }, pause);
+  }
+
+  /** The id of the block at `height` on our chain (finalized, or on the head's chain above it). */
+  idAtHeight(height: number): string | undefined {
+    const ctx = this.ctx;
+    if (height <= ctx.root.height) return ctx.finalizedIds.at(height);
+    for (let b: TreeBlock | undefined = ctx.head(); b !== undefined && b.height >= height; b = ctx.parentOf(b)) if (b.height === height) return b.id;
+    return undefined;
+  }
+
+  /** The compact form of a block on our chain, if we still hold it. */
+  private compactById(id: string): CompactBlock | null {
+    const live = this.ctx.blocks.get(id);
+    const source = live?.block != null ? { block: live.block, certificate: live.certificate } : this.ctx.finalizedBlocks.get(id);
+    return source === undefined ? null : this.compactFor(id, source.block, source.certificate);
+  }
+
+  /**
+   * A block's compact form, from its parent's state or as kept at finality. It goes without its
+   * certificate when its child carries one: catch-up asks for parents of blocks it holds, and the
+   * certificate would push the answer into a second, fragile frame.
+   */
+  private compactFor(id: string, block: Block, certificate: NotarizationCertificate | null): CompactBlock | null {
+    const own = this.childCarriesCertificate(id) ? null : certificate;
+    const parent = this.ctx.blocks.get(toHex(block.header.parentHash));
+    if (parent !== undefined) return compactBlock(block, parent, own);
+    const stored = this.ctx.finalizedBlocks.get(id)?.compact ?? null;
+    return stored === null ? null : { ...stored, notarization: own === null ? null : stored.notarization };
+  }
+
+  private childCarriesCertificate(id: string): boolean {
+    const ctx = this.ctx;
+    for (const b of ctx.blocks.values()) if (b.parentId === id && b.block?.header.certificate != null) return true;
+    const at = ctx.finalizedIds.heightOf(id);
+    const next = at === null ? undefined : ctx.finalizedBlocks.get(ctx.finalizedIds.at(at + 1) ?? "");
+    return next?.block.header.certificate != null;
+  }
+
+  /** A lost (or withheld) answer must not stall catch-up: ask again each slot for missing parents, a few at a time. */
+  retryMissingParents(): void {
+    const ctx = this.ctx;
+    let asked = 0;
+    // Lowest first: the parent nearest our chain is the one that unblocks everything above it.
+    const waiting = [
+      ...[...this.orphans].map(([parentId, list]) => ({ parentId, height: Math.min(...list.map((b) => b.header.height)) })),
+      ...this.parts.compact.waitingParents(),
+    ].sort((a, b) => a.height - b.height);
+    // Several blocks missing below the lowest one waiting: ask for them by height, all in one request.
+    const lowest = waiting[0];
+    const have = ctx.head().height;
+    if (lowest !== undefined && lowest.height - 1 - have >= 2) {
+      const count = Math.min(MAX_RANGE_BLOCKS, lowest.height - 1 - have);
+      if (ctx.onceASlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count });
+      asked++;
+    }
+    for (const parentId of new Set(waiting.map((w) => w.parentId))) {
+      if (asked >= PARENT_REQUESTS_PER_SLOT) return;
+      if (ctx.blocks.has(parentId) || !ctx.onceASlot(ctx.asked, parentId)) continue;
+      ctx.broadcast({ kind: "get-block", hash: fromHex(parentId) });
+      asked++;
+    }
+  }
+}

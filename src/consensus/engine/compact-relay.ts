@@ -1,0 +1,153 @@
+import { blockHash } from "../../core/block/header.js";
+import { BoundedMap } from "../../core/bounded.js";
+import { bytesEqual, toHex } from "../../core/bytes.js";
+import { type DecodedTx, txHash } from "../../core/tx/codec.js";
+import { BLOCK_REF_BYTES, type CompactBlock } from "../../mesh/messages/relay.js";
+import { blockRef, rebuildBlock } from "../compact-blocks.js";
+import { type EngineContext, type EngineParts, MAX_PENDING, PENDING_COMPACTS_KEPT } from "./context.js";
+
+/** Transaction bytes per block-txs answer: with its 13-byte head and the frame header it stays in one 231-byte frame. */
+const ANSWER_TX_BYTES = 212;
+
+/**
+ * Compact relay: a proposal (or an answer to a block request) sent as its header and short
+ * transaction ids, rebuilt from the pool and the transactions heard; what is missing is asked for
+ * (get-txs) and answered in frame-sized block-txs batches, one asker and one answerer serving all.
+ */
+export class CompactRelay {
+  /** Compact proposals waiting for their parent or transactions, by slot and block ref. */
+  private readonly pending = new BoundedMap<string, CompactBlock>(PENDING_COMPACTS_KEPT);
+  /** When someone last asked for a compact proposal's transactions (ours can then wait). */
+  private readonly txRequestsHeard = new BoundedMap<string, number>(MAX_PENDING);
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly parts: EngineParts,
+  ) {}
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** The parents the waiting compact proposals lack, with their heights. */
+  waitingParents(): { parentId: string; height: number }[] {
+    return [...this.pending.values()].map((c) => ({ parentId: toHex(c.parentHash), height: c.height }));
+  }
+
+  dropBelow(height: number): void {
+    for (const [key, c] of [...this.pending]) if (c.height <= height) this.pending.delete(key);
+  }
+
+  /** Try every waiting proposal again (new transactions, or a new slot). */
+  retryAll(): void {
+    for (const key of [...this.pending.keys()]) this.tryRebuild(key);
+  }
+
+  /** A block joined the tree: proposals built on it can now be rebuilt. */
+  parentArrived(hash: Uint8Array): void {
+    for (const [key, c] of this.pending) if (bytesEqual(c.parentHash, hash)) this.tryRebuild(key);
+  }
+
+  onCompact(c: CompactBlock): void {
+    const ctx = this.ctx;
+    if (c.height <= ctx.root.height) {
+      // Someone answered a catch-up request for a block we hold: ours can stay unsent.
+      const id = this.parts.catchUp.idAtHeight(c.height);
+      const held = id === undefined ? undefined : ctx.finalizedBlocks.get(id);
+      if (id !== undefined && held !== undefined && blockRef(held.block.header.signature) === blockRef(c.signature)) ctx.answered.set(id, ctx.now());
+      return;
+    }
+    const key = `${c.slot}:${blockRef(c.signature)}`;
+    const known = [...ctx.blocks.values()].find((b) => b.slot === c.slot && b.block !== null && blockRef(b.block.header.signature) === blockRef(c.signature));
+    if (known !== undefined) {
+      if (c.notarization !== null && !known.notarized) this.parts.voting.acceptCertificate(known, { height: known.height, blockHash: known.hash, ...c.notarization });
+      return;
+    }
+    const pending = this.pending.get(key);
+    if (pending !== undefined) {
+      if (pending.notarization === null && c.notarization !== null) this.pending.set(key, c);
+      return;
+    }
+    this.pending.set(key, c);
+    const parentId = toHex(c.parentHash);
+    if (!ctx.blocks.has(parentId)) {
+      if (ctx.onceASlot(ctx.asked, parentId)) ctx.broadcast({ kind: "get-block", hash: c.parentHash });
+      return;
+    }
+    this.tryRebuild(key);
+  }
+
+  private tryRebuild(key: string): void {
+    const ctx = this.ctx;
+    const c = this.pending.get(key);
+    const parent = c === undefined ? undefined : ctx.blocks.get(toHex(c.parentHash));
+    if (c === undefined || parent === undefined) return;
+    const known = [...ctx.deps.mempool.candidates(), ...[...ctx.heardTxs.values()].map((h) => h.tx)];
+    const result = rebuildBlock(c, parent, known, ctx.chainId, (slot, hash, sig, key) => ctx.deps.verifier.vote(slot, hash, sig, key));
+    if (result.kind === "missing") {
+      this.askForTxs(key, c, result.indexes);
+      return;
+    }
+    this.pending.delete(key);
+    // A mismatch (a short-id collision, or a bad proposal) falls back to the full block, which the
+    // block's certificate or child will name by hash.
+    if (result.kind === "mismatch") {
+      ctx.stats.rejectedBlocks++;
+      return;
+    }
+    ctx.stats.compactRebuilt++;
+    const hash = blockHash(result.block.header);
+    // Someone answered a block request: our own pending answer is no longer needed.
+    if (c.notarization !== null && ctx.link.answersOverheard) ctx.answered.set(toHex(hash), ctx.now());
+    this.parts.intake.onBlock(result.block, c.notarization === null ? null : { height: c.height, blockHash: hash, ...c.notarization });
+  }
+
+  /** Ask for missing transactions after a short random pause, unless another node asked meanwhile (one answer serves all). */
+  private askForTxs(key: string, c: CompactBlock, indexes: readonly number[]): void {
+    const ctx = this.ctx;
+    if (!ctx.onceASlot(ctx.asked, `txs:${key}`)) return;
+    const askedAt = ctx.now();
+    const pause = Math.floor(ctx.random() * ctx.answerWindowMs());
+    ctx.later(() => {
+      if (!ctx.running || !this.pending.has(key) || (this.txRequestsHeard.get(key) ?? -1) >= askedAt) return;
+      ctx.stats.compactTxRequests++;
+      ctx.broadcast({ kind: "get-txs", slot: c.slot, blockRef: c.signature.subarray(0, BLOCK_REF_BYTES), indexes });
+    }, pause);
+  }
+
+  /** Answer with the requested transactions, after a random pause; skip those someone else sent meanwhile. */
+  onGetTxs(slot: number, ref: Uint8Array, indexes: readonly number[]): void {
+    const ctx = this.ctx;
+    const key = `${slot}:${toHex(ref)}`;
+    const heardAt = ctx.now();
+    this.txRequestsHeard.set(key, heardAt);
+    const source = [...ctx.blocks.values(), ...[...ctx.finalizedBlocks.values()].map((f) => ({ slot: f.block.header.slot, block: f.block }))]
+      .find((b) => b.slot === slot && b.block !== null && blockRef(b.block.header.signature) === toHex(ref))?.block;
+    if (source == null) return;
+    const txs = indexes.flatMap((i) => (source.txs[i] === undefined ? [] : [source.txs[i] as DecodedTx]));
+    // The proposer answers at once; the others only as a late backup, if no answer was heard.
+    const proposer = bytesEqual(source.header.proposer, ctx.deps.identity.address);
+    if (!proposer && !ctx.answers()) return;
+    const pause = ctx.link.txsAnswerPauseMs(ctx.random, ctx.answerWindowMs(), proposer);
+    ctx.later(() => {
+      if (!ctx.running) return;
+      this.sendBlockTxs(slot, ref, txs.filter((tx) => (ctx.heardTxs.get(toHex(txHash(tx.bytes)))?.at ?? -1) <= heardAt));
+    }, pause);
+  }
+
+  /** A block's transactions as block-txs answers, packed so that each fits one radio frame (a lost fragment would cost more than a header). */
+  private sendBlockTxs(slot: number, ref: Uint8Array, txs: readonly DecodedTx[]): void {
+    let batch: DecodedTx[] = [];
+    let bytes = 0;
+    for (const tx of txs) {
+      if (batch.length > 0 && bytes + tx.bytes.length + 2 > ANSWER_TX_BYTES) {
+        this.ctx.broadcast({ kind: "block-txs", slot, blockRef: ref, txs: batch });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(tx);
+      bytes += tx.bytes.length + 2;
+    }
+    if (batch.length > 0) this.ctx.broadcast({ kind: "block-txs", slot, blockRef: ref, txs: batch });
+  }
+}

@@ -1,0 +1,195 @@
+import type { Block } from "../../core/block/block.js";
+import type { NotarizationCertificate } from "../../core/block/certificate.js";
+import { BoundedMap, HeightWindow } from "../../core/bounded.js";
+import { SignerSafetyError } from "../../core/chain/signer-safety.js";
+import { MeshChainError } from "../../core/errors.js";
+import type { Genesis } from "../../core/genesis.js";
+import { seededRandom } from "../../core/random.js";
+import type { ParentInfo } from "../../core/state/block-transition.js";
+import { Ledger } from "../../core/state/ledger.js";
+import type { ChainParams } from "../../core/state/params.js";
+import { SlotClock } from "../../core/state/slot-clock.js";
+import type { StateStore } from "../../core/state/store.js";
+import type { DecodedTx } from "../../core/tx/codec.js";
+import type { CompactBlock } from "../../mesh/messages/relay.js";
+import { type TreeBlock, treeBlock } from "../block-tree.js";
+import type { ConsensusMessage } from "../messages.js";
+import type { CatchUp } from "./catch-up.js";
+import type { CompactRelay } from "./compact-relay.js";
+import type { Equivocation } from "./equivocation.js";
+import type { Finalizing } from "./finalizing.js";
+import type { BlockIntake } from "./block-intake.js";
+import { IP_LINK, type LinkProfile } from "./link-profile.js";
+import type { Proposing } from "./proposing.js";
+import type { TxRepair } from "./tx-repair.js";
+import { type EngineDeps, type EngineStats, emptyStats } from "./types.js";
+import type { Voting } from "./voting.js";
+
+/*
+ * Every set the engine remembers by block, vote, transaction or request is a BoundedMap/BoundedSet
+ * (core/bounded.ts) with one of these bounds: whatever a peer sends, memory stays flat.
+ */
+/** Blocks (or slots) something waits on or was recently asked or answered for. */
+export const MAX_PENDING = 512;
+/** Finalized blocks kept to answer requests (older ones are the chain store's and sync's to serve). */
+export const MAX_FINALIZED_KEPT = 1_024;
+/** (validator, slot) first sightings of votes and proposals, to catch a second one. */
+export const FIRST_SIGHTINGS_KEPT = 4_096;
+/** Own recent votes, to send again mid-slot. */
+export const OWN_VOTES_KEPT = 64;
+/** Compact proposals waiting for their parent or transactions. */
+export const PENDING_COMPACTS_KEPT = 64;
+/** Validators whose last vote is shown to the operator (far above any voting set). */
+export const LAST_VOTES_KEPT = 4_096;
+
+/** The engine's parts, each owning one concern; they call each other through this. */
+export interface EngineParts {
+  readonly intake: BlockIntake;
+  readonly voting: Voting;
+  readonly proposing: Proposing;
+  readonly finalizing: Finalizing;
+  readonly compact: CompactRelay;
+  readonly catchUp: CatchUp;
+  readonly txRepair: TxRepair;
+  readonly equivocation: Equivocation;
+}
+
+export interface FinalizedEntry {
+  readonly block: Block;
+  readonly certificate: NotarizationCertificate | null;
+  readonly compact: CompactBlock | null;
+}
+
+export interface Witness {
+  readonly id: string;
+  readonly hash: Uint8Array;
+  readonly block: Block;
+  readonly certificate: NotarizationCertificate;
+}
+
+/**
+ * The state the engine's parts share (the block tree above finality, the finalized root and what is
+ * kept of the chain below it, the request memories, the counters) and the slot arithmetic they all use.
+ */
+export class EngineContext {
+  /** The block tree above finality, rooted at `root`: pruned to the root's descendants at each finality. */
+  readonly blocks = new Map<string, TreeBlock>();
+  root: TreeBlock;
+  /** Ids of the finalized chain by height, the newest MAX_FINALIZED_KEPT (older ones are the chain store's). */
+  readonly finalizedIds: HeightWindow<string>;
+  /** Finalized blocks, to answer requests; with their compact form, kept while their parent was at hand. */
+  readonly finalizedBlocks = new BoundedMap<string, FinalizedEntry>(MAX_FINALIZED_KEPT);
+  /** The block (with its notarization) that proved our latest finality; may lie off the final chain. */
+  witness: Witness | null = null;
+  /** Block ids (and request keys) asked for, and answered, recently: catch-up must not turn into a flood. */
+  readonly asked = new BoundedMap<string, number>(MAX_PENDING);
+  readonly answered = new BoundedMap<string, number>(MAX_PENDING);
+  /** Transactions heard on the network, by hash with when: compact proposals are rebuilt from them too. */
+  readonly heardTxs = new BoundedMap<string, { tx: DecodedTx; at: number }>(MAX_PENDING);
+  /** Seeded by the node's address, so simulations repeat. */
+  readonly random: () => number;
+  readonly link: LinkProfile;
+  readonly stats: EngineStats = emptyStats();
+  running = false;
+  /** When a peer's status last showed it ahead of us. */
+  peerAheadAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly genesis: Genesis,
+    readonly deps: EngineDeps,
+    rootState: StateStore,
+    rootInfo: ParentInfo,
+  ) {
+    const root = treeBlock(rootInfo.hash, null, null, { height: rootInfo.height, slot: rootInfo.slot, timestamp: rootInfo.timestamp }, rootState);
+    root.notarized = true;
+    this.root = root;
+    this.blocks.set(root.id, root);
+    this.finalizedIds = new HeightWindow(MAX_FINALIZED_KEPT, rootInfo.height);
+    this.finalizedIds.push(root.id);
+    this.random = seededRandom(new DataView(deps.identity.address.buffer, deps.identity.address.byteOffset, 4).getUint32(0));
+    this.link = deps.link ?? IP_LINK;
+  }
+
+  get chainId(): string {
+    return this.genesis.chainId;
+  }
+
+  get params(): ChainParams {
+    return new Ledger(this.root.state).params();
+  }
+
+  get slotMs(): number {
+    return Number(this.params.slotMs);
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  broadcast(message: ConsensusMessage): void {
+    this.deps.network.broadcast(message);
+  }
+
+  later(fn: () => void, ms: number): unknown {
+    return this.deps.clock.setTimeout(fn, ms);
+  }
+
+  slotAt(ms: number): number {
+    return SlotClock.of(this.genesis, this.params).slotAt(ms);
+  }
+
+  slotStart(slot: number): number {
+    return SlotClock.of(this.genesis, this.params).startOf(slot);
+  }
+
+  parentOf(b: TreeBlock): TreeBlock | undefined {
+    return b.parentId === null ? undefined : this.blocks.get(b.parentId);
+  }
+
+  /** The tip of the longest notarized chain; ties go to the lower hash. */
+  head(): TreeBlock {
+    let best = this.root;
+    for (const b of this.blocks.values()) {
+      if (!b.notarized) continue;
+      if (b.height > best.height || (b.height === best.height && b.id < best.id)) best = b;
+    }
+    return best;
+  }
+
+  /** True at most once per block id (or request key) per slot. */
+  onceASlot(memory: Map<string, number>, id: string): boolean {
+    const now = this.now();
+    const last = memory.get(id);
+    if (last !== undefined && now - last < this.slotMs) return false;
+    memory.set(id, now);
+    return true;
+  }
+
+  /** Another node's answer for `id` was heard within the slot: ours would only repeat it. */
+  answeredRecently(id: string): boolean {
+    return this.now() - (this.answered.get(id) ?? Number.NEGATIVE_INFINITY) < this.slotMs;
+  }
+
+  /** A random moment in the middle third of a slot, once its proposal and votes have had the channel. */
+  midSlotDelayMs(): number {
+    return (this.slotMs / 3) * (1 + this.random());
+  }
+
+  /** How long requests and answers for transactions wait at random, so one of them serves everyone. */
+  answerWindowMs(): number {
+    return Math.min(15_000, this.slotMs / 6);
+  }
+
+  /** Whether this holder answers a request at all (on the radio, about two holders do). */
+  answers(): boolean {
+    return this.link.answers(this.random, this.root.weights.length);
+  }
+
+  /** A signature refused by the signing record (a conflict), or not made because the record could not be written. */
+  signingRefused(e: unknown): boolean {
+    if (e instanceof SignerSafetyError) this.stats.refusedBySignerSafety++;
+    else if (e instanceof MeshChainError) this.stats.signingPaused++;
+    else return false;
+    return true;
+  }
+}

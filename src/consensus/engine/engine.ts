@@ -1,0 +1,218 @@
+import { blockHash } from "../../core/block/header.js";
+import { toHex } from "../../core/bytes.js";
+import type { Genesis } from "../../core/genesis.js";
+import type { ParentInfo } from "../../core/state/block-transition.js";
+import type { StateStore } from "../../core/state/store.js";
+import type { TreeBlock } from "../block-tree.js";
+import type { ConsensusMessage } from "../messages.js";
+import { BlockIntake } from "./block-intake.js";
+import { CatchUp } from "./catch-up.js";
+import { CompactRelay } from "./compact-relay.js";
+import { EngineContext, type EngineParts } from "./context.js";
+import { Equivocation } from "./equivocation.js";
+import { Finalizing } from "./finalizing.js";
+import { Proposing } from "./proposing.js";
+import { ChainStatus } from "./status.js";
+import { TxRepair } from "./tx-repair.js";
+import type { EngineDeps, EngineStats, LastVote } from "./types.js";
+import { Voting } from "./voting.js";
+
+/**
+ * DPoP consensus for one node (docs/consensus.md): Streamlet-style. Slot proposers, drawn by weight,
+ * extend the longest notarized chain; validators vote at most once per slot for a valid proposal
+ * that extends a longest notarized chain; a block with votes of more than two thirds of the weight
+ * is notarized (its certificate travels in its child); the middle of three notarized blocks chained
+ * in consecutive slots is final, with everything before it.
+ *
+ * This class is the router and the clock: `receive` hands each message kind to the one part that
+ * handles it, and the slot timer drives proposing and the mid-slot repairs. The parts (this folder)
+ * share one EngineContext; docs/architecture.md lists what each owns.
+ */
+export class ConsensusEngine {
+  private readonly ctx: EngineContext;
+  private readonly parts: EngineParts;
+  private readonly status: ChainStatus;
+  private timer: unknown = null;
+
+  /**
+   * Starts from a finalized root: genesis, or the tip of the node's chain store after a restart
+   * (so a restarted node does not fetch its whole history again over the air).
+   */
+  constructor(genesis: Genesis, rootState: StateStore, rootInfo: ParentInfo, deps: EngineDeps) {
+    const ctx = new EngineContext(genesis, deps, rootState, rootInfo);
+    // Filled below: each part reaches the others through it, once all exist.
+    const parts = {} as { -readonly [K in keyof EngineParts]: EngineParts[K] };
+    parts.intake = new BlockIntake(ctx, parts);
+    parts.voting = new Voting(ctx, parts);
+    parts.proposing = new Proposing(ctx, parts);
+    parts.finalizing = new Finalizing(ctx, parts);
+    parts.compact = new CompactRelay(ctx, parts);
+    parts.catchUp = new CatchUp(ctx, parts);
+    parts.txRepair = new TxRepair(ctx, parts);
+    parts.equivocation = new Equivocation(ctx);
+    this.ctx = ctx;
+    this.parts = parts;
+    this.status = new ChainStatus(ctx);
+  }
+
+  get stats(): EngineStats {
+    return this.ctx.stats;
+  }
+
+  /** Each validator's last vote, keyed by its address in hex. */
+  get lastVotes(): ReadonlyMap<string, LastVote> {
+    return this.parts.voting.lastVotes;
+  }
+
+  get chainId(): string {
+    return this.ctx.chainId;
+  }
+
+  /** Ids of the finalized chain this engine has seen, from the root it started at (genesis, or a restart's stored tip). */
+  get finalizedChain(): readonly string[] {
+    return this.ctx.finalizedIds.recent().items;
+  }
+
+  /** Height of the first entry of `finalizedChain`. */
+  get finalizedChainStart(): number {
+    return this.ctx.finalizedIds.start;
+  }
+
+  get pendingCompactCount(): number {
+    return this.parts.compact.pendingCount;
+  }
+
+  get finalizedHeight(): number {
+    return this.ctx.root.height;
+  }
+
+  get finalizedState(): StateStore {
+    return this.ctx.root.state;
+  }
+
+  slotAt(ms: number): number {
+    return this.ctx.slotAt(ms);
+  }
+
+  start(): void {
+    this.ctx.running = true;
+    this.status.start();
+    this.scheduleNextSlot();
+    this.status.schedule();
+  }
+
+  stop(): void {
+    this.ctx.running = false;
+    if (this.timer !== null) this.ctx.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.status.stop();
+  }
+
+  /** The state after a block this engine holds above finality (or the finalized root). */
+  stateAfter(blockId: string): StateStore | undefined {
+    return this.ctx.blocks.get(blockId)?.state;
+  }
+
+  /** The hash (hex) of a block the engine holds at `height` whose hash starts with `ref`: lets a bridge check a vote aggregate. */
+  blockIdByRef(height: number, ref: Uint8Array): string | undefined {
+    const prefix = toHex(ref);
+    for (const b of this.ctx.blocks.values()) if (b.height === height && b.id.startsWith(prefix)) return b.id;
+    return undefined;
+  }
+
+  /** The slot of a block the engine holds, by hash (hex): lets a bridge check a vote before relaying it. */
+  slotOf(blockId: string): number | undefined {
+    return this.ctx.blocks.get(blockId)?.slot;
+  }
+
+  /** The tip of the longest notarized chain; ties go to the lower hash. */
+  head(): TreeBlock {
+    return this.ctx.head();
+  }
+
+  /** Transactions in the blocks between the head and finality: they wait for finality, empty blocks do not. */
+  get unfinalizedTxCount(): number {
+    const ctx = this.ctx;
+    let count = 0;
+    for (let b: TreeBlock | undefined = ctx.head(); b !== undefined && b.id !== ctx.root.id; b = ctx.parentOf(b)) count += b.block?.txs.length ?? 0;
+    return count;
+  }
+
+  /** Try again to finalize what is final but could not be committed (the store failed a write). */
+  retryFinality(): void {
+    if (this.ctx.running) this.parts.finalizing.check();
+  }
+
+  /** One handler per message kind. */
+  receive(message: ConsensusMessage): void {
+    const { intake, compact, voting, catchUp, txRepair } = this.parts;
+    switch (message.kind) {
+      case "proposal":
+        intake.onBlock(message.block, null);
+        return;
+      case "compact-proposal":
+        compact.onCompact(message.compact);
+        return;
+      case "get-txs":
+        compact.onGetTxs(message.slot, message.blockRef, message.indexes);
+        return;
+      case "block-txs":
+        for (const tx of message.txs) txRepair.onTx(tx);
+        return;
+      case "certified-block":
+        // Someone answered: our own pending answer for this block is no longer needed.
+        if (this.ctx.link.answersOverheard) this.ctx.answered.set(toHex(blockHash(message.block.header)), this.ctx.now());
+        intake.onBlock(message.block, message.certificate);
+        return;
+      case "vote":
+        voting.onVote(message);
+        return;
+      case "vote-aggregate":
+        voting.onVoteAggregate(message);
+        return;
+      case "get-block":
+        catchUp.onGetBlock(message.hash);
+        return;
+      case "get-range":
+        catchUp.onGetRange(message.fromHeight, message.count);
+        return;
+      case "get-nonces":
+        txRepair.onGetNonces(message.sender, message.nonces);
+        return;
+      case "tx":
+        txRepair.onTx(message.tx);
+        return;
+      case "chain-status":
+        this.status.onStatus(message);
+        return;
+    }
+  }
+
+  private scheduleNextSlot(): void {
+    const ctx = this.ctx;
+    if (!ctx.running) return;
+    const now = ctx.now();
+    const next = ctx.slotAt(now) + 1;
+    this.timer = ctx.later(() => this.onSlot(next), ctx.slotStart(next) - now);
+  }
+
+  private onSlot(slot: number): void {
+    const ctx = this.ctx;
+    const { catchUp, txRepair, compact, proposing } = this.parts;
+    this.timer = null;
+    // Catch-up waits for the quiet middle of the slot: at its start the proposal and the votes hold
+    // the channel, and a request lost in that crowd (a hidden node's, above all) costs a whole slot.
+    ctx.later(() => {
+      if (!ctx.running) return;
+      catchUp.retryMissingParents();
+      txRepair.askForMissingNonces();
+      compact.retryAll();
+    }, ctx.midSlotDelayMs());
+    txRepair.resendOverlooked();
+    try {
+      proposing.onSlot(slot);
+    } finally {
+      this.scheduleNextSlot();
+    }
+  }
+}

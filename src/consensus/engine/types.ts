@@ -1,0 +1,101 @@
+import type { Clock } from "../../core/clock.js";
+import type { SignerSafety } from "../../core/chain/signer-safety.js";
+import type { Identity } from "../../core/crypto/identity.js";
+import type { DecodedTx } from "../../core/tx/codec.js";
+import type { ControlRates } from "../../mesh/airtime/control-rates.js";
+import type { TreeBlock } from "../block-tree.js";
+import type { ConsensusMessage, ConsensusNetwork } from "../messages.js";
+import type { SenderGap } from "../nonce-gaps.js";
+import type { BlsVerifier } from "../verifier.js";
+import type { LinkProfile } from "./link-profile.js";
+
+export type VoteMessage = Extract<ConsensusMessage, { kind: "vote" }>;
+export type VoteAggregateMessage = Extract<ConsensusMessage, { kind: "vote-aggregate" }>;
+export type StatusMessage = Extract<ConsensusMessage, { kind: "chain-status" }>;
+
+export interface Mempool {
+  /** Transactions to offer a new block, best first. */
+  candidates(): DecodedTx[];
+  /** Most transactions of one sender `candidates` offers a block. */
+  readonly perSenderPerBlock: number;
+  /** Per sender whose later transactions wait in the pool's nonce window: the nonces it lacks, lowest first. */
+  missingNonces(): readonly SenderGap[];
+  /** The pending transaction of this sender and nonce, when the pool holds it. */
+  pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined;
+  add(tx: DecodedTx): void;
+  /** Forget transactions that are now final. */
+  removeFinal(txHashes: readonly string[]): void;
+}
+
+export interface EngineDeps {
+  readonly clock: Clock;
+  readonly identity: Identity;
+  readonly signer: SignerSafety;
+  readonly verifier: BlsVerifier;
+  readonly network: ConsensusNetwork;
+  readonly mempool: Mempool;
+  /**
+   * Told the blocks that became final, before the engine moves its finalized root: a typed error
+   * thrown here (the store could not commit) leaves the root where it was, to be tried again.
+   */
+  readonly onFinalized?: (blocks: readonly TreeBlock[]) => void;
+  /** How often to announce where this node stands (the node's status interval); default 6 slots. */
+  readonly statusEveryMs?: number;
+  /**
+   * On a radio channel: status rounds at the rates control's airtime share allows for the preset
+   * (mesh/airtime/control-rates.ts), skipped when a peer's status said the same; replaces statusEveryMs.
+   */
+  readonly controlRates?: ControlRates;
+  /** Radio or IP: how requests are answered and blocks and votes relayed (link-profile.ts); default IP_LINK. */
+  readonly link?: LinkProfile;
+}
+
+export interface EngineStats {
+  proposed: number;
+  voted: number;
+  notarized: number;
+  finalized: number;
+  rejectedBlocks: number;
+  evidenceFound: number;
+  refusedBySignerSafety: number;
+  compactRebuilt: number;
+  compactTxRequests: number;
+  /** Transactions sent again because the chain passed them over (see OverlookedTxs). */
+  txsResent: number;
+  /** Own votes sent a second time in the middle of their slot (docs/consensus.md §8). */
+  votesResent: number;
+  /** Requests for transactions this node's pool waits on (see NonceGaps). */
+  nonceRequests: number;
+  /** Signatures not made because the signing record could not be written (a storage fault). */
+  signingPaused: number;
+  /** Finalized blocks whose commit failed; finality waits for the store (retryFinality). */
+  commitFailures: number;
+  /** Slots this engine has lived through. */
+  slots: number;
+  /** Slots in which this node was the first-ranked proposer. */
+  ledSlots: number;
+  /** Slots this node led without proposing: nothing to include, or a better block was already there. */
+  ledSlotsSkipped: number;
+  /** Other validators' votes added to a block (duplicates and unknown blocks not counted). */
+  votesReceived: number;
+  /** Own votes sent as one aggregate with others' votes this node held (vote-aggregation.ts). */
+  aggregatesSent: number;
+  /** Checked aggregates that brought votes this node did not hold. */
+  aggregatesReceived: number;
+  /** Aggregates that did not verify against the block's voting set: dropped, charged to no one. */
+  badAggregates: number;
+  /** Own votes (first copies or mid-slot copies) not sent because an aggregate heard already carried them. */
+  votesCovered: number;
+}
+
+/** The last vote heard from one validator (or cast by this node), for the operator. */
+export interface LastVote {
+  readonly slot: number;
+  readonly height: number;
+  /** Local clock time when it was heard, ms. */
+  readonly heardAtMs: number;
+}
+
+export function emptyStats(): EngineStats {
+  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0 };
+}

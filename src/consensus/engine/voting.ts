@@ -1,0 +1,234 @@
+import { type NotarizationCertificate, signerBitmap, signerIndices } from "../../core/block/certificate.js";
+import { signVote } from "../../core/block/vote.js";
+import { BoundedMap, BoundedSet } from "../../core/bounded.js";
+import { bytesEqual, toHex } from "../../core/bytes.js";
+import { VOTE_BLOCK_REF_BYTES } from "../../mesh/messages/relay.js";
+import type { TreeBlock } from "../block-tree.js";
+import { verifyCertificate } from "../certificates.js";
+import type { ConsensusMessage } from "../messages.js";
+import { checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../vote-aggregation.js";
+import { type EngineContext, type EngineParts, LAST_VOTES_KEPT, MAX_PENDING, OWN_VOTES_KEPT } from "./context.js";
+import type { LastVote, VoteAggregateMessage, VoteMessage } from "./types.js";
+
+/** After a certificate leaves our vote out, votes are sent twice for this many slots. */
+const VOTE_LEFT_OUT_MEMORY_SLOTS = 6;
+/** Votes held for one block not yet known. */
+const VOTES_PER_PENDING_BLOCK = 256;
+
+/**
+ * Votes and notarization: Streamlet's vote rule for our own vote (paced and aggregated on the radio,
+ * sent again mid-slot when it seems lost), others' votes and vote aggregates checked and counted, and
+ * a block notarized once more than two thirds of its voting weight is in.
+ */
+export class Voting {
+  /** Votes for blocks not yet known, by block id (new blocks are refused once MAX_PENDING wait). */
+  private readonly pendingVotes = new BoundedMap<string, VoteMessage[]>(MAX_PENDING);
+  /** Checked vote aggregates by block, and those for blocks not yet known. */
+  private readonly aggregates = new HeardAggregates<VoteAggregateMessage>(MAX_PENDING);
+  /** Our recent votes, by block id, and whether each went out a second time. */
+  private readonly ownVotes = new BoundedMap<string, { readonly vote: VoteMessage; resent: boolean }>(OWN_VOTES_KEPT);
+  /** Slots we proposed in: the block signature was our vote there. */
+  private readonly proposedSlots = new BoundedSet<number>(MAX_PENDING);
+  /** When a certificate last left our vote out. */
+  private voteLeftOutAt = Number.NEGATIVE_INFINITY;
+  /** Each validator's last vote, keyed by its address in hex. */
+  readonly lastVotes = new BoundedMap<string, LastVote>(LAST_VOTES_KEPT);
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly parts: EngineParts,
+  ) {}
+
+  proposed(slot: number): void {
+    this.proposedSlots.add(slot);
+  }
+
+  /** A block joined the tree: count the votes and aggregates that were waiting for it. */
+  blockArrived(b: TreeBlock): void {
+    for (const v of this.pendingVotes.get(b.id) ?? []) this.onVote(v);
+    this.pendingVotes.delete(b.id);
+    for (const a of this.aggregates.takePending(`${b.height}:${b.id.slice(0, 2 * VOTE_BLOCK_REF_BYTES)}`)) this.onVoteAggregate(a);
+  }
+
+  /** Streamlet's vote rule, plus signer safety: one vote per slot, only for a block on a longest notarized chain. */
+  maybeVote(b: TreeBlock, parent: TreeBlock): void {
+    const ctx = this.ctx;
+    if (!ctx.running || b.block === null) return;
+    // Votes for stale slots would notarize sibling forks and starve finality of consecutive slots.
+    if (b.slot < ctx.slotAt(ctx.now()) - 1) return;
+    if (this.proposedSlots.has(b.slot)) return;
+    const longest = ctx.head();
+    if (!parent.notarized || parent.height < longest.height) return;
+    const myIndex = b.weights.findIndex((w) => bytesEqual(w.address, ctx.deps.identity.address));
+    if (myIndex < 0) return;
+    try {
+      ctx.deps.signer.approve(b.slot, b.hash);
+    } catch (e) {
+      if (!ctx.signingRefused(e)) throw e;
+      return;
+    }
+    const signature = signVote(ctx.chainId, b.slot, b.hash, ctx.deps.identity.bls);
+    b.votes.set(myIndex, signature);
+    ctx.stats.voted++;
+    this.noteVote(ctx.deps.identity.address, b);
+    const vote = { kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature } as const;
+    this.ownVotes.set(b.id, { vote, resent: false });
+    const pause = ctx.link.ownVotePauseMs(ctx.random, ctx.slotMs);
+    if (pause !== null) ctx.later(() => this.sendOwnVote(b, vote), pause);
+    else ctx.broadcast(vote);
+    this.checkCertified(b);
+    // Votes answer the proposal all at once, and a hidden node's vote can collide at every receiver.
+    // In the quiet middle of the slot the vote goes out once more (the same signature: nothing new
+    // is signed) when the block still lacks a quorum here, or when this node's recent votes were
+    // left out of certificates (others lacked them).
+    ctx.later(() => {
+      const votesLeftOut = ctx.now() - this.voteLeftOutAt < VOTE_LEFT_OUT_MEMORY_SLOTS * ctx.slotMs;
+      if (!b.notarized || votesLeftOut) this.resendVote(b);
+    }, Math.max(0, ctx.slotStart(b.slot) + ctx.midSlotDelayMs() - ctx.now()));
+  }
+
+  /** Our vote for `b`, once more, while its slot lasts. */
+  private resendVote(b: TreeBlock): void {
+    const ctx = this.ctx;
+    const own = this.ownVotes.get(b.id);
+    if (!ctx.running || own === undefined || own.resent || ctx.slotAt(ctx.now()) !== b.slot) return;
+    own.resent = true;
+    if (ctx.link.aggregatesOwnVotes && this.aggregates.covers(b.id, this.heldSigners(b))) {
+      ctx.stats.votesCovered++;
+      return;
+    }
+    ctx.stats.votesResent++;
+    ctx.broadcast(this.ownVoteMessage(b, own.vote));
+  }
+
+  /** Our paced vote on the radio: with the others' we hold, unless an aggregate heard already carries it. */
+  private sendOwnVote(b: TreeBlock, vote: VoteMessage): void {
+    if (!this.ctx.running) return;
+    if (this.aggregates.covers(b.id, [vote.voter])) {
+      this.ctx.stats.votesCovered++;
+      return;
+    }
+    this.ctx.broadcast(this.ownVoteMessage(b, vote));
+  }
+
+  /** The signers of every checked vote this node holds for `b`, singly or in aggregates. */
+  private heldSigners(b: TreeBlock): number[] {
+    const singles = checkedSingles(b, b.votes, b.weights, this.ctx.deps.verifier).good;
+    return [...new Set([...singles.keys(), ...this.aggregates.of(b.id).flatMap((a) => a.signers)])];
+  }
+
+  /**
+   * On the radio, our vote goes out in one frame with every other vote we hold for the block (64
+   * bytes on air, a lone vote 87); elsewhere, and when we hold no other, as the single vote.
+   */
+  private ownVoteMessage(b: TreeBlock, vote: VoteMessage): ConsensusMessage {
+    if (!this.ctx.link.aggregatesOwnVotes) return vote;
+    const combined = combineVotes(checkedSingles(b, b.votes, b.weights, this.ctx.deps.verifier).good, this.aggregates.of(b.id), b.weights);
+    if (combined === null || combined.signers.length < 2 || !combined.signers.includes(vote.voter)) return vote;
+    this.ctx.stats.aggregatesSent++;
+    return { kind: "vote-aggregate", height: b.height, blockRef: b.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: signerBitmap(combined.signers), signature: combined.signature };
+  }
+
+  /**
+   * Several validators' votes in one frame: believed only once the aggregate verifies against the
+   * block's voting set (a wrong bitmap or signature is dropped; it carries no sender's signature, so
+   * nobody is charged). It counts toward notarization like the votes it carries.
+   */
+  onVoteAggregate(m: VoteAggregateMessage): void {
+    const ctx = this.ctx;
+    const ref = toHex(m.blockRef);
+    // Two blocks of one height may share a prefix: the aggregate verifies for at most one of them.
+    const candidates = [...ctx.blocks.values()].filter((x) => x.height === m.height && x.block !== null && x.id.startsWith(ref));
+    if (candidates.length === 0) {
+      if (m.height > ctx.root.height) this.aggregates.hold(`${m.height}:${ref}`, m);
+      return;
+    }
+    const verified = candidates.map((x) => ({ b: x, signers: verifyAggregate(m, x, x.weights, ctx.deps.verifier) })).find((c) => c.signers !== null);
+    if (verified === undefined || verified.signers === null) {
+      ctx.stats.badAggregates++;
+      return;
+    }
+    const { b, signers } = verified;
+    const fresh = this.aggregates.add(b.id, { signers, signature: m.signature });
+    // Less the votes held singly: one signer left is that validator's own vote, recovered.
+    const residual = reduceAggregate({ signers, signature: m.signature }, checkedSingles(b, b.votes, b.weights, ctx.deps.verifier).good);
+    if (residual === null) return;
+    if (fresh) ctx.stats.aggregatesReceived++;
+    if (residual.signers.length === 1) {
+      this.onVote({ kind: "vote", height: b.height, blockHash: b.hash, voter: residual.signers[0] as number, signature: residual.signature });
+      return;
+    }
+    if (!fresh) return;
+    for (const i of residual.signers) this.noteVote((b.weights[i] as (typeof b.weights)[number]).address, b);
+    this.checkCertified(b);
+  }
+
+  /** A certificate for a block we voted for, without our vote: our votes are not getting through. */
+  noteCertificate(b: TreeBlock, certificate: NotarizationCertificate): void {
+    const own = this.ownVotes.get(b.id);
+    if (own !== undefined && !signerIndices(certificate.signers).includes(own.vote.voter)) this.voteLeftOutAt = this.ctx.now();
+  }
+
+  onVote(v: VoteMessage): void {
+    const ctx = this.ctx;
+    const id = toHex(v.blockHash);
+    const b = ctx.blocks.get(id);
+    if (b === undefined) {
+      if (v.height <= ctx.root.height) return;
+      // Refuse a new block rather than forget one already waiting (so no eviction happens below).
+      if (this.pendingVotes.size >= MAX_PENDING && !this.pendingVotes.has(id)) return;
+      const list = this.pendingVotes.get(id) ?? [];
+      if (list.length < VOTES_PER_PENDING_BLOCK) list.push(v);
+      this.pendingVotes.set(id, list);
+      return;
+    }
+    const voter = b.weights[v.voter];
+    if (voter === undefined || v.height !== b.height) return;
+    this.parts.equivocation.vote(voter.address, voter.blsPublicKey, b.slot, v.blockHash, v.signature);
+    if (b.votes.has(v.voter)) return;
+    b.votes.set(v.voter, v.signature);
+    ctx.stats.votesReceived++;
+    // Shown to the operator as the validator's last vote: only once its signature checks (memoised, so
+    // certifying the block later costs nothing more).
+    if (ctx.deps.verifier.vote(b.slot, b.hash, v.signature, voter.blsPublicKey)) this.noteVote(voter.address, b);
+    const wasNotarized = b.notarized;
+    this.checkCertified(b);
+    // A vote sent again in the middle of the slot completed our quorum: its sender was short of one
+    // too, likely for want of ours (losses between two nodes tend to go both ways).
+    const now = ctx.now();
+    if (!wasNotarized && b.notarized && ctx.slotAt(now) === b.slot && now >= ctx.slotStart(b.slot) + ctx.slotMs / 3) {
+      ctx.later(() => this.resendVote(b), Math.floor(ctx.random() * ctx.answerWindowMs()));
+    }
+  }
+
+  private noteVote(validator: Uint8Array, b: TreeBlock): void {
+    const key = toHex(validator);
+    if ((this.lastVotes.get(key)?.slot ?? -1) <= b.slot) this.lastVotes.set(key, { slot: b.slot, height: b.height, heardAtMs: this.ctx.now() });
+  }
+
+  checkCertified(b: TreeBlock): void {
+    if (b.notarized || b.block === null) return;
+    const { certificate, badVoters } = tryCertifyWithAggregates(b, b.votes, this.aggregates.of(b.id), b.weights, this.ctx.deps.verifier);
+    for (const i of badVoters) b.votes.delete(i);
+    if (certificate !== null) this.markNotarized(b, certificate);
+  }
+
+  acceptCertificate(b: TreeBlock, certificate: NotarizationCertificate): void {
+    if (b.notarized || !bytesEqual(certificate.blockHash, b.hash)) return;
+    if (!verifyCertificate(certificate, b, b.weights, this.ctx.deps.verifier)) return;
+    this.markNotarized(b, certificate);
+  }
+
+  private markNotarized(b: TreeBlock, certificate: NotarizationCertificate): void {
+    b.certificate = certificate;
+    b.notarized = true;
+    this.ctx.stats.notarized++;
+    this.parts.finalizing.check();
+  }
+
+  /** Re-aggregate a parent's certificate with every vote now known, so late voters still count if they made it. */
+  recertify(b: TreeBlock): NotarizationCertificate | null {
+    const { certificate } = tryCertifyWithAggregates(b, b.votes, this.aggregates.of(b.id), b.weights, this.ctx.deps.verifier);
+    return certificate;
+  }
+}

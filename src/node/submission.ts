@@ -1,0 +1,146 @@
+// Users' transactions, from the API to the pool and the peers: the truthful answer about each, and
+// the announcer that keeps a copy on disk and announces it again until the chain includes it.
+import { bytesEqual, toHex } from "../core/bytes.js";
+import type { Clock } from "../core/clock.js";
+import { MeshChainError } from "../core/errors.js";
+import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
+import { MessageType } from "../mesh/frame.js";
+import type { ChainStore } from "../storage/chain-store.js";
+import { StorageError } from "../storage/errors.js";
+import type { Logger } from "./logger.js";
+import { MempoolError, type TxPool } from "./mempool.js";
+import type { NodeNetwork } from "./network.js";
+import type { StorageHealth } from "./storage-health.js";
+import { type AcceptedTxStore, TxAnnouncer } from "./tx-announcer.js";
+
+/** What became of a submitted transaction (see MeshChainNode.submitTransaction). */
+export type SubmitOutcome =
+  | { readonly hash: string; readonly status: "accepted" }
+  | { readonly hash: string; readonly status: "queued"; readonly reason: string }
+  | { readonly hash: string; readonly status: "included"; readonly height: number; readonly final: boolean };
+
+export interface SubmissionDeps {
+  readonly pool: TxPool;
+  readonly store: ChainStore;
+  readonly announcer: TxAnnouncer;
+  /** Null for a node that runs alone: nobody to pass it to. */
+  readonly network: NodeNetwork | null;
+  readonly health: StorageHealth;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * Admit a signed transaction and pass it to peers. The answer is the truth about it: `accepted` (in
+ * our pool), `queued` (its nonce runs ahead; held until the gap fills) or `included` (a resubmission of
+ * one already in our chain); anything else throws the typed reason it was refused, and then nothing was
+ * kept. What is accepted or queued is on disk before this returns, and is announced again until the
+ * chain includes it.
+ */
+export function submitTransaction(deps: SubmissionDeps, bytes: Uint8Array): SubmitOutcome {
+  const tx = decodeTxWithBytes(bytes);
+  const hash = toHex(txHash(tx.bytes));
+  let outcome: SubmitOutcome;
+  try {
+    outcome = admit(deps, tx, hash);
+  } catch (e) {
+    if (e instanceof StorageError) deps.health.report("mempool", e, "keeping a submitted transaction");
+    throw e;
+  }
+  deps.health.healthy("mempool");
+  if (outcome.status === "included") return outcome;
+  // Acknowledged: nothing after this point may turn the answer into a failure.
+  deps.network?.send(MessageType.Transaction, tx.bytes).catch((e: unknown) => deps.logger.warn({ hash, reason: e instanceof Error ? e.message : String(e) }, "transaction not announced"));
+  deps.logger.debug({ hash, status: outcome.status }, "transaction accepted");
+  return outcome;
+}
+
+/** The pool's verdict on a submission, with what it acknowledges on disk (pool row and kept copy in one write). */
+function admit(deps: SubmissionDeps, tx: DecodedTx, hash: string): SubmitOutcome {
+  const { pool, store, announcer } = deps;
+  try {
+    pool.add(tx, deps.clock.now());
+    announcer.adopt(tx);
+    return { hash, status: "accepted" };
+  } catch (e) {
+    if (!(e instanceof MempoolError)) throw e;
+    if (e.code === "NONCE_GAP") {
+      keep(pool, announcer, tx, hash);
+      return { hash, status: "queued", reason: e.message };
+    }
+    // Sent again (a client retrying after a lost answer, or after our restart; or it reached us by gossip first).
+    if (pool.isQueued(hash)) {
+      keep(pool, announcer, tx, hash);
+      return { hash, status: "queued", reason: "already held: an earlier nonce is missing" };
+    }
+    const pending = pool.pendingTx(tx.tx.sender, tx.tx.nonce);
+    if (pending !== undefined && bytesEqual(pending.bytes, tx.bytes)) {
+      // Already in the pool (and its file), by gossip or an earlier submission: accepted whatever else happens.
+      try {
+        announcer.track(tx);
+      } catch (err) {
+        deps.logger.warn({ hash, reason: (err as Error).message }, "transaction accepted, but not kept for announcing again");
+      }
+      return { hash, status: "accepted" };
+    }
+    const at = store.txLocation(txHash(tx.bytes));
+    if (at !== null) return { hash, status: "included", height: at.height, final: at.height <= store.finalizedHeight };
+    throw e;
+  }
+}
+
+/** Keep a copy of a transaction the pool holds in memory only (queued); if that cannot be written, the pool lets it go too. */
+function keep(pool: TxPool, announcer: TxAnnouncer, tx: DecodedTx, hash: string): void {
+  try {
+    announcer.track(tx);
+  } catch (e) {
+    pool.discard(hash);
+    throw e;
+  }
+}
+
+export interface AnnouncerDeps {
+  readonly store: ChainStore;
+  readonly pool: TxPool;
+  /** Where accepted transactions wait (mempool.db). */
+  readonly accepted: AcceptedTxStore;
+  /** The network now (null once stopped, or for a node that runs alone). */
+  readonly network: () => NodeNetwork | null;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly random: () => number;
+  readonly slotMs: number;
+}
+
+/**
+ * Transactions accepted from this node's users are announced again until included: on a backoff
+ * from two slots to 32, and at once to a link that comes back or a peer that joins.
+ */
+export function startAnnouncer(deps: AnnouncerDeps): TxAnnouncer {
+  const { store, pool, slotMs } = deps;
+  const announcer = new TxAnnouncer({ baseMs: 2 * slotMs, maxMs: 32 * slotMs }, {
+    clock: deps.clock, logger: deps.logger, random: deps.random, store: deps.accepted,
+    send: (tx) => void deps.network()?.send(MessageType.Transaction, tx.bytes),
+    place: (hash) => {
+      const at = store.txLocation(hash);
+      return at === null ? "absent" : at.height <= store.finalizedHeight ? "final" : "in-chain";
+    },
+    readmit: (tx) => {
+      const id = toHex(txHash(tx.bytes));
+      if (pool.holds(id)) return "held";
+      // Evicted, or dropped at a head that was later undone: judged again on its merits, not refused as seen.
+      pool.forgetSeen(id);
+      try {
+        pool.add(tx);
+      } catch (e) {
+        if (e instanceof MempoolError && e.code === "INVALID") return "cannot-apply";
+        if (!(e instanceof MeshChainError)) throw e;
+      }
+      return "held";
+    },
+  });
+  deps.network()?.onLinkConnected(() => announcer.announceAll());
+  deps.network()?.onPeerJoined(() => announcer.announceAll());
+  announcer.start();
+  return announcer;
+}
