@@ -88,6 +88,7 @@ export class BlockImporter {
     const covered = signed.failure === null ? Math.min(plan.covered, verified.length) : 0;
     store.commitBatch(verified.map((v, i) => ({
       block: v.block,
+      bytes: v.bytes,
       applied: v.applied,
       // Keep the notarization where no stored child will carry it, so we can serve it in turn; never
       // an unchecked one (a covered block's, unless the proof checked it).

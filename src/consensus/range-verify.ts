@@ -40,10 +40,14 @@ export interface RangeBlock {
   readonly block: Block;
   /** Sent beside the block when the next block in the run does not carry it. */
   readonly notarization: NotarizationCertificate | null;
+  /** The bytes the block was decoded from, when received whole: committed as they are. */
+  readonly bytes?: Uint8Array;
 }
 
 export interface VerifiedBlock {
   readonly block: Block;
+  /** The bytes it was decoded from, when known (see RangeBlock). */
+  readonly bytes?: Uint8Array;
   /** The state transition's result, computed once and committed as is. */
   readonly applied: AppliedBlock;
   readonly notarization: NotarizationCertificate;
@@ -112,7 +116,7 @@ export function executeRun(
   let info = start.info;
   let weights = weightsOf(state, info.height);
   for (let i = 0; i < blocks.length; i++) {
-    const { block } = blocks[i] as RangeBlock;
+    const { block, bytes } = blocks[i] as RangeBlock;
     const h = block.header;
     const ledger = new Ledger(state);
     const proposer = scheduledProposer(weights, ledger.meta().randaoMix, h.slot, Number(ledger.params().fallbackRanks), h.proposer);
@@ -133,7 +137,7 @@ export function executeRun(
     if (keys === null || notarization.height !== h.height || !bytesEqual(notarization.blockHash, applied.hash)) {
       return fail(i, "BAD_NOTARIZATION", `the notarization of block ${h.height} is not a quorum for it`);
     }
-    executed.push({ block, applied, notarization, byProposerAlone, notarizationKeys: keys, proposerKey: proposer.blsPublicKey, weights: ownWeights });
+    executed.push({ block, bytes, applied, notarization, byProposerAlone, notarizationKeys: keys, proposerKey: proposer.blsPublicKey, weights: ownWeights });
     info = { height: h.height, hash: applied.hash, slot: h.slot, timestamp: h.timestamp };
     weights = ownWeights;
   }
@@ -191,7 +195,7 @@ export function verifyRange(
   return { verified: signed.verified, failure: signed.failure ?? run.failure ?? sane.failure };
 }
 
-const publicPart = ({ block, applied, notarization, byProposerAlone }: Executed): VerifiedBlock => ({ block, applied, notarization, byProposerAlone });
+const publicPart = ({ block, bytes, applied, notarization, byProposerAlone }: Executed): VerifiedBlock => ({ block, bytes, applied, notarization, byProposerAlone });
 
 function weightsOf(state: StateStore, height: number): WeightedValidator[] {
   const ledger = new Ledger(state);

@@ -40,6 +40,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions = {}): Pro
   const stats = { oversizeRefused: 0 };
   server.on("connection", (s) => {
     sockets.add(s);
+    // Frames go out as soon as written (see MqttLink.guard): Nagle's wait for an ACK costs each
+    // relayed request or answer up to 40 ms on loopback.
+    s.setNoDelay(true);
     // Aedes buffers a whole packet before it looks at it: a client announcing more than any of our
     // messages needs is cut at its header instead.
     guardMqttPacketSize(s, () => stats.oversizeRefused++);

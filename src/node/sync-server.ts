@@ -1,8 +1,9 @@
-import { decodeExact } from "../core/codec/reader.js";
+import { decodeExact, Reader } from "../core/codec/reader.js";
 import { Writer } from "../core/codec/writer.js";
 import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
 import { MAX_BLOCK_BYTES } from "../core/block/limits.js";
-import { blockHash } from "../core/block/header.js";
+import { type BlockHeader, blockHash, readHeader } from "../core/block/header.js";
+import type { NotarizationCertificate } from "../core/block/certificate.js";
 import { bytesEqual } from "../core/bytes.js";
 import type { StateStore } from "../core/state/store.js";
 import { MAX_SNAPSHOT_CHUNK_BYTES, MAX_SYNC_BLOCKS, type SnapshotChunk, type SnapshotRequest, type SyncedBlock, type SyncRequest, type SyncResponse } from "../mesh/messages/sync.js";
@@ -15,26 +16,32 @@ const RESPONSE_OVERHEAD_BYTES = 32;
  * Answer a range request from the store: consecutive finalized blocks from the asked height, as many
  * as fit `maxBytes`, each with its notarization where the next block sent does not carry it. Below
  * the store's oldest body (pruned, or before its checkpoint) the answer is empty and says so.
+ *
+ * The stored bytes go out as they are: one read for the range and one for its notarizations, and
+ * only each block's header decoded (for the certificate of its parent). They were checked before
+ * they were stored; the asker checks them again.
  */
 export function answerSyncRequest(store: ChainStore, request: SyncRequest, requester: number, maxBytes: number): SyncResponse {
   const finalizedHeight = store.finalizedHeight;
   // Blocks whose proposer signatures the audit has not passed yet are not served (consensus/signature-audit.ts).
   const last = Math.min(finalizedHeight, store.signaturesCheckedHeight, request.fromHeight + Math.min(request.maxBlocks, MAX_SYNC_BLOCKS) - 1);
-  const blocks: { bytes: Uint8Array; block: Block }[] = [];
+  const blocks: { bytes: Uint8Array; header: BlockHeader }[] = [];
   let used = RESPONSE_OVERHEAD_BYTES;
-  for (let h = request.fromHeight; h <= last; h++) {
-    const bytes = store.blockBytesAt(h);
+  for (const bytes of store.blockBytesRange(request.fromHeight, last)) {
     // Room for the block and, in the worst case, a notarization beside it.
-    if (bytes === null || used + bytes.length + 160 > maxBytes) break;
-    blocks.push({ bytes, block: decodeBlock(bytes) });
+    if (used + bytes.length + 160 > maxBytes) break;
+    blocks.push({ bytes, header: readHeader(new Reader(bytes)) });
     used += bytes.length + 4;
   }
+  const lastHeight = request.fromHeight + blocks.length - 1;
+  const stored = blocks.length === 0 ? new Map<number, NotarizationCertificate>() : store.notarizationsIn(request.fromHeight, lastHeight);
+  const after = blocks.length === 0 ? null : store.headerAt(lastHeight + 1);
   const out: SyncedBlock[] = blocks.map((b, i) => {
-    const height = b.block.header.height;
-    const next = blocks[i + 1]?.block.header ?? (i === blocks.length - 1 ? store.headerAt(height + 1) : null);
-    const notarization = next?.certificate ?? store.notarizationAt(height);
-    const carried = blocks[i + 1]?.block.header.certificate ?? null;
-    return { bytes: b.bytes, notarization: carried === null ? notarization : null };
+    const sent = blocks[i + 1];
+    // The next block sent carries it: nothing beside this one.
+    if (sent !== undefined && sent.header.certificate !== null) return { bytes: b.bytes, notarization: null };
+    const next = sent === undefined ? after : sent.header;
+    return { bytes: b.bytes, notarization: next?.certificate ?? stored.get(b.header.height) ?? null };
   });
   return { requester, fromHeight: request.fromHeight, finalizedHeight, oldestBody: store.oldestBody, blocks: out };
 }

@@ -3,8 +3,8 @@
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
 import { type NotarizationCertificate, readCertificate } from "../core/block/certificate.js";
-import { type BlockHeader, blockHash, decodeHeader, encodeHeader } from "../core/block/header.js";
-import { decodeExact } from "../core/codec/reader.js";
+import { type BlockHeader, blockHash, decodeHeader, encodeHeader, readHeader } from "../core/block/header.js";
+import { decodeExact, Reader } from "../core/codec/reader.js";
 import { type Genesis, genesisChanges, genesisParent } from "../core/genesis.js";
 import type { AppliedBlock } from "../core/state/block-transition.js";
 import { type StateChange, StateStore } from "../core/state/store.js";
@@ -19,6 +19,12 @@ export interface CommitEntry {
   readonly block: Block;
   readonly applied: AppliedBlock;
   readonly notarization: NotarizationCertificate | null;
+  /**
+   * The block's encoding when the caller already holds it (range sync received it): stored as is
+   * instead of encoding the block again. Decoding is canonical (one accepted encoding per block), so
+   * bytes the block was decoded from are its encoding.
+   */
+  readonly bytes?: Uint8Array;
 }
 
 export interface ChainStoreOptions {
@@ -82,6 +88,8 @@ export class ChainStore {
       countUndo: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM undo"),
       deleteBlock: db.prepare<[number]>("DELETE FROM blocks WHERE height = ?"),
       blockAt: db.prepare<[number], { data: Buffer }>("SELECT data FROM blocks WHERE height = ?"),
+      blocksIn: db.prepare<[number, number], { height: number; data: Buffer }>("SELECT height, data FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height"),
+      notarizationsIn: db.prepare<[number, number], { height: number; data: Buffer }>("SELECT height, data FROM notarizations WHERE height BETWEEN ? AND ?"),
       hashAt: db.prepare<[number], { hash: Buffer }>("SELECT hash FROM blocks WHERE height = ?"),
       heightOf: db.prepare<[Uint8Array], { height: number }>("SELECT height FROM blocks WHERE hash = ?"),
       putTx: db.prepare<[Uint8Array, number, number]>("INSERT OR REPLACE INTO txs (hash, height, position) VALUES (?, ?, ?)"),
@@ -235,9 +243,9 @@ export class ChainStore {
     const checkedAfter = this.signaturesCheckedRecord ?? (audit === null ? null : audit.fromHeight - 1);
     try {
       this.db.transaction(() => {
-        blocks.forEach(({ block, applied, notarization }, i) => {
+        blocks.forEach(({ block, applied, notarization, bytes }, i) => {
           const height = block.header.height;
-          this.stmts.putBlock.run(height, applied.hash, encodeBlock(block));
+          this.stmts.putBlock.run(height, applied.hash, bytes ?? encodeBlock(block));
           applied.txHashes.forEach((hash, position) => this.stmts.putTx.run(hash, height, position));
           this.writeState(applied.changes);
           const undo = undos[i];
@@ -453,11 +461,33 @@ export class ChainStore {
     return row === undefined ? null : toU8(row.data);
   }
 
+  /**
+   * The whole blocks' bytes from `from` to `to` in one read (what the sync server sends), stopping
+   * before the first height that is absent or pruned to its header.
+   */
+  blockBytesRange(from: number, to: number): Uint8Array[] {
+    if (from < this.bodiesFrom || to < from) return [];
+    const out: Uint8Array[] = [];
+    for (const row of this.stmts.blocksIn.iterate(from, to)) {
+      if (row.height !== from + out.length) break;
+      out.push(toU8(row.data));
+    }
+    return out;
+  }
+
+  /** The notarizations stored beside blocks `from` to `to`, by height (most blocks' children carry theirs instead). */
+  notarizationsIn(from: number, to: number): Map<number, NotarizationCertificate> {
+    const out = new Map<number, NotarizationCertificate>();
+    for (const row of this.stmts.notarizationsIn.iterate(from, to)) out.set(row.height, decodeExact(toU8(row.data), readCertificate));
+    return out;
+  }
+
   /** The header of the block at `height`, pruned or whole; null when the store has no block there. */
   headerAt(height: number): BlockHeader | null {
     const row = this.stmts.blockAt.get(height);
     if (row === undefined) return null;
-    return height < this.bodiesFrom ? decodeHeader(toU8(row.data)) : decodeBlock(toU8(row.data)).header;
+    // A whole block starts with its header: read just that (the stored bytes were checked when committed).
+    return height < this.bodiesFrom ? decodeHeader(toU8(row.data)) : readHeader(new Reader(toU8(row.data)));
   }
 
   blockAt(height: number): Block | null {

@@ -105,7 +105,10 @@ describe("chain store bounds", () => {
     expect(store.blockBytesAt(25)).toBeNull();
     expect(store.blockAt(1)).toBeNull();
     expect(store.blockAt(26)?.header.height).toBe(26);
-    for (const h of [1, 13, 25]) {
+    // The sync server's range read: nothing from below the horizon, and it stops at the tip.
+    expect(store.blockBytesRange(20, 30)).toEqual([]);
+    expect(store.blockBytesRange(26, 40).map(toHex)).toEqual([26, 27, 28, 29, 30].map((h) => toHex(store.blockBytesAt(h)!)));
+    for (const h of [1, 13, 25, 26, 30]) {
       const header = store.headerAt(h);
       expect(header).toEqual(run[h - 1]!.block.header);
       expect(toHex(blockHash(header!))).toBe(toHex(store.blockHashAt(h)));

@@ -15,6 +15,13 @@ function required(bytes: Uint8Array | undefined, what: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * Decoded parameters by the stored value they came from: every block reads them several times (the
+ * transition, the schedule, the weights), and they change only by governance. State values are
+ * never changed in place (a write stores new bytes), so the same bytes always decode alike.
+ */
+const decodedParams = new WeakMap<Uint8Array, ChainParams>();
+
 /** Typed reads and writes of state records over an uncommitted overlay. */
 export class Ledger {
   readonly view: StateOverlay;
@@ -103,7 +110,13 @@ export class Ledger {
   }
 
   params(): ChainParams {
-    return decodeParams(required(this.view.get(stateKeys.params()), "parameters"));
+    const bytes = required(this.view.get(stateKeys.params()), "parameters");
+    let params = decodedParams.get(bytes);
+    if (params === undefined) {
+      params = Object.freeze(decodeParams(bytes));
+      decodedParams.set(bytes, params);
+    }
+    return params;
   }
 
   putParams(p: ChainParams): void {
