@@ -38,10 +38,3 @@ export function parsePskArg(base64: string): Uint8Array {
     throw new CliError("INVALID_ARGUMENT", `--psk: ${(e as Error).message}`);
   }
 }
-
-/** A rate such as transactions a minute: a decimal number from 0 to `max`. */
-export function parseRate(text: string, option: string, max: number): number {
-  const value = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
-  if (!Number.isFinite(value) || value > max) throw new CliError("INVALID_ARGUMENT", `${option} "${text}": expected a number from 0 to ${max}`);
-  return value;
-}

@@ -1,7 +1,7 @@
 import { meshtasticFrameAirtimeMs } from "../mesh/airtime/airtime.js";
 import { PRESETS, type PresetName } from "../mesh/airtime/presets.js";
 import { DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
-import { encodeFrame, FRAGMENT_HEADER_BYTES, MessageType } from "../mesh/frame.js";
+import { encodeFrame, MessageType } from "../mesh/frame.js";
 import { compactBlockCodec } from "../mesh/messages/relay.js";
 import { MESHTASTIC_MTU } from "../mesh/transports/meshtastic-mqtt.js";
 import { encodeConsensusMessage } from "./wire.js";
@@ -26,16 +26,6 @@ const CONSENSUS_BUDGET_SHARE = 0.5;
 /** Slots are whole multiples of this. */
 const SLOT_STEP_MS = 5_000;
 const MIN_SLOT_MS = 5_000;
-/**
- * Block capacity over the expected transaction rate, when one is given: slots that miss their quorum
- * carry nothing, and a backlog must drain faster than it fills, or latency is only queueing (at 15
- * validators, 9-transaction blocks every 290 s carried 1.9 transfers a minute against 3 submitted).
- */
-const RATE_HEADROOM = 1.2;
-/** Full transaction bytes a block is budgeted per transaction (a transfer is about 100 on the wire). */
-const BLOCK_BYTES_PER_TX = 110;
-const MAX_BLOCK_BYTES = 16_384;
-const MAX_BLOCK_TXS = Math.floor(MAX_BLOCK_BYTES / BLOCK_BYTES_PER_TX);
 
 export interface PresetParams {
   /** Slot length: one round of consensus fits a sixth of it. */
@@ -44,18 +34,6 @@ export interface PresetParams {
   readonly maxBlockTxs: bigint;
   /** No fallback proposers on the radio: every extra proposal costs the whole mesh a frame. */
   readonly fallbackRanks: bigint;
-  /** Only when blocks must grow past one frame for the expected rate: room for their transactions. */
-  readonly maxBlockBytes?: bigint;
-}
-
-export interface PresetParamsOptions {
-  /** Airtime each validator allows itself, seconds an hour. */
-  readonly budgetSecondsPerHour?: number;
-  /**
-   * Transactions a minute the chain is expected to carry: blocks grow (their compact announcement
-   * then takes several frames, and the slot grows with it) until they carry this rate with headroom.
-   */
-  readonly txPerMinute?: number;
 }
 
 export interface PresetParamsExplained {
@@ -65,11 +43,7 @@ export interface PresetParamsExplained {
   /** What one validator sends in a slot on average (its vote, its share of proposals, flooded), ms. */
   readonly validatorSlotAirtimeMs: number;
   readonly compactBlockFrameBytes: number;
-  /** Frames the compact announcement of a full block takes: 1 unless the expected rate needs more. */
-  readonly compactBlockFrames: number;
   readonly voteFrameBytes: number;
-  /** Transactions a minute full blocks carry, one finalized every slot. */
-  readonly capacityTxPerMinute: number;
 }
 
 const frameBytes = (type: MessageType, payload: Uint8Array): number => encodeFrame({ type, messageId: 0xffff, fragment: null, payload }).length;
@@ -100,62 +74,23 @@ function voteFrameBytes(validators: number): number {
   return frameBytes(type, payload);
 }
 
-/** Frames a message of `bytes` (one frame's header included) takes on the radio. */
-function framesFor(bytes: number): number {
-  if (bytes <= MESHTASTIC_MTU) return 1;
-  return Math.ceil((bytes - FRAGMENT_HEADER_BYTES) / (MESHTASTIC_MTU - FRAGMENT_HEADER_BYTES));
-}
-
-interface Round {
-  readonly slotMs: number;
-  readonly roundAirtimeMs: number;
-  readonly validatorSlotAirtimeMs: number;
-  readonly compactBytes: number;
-  readonly frames: number;
-}
-
-/** The slot a round of `txs`-transaction blocks needs on this preset, by the channel and by the budget. */
-function roundFor(preset: PresetName, validators: number, txs: number, voteMs: number, budgetSecondsPerHour: number): Round {
+/** The parameters for a preset and a validator count, with the figures they come from. */
+export function presetParams(preset: PresetName, validators: number, budgetSecondsPerHour = DEFAULT_AIRTIME_POLICY.budgetSecondsPerHour): PresetParamsExplained {
+  if (!Number.isInteger(validators) || validators < 1 || validators > 256) throw new RangeError(`validators must be 1-256, not ${validators}`);
   const m = PRESETS[preset];
-  const compactBytes = compactFrameBytes(txs, validators, 600_000);
-  const frames = framesFor(compactBytes);
-  // A last fragment is shorter than a full frame; counting every fragment full errs on the safe side.
-  const compactMs = frames * meshtasticFrameAirtimeMs(m, Math.min(compactBytes, MESHTASTIC_MTU));
+  let maxBlockTxs = 1;
+  while (maxBlockTxs < 64 && compactFrameBytes(maxBlockTxs + 1, validators, 600_000) <= MESHTASTIC_MTU) maxBlockTxs++;
+  const compactBytes = compactFrameBytes(maxBlockTxs, validators, 600_000);
+  const voteBytes = voteFrameBytes(validators);
+  const compactMs = meshtasticFrameAirtimeMs(m, Math.min(compactBytes, MESHTASTIC_MTU));
+  const voteMs = meshtasticFrameAirtimeMs(m, voteBytes);
   const roundAirtimeMs = TRANSMISSIONS_PER_FLOOD * (compactMs + validators * voteMs);
   const validatorSlotAirtimeMs = TRANSMISSIONS_PER_FLOOD * (voteMs + compactMs / validators);
   const byChannel = roundAirtimeMs / CONSENSUS_CHANNEL_SHARE;
   const byBudget = (3_600_000 * validatorSlotAirtimeMs) / (budgetSecondsPerHour * 1000 * CONSENSUS_BUDGET_SHARE);
   const slotMs = Math.max(MIN_SLOT_MS, Math.ceil(Math.max(byChannel, byBudget) / SLOT_STEP_MS) * SLOT_STEP_MS);
-  return { slotMs, roundAirtimeMs, validatorSlotAirtimeMs, compactBytes, frames };
-}
-
-/** The parameters for a preset and a validator count (and, if given, an expected transaction rate), with the figures they come from. */
-export function presetParams(preset: PresetName, validators: number, opts: PresetParamsOptions = {}): PresetParamsExplained {
-  if (!Number.isInteger(validators) || validators < 1 || validators > 256) throw new RangeError(`validators must be 1-256, not ${validators}`);
-  const rate = opts.txPerMinute;
-  if (rate !== undefined && !(Number.isFinite(rate) && rate >= 0 && rate <= 600)) throw new RangeError(`txPerMinute must be 0-600, not ${rate}`);
-  const budget = opts.budgetSecondsPerHour ?? DEFAULT_AIRTIME_POLICY.budgetSecondsPerHour;
-  let maxBlockTxs = 1;
-  while (maxBlockTxs < 64 && compactFrameBytes(maxBlockTxs + 1, validators, 600_000) <= MESHTASTIC_MTU) maxBlockTxs++;
-  const voteBytes = voteFrameBytes(validators);
-  const voteMs = meshtasticFrameAirtimeMs(PRESETS[preset], voteBytes);
-  let round = roundFor(preset, validators, maxBlockTxs, voteMs, budget);
-  // Bigger blocks lengthen the slot, which asks for bigger blocks again: a few rounds settle it (the
-  // slot grows by a fragment's airtime per ~50 transactions, far less than the transactions it adds).
-  for (let i = 0; rate !== undefined && i < 16; i++) {
-    const needed = Math.ceil(((rate * round.slotMs) / 60_000) * RATE_HEADROOM);
-    if (needed <= maxBlockTxs || maxBlockTxs >= MAX_BLOCK_TXS) break;
-    maxBlockTxs = Math.min(needed, MAX_BLOCK_TXS);
-    round = roundFor(preset, validators, maxBlockTxs, voteMs, budget);
-  }
-  const grown = round.frames > 1;
   return {
-    params: {
-      slotMs: BigInt(round.slotMs), maxBlockTxs: BigInt(maxBlockTxs), fallbackRanks: 0n,
-      ...(grown ? { maxBlockBytes: BigInt(Math.min(MAX_BLOCK_BYTES, Math.max(4_096, maxBlockTxs * BLOCK_BYTES_PER_TX))) } : {}),
-    },
-    roundAirtimeMs: round.roundAirtimeMs, validatorSlotAirtimeMs: round.validatorSlotAirtimeMs,
-    compactBlockFrameBytes: round.compactBytes, compactBlockFrames: round.frames, voteFrameBytes: voteBytes,
-    capacityTxPerMinute: (maxBlockTxs * 60_000) / round.slotMs,
+    params: { slotMs: BigInt(slotMs), maxBlockTxs: BigInt(maxBlockTxs), fallbackRanks: 0n },
+    roundAirtimeMs, validatorSlotAirtimeMs, compactBlockFrameBytes: compactBytes, voteFrameBytes: voteBytes,
   };
 }

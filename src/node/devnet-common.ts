@@ -106,7 +106,7 @@ const identity = (seed: number, role: string, i: number): Identity => identityFr
  * The devnet's chain: one node key and one user per node (each user sends from its own node, as
  * people do), the first `validators` nodes bonded, every user funded.
  */
-export function devnetChain(opts: Pick<DevnetOptions, "nodes" | "validators" | "seed" | "params" | "preset" | "txPerMinute">, genesisTime: number): { users: Identity[]; ids: Identity[]; genesis: Genesis; genesisTime: number } {
+export function devnetChain(opts: Pick<DevnetOptions, "nodes" | "validators" | "seed" | "params" | "preset">, genesisTime: number): { users: Identity[]; ids: Identity[]; genesis: Genesis; genesisTime: number } {
   if (opts.validators < 1 || opts.validators > opts.nodes) throw new RangeError("validators must be between 1 and the number of nodes");
   const users = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "user", i));
   const ids = Array.from({ length: opts.nodes }, (_, i) => identity(opts.seed, "node", i));
@@ -115,9 +115,9 @@ export function devnetChain(opts: Pick<DevnetOptions, "nodes" | "validators" | "
     genesisTime,
     validators: ids.slice(0, opts.validators).map((id) => ({ identity: id, selfBond: 10_000n * COIN, commissionBps: 1_000 })),
     accounts: [...users.map((u) => ({ identity: u, balance: 1_000_000n * COIN })), ...ids.map((id) => ({ identity: id, balance: 1_000n * COIN }))],
-    // Slot length, block size and fallback proposers chosen for the preset, the validator count and the
-    // transfer rate (consensus/preset-params.ts), as `meshchain genesis new --preset` writes them; options override.
-    params: { maxValidatorShareBps: 3_300n, ...presetParams(opts.preset, opts.validators, { txPerMinute: opts.txPerMinute }).params, ...opts.params },
+    // Slot length, block size and fallback proposers chosen for the preset and the validator count
+    // (consensus/preset-params.ts), as `meshchain genesis new --preset` writes them; options override.
+    params: { maxValidatorShareBps: 3_300n, ...presetParams(opts.preset, opts.validators).params, ...opts.params },
   }));
   return { users, ids, genesis, genesisTime };
 }

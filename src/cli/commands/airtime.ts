@@ -6,7 +6,7 @@ import { presetParams } from "../../consensus/preset-params.js";
 import { MESHTASTIC_MTU } from "../../mesh/transports/meshtastic-mqtt.js";
 import { CliError } from "../errors.js";
 import { print } from "../output.js";
-import { parseRate, parseWhole } from "../parse.js";
+import { parseWhole } from "../parse.js";
 
 const TABLE_SIZES = [16, 32, 50, 64, 100, 128, 150, 200, 231, 255];
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
@@ -17,13 +17,12 @@ interface AirtimeOptions {
   frameBytes?: string;
   recommend: boolean;
   validators: string;
-  txRate?: string;
   json: boolean;
 }
 
 /** `--recommend`: the chain parameters chosen for the preset and the validators, the figures behind them, and the control rates that follow. */
-function recommendation(name: PresetName, validators: number, txPerMinute: number | undefined): Record<string, unknown> {
-  const r = presetParams(name, validators, { txPerMinute });
+function recommendation(name: PresetName, validators: number): Record<string, unknown> {
+  const r = presetParams(name, validators);
   const rates = controlRates(PRESETS[name], Number(r.params.slotMs));
   const minutes = (ms: number) => Math.round(ms / 6_000) / 10;
   return {
@@ -32,17 +31,14 @@ function recommendation(name: PresetName, validators: number, txPerMinute: numbe
     slotMs: r.params.slotMs.toString(),
     maxBlockTxs: r.params.maxBlockTxs.toString(),
     fallbackRanks: r.params.fallbackRanks.toString(),
-    ...(r.params.maxBlockBytes === undefined ? {} : { maxBlockBytes: r.params.maxBlockBytes.toString() }),
-    capacityTxPerMinute: Math.round(r.capacityTxPerMinute * 10) / 10,
     roundAirtimeSeconds: Math.round(r.roundAirtimeMs / 100) / 10,
     roundShareOfSlot: `${Math.round((r.roundAirtimeMs / Number(r.params.slotMs)) * 100)}%`,
     validatorAirtimeSecondsPerHour: Math.round((r.validatorSlotAirtimeMs * 3_600_000) / Number(r.params.slotMs) / 1000),
     compactBlockFrameBytes: r.compactBlockFrameBytes,
-    compactBlockFrames: r.compactBlockFrames,
     voteFrameBytes: r.voteFrameBytes,
     statusEveryMinutes: minutes(rates.statusIntervalMs),
     helloAtMostEveryMinutes: minutes(rates.helloMinIntervalMs),
-    genesis: `meshchain genesis new --out draft.json --chain-id NAME --preset ${name} --validators ${validators}${txPerMinute === undefined ? "" : ` --tx-rate ${txPerMinute}`}`,
+    genesis: `meshchain genesis new --out draft.json --chain-id NAME --preset ${name} --validators ${validators}`,
   };
 }
 
@@ -55,7 +51,6 @@ export function registerAirtime(program: Command, run: (json: boolean, action: (
     .option("--frame-bytes <n>", `size of one of our frames (1-${MESHTASTIC_MTU}); adds the radio header and the Data wrapper`)
     .option("--recommend", "print the chain parameters recommended for the preset and --validators (slot, block size) and why", false)
     .option("--validators <n>", "with --recommend: how many validators the chain will have", "7")
-    .option("--tx-rate <n>", "with --recommend: transactions a minute the chain should carry (blocks grow past one frame when one-frame blocks cannot)")
     .option("--json", "machine-readable output", false)
     .action((opts: AirtimeOptions) =>
       run(opts.json, () => {
@@ -66,7 +61,7 @@ export function registerAirtime(program: Command, run: (json: boolean, action: (
           if (opts.bytes !== undefined || opts.frameBytes !== undefined) throw new CliError("INVALID_ARGUMENT", "--recommend takes no frame size: drop --bytes/--frame-bytes");
           const validators = parseWhole(opts.validators, "--validators", 256);
           if (validators < 1) throw new CliError("INVALID_ARGUMENT", "--validators must be 1-256");
-          print(recommendation(name, validators, opts.txRate === undefined ? undefined : parseRate(opts.txRate, "--tx-rate", 600)), opts.json);
+          print(recommendation(name, validators), opts.json);
           return;
         }
         const m = PRESETS[name];

@@ -9,7 +9,7 @@ import { PRESET_NAMES, presetByName } from "../../mesh/airtime/presets.js";
 import { CliError } from "../errors.js";
 import { checkDraft, genesisHashHex, type GenesisDraft, readDraft, writeDraft } from "../genesis-draft.js";
 import { print } from "../output.js";
-import { parseAddressArg, parseChainId, parseRate, parseUnits, parseWhole } from "../parse.js";
+import { parseAddressArg, parseChainId, parseUnits, parseWhole } from "../parse.js";
 
 type Run = (json: boolean, action: () => void | Promise<void>) => void;
 
@@ -35,17 +35,13 @@ function parseParam(text: string, into: Record<string, string>): Record<string, 
 }
 
 /** `--preset`: the parameters chosen for a modem preset and a validator count, as draft strings. */
-function presetParamStrings(preset: string | undefined, validators: string, txRate: string | undefined): Record<string, string> {
-  if (preset === undefined) {
-    if (txRate !== undefined) throw new CliError("INVALID_ARGUMENT", "--tx-rate sizes blocks for a modem preset: give --preset too");
-    return {};
-  }
+function presetParamStrings(preset: string | undefined, validators: string): Record<string, string> {
+  if (preset === undefined) return {};
   const name = presetByName(preset);
   if (name === null) throw new CliError("INVALID_ARGUMENT", `--preset "${preset}" is not one of ${PRESET_NAMES.join(", ")}`);
   const count = parseWhole(validators, "--validators", 256);
   if (count < 1) throw new CliError("INVALID_ARGUMENT", "--validators must be 1-256");
-  const txPerMinute = txRate === undefined ? undefined : parseRate(txRate, "--tx-rate", 600);
-  return Object.fromEntries(Object.entries(presetParams(name, count, { txPerMinute }).params).map(([k, v]) => [k, (v as bigint).toString()]));
+  return Object.fromEntries(Object.entries(presetParams(name, count).params).map(([k, v]) => [k, (v as bigint).toString()]));
 }
 
 interface ValidatorCard {
@@ -118,12 +114,11 @@ export function registerGenesis(program: Command, run: Run): void {
     .option("--param <name=value>", "a chain parameter other than its default (repeatable), e.g. slotMs=30000", parseParam, {})
     .option("--preset <name>", "choose slot length, block size and fallback proposers for this modem preset (meshchain airtime --recommend shows them); --param overrides")
     .option("--validators <n>", "with --preset: how many validators the chain will have", "7")
-    .option("--tx-rate <n>", "with --preset: transactions a minute the chain should carry; blocks grow past one frame (and slots with them) when one-frame blocks cannot")
     .option("--json", "machine-readable output", false)
-    .action((opts: { out: string; chainId: string; genesisTime: string; consensus: string; param: Record<string, string>; preset?: string; validators: string; txRate?: string; json: boolean }) =>
+    .action((opts: { out: string; chainId: string; genesisTime: string; consensus: string; param: Record<string, string>; preset?: string; validators: string; json: boolean }) =>
       run(opts.json, () => {
         if (!isConsensusMode(opts.consensus)) throw new CliError("INVALID_ARGUMENT", `--consensus "${opts.consensus}": expected ${CONSENSUS_MODES.join(" or ")}`);
-        const params = { ...presetParamStrings(opts.preset, opts.validators, opts.txRate), ...opts.param };
+        const params = { ...presetParamStrings(opts.preset, opts.validators), ...opts.param };
         const draft: GenesisDraft = {
           chainId: parseChainId(opts.chainId), ...(opts.consensus === "dpop" ? {} : { consensus: opts.consensus }), genesisTime: parseGenesisTime(opts.genesisTime, Date.now()),
           ...(Object.keys(params).length === 0 ? {} : { params }), accounts: [], validators: [],
