@@ -654,7 +654,7 @@ export class ConsensusEngine {
     this.pendingCompacts.set(key, c);
     const parentId = toHex(c.parentHash);
     if (!this.blocks.has(parentId)) {
-      if (this.onceASlot(this.asked, parentId)) this.deps.network.broadcast({ kind: "get-block", hash: c.parentHash });
+      if (!this.parentHeldCompact(c.height, this.slotAt(this.deps.clock.now())) && this.onceASlot(this.asked, parentId)) this.deps.network.broadcast({ kind: "get-block", hash: c.parentHash });
       return;
     }
     this.tryRebuild(key);
@@ -762,12 +762,26 @@ export class ConsensusEngine {
       if (this.onceASlot(this.asked, `range:${have + 1}`)) this.deps.network.broadcast({ kind: "get-range", fromHeight: have + 1, count });
       asked++;
     }
-    for (const parentId of new Set(waiting.map((w) => w.parentId))) {
+    const slot = this.slotAt(this.deps.clock.now());
+    for (const parentId of new Set(waiting.filter((w) => !this.parentHeldCompact(w.height, slot)).map((w) => w.parentId))) {
       if (asked >= 4) return;
       if (this.blocks.has(parentId) || !this.onceASlot(this.asked, parentId)) continue;
       this.deps.network.broadcast({ kind: "get-block", hash: fromHex(parentId) });
       asked++;
     }
+  }
+
+  /**
+   * Whether the parent of a block at `height` is likely held already as a compact block still
+   * missing transactions: asking for it by hash would only bring the same compact again (issue 20:
+   * a restarted node asked four such parents a slot, each answered by two holders, flooded). Its
+   * transactions are what it lacks, and tryRebuild asks for them. A compact of that height is not
+   * proof (it may be a sibling: the hash is unknown until rebuilt), so one slot in four asks anyway.
+   */
+  private parentHeldCompact(height: number, slot: number): boolean {
+    if (slot % 4 === 0) return false;
+    for (const c of this.pendingCompacts.values()) if (c.height === height - 1) return true;
+    return false;
   }
 
   private holdOrphan(parentId: string, block: Block): void {
