@@ -44,6 +44,11 @@ export interface Mempool {
   missingNonces(): readonly SenderGap[];
   /** The pending transaction of this sender and nonce, when the pool holds it. */
   pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined;
+  /**
+   * Every transaction the pool holds, pending or waiting for its nonce, past the per-block quota
+   * `candidates` keeps to: a node catching up rebuilds blocks that carry a sender's later nonces.
+   */
+  held?(): Iterable<DecodedTx>;
   add(tx: DecodedTx): void;
   /** Forget transactions that are now final. */
   removeFinal(txHashes: readonly string[]): void;
@@ -664,7 +669,7 @@ export class ConsensusEngine {
     const c = this.pendingCompacts.get(key);
     const parent = c === undefined ? undefined : this.blocks.get(toHex(c.parentHash));
     if (c === undefined || parent === undefined) return;
-    const known = [...this.deps.mempool.candidates(), ...[...this.heardTxs.values()].map((h) => h.tx)];
+    const known = [...(this.deps.mempool.held?.() ?? this.deps.mempool.candidates()), ...[...this.heardTxs.values()].map((h) => h.tx)];
     const result = rebuildBlock(c, parent, known, this.chainId, (slot, hash, sig, key) => this.deps.verifier.vote(slot, hash, sig, key));
     if (result.kind === "missing") {
       this.askForTxs(key, c, result.indexes);
