@@ -572,10 +572,33 @@ export class ConsensusEngine {
     for (const a of this.aggregates.takePending(`${child.height}:${id.slice(0, 2 * VOTE_BLOCK_REF_BYTES)}`)) this.onVoteAggregate(a);
     this.maybeVote(child, parent);
     this.checkCertified(child);
+    this.shareHeadCertificate(child, parent);
     const waiting = this.orphans.get(id);
     this.orphans.delete(id);
     for (const o of waiting ?? []) this.onBlock(o, null);
     for (const [key, c] of this.pendingCompacts) if (bytesEqual(c.parentHash, hash)) this.tryRebuild(key);
+  }
+
+  /**
+   * A fresh proposal built below our notarized head: its proposer lacks a notarization we hold, and
+   * so do the validators that vote with it, so the slot is lost, and so is every slot until the
+   * notarization reaches them (issue 20, plain seed 6: ten slots without a block while three nodes
+   * held it). Our head's certificate goes out as one vote aggregate (64 bytes on air), after a
+   * random pause within the answer window, unless another node's copy is heard first.
+   */
+  private shareHeadCertificate(b: TreeBlock, parent: TreeBlock): void {
+    if (this.deps.suppressDuplicateAnswers !== true) return;
+    const now = this.deps.clock.now();
+    const head = this.head();
+    const certificate = head.certificate;
+    if (b.slot !== this.slotAt(now) || parent.height >= head.height || certificate === null || head.block === null) return;
+    const key = `cert:${head.id}`;
+    if (!this.onceASlot(this.asked, key)) return;
+    this.deps.clock.setTimeout(() => {
+      if (!this.running || (this.answered.get(key) ?? Number.NEGATIVE_INFINITY) >= now) return;
+      this.answered.set(key, this.deps.clock.now());
+      this.deps.network.broadcast({ kind: "vote-aggregate", height: head.height, blockRef: head.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: certificate.signers, signature: certificate.signature });
+    }, Math.floor(this.random() * this.answerWindowMs()));
   }
 
   private onTx(tx: DecodedTx): void {
@@ -919,6 +942,8 @@ export class ConsensusEngine {
     }
     const { b, signers } = verified;
     const id = b.id;
+    // A full certificate heard: our own copy for the nodes behind (shareHeadCertificate) can stay unsent.
+    if (b.certificate !== null && signers.length >= signerIndices(b.certificate.signers).length) this.answered.set(`cert:${id}`, this.deps.clock.now());
     const fresh = this.aggregates.add(id, { signers, signature: m.signature });
     // Less the votes held singly: one signer left is that validator's own vote, recovered.
     const residual = reduceAggregate({ signers, signature: m.signature }, checkedSingles(b, b.votes, b.weights, this.deps.verifier).good);
