@@ -592,11 +592,16 @@ export class ConsensusEngine {
     const head = this.head();
     const certificate = head.certificate;
     if (b.slot !== this.slotAt(now) || parent.height >= head.height || certificate === null || head.block === null) return;
+    // Only a signer sends it: an aggregate on air carries its sender's own vote (bridges and the
+    // double-vote accounting read it so), and a signer holds the block the certificate names.
+    const mine = head.weights.findIndex((w) => bytesEqual(w.address, this.deps.identity.address));
+    if (mine < 0 || !signerIndices(certificate.signers).includes(mine)) return;
     const key = `cert:${head.id}`;
     if (!this.onceASlot(this.asked, key)) return;
     this.deps.clock.setTimeout(() => {
       if (!this.running || (this.answered.get(key) ?? Number.NEGATIVE_INFINITY) >= now) return;
       this.answered.set(key, this.deps.clock.now());
+      this.stats.aggregatesSent++;
       this.deps.network.broadcast({ kind: "vote-aggregate", height: head.height, blockRef: head.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: certificate.signers, signature: certificate.signature });
     }, Math.floor(this.random() * this.answerWindowMs()));
   }
