@@ -592,8 +592,8 @@ export class ConsensusEngine {
     const head = this.head();
     const certificate = head.certificate;
     if (b.slot !== this.slotAt(now) || parent.height >= head.height || certificate === null || head.block === null) return;
-    // Only a signer sends it: an aggregate on air carries its sender's own vote (bridges and the
-    // double-vote accounting read it so), and a signer holds the block the certificate names.
+    // Only a signer sends it: an aggregate on air carries its sender's own vote (§15; the
+    // simulator's double-vote accounting reads it so), and a signer holds the block it names.
     const mine = head.weights.findIndex((w) => bytesEqual(w.address, this.deps.identity.address));
     if (mine < 0 || !signerIndices(certificate.signers).includes(mine)) return;
     const key = `cert:${head.id}`;
