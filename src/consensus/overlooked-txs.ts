@@ -18,7 +18,10 @@ export interface ChainView {
   readonly marginMs: number;
   /** With no block at all since, how long a transaction may wait before it counts as overlooked. */
   readonly silenceMs: number;
-  /** One transaction goes out again at most this often. */
+  /**
+   * One transaction goes out again at most this often; the interval doubles with each time this
+   * node sent it, up to eight times.
+   */
   readonly resendEveryMs: number;
   /** Most transactions of one sender a proposer takes into a block (the pools' per-sender quota). */
   readonly perSenderPerBlock: number;
@@ -32,6 +35,9 @@ interface BlockEntry {
 }
 
 type ViewedBlock = ProposedBlock & { readonly entries: readonly BlockEntry[] };
+
+/** A transaction's resend interval doubles with each send, up to 2^3 times the base. */
+const MAX_BACKOFF_DOUBLINGS = 3;
 
 /**
  * Finds transactions the chain passes over. On LoRa a transaction's frame is now and then lost at
@@ -49,6 +55,13 @@ type ViewedBlock = ProposedBlock & { readonly entries: readonly BlockEntry[] };
 export class OverlookedTxs {
   private readonly firstHeld = new Map<string, number>();
   private readonly lastSent = new Map<string, number>();
+  /**
+   * How often this node sent each transaction. The rules judge by this node's arrival order, which
+   * a loaded mesh scrambles (floods queued for minutes behind relays): without a backoff, resends
+   * fed the delays that triggered them, and with restarts (`--kill`) they were a quarter to half of
+   * all airtime (issue 20). A transaction the chain really lacks still goes out again, less often.
+   */
+  private readonly sends = new Map<string, number>();
 
   /** `maxTracked`: transactions remembered at most (oldest forgotten first). */
   constructor(private readonly maxTracked: number) {}
@@ -60,7 +73,7 @@ export class OverlookedTxs {
 
   /** This node just sent the transaction (answering a request): the chain gets its chance first. */
   sent(id: string, now: number): void {
-    this.remember(this.lastSent, id, now);
+    this.noteSent(id, now);
   }
 
   /** The candidates worth sending again now; counts them as sent. */
@@ -80,8 +93,9 @@ export class OverlookedTxs {
       if (senders.has(sender) || included.has(id)) return;
       senders.add(sender);
       if (!this.passedOver(tx, sender, this.firstHeld.get(id) as number, blocks, view)) return;
-      if ((this.lastSent.get(id) ?? Number.NEGATIVE_INFINITY) + view.resendEveryMs > now) return;
-      this.remember(this.lastSent, id, now);
+      const every = view.resendEveryMs * 2 ** Math.min(MAX_BACKOFF_DOUBLINGS, Math.max(0, (this.sends.get(id) ?? 0) - 1));
+      if ((this.lastSent.get(id) ?? Number.NEGATIVE_INFINITY) + every > now) return;
+      this.noteSent(id, now);
       out.push(tx);
     });
     return out;
@@ -103,6 +117,11 @@ export class OverlookedTxs {
       const eHeld = this.firstHeld.get(e.id);
       return e.sender !== sender && eHeld !== undefined && eHeld > held + view.marginMs && eHeld < b.slotStartMs && e.rank <= rank;
     })));
+  }
+
+  private noteSent(id: string, now: number): void {
+    this.remember(this.lastSent, id, now);
+    this.remember(this.sends, id, (this.sends.get(id) ?? 0) + 1);
   }
 
   private remember(map: Map<string, number>, id: string, at: number): void {

@@ -17,6 +17,9 @@ export class PoolAdapter implements Mempool {
   pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined {
     return this.pool.pendingTx(sender, nonce);
   }
+  held(): DecodedTx[] {
+    return this.pool.held();
+  }
   add(tx: DecodedTx): void {
     try {
       this.pool.add(tx);

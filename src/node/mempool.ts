@@ -128,6 +128,11 @@ export class TxPool {
     });
   }
 
+  /** Every transaction held, pending or waiting in the nonce window (what compact blocks are rebuilt from). */
+  held(): DecodedTx[] {
+    return [...[...this.byId.values()].map((e) => e.tx), ...this.queued.values()];
+  }
+
   /** Whether the transaction with this hash (hex) waits in the nonce window. */
   isQueued(id: string): boolean {
     return this.queued.has(id);

@@ -79,6 +79,16 @@ describe("mempool", () => {
     expect(pool.pendingTx(a.address, 0)).toEqual(first);
   });
 
+  it("lists everything it holds, past the per-block quota and in the nonce window (compact blocks are rebuilt from it)", () => {
+    const { pool, users } = setup({ perSenderPerBlock: 2 });
+    const [a, b] = users as [typeof users[0], typeof users[0]];
+    for (let n = 0; n < 4; n++) pool.add(transfer(a, n, b.address, COIN));
+    const ahead = transfer(a, 6, b.address, COIN);
+    expect(refused(() => pool.add(ahead)).code).toBe("NONCE_GAP");
+    expect(pool.candidates().map((t) => t.tx.nonce)).toEqual([0, 1]);
+    expect(pool.held().map((t) => t.tx.nonce).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 6]);
+  });
+
   it("replaces a pending transaction that pays 10% more, dropping its successors", () => {
     const { pool, users } = setup();
     const [a, b] = users as [typeof users[0], typeof users[0]];

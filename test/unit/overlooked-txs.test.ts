@@ -32,6 +32,27 @@ describe("overlooked transactions", () => {
     expect(o.overlooked([lost, later], view(40_000 + 3 * SLOT, [block(SLOT, [other])]))).toEqual([lost]);
   });
 
+  it("waits twice as long after each resend of the same transaction, up to eight times the interval", () => {
+    const o = new OverlookedTxs(100);
+    o.held(id(lost), 0);
+    const chain = [block(SLOT, [other])];
+    const sentAt: number[] = [];
+    for (let now = 40_000; now <= 40_000 + 40 * SLOT; now += SLOT) if (o.overlooked([lost], view(now, chain)).length > 0) sentAt.push(now);
+    const gaps = sentAt.slice(1).map((t, i) => (t - (sentAt[i] as number)) / SLOT);
+    expect(gaps).toEqual([3, 6, 12, 24].slice(0, gaps.length));
+    expect(gaps.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("counts an answer this node sent as a send: the next resend backs off from it", () => {
+    const o = new OverlookedTxs(100);
+    o.held(id(lost), 0);
+    o.sent(id(lost), 10_000);
+    o.sent(id(lost), 20_000);
+    const chain = [block(SLOT, [other])];
+    expect(o.overlooked([lost], view(20_000 + 5 * SLOT, chain))).toEqual([]);
+    expect(o.overlooked([lost], view(20_000 + 6 * SLOT, chain))).toEqual([lost]);
+  });
+
   it("leaves alone what a block carries, what arrived too late for the block, and a sender a block served", () => {
     const o = new OverlookedTxs(100);
     o.held(id(lost), 0);

@@ -52,6 +52,7 @@ export class BlockIntake {
     voting.blockArrived(child);
     voting.maybeVote(child, parent);
     voting.checkCertified(child);
+    voting.shareHeadCertificate(child, parent);
     for (const o of this.parts.catchUp.takeOrphans(id) ?? []) this.onBlock(o, null);
     this.parts.compact.parentArrived(hash);
   }

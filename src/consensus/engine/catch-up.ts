@@ -156,7 +156,8 @@ export class CatchUp {
       if (ctx.onceASlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count });
       asked++;
     }
-    for (const parentId of new Set(waiting.map((w) => w.parentId))) {
+    const slot = ctx.slotAt(ctx.now());
+    for (const parentId of new Set(waiting.filter((w) => !this.parts.compact.parentHeldCompact(w.height, slot)).map((w) => w.parentId))) {
       if (asked >= PARENT_REQUESTS_PER_SLOT) return;
       if (ctx.blocks.has(parentId) || !ctx.onceASlot(ctx.asked, parentId)) continue;
       ctx.broadcast({ kind: "get-block", hash: fromHex(parentId) });

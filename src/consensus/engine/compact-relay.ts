@@ -71,10 +71,23 @@ export class CompactRelay {
     this.pending.set(key, c);
     const parentId = toHex(c.parentHash);
     if (!ctx.blocks.has(parentId)) {
-      if (ctx.onceASlot(ctx.asked, parentId)) ctx.broadcast({ kind: "get-block", hash: c.parentHash });
+      if (!this.parentHeldCompact(c.height, ctx.slotAt(ctx.now())) && ctx.onceASlot(ctx.asked, parentId)) ctx.broadcast({ kind: "get-block", hash: c.parentHash });
       return;
     }
     this.tryRebuild(key);
+  }
+
+  /**
+   * Whether the parent of a block at `height` is likely held already as a compact block still
+   * missing transactions: asking for it by hash would only bring the same compact again (issue 20:
+   * a restarted node asked four such parents a slot, each answered by two holders, flooded). Its
+   * transactions are what it lacks, and tryRebuild asks for them. A compact of that height is not
+   * proof (it may be a sibling: the hash is unknown until rebuilt), so one slot in four asks anyway.
+   */
+  parentHeldCompact(height: number, slot: number): boolean {
+    if (slot % 4 === 0) return false;
+    for (const c of this.pending.values()) if (c.height === height - 1) return true;
+    return false;
   }
 
   private tryRebuild(key: string): void {
@@ -82,7 +95,7 @@ export class CompactRelay {
     const c = this.pending.get(key);
     const parent = c === undefined ? undefined : ctx.blocks.get(toHex(c.parentHash));
     if (c === undefined || parent === undefined) return;
-    const known = [...ctx.deps.mempool.candidates(), ...[...ctx.heardTxs.values()].map((h) => h.tx)];
+    const known = [...(ctx.deps.mempool.held?.() ?? ctx.deps.mempool.candidates()), ...[...ctx.heardTxs.values()].map((h) => h.tx)];
     const result = rebuildBlock(c, parent, known, ctx.chainId, (slot, hash, sig, key) => ctx.deps.verifier.vote(slot, hash, sig, key));
     if (result.kind === "missing") {
       this.askForTxs(key, c, result.indexes);

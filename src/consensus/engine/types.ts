@@ -22,6 +22,11 @@ export interface Mempool {
   missingNonces(): readonly SenderGap[];
   /** The pending transaction of this sender and nonce, when the pool holds it. */
   pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined;
+  /**
+   * Every transaction the pool holds, pending or waiting for its nonce, past the per-block quota
+   * `candidates` keeps to: a node catching up rebuilds blocks that carry a sender's later nonces.
+   */
+  held?(): Iterable<DecodedTx>;
   add(tx: DecodedTx): void;
   /** Forget transactions that are now final. */
   removeFinal(txHashes: readonly string[]): void;

@@ -50,6 +50,34 @@ export class Voting {
     for (const a of this.aggregates.takePending(`${b.height}:${b.id.slice(0, 2 * VOTE_BLOCK_REF_BYTES)}`)) this.onVoteAggregate(a);
   }
 
+  /**
+   * A fresh proposal built below our notarized head: its proposer lacks a notarization we hold, and
+   * so do the validators that vote with it, so the slot is lost, and so is every slot until the
+   * notarization reaches them (issue 20, plain seed 6: ten slots without a block while three nodes
+   * held it). On the radio our head's certificate goes out as one vote aggregate (64 bytes on air),
+   * after a random pause within the answer window, unless another node's full copy is heard first.
+   */
+  shareHeadCertificate(b: TreeBlock, parent: TreeBlock): void {
+    const ctx = this.ctx;
+    if (!ctx.link.answersOverheard) return;
+    const now = ctx.now();
+    const head = ctx.head();
+    const certificate = head.certificate;
+    if (b.slot !== ctx.slotAt(now) || parent.height >= head.height || certificate === null || head.block === null) return;
+    // Only a signer sends it: an aggregate on air carries its sender's own vote (§15; the
+    // simulator's double-vote accounting reads it so), and a signer holds the block it names.
+    const mine = head.weights.findIndex((w) => bytesEqual(w.address, ctx.deps.identity.address));
+    if (mine < 0 || !signerIndices(certificate.signers).includes(mine)) return;
+    const key = `cert:${head.id}`;
+    if (!ctx.onceASlot(ctx.asked, key)) return;
+    ctx.deps.clock.setTimeout(() => {
+      if (!ctx.running || (ctx.answered.get(key) ?? Number.NEGATIVE_INFINITY) >= now) return;
+      ctx.answered.set(key, ctx.now());
+      ctx.stats.aggregatesSent++;
+      ctx.broadcast({ kind: "vote-aggregate", height: head.height, blockRef: head.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: certificate.signers, signature: certificate.signature });
+    }, Math.floor(ctx.random() * ctx.answerWindowMs()));
+  }
+
   /** Streamlet's vote rule, plus signer safety: one vote per slot, only for a block on a longest notarized chain. */
   maybeVote(b: TreeBlock, parent: TreeBlock): void {
     const ctx = this.ctx;
@@ -149,6 +177,8 @@ export class Voting {
       return;
     }
     const { b, signers } = verified;
+    // A full certificate heard: our own copy for the nodes behind (shareHeadCertificate) can stay unsent.
+    if (b.certificate !== null && signers.length >= signerIndices(b.certificate.signers).length) ctx.answered.set(`cert:${b.id}`, ctx.now());
     const fresh = this.aggregates.add(b.id, { signers, signature: m.signature });
     // Less the votes held singly: one signer left is that validator's own vote, recovered.
     const residual = reduceAggregate({ signers, signature: m.signature }, checkedSingles(b, b.votes, b.weights, ctx.deps.verifier).good);
