@@ -1,3 +1,4 @@
+import { BoundedMap } from "../core/bounded.js";
 import { toHex } from "../core/bytes.js";
 import { type DecodedTx, txHash } from "../core/tx/codec.js";
 import { txRank } from "../core/tx/rank.js";
@@ -53,27 +54,30 @@ const MAX_BACKOFF_DOUBLINGS = 3;
  * take better or older transactions, waiting is the queue's doing: nothing is resent.
  */
 export class OverlookedTxs {
-  private readonly firstHeld = new Map<string, number>();
-  private readonly lastSent = new Map<string, number>();
+  private readonly firstHeld: BoundedMap<string, number>;
   /**
-   * How often this node sent each transaction. The rules judge by this node's arrival order, which
-   * a loaded mesh scrambles (floods queued for minutes behind relays): without a backoff, resends
-   * fed the delays that triggered them, and with restarts (`--kill`) they were a quarter to half of
-   * all airtime (issue 20). A transaction the chain really lacks still goes out again, less often.
+   * When this node last sent each transaction, and how often it has. The rules judge by this node's
+   * arrival order, which a loaded mesh scrambles (floods queued for minutes behind relays): without a
+   * backoff, resends fed the delays that triggered them, and with restarts (`--kill`) they were a
+   * quarter to half of all airtime (issue 20). A transaction the chain really lacks still goes out
+   * again, less often.
    */
-  private readonly sends = new Map<string, number>();
+  private readonly sends: BoundedMap<string, { readonly at: number; readonly times: number }>;
 
   /** `maxTracked`: transactions remembered at most (oldest forgotten first). */
-  constructor(private readonly maxTracked: number) {}
+  constructor(maxTracked: number) {
+    this.firstHeld = new BoundedMap(maxTracked);
+    this.sends = new BoundedMap(maxTracked);
+  }
 
   /** This node holds the transaction from now on (heard or submitted here). */
   held(id: string, now: number): void {
-    if (!this.firstHeld.has(id)) this.remember(this.firstHeld, id, now);
+    if (!this.firstHeld.has(id)) this.firstHeld.set(id, now);
   }
 
   /** This node just sent the transaction (answering a request): the chain gets its chance first. */
   sent(id: string, now: number): void {
-    this.noteSent(id, now);
+    this.sends.set(id, { at: now, times: (this.sends.get(id)?.times ?? 0) + 1 });
   }
 
   /** The candidates worth sending again now; counts them as sent. */
@@ -93,9 +97,9 @@ export class OverlookedTxs {
       if (senders.has(sender) || included.has(id)) return;
       senders.add(sender);
       if (!this.passedOver(tx, sender, this.firstHeld.get(id) as number, blocks, view)) return;
-      const every = view.resendEveryMs * 2 ** Math.min(MAX_BACKOFF_DOUBLINGS, Math.max(0, (this.sends.get(id) ?? 0) - 1));
-      if ((this.lastSent.get(id) ?? Number.NEGATIVE_INFINITY) + every > now) return;
-      this.noteSent(id, now);
+      const last = this.sends.get(id);
+      if (last !== undefined && last.at + view.resendEveryMs * 2 ** Math.min(MAX_BACKOFF_DOUBLINGS, last.times - 1) > now) return;
+      this.sent(id, now);
       out.push(tx);
     });
     return out;
@@ -117,16 +121,5 @@ export class OverlookedTxs {
       const eHeld = this.firstHeld.get(e.id);
       return e.sender !== sender && eHeld !== undefined && eHeld > held + view.marginMs && eHeld < b.slotStartMs && e.rank <= rank;
     })));
-  }
-
-  private noteSent(id: string, now: number): void {
-    this.remember(this.lastSent, id, now);
-    this.remember(this.sends, id, (this.sends.get(id) ?? 0) + 1);
-  }
-
-  private remember(map: Map<string, number>, id: string, at: number): void {
-    map.delete(id);
-    map.set(id, at);
-    if (map.size > this.maxTracked) map.delete(map.keys().next().value as string);
   }
 }
