@@ -39,12 +39,31 @@ async function startValidator(identity: NodeOptions["identity"], broker: string,
   return node;
 }
 
+/** Two validators on one broker (the first's embedded one), both past their first finalized block. */
+async function twoValidators(seed: number): Promise<[MeshChainNode, MeshChainNode]> {
+  const first = await startValidator(chain.validators[0]!, "embedded", seed);
+  const second = await startValidator(chain.validators[1]!, first.brokerUrl!, seed + 1);
+  await waitFor(() => [first, second].every((v) => v.status().finalizedHeight >= 1), 60_000, "both validators to finalize");
+  return [first, second];
+}
+
+/** Three more blocks final at both, from wherever the higher of them stands now. */
+async function keepFinalizing(validators: readonly MeshChainNode[]): Promise<void> {
+  const before = Math.max(...validators.map((v) => v.status().finalizedHeight));
+  await waitFor(() => validators.every((v) => v.status().finalizedHeight >= before + 3), 60_000, "the validators to keep finalizing");
+}
+
+/** Still in consensus, its sync target not moved by the claims, ready. */
+function unmoved(v: MeshChainNode): void {
+  expect(v.status().sync.fallbacks).toBe(0);
+  expect(v.status().sync.targetHeight).toBeLessThan(FAR);
+  expect(v.status().ready.ok).toBe(true);
+}
+
 describe("claims need proof", () => {
   it("unstaked peers claiming a far finality cannot make a validator leave consensus", async () => {
-    const first = await startValidator(chain.validators[0]!, "embedded", 1);
-    const second = await startValidator(chain.validators[1]!, first.brokerUrl!, 2);
-    const validators = [first, second];
-    await waitFor(() => validators.every((v) => v.status().finalizedHeight >= 1), 60_000, "both validators to finalize");
+    const validators = await twoValidators(1);
+    const [first] = validators;
     // Twelve hellos from fresh keys (no stake), each claiming finality at 10^12, one after another.
     for (let i = 0; i < 12; i++) {
       const id = testIdentity(`claimant-${i}`);
@@ -53,20 +72,14 @@ describe("claims need proof", () => {
       await a.send(MessageType.Hello, hello(id, chainId, genesisHash, { tipHeight: FAR, finalizedHeight: FAR }), Priority.Control);
     }
     await waitFor(() => first.peerList().length >= 13, 10_000, "the claims to be heard");
-    const before = Math.max(...validators.map((v) => v.status().finalizedHeight));
-    await waitFor(() => validators.every((v) => v.status().finalizedHeight >= before + 3), 60_000, "the validators to keep finalizing");
-    for (const v of validators) {
-      expect(v.status().sync.fallbacks).toBe(0);
-      expect(v.status().sync.targetHeight).toBeLessThan(FAR);
-      expect(v.status().ready.ok).toBe(true);
-    }
+    await keepFinalizing(validators);
+    validators.forEach(unmoved);
     expect(await metric(first, "meshchain_sync_fallbacks_total")).toBe(0);
   }, 120_000);
+
   it("a hundred forged chain statuses cost each validator at most the chain-status rate of block requests, and move nothing", async () => {
-    const first = await startValidator(chain.validators[0]!, "embedded", 3);
-    const second = await startValidator(chain.validators[1]!, first.brokerUrl!, 4);
-    const validators = [first, second];
-    await waitFor(() => validators.every((v) => v.status().finalizedHeight >= 1), 60_000, "both validators to finalize");
+    const validators = await twoValidators(3);
+    const [first] = validators;
     const listener = await Attacker.join(first.brokerUrl!, chainId, 0x0bad_0001, 200);
     attackers.push(listener);
     // Unsigned statuses from a hundred node numbers nobody knows, each naming its own far head.
@@ -77,8 +90,7 @@ describe("claims need proof", () => {
     }));
     const started = Date.now();
     await rawFlood(first.brokerUrl!, chainId, frames);
-    const before = Math.max(...validators.map((v) => v.status().finalizedHeight));
-    await waitFor(() => validators.every((v) => v.status().finalizedHeight >= before + 3), 60_000, "the validators to keep finalizing");
+    await keepFinalizing(validators);
     const seconds = (Date.now() - started) / 1_000;
     // The registry's chain-status rate (8 a second in all, a burst of 16) bounds what forged statuses
     // make a validator ask for, one request per status at most; each answer for a fake head is nothing.
@@ -86,18 +98,16 @@ describe("claims need proof", () => {
     for (const [i, v] of validators.entries()) {
       const node = nodeNumberFromPublicKey(chain.validators[i]!.ed25519.publicKey);
       const asked = listener.heard.filter((m) => m.type === MessageType.GetBlock && m.meta.from === node && fakeHeads.some((h) => bytesEqual(h, getBlockCodec.decode(m.payload).hash))).length;
+      // The listener hears this validator at all: a count of zero would then mean it asked for nothing.
+      expect(listener.heard.some((m) => m.meta.from === node)).toBe(true);
       expect(asked).toBeLessThanOrEqual(bound);
-      expect(v.status().sync.fallbacks).toBe(0);
-      expect(v.status().sync.targetHeight).toBeLessThan(FAR);
-      expect(v.status().ready.ok).toBe(true);
+      unmoved(v);
     }
   }, 120_000);
 
   it("a hundred transactions with forged signatures, their nonces ahead, make no validator ask for the nonces between", async () => {
-    const first = await startValidator(chain.validators[0]!, "embedded", 5);
-    const second = await startValidator(chain.validators[1]!, first.brokerUrl!, 6);
-    const validators = [first, second];
-    await waitFor(() => validators.every((v) => v.status().finalizedHeight >= 1), 60_000, "both validators to finalize");
+    const validators = await twoValidators(5);
+    const [first] = validators;
     const junkSender = testIdentity("junk-sender");
     const gossip = await Attacker.join(first.brokerUrl!, chainId, nodeNumberFromPublicKey(junkSender.ed25519.publicKey), 201);
     attackers.push(gossip);
@@ -108,10 +118,11 @@ describe("claims need proof", () => {
       const junk = encodeTx({ ...transfer(victim, 2 + (i % 12), chain.validators[0]!.address, BigInt(i + 1)).tx, signature: new Uint8Array(64).fill(i & 0xff) });
       await gossip.send(MessageType.Transaction, junk, Priority.Transaction);
     }
-    const before = Math.max(...validators.map((v) => v.status().finalizedHeight));
-    await waitFor(() => validators.every((v) => v.status().finalizedHeight >= before + 3), 60_000, "the validators to keep finalizing");
+    await keepFinalizing(validators);
     const victims = chain.users.map((u) => u.address);
     const gapRequests = gossip.heard.filter((m) => m.type === MessageType.GetSenderTransactions && victims.some((a) => bytesEqual(a, senderTransactionsRequestCodec.decode(m.payload).sender)));
+    // It hears both validators at all: no request heard then means none was sent.
+    for (const v of chain.validators.slice(0, 2)) expect(gossip.heard.some((m) => m.meta.from === nodeNumberFromPublicKey(v.ed25519.publicKey))).toBe(true);
     expect(gapRequests.map((m) => toHex(m.payload))).toEqual([]);
     for (const v of validators) expect(v.status().mempool.transactions).toBe(0);
     expect(await metric(first, "meshchain_mempool_refusals_total", 'reason="INVALID"')).toBeGreaterThanOrEqual(1);

@@ -57,7 +57,13 @@ function rig(opts: { network?: boolean; ipPeers?: boolean; setSize?: number; vot
     peers.heard(node, key(name), { tipHeight: finalizedHeight + 1, finalizedHeight, signedAt: clock.now() });
     for (const l of [...listeners]) l();
   };
-  return { clock, calls, sync, chain, mode, run, status, listeners, role: () => role };
+  /** Started as a validator, synced, one tick later in consensus. */
+  const inConsensus = () => {
+    mode.start(run, "consensus");
+    sync.state = "synced";
+    clock.advance(TICK_MS);
+  };
+  return { clock, calls, sync, chain, mode, run, status, listeners, inConsensus, role: () => role };
 }
 
 describe("the node's mode machine", () => {
@@ -111,9 +117,7 @@ describe("the node's mode machine", () => {
 
   it("falls back to range sync when validators with over a third of the weight prove finality far ahead, then rejoins", () => {
     const r = rig();
-    r.mode.start(r.run, "consensus");
-    r.sync.state = "synced";
-    r.clock.advance(TICK_MS);
+    r.inConsensus();
     expect(r.mode.state).toBe("consensus");
     r.calls.length = 0;
     // Ahead, but within the allowance: not behind.
@@ -144,9 +148,7 @@ describe("the node's mode machine", () => {
 
   it("is not moved by claims that less than a third of the weight vouches for", () => {
     const r = rig();
-    r.mode.start(r.run, "consensus");
-    r.sync.state = "synced";
-    r.clock.advance(TICK_MS);
+    r.inConsensus();
     // Unstaked peers, however many and however far ahead, carry no weight.
     for (let n = 0; n < 10; n++) r.status(`stranger-${n}`, 100 + n, 1_000_000);
     expect(r.mode.state).toBe("consensus");
