@@ -43,7 +43,7 @@ export interface SyncOptions {
   /**
    * The longest an import holds the event loop before letting the node answer (API, network), ms;
    * 0 imports each run in one go. A run of 1,024 blocks is a few hundred milliseconds of work on a
-   * fast machine and seconds on a Pi or a busy one (docs/benchmarks.md, "Responsiveness while syncing").
+   * fast machine and seconds on a Pi or a busy one (docs/benchmarks.md, "Follower in its own process").
    */
   readonly importSliceMs: number;
 }
@@ -336,7 +336,7 @@ export class ChainSync {
         this.errorUntil = this.deps.clock.now() + this.opts.errorBackoffMs;
         this.enter("error");
       },
-    );
+    ).catch((e: unknown) => this.deps.logger.error({ err: e }, "sync turn failed; trying again next tick"));
   }
 
   private imported(from: number, result: ImportOutcome): void {
