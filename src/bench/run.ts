@@ -7,11 +7,24 @@ import { airtimeBenchmarks } from "./airtime.js";
 import { syncBenchmark } from "./sync.js";
 
 /*
- * npm run bench [-- --json] [-- --write]
+ * npm run bench [-- --json] [-- --write] [-- --only=sync]
  * --write replaces the results section of docs/benchmarks.md (between the markers) with this run.
+ * --only=NAME runs one group (ledger, consensus, sim, sync, airtime); --write needs them all.
  */
-const args = new Set(process.argv.slice(2));
-const results: Measurement[] = [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks(), simulatorBenchmark(), ...consensusBenchmarks(), ...(await syncBenchmark()), ...(await airtimeBenchmarks())];
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const only = argv.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? null;
+const groups: Record<string, () => Promise<Measurement[]> | Measurement[]> = {
+  ledger: () => [...signatureBenchmarks(), transactionBenchmark(), ...blockBenchmarks()],
+  sim: () => [simulatorBenchmark()],
+  consensus: () => consensusBenchmarks(),
+  sync: () => syncBenchmark(),
+  airtime: () => airtimeBenchmarks(),
+};
+if (only !== null && !(only in groups)) throw new Error(`--only=${only}: expected one of ${Object.keys(groups).join(", ")}`);
+if (only !== null && args.has("--write")) throw new Error("--write replaces the whole results table: run every group");
+const results: Measurement[] = [];
+for (const [name, run] of Object.entries(groups)) if (only === null || only === name) results.push(...(await run()));
 const machine = machineDescription();
 const date = new Date().toISOString().slice(0, 10);
 

@@ -3,9 +3,9 @@ import type { AuditHandover, ChainStore, CommitEntry } from "../storage/chain-st
 import type { TreeBlock } from "./block-tree.js";
 import { FinalityTracker } from "./finality.js";
 import { planFinalityProof } from "./finality-proof.js";
-import { checkSanity, checkSignatures, type Executed, executeRun, type ImportStep, type RangeBlock, type StepFailure, type Transition, type VerifiedBlock } from "./range-verify.js";
+import { checkSanity, checkSignatures, drain, type Executed, executeRunSteps, type ImportStep, type RangeBlock, type StepFailure, type Transition, type VerifiedBlock } from "./range-verify.js";
 import type { BlsVerifier } from "./verifier.js";
-import { toHex } from "../core/bytes.js";
+import { bytesEqual, toHex } from "../core/bytes.js";
 import { Ledger } from "../core/state/ledger.js";
 import { votingWeights } from "./weights.js";
 
@@ -21,7 +21,12 @@ export interface ImportOutcome {
   readonly finalizedHeight: number;
   /** Why the block after the committed prefix was refused; null when the rest lacks only a notarization. */
   readonly failure: StepFailure | null;
+  /** The store's tip moved while a yielding import paused: nothing was committed, and the peer is not at fault. */
+  readonly superseded: boolean;
 }
+
+/** The next turn of the event loop, after pending I/O: where a yielding import lets the node answer. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Range sync's import pipeline: sanity → state transition (executed once, result kept) → batched
@@ -52,38 +57,86 @@ export class BlockImporter {
     },
   ) {}
 
+  /** Import a run in one go, holding the event loop until it is committed. */
   import(blocks: readonly RangeBlock[]): ImportOutcome {
+    return drain(this.steps(blocks));
+  }
+
+  /**
+   * Import a run, letting the event loop run whenever the import has held it `sliceMs` (between
+   * blocks of the transition, and between the steps): a node that syncs runs of 1,024 blocks
+   * otherwise stops answering for the whole run, hundreds of milliseconds. Null when `abandoned()`
+   * said so at a pause: nothing was committed. If the store's tip moved during a pause, the run is
+   * not committed either and the outcome says `superseded`.
+   */
+  async importYielding(blocks: readonly RangeBlock[], sliceMs: number, abandoned: () => boolean, pause: () => Promise<void> = nextTurn): Promise<ImportOutcome | null> {
+    const steps = this.steps(blocks);
+    let since = performance.now();
+    for (;;) {
+      const next = steps.next();
+      if (next.done === true) return next.value;
+      if (performance.now() - since < sliceMs) continue;
+      this.pausing?.();
+      await pause();
+      if (abandoned()) return null;
+      this.resumed?.();
+      since = performance.now();
+    }
+  }
+
+  /** Told around each pause, so the time another task ran there is not counted to a step. */
+  private pausing: (() => void) | null = null;
+  private resumed: (() => void) | null = null;
+
+  /** The pipeline, pausing (yielding) where the caller may let the event loop run. */
+  private *steps(blocks: readonly RangeBlock[]): Generator<void, ImportOutcome, void> {
     const { store } = this.deps;
+    const startTip = store.tip;
     let at = performance.now();
+    let carried = 0;
+    this.pausing = () => {
+      carried += performance.now() - at;
+    };
+    this.resumed = () => {
+      at = performance.now();
+    };
     const lap = (step: keyof StepSeconds): void => {
       const now = performance.now();
-      this.seconds[step] += (now - at) / 1000;
-      this.stepObserver?.(step, (now - at) / 1000);
+      const seconds = (carried + now - at) / 1000;
+      this.seconds[step] += seconds;
+      this.stepObserver?.(step, seconds);
+      carried = 0;
       at = now;
     };
-    const sane = checkSanity(store.tip, blocks);
+    const sane = checkSanity(startTip, blocks);
     lap("sanity");
     const transition = this.deps.transition ?? applyBlock;
     const counted: Transition = (...args) => {
       this.executions++;
       return transition(...args);
     };
-    const run = executeRun({ state: store.state, info: store.tip }, blocks.slice(0, sane.passed), this.deps.chainId, counted);
-    lap("transition");
     // The anchor: the voting set our committed (so proven) state gives; a proof must be by it.
-    const anchor = votingWeights(new Ledger(store.state), store.tip.height);
+    const anchor = votingWeights(new Ledger(store.state), startTip.height);
+    const run = yield* executeRunSteps({ state: store.state, info: startTip }, blocks.slice(0, sane.passed), this.deps.chainId, counted);
+    lap("transition");
+    yield;
     const plan = planFinalityProof(run.executed.map((e) => ({ header: e.block.header, notarization: e.notarization, byProposerAlone: e.byProposerAlone, weights: e.weights })), anchor, this.finality.fork());
     const signed = checkSignatures(run.executed, this.deps.verifier, plan);
     this.signatureChecks += signed.checked;
     lap("signatures");
     const failure = signed.failure ?? run.failure ?? sane.failure;
     const verified = signed.verified;
-    if (verified.length === 0) return { committed: [], finalizedHeight: store.finalizedHeight, failure };
+    if (verified.length === 0) return { committed: [], finalizedHeight: store.finalizedHeight, failure, superseded: false };
     const tracker = this.finality.fork();
     let final: number | null = null;
     for (const v of verified) final = tracker.next(v.block.header, v.byProposerAlone) ?? final;
     const moved = final !== null && final > store.finalizedHeight ? final : null;
     lap("finality");
+    yield;
+    // Another commit or an undone tip during a pause: this run was checked on a state that is gone.
+    if (store.tip.height !== startTip.height || !bytesEqual(store.tip.hash, startTip.hash)) {
+      return { committed: [], finalizedHeight: store.finalizedHeight, failure: null, superseded: true };
+    }
     // A failed proof check falls back to checking every block: then nothing is covered.
     const covered = signed.failure === null ? Math.min(plan.covered, verified.length) : 0;
     store.commitBatch(verified.map((v, i) => ({
@@ -98,7 +151,7 @@ export class BlockImporter {
     this.finality = tracker;
     this.committedBlocks += verified.length;
     this.coveredBlocks += covered;
-    return { committed: verified, finalizedHeight: store.finalizedHeight, failure };
+    return { committed: verified, finalizedHeight: store.finalizedHeight, failure, superseded: false };
   }
 
   /** The tip was undone: the remembered links no longer lead to it. */

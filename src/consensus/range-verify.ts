@@ -108,7 +108,25 @@ export function executeRun(
   blocks: readonly RangeBlock[],
   chainId: string,
   transition: Transition = applyBlock,
-): { executed: Executed[]; failure: StepFailure | null } {
+): ExecutedRun {
+  return drain(executeRunSteps(start, blocks, chainId, transition));
+}
+
+export interface ExecutedRun {
+  readonly executed: Executed[];
+  readonly failure: StepFailure | null;
+}
+
+/**
+ * `executeRun`, pausing after each block: whoever drives it may let the event loop run there (the
+ * run works on its own copy of the state, so nothing it holds changes meanwhile).
+ */
+export function* executeRunSteps(
+  start: { readonly state: StateStore; readonly info: ParentInfo },
+  blocks: readonly RangeBlock[],
+  chainId: string,
+  transition: Transition = applyBlock,
+): Generator<void, ExecutedRun, void> {
   const executed: Executed[] = [];
   const fail = (index: number, code: RangeErrorCode, reason: string) => ({ executed, failure: { step: "transition" as const, index, code, reason } });
   if (blocks.length === 0) return { executed, failure: null };
@@ -140,8 +158,17 @@ export function executeRun(
     executed.push({ block, bytes, applied, notarization, byProposerAlone, notarizationKeys: keys, proposerKey: proposer.blsPublicKey, weights: ownWeights });
     info = { height: h.height, hash: applied.hash, slot: h.slot, timestamp: h.timestamp };
     weights = ownWeights;
+    if (i + 1 < blocks.length) yield;
   }
   return { executed, failure: null };
+}
+
+/** Run a stepwise computation to its end without pausing. */
+export function drain<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done === true) return next.value;
+  }
 }
 
 /**

@@ -40,6 +40,12 @@ export interface SyncOptions {
    * check about a sixth of the import's time; at 256 it was about two fifths (docs/benchmarks.md).
    */
   readonly holdBlocks: number;
+  /**
+   * The longest an import holds the event loop before letting the node answer (API, network), ms;
+   * 0 imports each run in one go. A run of 1,024 blocks is a few hundred milliseconds of work on a
+   * fast machine and seconds on a Pi or a busy one (docs/benchmarks.md, "Follower in its own process").
+   */
+  readonly importSliceMs: number;
 }
 
 /** Proposer signatures the audit checks per turn: about a tenth of a second of pairing work in pure JavaScript, so the node stays responsive. */
@@ -48,7 +54,7 @@ const AUDIT_BATCH_BLOCKS = 32;
 /** When a request waits for the pace, how soon to look again. */
 const PACE_RETRY_MS = Math.ceil(1_000 / SYNC_REQUESTS_PER_SECOND);
 
-export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000, fallBehindBlocks: 32, holdBlocks: 1024 };
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = { batchBlocks: MAX_SYNC_BLOCKS, requestTimeoutMs: 10_000, tickMs: 1_000, avoidMs: 60_000, errorBackoffMs: 30_000, fallBehindBlocks: 32, holdBlocks: 1024, importSliceMs: 20 };
 
 export interface SyncProgress {
   readonly state: SyncState;
@@ -113,6 +119,10 @@ export class ChainSync {
    */
   private readonly pace: TokenBucket;
   private paced = false;
+  /** A run is being imported (paused for the event loop): nothing else is asked or imported meanwhile. */
+  private importing = false;
+  /** Counts stops: an import paused across a stop is dropped when it resumes. */
+  private generation = 0;
   /** Answers from one peer not imported yet (at most `holdBlocks` blocks, decoded). */
   private held: { readonly peer: number; readonly blocks: RangeBlock[] } | null = null;
   /** The one import pipeline: checks, executes once, commits a batch, moves finality. */
@@ -153,6 +163,8 @@ export class ChainSync {
   }
 
   stop(): void {
+    this.generation++;
+    this.importing = false;
     this.loop.stop();
     this.auditLoop.stop();
     this.inFlight = null;
@@ -165,6 +177,7 @@ export class ChainSync {
   }
 
   private evaluate(): void {
+    if (this.importing) return;
     const now = this.deps.clock.now();
     if (this.stateNow === "error" && now < this.errorUntil) return;
     if (this.inFlight !== null) {
@@ -297,13 +310,38 @@ export class ChainSync {
 
   /** Import a run from one peer's answers, and act on the outcome. */
   private importRun(from: number, run: readonly RangeBlock[]): void {
-    const now = this.deps.clock.now();
-    let result: ImportOutcome;
-    try {
-      result = this.importer.import(run);
-    } catch (e) {
-      return this.fail(e);
+    if (this.opts.importSliceMs <= 0) {
+      let result: ImportOutcome;
+      try {
+        result = this.importer.import(run);
+      } catch (e) {
+        return this.fail(e);
+      }
+      return this.imported(from, result);
     }
+    const generation = this.generation;
+    this.importing = true;
+    this.importer.importYielding(run, this.opts.importSliceMs, () => generation !== this.generation).then(
+      (result) => {
+        if (result === null || generation !== this.generation) return;
+        this.importing = false;
+        this.imported(from, result);
+      },
+      (e: unknown) => {
+        if (generation !== this.generation) return;
+        this.importing = false;
+        if (e instanceof MeshChainError) return this.fail(e);
+        // A fault of ours, not the peer's or the disk's: said loudly, and retried after the back-off.
+        this.deps.logger.error({ err: e }, "importing synced blocks failed");
+        this.errorUntil = this.deps.clock.now() + this.opts.errorBackoffMs;
+        this.enter("error");
+      },
+    ).catch((e: unknown) => this.deps.logger.error({ err: e }, "sync turn failed; trying again next tick"));
+  }
+
+  private imported(from: number, result: ImportOutcome): void {
+    const now = this.deps.clock.now();
+    if (result.superseded) return this.evaluate();
     this.noteCommitted(result.committed);
     if (result.committed.length > 0) this.deps.health?.healthy("chain");
     if (result.failure?.code === "NOT_LINKED") return this.onOtherBranch(from);

@@ -84,6 +84,60 @@ describe("block import pipeline", () => {
     store.close();
   });
 
+  it("imports the same way when it pauses for the event loop, and counts no paused time to a step", async () => {
+    const store = ChainStore.open(join(dir(), "chain.db"), chain.genesis);
+    const { transition, runs } = countingTransition();
+    const importer = new BlockImporter({ store, chainId: CHAIN_ID, verifier, transition });
+    let pauses = 0;
+    let paused = 0;
+    // Each pause takes 5 ms of someone else's time, which no step may be charged with.
+    const pause = async () => {
+      pauses++;
+      const from = performance.now();
+      while (performance.now() < from + 5) await new Promise((r) => setImmediate(r));
+      paused += performance.now() - from;
+    };
+    const run = fetch(source, 1, 12);
+    const started = performance.now();
+    const outcome = await importer.importYielding(run, 0, () => false, pause);
+    const wall = performance.now() - started;
+    expect(outcome?.failure).toBeNull();
+    expect(outcome?.superseded).toBe(false);
+    // After each of the first eleven blocks, and between the steps.
+    expect(pauses).toBe(13);
+    expect(store.tip.height).toBe(12);
+    expect(store.finalizedHeight).toBe(11);
+    expect(toHex(store.state.root)).toBe(toHex(source.state.root));
+    expect([...runs.values()]).toEqual(Array(12).fill(1));
+    const charged = Object.values(importer.seconds).reduce((a, b) => a + b, 0);
+    // Everything but the pauses, at most (a millisecond for the clock reads around them).
+    expect(charged * 1000).toBeLessThanOrEqual(wall - paused + 1);
+    store.close();
+  });
+
+  it("commits nothing when abandoned at a pause, or when the tip moved during one", async () => {
+    const store = ChainStore.open(join(dir(), "chain.db"), chain.genesis);
+    const importer = new BlockImporter({ store, chainId: CHAIN_ID, verifier });
+    let stop = false;
+    const abandoned = await importer.importYielding(fetch(source, 1, 6), 0, () => stop, async () => {
+      stop = true;
+    });
+    expect(abandoned).toBeNull();
+    expect(store.tip.height).toBe(0);
+    // Another import commits blocks 1-2 while ours is paused: ours was checked on a tip that is gone.
+    const other = new BlockImporter({ store, chainId: CHAIN_ID, verifier });
+    let moved = false;
+    const outcome = await importer.importYielding(fetch(source, 1, 6), 0, () => false, async () => {
+      if (moved) return;
+      moved = true;
+      other.import(fetch(source, 1, 2));
+    });
+    expect(outcome).toMatchObject({ committed: [], failure: null, superseded: true });
+    expect(store.tip.height).toBe(2);
+    expect(importer.committedBlocks).toBe(0);
+    store.close();
+  });
+
   it("leaves store and finality untouched when the commit fails, and imports the same run later", () => {
     const store = ChainStore.open(join(dir(), "chain.db"), chain.genesis);
     const importer = new BlockImporter({ store, chainId: CHAIN_ID, verifier });

@@ -6,12 +6,13 @@ import { BlsVerifier } from "../../src/consensus/verifier.js";
 import { syncResponseCodec, type SyncRequest, type SyncResponse } from "../../src/mesh/messages/sync.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { DEFAULT_PEER_OPTIONS, PeerManager } from "../../src/node/peers.js";
-import { ChainSync, DEFAULT_SYNC_OPTIONS } from "../../src/node/sync.js";
+import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions } from "../../src/node/sync.js";
 import { answerSyncRequest } from "../../src/node/sync-server.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
 import { CHAIN_ID, testChain, testIdentity } from "../fixtures/chain.js";
 import { growChain } from "../fixtures/stored-chain.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
+import { waitFor } from "../fixtures/wait.js";
 
 const dir = tempDirsPerTest();
 const ME = 0x1000;
@@ -19,12 +20,13 @@ const chain = testChain({ validators: 3 });
 const verifier = new BlsVerifier(CHAIN_ID);
 
 /** A follower's sync service, its store and peers, with each peer answering from its own store (or a tampering function). */
-function follower(peerStores: Map<number, { store: ChainStore; tamper?: (r: SyncResponse) => SyncResponse; silent?: boolean }>) {
+function follower(peerStores: Map<number, { store: ChainStore; tamper?: (r: SyncResponse) => SyncResponse; silent?: boolean }>, options: Partial<SyncOptions> = {}) {
   const clock = new ManualClock(1_000_000);
   const store = ChainStore.open(join(dir(), "chain.db"), chain.genesis);
   const peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock });
   const requests: { peer: number; request: SyncRequest }[] = [];
-  const sync = new ChainSync({ ...DEFAULT_SYNC_OPTIONS, batchBlocks: 4 }, {
+  // Imports in one go unless a test asks for slices: each answer's effect is then seen at once.
+  const sync = new ChainSync({ ...DEFAULT_SYNC_OPTIONS, batchBlocks: 4, importSliceMs: 0, ...options }, {
     clock, logger: silentLogger(), chainId: CHAIN_ID, store, verifier, peers, localNode: ME,
     send: (request) => requests.push({ peer: request.target, request }),
   });
@@ -204,6 +206,40 @@ describe("chain sync", () => {
     f.run();
     expect(f.store.tip.height).toBe(6);
     expect(toHex(f.store.tip.hash)).toBe(toHex(pruned.tip.hash));
+  });
+
+  it("imports a run in slices, letting the event loop run between them, and asks for nothing meanwhile", async () => {
+    const source = sourceStore(10, 1);
+    // A slice shorter than any block's execution: the import pauses after every block.
+    const f = follower(new Map([[7, { store: source }]]), { importSliceMs: 1e-6 });
+    f.announce(7, 10);
+    let turns = 0;
+    const counting = setInterval(() => turns++, 0);
+    f.run();
+    // All three answers arrived and the run was handed to the import, which paused before committing.
+    expect(f.requests.length).toBe(0);
+    expect(f.store.tip.height).toBe(0);
+    f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
+    expect(f.requests.length).toBe(0);
+    await waitFor(() => f.store.tip.height === 10, 10_000, () => `height ${f.store.tip.height}`);
+    clearInterval(counting);
+    expect(turns).toBeGreaterThan(0);
+    expect(toHex(f.store.tip.hash)).toBe(toHex(source.tip.hash));
+    expect(f.sync.importer.executions).toBe(10);
+    expect(f.sync.importer.signatureChecks).toBe(4);
+    expect(f.sync.state).toBe("synced");
+  });
+
+  it("drops an import paused across a stop: nothing of it is committed", async () => {
+    const source = sourceStore(10, 1);
+    const f = follower(new Map([[7, { store: source }]]), { importSliceMs: 1e-6 });
+    f.announce(7, 10);
+    f.run();
+    f.sync.stop();
+    // Enough turns of the event loop for the import to have finished, had it gone on.
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    expect(f.store.tip.height).toBe(0);
+    expect(f.sync.importer.committedBlocks).toBe(0);
   });
 
   it("executes each synced block once", () => {
