@@ -26,6 +26,11 @@ export interface ChainView {
   readonly resendEveryMs: number;
   /** Most transactions of one sender a proposer takes into a block (the pools' per-sender quota). */
   readonly perSenderPerBlock: number;
+  /**
+   * Whether this node is the one to send a passed-over transaction (by id) again; one that is not
+   * leaves it, and its backoff, alone. Absent: every holder is.
+   */
+  readonly mayResend?: (id: string) => boolean;
 }
 
 interface BlockEntry {
@@ -96,7 +101,7 @@ export class OverlookedTxs {
       // Candidates keep each sender's nonce order: skipping what blocks carry reaches the sender's first one they lack.
       if (senders.has(sender) || included.has(id)) return;
       senders.add(sender);
-      if (!this.passedOver(tx, sender, this.firstHeld.get(id) as number, blocks, view)) return;
+      if (!this.passedOver(tx, sender, this.firstHeld.get(id) as number, blocks, view) || view.mayResend?.(id) === false) return;
       const last = this.sends.get(id);
       if (last !== undefined && last.at + view.resendEveryMs * 2 ** Math.min(MAX_BACKOFF_DOUBLINGS, last.times - 1) > now) return;
       this.sent(id, now);

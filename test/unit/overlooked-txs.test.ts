@@ -116,4 +116,13 @@ describe("overlooked transactions", () => {
       },
     ));
   });
+
+  it("leaves a transaction it may not resend (another holder's turn) unsent and its backoff unstarted", () => {
+    const o = new OverlookedTxs(100);
+    o.held(id(lost), 0);
+    const chain = [block(SLOT, [other])];
+    expect(o.overlooked([lost], { ...view(40_000, chain), mayResend: () => false })).toEqual([]);
+    // Its turn comes a slot later: sent then, with no backoff from the slot it was not its turn.
+    expect(o.overlooked([lost], { ...view(40_000 + SLOT, chain), mayResend: (t) => t === id(lost) })).toEqual([lost]);
+  });
 });

@@ -7,6 +7,7 @@ import type { TreeBlock } from "../block-tree.js";
 import { compactBlock } from "../compact-blocks.js";
 import type { ConsensusMessage } from "../messages.js";
 import { type EngineContext, type EngineParts, MAX_PENDING } from "./context.js";
+import { answersRequest } from "./responder.js";
 
 /** Blocks held per missing parent. */
 const ORPHANS_PER_PARENT = 8;
@@ -58,7 +59,8 @@ export class CatchUp {
 
   /**
    * Answer a block request after a random pause, unless another node's answer was heard meanwhile:
-   * on a broadcast medium one answer serves everyone, and a block is many frames of airtime.
+   * on a broadcast medium one answer serves everyone, and a block is many frames of airtime. On the
+   * radio only the validator ranked first for the request this slot answers (responder.ts).
    */
   onGetBlock(hash: Uint8Array): void {
     const ctx = this.ctx;
@@ -69,7 +71,7 @@ export class CatchUp {
     const compact = ctx.link.compactRelay ? this.compactFor(id, source.block, source.certificate) : null;
     // One frame instead of many: the asker rebuilds it, and asks for any transactions it lacks.
     const answer: ConsensusMessage = compact !== null ? { kind: "compact-proposal", compact } : { kind: "certified-block", block: source.block, certificate: source.certificate };
-    if (ctx.answeredRecently(id) || !ctx.answers()) return;
+    if (ctx.answeredRecently(id) || !answersRequest(ctx, id)) return;
     const pause = ctx.link.blockAnswerPauseMs(ctx.random, ctx.slotMs);
     if (pause === null) {
       if (ctx.onceASlot(ctx.answered, id)) ctx.broadcast(answer);
@@ -82,12 +84,13 @@ export class CatchUp {
 
   /**
    * Answer a catch-up request by height with one compact block per height, from the finalized chain
-   * and the head's chain above it. On the radio only about two holders answer, after a random pause.
+   * and the head's chain above it. On the radio one validator answers (ranked first for the request
+   * this slot, responder.ts), after a random pause: with about two answerers each sent every height.
    */
   onGetRange(fromHeight: number, count: number): void {
     const ctx = this.ctx;
     const key = `range:${fromHeight}:${count}`;
-    if (!ctx.answers()) return;
+    if (!answersRequest(ctx, key)) return;
     const pause = ctx.link.rangeAnswerPauseMs(ctx.random, ctx.answerWindowMs());
     ctx.later(() => {
       if (!ctx.running || !ctx.onceASlot(ctx.answered, key)) return;

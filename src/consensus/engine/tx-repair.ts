@@ -6,6 +6,7 @@ import { NonceGaps } from "../nonce-gaps.js";
 import { OverlookedTxs } from "../overlooked-txs.js";
 import { proposerRanks } from "../schedule.js";
 import { type EngineContext, type EngineParts, MAX_PENDING } from "./context.js";
+import { responderRank } from "./responder.js";
 
 /** A block this close to maxBlockBytes counts as full: the next transaction would most likely not fit. */
 const FULL_BLOCK_SLACK_BYTES = 256;
@@ -50,7 +51,8 @@ export class TxRepair {
     const now = ctx.now();
     const full = (block: Block) => block.txs.length >= Number(params.maxBlockTxs) || block.txs.reduce((n, t) => n + t.bytes.length, 0) + FULL_BLOCK_SLACK_BYTES > Number(params.maxBlockBytes);
     const blocks = [...ctx.blocks.values()].flatMap((b) => (b.block === null ? [] : [{ slotStartMs: ctx.slotStart(b.slot), full: full(b.block), txs: b.block.txs }]));
-    const overlooked = this.overlooked.overlooked(ctx.deps.mempool.candidates(), { now, blocks, marginMs: ctx.answerWindowMs(), silenceMs: 2 * slotMs, resendEveryMs: 3 * slotMs, perSenderPerBlock: ctx.deps.mempool.perSenderPerBlock });
+    const mayResend = (id: string) => this.resends(id);
+    const overlooked = this.overlooked.overlooked(ctx.deps.mempool.candidates(), { now, blocks, marginMs: ctx.answerWindowMs(), silenceMs: 2 * slotMs, resendEveryMs: 3 * slotMs, perSenderPerBlock: ctx.deps.mempool.perSenderPerBlock, mayResend });
     for (const tx of overlooked) {
       const id = toHex(txHash(tx.bytes));
       ctx.later(() => {
@@ -59,6 +61,19 @@ export class TxRepair {
         ctx.broadcast({ kind: "tx", tx });
       }, ctx.midSlotDelayMs());
     }
+  }
+
+  /**
+   * Whether this node is the one to send a passed-over transaction again. On the radio every holder
+   * judged alike from its own view and each sent a copy (issue 20: 350 resends for 288 transfers in
+   * a run with restarts, most of them copies of one another). Now the validator ranked first for the
+   * transaction this slot sends it (responderRank), and so does a holder that never heard it on air:
+   * its user's node (submitted there), or the only one left holding it, whose copy nobody else can send.
+   */
+  private resends(id: string): boolean {
+    const ctx = this.ctx;
+    if (!ctx.link.answersOverheard || !ctx.heardTxs.has(id)) return true;
+    return responderRank(ctx.root.weights.map((w) => w.address), ctx.deps.identity.address, `tx:${id}`, ctx.slotAt(ctx.now())) === 0;
   }
 
   /**
