@@ -1,16 +1,17 @@
-import { checkApproval, type SignerSafety } from "../core/chain/signer-safety.js";
+import { checkApproval, nextLock, type SignedRecord, type SignerSafety } from "../core/chain/signer-safety.js";
 
-export { checkApproval, type SignerSafety, SignerSafetyError } from "../core/chain/signer-safety.js";
+export { checkApproval, legacyLock, nextLock, type SignedRecord, type SignerSafety, SignerSafetyError } from "../core/chain/signer-safety.js";
 
 /** For simulations: the same rule, held in memory (a simulated restart keeps the object). */
 export class MemorySignerSafety implements SignerSafety {
-  private record: { slot: number; blockHash: Uint8Array } | null = null;
+  /** `record`: a record to start from (a simulated restart onto an older one). */
+  constructor(private record: SignedRecord | null = null) {}
 
-  approve(slot: number, blockHash: Uint8Array): void {
-    if (checkApproval(this.record, slot, blockHash) === "new") this.record = { slot, blockHash: Uint8Array.from(blockHash) };
+  approve(slot: number, blockHash: Uint8Array, parentSlot: number): void {
+    if (checkApproval(this.record, slot, blockHash, parentSlot) === "new") this.record = { slot, blockHash: Uint8Array.from(blockHash), lock: nextLock(this.record, parentSlot) };
   }
 
-  last() {
+  last(): SignedRecord | null {
     return this.record;
   }
 }

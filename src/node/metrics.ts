@@ -182,6 +182,7 @@ export class NodeMetrics {
         consensus.finalized.set({}, e.finalized);
         consensus.refused.set({ reason: "invalid_block" }, e.rejectedBlocks);
         consensus.refused.set({ reason: "signer_safety" }, e.refusedBySignerSafety);
+        consensus.refused.set({ reason: "lock" }, e.refusedByLock);
         consensus.refused.set({ reason: "double_vote_evidence" }, e.evidenceFound);
         consensus.requests.set({ kind: "compact_txs" }, e.compactTxRequests);
         consensus.requests.set({ kind: "nonces" }, e.nonceRequests);

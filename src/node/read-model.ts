@@ -1,7 +1,6 @@
 // What the API reads from a node's chain: accounts, blocks, transactions with their status,
 // parameters, proposals, messages, proofs, and what a wallet needs before signing. Reads only; kept apart from node.ts (the wiring).
 import { bytesEqual, toHex } from "../core/bytes.js";
-import { type Block } from "../core/block/block.js";
 import { type NotarizationCertificate, signerBitmap, signerIndices } from "../core/block/certificate.js";
 import { verifyAggregateVote } from "../core/block/vote.js";
 import { formatAddress } from "../core/crypto/address.js";
@@ -16,6 +15,7 @@ import { PARAM_SPECS, paramSpecById } from "../core/state/params.js";
 import { validatorStake } from "../core/state/records.js";
 import { registeredValidators } from "../core/state/validators.js";
 import { choiceName, describeTx } from "../core/tx/describe.js";
+import { finalizesParent } from "../consensus/finality.js";
 import { gini, isQuorum, totalWeight, votingWeights } from "../consensus/weights.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import { MessageIndexer } from "./message-indexer.js";
@@ -61,8 +61,8 @@ export class ReadModel {
   }
 
   /**
-   * The highest block final here: the recorded finality, or above it the middle of three blocks in
-   * consecutive slots whose notarizations this node holds (consensus's rule), as a validator judges.
+   * The highest block final here: the recorded finality, or above it a block whose child in the next
+   * slot has its notarization held here, and it its own (consensus's rule), as a validator judges.
    */
   finalizedHeight(): number {
     const store = this.deps.store();
@@ -104,11 +104,10 @@ export class ReadModel {
 
   private provenFinalHeight(store: ChainStore, recorded: number, tip: number): number {
     for (let b = tip - 1; b > Math.max(recorded, tip - FINALITY_SCAN_BLOCKS); b--) {
-      const blocks = [b - 1, b, b + 1].map((h) => (h < 1 ? null : store.blockAt(h)));
-      if (blocks.some((x) => x === null)) continue;
-      const [a, m, c] = blocks as [Block, Block, Block];
-      const consecutive = m.header.slot === a.header.slot + 1 && c.header.slot === m.header.slot + 1;
-      if (consecutive && [b - 1, b, b + 1].every((h) => this.certificateOf(h) !== null)) return b;
+      const m = store.blockAt(b);
+      const c = store.blockAt(b + 1);
+      if (m === null || c === null || !finalizesParent(m.header, c.header)) continue;
+      if ([b, b + 1].every((h) => this.certificateOf(h) !== null)) return b;
     }
     return recorded;
   }

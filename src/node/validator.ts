@@ -93,11 +93,11 @@ export class ValidatorService {
   private pausableSigner(): SignerSafety {
     const { health } = this.deps;
     return {
-      approve: (slot, blockHash) => {
+      approve: (slot, blockHash, parentSlot) => {
         const chainFault = health.isFaulted("chain") ? health.fault : null;
         if (chainFault !== null) throw new StorageError("IO_ERROR", `not signing while the chain store fails: ${chainFault.message}`);
         try {
-          this.signer.approve(slot, blockHash);
+          this.signer.approve(slot, blockHash, parentSlot);
         } catch (e) {
           if (e instanceof StorageError) health.report("signer", e, `recording a signature for slot ${slot}`);
           throw e;

@@ -102,7 +102,7 @@ export function nodeWarnings(i: WarningInputs): NodeWarning[] {
     if (!i.unfinalizedTransactions && i.mempoolTransactions === 0 && i.height > i.finalizedHeight) {
       warn("FINALITY_WAITS_FOR_TRANSACTIONS", `the ${i.height - i.finalizedHeight} block(s) above finalized height ${i.finalizedHeight} are empty heartbeats; empty blocks are not finalized (an idle chain stays quiet to save airtime), so finality moves with the next transaction`, "info");
     } else if ((i.unfinalizedTransactions || i.mempoolTransactions > 0) && i.finalizedAgeSeconds > stuckSeconds) {
-      warn("NOT_FINALIZING", `transactions wait but nothing was finalized for ${Math.round(i.finalizedAgeSeconds)} s: finality needs three notarized blocks in consecutive slots, each voted by validators with over 2/3 of the weight; see which validators are not voting`);
+      warn("NOT_FINALIZING", `transactions wait but nothing was finalized for ${Math.round(i.finalizedAgeSeconds)} s: finality needs two notarized blocks in consecutive slots (a block and its child), each voted by validators with over 2/3 of the weight; see which validators are not voting`);
     }
   }
   if (i.ipLink !== null && i.ipLink.state !== "connected") warn("LINK_DOWN", `the MQTT link to the broker is ${linkReason(i.ipLink)}; it reconnects by itself`);

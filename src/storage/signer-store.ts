@@ -1,38 +1,44 @@
-import { checkApproval, type SignerSafety } from "../core/chain/signer-safety.js";
+import { checkApproval, legacyLock, nextLock, type SignedRecord, type SignerSafety } from "../core/chain/signer-safety.js";
 import { openDatabase, type SqliteDatabase } from "./database.js";
 import { toStorageError } from "./errors.js";
 import type { Migration } from "./migrations.js";
 
 const SIGNER_MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "the last slot and block signed", sql: "CREATE TABLE signed (id INTEGER PRIMARY KEY CHECK (id = 1), slot INTEGER NOT NULL, block_hash BLOB NOT NULL);" },
+  // NULL on a record written before locks were kept: read as legacyLock (the last slot less one).
+  { version: 2, description: "the lock: the highest parent slot of a block signed", sql: "ALTER TABLE signed ADD COLUMN lock_slot INTEGER;" },
 ];
 
 /**
  * The validator's signing record in its own SQLite file with full sync: `approve` returns only once
- * the record is on disk, so what a validator broadcasts it has already remembered.
+ * the record (last slot, block and lock) is on disk, so what a validator broadcasts it has already
+ * remembered, lock included.
  */
 export class SqliteSignerSafety implements SignerSafety {
   private readonly db: SqliteDatabase;
-  private cached: { slot: number; blockHash: Uint8Array } | null;
+  private cached: SignedRecord | null;
 
   constructor(path: string) {
     this.db = openDatabase(path, SIGNER_MIGRATIONS);
     this.db.pragma("synchronous = FULL");
-    const row = this.db.prepare<[], { slot: number; block_hash: Buffer }>("SELECT slot, block_hash FROM signed WHERE id = 1").get();
-    this.cached = row === undefined ? null : { slot: row.slot, blockHash: new Uint8Array(row.block_hash) };
+    const row = this.db.prepare<[], { slot: number; block_hash: Buffer; lock_slot: number | null }>("SELECT slot, block_hash, lock_slot FROM signed WHERE id = 1").get();
+    this.cached = row === undefined ? null : { slot: row.slot, blockHash: new Uint8Array(row.block_hash), lock: row.lock_slot ?? legacyLock(row.slot) };
   }
 
-  approve(slot: number, blockHash: Uint8Array): void {
-    if (checkApproval(this.cached, slot, blockHash) === "repeat") return;
+  approve(slot: number, blockHash: Uint8Array, parentSlot: number): void {
+    if (checkApproval(this.cached, slot, blockHash, parentSlot) === "repeat") return;
+    const lock = nextLock(this.cached, parentSlot);
     try {
-      this.db.prepare("INSERT INTO signed (id, slot, block_hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET slot = excluded.slot, block_hash = excluded.block_hash").run(slot, blockHash);
+      this.db
+        .prepare("INSERT INTO signed (id, slot, block_hash, lock_slot) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET slot = excluded.slot, block_hash = excluded.block_hash, lock_slot = excluded.lock_slot")
+        .run(slot, blockHash, lock);
     } catch (e) {
       throw toStorageError(e, "recording a signature");
     }
-    this.cached = { slot, blockHash: Uint8Array.from(blockHash) };
+    this.cached = { slot, blockHash: Uint8Array.from(blockHash), lock };
   }
 
-  last() {
+  last(): SignedRecord | null {
     return this.cached;
   }
 

@@ -33,13 +33,13 @@ describe("a follower's read model", () => {
     const { store, transferHash } = followerStore(1, 1);
     const reads = new ReadModel({ store: () => store, pool: () => null, chainId: CHAIN_ID });
     expect(store.finalizedHeight).toBe(1);
-    // Blocks 3, 4, 5 are in consecutive slots and all notarized (5 by its stored notarization): 4 is final, and 3 with it.
+    // Blocks 4 and 5 are in consecutive slots and notarized (5 by its stored notarization): 4 is final, and 3 with it.
     expect(reads.finalizedHeight()).toBe(4);
     expect(reads.transaction(Buffer.from(transferHash, "hex"))).toMatchObject({ status: "final", height: 3, final: true });
     expect(reads.block(5).final).toBe(false);
   });
 
-  it("does not call a block final without three notarized blocks in consecutive slots", () => {
+  it("does not call a block final without its child notarized in the next slot", () => {
     const { store, transferHash } = followerStore(2, 1);
     const reads = new ReadModel({ store: () => store, pool: () => null, chainId: CHAIN_ID });
     expect(reads.finalizedHeight()).toBe(1);

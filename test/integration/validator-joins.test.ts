@@ -62,7 +62,7 @@ describe.skipIf(!haveMosquitto)("a single-validator chain grows over mosquitto",
     await waitFor(() => second.node.status().role === "validator", 30_000, "the joiner to start voting");
     const target = joinedBy + 4;
     await waitFor(() => [first, second].every((n) => n.node.status().finalizedHeight >= target), 90_000, "both validators to finalize past the epoch start");
-    // The follower's finality trails its tip by the blocks not yet final (three consecutive slots).
+    // The follower's finality trails its tip by the blocks not yet final (a child notarized in the next slot).
     await waitFor(() => follower.node.status().height >= target && follower.node.status().finalizedHeight >= target - 1, 60_000, "the follower to keep following");
 
     for (const n of running.splice(0).reverse()) await n.stop();

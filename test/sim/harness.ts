@@ -15,7 +15,8 @@ import { ConsensusEngine, type EngineDeps, type LinkProfile, RADIO_LINK } from "
 import { PoolAdapter } from "../../src/node/engine-adapters.js";
 import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "../../src/node/mempool.js";
 import type { ConsensusMessage } from "../../src/consensus/messages.js";
-import { MemorySignerSafety } from "../../src/consensus/signer-safety.js";
+import { legacyLock, MemorySignerSafety } from "../../src/consensus/signer-safety.js";
+import { finalizesParent } from "../../src/consensus/finality.js";
 import type { SignerSafety } from "../../src/core/chain/signer-safety.js";
 import { BlsVerifier } from "../../src/consensus/verifier.js";
 import { CHAIN_ID, COIN, GENESIS_TIME, testIdentity, tx } from "../fixtures/chain.js";
@@ -160,10 +161,19 @@ export class ConsensusSim {
   }
 
   private makeEngine(node: SimNode): ConsensusEngine {
+    // Every signature the record allows is noted where it is made, sent or not: the safety oracle
+    // (`conflictingFinalByVotes`) counts votes as signed, not as delivered.
+    const signer: SignerSafety = {
+      approve: (slot, hash, parentSlot) => {
+        node.signer.approve(slot, hash, parentSlot);
+        this.record(node.identity, slot, hash);
+      },
+      last: () => node.signer.last(),
+    };
     return new ConsensusEngine(this.genesis, this.genesisState.clone(), { height: 0, hash: this.genesisHash, slot: 0, timestamp: this.genesis.genesisTime }, {
       clock: this.clock,
       identity: node.identity,
-      signer: node.signer,
+      signer,
       verifier: sharedVerifier,
       mempool: node.mempool,
       network: { broadcast: (m) => this.broadcast(node, m) },
@@ -243,9 +253,13 @@ export class ConsensusSim {
     this.deliver(from, { kind: "proposal", block: twin }, others.slice(half));
   }
 
+  /** A scripted adversary on the network: returns false to drop a message from `from` to `to` (judged when sent). */
+  filter: ((from: number, to: number, message: ConsensusMessage) => boolean) | null = null;
+
   private deliver(from: SimNode, message: ConsensusMessage, targets: readonly SimNode[]): void {
     for (const to of targets) {
       if (to === from) continue;
+      if (this.filter !== null && !this.filter(from.index, to.index, message)) continue;
       if (this.random() < this.conditions.loss) continue;
       const [lo, hi] = this.conditions.delayMs;
       const delay = lo + (hi - lo) * this.random() + from.extraDelayMs;
@@ -310,10 +324,19 @@ export class ConsensusSim {
     n.engine.stop();
   }
 
-  /** Restart from genesis with the same signing record (its durable file), catching up from peers. */
-  restart(i: number, opts: { loseSigningRecord?: boolean } = {}): void {
+  /**
+   * Restart from genesis with the same signing record (its durable file), catching up from peers.
+   * `legacyRecord`: the record as a build before locks kept it (last slot and block only), so the
+   * node takes the lock such a record implies (`legacyLock`).
+   */
+  restart(i: number, opts: { loseSigningRecord?: boolean; legacyRecord?: boolean } = {}): void {
     const n = this.nodes[i]!;
     if (opts.loseSigningRecord === true) n.signer = new MemorySignerSafety();
+    else if (opts.legacyRecord === true) {
+      const last = n.signer.last();
+      if (n.signer instanceof SqliteSignerSafety) n.signer.close();
+      n.signer = new MemorySignerSafety(last === null ? null : { slot: last.slot, blockHash: last.blockHash, lock: legacyLock(last.slot) });
+    }
     // A real restart reopens the signing record from disk.
     else if (this.opts.signerDir !== undefined) {
       (n.signer as SqliteSignerSafety).close();
@@ -353,6 +376,43 @@ export class ConsensusSim {
 
   setConditions(c: Partial<NetworkConditions>): void {
     this.conditions = { ...this.conditions, ...c };
+  }
+
+  /**
+   * Safety judged from outside, over every signature made: a block signed by more than two thirds of
+   * the genesis validators (notarizable, whether or not any node saw it so) whose child in the next
+   * slot is notarizable too is final by the two-slot rule. Counts the pairs of such blocks where
+   * neither descends from the other. Unlike `conflictingFinalized`, it needs no node to have
+   * noticed: a broken lock shows here even when partitions keep the two finalities apart. Assumes
+   * equal stakes and the genesis voting set (the randomized safety runs).
+   */
+  conflictingFinalByVotes(): number {
+    const voters = new Set(this.nodes.filter((n) => this.genesis.validators.some((v) => toHex(v.address) === toHex(n.identity.address))).map((n) => toHex(n.identity.address)));
+    const signers = new Map<string, Set<string>>();
+    for (const [key, hashes] of this.signed) {
+      const validator = key.split(":")[0]!;
+      if (!voters.has(validator)) continue;
+      for (const h of hashes) signers.set(h, (signers.get(h) ?? new Set()).add(validator));
+    }
+    const notarizable = (id: string) => 3 * (signers.get(id)?.size ?? 0) > 2 * voters.size;
+    const final: string[] = [];
+    for (const [id, block] of this.proposals) {
+      const parentId = toHex(block.header.parentHash);
+      const parent = this.proposals.get(parentId);
+      if (parent === undefined || !notarizable(id) || !notarizable(parentId)) continue;
+      if (finalizesParent(parent.header, block.header)) final.push(parentId);
+    }
+    const ancestors = (id: string): Set<string> => {
+      const seen = new Set<string>();
+      for (let b = this.proposals.get(id); b !== undefined; b = this.proposals.get(toHex(b.header.parentHash))) seen.add(toHex(blockHash(b.header)));
+      return seen;
+    };
+    const lines = final.map((id) => ancestors(id));
+    let conflicts = 0;
+    for (let a = 0; a < final.length; a++) {
+      for (let b = a + 1; b < final.length; b++) if (!lines[a]!.has(final[b]!) && !lines[b]!.has(final[a]!)) conflicts++;
+    }
+    return conflicts;
   }
 
   /** Lowest finalized height among the given (default: live) nodes. */

@@ -2,34 +2,49 @@ import { expect } from "vitest";
 import { ConsensusSim, type SimOptions } from "./harness.js";
 import { seededRandom } from "../fixtures/random.js";
 
+export interface FuzzShape {
+  /** Longest delivery delay, ms (slots are 10 s): beyond a slot, messages overtake whole rounds. */
+  readonly maxDelayMs: number;
+  /** Partition/heal steps of 30 s. */
+  readonly steps: number;
+  /** Chance a step crashes and restarts a validator. */
+  readonly restartChance: number;
+}
+
+const DEFAULT_SHAPE: FuzzShape = { maxDelayMs: 15_000, steps: 4, restartChance: 0.3 };
+
 /**
  * One short randomized run: loss, delays, partitions that shift every half minute, and validators
- * crashing and restarting. Whatever happens, no two nodes may finalize different blocks at one height
- * and no honest validator may sign two blocks in one slot.
+ * crashing and restarting, some onto a signing record from before locks were kept (the lock it
+ * implies). Whatever happens, no two nodes may finalize different blocks at one height, no honest
+ * validator may sign two blocks in one slot, and no two blocks final by the two-slot rule over the
+ * votes actually signed may conflict (whether or not any node saw both).
  */
-export function safetyRun(seed: number, engine?: SimOptions["engine"]): void {
+export function safetyRun(seed: number, engine?: SimOptions["engine"], shape: FuzzShape = DEFAULT_SHAPE): void {
   const random = seededRandom(seed * 7919);
   const validators = 4 + Math.floor(random() * 2);
-  const sim = new ConsensusSim({ validators, seed, conditions: { loss: random() * 0.3, delayMs: [50, 1_000 + random() * 14_000] }, ...(engine === undefined ? {} : { engine }) });
+  const sim = new ConsensusSim({ validators, seed, conditions: { loss: random() * 0.3, delayMs: [50, 1_000 + random() * (shape.maxDelayMs - 1_000)] }, ...(engine === undefined ? {} : { engine }) });
   sim.start();
-  for (let step = 0; step < 4; step++) {
+  for (let step = 0; step < shape.steps; step++) {
     const ids = sim.nodes.map((n) => n.index);
     if (random() < 0.5) {
       const cut = 1 + Math.floor(random() * (ids.length - 1));
       const shuffled = [...ids].sort(() => random() - 0.5);
       sim.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
     } else sim.heal();
-    if (random() < 0.3) {
+    if (random() < shape.restartChance) {
       const victim = Math.floor(random() * ids.length);
+      const legacyRecord = random() < 0.5;
       sim.crash(victim);
       sim.runWithTraffic(10_000, 10_000);
-      sim.restart(victim);
+      sim.restart(victim, { legacyRecord });
     }
     sim.runWithTraffic(30_000, 10_000);
   }
   expect(sim.conflictingFinalized).toBe(0);
   expect(sim.finalizedAgree()).toBe(true);
   expect(sim.doubleSigned()).toBe(0);
+  expect(sim.conflictingFinalByVotes()).toBe(0);
 }
 
 export function fuzzSeeds(): number[] {

@@ -58,7 +58,7 @@ describe("block import pipeline", () => {
     expect(toHex(store.state.root)).toBe(toHex(source.state.root));
     expect([...runs.values()]).toEqual(Array(12).fill(1));
     expect(importer.executions).toBe(12);
-    // Consecutive slots: the middle of the last three notarized blocks is final.
+    // Consecutive slots: a block whose child is notarized in the next slot is final (11, under 12).
     expect(store.finalizedHeight).toBe(11);
     expect(store.undoRecordCount).toBe(1);
     expect(Object.values(importer.seconds).every((s) => s >= 0)).toBe(true);

@@ -132,14 +132,14 @@ describe("durable signing record", () => {
   it("survives reopening and refuses a conflicting or earlier signature", () => {
     const path = join(dir(), "signer.db");
     const a = new SqliteSignerSafety(path);
-    a.approve(10, sha256(Uint8Array.of(1)));
-    a.approve(10, sha256(Uint8Array.of(1)));
+    a.approve(10, sha256(Uint8Array.of(1)), 9);
+    a.approve(10, sha256(Uint8Array.of(1)), 9);
     a.close();
     const b = new SqliteSignerSafety(path);
     expect(b.last()?.slot).toBe(10);
-    expect(() => b.approve(10, sha256(Uint8Array.of(2)))).toThrow(expect.objectContaining({ code: "CONFLICT" }));
-    expect(() => b.approve(9, sha256(Uint8Array.of(3)))).toThrow(expect.objectContaining({ code: "SLOT_REGRESSION" }));
-    b.approve(11, sha256(Uint8Array.of(4)));
+    expect(() => b.approve(10, sha256(Uint8Array.of(2)), 9)).toThrow(expect.objectContaining({ code: "CONFLICT" }));
+    expect(() => b.approve(9, sha256(Uint8Array.of(3)), 8)).toThrow(expect.objectContaining({ code: "SLOT_REGRESSION" }));
+    b.approve(11, sha256(Uint8Array.of(4)), 10);
     b.close();
   });
 });

@@ -81,9 +81,9 @@ describe("range sync by finality proof", () => {
     expect(store.tip.height).toBe(12);
     expect(store.finalizedHeight).toBe(11);
     expect(toHex(store.state.root)).toBe(toHex(steady.state.root));
-    // Blocks 10, 11 and 12 notarized in consecutive slots prove 11 final: three notarizations, and
-    // block 12 (above it) also has its proposer signature checked. Per block it would be 24.
-    expect(imp.signatureChecks).toBe(4);
+    // Block 12 notarized in the slot after block 11 proves 11 final (the two-slot rule): two
+    // notarizations, and block 12 (above it) also has its proposer signature checked. Per block it would be 24.
+    expect(imp.signatureChecks).toBe(3);
     expect(verifier.verifications).toBe(1);
     expect(imp.coveredBlocks).toBe(11);
     store.close();
@@ -182,14 +182,14 @@ describe("range sync by finality proof", () => {
     expect(outcome.failure).toMatchObject({ step: "signatures", index: 8, code: "BAD_SIGNATURE" });
     expect(store.tip.height).toBe(8);
     expect(runs()).toBe(16);
-    // Blocks 5, 6, 7 prove 6 final under the genesis set; nothing after block 7 is covered.
+    // Blocks 6 and 7 prove 6 final under the genesis set; nothing after block 7 is covered.
     expect(imp.coveredBlocks).toBe(0);
     const clean = fresh();
     const second = importer(clean);
     expect(second.importer.import(run).failure).toBeNull();
     expect(second.importer.coveredBlocks).toBe(6);
-    // Three proof notarizations (5, 6, 7; 7's is also the first of the tail), then two per block 7-16.
-    expect(second.importer.signatureChecks).toBe(2 + 20);
+    // Two proof notarizations (6, 7; 7's is also the first of the tail), then two per block 7-16.
+    expect(second.importer.signatureChecks).toBe(1 + 20);
     expect(clean.signaturesCheckedHeight).toBe(0);
     store.close();
     clean.close();

@@ -146,12 +146,16 @@ export class EngineContext {
     return b.parentId === null ? undefined : this.blocks.get(b.parentId);
   }
 
-  /** The tip of the longest notarized chain; ties go to the lower hash. */
+  /**
+   * The notarized block of the highest slot (the two-slot rule's fork choice, docs/consensus.md §7):
+   * every honest lock is the slot of a notarized block, so extending the highest one known is what
+   * every locked validator can vote for. Ties (only with equivocating voters) go to the lower hash.
+   */
   head(): TreeBlock {
     let best = this.root;
     for (const b of this.blocks.values()) {
       if (!b.notarized) continue;
-      if (b.height > best.height || (b.height === best.height && b.id < best.id)) best = b;
+      if (b.slot > best.slot || (b.slot === best.slot && b.id < best.id)) best = b;
     }
     return best;
   }
@@ -187,7 +191,8 @@ export class EngineContext {
 
   /** A signature refused by the signing record (a conflict), or not made because the record could not be written. */
   signingRefused(e: unknown): boolean {
-    if (e instanceof SignerSafetyError) this.stats.refusedBySignerSafety++;
+    if (e instanceof SignerSafetyError && e.code === "LOCKED") this.stats.refusedByLock++;
+    else if (e instanceof SignerSafetyError) this.stats.refusedBySignerSafety++;
     else if (e instanceof MeshChainError) this.stats.signingPaused++;
     else return false;
     return true;

@@ -18,11 +18,12 @@ import type { EngineDeps, EngineStats, LastVote } from "./types.js";
 import { Voting } from "./voting.js";
 
 /**
- * DPoP consensus for one node (docs/consensus.md): Streamlet-style. Slot proposers, drawn by weight,
- * extend the longest notarized chain; validators vote at most once per slot for a valid proposal
- * that extends a longest notarized chain; a block with votes of more than two thirds of the weight
- * is notarized (its certificate travels in its child); the middle of three notarized blocks chained
- * in consecutive slots is final, with everything before it.
+ * DPoP consensus for one node (docs/consensus.md): Streamlet-style slots and votes with the two-slot
+ * finality rule. Slot proposers, drawn by weight, extend the notarized block of the highest slot;
+ * validators vote at most once per slot for a valid proposal on a notarized parent at or above their
+ * lock; a block with votes of more than two thirds of the weight is notarized (its certificate
+ * travels in its child); a notarized block whose child in the next slot is notarized is final, with
+ * everything before it.
  *
  * This class is the router and the clock: `receive` hands each message kind to the one part that
  * handles it, and the slot timer drives proposing and the mid-slot repairs. The parts (this folder)

@@ -3,12 +3,12 @@ import { toHex } from "../../core/bytes.js";
 import { txHash } from "../../core/tx/codec.js";
 import type { TreeBlock } from "../block-tree.js";
 import { compactBlock } from "../compact-blocks.js";
-import { finalizesMiddle } from "../finality.js";
+import { finalizesParent } from "../finality.js";
 import type { EngineContext, EngineParts } from "./context.js";
 
 /**
- * Finality: the middle of three notarized blocks chained in consecutive slots is final, with all
- * before it. The store commits first (deps.onFinalized); only then does the root move, the tree get
+ * Finality (the two-slot rule, consensus/finality.ts): a notarized block whose child in the next
+ * slot is notarized is final, with all before it. The store commits first (deps.onFinalized); only then does the root move, the tree get
  * pruned to the new root's descendants, and whatever waited below the root get dropped.
  */
 export class Finalizing {
@@ -24,9 +24,7 @@ export class Finalizing {
     for (const x of ctx.blocks.values()) {
       if (!x.notarized || x.parentId === null) continue;
       const p = ctx.blocks.get(x.parentId);
-      if (p === undefined || !p.notarized || p.parentId === null) continue;
-      const g = ctx.blocks.get(p.parentId);
-      if (g === undefined || !g.notarized || !finalizesMiddle(g, p, x)) continue;
+      if (p === undefined || !p.notarized || !finalizesParent(p, x)) continue;
       if (p.height > ctx.root.height && (best === null || p.height > best.height)) {
         best = p;
         witness = x;

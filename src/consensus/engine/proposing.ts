@@ -78,7 +78,7 @@ export class Proposing {
     const hash = produced.applied.hash;
     // The block signature is our vote for this slot: remember it durably before anyone sees it.
     try {
-      ctx.deps.signer.approve(slot, hash);
+      ctx.deps.signer.approve(slot, hash, parent.slot);
     } catch (e) {
       if (!ctx.signingRefused(e)) throw e;
       return;

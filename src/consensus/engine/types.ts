@@ -63,6 +63,8 @@ export interface EngineStats {
   rejectedBlocks: number;
   evidenceFound: number;
   refusedBySignerSafety: number;
+  /** Votes not cast because the block's parent lies below our lock (the two-slot rule; normal after a fork). */
+  refusedByLock: number;
   compactRebuilt: number;
   compactTxRequests: number;
   /** Transactions sent again because the chain passed them over (see OverlookedTxs). */
@@ -102,5 +104,5 @@ export interface LastVote {
 }
 
 export function emptyStats(): EngineStats {
-  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0 };
+  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0 };
 }

@@ -11,8 +11,8 @@ export const MAX_SIGNER_BITMAP_BYTES = 32;
 /**
  * Proof that one block was notarized: which validators (by index in the voting set of the block's
  * height) voted for it, their votes aggregated into one BLS signature, the signers holding more than
- * two thirds of the weight. It proves notarization, not finality: a block is final once three blocks
- * of consecutive slots are notarized (consensus/finality.ts). Carried in a later block's header.
+ * two thirds of the weight. It proves notarization, not finality: a block is final once its child in
+ * the next slot is notarized too (consensus/finality.ts). Carried in a later block's header.
  */
 export interface NotarizationCertificate {
   readonly height: number;

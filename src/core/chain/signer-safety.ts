@@ -1,25 +1,55 @@
 import { bytesEqual, toHex } from "../bytes.js";
 import { MeshChainError } from "../errors.js";
 
-export type SignerSafetyErrorCode = "CONFLICT" | "SLOT_REGRESSION";
+export type SignerSafetyErrorCode = "CONFLICT" | "SLOT_REGRESSION" | "LOCKED";
 /** Signing this would contradict something already signed: refused, whatever the caller wants. */
 export class SignerSafetyError extends MeshChainError<SignerSafetyErrorCode> {}
 
 /**
- * What a validator has signed. `approve` must make the record durable before returning, and the
- * caller broadcasts only after it returns: a crash and restart can then never produce a second,
- * conflicting signature for a slot.
+ * What a validator has signed: the last (slot, block) and its lock, the highest slot of a parent of
+ * a block it signed (the two-slot finality rule's vote rule, docs/consensus.md §7).
+ */
+export interface SignedRecord {
+  readonly slot: number;
+  readonly blockHash: Uint8Array;
+  readonly lock: number;
+}
+
+/**
+ * The signing record. `approve` must make the record durable before returning, and the caller
+ * broadcasts only after it returns: a crash and restart can then never produce a second, conflicting
+ * signature for a slot, nor a vote below the lock.
  */
 export interface SignerSafety {
-  approve(slot: number, blockHash: Uint8Array): void;
-  last(): { readonly slot: number; readonly blockHash: Uint8Array } | null;
+  /** `parentSlot`: the slot of the block's parent, checked against the lock and then locked on. */
+  approve(slot: number, blockHash: Uint8Array, parentSlot: number): void;
+  last(): SignedRecord | null;
 }
 
-/** The rule every implementation applies: one block per slot, and slots only move forward. */
-export function checkApproval(last: { slot: number; blockHash: Uint8Array } | null, slot: number, blockHash: Uint8Array): "new" | "repeat" {
-  if (last === null || slot > last.slot) return "new";
+/**
+ * The lock of a record written before locks were kept: the parent of every block it signed had a
+ * slot below that block's, so at most the last signed slot less one. Taking that bound is safe
+ * (a higher lock only refuses more) and the tightest without knowing the blocks signed.
+ */
+export function legacyLock(lastSlot: number): number {
+  return lastSlot - 1;
+}
+
+/**
+ * The rule every implementation applies: one block per slot, slots only move forward, and a block
+ * is signed only on a parent at or above the lock. "new" means the record must become
+ * `{slot, blockHash, lock: nextLock(last, parentSlot)}` before the signature leaves.
+ */
+export function checkApproval(last: SignedRecord | null, slot: number, blockHash: Uint8Array, parentSlot: number): "new" | "repeat" {
+  if (last === null) return "new";
   if (slot === last.slot && bytesEqual(blockHash, last.blockHash)) return "repeat";
   if (slot === last.slot) throw new SignerSafetyError("CONFLICT", `already signed block ${toHex(last.blockHash).slice(0, 16)} in slot ${slot}`);
-  throw new SignerSafetyError("SLOT_REGRESSION", `slot ${slot} is before the last signed slot ${last.slot}`);
+  if (slot < last.slot) throw new SignerSafetyError("SLOT_REGRESSION", `slot ${slot} is before the last signed slot ${last.slot}`);
+  if (parentSlot < last.lock) throw new SignerSafetyError("LOCKED", `the parent's slot ${parentSlot} is below the lock ${last.lock}`);
+  return "new";
 }
 
+/** The lock after signing a block whose parent has slot `parentSlot`. */
+export function nextLock(last: SignedRecord | null, parentSlot: number): number {
+  return Math.max(last?.lock ?? Number.NEGATIVE_INFINITY, parentSlot);
+}
