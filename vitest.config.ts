@@ -32,6 +32,9 @@ export default defineConfig({
     pool: "forks",
     // The CLI the tests spawn, transpiled once per run (test/setup/build-cli.ts).
     globalSetup: ["test/setup/build-cli.ts"],
+    // The same CLI run in the test's own process (test/fixtures/cli-in-process.ts), loaded by Node:
+    // through vitest's module runner its module graph cost seconds per test file.
+    server: { deps: { external: [/\/dist-test\//] } },
     reporters,
     projects: [
       {

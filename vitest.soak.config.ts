@@ -17,6 +17,8 @@ export default defineConfig({
       MESHCHAIN_SAFETY_SEEDS: process.env.MESHCHAIN_SAFETY_SEEDS ?? "100",
       MESHCHAIN_SIM_SEEDS: process.env.MESHCHAIN_SIM_SEEDS ?? "32",
       MESHCHAIN_KILLS: process.env.MESHCHAIN_KILLS ?? "200",
+      // The simulations' soak-only scenarios (test/sim/seeds.ts SOAK).
+      MESHCHAIN_SIM_SOAK: "1",
     },
     reporters: ["default", new SummaryLineReporter()],
   },

@@ -1,10 +1,10 @@
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { meshchainAsync } from "../fixtures/cli.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { cli } from "../fixtures/cli-in-process.js";
 import { apiUrl, CliNodes, finalizedHashes, lastStatus, lines, type RunningNode } from "../fixtures/cli-nodes.js";
 import { mosquittoBroker, mosquittoPath, type TestBroker } from "../fixtures/brokers.js";
-import { tempDir } from "../fixtures/temp.js";
+import { tempDirsPerTest } from "../fixtures/temp.js";
 
 /*
  * The poa variant of test/integration/ceremony.test.ts, with nothing but the CLI: three operators
@@ -15,25 +15,28 @@ import { tempDir } from "../fixtures/temp.js";
 const haveMosquitto = mosquittoPath() !== null;
 if (process.env.CI !== undefined && !haveMosquitto) throw new Error("CI must install mosquitto (.ci/run)");
 
-const work = tempDir("meshchain-poa-");
+const dirs = tempDirsPerTest();
 const nodes = new CliNodes();
 let broker: TestBroker | null = null;
 
-afterAll(async () => {
+// Each try its own directory, nodes and broker: a test of the real-time group that fails gets a
+// second try (vitest.config.ts), and init refuses a directory the first one filled.
+afterEach(async () => {
   nodes.killAll();
   await broker?.close();
-  work.cleanup();
+  broker = null;
 });
 
+/** The commands run in-process (test/fixtures/cli-in-process.ts), taking turns; the nodes through the binary. */
 async function ok(args: string[]): Promise<string> {
-  const r = await meshchainAsync(args);
+  const r = await cli(args);
   expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(0);
   return r.stdout;
 }
 
 describe.skipIf(!haveMosquitto)("a poa chain from init to a running federation, with the CLI alone", () => {
   it("three members finalize over mosquitto, and a fourth registers, is voted in and joins at the next epoch without stopping anyone", async () => {
-    const dir = work.path;
+    const dir = dirs();
     const pass = join(dir, "passphrase");
     writeFileSync(pass, "a federation of hills\n", { mode: 0o600 });
     const members = ["alice", "bob", "carol"];

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeClient } from "../../src/cli/api-client.js";
 import type { MeshChainClient } from "../../src/client/rpc-client.js";
-import { meshchainAsync } from "../fixtures/cli.js";
+import { CLI_ENTRY } from "../fixtures/cli.js";
+import { cli } from "../fixtures/cli-in-process.js";
 import { tempDir } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
 
@@ -14,7 +15,6 @@ import { waitFor } from "../fixtures/wait.js";
  */
 
 const ROOT = join(import.meta.dirname, "../..");
-const cli = (args: string[]) => meshchainAsync(args, 90_000);
 
 interface Account {
   balance: string;
@@ -41,14 +41,15 @@ beforeAll(async () => {
   cleanup = temp.cleanup;
   const base = temp.path;
   const dataDir = join(base, "dev");
-  node = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "start", "--dev", "--data-dir", dataDir, "--broker-port", "0", "--api-port", "0", "--slot-ms", "500", "--heartbeat-slots", "1"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  node = spawn(process.execPath, [CLI_ENTRY, "start", "--dev", "--data-dir", dataDir, "--broker-port", "0", "--api-port", "0", "--slot-ms", "500", "--heartbeat-slots", "1"], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   node.stdout.on("data", (c: Buffer) => (out += c.toString()));
   node.stderr.on("data", (c: Buffer) => (out += c.toString()));
   await waitFor(() => out.includes('"msg":"local API listening"') || node.exitCode !== null, 60_000, "the API to listen");
   const api = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1];
   if (api === undefined) throw new Error(`the dev node did not start:\n${out}`);
   at = ["--api", api, "--data-dir", dataDir];
-  // State is read back through the client library in this process: the commands under test run as a user runs them.
+  // State is read back through the client library; the commands run in this process (test/fixtures/cli-in-process.ts),
+  // through the same commander program as the binary, against the node in its own process.
   client = nodeClient(api, dataDir);
   me = join(dataDir, "node.key");
   bobKey = join(base, "bob.key");

@@ -4,13 +4,13 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEV_EPOCH_LENGTH } from "../../src/node/dev-network.js";
 import { CLI_ENTRY, meshchainAsync } from "../fixtures/cli.js";
+import { cli } from "../fixtures/cli-in-process.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
 import { waitFor } from "../fixtures/wait.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const dir = tempDirsPerTest();
 
-const cli = (args: string[]) => meshchainAsync(args, 90_000);
 
 const running: ChildProcessWithoutNullStreams[] = [];
 afterEach(async () => {
@@ -58,7 +58,8 @@ describe("the wallet from the CLI alone, on a fresh dev chain (the walkthrough i
     const transfer = await cli(["tx", "transfer", "--key", me, "--to", bob, "--amount", "2000000", "--wait", "final", ...at, "--json"]);
     expect(transfer.status, transfer.stderr).toBe(0);
     expect(JSON.parse(transfer.stdout)).toMatchObject({ sent: true, status: "final", final: true, kind: "transfer", nonce: 0, feeCoversMinimum: true });
-    const sent = await cli(["msg", "send", "--key", me, "--to", bob, "meet at the water tower", "--wait", "final", ...at, "--json"]);
+    // The commands run in this process (test/fixtures/cli-in-process.ts); this one, the node and watch through the binary.
+    const sent = await meshchainAsync(["msg", "send", "--key", me, "--to", bob, "meet at the water tower", "--wait", "final", ...at, "--json"]);
     expect(sent.status, sent.stderr).toBe(0);
     const message = JSON.parse(sent.stdout) as { hash: string; status: string; nonce: number };
     expect(message).toMatchObject({ status: "final", nonce: 1 });

@@ -1,6 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { Command } from "commander";
 import { afterAll, describe, expect, it } from "vitest";
+import { addSettingFlags, givenSettingFlags } from "../../src/cli/config/flags.js";
+import { ConfigError, loadConfig } from "../../src/cli/config/load.js";
+import { planStart } from "../../src/cli/config/start-plan.js";
 import { fromHex } from "../../src/core/bytes.js";
 import { parseAddress } from "../../src/core/crypto/address.js";
 import { decodeTxWithBytes, txHash } from "../../src/core/tx/codec.js";
@@ -8,6 +12,7 @@ import { verifyTxSignature } from "../../src/core/tx/sign.js";
 import { TxKind } from "../../src/core/tx/types.js";
 import { tempDir } from "../fixtures/temp.js";
 import { meshchain } from "../fixtures/cli.js";
+import { cli } from "../fixtures/cli-in-process.js";
 
 describe("meshchain keys / tx", () => {
   const dir = tempDir();
@@ -15,21 +20,22 @@ describe("meshchain keys / tx", () => {
   const alice = join(dir.path, "alice.key");
   const bob = join(dir.path, "bob.key");
 
-  it("creates key files with mode 0600 and shows them", () => {
+  it("creates key files with mode 0600 and shows them", async () => {
+    // This file's commands run in-process (test/fixtures/cli-in-process.ts); a few, as here, through the binary.
     expect(meshchain(["keys", "new", "--out", alice, "--unencrypted"]).status).toBe(0);
-    expect(meshchain(["keys", "new", "--out", bob, "--unencrypted", "--json"]).status).toBe(0);
+    expect((await cli(["keys", "new", "--out", bob, "--unencrypted", "--json"])).status).toBe(0);
     expect(statSync(alice).mode & 0o777).toBe(0o600);
-    const shown = JSON.parse(meshchain(["keys", "show", alice, "--json"]).stdout) as { address: string; publicKey: string };
+    const shown = JSON.parse((await cli(["keys", "show", alice, "--json"])).stdout) as { address: string; publicKey: string };
     expect(shown.address).toMatch(/^mc[0-9a-f]{20}$/);
     const again = meshchain(["keys", "new", "--out", alice, "--unencrypted"]);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain("EXISTS");
   });
 
-  it("signs a transfer of at most 100 bytes in a dry run", () => {
-    const to = (JSON.parse(meshchain(["keys", "show", bob, "--json"]).stdout) as { address: string }).address;
-    const from = JSON.parse(meshchain(["keys", "show", alice, "--json"]).stdout) as { address: string; publicKey: string };
-    const r = meshchain(["tx", "transfer", "--key", alice, "--to", to, "--amount", "250000000", "--fee", "1000", "--nonce", "0", "--dry-run", "--json"]);
+  it("signs a transfer of at most 100 bytes in a dry run", async () => {
+    const to = (JSON.parse((await cli(["keys", "show", bob, "--json"])).stdout) as { address: string }).address;
+    const from = JSON.parse((await cli(["keys", "show", alice, "--json"])).stdout) as { address: string; publicKey: string };
+    const r = await cli(["tx", "transfer", "--key", alice, "--to", to, "--amount", "250000000", "--fee", "1000", "--nonce", "0", "--dry-run", "--json"]);
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout) as { hex: string; bytes: number; hash: string; minFee: string };
     expect(out.bytes).toBeLessThanOrEqual(100);
@@ -41,9 +47,9 @@ describe("meshchain keys / tx", () => {
     expect(BigInt(out.minFee)).toBe(BigInt(out.bytes) * 10n);
   });
 
-  it("reveals the key on request and honours --chain-id", () => {
-    const to = (JSON.parse(meshchain(["keys", "show", bob, "--json"]).stdout) as { address: string }).address;
-    const r = meshchain(["tx", "transfer", "--key", alice, "--to", to, "--amount", "1", "--fee", "2000", "--nonce", "0", "--reveal-key", "--chain-id", "village-net", "--dry-run", "--json"]);
+  it("reveals the key on request and honours --chain-id", async () => {
+    const to = (JSON.parse((await cli(["keys", "show", bob, "--json"])).stdout) as { address: string }).address;
+    const r = await cli(["tx", "transfer", "--key", alice, "--to", to, "--amount", "1", "--fee", "2000", "--nonce", "0", "--reveal-key", "--chain-id", "village-net", "--dry-run", "--json"]);
     const out = JSON.parse(r.stdout) as { hex: string; bytes: number; chainId: string };
     expect(out.chainId).toBe("village-net");
     expect(decodeTxWithBytes(fromHex(out.hex)).tx.publicKey).not.toBeNull();
@@ -61,7 +67,25 @@ describe("meshchain keys / tx", () => {
       ["--checkpoint", "abc"],
       ["--snapshot-interval", "0"],
     ];
+    // Each case through start's own flag parsing and checks, in this process (a spawned start costs
+    // seconds of CPU); two of them through the binary, for the exit status and the untouched directory.
     for (const extra of cases) {
+      const command = addSettingFlags(new Command().exitOverride());
+      command.parse(["--dev", "--data-dir", dataDir, "--broker-port", "0", "--api", "none", ...extra], { from: "user" });
+      const refusal = (() => {
+        try {
+          const { config, sources } = loadConfig({ env: {}, flags: givenSettingFlags(command.opts()) });
+          planStart(config, {}, (path) => sources.has(path));
+          return null;
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(refusal, extra.join(" ")).toBeInstanceOf(ConfigError);
+      expect((refusal as ConfigError).code).toBe("CONFIG_INVALID");
+      expect((refusal as ConfigError).message).toContain(extra[extra.length - 2]);
+    }
+    for (const extra of [cases[3]!, cases[5]!]) {
       const r = meshchain(["start", "--dev", "--data-dir", dataDir, "--broker-port", "0", "--api", "none", ...extra]);
       expect(r.status, extra.join(" ")).toBe(2);
       expect(r.stderr).toContain("CONFIG_INVALID");
@@ -70,7 +94,7 @@ describe("meshchain keys / tx", () => {
     }
   });
 
-  it("rejects bad arguments with a typed error and exit status 2", () => {
+  it("rejects bad arguments with a typed error and exit status 2", async () => {
     const cases: [string[], string][] = [
       [["--to", "mc00", "--amount", "1"], "INVALID_ARGUMENT"],
       [["--to", "mc0000000000000000000000", "--amount", "1"], "INVALID_ARGUMENT"],
@@ -79,11 +103,11 @@ describe("meshchain keys / tx", () => {
       [["--amount", "0"], "INVALID_ARGUMENT"],
       [["--chain-id", "Bad Id"], "INVALID_ARGUMENT"],
     ];
-    const to = (JSON.parse(meshchain(["keys", "show", bob, "--json"]).stdout) as { address: string }).address;
+    const to = (JSON.parse((await cli(["keys", "show", bob, "--json"])).stdout) as { address: string }).address;
     for (const [override, code] of cases) {
       const args = { "--key": alice, "--to": to, "--amount": "5", "--fee": "1000", "--nonce": "0" } as Record<string, string>;
       for (let i = 0; i < override.length; i += 2) args[override[i]!] = override[i + 1]!;
-      const r = meshchain(["tx", "transfer", ...Object.entries(args).flat(), "--dry-run", "--json"]);
+      const r = await cli(["tx", "transfer", ...Object.entries(args).flat(), "--dry-run", "--json"]);
       expect(r.status, override.join(" ")).toBe(2);
       expect((JSON.parse(r.stderr) as { error: { code: string } }).error.code).toBe(code);
     }
@@ -92,15 +116,15 @@ describe("meshchain keys / tx", () => {
     expect(unknown.stderr).toMatch(/error:/);
   });
 
-  it("says plainly that sending needs a node when --dry-run is missing", () => {
-    const to = (JSON.parse(meshchain(["keys", "show", bob, "--json"]).stdout) as { address: string }).address;
-    const r = meshchain(["tx", "transfer", "--key", alice, "--to", to, "--amount", "5", "--fee", "1000", "--nonce", "0"]);
+  it("says plainly that sending needs a node when --dry-run is missing", async () => {
+    const to = (JSON.parse((await cli(["keys", "show", bob, "--json"])).stdout) as { address: string }).address;
+    const r = await cli(["tx", "transfer", "--key", alice, "--to", to, "--amount", "5", "--fee", "1000", "--nonce", "0"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("NODE_API_UNAVAILABLE");
   });
 
-  it("reports a missing key file by its code, as a mistake to fix (exit status 2)", () => {
-    const r = meshchain(["keys", "show", join(dir.path, "none.key"), "--json"]);
+  it("reports a missing key file by its code, as a mistake to fix (exit status 2)", async () => {
+    const r = await cli(["keys", "show", join(dir.path, "none.key"), "--json"]);
     expect(r.status).toBe(2);
     expect((JSON.parse(r.stderr) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
   });
@@ -109,38 +133,38 @@ describe("meshchain keys / tx", () => {
 describe("meshchain airtime", () => {
   const dir = tempDir();
 
-  it("gives the Semtech time on air for a preset and size", () => {
+  it("gives the Semtech time on air for a preset and size", async () => {
     const r = meshchain(["airtime", "--preset", "LongFast", "--bytes", "100", "--json"]);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ preset: "LONG_FAST", bytes: 100, airtimeMs: 1009.664, lowDataRateOptimise: false });
-    const frame = JSON.parse(meshchain(["airtime", "--preset", "LONG_FAST", "--frame-bytes", "231", "--json"]).stdout) as { bytes: number; airtimeMs: number };
+    const frame = JSON.parse((await cli(["airtime", "--preset", "LONG_FAST", "--frame-bytes", "231", "--json"])).stdout) as { bytes: number; airtimeMs: number };
     expect(frame).toMatchObject({ bytes: 255, airtimeMs: 2156.544 });
   });
 
-  it("prints a table of sizes without --bytes", () => {
-    const out = JSON.parse(meshchain(["airtime", "--preset", "LONG_SLOW", "--json"]).stdout) as { sizes: { bytes: number; airtimeMs: number }[]; lowDataRateOptimise: boolean };
+  it("prints a table of sizes without --bytes", async () => {
+    const out = JSON.parse((await cli(["airtime", "--preset", "LONG_SLOW", "--json"])).stdout) as { sizes: { bytes: number; airtimeMs: number }[]; lowDataRateOptimise: boolean };
     expect(out.lowDataRateOptimise).toBe(true);
     expect(out.sizes.find((s) => s.bytes === 255)?.airtimeMs).toBe(14295.04);
   });
 
-  it("recommends chain parameters for a preset and a validator count, and writes them into a genesis draft", () => {
-    const r = meshchain(["airtime", "--recommend", "--preset", "LongFast", "--validators", "7", "--json"]);
+  it("recommends chain parameters for a preset and a validator count, and writes them into a genesis draft", async () => {
+    const r = await cli(["airtime", "--recommend", "--preset", "LongFast", "--validators", "7", "--json"]);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ preset: "LONG_FAST", validators: 7, slotMs: "150000", maxBlockTxs: "9", fallbackRanks: "0" });
-    const faster = JSON.parse(meshchain(["airtime", "--recommend", "--preset", "SHORT_FAST", "--json"]).stdout) as { slotMs: string };
+    const faster = JSON.parse((await cli(["airtime", "--recommend", "--preset", "SHORT_FAST", "--json"])).stdout) as { slotMs: string };
     expect(Number(faster.slotMs)).toBeLessThan(150_000);
-    expect(meshchain(["airtime", "--recommend", "--validators", "0"]).status).toBe(2);
-    expect(meshchain(["airtime", "--recommend", "--bytes", "20"]).status).toBe(2);
+    expect((await cli(["airtime", "--recommend", "--validators", "0"])).status).toBe(2);
+    expect((await cli(["airtime", "--recommend", "--bytes", "20"])).status).toBe(2);
     const draft = join(dir.path, "preset-draft.json");
-    const g = meshchain(["genesis", "new", "--out", draft, "--chain-id", "preset-chain", "--preset", "MEDIUM_FAST", "--validators", "4", "--param", "maxBlockTxs=5", "--json"]);
+    const g = await cli(["genesis", "new", "--out", draft, "--chain-id", "preset-chain", "--preset", "MEDIUM_FAST", "--validators", "4", "--param", "maxBlockTxs=5", "--json"]);
     expect(g.status).toBe(0);
     expect((JSON.parse(g.stdout) as { paramsChanged: Record<string, string> }).paramsChanged).toEqual({ slotMs: "55000", maxBlockTxs: "5", fallbackRanks: "0" });
-    expect(meshchain(["genesis", "new", "--out", join(dir.path, "bad.json"), "--chain-id", "preset-chain", "--preset", "LONG_FASTER"]).status).toBe(2);
+    expect((await cli(["genesis", "new", "--out", join(dir.path, "bad.json"), "--chain-id", "preset-chain", "--preset", "LONG_FASTER"])).status).toBe(2);
   });
 
-  it("rejects unknown presets and impossible sizes", () => {
-    expect(meshchain(["airtime", "--preset", "FAST_AND_FAR"]).status).toBe(2);
-    expect(meshchain(["airtime", "--bytes", "256"]).status).toBe(2);
-    expect(meshchain(["airtime", "--bytes", "0"]).status).toBe(2);
+  it("rejects unknown presets and impossible sizes", async () => {
+    expect((await cli(["airtime", "--preset", "FAST_AND_FAR"])).status).toBe(2);
+    expect((await cli(["airtime", "--bytes", "256"])).status).toBe(2);
+    expect((await cli(["airtime", "--bytes", "0"])).status).toBe(2);
   });
 });

@@ -5,7 +5,7 @@ import { convergenceRun, faultSeeds } from "./seeds.js";
 
 const MINUTE = 60_000;
 
-/** Half the seeds here, half in consensus-faults-more.test.ts, so both cores share the work. */
+/** Half the seeds here, half in consensus-faults-more.test.ts, so both cores share the work (test/sim/seeds.ts). */
 const seeds = faultSeeds().filter((_, i) => i % 2 === 0);
 
 describe("consensus under loss, long delays and partitions", () => {
