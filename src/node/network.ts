@@ -6,7 +6,7 @@ import { type EndpointStats, MessageEndpoint, type ReceivedMessage } from "../me
 import type { ReassemblyStats } from "../mesh/fragmentation.js";
 import { TransportError } from "../mesh/errors.js";
 import { StorageError } from "../storage/errors.js";
-import { NodeError } from "./errors.js";
+import { NodeError, RadioError } from "./errors.js";
 import { MeshChainError } from "../core/errors.js";
 import { DEFAULT_PEER_OPTIONS, type PeerPersistence, PeerManager, type StakeView } from "./peers.js";
 import type { RelayGate, RelayRefusal } from "./relay-gate.js";
@@ -18,7 +18,7 @@ import { type LinkChange, Priority, type TransportStats } from "../mesh/transpor
 import { MQTT_MTU, MqttTransport } from "../mesh/transports/mqtt.js";
 import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
-import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptions, type RadioStatus } from "./radio.js";
+import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptions, type RadioStatus, type RadioTransportFactory } from "./radio.js";
 import { RecentKeys } from "../mesh/transports/common.js";
 import { UnsignedRates } from "./unsigned-rates.js";
 import { sha256 } from "../core/crypto/hash.js";
@@ -137,6 +137,8 @@ export class NodeNetwork {
       stake?: () => StakeView;
       /** What may cross between transports; without it nothing is relayed. */
       relayGate?: RelayGate;
+      /** The radio's transport, given instead of reached at `radio.broker` (the devnet's simulator). */
+      radioTransport?: RadioTransportFactory;
     },
   ) {
     this.nodeNumberValue = nodeNumberFromPublicKey(deps.identity.ed25519.publicKey);
@@ -336,7 +338,7 @@ export class NodeNetwork {
       const wanted = this.opts.radio;
       // The radio on our own embedded broker logs in as every client there must.
       const options = wanted !== undefined && wanted.broker === "embedded" && this.opts.brokerAuth !== undefined && wanted.auth === undefined ? { ...wanted, auth: this.opts.brokerAuth } : wanted;
-      radio = options === undefined ? null : await RadioSide.connect(options, options.broker === "embedded" ? url : options.broker, this.nodeNumberValue, { ...this.deps, isVerifiedSender: this.isVerifiedSender });
+      radio = options === undefined ? null : await this.radioSide(options, url);
     } catch (e) {
       await this.broker?.close();
       this.broker = null;
@@ -359,11 +361,27 @@ export class NodeNetwork {
       this.watchLink("radio", (l) => radio.onLinkChange(l));
       // A stream-API radio is connected before this point (its region and preset come from it).
       if (radio.status.state === "connected") this.links.set("radio", { state: "connected", reason: null, sinceMs: this.deps.clock.now() });
-      await this.startWithin("radio", radio.start());
+      if (radio.status.link === "injected") {
+        // A given transport has no link to wait for (and a wait on a virtual clock would never end).
+        await radio.start();
+        this.links.set("radio", { state: "connected", reason: null, sinceMs: this.deps.clock.now() });
+      } else {
+        await this.startWithin("radio", radio.start());
+      }
       const s = radio.status;
       this.deps.logger.info({ url: s.address, region: s.region, preset: s.preset, channel: this.opts.radio?.channel.name, node: this.nodeNumber.toString(16) }, s.link === "stream" ? "radio connected" : "radio gateway started");
     }
     await this.announce(MessageType.Hello);
+  }
+
+  /** The radio side: over the transport we were given, or connected to the radio at its address. */
+  private async radioSide(options: RadioOptions, brokerUrl: string): Promise<RadioSide> {
+    const deps = { ...this.deps, isVerifiedSender: this.isVerifiedSender };
+    const factory = this.deps.radioTransport;
+    if (factory === undefined) return RadioSide.connect(options, options.broker === "embedded" ? brokerUrl : options.broker, this.nodeNumberValue, deps);
+    const { region, preset } = options;
+    if (region === null || preset === null) throw new RadioError("SETTINGS_MISMATCH", "a given radio transport cannot be asked its region and preset: give both");
+    return RadioSide.over(factory({ packetIds: options.packetIds, hopLimit: options.hopLimit }), { ...options, region, preset }, deps);
   }
 
   private async startBroker(): Promise<EmbeddedBroker> {

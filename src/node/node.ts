@@ -33,7 +33,7 @@ import { ModeMachine, type ModeServices, type NodeRole, startingPlan } from "./m
 import { type NetworkOptions, NodeNetwork } from "./network.js";
 import { type BlockSummary, NodeReport, type NodeStatus, type PeerSummary, type ValidatorSummary } from "./node-report.js";
 import { type StakeView, stakeView } from "./peers.js";
-import type { RadioOptions } from "./radio.js";
+import type { RadioOptions, RadioTransportFactory } from "./radio.js";
 import { ReadModel } from "./read-model.js";
 import { RelayGate } from "./relay-gate.js";
 import type { HistorySample } from "./status-history.js";
@@ -43,6 +43,7 @@ import { startAnnouncer, type SubmitOutcome, submitTransaction } from "./submiss
 import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions } from "./sync.js";
 import type { TxAnnouncer } from "./tx-announcer.js";
 import { ValidatorService } from "./validator.js";
+import type { EngineStats } from "../consensus/engine.js";
 import { ChainServer, DEFAULT_SNAPSHOT_INTERVAL_BLOCKS, listenForSync } from "./wire-handlers.js";
 
 export type { SyncState } from "./sync.js";
@@ -70,6 +71,19 @@ export interface NodeOptions {
   readonly pruneKeepBlocks?: number;
 }
 
+/**
+ * What the node is given rather than builds. `radioTransport`: the radio's transport (the devnet's
+ * simulated radio), used instead of reaching a radio at `network.radio.broker`; with a `ManualClock`
+ * the node then runs in virtual time, every timer of it on that clock.
+ */
+export interface NodeDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly random: () => number;
+  readonly metrics?: NodeMetrics;
+  readonly radioTransport?: RadioTransportFactory;
+}
+
 /** The composition root: builds the services from options and runs them in a fixed order. */
 export class MeshChainNode {
   private store: ChainStore | null = null;
@@ -90,6 +104,7 @@ export class MeshChainNode {
   private readonly mode: ModeMachine;
   private readonly ticker: StatusTicker;
   private readonly report: NodeReport;
+  private readonly commitListeners = new Set<() => void>();
   /** This node's metrics registry (injected, or its own): GET /metrics renders it. */
   readonly metrics: NodeMetrics;
   /** The chain read for the API: accounts, blocks, transactions, proposals, messages, proofs. */
@@ -97,7 +112,7 @@ export class MeshChainNode {
 
   constructor(
     private readonly opts: NodeOptions,
-    private readonly deps: { clock: Clock; logger: Logger; random: () => number; metrics?: NodeMetrics },
+    private readonly deps: NodeDeps,
   ) {
     this.health = new StorageHealth(deps);
     this.metrics = deps.metrics ?? new NodeMetrics();
@@ -151,6 +166,7 @@ export class MeshChainNode {
         { ...ip, chainId: genesis.chainId, genesisHash: genesisTip.hash, ...(radio === undefined || packetIds === null ? {} : { radio: { ...radio, packetIds } }) },
         {
           identity, clock: this.deps.clock, random: this.deps.random, logger: this.deps.logger, peerStore: this.peerStore,
+          ...(this.deps.radioTransport === undefined ? {} : { radioTransport: this.deps.radioTransport }),
           tip: () => this.store?.tip ?? genesisTip, finalizedHeight: () => this.store?.finalizedHeight ?? 0,
           ...this.networkTrust(genesis),
         },
@@ -192,6 +208,7 @@ export class MeshChainNode {
       announcer.onNewHead();
       server.refresh();
       this.mode.onCommitted();
+      for (const l of this.commitListeners) l();
     };
     server.refresh(true);
     if (this.network !== null) server.serve(this.network);
@@ -294,6 +311,18 @@ export class MeshChainNode {
       { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: committed, health: this.health },
     );
     this.producer.start();
+  }
+
+  /** Told after each commit to the chain store (blocks, finality), while running; returns the unsubscribe. */
+  onCommitted(listener: () => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  /** The consensus engine's head and counters while it runs (null in any other mode). */
+  engineView(): { readonly headHeight: number; readonly stats: EngineStats } | null {
+    const v = this.validator;
+    return v === null ? null : { headHeight: v.headHeight, stats: v.stats };
   }
 
   /** The broker this node talks through, once started with a network. */
