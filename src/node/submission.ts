@@ -110,6 +110,8 @@ export interface AnnouncerDeps {
   readonly logger: Logger;
   readonly random: () => number;
   readonly slotMs: number;
+  /** Whether a block above finality (a proposal, a notarized block) carries it; absent: only the store is asked. */
+  readonly inUnfinalizedBlock?: (hash: Uint8Array) => boolean;
 }
 
 /**
@@ -123,7 +125,10 @@ export function startAnnouncer(deps: AnnouncerDeps): TxAnnouncer {
     send: (tx) => void deps.network()?.send(MessageType.Transaction, tx.bytes),
     place: (hash) => {
       const at = store.txLocation(hash);
-      return at === null ? "absent" : at.height <= store.finalizedHeight ? "final" : "in-chain";
+      // A validator commits only final blocks: what waits for finality is in its engine's tree, and a
+      // validator that proposed it has it, so it need not go on air again.
+      if (at === null) return deps.inUnfinalizedBlock?.(hash) === true ? "in-chain" : "absent";
+      return at.height <= store.finalizedHeight ? "final" : "in-chain";
     },
     readmit: (tx) => {
       const id = toHex(txHash(tx.bytes));
