@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runSimDevnet } from "../../src/node/devnet.js";
+import { runSimDevnet } from "../../src/devnet/sim.js";
 
 const HOUR = 3_600_000;
 
