@@ -28,6 +28,9 @@ import { DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 
 const messageKey = (type: MessageType, payload: Uint8Array): string => toHex(sha256(Uint8Array.of(type), payload));
 
+/** The rate key every sender our peer table does not know shares (0 is no Meshtastic node number). */
+const UNKNOWN_SENDERS = 0;
+
 export interface NetworkOptions {
   /** "embedded" starts an MQTT broker in this process; otherwise a broker URL. */
   readonly broker: string;
@@ -57,8 +60,12 @@ const isOwnFailure = (e: MeshChainError<string>): boolean => e instanceof Storag
 /** A link that keeps coming back makes us say hello again at most this often (over IP alone; on a radio, its preset's hello rate). */
 const REHELLO_MIN_INTERVAL_MS = 60_000;
 
-/** Hellos of newcomers are answered with ours at most this often (one answer serves them all). */
+/** Hellos of newcomers are answered with ours at most this often over IP (one answer serves them all); on a radio, at its preset's hello rate. */
 const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
+
+/** Hello roles: a node (always set), and one that heard nodes it does not know and asks them to say hello. */
+const HELLO_ROLE_NODE = 0x01;
+const HELLO_ROLE_ASKS_INTRODUCTIONS = 0x02;
 
 /** Why a peer's message changed nothing. */
 export type NetworkRefusal =
@@ -121,6 +128,7 @@ export class NodeNetwork {
   private readonly links = new Map<LinkName, LinkStatus>();
   private lastRehelloAt = -Infinity;
   private lastHelloAnswerAt = -Infinity;
+  private lastIntroductionAskAt = -Infinity;
   private helloAnswerDue = false;
   private readonly refusalCounts = new Map<NetworkRefusal, number>();
   private readonly unsignedRates = new UnsignedRates();
@@ -407,7 +415,7 @@ export class NodeNetwork {
   }
 
   /** Broadcast our signed hello or status. */
-  async announce(type: MessageType.Hello | MessageType.Status): Promise<void> {
+  async announce(type: MessageType.Hello | MessageType.Status, asksIntroductions = false): Promise<void> {
     if (this.endpoint === null && this.radio === null) return;
     // Each announcement (start, then every status interval) is also when silent peers are forgotten.
     this.peers.expire();
@@ -417,7 +425,7 @@ export class NodeNetwork {
     const timestamp = Math.floor(this.deps.clock.now() / 1000);
     const payload =
       type === MessageType.Hello
-        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles: 1, timestamp }, this.opts.chainId, identity.ed25519)
+        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles: HELLO_ROLE_NODE | (asksIntroductions ? HELLO_ROLE_ASKS_INTRODUCTIONS : 0), timestamp }, this.opts.chainId, identity.ed25519)
         : statusCodec.encode({ address: identity.address, tipHeight: tip.height, tipHash: tip.hash.slice(0, 8), finalizedHeight, timestamp }, this.opts.chainId, identity.ed25519);
     await this.send(type, payload);
   }
@@ -463,7 +471,7 @@ export class NodeNetwork {
   private answerHello(): void {
     const now = this.deps.clock.now();
     if (this.helloAnswerDue) return this.refuse("hello_answer_coalesced");
-    const wait = this.lastHelloAnswerAt + HELLO_ANSWER_MIN_INTERVAL_MS - now;
+    const wait = this.lastHelloAnswerAt + (this.radio === null ? HELLO_ANSWER_MIN_INTERVAL_MS : this.rehelloMinIntervalMs()) - now;
     const answer = () => {
       this.helloAnswerDue = false;
       this.lastHelloAnswerAt = this.deps.clock.now();
@@ -473,6 +481,19 @@ export class NodeNetwork {
     // Newcomers within the interval share one answer at its end.
     this.helloAnswerDue = true;
     this.deps.clock.setTimeout(answer, wait);
+  }
+
+  /**
+   * On a radio a hello is lost now and then, and then every message of its sender is refused here until
+   * it says hello again, which it has no reason to do. Hearing an unknown sender, we say hello asking
+   * those who hear it to answer with theirs, at most at the preset's hello rate (unknown node numbers
+   * cost a sender nothing, so they must not cost us more than that).
+   */
+  private askIntroductions(): void {
+    const now = this.deps.clock.now();
+    if (now - this.lastIntroductionAskAt < this.rehelloMinIntervalMs()) return;
+    this.lastIntroductionAskAt = now;
+    void this.announce(MessageType.Hello, true);
   }
 
   private onHello(m: ReceivedMessage, seen: { hopsAway: number | null; snr: number | null }): void {
@@ -491,6 +512,9 @@ export class NodeNetwork {
       this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: from.toString(16), tipHeight: h.tipHeight, hops: m.meta.hopsAway }, "peer joined");
       this.answerHello();
       for (const l of this.joinListeners) l(from);
+    } else if ((h.roles & HELLO_ROLE_ASKS_INTRODUCTIONS) !== 0) {
+      // A peer that knows us may have missed our hello: it asks everyone it hears to say hello again.
+      this.answerHello();
     }
   }
 
@@ -516,7 +540,17 @@ export class NodeNetwork {
       if (m.type === MessageType.Status) return this.onStatus(m, seen);
       // Everything else only from node numbers a signed hello introduced; their data is judged on its
       // own signatures (a frame's sender is not authenticated, so nothing here can charge a peer).
-      if (this.peers.get(from) === undefined) return this.refuse("unknown_sender");
+      if (this.peers.get(from) === undefined) {
+        if (via !== "radio") return this.refuse("unknown_sender");
+        // On air a lost hello would silence its sender here for as long as it does not say hello again
+        // (LongFast's control share pays for a few hellos an hour), and leave its requests unanswered.
+        // Its data is judged on its own signatures as a known peer's is; its unsigned requests share one
+        // sender's rate with every other unknown sender's (fresh node numbers cost nothing).
+        this.askIntroductions();
+        if (!this.unsignedRates.allow(m.type, UNKNOWN_SENDERS, this.deps.clock.now(), this.peers.size)) return this.refuse("rate_limited");
+        this.handlers.get(m.type)?.(m);
+        return;
+      }
       if (!this.unsignedRates.allow(m.type, from, this.deps.clock.now(), this.peers.size)) return this.refuse("rate_limited");
       this.handlers.get(m.type)?.(m);
       this.bridge(m, via);
