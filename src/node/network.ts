@@ -63,9 +63,9 @@ const REHELLO_MIN_INTERVAL_MS = 60_000;
 /** Hellos of newcomers are answered with ours at most this often over IP (one answer serves them all); on a radio, at its preset's hello rate. */
 const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
 
-/** Hello roles: a node (always set), and one that heard nodes it does not know and asks them to say hello. */
+/** Hello roles (docs/protocol.md): bit 0 as always sent, bit 2 a node that heard senders it does not know and asks them to say hello. */
 const HELLO_ROLE_NODE = 0x01;
-const HELLO_ROLE_ASKS_INTRODUCTIONS = 0x02;
+const HELLO_ROLE_ASKS_INTRODUCTIONS = 0x04;
 
 /** Why a peer's message changed nothing. */
 export type NetworkRefusal =
