@@ -203,7 +203,7 @@ export class MeshChainNode {
     const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: genesis.chainId }, head(), this.poolStore, () => SlotClock.withSlotMs(genesis.genesisTime, this.chainSlotMs(store)).slotAt(this.deps.clock.now()));
     this.pool = pool;
     const announcer = startAnnouncer({
-      store, pool, accepted: this.poolStore, network: () => this.network, clock: this.deps.clock, logger: this.deps.logger, random: this.deps.random, slotMs: this.chainSlotMs(store),
+      store, pool, accepted: this.poolStore, network: () => this.network, clock: this.deps.clock, logger: this.deps.logger, random: this.deps.random, slotMs: this.chainSlotMs(store), onAir: this.opts.network?.radio !== undefined,
       inUnfinalizedBlock: (hash) => this.validator?.engine.holdsUnfinalizedTx(hash) ?? false,
     });
     this.announcer = announcer;
