@@ -30,7 +30,7 @@ describe("devnet progress and its HTML report", () => {
     expect(html).toContain(`${r.txsFinalized} transactions`);
     // Self-contained: no script, nothing fetched.
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
-  });
+  }, 300_000);
 
   it("says so when there is nothing to plot", () => {
     const empty: DevnetReport = {
