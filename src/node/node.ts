@@ -3,6 +3,8 @@
 // lives apart: the mode and its transitions (mode-machine.ts), the handlers for peers' requests
 // (wire-handlers.ts), the status and the chain reads for the API (node-report.ts, read-model.ts),
 // users' transactions (submission.ts), and what happens every status interval (status-ticker.ts).
+// (Over 400 lines: the options, what the node is given rather than builds, and the accessors the API
+// and the devnet read stay beside the composition they describe.)
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { toHex } from "../core/bytes.js";
