@@ -20,7 +20,7 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": ["error", {
         patterns: [
-          { group: above(["storage", "mesh", "consensus", "node", "api", "cli", "bench"]), message: "core/ imports nothing above it (DESIGN.md §4)" },
+          { group: above(["storage", "mesh", "consensus", "node", "devnet", "api", "cli", "bench"]), message: "core/ imports nothing above it (DESIGN.md §4)" },
         ],
         paths: [
           { name: "node:fs", message: "core/ is pure: no I/O" },
@@ -33,7 +33,7 @@ export default tseslint.config(
     files: ["src/mesh/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
-        patterns: [{ group: above(["consensus", "node", "api", "cli", "bench"]), message: "mesh/ imports only core/ and storage/ (DESIGN.md §4)" }],
+        patterns: [{ group: above(["consensus", "node", "devnet", "api", "cli", "bench"]), message: "mesh/ imports only core/ and storage/ (DESIGN.md §4)" }],
       }],
     },
   },
@@ -41,7 +41,7 @@ export default tseslint.config(
     files: ["src/consensus/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
-        patterns: [{ group: above(["node", "api", "cli", "bench"]), message: "consensus/ imports only the layers below it (DESIGN.md §4)" }],
+        patterns: [{ group: above(["node", "devnet", "api", "cli", "bench"]), message: "consensus/ imports only the layers below it (DESIGN.md §4)" }],
       }],
     },
   },
@@ -49,7 +49,16 @@ export default tseslint.config(
     files: ["src/node/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
-        patterns: [{ group: above(["api", "cli", "bench"]), message: "node/ imports only the layers below it (DESIGN.md §4)" }],
+        patterns: [{ group: above(["devnet", "api", "cli", "bench"]), message: "node/ imports only the layers below it (DESIGN.md §4)" }],
+      }],
+    },
+  },
+  {
+    // The devnet composes the node's services over the simulator: above node/, below the CLI that runs it.
+    files: ["src/devnet/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [{ group: above(["api", "cli", "bench"]), message: "devnet/ imports only the layers below it (DESIGN.md §4)" }],
       }],
     },
   },
@@ -57,7 +66,7 @@ export default tseslint.config(
     files: ["src/api/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
-        patterns: [{ group: above(["cli", "bench"]), message: "api/ imports only the layers below it (DESIGN.md §4)" }],
+        patterns: [{ group: above(["devnet", "cli", "bench"]), message: "api/ imports only the layers below it (DESIGN.md §4)" }],
       }],
     },
   },
@@ -81,7 +90,7 @@ export default tseslint.config(
     files: ["src/storage/**/*.ts"],
     rules: {
       "no-restricted-imports": ["error", {
-        patterns: [{ group: above(["mesh", "consensus", "node", "api", "cli", "bench"]), message: "storage/ imports only core/ (DESIGN.md §4)" }],
+        patterns: [{ group: above(["mesh", "consensus", "node", "devnet", "api", "cli", "bench"]), message: "storage/ imports only core/ (DESIGN.md §4)" }],
       }],
     },
   },

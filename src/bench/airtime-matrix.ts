@@ -1,4 +1,4 @@
-import { runSimDevnet, type DevnetReport } from "../node/devnet.js";
+import { runSimDevnet, type DevnetReport } from "../devnet/sim.js";
 import { AIRTIME_SCENARIO } from "./airtime.js";
 
 /*

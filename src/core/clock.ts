@@ -52,6 +52,23 @@ export class ManualClock implements Clock {
     this.runUntil(this.current + ms);
   }
 
+  /**
+   * Run the earliest live timer due by `end` (and only it), standing at its time; false when none is
+   * due. A driver that awaits between calls lets each timer's promise continuations run at the
+   * virtual moment they belong to, as they would under the system clock.
+   */
+  runNext(end: number): boolean {
+    for (;;) {
+      const next = this.heap[0];
+      if (next === undefined || next.at > end) return false;
+      this.pop();
+      if (!this.live.delete(next.id)) continue;
+      this.current = next.at;
+      next.fn();
+      return true;
+    }
+  }
+
   runUntil(end: number): void {
     for (;;) {
       const next = this.heap[0];

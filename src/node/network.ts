@@ -6,7 +6,7 @@ import { type EndpointStats, MessageEndpoint, type ReceivedMessage } from "../me
 import type { ReassemblyStats } from "../mesh/fragmentation.js";
 import { TransportError } from "../mesh/errors.js";
 import { StorageError } from "../storage/errors.js";
-import { NodeError } from "./errors.js";
+import { NodeError, RadioError } from "./errors.js";
 import { MeshChainError } from "../core/errors.js";
 import { DEFAULT_PEER_OPTIONS, type PeerPersistence, PeerManager, type StakeView } from "./peers.js";
 import type { RelayGate, RelayRefusal } from "./relay-gate.js";
@@ -18,7 +18,7 @@ import { type LinkChange, Priority, type TransportStats } from "../mesh/transpor
 import { MQTT_MTU, MqttTransport } from "../mesh/transports/mqtt.js";
 import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
-import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptions, type RadioStatus } from "./radio.js";
+import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptions, type RadioStatus, type RadioTransportFactory } from "./radio.js";
 import { RecentKeys } from "../mesh/transports/common.js";
 import { UnsignedRates } from "./unsigned-rates.js";
 import { sha256 } from "../core/crypto/hash.js";
@@ -27,6 +27,9 @@ import { PRESETS, presetByName } from "../mesh/airtime/presets.js";
 import { DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 
 const messageKey = (type: MessageType, payload: Uint8Array): string => toHex(sha256(Uint8Array.of(type), payload));
+
+/** The rate key every sender our peer table does not know shares (0 is no Meshtastic node number). */
+const UNKNOWN_SENDERS = 0;
 
 export interface NetworkOptions {
   /** "embedded" starts an MQTT broker in this process; otherwise a broker URL. */
@@ -57,8 +60,12 @@ const isOwnFailure = (e: MeshChainError<string>): boolean => e instanceof Storag
 /** A link that keeps coming back makes us say hello again at most this often (over IP alone; on a radio, its preset's hello rate). */
 const REHELLO_MIN_INTERVAL_MS = 60_000;
 
-/** Hellos of newcomers are answered with ours at most this often (one answer serves them all). */
+/** Hellos of newcomers are answered with ours at most this often over IP (one answer serves them all); on a radio, at its preset's hello rate. */
 const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
+
+/** Hello roles (docs/protocol.md): bit 0 as always sent, bit 2 a node that heard senders it does not know and asks them to say hello. */
+const HELLO_ROLE_NODE = 0x01;
+const HELLO_ROLE_ASKS_INTRODUCTIONS = 0x04;
 
 /** Why a peer's message changed nothing. */
 export type NetworkRefusal =
@@ -121,6 +128,7 @@ export class NodeNetwork {
   private readonly links = new Map<LinkName, LinkStatus>();
   private lastRehelloAt = -Infinity;
   private lastHelloAnswerAt = -Infinity;
+  private lastIntroductionAskAt = -Infinity;
   private helloAnswerDue = false;
   private readonly refusalCounts = new Map<NetworkRefusal, number>();
   private readonly unsignedRates = new UnsignedRates();
@@ -137,6 +145,8 @@ export class NodeNetwork {
       stake?: () => StakeView;
       /** What may cross between transports; without it nothing is relayed. */
       relayGate?: RelayGate;
+      /** The radio's transport, given instead of reached at `radio.broker` (the devnet's simulator). */
+      radioTransport?: RadioTransportFactory;
     },
   ) {
     this.nodeNumberValue = nodeNumberFromPublicKey(deps.identity.ed25519.publicKey);
@@ -336,7 +346,7 @@ export class NodeNetwork {
       const wanted = this.opts.radio;
       // The radio on our own embedded broker logs in as every client there must.
       const options = wanted !== undefined && wanted.broker === "embedded" && this.opts.brokerAuth !== undefined && wanted.auth === undefined ? { ...wanted, auth: this.opts.brokerAuth } : wanted;
-      radio = options === undefined ? null : await RadioSide.connect(options, options.broker === "embedded" ? url : options.broker, this.nodeNumberValue, { ...this.deps, isVerifiedSender: this.isVerifiedSender });
+      radio = options === undefined ? null : await this.radioSide(options, url);
     } catch (e) {
       await this.broker?.close();
       this.broker = null;
@@ -359,11 +369,27 @@ export class NodeNetwork {
       this.watchLink("radio", (l) => radio.onLinkChange(l));
       // A stream-API radio is connected before this point (its region and preset come from it).
       if (radio.status.state === "connected") this.links.set("radio", { state: "connected", reason: null, sinceMs: this.deps.clock.now() });
-      await this.startWithin("radio", radio.start());
+      if (radio.status.link === "injected") {
+        // A given transport has no link to wait for (and a wait on a virtual clock would never end).
+        await radio.start();
+        this.links.set("radio", { state: "connected", reason: null, sinceMs: this.deps.clock.now() });
+      } else {
+        await this.startWithin("radio", radio.start());
+      }
       const s = radio.status;
       this.deps.logger.info({ url: s.address, region: s.region, preset: s.preset, channel: this.opts.radio?.channel.name, node: this.nodeNumber.toString(16) }, s.link === "stream" ? "radio connected" : "radio gateway started");
     }
     await this.announce(MessageType.Hello);
+  }
+
+  /** The radio side: over the transport we were given, or connected to the radio at its address. */
+  private async radioSide(options: RadioOptions, brokerUrl: string): Promise<RadioSide> {
+    const deps = { ...this.deps, isVerifiedSender: this.isVerifiedSender };
+    const factory = this.deps.radioTransport;
+    if (factory === undefined) return RadioSide.connect(options, options.broker === "embedded" ? brokerUrl : options.broker, this.nodeNumberValue, deps);
+    const { region, preset } = options;
+    if (region === null || preset === null) throw new RadioError("SETTINGS_MISMATCH", "a given radio transport cannot be asked its region and preset: give both");
+    return RadioSide.over(factory({ packetIds: options.packetIds, hopLimit: options.hopLimit }), { ...options, region, preset }, deps);
   }
 
   private async startBroker(): Promise<EmbeddedBroker> {
@@ -389,7 +415,7 @@ export class NodeNetwork {
   }
 
   /** Broadcast our signed hello or status. */
-  async announce(type: MessageType.Hello | MessageType.Status): Promise<void> {
+  async announce(type: MessageType.Hello | MessageType.Status, asksIntroductions = false): Promise<void> {
     if (this.endpoint === null && this.radio === null) return;
     // Each announcement (start, then every status interval) is also when silent peers are forgotten.
     this.peers.expire();
@@ -399,7 +425,7 @@ export class NodeNetwork {
     const timestamp = Math.floor(this.deps.clock.now() / 1000);
     const payload =
       type === MessageType.Hello
-        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles: 1, timestamp }, this.opts.chainId, identity.ed25519)
+        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles: HELLO_ROLE_NODE | (asksIntroductions ? HELLO_ROLE_ASKS_INTRODUCTIONS : 0), timestamp }, this.opts.chainId, identity.ed25519)
         : statusCodec.encode({ address: identity.address, tipHeight: tip.height, tipHash: tip.hash.slice(0, 8), finalizedHeight, timestamp }, this.opts.chainId, identity.ed25519);
     await this.send(type, payload);
   }
@@ -445,7 +471,7 @@ export class NodeNetwork {
   private answerHello(): void {
     const now = this.deps.clock.now();
     if (this.helloAnswerDue) return this.refuse("hello_answer_coalesced");
-    const wait = this.lastHelloAnswerAt + HELLO_ANSWER_MIN_INTERVAL_MS - now;
+    const wait = this.lastHelloAnswerAt + (this.radio === null ? HELLO_ANSWER_MIN_INTERVAL_MS : this.rehelloMinIntervalMs()) - now;
     const answer = () => {
       this.helloAnswerDue = false;
       this.lastHelloAnswerAt = this.deps.clock.now();
@@ -455,6 +481,19 @@ export class NodeNetwork {
     // Newcomers within the interval share one answer at its end.
     this.helloAnswerDue = true;
     this.deps.clock.setTimeout(answer, wait);
+  }
+
+  /**
+   * On a radio a hello is lost now and then, and then every message of its sender is refused here until
+   * it says hello again, which it has no reason to do. Hearing an unknown sender, we say hello asking
+   * those who hear it to answer with theirs, at most at the preset's hello rate (unknown node numbers
+   * cost a sender nothing, so they must not cost us more than that).
+   */
+  private askIntroductions(): void {
+    const now = this.deps.clock.now();
+    if (now - this.lastIntroductionAskAt < this.rehelloMinIntervalMs()) return;
+    this.lastIntroductionAskAt = now;
+    void this.announce(MessageType.Hello, true);
   }
 
   private onHello(m: ReceivedMessage, seen: { hopsAway: number | null; snr: number | null }): void {
@@ -473,6 +512,9 @@ export class NodeNetwork {
       this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: from.toString(16), tipHeight: h.tipHeight, hops: m.meta.hopsAway }, "peer joined");
       this.answerHello();
       for (const l of this.joinListeners) l(from);
+    } else if ((h.roles & HELLO_ROLE_ASKS_INTRODUCTIONS) !== 0) {
+      // A peer that knows us may have missed our hello: it asks everyone it hears to say hello again.
+      this.answerHello();
     }
   }
 
@@ -498,7 +540,17 @@ export class NodeNetwork {
       if (m.type === MessageType.Status) return this.onStatus(m, seen);
       // Everything else only from node numbers a signed hello introduced; their data is judged on its
       // own signatures (a frame's sender is not authenticated, so nothing here can charge a peer).
-      if (this.peers.get(from) === undefined) return this.refuse("unknown_sender");
+      if (this.peers.get(from) === undefined) {
+        if (via !== "radio") return this.refuse("unknown_sender");
+        // On air a lost hello would silence its sender here for as long as it does not say hello again
+        // (LongFast's control share pays for a few hellos an hour), and leave its requests unanswered.
+        // Its data is judged on its own signatures as a known peer's is; its unsigned requests share one
+        // sender's rate with every other unknown sender's (fresh node numbers cost nothing).
+        this.askIntroductions();
+        if (!this.unsignedRates.allow(m.type, UNKNOWN_SENDERS, this.deps.clock.now(), this.peers.size)) return this.refuse("rate_limited");
+        this.handlers.get(m.type)?.(m);
+        return;
+      }
       if (!this.unsignedRates.allow(m.type, from, this.deps.clock.now(), this.peers.size)) return this.refuse("rate_limited");
       this.handlers.get(m.type)?.(m);
       this.bridge(m, via);

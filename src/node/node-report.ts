@@ -20,7 +20,7 @@ import type { TxPool } from "./mempool.js";
 import type { MetricsSources } from "./metrics.js";
 import type { NodeRole } from "./mode-machine.js";
 import type { NodeNetwork } from "./network.js";
-import type { RadioStatus } from "./radio.js";
+import type { InjectedLinkState, RadioStatus } from "./radio.js";
 import type { StorageFault, StorageHealth } from "./storage-health.js";
 import type { ChainSync, SyncState } from "./sync.js";
 import type { Snapshot } from "./sync-server.js";
@@ -51,7 +51,7 @@ export interface NodeStatus {
   /** The consensus mode, the epoch, who joins at its end, and open membership votes (node/consensus-report.ts). */
   readonly consensus: ConsensusReport;
   /** The state of each link (null: no such link); why one is down is in `warnings` and `ready.reason`. */
-  readonly links: { readonly ip: LinkState | StreamLinkState | null; readonly radio: LinkState | StreamLinkState | null };
+  readonly links: { readonly ip: LinkState | StreamLinkState | null; readonly radio: LinkState | StreamLinkState | InjectedLinkState | null };
   /** The radio's airtime this rolling hour against the node's budget and the region's duty cycle; null without a radio. */
   readonly airtime: { readonly lastHourSeconds: number; readonly budgetSecondsPerHour: number; readonly dutyCycle: number } | null;
   /** What the operator should know, with reasons (src/node/warnings.ts). */

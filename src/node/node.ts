@@ -3,6 +3,8 @@
 // lives apart: the mode and its transitions (mode-machine.ts), the handlers for peers' requests
 // (wire-handlers.ts), the status and the chain reads for the API (node-report.ts, read-model.ts),
 // users' transactions (submission.ts), and what happens every status interval (status-ticker.ts).
+// (Over 400 lines: the options, what the node is given rather than builds, and the accessors the API
+// and the devnet read stay beside the composition they describe.)
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { toHex } from "../core/bytes.js";
@@ -33,7 +35,7 @@ import { ModeMachine, type ModeServices, type NodeRole, startingPlan } from "./m
 import { type NetworkOptions, NodeNetwork } from "./network.js";
 import { type BlockSummary, NodeReport, type NodeStatus, type PeerSummary, type ValidatorSummary } from "./node-report.js";
 import { type StakeView, stakeView } from "./peers.js";
-import type { RadioOptions } from "./radio.js";
+import type { RadioOptions, RadioTransportFactory } from "./radio.js";
 import { ReadModel } from "./read-model.js";
 import { RelayGate } from "./relay-gate.js";
 import type { HistorySample } from "./status-history.js";
@@ -43,6 +45,7 @@ import { startAnnouncer, type SubmitOutcome, submitTransaction } from "./submiss
 import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions } from "./sync.js";
 import type { TxAnnouncer } from "./tx-announcer.js";
 import { ValidatorService } from "./validator.js";
+import type { EngineStats } from "../consensus/engine.js";
 import { ChainServer, DEFAULT_SNAPSHOT_INTERVAL_BLOCKS, listenForSync } from "./wire-handlers.js";
 
 export type { SyncState } from "./sync.js";
@@ -70,6 +73,24 @@ export interface NodeOptions {
   readonly pruneKeepBlocks?: number;
 }
 
+/**
+ * What the node is given rather than builds. `radioTransport`: the radio's transport (the devnet's
+ * simulated radio), used instead of reaching a radio at `network.radio.broker`; with a `ManualClock`
+ * the node then runs in virtual time, every timer of it on that clock.
+ */
+export interface NodeDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly random: () => number;
+  readonly metrics?: NodeMetrics;
+  readonly radioTransport?: RadioTransportFactory;
+  /**
+   * BLS verification shared with other nodes of this process (the devnet's): its results are pure
+   * functions of their inputs, so sharing saves CPU and changes nothing else. Absent: the node's own.
+   */
+  readonly verifier?: BlsVerifier;
+}
+
 /** The composition root: builds the services from options and runs them in a fixed order. */
 export class MeshChainNode {
   private store: ChainStore | null = null;
@@ -90,6 +111,7 @@ export class MeshChainNode {
   private readonly mode: ModeMachine;
   private readonly ticker: StatusTicker;
   private readonly report: NodeReport;
+  private readonly commitListeners = new Set<() => void>();
   /** This node's metrics registry (injected, or its own): GET /metrics renders it. */
   readonly metrics: NodeMetrics;
   /** The chain read for the API: accounts, blocks, transactions, proposals, messages, proofs. */
@@ -97,7 +119,7 @@ export class MeshChainNode {
 
   constructor(
     private readonly opts: NodeOptions,
-    private readonly deps: { clock: Clock; logger: Logger; random: () => number; metrics?: NodeMetrics },
+    private readonly deps: NodeDeps,
   ) {
     this.health = new StorageHealth(deps);
     this.metrics = deps.metrics ?? new NodeMetrics();
@@ -151,6 +173,7 @@ export class MeshChainNode {
         { ...ip, chainId: genesis.chainId, genesisHash: genesisTip.hash, ...(radio === undefined || packetIds === null ? {} : { radio: { ...radio, packetIds } }) },
         {
           identity, clock: this.deps.clock, random: this.deps.random, logger: this.deps.logger, peerStore: this.peerStore,
+          ...(this.deps.radioTransport === undefined ? {} : { radioTransport: this.deps.radioTransport }),
           tip: () => this.store?.tip ?? genesisTip, finalizedHeight: () => this.store?.finalizedHeight ?? 0,
           ...this.networkTrust(genesis),
         },
@@ -182,7 +205,8 @@ export class MeshChainNode {
     const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, chainId: genesis.chainId }, head(), this.poolStore, () => SlotClock.withSlotMs(genesis.genesisTime, this.chainSlotMs(store)).slotAt(this.deps.clock.now()));
     this.pool = pool;
     const announcer = startAnnouncer({
-      store, pool, accepted: this.poolStore, network: () => this.network, clock: this.deps.clock, logger: this.deps.logger, random: this.deps.random, slotMs: this.chainSlotMs(store),
+      store, pool, accepted: this.poolStore, network: () => this.network, clock: this.deps.clock, logger: this.deps.logger, random: this.deps.random, slotMs: this.chainSlotMs(store), onAir: this.opts.network?.radio !== undefined,
+      inUnfinalizedBlock: (hash) => this.validator?.engine.holdsUnfinalizedTx(hash) ?? false,
     });
     this.announcer = announcer;
     const server = new ChainServer(store, this.opts.snapshotIntervalBlocks ?? DEFAULT_SNAPSHOT_INTERVAL_BLOCKS);
@@ -192,6 +216,7 @@ export class MeshChainNode {
       announcer.onNewHead();
       server.refresh();
       this.mode.onCommitted();
+      for (const l of this.commitListeners) l();
     };
     server.refresh(true);
     if (this.network !== null) server.serve(this.network);
@@ -210,7 +235,7 @@ export class MeshChainNode {
   private networkTrust(genesis: Genesis): { stake: () => StakeView; relayGate: RelayGate } {
     const stake = (): StakeView => (this.store === null ? { weights: new Map(), total: 0n } : stakeView(new Ledger(this.store.state), this.store.tip.height));
     const relayGate = new RelayGate({
-      chainId: genesis.chainId, clock: this.deps.clock, verifier: new BlsVerifier(genesis.chainId, 4_096),
+      chainId: genesis.chainId, clock: this.deps.clock, verifier: this.deps.verifier ?? new BlsVerifier(genesis.chainId, 4_096),
       tip: () => (this.store === null ? null : { state: this.store.state, height: this.store.tip.height }),
       slotOf: (id) => this.validator?.engine.slotOf(id),
       blockIdByRef: (height, ref) => this.validator?.engine.blockIdByRef(height, ref),
@@ -254,7 +279,7 @@ export class MeshChainNode {
 
   private startSync(store: ChainStore, committed: () => void): ChainSync {
     const network = this.network as NodeNetwork;
-    const verifier = new BlsVerifier(this.opts.genesis.chainId);
+    const verifier = this.deps.verifier ?? new BlsVerifier(this.opts.genesis.chainId);
     const sync = new ChainSync({ ...DEFAULT_SYNC_OPTIONS, ...this.opts.sync }, {
       clock: this.deps.clock, logger: this.deps.logger, chainId: this.opts.genesis.chainId, store, verifier, peers: network.peers, localNode: network.nodeNumber, health: this.health,
       send: (request) => void network.send(MessageType.SyncRequest, syncRequestCodec.encode(request)),
@@ -281,7 +306,7 @@ export class MeshChainNode {
     const onAir = this.opts.network?.radio !== undefined;
     const rates = this.radioControlRates();
     this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir, ...(rates === null ? {} : { controlRates: rates }) }, {
-      clock: this.deps.clock, logger: this.deps.logger, identity, store, pool: this.pool as TxPool, network: this.network as NodeNetwork, verifier: new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed, health: this.health,
+      clock: this.deps.clock, logger: this.deps.logger, identity, store, pool: this.pool as TxPool, network: this.network as NodeNetwork, verifier: this.deps.verifier ?? new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed, health: this.health,
     });
     this.validator.start();
   }
@@ -294,6 +319,18 @@ export class MeshChainNode {
       { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: committed, health: this.health },
     );
     this.producer.start();
+  }
+
+  /** Told after each commit to the chain store (blocks, finality), while running; returns the unsubscribe. */
+  onCommitted(listener: () => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  /** The consensus engine's head and counters while it runs (null in any other mode). */
+  engineView(): { readonly headHeight: number; readonly stats: EngineStats } | null {
+    const v = this.validator;
+    return v === null ? null : { headHeight: v.headHeight, stats: v.stats };
   }
 
   /** The broker this node talks through, once started with a network. */

@@ -42,7 +42,8 @@ export interface RadioOptions {
 
 /** What `meshchain status` shows about the radio. */
 export interface RadioStatus {
-  readonly link: "stream" | "mqtt-gateway";
+  /** injected: a transport the node was given rather than one it built (the devnet's simulated radio). */
+  readonly link: "stream" | "mqtt-gateway" | "injected";
   readonly address: string;
   /** connected, connecting, waiting (to reconnect) … */
   readonly state: string;
@@ -76,9 +77,15 @@ function radioLog(logger: Logger | undefined, address: string): RadioLog | undef
   return (level, message, fields) => logger[level]({ radio: address, ...fields }, message);
 }
 
+/** An injected transport holds no link of its own: it is up between its start and its stop. */
+export type InjectedLinkState = "new" | "connected" | "stopped";
+
+/** Builds the radio transport of a node that is given one (the devnet's simulator), with the node's never-repeating packet ids. */
+export type RadioTransportFactory = (link: { readonly packetIds: { take(): number }; readonly hopLimit: number }) => Transport;
+
 /** Link state and counters of one transport, as the operator sees them. */
 export interface LinkDiagnostics {
-  readonly state: LinkState | StreamLinkState;
+  readonly state: LinkState | StreamLinkState | InjectedLinkState;
   readonly connects: number;
   readonly disconnects: number;
   /** Frames held while the link is down (MQTT), or waiting for room in the radio's queue (stream). */
@@ -112,9 +119,10 @@ export class RadioSide {
 
   private readonly budgetSecondsPerHour: number;
   private readonly dutyCycle: number;
+  private injectedState: InjectedLinkState = "new";
 
   private constructor(
-    private readonly transport: MeshtasticStreamTransport | MeshtasticMqttTransport,
+    private readonly transport: MeshtasticStreamTransport | MeshtasticMqttTransport | Transport,
     private readonly address: string,
     private readonly region: string,
     private readonly preset: PresetName,
@@ -125,7 +133,7 @@ export class RadioSide {
     this.dutyCycle = dutyCycleFraction(region);
     const modulation = PRESETS[preset];
     this.scheduler = new AirtimeScheduler(
-      transport as Transport,
+      transport,
       (f) => meshtasticFrameAirtimeMs(modulation, f.length),
       { ...DEFAULT_AIRTIME_POLICY, budgetSecondsPerHour: opts.budgetSecondsPerHour, dutyCycle: dutyCycleFraction(region) },
       deps.clock,
@@ -162,9 +170,22 @@ export class RadioSide {
     }
   }
 
-  /** The radio's node number when it sends as itself (stream API); null behind an MQTT gateway. */
+  /**
+   * Over a transport the caller built (the devnet's simulated radio, on a virtual clock): the same
+   * scheduler and endpoint as a real radio's, with region and preset as given (nothing to ask).
+   */
+  static over(transport: Transport, opts: RadioOptions & { readonly region: string; readonly preset: PresetName }, deps: { clock: Clock; random: () => number; isVerifiedSender?: (node: number) => boolean }): RadioSide {
+    return new RadioSide(transport, `injected:${transport.kind}`, opts.region, opts.preset, opts, deps);
+  }
+
+  /** The radio's node number when it sends as itself (stream API, or a given transport); null behind an MQTT gateway. */
   get radioNodeNumber(): number | null {
-    return this.transport instanceof MeshtasticStreamTransport ? this.transport.localNode : null;
+    return this.transport instanceof MeshtasticMqttTransport ? null : this.transport.localNode;
+  }
+
+  private get linkState(): LinkState | StreamLinkState | InjectedLinkState {
+    const t = this.transport;
+    return t instanceof MeshtasticStreamTransport || t instanceof MeshtasticMqttTransport ? t.linkState : this.injectedState;
   }
 
   get status(): RadioStatus {
@@ -172,9 +193,9 @@ export class RadioSide {
     const stream = t instanceof MeshtasticStreamTransport;
     const view = stream ? t.radioView : null;
     return {
-      link: stream ? "stream" : "mqtt-gateway",
+      link: stream ? "stream" : t instanceof MeshtasticMqttTransport ? "mqtt-gateway" : "injected",
       address: this.address,
-      state: t.linkState,
+      state: this.linkState,
       region: this.region,
       preset: this.preset,
       reported: view === null ? null : {
@@ -194,7 +215,7 @@ export class RadioSide {
   }
 
   onLinkChange(listener: (change: LinkChange) => void): () => void {
-    return this.transport.onLinkChange(listener);
+    return this.transport.onLinkChange?.(listener) ?? (() => undefined);
   }
 
   /** What the operator is shown of the radio side: its link, its airtime against the budget, its queues. */
@@ -202,7 +223,9 @@ export class RadioSide {
     const t = this.transport;
     const link: LinkDiagnostics = t instanceof MeshtasticStreamTransport
       ? { state: t.linkState, connects: t.linkStats.connects, disconnects: t.linkStats.disconnects, queued: t.queuedFrames, droppedFromQueue: t.linkStats.refusedByRadio, lastError: t.linkStats.lastError }
-      : { state: t.linkState, ...t.linkStats };
+      : t instanceof MeshtasticMqttTransport
+        ? { state: t.linkState, ...t.linkStats }
+        : { state: this.injectedState, connects: this.injectedState === "new" ? 0 : 1, disconnects: 0, queued: 0, droppedFromQueue: 0, lastError: null };
     return {
       link,
       airtime: this.scheduler.airtimeStats,
@@ -226,11 +249,13 @@ export class RadioSide {
   async start(): Promise<void> {
     this.endpoint.start();
     await this.scheduler.start();
+    if (this.injectedState === "new") this.injectedState = "connected";
   }
 
   async stop(): Promise<void> {
     this.endpoint.stop();
     await this.scheduler.stop();
+    if (this.injectedState === "connected") this.injectedState = "stopped";
   }
 }
 

@@ -110,20 +110,29 @@ export interface AnnouncerDeps {
   readonly logger: Logger;
   readonly random: () => number;
   readonly slotMs: number;
+  /** The node has a radio: every announcement costs a flood of airtime, so the first one again waits longer. */
+  readonly onAir?: boolean;
+  /** Whether a block above finality (a proposal, a notarized block) carries it; absent: only the store is asked. */
+  readonly inUnfinalizedBlock?: (hash: Uint8Array) => boolean;
 }
 
 /**
  * Transactions accepted from this node's users are announced again until included: on a backoff
- * from two slots to 32, and at once to a link that comes back or a peer that joins.
+ * from two slots to 32 (on a radio from six: LongFast's median finality is two to four slots, and a
+ * transaction waiting in every pool for room in a block needs no second flood), and at once to a link
+ * that comes back or a peer that joins.
  */
 export function startAnnouncer(deps: AnnouncerDeps): TxAnnouncer {
   const { store, pool, slotMs } = deps;
-  const announcer = new TxAnnouncer({ baseMs: 2 * slotMs, maxMs: 32 * slotMs }, {
+  const announcer = new TxAnnouncer({ baseMs: (deps.onAir === true ? 6 : 2) * slotMs, maxMs: 32 * slotMs }, {
     clock: deps.clock, logger: deps.logger, random: deps.random, store: deps.accepted,
     send: (tx) => void deps.network()?.send(MessageType.Transaction, tx.bytes),
     place: (hash) => {
       const at = store.txLocation(hash);
-      return at === null ? "absent" : at.height <= store.finalizedHeight ? "final" : "in-chain";
+      // A validator commits only final blocks: what waits for finality is in its engine's tree, and a
+      // validator that proposed it has it, so it need not go on air again.
+      if (at === null) return deps.inUnfinalizedBlock?.(hash) === true ? "in-chain" : "absent";
+      return at.height <= store.finalizedHeight ? "final" : "in-chain";
     },
     readmit: (tx) => {
       const id = toHex(txHash(tx.bytes));

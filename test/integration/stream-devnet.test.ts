@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runMqttDevnet } from "../../src/node/mqtt-devnet.js";
+import { runMqttDevnet } from "../../src/devnet/mqtt.js";
 import { expectFinalizedOverTheAir } from "../fixtures/devnet-checks.js";
 
 /**

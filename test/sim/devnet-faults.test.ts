@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { runSimDevnet } from "../../src/node/devnet.js";
+import { runSimDevnet } from "../../src/devnet/sim.js";
 
 const HOUR = 3_600_000;
+/** A bound on waiting, not a speed assertion: each node is a whole MeshChainNode, a virtual hour costs tens of CPU seconds. */
+const DEVNET_TIMEOUT_MS = 300_000;
 
 /**
- * Full nodes (SQLite stores, signing records, mempools, engines, endpoints, airtime schedulers) on
- * the LoRa simulator, with compact block relay. The LongFast scenario lives in the airtime benchmark
+ * MeshChainNodes, the node `meshchain start` runs, radio-only on the LoRa simulator in virtual time. The LongFast scenario lives in the airtime benchmark
  * (docs/benchmarks.md): it takes minutes, not seconds. The calm runs are in devnet.test.ts; these
  * three (crashes, heavy loss, a late joiner) are a file of their own so that two workers share the five.
  */
@@ -16,7 +17,7 @@ describe("devnet over the LoRa simulator, under faults", () => {
     expect(r.conflictingFinalized).toBe(0);
     expect(r.finalizedHashesAgree).toBe(true);
     expect(r.finalizedHeight).toBeGreaterThan(0);
-  });
+  }, DEVNET_TIMEOUT_MS);
 
   it("keeps finalizing, safely, under 30% loss on every link", async () => {
     const r = await runSimDevnet({ nodes: 5, validators: 4, preset: "MEDIUM_FAST", loss: 0.3, durationMs: HOUR, txPerMinute: 1, seed: 4, kill: false, params: { slotMs: 60_000n, fallbackRanks: 0n } });
@@ -24,7 +25,7 @@ describe("devnet over the LoRa simulator, under faults", () => {
     expect(r.finalizedHashesAgree).toBe(true);
     expect(r.finalizedHeight).toBeGreaterThan(3);
     expect(r.txsFinalized).toBeGreaterThan(r.txsSubmitted / 2);
-  });
+  }, DEVNET_TIMEOUT_MS);
 
   it("lets a node that joins late, with an empty store, catch up with everyone's finalized chain", async () => {
     const r = await runSimDevnet({ nodes: 5, validators: 4, preset: "MEDIUM_FAST", loss: 0.1, durationMs: HOUR, txPerMinute: 1, seed: 5, kill: false, lateJoin: 1, params: { slotMs: 60_000n, fallbackRanks: 0n } });
@@ -35,5 +36,5 @@ describe("devnet over the LoRa simulator, under faults", () => {
     // It started twenty minutes in at height 0, and ends at the others' finalized height.
     expect(latecomer.finalized).toBeGreaterThan(5);
     expect(latecomer.finalized).toBe(Math.min(...perNode.slice(0, 4).map((n) => n.finalized)));
-  });
+  }, DEVNET_TIMEOUT_MS);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { DevnetReport, DevnetSample } from "../../src/node/devnet-common.js";
-import { devnetReportHtml } from "../../src/node/devnet-report-html.js";
-import { runSimDevnet } from "../../src/node/devnet.js";
+import type { DevnetReport, DevnetSample } from "../../src/devnet/common.js";
+import { devnetReportHtml } from "../../src/devnet/report-html.js";
+import { runSimDevnet } from "../../src/devnet/sim.js";
 
 describe("devnet progress and its HTML report", () => {
   it("reports progress while it runs, keeps the timeline, and draws it as a self-contained page", async () => {
@@ -30,7 +30,7 @@ describe("devnet progress and its HTML report", () => {
     expect(html).toContain(`${r.txsFinalized} transactions`);
     // Self-contained: no script, nothing fetched.
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
-  });
+  }, 300_000);
 
   it("says so when there is nothing to plot", () => {
     const empty: DevnetReport = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { devnetLayout } from "../../src/node/devnet-common.js";
+import { devnetLayout } from "../../src/devnet/common.js";
 
 describe("devnet layout", () => {
   it("stands nodes on a square grid and makes the ones nearest the middle ROUTERs", () => {

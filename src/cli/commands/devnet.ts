@@ -1,11 +1,11 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { DevnetSample } from "../../node/devnet-common.js";
-import { devnetReportHtml } from "../../node/devnet-report-html.js";
+import type { DevnetSample } from "../../devnet/common.js";
+import { devnetReportHtml } from "../../devnet/report-html.js";
 import { formatAge } from "../../node/status-line.js";
 import { PRESET_NAMES, presetByName } from "../../mesh/airtime/presets.js";
-import { runSimDevnet } from "../../node/devnet.js";
-import { runMqttDevnet } from "../../node/mqtt-devnet.js";
+import { runSimDevnet } from "../../devnet/sim.js";
+import { runMqttDevnet } from "../../devnet/mqtt.js";
 import { parseDuration } from "../../node/duration.js";
 import { CliError } from "../errors.js";
 import { print } from "../output.js";

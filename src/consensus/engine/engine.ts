@@ -1,5 +1,6 @@
 import { blockHash } from "../../core/block/header.js";
-import { toHex } from "../../core/bytes.js";
+import { bytesEqual, toHex } from "../../core/bytes.js";
+import { txHash } from "../../core/tx/codec.js";
 import type { Genesis } from "../../core/genesis.js";
 import type { ParentInfo } from "../../core/state/block-transition.js";
 import type { StateStore } from "../../core/state/store.js";
@@ -137,6 +138,19 @@ export class ConsensusEngine {
     let count = 0;
     for (let b: TreeBlock | undefined = ctx.head(); b !== undefined && b.id !== ctx.root.id; b = ctx.parentOf(b)) count += b.block?.txs.length ?? 0;
     return count;
+  }
+
+  /**
+   * Whether a block above finality that this engine holds carries the transaction (a proposal or a
+   * notarized block): some validator had it, so announcing it again would only cost airtime.
+   */
+  holdsUnfinalizedTx(hash: Uint8Array): boolean {
+    const root = this.ctx.root;
+    for (const b of this.ctx.blocks.values()) {
+      if (b.block === null || b.id === root.id || b.height <= root.height) continue;
+      for (const t of b.block.txs) if (bytesEqual(txHash(t.bytes), hash)) return true;
+    }
+    return false;
   }
 
   /** Try again to finalize what is final but could not be committed (the store failed a write). */

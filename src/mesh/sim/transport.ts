@@ -19,7 +19,8 @@ export class SimTransport implements Transport {
 
   constructor(
     private readonly radio: SimRadio,
-    private readonly opts: { readonly nodeNumber: number; readonly hopLimit: number; readonly firstPacketId?: number },
+    /** packetIds: a node's never-repeating ids (its ReservedCounter), else counting up from firstPacketId. */
+    private readonly opts: { readonly nodeNumber: number; readonly hopLimit: number; readonly firstPacketId?: number; readonly packetIds?: { take(): number } },
   ) {
     this.nextPacketId = opts.firstPacketId ?? 1;
   }
@@ -59,8 +60,9 @@ export class SimTransport implements Transport {
 
   async send(frame: Uint8Array, _priority: Priority): Promise<void> {
     assertSendable(this.state, frame, this.mtu, this.kind);
-    const id = this.nextPacketId;
-    this.nextPacketId = (this.nextPacketId % 0xffffffff) + 1;
+    let id = this.nextPacketId;
+    if (this.opts.packetIds !== undefined) id = this.opts.packetIds.take();
+    else this.nextPacketId = (this.nextPacketId % 0xffffffff) + 1;
     this.radio.send({ from: this.opts.nodeNumber, id, hopLimit: this.opts.hopLimit, hopStart: this.opts.hopLimit, portnum: PRIVATE_APP_PORT, payload: Uint8Array.from(frame) });
     this.stats.framesSent++;
   }

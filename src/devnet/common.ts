@@ -5,6 +5,7 @@ import { sha256 } from "../core/crypto/hash.js";
 import { type Identity, identityFromSeed } from "../core/crypto/identity.js";
 import { type Genesis, parseGenesis } from "../core/genesis.js";
 import type { PresetName } from "../mesh/airtime/presets.js";
+import { channelKey } from "../mesh/meshtastic/channel.js";
 import type { LoraChannel } from "../mesh/sim/channel.js";
 
 export interface DevnetOptions {
@@ -85,6 +86,16 @@ export interface DevnetReport {
 }
 
 export const DEVNET_CHAIN_ID = "meshchain-devnet";
+
+/** The channel the devnet's radios and nodes share (a private key: not Meshtastic's default). */
+export const DEVNET_CHANNEL_PSK = new Uint8Array(16).fill(0x4d);
+export const DEVNET_CHANNEL = channelKey("MeshChain", DEVNET_CHANNEL_PSK);
+
+/**
+ * The settings each devnet node runs with where `meshchain start` has a default: its status interval,
+ * hop limit and airtime budget (cli/config/schema.ts), so that the devnet measures the node as it ships.
+ */
+export const DEVNET_NODE_DEFAULTS = { statusIntervalMs: 10_000, hopLimit: 3, budgetSecondsPerHour: 180 } as const;
 
 /** Grid positions of the devnet's nodes, and which of them take the ROUTER role: the `routers` nearest the middle. */
 export function devnetLayout(nodes: number, spacing: number, routers: number): { position: { x: number; y: number }; router: boolean }[] {

@@ -1,4 +1,4 @@
-import type { DevnetReport, DevnetSample } from "./devnet-common.js";
+import type { DevnetReport, DevnetSample } from "./common.js";
 
 /**
  * A devnet report as one self-contained HTML page: the summary table, and inline SVG plots of

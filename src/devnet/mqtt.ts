@@ -10,16 +10,15 @@ import { TxKind } from "../core/tx/types.js";
 import { PRESETS } from "../mesh/airtime/presets.js";
 import { dutyCycleFraction } from "../mesh/airtime/regions.js";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../mesh/broker.js";
-import { channelKey } from "../mesh/meshtastic/channel.js";
 import { PRIVATE_APP_PORT } from "../mesh/meshtastic/envelope.js";
 import { DEFAULT_CHANNEL_OPTIONS, LoraChannel } from "../mesh/sim/channel.js";
 import { EmulatedRadio } from "../mesh/sim/radio-emulator.js";
 import { StreamRadio } from "../mesh/sim/stream-radio.js";
 import { StreamRadioTcpServer } from "../mesh/sim/stream-radio-server.js";
-import { systemClock } from "./clock.js";
-import { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport, type DevnetSample, devnetChain, devnetSample, sampleIntervalMs, summarise } from "./devnet-common.js";
-import { silentLogger } from "./logger.js";
-import { MeshChainNode } from "./node.js";
+import { systemClock } from "../node/clock.js";
+import { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport, type DevnetSample, DEVNET_CHANNEL as CHANNEL, DEVNET_CHANNEL_PSK as CHANNEL_PSK, devnetChain, devnetSample, sampleIntervalMs, summarise } from "./common.js";
+import { silentLogger } from "../node/logger.js";
+import { MeshChainNode } from "../node/node.js";
 
 export interface MqttDevnetOptions extends DevnetOptions {
   /** A broker URL; absent: an embedded broker on a free port. */
@@ -35,10 +34,6 @@ export interface MqttDevnetOptions extends DevnetOptions {
    */
   readonly stopWhen?: (sample: DevnetSample) => boolean;
 }
-
-/** The channel the emulated radios and the nodes share (a private key: not Meshtastic's default). */
-const CHANNEL_PSK = new Uint8Array(16).fill(0x4d);
-const CHANNEL = channelKey("MeshChain", CHANNEL_PSK);
 
 /**
  * N full nodes in real time, each a complete `MeshChainNode` (stores, pool, engine, network) whose only
