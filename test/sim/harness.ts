@@ -23,6 +23,9 @@ import { CHAIN_ID, COIN, GENESIS_TIME, testIdentity, tx } from "../fixtures/chai
 import { produceBlock } from "../../src/core/chain/produce.js";
 import { blockHash } from "../../src/core/block/header.js";
 import { SqliteSignerSafety } from "../../src/storage/signer-store.js";
+import { SqliteNotarizedBlocks } from "../../src/storage/notarized-store.js";
+import { MemoryNotarizedBlocks, type NotarizedBlockStore } from "../../src/core/chain/notarized-blocks.js";
+import { parentInfo, type TreeBlock } from "../../src/consensus/block-tree.js";
 import { join } from "node:path";
 import { seededRandom } from "../fixtures/random.js";
 
@@ -57,6 +60,12 @@ export interface SimOptions {
   joiners?: number;
   /** Engine options as on a radio channel (control rates, paced votes). */
   engine?: Pick<EngineDeps, "controlRates" | "link">;
+  /**
+   * Each validator keeps its notarized blocks above finality (as a validator's notarized.db; SQLite
+   * under signerDir when given) and its finalized tip (as its chain store), so that
+   * `restart(i, { fromStore: true })` starts where a restarted node does.
+   */
+  keepNotarized?: boolean;
 }
 
 interface SimNode {
@@ -78,6 +87,9 @@ interface SimNode {
   storeFailing: boolean;
   /** The highest block its store committed. */
   storedHeight: number;
+  /** With `keepNotarized`: its notarized blocks above finality, and its finalized tip (null: genesis). */
+  notarized: NotarizedBlockStore | null;
+  storedTip: TreeBlock | null;
 }
 
 /**
@@ -141,7 +153,7 @@ export class ConsensusSim {
 
   private makeNode(index: number, identity: Identity, signer: SignerSafety): SimNode {
     // The engine's callbacks need the node, so the engine comes last.
-    const node: SimNode = { index, identity, signer, ...this.newPool(), engine: null as unknown as ConsensusEngine, alive: true, group: 0, extraDelayMs: 0, equivocate: false, storeFailing: false, storedHeight: 0 };
+    const node: SimNode = { index, identity, signer, ...this.newPool(), engine: null as unknown as ConsensusEngine, alive: true, group: 0, extraDelayMs: 0, equivocate: false, storeFailing: false, storedHeight: 0, notarized: this.openNotarized(index), storedTip: null };
     node.engine = this.makeEngine(node);
     return node;
   }
@@ -160,7 +172,12 @@ export class ConsensusSim {
     return this.opts.signerDir === undefined ? new MemorySignerSafety() : new SqliteSignerSafety(join(this.opts.signerDir, `signer-${index}.db`));
   }
 
-  private makeEngine(node: SimNode): ConsensusEngine {
+  private openNotarized(index: number): NotarizedBlockStore | null {
+    if (this.opts.keepNotarized !== true) return null;
+    return this.opts.signerDir === undefined ? new MemoryNotarizedBlocks() : new SqliteNotarizedBlocks(join(this.opts.signerDir, `notarized-${index}.db`));
+  }
+
+  private makeEngine(node: SimNode, root: TreeBlock | null = null): ConsensusEngine {
     // Every signature the record allows is noted where it is made, sent or not: the safety oracle
     // (`conflictingFinalByVotes`) counts votes as signed, not as delivered.
     const signer: SignerSafety = {
@@ -170,7 +187,10 @@ export class ConsensusSim {
       },
       last: () => node.signer.last(),
     };
-    return new ConsensusEngine(this.genesis, this.genesisState.clone(), { height: 0, hash: this.genesisHash, slot: 0, timestamp: this.genesis.genesisTime }, {
+    const rootState = root === null ? this.genesisState.clone() : root.state.clone();
+    const rootInfo = root === null ? { height: 0, hash: this.genesisHash, slot: 0, timestamp: this.genesis.genesisTime } : parentInfo(root);
+    return new ConsensusEngine(this.genesis, rootState, rootInfo, {
+      ...(node.notarized === null ? {} : { notarized: node.notarized }),
       clock: this.clock,
       identity: node.identity,
       signer,
@@ -188,6 +208,7 @@ export class ConsensusSim {
         }
         const head = blocks[blocks.length - 1];
         if (head !== undefined) node.pool.onNewHead({ state: head.state, height: head.height, slot: head.slot });
+        if (head !== undefined) node.storedTip = head;
       },
     });
   }
@@ -329,7 +350,7 @@ export class ConsensusSim {
    * `legacyRecord`: the record as a build before locks kept it (last slot and block only), so the
    * node takes the lock such a record implies (`legacyLock`).
    */
-  restart(i: number, opts: { loseSigningRecord?: boolean; legacyRecord?: boolean } = {}): void {
+  restart(i: number, opts: { loseSigningRecord?: boolean; legacyRecord?: boolean; fromStore?: boolean } = {}): void {
     const n = this.nodes[i]!;
     if (opts.loseSigningRecord === true) n.signer = new MemorySignerSafety();
     else if (opts.legacyRecord === true) {
@@ -343,7 +364,14 @@ export class ConsensusSim {
       n.signer = this.openSigner(i);
     }
     Object.assign(n, this.newPool());
-    n.engine = this.makeEngine(n);
+    // `fromStore`: on its finalized tip with its kept notarized blocks, as a node restarts on its disk.
+    const root = opts.fromStore === true ? n.storedTip : null;
+    if (root !== null) n.pool.onNewHead({ state: root.state, height: root.height, slot: root.slot });
+    if (n.notarized instanceof SqliteNotarizedBlocks) {
+      n.notarized.close();
+      n.notarized = this.openNotarized(i);
+    }
+    n.engine = this.makeEngine(n, root);
     n.alive = true;
     n.engine.start();
   }
