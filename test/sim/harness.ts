@@ -17,6 +17,9 @@ import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "../../src/node/mempool.js";
 import type { ConsensusMessage } from "../../src/consensus/messages.js";
 import { legacyLock, MemorySignerSafety } from "../../src/consensus/signer-safety.js";
 import { finalizesParent } from "../../src/consensus/finality.js";
+import { isQuorum, totalWeight, votingWeights, type WeightedValidator } from "../../src/consensus/weights.js";
+import { applyBlock, type ParentInfo } from "../../src/core/state/block-transition.js";
+import { MeshChainError } from "../../src/core/errors.js";
 import type { SignerSafety } from "../../src/core/chain/signer-safety.js";
 import { BlsVerifier } from "../../src/consensus/verifier.js";
 import { CHAIN_ID, COIN, GENESIS_TIME, testIdentity, tx } from "../fixtures/chain.js";
@@ -59,7 +62,7 @@ export interface SimOptions {
   /** Funded accounts, not validators at genesis, that may register later (`joiner-0`, …); see `addNode`. */
   joiners?: number;
   /** Engine options as on a radio channel (control rates, paced votes). */
-  engine?: Pick<EngineDeps, "controlRates" | "link">;
+  engine?: Pick<EngineDeps, "controlRates" | "link" | "unsafeDisableLockForTests">;
   /**
    * Each validator keeps its notarized blocks above finality (as a validator's notarized.db; SQLite
    * under signerDir when given) and its finalized tip (as its chain store), so that
@@ -112,7 +115,7 @@ export class ConsensusSim {
   conflictingFinalized = 0;
   /** Messages broadcast, by kind. */
   readonly sentByKind = new Map<string, number>();
-  private readonly engineOptions: Pick<EngineDeps, "controlRates" | "link">;
+  private readonly engineOptions: Pick<EngineDeps, "controlRates" | "link" | "unsafeDisableLockForTests">;
   submitted: string[] = [];
   /** Every block proposed, by id. */
   readonly proposals = new Map<string, Block>();
@@ -406,23 +409,56 @@ export class ConsensusSim {
     this.conditions = { ...this.conditions, ...c };
   }
 
+  /** Each proposed block executed once from genesis, for its voting set and weights (null: invalid, or an ancestor unknown). */
+  private readonly executed = new Map<string, { readonly state: StateStore; readonly info: ParentInfo; readonly weights: readonly WeightedValidator[] } | null>();
+
+  private executedBlock(id: string): { readonly state: StateStore; readonly info: ParentInfo; readonly weights: readonly WeightedValidator[] } | null {
+    const known = this.executed.get(id);
+    if (known !== undefined) return known;
+    let entry = null;
+    if (id === toHex(this.genesisHash)) {
+      const info = { height: 0, hash: this.genesisHash, slot: 0, timestamp: this.genesis.genesisTime };
+      entry = { state: this.genesisState, info, weights: votingWeights(new Ledger(this.genesisState), 0) };
+    } else {
+      const block = this.proposals.get(id);
+      const parent = block === undefined ? null : this.executedBlock(toHex(block.header.parentHash));
+      if (block !== undefined && parent !== null) {
+        try {
+          const applied = applyBlock(parent.state, block, parent.info, { chainId: CHAIN_ID });
+          const state = parent.state.clone();
+          state.commit(applied.changes, applied.tree);
+          const h = block.header;
+          entry = { state, info: { height: h.height, hash: applied.hash, slot: h.slot, timestamp: h.timestamp }, weights: votingWeights(new Ledger(state), h.height) };
+        } catch (e) {
+          if (!(e instanceof MeshChainError)) throw e;
+        }
+      }
+    }
+    this.executed.set(id, entry);
+    return entry;
+  }
+
   /**
-   * Safety judged from outside, over every signature made: a block signed by more than two thirds of
-   * the genesis validators (notarizable, whether or not any node saw it so) whose child in the next
-   * slot is notarizable too is final by the two-slot rule. Counts the pairs of such blocks where
-   * neither descends from the other. Unlike `conflictingFinalized`, it needs no node to have
-   * noticed: a broken lock shows here even when partitions keep the two finalities apart. Assumes
-   * equal stakes and the genesis voting set (the randomized safety runs).
+   * Safety judged from outside, over every signature made: a block signed by validators holding
+   * more than two thirds of its own voting weight (the weights of its post-state, as the engine
+   * counts them: notarizable, whether or not any node saw it so) whose child in the next slot is
+   * notarizable too is final by the two-slot rule. Counts the pairs of such blocks where neither
+   * descends from the other. Unlike `conflictingFinalized`, it needs no node to have noticed: a
+   * broken lock shows here even when partitions keep the two finalities apart.
    */
   conflictingFinalByVotes(): number {
-    const voters = new Set(this.nodes.filter((n) => this.genesis.validators.some((v) => toHex(v.address) === toHex(n.identity.address))).map((n) => toHex(n.identity.address)));
     const signers = new Map<string, Set<string>>();
     for (const [key, hashes] of this.signed) {
       const validator = key.split(":")[0]!;
-      if (!voters.has(validator)) continue;
       for (const h of hashes) signers.set(h, (signers.get(h) ?? new Set()).add(validator));
     }
-    const notarizable = (id: string) => 3 * (signers.get(id)?.size ?? 0) > 2 * voters.size;
+    const notarizable = (id: string) => {
+      const weights = this.executedBlock(id)?.weights;
+      if (weights === undefined) return false;
+      const by = signers.get(id) ?? new Set<string>();
+      const signed = weights.filter((w) => by.has(toHex(w.address))).reduce((a, w) => a + w.weight, 0n);
+      return isQuorum(signed, totalWeight(weights));
+    };
     const final: string[] = [];
     for (const [id, block] of this.proposals) {
       const parentId = toHex(block.header.parentHash);

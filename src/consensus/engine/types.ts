@@ -50,6 +50,12 @@ export interface EngineDeps {
    * before each signature, pruned with finality, read back through the block intake at start.
    */
   readonly notarized?: NotarizedBlockStore;
+  /**
+   * TESTS ONLY, never set by a node: the vote rule's lock never refuses (the signing record still
+   * refuses a second block in a slot). The safety tests use it as a control, to show that their
+   * scripted case produces conflicting finality when the lock is gone.
+   */
+  readonly unsafeDisableLockForTests?: boolean;
   /** How often to announce where this node stands (the node's status interval); default 6 slots. */
   readonly statusEveryMs?: number;
   /**
