@@ -97,7 +97,8 @@ function summary(draft: GenesisDraft): Record<string, unknown> {
     genesisTime: `${draft.genesisTime} (${new Date(draft.genesisTime * 1000).toISOString()})`,
     validators: genesis?.validators.map((v) => `${formatAddress(v.address)} self-bond ${v.selfBond}`) ?? [],
     accounts: genesis?.accounts.map((a) => `${formatAddress(a.address)} ${a.balance}`) ?? [],
-    paramsChanged: genesis === null ? (draft.params ?? {}) : changed,
+    // As for a finished genesis: only values other than the default (a draft spells out finalitySlots 2).
+    paramsChanged: genesis === null ? Object.fromEntries(Object.entries(draft.params ?? {}).filter(([k, v]) => paramSpecByName(k)?.defaultValue.toString() !== v)) : changed,
     genesisHash: genesis === null ? "none yet: add a validator" : genesisHashHex(genesis),
   };
 }
