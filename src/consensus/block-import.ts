@@ -1,7 +1,7 @@
 import { applyBlock } from "../core/state/block-transition.js";
 import type { AuditHandover, ChainStore, CommitEntry } from "../storage/chain-store.js";
 import type { TreeBlock } from "./block-tree.js";
-import { FinalityTracker } from "./finality.js";
+import { FinalityTracker, finalitySlotsOf } from "./finality.js";
 import { planFinalityProof } from "./finality-proof.js";
 import { checkSanity, checkSignatures, drain, type Executed, executeRunSteps, type ImportStep, type RangeBlock, type StepFailure, type Transition, type VerifiedBlock } from "./range-verify.js";
 import type { BlsVerifier } from "./verifier.js";
@@ -35,7 +35,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * commit succeeded; a failed commit throws the store's typed error and changes nothing.
  */
 export class BlockImporter {
-  private finality = new FinalityTracker();
+  private finality: FinalityTracker;
   readonly seconds: StepSeconds = { sanity: 0, transition: 0, signatures: 0, commit: 0, finality: 0 };
   /** Blocks executed and committed since the importer was made. */
   executions = 0;
@@ -55,7 +55,9 @@ export class BlockImporter {
       /** The state transition (a parameter so tests can count executions). */
       readonly transition?: Transition;
     },
-  ) {}
+  ) {
+    this.finality = new FinalityTracker(finalitySlotsOf(deps.store.state));
+  }
 
   /** Import a run in one go, holding the event loop until it is committed. */
   import(blocks: readonly RangeBlock[]): ImportOutcome {

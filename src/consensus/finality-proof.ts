@@ -56,7 +56,7 @@ export function planFinalityProof(run: readonly PlannedBlock[], anchor: readonly
     // A proof that only reaches back to committed blocks covers nothing new.
     if (final === null || final < firstHeight) continue;
     // Links before the run are committed blocks, already proven; only the run's need checking.
-    const proof = (b.byProposerAlone ? [j] : [j - 1, j]).filter((i) => i >= 0);
+    const proof = (b.byProposerAlone ? [j] : Array.from({ length: tracker.slots }, (_, k) => j - tracker.slots + 1 + k)).filter((i) => i >= 0);
     if (!proof.every((i) => quorumKeys((run[i] as PlannedBlock).notarization, anchor) !== null)) continue;
     plan = { covered: final - firstHeight + 1, proof, finalHeight: final };
   }

@@ -9,7 +9,7 @@ import { MeshChainError } from "./errors.js";
 import type { ParentInfo } from "./state/block-transition.js";
 import { CONSENSUS_MODES, type ConsensusMode, isConsensusMode } from "./state/consensus-mode.js";
 import { Ledger } from "./state/ledger.js";
-import { type ChainParams, defaultParams, type ParamName, paramInRange, paramSpecByName } from "./state/params.js";
+import { type ChainParams, documentBaseParams, type ParamName, paramInRange, paramSpecByName } from "./state/params.js";
 import type { StateChange } from "./state/store.js";
 import { MAX_COMMISSION_BPS } from "./tx/limits.js";
 
@@ -100,9 +100,9 @@ function array(v: unknown, path: string): unknown[] {
 }
 
 function parseParams(v: unknown): ChainParams {
-  if (v === undefined) return defaultParams();
+  if (v === undefined) return documentBaseParams();
   if (!isObject(v)) throw new GenesisError("INVALID_FIELD", "$.params", "expected an object");
-  const out: Record<ParamName, bigint> = { ...defaultParams() };
+  const out: Record<ParamName, bigint> = { ...documentBaseParams() };
   for (const [name, raw] of Object.entries(v)) {
     const spec = paramSpecByName(name);
     if (spec === undefined) throw new GenesisError("UNKNOWN_FIELD", `$.params.${name}`, "unknown parameter");

@@ -8,6 +8,9 @@ import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
 import type { StorageHealth } from "./storage-health.js";
 import { TimerLoop } from "./timer-loop.js";
+import { MeshChainError } from "../core/errors.js";
+import { StorageError } from "../storage/errors.js";
+import { SqliteSignerSafety } from "../storage/signer-store.js";
 
 export interface BlockProducerOptions {
   readonly chainId: string;
@@ -24,6 +27,7 @@ export interface BlockProducerOptions {
  */
 export class BlockProducer {
   private readonly loop: TimerLoop;
+  private signer: SqliteSignerSafety | null = null;
 
   constructor(
     private readonly opts: BlockProducerOptions,
@@ -35,17 +39,26 @@ export class BlockProducer {
       onCommitted?: () => void;
       /** Where a failed commit is reported; production retries each slot until a commit succeeds. */
       health?: StorageHealth;
+      /**
+       * The validator's signing record (its signer.db), opened while production runs: each block is
+       * recorded there before it is committed, so the slots and lock it holds stay true when the
+       * chain grows and the consensus engine takes over with the same record.
+       */
+      signerPath: string;
     },
   ) {
     this.loop = new TimerLoop(deps.clock, () => this.untilNextSlot(), () => this.proposeIfDue(), (e) => deps.logger.error({ err: e }, "making a block failed; trying again next slot"));
   }
 
   start(): void {
+    this.signer = new SqliteSignerSafety(this.deps.signerPath);
     this.loop.start();
   }
 
   stop(): void {
     this.loop.stop();
+    this.signer?.close();
+    this.signer = null;
   }
 
   /** Until the start of the next slot. */
@@ -70,6 +83,19 @@ export class BlockProducer {
       certificate: null,
       proposer: { address: identity.address, bls: identity.bls },
     });
+    if (this.signer === null) return;
+    try {
+      // The block signature is a vote like any other: remembered durably, and on a parent at or above the lock.
+      this.signer.approve(slot, produced.applied.hash, tip.slot);
+    } catch (e) {
+      if (e instanceof StorageError) this.deps.health?.report("signer", e, `recording a signature for slot ${slot}`);
+      if (e instanceof MeshChainError) {
+        logger.warn({ err: e, slot }, "not signing a block this slot");
+        return;
+      }
+      throw e;
+    }
+    this.deps.health?.healthy("signer");
     try {
       store.commitBlock(produced.block, produced.applied);
     } catch (e) {

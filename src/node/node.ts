@@ -316,7 +316,7 @@ export class MeshChainNode {
     const pool = this.pool as TxPool;
     this.producer = new BlockProducer(
       { chainId: genesis.chainId, slots: SlotClock.withSlotMs(genesis.genesisTime, this.chainSlotMs(store)), heartbeatSlots: this.opts.heartbeatSlots },
-      { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: committed, health: this.health },
+      { store, identity, clock: this.deps.clock, logger: this.deps.logger, candidates: () => pool.candidates(), onCommitted: committed, health: this.health, signerPath: join(this.opts.dataDir, "signer.db") },
     );
     this.producer.start();
   }

@@ -15,7 +15,7 @@ import { PARAM_SPECS, paramSpecById } from "../core/state/params.js";
 import { validatorStake } from "../core/state/records.js";
 import { registeredValidators } from "../core/state/validators.js";
 import { choiceName, describeTx } from "../core/tx/describe.js";
-import { finalizesParent } from "../consensus/finality.js";
+import { finalitySlotsOf, finalizesRun } from "../consensus/finality.js";
 import { gini, isQuorum, totalWeight, votingWeights } from "../consensus/weights.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import { MessageIndexer } from "./message-indexer.js";
@@ -103,11 +103,14 @@ export class ReadModel {
   }
 
   private provenFinalHeight(store: ChainStore, recorded: number, tip: number): number {
+    const slots = finalitySlotsOf(store.state);
     for (let b = tip - 1; b > Math.max(recorded, tip - FINALITY_SCAN_BLOCKS); b--) {
-      const m = store.blockAt(b);
-      const c = store.blockAt(b + 1);
-      if (m === null || c === null || !finalizesParent(m.header, c.header)) continue;
-      if ([b, b + 1].every((h) => this.certificateOf(h) !== null)) return b;
+      // The run that makes b final: b and its child, and on a chain of Streamlet's rule b's parent first.
+      const heights = Array.from({ length: slots }, (_, k) => b + 2 - slots + k);
+      const blocks = heights.map((h) => (h < 1 ? null : store.blockAt(h)));
+      const headers = blocks.flatMap((x) => (x === null ? [] : [x.header]));
+      if (headers.length !== slots || !finalizesRun(headers, slots)) continue;
+      if (heights.every((h) => this.certificateOf(h) !== null)) return b;
     }
     return recorded;
   }

@@ -11,6 +11,8 @@ import type { Genesis } from "../core/genesis.js";
 import type { ControlRates } from "../mesh/airtime/control-rates.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
+import { SqliteNotarizedBlocks } from "../storage/notarized-store.js";
+import { finalitySlotsOf } from "../consensus/finality.js";
 import { PoolAdapter } from "./engine-adapters.js";
 import type { Logger } from "./logger.js";
 import type { TxPool } from "./mempool.js";
@@ -43,6 +45,7 @@ export interface ValidatorDeps {
  */
 export class ValidatorService {
   private readonly signer: SqliteSignerSafety;
+  private readonly notarized: SqliteNotarizedBlocks;
   readonly engine: ConsensusEngine;
   private retryTimer: unknown = null;
   private readonly slotMs: number;
@@ -55,9 +58,11 @@ export class ValidatorService {
   ) {
     const { store, network } = deps;
     this.signer = new SqliteSignerSafety(join(opts.dataDir, "signer.db"));
+    this.notarized = new SqliteNotarizedBlocks(join(opts.dataDir, "notarized.db"));
+    this.settleLegacyLock();
     this.slotMs = Number(genesis.params.slotMs);
     this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
-      clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
+      clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), notarized: this.notarized, verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
       ...(opts.controlRates === undefined ? {} : { controlRates: opts.controlRates }),
       link: opts.onAir ? RADIO_LINK : IP_LINK,
       network: {
@@ -108,6 +113,27 @@ export class ValidatorService {
     };
   }
 
+  /**
+   * A signing record from a build before locks holds no lock; the bound it implies (its last slot
+   * less one, `legacyLock`) is safe but may lie above every block this node or any peer still holds,
+   * and a lock nobody can build on halts the chain (docs/consensus.md §7). The tightest safe lock is
+   * the parent slot of the block it last signed, when the store has that block. On a chain of
+   * Streamlet's rule (finalitySlots 3, every chain launched before the lock existed) finality never
+   * leaned on a lock, so it may start at the finalized tip: reachable by construction. On a
+   * two-slot chain no build without locks ever signed, and the bound stays.
+   */
+  private settleLegacyLock(): void {
+    const last = this.signer.last();
+    if (!this.signer.legacy || last === null) return;
+    const { store } = this.deps;
+    const height = store.heightOf(last.blockHash);
+    const signed = height === null ? null : store.blockAt(height);
+    const parent = signed === null || height === null ? null : height === 1 ? { slot: 0 } : store.blockAt(height - 1)?.header ?? null;
+    if (parent !== null) this.signer.settleLegacyLock(parent.slot);
+    else if (finalitySlotsOf(store.state) === 3) this.signer.settleLegacyLock(Math.min(last.lock, store.tip.slot));
+    this.deps.logger.info({ lock: this.signer.last()?.lock ?? null }, "signing record from before locks: lock settled");
+  }
+
   private scheduleRetry(): void {
     if (this.retryTimer !== null) return;
     this.retryTimer = this.deps.clock.setTimeout(() => {
@@ -141,5 +167,6 @@ export class ValidatorService {
     this.retryTimer = null;
     this.engine.stop();
     this.signer.close();
+    this.notarized.close();
   }
 }

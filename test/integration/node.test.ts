@@ -6,6 +6,7 @@ import { ensureDevNetwork } from "../../src/node/dev-network.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { MeshChainNode } from "../../src/node/node.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
+import { SqliteSignerSafety } from "../../src/storage/signer-store.js";
 import { MessageEndpoint, type ReceivedMessage } from "../../src/mesh/endpoint.js";
 import { MessageType } from "../../src/mesh/frame.js";
 import { helloCodec, statusCodec } from "../../src/mesh/messages/signed.js";
@@ -33,6 +34,12 @@ describe("node", () => {
     expect(node.status().height).toBe(10);
     await node.stop();
     await node.stop();
+    // Each block was signed through the signing record: the last one's slot, locked on its parent's.
+    const tip = ChainStore.open(join(dataDir, "chain.db"), dev.genesis);
+    const record = new SqliteSignerSafety(join(dataDir, "signer.db"));
+    expect(record.last()).toMatchObject({ slot: tip.tip.slot, blockHash: tip.tip.hash, lock: tip.tip.slot - 3 });
+    record.close();
+    tip.close();
     clock.advance(60_000);
     const again = new MeshChainNode(opts, { clock, logger: silentLogger(), random: seededRandom(1) });
     await again.start();

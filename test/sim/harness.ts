@@ -17,12 +17,18 @@ import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "../../src/node/mempool.js";
 import type { ConsensusMessage } from "../../src/consensus/messages.js";
 import { legacyLock, MemorySignerSafety } from "../../src/consensus/signer-safety.js";
 import { finalizesParent } from "../../src/consensus/finality.js";
+import { isQuorum, totalWeight, votingWeights, type WeightedValidator } from "../../src/consensus/weights.js";
+import { applyBlock, type ParentInfo } from "../../src/core/state/block-transition.js";
+import { MeshChainError } from "../../src/core/errors.js";
 import type { SignerSafety } from "../../src/core/chain/signer-safety.js";
 import { BlsVerifier } from "../../src/consensus/verifier.js";
 import { CHAIN_ID, COIN, GENESIS_TIME, testIdentity, tx } from "../fixtures/chain.js";
 import { produceBlock } from "../../src/core/chain/produce.js";
 import { blockHash } from "../../src/core/block/header.js";
 import { SqliteSignerSafety } from "../../src/storage/signer-store.js";
+import { SqliteNotarizedBlocks } from "../../src/storage/notarized-store.js";
+import { MemoryNotarizedBlocks, type NotarizedBlockStore } from "../../src/core/chain/notarized-blocks.js";
+import { parentInfo, type TreeBlock } from "../../src/consensus/block-tree.js";
 import { join } from "node:path";
 import { seededRandom } from "../fixtures/random.js";
 
@@ -56,7 +62,13 @@ export interface SimOptions {
   /** Funded accounts, not validators at genesis, that may register later (`joiner-0`, …); see `addNode`. */
   joiners?: number;
   /** Engine options as on a radio channel (control rates, paced votes). */
-  engine?: Pick<EngineDeps, "controlRates" | "link">;
+  engine?: Pick<EngineDeps, "controlRates" | "link" | "unsafeDisableLockForTests">;
+  /**
+   * Each validator keeps its notarized blocks above finality (as a validator's notarized.db; SQLite
+   * under signerDir when given) and its finalized tip (as its chain store), so that
+   * `restart(i, { fromStore: true })` starts where a restarted node does.
+   */
+  keepNotarized?: boolean;
 }
 
 interface SimNode {
@@ -78,6 +90,9 @@ interface SimNode {
   storeFailing: boolean;
   /** The highest block its store committed. */
   storedHeight: number;
+  /** With `keepNotarized`: its notarized blocks above finality, and its finalized tip (null: genesis). */
+  notarized: NotarizedBlockStore | null;
+  storedTip: TreeBlock | null;
 }
 
 /**
@@ -100,7 +115,7 @@ export class ConsensusSim {
   conflictingFinalized = 0;
   /** Messages broadcast, by kind. */
   readonly sentByKind = new Map<string, number>();
-  private readonly engineOptions: Pick<EngineDeps, "controlRates" | "link">;
+  private readonly engineOptions: Pick<EngineDeps, "controlRates" | "link" | "unsafeDisableLockForTests">;
   submitted: string[] = [];
   /** Every block proposed, by id. */
   readonly proposals = new Map<string, Block>();
@@ -141,7 +156,7 @@ export class ConsensusSim {
 
   private makeNode(index: number, identity: Identity, signer: SignerSafety): SimNode {
     // The engine's callbacks need the node, so the engine comes last.
-    const node: SimNode = { index, identity, signer, ...this.newPool(), engine: null as unknown as ConsensusEngine, alive: true, group: 0, extraDelayMs: 0, equivocate: false, storeFailing: false, storedHeight: 0 };
+    const node: SimNode = { index, identity, signer, ...this.newPool(), engine: null as unknown as ConsensusEngine, alive: true, group: 0, extraDelayMs: 0, equivocate: false, storeFailing: false, storedHeight: 0, notarized: this.openNotarized(index), storedTip: null };
     node.engine = this.makeEngine(node);
     return node;
   }
@@ -160,7 +175,12 @@ export class ConsensusSim {
     return this.opts.signerDir === undefined ? new MemorySignerSafety() : new SqliteSignerSafety(join(this.opts.signerDir, `signer-${index}.db`));
   }
 
-  private makeEngine(node: SimNode): ConsensusEngine {
+  private openNotarized(index: number): NotarizedBlockStore | null {
+    if (this.opts.keepNotarized !== true) return null;
+    return this.opts.signerDir === undefined ? new MemoryNotarizedBlocks() : new SqliteNotarizedBlocks(join(this.opts.signerDir, `notarized-${index}.db`));
+  }
+
+  private makeEngine(node: SimNode, root: TreeBlock | null = null): ConsensusEngine {
     // Every signature the record allows is noted where it is made, sent or not: the safety oracle
     // (`conflictingFinalByVotes`) counts votes as signed, not as delivered.
     const signer: SignerSafety = {
@@ -170,7 +190,10 @@ export class ConsensusSim {
       },
       last: () => node.signer.last(),
     };
-    return new ConsensusEngine(this.genesis, this.genesisState.clone(), { height: 0, hash: this.genesisHash, slot: 0, timestamp: this.genesis.genesisTime }, {
+    const rootState = root === null ? this.genesisState.clone() : root.state.clone();
+    const rootInfo = root === null ? { height: 0, hash: this.genesisHash, slot: 0, timestamp: this.genesis.genesisTime } : parentInfo(root);
+    return new ConsensusEngine(this.genesis, rootState, rootInfo, {
+      ...(node.notarized === null ? {} : { notarized: node.notarized }),
       clock: this.clock,
       identity: node.identity,
       signer,
@@ -188,6 +211,7 @@ export class ConsensusSim {
         }
         const head = blocks[blocks.length - 1];
         if (head !== undefined) node.pool.onNewHead({ state: head.state, height: head.height, slot: head.slot });
+        if (head !== undefined) node.storedTip = head;
       },
     });
   }
@@ -329,7 +353,7 @@ export class ConsensusSim {
    * `legacyRecord`: the record as a build before locks kept it (last slot and block only), so the
    * node takes the lock such a record implies (`legacyLock`).
    */
-  restart(i: number, opts: { loseSigningRecord?: boolean; legacyRecord?: boolean } = {}): void {
+  restart(i: number, opts: { loseSigningRecord?: boolean; legacyRecord?: boolean; fromStore?: boolean } = {}): void {
     const n = this.nodes[i]!;
     if (opts.loseSigningRecord === true) n.signer = new MemorySignerSafety();
     else if (opts.legacyRecord === true) {
@@ -343,7 +367,14 @@ export class ConsensusSim {
       n.signer = this.openSigner(i);
     }
     Object.assign(n, this.newPool());
-    n.engine = this.makeEngine(n);
+    // `fromStore`: on its finalized tip with its kept notarized blocks, as a node restarts on its disk.
+    const root = opts.fromStore === true ? n.storedTip : null;
+    if (root !== null) n.pool.onNewHead({ state: root.state, height: root.height, slot: root.slot });
+    if (n.notarized instanceof SqliteNotarizedBlocks) {
+      n.notarized.close();
+      n.notarized = this.openNotarized(i);
+    }
+    n.engine = this.makeEngine(n, root);
     n.alive = true;
     n.engine.start();
   }
@@ -378,23 +409,56 @@ export class ConsensusSim {
     this.conditions = { ...this.conditions, ...c };
   }
 
+  /** Each proposed block executed once from genesis, for its voting set and weights (null: invalid, or an ancestor unknown). */
+  private readonly executed = new Map<string, { readonly state: StateStore; readonly info: ParentInfo; readonly weights: readonly WeightedValidator[] } | null>();
+
+  private executedBlock(id: string): { readonly state: StateStore; readonly info: ParentInfo; readonly weights: readonly WeightedValidator[] } | null {
+    const known = this.executed.get(id);
+    if (known !== undefined) return known;
+    let entry = null;
+    if (id === toHex(this.genesisHash)) {
+      const info = { height: 0, hash: this.genesisHash, slot: 0, timestamp: this.genesis.genesisTime };
+      entry = { state: this.genesisState, info, weights: votingWeights(new Ledger(this.genesisState), 0) };
+    } else {
+      const block = this.proposals.get(id);
+      const parent = block === undefined ? null : this.executedBlock(toHex(block.header.parentHash));
+      if (block !== undefined && parent !== null) {
+        try {
+          const applied = applyBlock(parent.state, block, parent.info, { chainId: CHAIN_ID });
+          const state = parent.state.clone();
+          state.commit(applied.changes, applied.tree);
+          const h = block.header;
+          entry = { state, info: { height: h.height, hash: applied.hash, slot: h.slot, timestamp: h.timestamp }, weights: votingWeights(new Ledger(state), h.height) };
+        } catch (e) {
+          if (!(e instanceof MeshChainError)) throw e;
+        }
+      }
+    }
+    this.executed.set(id, entry);
+    return entry;
+  }
+
   /**
-   * Safety judged from outside, over every signature made: a block signed by more than two thirds of
-   * the genesis validators (notarizable, whether or not any node saw it so) whose child in the next
-   * slot is notarizable too is final by the two-slot rule. Counts the pairs of such blocks where
-   * neither descends from the other. Unlike `conflictingFinalized`, it needs no node to have
-   * noticed: a broken lock shows here even when partitions keep the two finalities apart. Assumes
-   * equal stakes and the genesis voting set (the randomized safety runs).
+   * Safety judged from outside, over every signature made: a block signed by validators holding
+   * more than two thirds of its own voting weight (the weights of its post-state, as the engine
+   * counts them: notarizable, whether or not any node saw it so) whose child in the next slot is
+   * notarizable too is final by the two-slot rule. Counts the pairs of such blocks where neither
+   * descends from the other. Unlike `conflictingFinalized`, it needs no node to have noticed: a
+   * broken lock shows here even when partitions keep the two finalities apart.
    */
   conflictingFinalByVotes(): number {
-    const voters = new Set(this.nodes.filter((n) => this.genesis.validators.some((v) => toHex(v.address) === toHex(n.identity.address))).map((n) => toHex(n.identity.address)));
     const signers = new Map<string, Set<string>>();
     for (const [key, hashes] of this.signed) {
       const validator = key.split(":")[0]!;
-      if (!voters.has(validator)) continue;
       for (const h of hashes) signers.set(h, (signers.get(h) ?? new Set()).add(validator));
     }
-    const notarizable = (id: string) => 3 * (signers.get(id)?.size ?? 0) > 2 * voters.size;
+    const notarizable = (id: string) => {
+      const weights = this.executedBlock(id)?.weights;
+      if (weights === undefined) return false;
+      const by = signers.get(id) ?? new Set<string>();
+      const signed = weights.filter((w) => by.has(toHex(w.address))).reduce((a, w) => a + w.weight, 0n);
+      return isQuorum(signed, totalWeight(weights));
+    };
     const final: string[] = [];
     for (const [id, block] of this.proposals) {
       const parentId = toHex(block.header.parentHash);

@@ -20,7 +20,7 @@ const DEFAULT_SHAPE: FuzzShape = { maxDelayMs: 15_000, steps: 4, restartChance: 
  * validator may sign two blocks in one slot, and no two blocks final by the two-slot rule over the
  * votes actually signed may conflict (whether or not any node saw both).
  */
-export function safetyRun(seed: number, engine?: SimOptions["engine"], shape: FuzzShape = DEFAULT_SHAPE): void {
+export function safetyRun(seed: number, engine?: SimOptions["engine"], shape: FuzzShape = DEFAULT_SHAPE, tally?: { refusedByLock: number }): void {
   const random = seededRandom(seed * 7919);
   const validators = 4 + Math.floor(random() * 2);
   const sim = new ConsensusSim({ validators, seed, conditions: { loss: random() * 0.3, delayMs: [50, 1_000 + random() * (shape.maxDelayMs - 1_000)] }, ...(engine === undefined ? {} : { engine }) });
@@ -45,6 +45,8 @@ export function safetyRun(seed: number, engine?: SimOptions["engine"], shape: Fu
   expect(sim.finalizedAgree()).toBe(true);
   expect(sim.doubleSigned()).toBe(0);
   expect(sim.conflictingFinalByVotes()).toBe(0);
+  // What the lock refused in the run: over the seeds it must be more than nothing, or the runs never tested it.
+  if (tally !== undefined) tally.refusedByLock += sim.nodes.reduce((sum, n) => sum + n.engine.stats.refusedByLock, 0);
 }
 
 export function fuzzSeeds(): number[] {

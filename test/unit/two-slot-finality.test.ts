@@ -97,7 +97,7 @@ describe("the finality rule", () => {
   });
 
   it("walks a notarized chain reporting each height it proves final", () => {
-    const t = new FinalityTracker();
+    const t = new FinalityTracker(2);
     expect(t.next({ height: 1, slot: 1 }, false)).toBeNull();
     expect(t.next({ height: 2, slot: 3 }, false)).toBeNull();
     expect(t.next({ height: 3, slot: 4 }, false)).toBe(2);

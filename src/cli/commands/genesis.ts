@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { formatAddress } from "../../core/crypto/address.js";
 import { parseGenesis } from "../../core/genesis.js";
 import { CONSENSUS_MODES, isConsensusMode } from "../../core/state/consensus-mode.js";
-import { defaultParams, paramSpecByName, PARAM_SPECS } from "../../core/state/params.js";
+import { defaultParams, laterParamDefaults, paramSpecByName, PARAM_SPECS } from "../../core/state/params.js";
 import { presetParams } from "../../consensus/preset-params.js";
 import { PRESET_NAMES, presetByName } from "../../mesh/airtime/presets.js";
 import { CliError } from "../errors.js";
@@ -97,7 +97,8 @@ function summary(draft: GenesisDraft): Record<string, unknown> {
     genesisTime: `${draft.genesisTime} (${new Date(draft.genesisTime * 1000).toISOString()})`,
     validators: genesis?.validators.map((v) => `${formatAddress(v.address)} self-bond ${v.selfBond}`) ?? [],
     accounts: genesis?.accounts.map((a) => `${formatAddress(a.address)} ${a.balance}`) ?? [],
-    paramsChanged: genesis === null ? (draft.params ?? {}) : changed,
+    // As for a finished genesis: only values other than the default (a draft spells out finalitySlots 2).
+    paramsChanged: genesis === null ? Object.fromEntries(Object.entries(draft.params ?? {}).filter(([k, v]) => paramSpecByName(k)?.defaultValue.toString() !== v)) : changed,
     genesisHash: genesis === null ? "none yet: add a validator" : genesisHashHex(genesis),
   };
 }
@@ -118,7 +119,9 @@ export function registerGenesis(program: Command, run: Run): void {
     .action((opts: { out: string; chainId: string; genesisTime: string; consensus: string; param: Record<string, string>; preset?: string; validators: string; json: boolean }) =>
       run(opts.json, () => {
         if (!isConsensusMode(opts.consensus)) throw new CliError("INVALID_ARGUMENT", `--consensus "${opts.consensus}": expected ${CONSENSUS_MODES.join(" or ")}`);
-        const params = { ...presetParamStrings(opts.preset, opts.validators), ...opts.param };
+        // The later parameters' defaults written out: a draft that leaves them out is read as from before them.
+        const later = Object.fromEntries(Object.entries(laterParamDefaults()).map(([k, v]) => [k, v.toString()]));
+        const params = { ...later, ...presetParamStrings(opts.preset, opts.validators), ...opts.param };
         const draft: GenesisDraft = {
           chainId: parseChainId(opts.chainId), ...(opts.consensus === "dpop" ? {} : { consensus: opts.consensus }), genesisTime: parseGenesisTime(opts.genesisTime, Date.now()),
           ...(Object.keys(params).length === 0 ? {} : { params }), accounts: [], validators: [],

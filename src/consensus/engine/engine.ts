@@ -12,6 +12,7 @@ import { CompactRelay } from "./compact-relay.js";
 import { EngineContext, type EngineParts } from "./context.js";
 import { Equivocation } from "./equivocation.js";
 import { Finalizing } from "./finalizing.js";
+import { NotarizedKeeping } from "./notarized-keeping.js";
 import { Proposing } from "./proposing.js";
 import { ChainStatus } from "./status.js";
 import { TxRepair } from "./tx-repair.js";
@@ -35,12 +36,37 @@ export class ConsensusEngine {
   private readonly parts: EngineParts;
   private readonly status: ChainStatus;
   private timer: unknown = null;
+  /** Restores the kept notarized blocks at the first start; null without a store or once done. */
+  private keeping: NotarizedKeeping | null;
 
   /**
    * Starts from a finalized root: genesis, or the tip of the node's chain store after a restart
    * (so a restarted node does not fetch its whole history again over the air).
    */
-  constructor(genesis: Genesis, rootState: StateStore, rootInfo: ParentInfo, deps: EngineDeps) {
+  constructor(genesis: Genesis, rootState: StateStore, rootInfo: ParentInfo, given: EngineDeps) {
+    const store = given.notarized;
+    let keeping: NotarizedKeeping | null = null;
+    const noLock = given.unsafeDisableLockForTests === true;
+    // With a store for notarized blocks, each signature first keeps them, and finality prunes them.
+    const deps: EngineDeps =
+      store === undefined && !noLock
+        ? given
+        : {
+            ...given,
+            signer: {
+              approve: (slot, hash, parentSlot) => {
+                keeping?.beforeSigning();
+                // The test-only switch: the record's slot rules hold, its lock never refuses.
+                given.signer.approve(slot, hash, noLock ? Math.max(parentSlot, given.signer.last()?.lock ?? parentSlot) : parentSlot);
+              },
+              last: () => given.signer.last(),
+            },
+            onFinalized: (blocks) => {
+              given.onFinalized?.(blocks);
+              const top = blocks[blocks.length - 1];
+              if (top !== undefined) keeping?.finalized(top.height);
+            },
+          };
     const ctx = new EngineContext(genesis, deps, rootState, rootInfo);
     // Filled below: each part reaches the others through it, once all exist.
     const parts = {} as { -readonly [K in keyof EngineParts]: EngineParts[K] };
@@ -55,6 +81,8 @@ export class ConsensusEngine {
     this.ctx = ctx;
     this.parts = parts;
     this.status = new ChainStatus(ctx);
+    if (store !== undefined) keeping = new NotarizedKeeping(ctx, store);
+    this.keeping = keeping;
   }
 
   get stats(): EngineStats {
@@ -97,6 +125,9 @@ export class ConsensusEngine {
   }
 
   start(): void {
+    // Before running: the blocks read back are checked and counted, never voted for (their slots are past).
+    this.keeping?.restore(this.parts);
+    this.keeping = null;
     this.ctx.running = true;
     this.status.start();
     this.scheduleNextSlot();

@@ -3,7 +3,7 @@ import { toHex } from "../../core/bytes.js";
 import { txHash } from "../../core/tx/codec.js";
 import type { TreeBlock } from "../block-tree.js";
 import { compactBlock } from "../compact-blocks.js";
-import { finalizesParent } from "../finality.js";
+import { finalizesParent, finalizesRun } from "../finality.js";
 import type { EngineContext, EngineParts } from "./context.js";
 
 /**
@@ -19,12 +19,16 @@ export class Finalizing {
 
   check(): void {
     const ctx = this.ctx;
+    const slots = Number(ctx.params.finalitySlots);
     let best: TreeBlock | null = null;
     let witness: TreeBlock | null = null;
     for (const x of ctx.blocks.values()) {
       if (!x.notarized || x.parentId === null) continue;
       const p = ctx.blocks.get(x.parentId);
       if (p === undefined || !p.notarized || !finalizesParent(p, x)) continue;
+      // On a chain of Streamlet's rule, the parent's parent must be notarized in the slot before too.
+      const g = slots === 3 && p.parentId !== null ? ctx.blocks.get(p.parentId) : undefined;
+      if (slots === 3 && (g === undefined || !g.notarized || !finalizesRun([g, p, x], 3))) continue;
       if (p.height > ctx.root.height && (best === null || p.height > best.height)) {
         best = p;
         witness = x;

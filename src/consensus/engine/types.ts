@@ -1,4 +1,5 @@
 import type { Clock } from "../../core/clock.js";
+import type { NotarizedBlockStore } from "../../core/chain/notarized-blocks.js";
 import type { SignerSafety } from "../../core/chain/signer-safety.js";
 import type { Identity } from "../../core/crypto/identity.js";
 import type { DecodedTx } from "../../core/tx/codec.js";
@@ -44,6 +45,17 @@ export interface EngineDeps {
    * thrown here (the store could not commit) leaves the root where it was, to be tried again.
    */
   readonly onFinalized?: (blocks: readonly TreeBlock[]) => void;
+  /**
+   * Where the notarized blocks above finality are kept across restarts (docs/consensus.md §7): written
+   * before each signature, pruned with finality, read back through the block intake at start.
+   */
+  readonly notarized?: NotarizedBlockStore;
+  /**
+   * TESTS ONLY, never set by a node: the vote rule's lock never refuses (the signing record still
+   * refuses a second block in a slot). The safety tests use it as a control, to show that their
+   * scripted case produces conflicting finality when the lock is gone.
+   */
+  readonly unsafeDisableLockForTests?: boolean;
   /** How often to announce where this node stands (the node's status interval); default 6 slots. */
   readonly statusEveryMs?: number;
   /**

@@ -3,6 +3,7 @@ import { formatAddress } from "../crypto/address.js";
 import { blsProvePossession } from "../crypto/bls.js";
 import type { Identity } from "../crypto/identity.js";
 import type { ConsensusMode } from "../state/consensus-mode.js";
+import { laterParamDefaults } from "../state/params.js";
 
 export interface GenesisPlan {
   readonly chainId: string;
@@ -35,6 +36,8 @@ export function buildGenesisDocument(plan: GenesisPlan): Record<string, unknown>
       commissionBps: v.commissionBps,
     })),
   };
-  if (plan.params !== undefined) doc.params = Object.fromEntries(Object.entries(plan.params).map(([k, v]) => [k, v.toString()]));
+  // A new chain takes the later parameters' defaults (the two-slot finality rule), written out
+  // because a document that leaves them out is read as one from before them.
+  doc.params = Object.fromEntries(Object.entries({ ...laterParamDefaults(), ...plan.params }).map(([k, v]) => [k, v.toString()]));
   return doc;
 }

@@ -38,6 +38,7 @@ export function applyProposal(l: Ledger, sender: Uint8Array, body: GovProposalBo
   requireActiveValidator(l, sender);
   const spec = paramSpecById(body.paramId);
   if (spec === undefined) throw new TxError("UNKNOWN_PARAM", `no parameter with id ${body.paramId}`);
+  if (spec.genesisOnly === true) throw new TxError("PARAM_GENESIS_ONLY", `${spec.name} is fixed at genesis; a proposal cannot change it`);
   if (!paramInRange(spec, body.value)) throw new TxError("PARAM_OUT_OF_RANGE", `${spec.name} must lie in [${spec.min}, ${spec.max}]`);
   const active = l.activeProposals();
   if (BigInt(active.length) >= ctx.params.maxActiveProposals) throw new TxError("TOO_MANY_PROPOSALS", "too many proposals are open");

@@ -14,6 +14,13 @@ export interface ParamSpec {
   readonly min: bigint;
   readonly max: bigint;
   readonly description: string;
+  /**
+   * For a parameter added after chains were launched: the value a chain whose genesis and state
+   * predate it reads (its encoding leaves the entry out, so old state roots and genesis hashes hold).
+   */
+  readonly absentValue?: bigint;
+  /** Fixed at genesis: governance proposals to change it are refused (docs/decisions.md, finality rule). */
+  readonly genesisOnly?: boolean;
 }
 
 export type ParamName =
@@ -39,7 +46,8 @@ export type ParamName =
   | "proximityFloorBps"
   | "proposerShareBps"
   | "evidenceMaxAgeSlots"
-  | "epochLength";
+  | "epochLength"
+  | "finalitySlots";
 
 export type ChainParams = Readonly<Record<ParamName, bigint>>;
 
@@ -69,6 +77,9 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   { id: 21, name: "proposerShareBps", defaultValue: 5_000n, min: 0n, max: 10_000n, description: "share of reward and fees for the proposer when the block carries a certificate; the rest goes to its voters" },
   { id: 22, name: "evidenceMaxAgeSlots", defaultValue: 2_880n, min: 1n, max: 10_000_000n, description: "slots after which equivocation evidence is too old" },
   { id: 23, name: "epochLength", defaultValue: 100n, min: 1n, max: 1_000_000n, description: "blocks per epoch; validator-set and parameter changes take effect at an epoch's first block" },
+  // The finality rule is a property of the chain, not of the binary (docs/consensus.md §7): a chain
+  // launched under Streamlet's three-slot rule keeps it, as its old voters never kept a lock.
+  { id: 24, name: "finalitySlots", defaultValue: 2n, min: 2n, max: 3n, absentValue: 3n, genesisOnly: true, description: "notarized blocks in consecutive slots that make a block final: 2 (the two-slot rule, with the vote lock) or 3 (Streamlet, chains from before it)" },
 ];
 
 const BY_ID = new Map(PARAM_SPECS.map((s) => [s.id, s]));
@@ -76,6 +87,20 @@ const BY_NAME = new Map(PARAM_SPECS.map((s) => [s.name, s]));
 
 export const paramSpecById = (id: number): ParamSpec | undefined => BY_ID.get(id);
 export const paramSpecByName = (name: string): ParamSpec | undefined => BY_NAME.get(name as ParamName);
+
+/**
+ * The parameters of a genesis document that names only some: the defaults, except that a later
+ * parameter it leaves out takes its absentValue (a document written before the parameter existed
+ * must give the chain it always gave). New documents name those (genesis-builder, `genesis new`).
+ */
+export function documentBaseParams(): ChainParams {
+  return Object.fromEntries(PARAM_SPECS.map((s) => [s.name, s.absentValue ?? s.defaultValue])) as Record<ParamName, bigint>;
+}
+
+/** What a new genesis writes for the later parameters, so that it gets their defaults rather than their absentValue. */
+export function laterParamDefaults(): Record<string, bigint> {
+  return Object.fromEntries(PARAM_SPECS.filter((s) => s.absentValue !== undefined).map((s) => [s.name, s.defaultValue]));
+}
 
 export function defaultParams(): ChainParams {
   return Object.fromEntries(PARAM_SPECS.map((s) => [s.name, s.defaultValue])) as Record<ParamName, bigint>;
@@ -85,25 +110,38 @@ export function paramInRange(spec: ParamSpec, value: bigint): boolean {
   return value >= spec.min && value <= spec.max;
 }
 
-/** Every parameter in id order: (id u8, value varint) pairs. */
+/** The parameters a genesis or state that predates the later ones holds: those without an absentValue. */
+const REQUIRED_COUNT = PARAM_SPECS.findIndex((s) => s.absentValue !== undefined) < 0 ? PARAM_SPECS.length : PARAM_SPECS.findIndex((s) => s.absentValue !== undefined);
+
+/** How many entries `p` encodes: trailing later parameters at their absentValue are left out (one encoding per value set). */
+function encodedCount(p: ChainParams): number {
+  let count = PARAM_SPECS.length;
+  while (count > REQUIRED_COUNT && p[PARAM_SPECS[count - 1]!.name] === PARAM_SPECS[count - 1]!.absentValue) count--;
+  return count;
+}
+
+/** Parameters in id order: (id u8, value varint) pairs, without trailing later ones at their absentValue. */
 export function encodeParams(p: ChainParams): Uint8Array {
-  const w = new Writer().varint(PARAM_SPECS.length);
-  for (const s of PARAM_SPECS) w.u8(s.id).varbig(p[s.name]);
+  const count = encodedCount(p);
+  const w = new Writer().varint(count);
+  for (const s of PARAM_SPECS.slice(0, count)) w.u8(s.id).varbig(p[s.name]);
   return w.finish();
 }
 
 export function decodeParams(bytes: Uint8Array): ChainParams {
   return decodeExact(bytes, (r) => {
     const count = r.varint(255);
-    if (count !== PARAM_SPECS.length) throw new DecodeError("INVALID_VALUE", `expected ${PARAM_SPECS.length} parameters, got ${count}`);
+    if (count < REQUIRED_COUNT || count > PARAM_SPECS.length) throw new DecodeError("INVALID_VALUE", `expected ${REQUIRED_COUNT} to ${PARAM_SPECS.length} parameters, got ${count}`);
     const out: Partial<Record<ParamName, bigint>> = {};
-    for (const s of PARAM_SPECS) {
+    for (const s of PARAM_SPECS.slice(count)) out[s.name] = s.absentValue;
+    for (const s of PARAM_SPECS.slice(0, count)) {
       const id = r.u8();
       if (id !== s.id) throw new DecodeError("INVALID_VALUE", `parameter ${id} out of order`);
       const v = r.varbig();
       if (!paramInRange(s, v)) throw new DecodeError("OUT_OF_RANGE", `${s.name} out of range`);
       out[s.name] = v;
     }
+    if (encodedCount(out as ChainParams) !== count) throw new DecodeError("INVALID_VALUE", "a later parameter at the value its absence means is left out");
     return out as ChainParams;
   });
 }
