@@ -70,14 +70,7 @@ export class ManualClock implements Clock {
   }
 
   runUntil(end: number): void {
-    for (;;) {
-      const next = this.heap[0];
-      if (next === undefined || next.at > end) break;
-      this.pop();
-      if (!this.live.delete(next.id)) continue;
-      this.current = next.at;
-      next.fn();
-    }
+    while (this.runNext(end));
     this.current = Math.max(this.current, end);
   }
 

@@ -52,6 +52,10 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
   const clock = new ManualClock(genesisTime * 1000);
   const time = new VirtualTime(clock);
   const channel = new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation: PRESETS[opts.preset], random, defaultLoss: opts.loss, dutyCycle: dutyCycleFraction(region), rangeMeters: 5_000 }, clock);
+  const lateJoin = opts.lateJoin ?? 0;
+  if (lateJoin < 0 || lateJoin >= opts.nodes) throw new RangeError("lateJoin must leave at least one node to start with");
+  // Bad options throw here, before anything is written to disk.
+  const layout = devnetLayout(opts.nodes, opts.spacingMeters ?? DEFAULT_SPACING_METERS, opts.routers ?? 0);
   const root = mkdtempSync(join(tmpdir(), "meshchain-devnet-"));
   // One verification cache for all the nodes: its results are pure, and pairings dominate the CPU otherwise.
   const verifier = new BlsVerifier(genesis.chainId, 200_000);
@@ -63,7 +67,6 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
   let restarts = 0;
   let txsSubmitted = 0;
 
-  const layout = devnetLayout(opts.nodes, opts.spacingMeters ?? DEFAULT_SPACING_METERS, opts.routers ?? 0);
   const stations: Station[] = layout.map(({ position, router }, index) => {
     const dataDir = join(root, `n${index}`);
     mkdirSync(dataDir);
@@ -128,8 +131,6 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
     await node.stop();
   };
 
-  const lateJoin = opts.lateJoin ?? 0;
-  if (lateJoin < 0 || lateJoin >= opts.nodes) throw new RangeError("lateJoin must leave at least one node to start with");
   const late = stations.slice(opts.nodes - lateJoin);
   try {
     for (const s of stations) if (!late.includes(s)) await bringUp(s);

@@ -128,7 +128,6 @@ export class NodeNetwork {
   private readonly links = new Map<LinkName, LinkStatus>();
   private lastRehelloAt = -Infinity;
   private lastHelloAnswerAt = -Infinity;
-  private lastIntroductionAskAt = -Infinity;
   private helloAnswerDue = false;
   private readonly refusalCounts = new Map<NetworkRefusal, number>();
   private readonly unsignedRates = new UnsignedRates();
@@ -471,7 +470,7 @@ export class NodeNetwork {
   private answerHello(): void {
     const now = this.deps.clock.now();
     if (this.helloAnswerDue) return this.refuse("hello_answer_coalesced");
-    const wait = this.lastHelloAnswerAt + (this.radio === null ? HELLO_ANSWER_MIN_INTERVAL_MS : this.rehelloMinIntervalMs()) - now;
+    const wait = this.lastHelloAnswerAt + this.helloAnswerIntervalMs() - now;
     const answer = () => {
       this.helloAnswerDue = false;
       this.lastHelloAnswerAt = this.deps.clock.now();
@@ -491,9 +490,16 @@ export class NodeNetwork {
    */
   private askIntroductions(): void {
     const now = this.deps.clock.now();
-    if (now - this.lastIntroductionAskAt < this.rehelloMinIntervalMs()) return;
-    this.lastIntroductionAskAt = now;
+    // An ask is a hello too: asks and answers share one interval, so frames from made-up senders
+    // cost at most one hello an interval, not one of each.
+    if (this.helloAnswerDue || now - this.lastHelloAnswerAt < this.helloAnswerIntervalMs()) return;
+    this.lastHelloAnswerAt = now;
     void this.announce(MessageType.Hello, true);
+  }
+
+  /** How far apart this node's hellos in answer (or asking for answers) go: on a radio, its preset's hello rate. */
+  private helloAnswerIntervalMs(): number {
+    return this.radio === null ? HELLO_ANSWER_MIN_INTERVAL_MS : this.rehelloMinIntervalMs();
   }
 
   private onHello(m: ReceivedMessage, seen: { hopsAway: number | null; snr: number | null }): void {

@@ -17,15 +17,19 @@ const SIGNER_MIGRATIONS: readonly Migration[] = [
 export class SqliteSignerSafety implements SignerSafety {
   private readonly db: SqliteDatabase;
   private cached: SignedRecord | null;
-  /** The record predates locks: its lock is the bound `legacyLock` gives until `settleLegacyLock` says better. */
-  readonly legacy: boolean;
+  private legacyRecord: boolean;
 
   constructor(path: string) {
     this.db = openDatabase(path, SIGNER_MIGRATIONS);
     this.db.pragma("synchronous = FULL");
     const row = this.db.prepare<[], { slot: number; block_hash: Buffer; lock_slot: number | null }>("SELECT slot, block_hash, lock_slot FROM signed WHERE id = 1").get();
     this.cached = row === undefined ? null : { slot: row.slot, blockHash: new Uint8Array(row.block_hash), lock: row.lock_slot ?? legacyLock(row.slot) };
-    this.legacy = row !== undefined && row.lock_slot === null;
+    this.legacyRecord = row !== undefined && row.lock_slot === null;
+  }
+
+  /** The record predates locks: its lock is the bound `legacyLock` gives until a lock is written (`settleLegacyLock`, or the next signature). */
+  get legacy(): boolean {
+    return this.legacyRecord;
   }
 
   /**
@@ -33,13 +37,14 @@ export class SqliteSignerSafety implements SignerSafety {
    * ValidatorService): written down, so the next start reads it as any record's.
    */
   settleLegacyLock(lock: number): void {
-    if (!this.legacy || this.cached === null) return;
+    if (!this.legacyRecord || this.cached === null) return;
     try {
       this.db.prepare("UPDATE signed SET lock_slot = ? WHERE id = 1").run(lock);
     } catch (e) {
       throw toStorageError(e, "recording the lock of a signing record from before locks");
     }
     this.cached = { ...this.cached, lock };
+    this.legacyRecord = false;
   }
 
   approve(slot: number, blockHash: Uint8Array, parentSlot: number): void {
@@ -53,6 +58,7 @@ export class SqliteSignerSafety implements SignerSafety {
       throw toStorageError(e, "recording a signature");
     }
     this.cached = { slot, blockHash: Uint8Array.from(blockHash), lock };
+    this.legacyRecord = false;
   }
 
   last(): SignedRecord | null {

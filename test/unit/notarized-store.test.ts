@@ -26,6 +26,9 @@ describe.each([
     store.keep([{ block: b2, certificate }]);
     expect(store.all().map((k) => k.block.header.height)).toEqual([1, 2, 3]);
     expect(store.all()[1]!.certificate).toEqual(certificate);
+    // A later write of the same block without a certificate keeps the one held.
+    store.keep([{ block: b2, certificate: null }]);
+    expect(store.all()[1]!.certificate).toEqual(certificate);
     store.pruneTo(1);
     expect(store.all().map((k) => k.block.header.height)).toEqual([2, 3]);
   });

@@ -28,5 +28,10 @@ export function responderRank(validators: readonly Uint8Array[], self: Uint8Arra
  */
 export function answersRequest(ctx: EngineContext, key: string): boolean {
   if (!ctx.link.answersOverheard) return ctx.answers();
+  return ranksFirst(ctx, key);
+}
+
+/** Whether this node is the validator ranked first for `key` in the current slot. */
+export function ranksFirst(ctx: EngineContext, key: string): boolean {
   return responderRank(ctx.root.weights.map((w) => w.address), ctx.deps.identity.address, key, ctx.slotAt(ctx.now())) === 0;
 }

@@ -6,7 +6,7 @@ import { NonceGaps } from "../nonce-gaps.js";
 import { OverlookedTxs } from "../overlooked-txs.js";
 import { proposerRanks } from "../schedule.js";
 import { type EngineContext, type EngineParts, MAX_PENDING } from "./context.js";
-import { responderRank } from "./responder.js";
+import { ranksFirst } from "./responder.js";
 
 /** A block this close to maxBlockBytes counts as full: the next transaction would most likely not fit. */
 const FULL_BLOCK_SLACK_BYTES = 256;
@@ -73,7 +73,7 @@ export class TxRepair {
   private resends(id: string): boolean {
     const ctx = this.ctx;
     if (!ctx.link.answersOverheard || !ctx.heardTxs.has(id)) return true;
-    return responderRank(ctx.root.weights.map((w) => w.address), ctx.deps.identity.address, `tx:${id}`, ctx.slotAt(ctx.now())) === 0;
+    return ranksFirst(ctx, `tx:${id}`);
   }
 
   /**

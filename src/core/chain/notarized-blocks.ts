@@ -30,7 +30,11 @@ export class MemoryNotarizedBlocks implements NotarizedBlockStore {
   private readonly blocks = new Map<string, KeptBlock>();
 
   keep(blocks: readonly KeptBlock[]): void {
-    for (const b of blocks) this.blocks.set(toHex(blockHash(b.block.header)), b);
+    for (const b of blocks) {
+      const id = toHex(blockHash(b.block.header));
+      // As the SQLite store: a later write without a certificate keeps the one already held.
+      this.blocks.set(id, b.certificate === null ? { ...b, certificate: this.blocks.get(id)?.certificate ?? null } : b);
+    }
   }
 
   all(): KeptBlock[] {

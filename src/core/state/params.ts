@@ -111,7 +111,8 @@ export function paramInRange(spec: ParamSpec, value: bigint): boolean {
 }
 
 /** The parameters a genesis or state that predates the later ones holds: those without an absentValue. */
-const REQUIRED_COUNT = PARAM_SPECS.findIndex((s) => s.absentValue !== undefined) < 0 ? PARAM_SPECS.length : PARAM_SPECS.findIndex((s) => s.absentValue !== undefined);
+const FIRST_LATER_PARAM = PARAM_SPECS.findIndex((s) => s.absentValue !== undefined);
+const REQUIRED_COUNT = FIRST_LATER_PARAM < 0 ? PARAM_SPECS.length : FIRST_LATER_PARAM;
 
 /** How many entries `p` encodes: trailing later parameters at their absentValue are left out (one encoding per value set). */
 function encodedCount(p: ChainParams): number {
