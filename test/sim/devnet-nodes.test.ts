@@ -14,7 +14,8 @@ describe("devnet nodes", () => {
   it("are MeshChainNodes, radio-only on the simulator, whose status and metrics read mid-run", async () => {
     const mid: { status: NodeStatus; metrics: string }[] = [];
     await runSimDevnet({
-      ...SMALL, seed: 7,
+      // Six minutes: seed 7's first node has finalized height 2 at the third minute's sample, where this reads it.
+      ...SMALL, seed: 7, durationMs: 6 * 60_000,
       inspect: (nodes) => {
         const first = nodes[0];
         if (first == null || mid.length > 0 || first.status().finalizedHeight < 2) return;
