@@ -60,10 +60,17 @@ const isOwnFailure = (e: MeshChainError<string>): boolean => e instanceof Storag
 /** A link that keeps coming back makes us say hello again at most this often (over IP alone; on a radio, its preset's hello rate). */
 const REHELLO_MIN_INTERVAL_MS = 60_000;
 
+/** On a radio the hello at start, and each answer, goes out within this long (see start). */
+const START_HELLO_SPREAD_MS = 10_000;
+
 /** Hellos of newcomers are answered with ours at most this often over IP (one answer serves them all); on a radio, at its preset's hello rate. */
 const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
 
-/** Hello roles (docs/protocol.md): bit 0 as always sent, bit 2 a node that heard senders it does not know and asks them to say hello. */
+/**
+ * Hello roles (docs/protocol.md): bit 0 as always sent, bit 2 a node that heard senders it does not
+ * know and asks them to say hello. This node no longer asks (its status rounds on a radio are hellos,
+ * which heal a missed key within one round) but still answers older nodes that do.
+ */
 const HELLO_ROLE_NODE = 0x01;
 const HELLO_ROLE_ASKS_INTRODUCTIONS = 0x04;
 
@@ -96,7 +103,12 @@ export interface NetworkDiagnostics {
   readonly relayRefusals: ReadonlyMap<RelayRefusal, number>;
   /** Clients the embedded broker cut for a packet over the size limit (null: no embedded broker). */
   readonly brokerOversizeRefused: number | null;
+  /** Our hellos sent since start, by why (what control's hello airtime went on). */
+  readonly hellosSent: ReadonlyMap<HelloReason, number>;
 }
+
+/** Why we said hello: at start, a link back up, in answer to a newcomer or an ask, or as a status round on a radio. */
+export type HelloReason = "start" | "rehello" | "answer" | "round";
 
 /** A message from a peer that is known and not banned, for the service that handles its type. */
 export type MessageHandler = (m: ReceivedMessage) => void;
@@ -128,8 +140,12 @@ export class NodeNetwork {
   private readonly links = new Map<LinkName, LinkStatus>();
   private lastRehelloAt = -Infinity;
   private lastHelloAnswerAt = -Infinity;
+  /** When our last hello went to the transports (ms on our clock): a newcomer signed after it cannot have heard it. */
+  private lastHelloAt = -Infinity;
+  private startHelloTimer: unknown = null;
   private helloAnswerDue = false;
   private readonly refusalCounts = new Map<NetworkRefusal, number>();
+  private readonly helloCounts = new Map<HelloReason, number>();
   private readonly unsignedRates = new UnsignedRates();
   /** Each peer's clock minus ours, ms, from the timestamp in its last signed hello or status. */
   private readonly clockOffsetsMs = new Map<number, number>();
@@ -212,7 +228,7 @@ export class NodeNetwork {
       // however often a flapping link comes back.
       if (was?.state === "disconnected" && now - this.lastRehelloAt >= this.rehelloMinIntervalMs()) {
         this.lastRehelloAt = now;
-        void this.announce(MessageType.Hello);
+        void this.sayHello("rehello");
       }
       for (const l of this.connectListeners) l(name);
     });
@@ -299,6 +315,7 @@ export class NodeNetwork {
       refusals: this.refusalCounts,
       relayRefusals: this.deps.relayGate?.refused ?? new Map<RelayRefusal, number>(),
       brokerOversizeRefused: this.broker?.stats.oversizeRefused ?? null,
+      hellosSent: this.helloCounts,
     };
   }
 
@@ -378,7 +395,15 @@ export class NodeNetwork {
       const s = radio.status;
       this.deps.logger.info({ url: s.address, region: s.region, preset: s.preset, channel: this.opts.radio?.channel.name, node: this.nodeNumber.toString(16) }, s.link === "stream" ? "radio connected" : "radio gateway started");
     }
-    await this.announce(MessageType.Hello);
+    if (this.radio === null) return this.sayHello("start");
+    // On air the hello is signed now (its timestamp says since when we listen) and sent after a
+    // random pause: nodes powered together then all listen before any speaks, and a peer judges
+    // from the timestamp whether we can have heard its own hello (onHello).
+    const payload = this.signedAnnouncement(MessageType.Hello);
+    this.startHelloTimer = this.deps.clock.setTimeout(() => {
+      this.startHelloTimer = null;
+      void this.sendHello("start", payload);
+    }, Math.floor(this.deps.random() * START_HELLO_SPREAD_MS));
   }
 
   /** The radio side: over the transport we were given, or connected to the radio at its address. */
@@ -414,19 +439,33 @@ export class NodeNetwork {
   }
 
   /** Broadcast our signed hello or status. */
-  async announce(type: MessageType.Hello | MessageType.Status, asksIntroductions = false): Promise<void> {
+  async announce(type: MessageType.Hello | MessageType.Status): Promise<void> {
     if (this.endpoint === null && this.radio === null) return;
+    await this.send(type, this.signedAnnouncement(type));
+  }
+
+  private signedAnnouncement(type: MessageType.Hello | MessageType.Status): Uint8Array {
     // Each announcement (start, then every status interval) is also when silent peers are forgotten.
     this.peers.expire();
     const tip = this.deps.tip();
     const finalizedHeight = this.deps.finalizedHeight();
     const { identity } = this.deps;
     const timestamp = Math.floor(this.deps.clock.now() / 1000);
-    const payload =
-      type === MessageType.Hello
-        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles: HELLO_ROLE_NODE | (asksIntroductions ? HELLO_ROLE_ASKS_INTRODUCTIONS : 0), timestamp }, this.opts.chainId, identity.ed25519)
+    return type === MessageType.Hello
+        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles: HELLO_ROLE_NODE, timestamp }, this.opts.chainId, identity.ed25519)
         : statusCodec.encode({ address: identity.address, tipHeight: tip.height, tipHash: tip.hash.slice(0, 8), finalizedHeight, timestamp }, this.opts.chainId, identity.ed25519);
-    await this.send(type, payload);
+  }
+
+  /** Broadcast our signed hello, counted by why. */
+  async sayHello(reason: HelloReason): Promise<void> {
+    if (this.endpoint === null && this.radio === null) return;
+    await this.sendHello(reason, this.signedAnnouncement(MessageType.Hello));
+  }
+
+  private async sendHello(reason: HelloReason, payload: Uint8Array): Promise<void> {
+    this.helloCounts.set(reason, (this.helloCounts.get(reason) ?? 0) + 1);
+    this.lastHelloAt = this.deps.clock.now();
+    await this.send(MessageType.Hello, payload);
   }
 
   /**
@@ -474,35 +513,22 @@ export class NodeNetwork {
     const answer = () => {
       this.helloAnswerDue = false;
       this.lastHelloAnswerAt = this.deps.clock.now();
-      void this.announce(MessageType.Hello);
+      void this.sayHello("answer");
     };
-    if (wait <= 0) return answer();
+    // On air after a random pause, so that the peers answering one newcomer do not all speak at once.
+    const pause = this.radio === null ? 0 : Math.floor(this.deps.random() * START_HELLO_SPREAD_MS);
+    if (wait <= 0 && pause === 0) return answer();
     // Newcomers within the interval share one answer at its end.
     this.helloAnswerDue = true;
-    this.deps.clock.setTimeout(answer, wait);
+    this.deps.clock.setTimeout(answer, Math.max(0, wait) + pause);
   }
 
-  /**
-   * On a radio a hello is lost now and then, and then every message of its sender is refused here until
-   * it says hello again, which it has no reason to do. Hearing an unknown sender, we say hello asking
-   * those who hear it to answer with theirs, at most at the preset's hello rate (unknown node numbers
-   * cost a sender nothing, so they must not cost us more than that).
-   */
-  private askIntroductions(): void {
-    const now = this.deps.clock.now();
-    // An ask is a hello too: asks and answers share one interval, so frames from made-up senders
-    // cost at most one hello an interval, not one of each.
-    if (this.helloAnswerDue || now - this.lastHelloAnswerAt < this.helloAnswerIntervalMs()) return;
-    this.lastHelloAnswerAt = now;
-    void this.announce(MessageType.Hello, true);
-  }
-
-  /** How far apart this node's hellos in answer (or asking for answers) go: on a radio, its preset's hello rate. */
+  /** How far apart this node's hellos in answer go: on a radio, its preset's hello rate. */
   private helloAnswerIntervalMs(): number {
     return this.radio === null ? HELLO_ANSWER_MIN_INTERVAL_MS : this.rehelloMinIntervalMs();
   }
 
-  private onHello(m: ReceivedMessage, seen: { hopsAway: number | null; snr: number | null }): void {
+  private onHello(m: ReceivedMessage, via: "ip" | "radio", seen: { hopsAway: number | null; snr: number | null }): void {
     const from = m.meta.from;
     const hello = helloCodec.decode(m.payload);
     const h = hello.body;
@@ -516,7 +542,12 @@ export class NodeNetwork {
     for (const l of this.peerListeners) l(from);
     if (verdict === "joined") {
       this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: from.toString(16), tipHeight: h.tipHeight, hops: m.meta.hopsAway }, "peer joined");
-      this.answerHello();
+      // On air, a newcomer whose hello was signed before our last one went out was already listening
+      // (a hello at start is signed at start: nodes started together, or one whose hello we missed):
+      // it most likely has our key, and if not, our next round's hello brings it. Answering every
+      // join was a hello per node per newcomer.
+      // (Before our own hello at start has gone out, the newcomer will hear that one.)
+      if (via === "ip" || (this.startHelloTimer === null && h.timestamp > Math.floor(this.lastHelloAt / 1000))) this.answerHello();
       for (const l of this.joinListeners) l(from);
     } else if ((h.roles & HELLO_ROLE_ASKS_INTRODUCTIONS) !== 0) {
       // A peer that knows us may have missed our hello: it asks everyone it hears to say hello again.
@@ -542,17 +573,15 @@ export class NodeNetwork {
     if (this.peers.isBanned(from)) return this.refuse("banned");
     const seen = { hopsAway: m.meta.hopsAway, snr: m.meta.snr };
     try {
-      if (m.type === MessageType.Hello) return this.onHello(m, seen);
+      if (m.type === MessageType.Hello) return this.onHello(m, via, seen);
       if (m.type === MessageType.Status) return this.onStatus(m, seen);
       // Everything else only from node numbers a signed hello introduced; their data is judged on its
       // own signatures (a frame's sender is not authenticated, so nothing here can charge a peer).
       if (this.peers.get(from) === undefined) {
         if (via !== "radio") return this.refuse("unknown_sender");
-        // On air a lost hello would silence its sender here for as long as it does not say hello again
-        // (LongFast's control share pays for a few hellos an hour), and leave its requests unanswered.
-        // Its data is judged on its own signatures as a known peer's is; its unsigned requests share one
-        // sender's rate with every other unknown sender's (fresh node numbers cost nothing).
-        this.askIntroductions();
+        // On air a lost hello would silence its sender here until its next round's hello. Its data is
+        // judged on its own signatures as a known peer's is; its unsigned requests share one sender's
+        // rate with every other unknown sender's (fresh node numbers cost nothing, and cost us no hello).
         if (!this.unsignedRates.allow(m.type, UNKNOWN_SENDERS, this.deps.clock.now(), this.peers.size)) return this.refuse("rate_limited");
         this.handlers.get(m.type)?.(m);
         return;
@@ -569,6 +598,8 @@ export class NodeNetwork {
   }
 
   async stop(): Promise<void> {
+    if (this.startHelloTimer !== null) this.deps.clock.clearTimeout(this.startHelloTimer);
+    this.startHelloTimer = null;
     await this.radio?.stop();
     this.radio = null;
     this.endpoint?.stop();
