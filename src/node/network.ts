@@ -22,8 +22,8 @@ import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptio
 import { RecentKeys } from "../mesh/transports/common.js";
 import { UnsignedRates } from "./unsigned-rates.js";
 import { sha256 } from "../core/crypto/hash.js";
-import { helloMinIntervalMs } from "../mesh/airtime/control-rates.js";
-import { PRESETS, presetByName } from "../mesh/airtime/presets.js";
+import { helloMinIntervalMs, helloSpreadMs } from "../mesh/airtime/control-rates.js";
+import { type PresetName, PRESETS, presetByName } from "../mesh/airtime/presets.js";
 import { DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 
 const messageKey = (type: MessageType, payload: Uint8Array): string => toHex(sha256(Uint8Array.of(type), payload));
@@ -60,19 +60,18 @@ const isOwnFailure = (e: MeshChainError<string>): boolean => e instanceof Storag
 /** A link that keeps coming back makes us say hello again at most this often (over IP alone; on a radio, its preset's hello rate). */
 const REHELLO_MIN_INTERVAL_MS = 60_000;
 
-/** On a radio the hello at start, and each answer, goes out within this long (see start). */
-const START_HELLO_SPREAD_MS = 10_000;
-
 /** Hellos of newcomers are answered with ours at most this often over IP (one answer serves them all); on a radio, at its preset's hello rate. */
 const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
 
 /**
  * Hello roles (docs/protocol.md): bit 0 as always sent, bit 2 a node that heard senders it does not
- * know and asks them to say hello. This node no longer asks (its status rounds on a radio are hellos,
+ * know and asks them to say hello; bit 3 (below) the hello at start. This node no longer asks (its status rounds on a radio are hellos,
  * which heal a missed key within one round) but still answers older nodes that do.
  */
 const HELLO_ROLE_NODE = 0x01;
 const HELLO_ROLE_ASKS_INTRODUCTIONS = 0x04;
+/** Bit 3: the hello at start; its timestamp says since when its sender listens (see onHello). */
+const HELLO_ROLE_STARTING = 0x08;
 
 /** Why a peer's message changed nothing. */
 export type NetworkRefusal =
@@ -399,11 +398,11 @@ export class NodeNetwork {
     // On air the hello is signed now (its timestamp says since when we listen) and sent after a
     // random pause: nodes powered together then all listen before any speaks, and a peer judges
     // from the timestamp whether we can have heard its own hello (onHello).
-    const payload = this.signedAnnouncement(MessageType.Hello);
+    const payload = this.signedAnnouncement(MessageType.Hello, HELLO_ROLE_NODE | HELLO_ROLE_STARTING);
     this.startHelloTimer = this.deps.clock.setTimeout(() => {
       this.startHelloTimer = null;
       void this.sendHello("start", payload);
-    }, Math.floor(this.deps.random() * START_HELLO_SPREAD_MS));
+    }, this.helloPauseMs());
   }
 
   /** The radio side: over the transport we were given, or connected to the radio at its address. */
@@ -434,8 +433,16 @@ export class NodeNetwork {
   private rehelloMinIntervalMs(): number {
     const radio = this.opts.radio;
     if (radio === undefined) return REHELLO_MIN_INTERVAL_MS;
-    const preset = radio.preset ?? presetByName(this.radio?.status.preset ?? "") ?? "LONG_FAST";
-    return helloMinIntervalMs(PRESETS[preset], { budgetSecondsPerHour: radio.budgetSecondsPerHour, controlShare: DEFAULT_AIRTIME_POLICY.controlShare });
+    return helloMinIntervalMs(PRESETS[this.radioPreset()], { budgetSecondsPerHour: radio.budgetSecondsPerHour, controlShare: DEFAULT_AIRTIME_POLICY.controlShare });
+  }
+
+  private radioPreset(): PresetName {
+    return this.opts.radio?.preset ?? presetByName(this.radio?.status.preset ?? "") ?? "LONG_FAST";
+  }
+
+  /** A random pause within our radio preset's hello window (none without a radio). */
+  private helloPauseMs(): number {
+    return this.radio === null ? 0 : Math.floor(this.deps.random() * helloSpreadMs(PRESETS[this.radioPreset()]));
   }
 
   /** Broadcast our signed hello or status. */
@@ -444,7 +451,7 @@ export class NodeNetwork {
     await this.send(type, this.signedAnnouncement(type));
   }
 
-  private signedAnnouncement(type: MessageType.Hello | MessageType.Status): Uint8Array {
+  private signedAnnouncement(type: MessageType.Hello | MessageType.Status, roles = HELLO_ROLE_NODE): Uint8Array {
     // Each announcement (start, then every status interval) is also when silent peers are forgotten.
     this.peers.expire();
     const tip = this.deps.tip();
@@ -452,7 +459,7 @@ export class NodeNetwork {
     const { identity } = this.deps;
     const timestamp = Math.floor(this.deps.clock.now() / 1000);
     return type === MessageType.Hello
-        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles: HELLO_ROLE_NODE, timestamp }, this.opts.chainId, identity.ed25519)
+        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles, timestamp }, this.opts.chainId, identity.ed25519)
         : statusCodec.encode({ address: identity.address, tipHeight: tip.height, tipHash: tip.hash.slice(0, 8), finalizedHeight, timestamp }, this.opts.chainId, identity.ed25519);
   }
 
@@ -516,7 +523,7 @@ export class NodeNetwork {
       void this.sayHello("answer");
     };
     // On air after a random pause, so that the peers answering one newcomer do not all speak at once.
-    const pause = this.radio === null ? 0 : Math.floor(this.deps.random() * START_HELLO_SPREAD_MS);
+    const pause = this.helloPauseMs();
     if (wait <= 0 && pause === 0) return answer();
     // Newcomers within the interval share one answer at its end.
     this.helloAnswerDue = true;
@@ -542,12 +549,13 @@ export class NodeNetwork {
     for (const l of this.peerListeners) l(from);
     if (verdict === "joined") {
       this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: from.toString(16), tipHeight: h.tipHeight, hops: m.meta.hopsAway }, "peer joined");
-      // On air, a newcomer whose hello was signed before our last one went out was already listening
-      // (a hello at start is signed at start: nodes started together, or one whose hello we missed):
-      // it most likely has our key, and if not, our next round's hello brings it. Answering every
-      // join was a hello per node per newcomer.
-      // (Before our own hello at start has gone out, the newcomer will hear that one.)
-      if (via === "ip" || (this.startHelloTimer === null && h.timestamp > Math.floor(this.lastHelloAt / 1000))) this.answerHello();
+      // On air only a node that has just started needs our key from us now, and only if it started
+      // after our last hello went out (its hello at start is signed at start): nodes started together
+      // heard ours (or will: ours may still be pending), and one whose hello we merely missed had
+      // heard us. Anything else gets our key at our next round. Answering every join was a hello
+      // per node per newcomer, and answers to answers spread through every node missing a key.
+      const starting = (h.roles & HELLO_ROLE_STARTING) !== 0;
+      if (via === "ip" || (starting && this.startHelloTimer === null && h.timestamp > Math.floor(this.lastHelloAt / 1000))) this.answerHello();
       for (const l of this.joinListeners) l(from);
     } else if ((h.roles & HELLO_ROLE_ASKS_INTRODUCTIONS) !== 0) {
       // A peer that knows us may have missed our hello: it asks everyone it hears to say hello again.

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MessageType } from "../../src/mesh/frame.js";
 import { getBlockCodec } from "../../src/mesh/messages/chain.js";
 import { Priority } from "../../src/mesh/transport.js";
-import { hello } from "./attacker.js";
+import { helloCodec } from "../../src/mesh/messages/signed.js";
 import { CHAIN_ID, GENESIS, HELLO_INTERVAL_MS, hellos, mesh } from "./radio-networks.js";
 import { testIdentity } from "../fixtures/chain.js";
 import { nodeNumberFromPublicKey } from "../../src/mesh/meshtastic/node-number.js";
@@ -28,7 +28,7 @@ describe("hellos on a radio under a flood", () => {
     await a.stop();
   });
 
-  it("signed hellos from fresh identities, each newer than ours, cost at most one answer an interval", async () => {
+  it("signed hellos at start from fresh identities, each newer than ours, cost at most one answer an interval", async () => {
     const { clock, time, network, stranger } = mesh();
     const a = network(1);
     await a.start();
@@ -38,7 +38,9 @@ describe("hellos on a radio under a flood", () => {
       const id = testIdentity(`fresh-${i}`);
       const node = nodeNumberFromPublicKey(id.ed25519.publicKey);
       const sender = await stranger(node);
-      await sender.send(MessageType.Hello, hello(id, CHAIN_ID, GENESIS, { tipHeight: 0, finalizedHeight: 0, timestamp: Math.floor(clock.now() / 1000), nodeNumber: node }), Priority.Control);
+      // Roles 0x09: a node that has just started (bit 3), the only kind answered on air.
+      const payload = helloCodec.encode({ protocolVersion: 1, chain: GENESIS.slice(0, 8), publicKey: id.ed25519.publicKey, nodeNumber: node, tipHeight: 0, finalizedHeight: 0, roles: 0x09, timestamp: Math.floor(clock.now() / 1000) }, CHAIN_ID, id.ed25519);
+      await sender.send(MessageType.Hello, payload, Priority.Control);
       await time.runUntil(clock.now() + (intervals * HELLO_INTERVAL_MS) / 30);
       sender.stop();
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { meshtasticFrameAirtimeMs } from "../../src/mesh/airtime/airtime.js";
-import { controlRates, helloMinIntervalMs, StatusSuppression, statusRoundAirtimeMs } from "../../src/mesh/airtime/control-rates.js";
+import { controlRates, helloMinIntervalMs, helloSpreadMs, StatusSuppression, statusRoundAirtimeMs } from "../../src/mesh/airtime/control-rates.js";
 import { PRESET_NAMES, PRESETS } from "../../src/mesh/airtime/presets.js";
 import { DEFAULT_AIRTIME_POLICY } from "../../src/mesh/airtime/scheduler.js";
 
@@ -33,6 +33,11 @@ describe("control rates from the preset and the slot", () => {
     expect(helloMinIntervalMs(PRESETS.LONG_FAST)).toBeGreaterThan(40 * 60_000);
     expect(helloMinIntervalMs(PRESETS.SHORT_TURBO)).toBe(Math.max(60_000, helloMinIntervalMs(PRESETS.SHORT_TURBO)));
     expect(helloMinIntervalMs(PRESETS.SHORT_TURBO, { budgetSecondsPerHour: 3_600, controlShare: 0.02 })).toBe(60_000);
+  });
+
+  it("spreads hellos at start over a hundred hellos' airtime, at least 10 s", () => {
+    expect(helloSpreadMs(PRESETS.LONG_FAST)).toBe(Math.ceil(100 * meshtasticFrameAirtimeMs(PRESETS.LONG_FAST, 127)));
+    expect(helloSpreadMs(PRESETS.SHORT_TURBO)).toBe(10_000);
   });
 
   it("refuses a nonsensical slot or budget", () => {

@@ -3,7 +3,10 @@ import { MessageType } from "../../src/mesh/frame.js";
 import { getBlockCodec } from "../../src/mesh/messages/chain.js";
 import { Priority } from "../../src/mesh/transport.js";
 import type { NodeNetwork } from "../../src/node/network.js";
-import { HELLO_INTERVAL_MS, hellos, mesh } from "../adversarial/radio-networks.js";
+import { helloCodec } from "../../src/mesh/messages/signed.js";
+import { nodeNumberFromPublicKey } from "../../src/mesh/meshtastic/node-number.js";
+import { CHAIN_ID, GENESIS, HELLO_INTERVAL_MS, hellos, mesh } from "../adversarial/radio-networks.js";
+import { testIdentity } from "../fixtures/chain.js";
 
 describe("hellos on a radio", () => {
   it("nodes started together say hello once each and do not answer one another", async () => {
@@ -52,6 +55,31 @@ describe("hellos on a radio", () => {
     expect(a.peerCount).toBe(0);
     await a.stop();
     unknown.stop();
+  });
+
+  it("a newer hello from a node we missed is not answered unless that node has just started", async () => {
+    const { clock, time, network, stranger } = mesh();
+    const a = network(1);
+    await a.start();
+    await time.runUntil(clock.now() + 60_000);
+    const say = async (name: string, roles: number) => {
+      const id = testIdentity(name);
+      const node = nodeNumberFromPublicKey(id.ed25519.publicKey);
+      const sender = await stranger(node);
+      const payload = helloCodec.encode({ protocolVersion: 1, chain: GENESIS.slice(0, 8), publicKey: id.ed25519.publicKey, nodeNumber: node, tipHeight: 0, finalizedHeight: 0, roles, timestamp: Math.floor(clock.now() / 1000) }, CHAIN_ID, id.ed25519);
+      await sender.send(MessageType.Hello, payload, Priority.Control);
+      await time.runUntil(clock.now() + 60_000);
+      sender.stop();
+      return node;
+    };
+    // A round's hello (or an answer) of a node that has been up for a while: it heard us, or will at our round.
+    const old = await say("up-for-hours", 0x01);
+    expect(a.peers.get(old)).toBeDefined();
+    expect(hellos(a)).toEqual({ start: 1 });
+    const fresh = await say("just-started", 0x09);
+    expect(a.peers.get(fresh)).toBeDefined();
+    expect(hellos(a)).toEqual({ start: 1, answer: 1 });
+    await a.stop();
   });
 
   it("the round's hello refreshes a peer that knows us and is not answered", async () => {

@@ -72,6 +72,14 @@ export function statusRoundAirtimeMs(modulation: LoraModulation): number {
   return TRANSMISSIONS_PER_FLOOD * (meshtasticFrameAirtimeMs(modulation, HELLO_FRAME_BYTES) + meshtasticFrameAirtimeMs(modulation, CHAIN_STATUS_FRAME_BYTES));
 }
 
+/**
+ * The window a hello at start (and an answer) goes out in after a random pause: a hundred hellos'
+ * airtime, at least 10 s (LongFast: 138 s), so that nodes powered together do not collide.
+ */
+export function helloSpreadMs(modulation: LoraModulation): number {
+  return Math.max(10_000, Math.ceil(100 * meshtasticFrameAirtimeMs(modulation, HELLO_FRAME_BYTES)));
+}
+
 /** A flooded hello at most as often as control's share pays for, and never more than once a minute. LongFast: every 46 min. */
 export function helloMinIntervalMs(modulation: LoraModulation, budget: ControlBudget = DEFAULT_AIRTIME_POLICY): number {
   const helloMs = TRANSMISSIONS_PER_FLOOD * meshtasticFrameAirtimeMs(modulation, HELLO_FRAME_BYTES);
