@@ -11,10 +11,10 @@ describe("consensus reaches and keeps finality", () => {
   function reachesAndKeepsFinality(validators: number, minutes: number): void {
     const sim = new ConsensusSim({ validators, seed: validators });
     sim.start();
-    sim.runWithTraffic(minutes * MINUTE, 20_000);
+    sim.runWithTrafficUntil(() => sim.minFinalized() > 3, minutes * MINUTE, 20_000);
     const first = sim.minFinalized();
     expect(first).toBeGreaterThan(3);
-    sim.runWithTraffic(MINUTE, 20_000);
+    sim.runWithTrafficUntil(() => sim.minFinalized() > first, MINUTE, 20_000);
     expect(sim.minFinalized()).toBeGreaterThan(first);
     expect(sim.finalizedAgree()).toBe(true);
     expect(sim.conflictingFinalized).toBe(0);
@@ -39,9 +39,9 @@ describe("consensus reaches and keeps finality", () => {
     const sim = new ConsensusSim({ validators: 4, seed: 5 });
     sim.start();
     sim.runWithTraffic(3 * MINUTE, 15_000);
-    sim.run(2 * MINUTE);
+    sim.runUntil(() => sim.finalizedTxCount() === sim.submitted.length, 2 * MINUTE, 10_000);
     expect(sim.finalizedTxCount()).toBe(sim.submitted.length);
-    // Nothing was lost, so nothing was sent twice.
+    // Nothing was lost, so nothing was sent twice (and once all are final, none is left to send).
     expect(sim.nodes.reduce((a, n) => a + n.engine.stats.txsResent, 0)).toBe(0);
   });
 
@@ -67,9 +67,10 @@ describe("consensus reaches and keeps finality", () => {
     sim.crash(3);
     for (const i of [0, 1, 2]) sim.firstVotesLost.add(i);
     sim.start();
-    sim.runWithTraffic(3 * MINUTE, 20_000);
+    const votesResent = () => sim.nodes.reduce((a, n) => a + n.engine.stats.votesResent, 0);
+    sim.runWithTrafficUntil(() => sim.minFinalized() > 3 && votesResent() > 0, 3 * MINUTE, 20_000);
     expect(sim.minFinalized()).toBeGreaterThan(3);
-    expect(sim.nodes.reduce((a, n) => a + n.engine.stats.votesResent, 0)).toBeGreaterThan(0);
+    expect(votesResent()).toBeGreaterThan(0);
     expect(sim.conflictingFinalized).toBe(0);
   });
 

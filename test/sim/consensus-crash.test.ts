@@ -12,11 +12,11 @@ describe("consensus under crashes", () => {
   it("keeps finalizing with up to a third of the weight crashed", () => {
     const sim = new ConsensusSim({ validators: 7, seed: 21 });
     sim.start();
-    sim.runWithTraffic(2 * MINUTE, 20_000);
+    sim.runWithTrafficUntil(() => sim.minFinalized() >= 2, 2 * MINUTE, 20_000);
     sim.crash(5);
     sim.crash(6);
     const before = sim.minFinalized();
-    sim.runWithTraffic(4 * MINUTE, 20_000);
+    sim.runWithTrafficUntil(() => sim.minFinalized() > before + 3, 4 * MINUTE, 20_000);
     expect(sim.minFinalized()).toBeGreaterThan(before + 3);
     expect(sim.finalizedAgree()).toBe(true);
   });
@@ -24,15 +24,16 @@ describe("consensus under crashes", () => {
   it("stops finalizing with more than a third crashed, never finalizing conflicting blocks, and resumes when they return", () => {
     const sim = new ConsensusSim({ validators: 7, seed: 22 });
     sim.start();
-    sim.runWithTraffic(2 * MINUTE, 20_000);
+    sim.runWithTrafficUntil(() => sim.minFinalized() >= 2, 2 * MINUTE, 20_000);
     [4, 5, 6].forEach((i) => sim.crash(i));
     sim.run(30_000);
     const stalled = Math.max(...sim.nodes.slice(0, 4).map((n) => n.engine.finalizedHeight));
-    sim.runWithTraffic(3 * MINUTE, 20_000);
+    // Six slots with traffic: four of seven finalizing anything shows at the next slot or two.
+    sim.runWithTraffic(MINUTE, 20_000);
     expect(Math.max(...sim.nodes.slice(0, 4).map((n) => n.engine.finalizedHeight))).toBe(stalled);
     expect(sim.conflictingFinalized).toBe(0);
     [4, 5, 6].forEach((i) => sim.restart(i));
-    sim.runWithTraffic(4 * MINUTE, 20_000);
+    sim.runWithTrafficUntil(() => sim.minFinalized() > stalled, 4 * MINUTE, 20_000);
     expect(sim.minFinalized()).toBeGreaterThan(stalled);
     expect(sim.finalizedAgree()).toBe(true);
     expect(sim.doubleSigned()).toBe(0);
@@ -92,18 +93,18 @@ describe("a validator whose store fails its commits", () => {
     const sim = new ConsensusSim({ validators: 4, seed: 41 });
     const failing = sim.nodes[0]!;
     sim.start();
-    sim.runWithTraffic(2 * 60_000, 15_000);
+    sim.runWithTrafficUntil(() => failing.engine.finalizedHeight > 2, 2 * 60_000, 15_000);
     const before = failing.engine.finalizedHeight;
     expect(before).toBeGreaterThan(2);
     expect(before).toBe(failing.storedHeight);
     failing.storeFailing = true;
-    sim.runWithTraffic(2 * 60_000, 15_000);
+    sim.runWithTrafficUntil(() => failing.engine.stats.commitFailures > 0 && sim.minFinalized(sim.nodes.slice(1)) > before + 2, 2 * 60_000, 15_000);
     expect(failing.engine.stats.commitFailures).toBeGreaterThan(0);
     // Memory never runs ahead of the disk, while the three others carry on.
     expect(failing.engine.finalizedHeight).toBe(failing.storedHeight);
     expect(sim.minFinalized(sim.nodes.slice(1))).toBeGreaterThan(before + 2);
     failing.storeFailing = false;
-    sim.runWithTraffic(2 * 60_000, 15_000);
+    sim.runWithTrafficUntil(() => failing.engine.finalizedHeight > before + 2 && failing.engine.finalizedHeight === failing.storedHeight, 2 * 60_000, 15_000);
     expect(failing.engine.finalizedHeight).toBe(failing.storedHeight);
     expect(failing.engine.finalizedHeight).toBeGreaterThan(before + 2);
     expect(sim.finalizedAgree()).toBe(true);

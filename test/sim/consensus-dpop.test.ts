@@ -13,12 +13,14 @@ describe("DPoP: slashing and proximity", () => {
     const offender = sim.nodes[3]!.identity.address;
     const bond = before.validator(offender)!.selfBond;
     const supply = before.meta().totalSupply;
+    const evidenceFound = () => sim.nodes.slice(0, 3).some((n) => n.engine.stats.evidenceFound > 0);
     sim.setEquivocating(3, true);
-    sim.runWithTraffic(3 * MINUTE, 15_000);
+    sim.runWithTrafficUntil(evidenceFound, 3 * MINUTE, 15_000);
     sim.setEquivocating(3, false);
-    sim.runWithTraffic(3 * MINUTE, 15_000);
-    sim.run(2 * MINUTE);
-    expect(sim.nodes.slice(0, 3).some((n) => n.engine.stats.evidenceFound > 0)).toBe(true);
+    // Until the slash is final at validator 0 (asserted below, with the rest).
+    sim.runWithTrafficUntil(() => new Ledger(sim.nodes[0]!.engine.finalizedState).validator(offender)!.selfBond < bond, 3 * MINUTE, 15_000);
+    sim.run(MINUTE);
+    expect(evidenceFound()).toBe(true);
     const after = new Ledger(sim.nodes[0]!.engine.finalizedState);
     const v = after.validator(offender)!;
     expect(v.selfBond).toBeLessThan(bond);
@@ -39,12 +41,12 @@ describe("DPoP: slashing and proximity", () => {
     const start = proximity();
     // Its votes now arrive more than a slot late: after the next proposer has built the certificate.
     sim.setExtraDelay(6, 15_000);
-    sim.runWithTraffic(4 * MINUTE, 15_000);
+    sim.runWithTrafficUntil(() => proximity() < start && others() > proximity(), 4 * MINUTE, 15_000);
     const late = proximity();
     expect(late).toBeLessThan(start);
     expect(others()).toBeGreaterThan(late);
     sim.setExtraDelay(6, 0);
-    sim.runWithTraffic(4 * MINUTE, 15_000);
+    sim.runWithTrafficUntil(() => proximity() > late, 4 * MINUTE, 15_000);
     expect(proximity()).toBeGreaterThan(late);
     expect(sim.finalizedAgree()).toBe(true);
   });

@@ -326,6 +326,25 @@ export class ConsensusSim {
     }
   }
 
+  /** Virtual time in `stepMs` steps until `done()` holds or `maxMs` has passed; the caller asserts the condition. */
+  runUntil(done: () => boolean, maxMs: number, stepMs: number): void {
+    const end = this.clock.now() + maxMs;
+    while (this.clock.now() < end && !done()) this.run(Math.min(stepMs, end - this.clock.now()));
+  }
+
+  /**
+   * Traffic as runWithTraffic, stopping at the first step where `done()` holds (or after `maxMs`):
+   * a test runs until what it asserts is reached instead of for a fixed, generous duration. The
+   * caller still asserts the condition, so running out of time fails the test.
+   */
+  runWithTrafficUntil(done: () => boolean, maxMs: number, everyMs: number): void {
+    const end = this.clock.now() + maxMs;
+    while (this.clock.now() < end && !done()) {
+      this.submitTransfer();
+      this.run(Math.min(everyMs, end - this.clock.now()));
+    }
+  }
+
   /** A node for an identity that was not a validator at genesis: it catches up from peers and votes once the chain seats it. */
   addNode(identity: Identity): number {
     const index = this.nodes.length;
