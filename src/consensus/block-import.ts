@@ -25,6 +25,33 @@ export interface ImportOutcome {
   readonly superseded: boolean;
 }
 
+/**
+ * The time one import spends in its current step, less the pauses a yielding import makes: another
+ * task that ran during a pause is not counted to the step. One per import, so two imports (one
+ * abandoned at a pause, the next begun) never share it.
+ */
+class StepTimer {
+  private at = performance.now();
+  private carried = 0;
+
+  pause(): void {
+    this.carried += performance.now() - this.at;
+  }
+
+  resume(): void {
+    this.at = performance.now();
+  }
+
+  /** Seconds in the step just ended; the next step starts now. */
+  lap(): number {
+    const now = performance.now();
+    const seconds = (this.carried + now - this.at) / 1000;
+    this.carried = 0;
+    this.at = now;
+    return seconds;
+  }
+}
+
 /** The next turn of the event loop, after pending I/O: where a yielding import lets the node answer. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -61,7 +88,7 @@ export class BlockImporter {
 
   /** Import a run in one go, holding the event loop until it is committed. */
   import(blocks: readonly RangeBlock[]): ImportOutcome {
-    return drain(this.steps(blocks));
+    return drain(this.steps(blocks, new StepTimer()));
   }
 
   /**
@@ -72,43 +99,29 @@ export class BlockImporter {
    * not committed either and the outcome says `superseded`.
    */
   async importYielding(blocks: readonly RangeBlock[], sliceMs: number, abandoned: () => boolean, pause: () => Promise<void> = nextTurn): Promise<ImportOutcome | null> {
-    const steps = this.steps(blocks);
+    const timer = new StepTimer();
+    const steps = this.steps(blocks, timer);
     let since = performance.now();
     for (;;) {
       const next = steps.next();
       if (next.done === true) return next.value;
       if (performance.now() - since < sliceMs) continue;
-      this.pausing?.();
+      timer.pause();
       await pause();
       if (abandoned()) return null;
-      this.resumed?.();
+      timer.resume();
       since = performance.now();
     }
   }
 
-  /** Told around each pause, so the time another task ran there is not counted to a step. */
-  private pausing: (() => void) | null = null;
-  private resumed: (() => void) | null = null;
-
-  /** The pipeline, pausing (yielding) where the caller may let the event loop run. */
-  private *steps(blocks: readonly RangeBlock[]): Generator<void, ImportOutcome, void> {
+  /** The pipeline, pausing (yielding) where the caller may let the event loop run; `timer` is paused there by the caller. */
+  private *steps(blocks: readonly RangeBlock[], timer: StepTimer): Generator<void, ImportOutcome, void> {
     const { store } = this.deps;
     const startTip = store.tip;
-    let at = performance.now();
-    let carried = 0;
-    this.pausing = () => {
-      carried += performance.now() - at;
-    };
-    this.resumed = () => {
-      at = performance.now();
-    };
     const lap = (step: keyof StepSeconds): void => {
-      const now = performance.now();
-      const seconds = (carried + now - at) / 1000;
+      const seconds = timer.lap();
       this.seconds[step] += seconds;
       this.stepObserver?.(step, seconds);
-      carried = 0;
-      at = now;
     };
     const sane = checkSanity(startTip, blocks);
     lap("sanity");

@@ -35,4 +35,14 @@ export function treeBlock(hash: Uint8Array, block: Block | null, parentId: strin
   };
 }
 
+/**
+ * The fork choice's order among notarized blocks above finality (docs/consensus.md §7): the higher
+ * slot first, not the longer chain; ties, possible only with equivocating voters, to the lower hash
+ * (ids are lower-case hex of equal length, so string order is hash order). The engine's head and a
+ * peer's claimed head are ranked by this one rule.
+ */
+export function ranksAbove(a: { readonly slot: number; readonly id: string }, b: { readonly slot: number; readonly id: string }): boolean {
+  return a.slot > b.slot || (a.slot === b.slot && a.id < b.id);
+}
+
 export const parentInfo = (b: TreeBlock): ParentInfo => ({ height: b.height, hash: b.hash, slot: b.slot, timestamp: b.timestamp });

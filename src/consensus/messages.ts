@@ -28,6 +28,8 @@ export type ConsensusMessage =
       readonly kind: "chain-status";
       readonly finalizedHeight: number;
       readonly headHeight: number;
+      /** The head's slot: what the fork choice ranks heads by (a claim, checked only by fetching the head). */
+      readonly headSlot: number;
       readonly headHash: Uint8Array;
       /** The notarized block that completed our latest finality triple: fetching it lets a peer finalize too. */
       readonly witnessHash: Uint8Array | null;

@@ -83,6 +83,14 @@ export interface SyncDeps {
   readonly transition?: Transition;
 }
 
+/** An import paused for the event loop; `abandoned` once the service stopped meanwhile. */
+interface ImportJob {
+  abandoned: boolean;
+}
+
+/** How an import ended: its outcome, or a throw (storage, or a bug of ours). */
+type ImportSettled = { readonly result: ImportOutcome } | { readonly thrown: unknown };
+
 interface InFlight {
   /** Asking for one block again, to mend its signature (the audit refused our copy). */
   readonly repair?: boolean;
@@ -119,10 +127,11 @@ export class ChainSync {
    */
   private readonly pace: TokenBucket;
   private paced = false;
-  /** A run is being imported (paused for the event loop): nothing else is asked or imported meanwhile. */
-  private importing = false;
-  /** Counts stops: an import paused across a stop is dropped when it resumes. */
-  private generation = 0;
+  /**
+   * The run being imported, paused for the event loop: nothing else is asked or imported meanwhile.
+   * A stop abandons it, so that when it resumes it commits nothing and reports to nobody.
+   */
+  private importing: ImportJob | null = null;
   /** Answers from one peer not imported yet (at most `holdBlocks` blocks, decoded). */
   private held: { readonly peer: number; readonly blocks: RangeBlock[] } | null = null;
   /** The one import pipeline: checks, executes once, commits a batch, moves finality. */
@@ -163,8 +172,8 @@ export class ChainSync {
   }
 
   stop(): void {
-    this.generation++;
-    this.importing = false;
+    if (this.importing !== null) this.importing.abandoned = true;
+    this.importing = null;
     this.loop.stop();
     this.auditLoop.stop();
     this.inFlight = null;
@@ -177,7 +186,7 @@ export class ChainSync {
   }
 
   private evaluate(): void {
-    if (this.importing) return;
+    if (this.importing !== null) return;
     const now = this.deps.clock.now();
     if (this.stateNow === "error" && now < this.errorUntil) return;
     if (this.inFlight !== null) {
@@ -308,39 +317,50 @@ export class ChainSync {
     this.importRun(from, run);
   }
 
-  /** Import a run from one peer's answers, and act on the outcome. */
+  /** Import a run from one peer's answers, in one go or in slices, and act on the outcome. */
   private importRun(from: number, run: readonly RangeBlock[]): void {
     if (this.opts.importSliceMs <= 0) {
-      let result: ImportOutcome;
+      let settled: ImportSettled;
       try {
-        result = this.importer.import(run);
+        settled = { result: this.importer.import(run) };
       } catch (e) {
-        return this.fail(e);
+        settled = { thrown: e };
       }
-      return this.imported(from, result);
+      return this.imported(from, settled);
     }
-    const generation = this.generation;
-    this.importing = true;
-    this.importer.importYielding(run, this.opts.importSliceMs, () => generation !== this.generation).then(
+    const job: ImportJob = { abandoned: false };
+    this.importing = job;
+    const settle = (settled: ImportSettled): void => {
+      if (job.abandoned) return;
+      this.importing = null;
+      this.imported(from, settled);
+    };
+    this.importer.importYielding(run, this.opts.importSliceMs, () => job.abandoned).then(
       (result) => {
-        if (result === null || generation !== this.generation) return;
-        this.importing = false;
-        this.imported(from, result);
+        // Null only when abandoned at a pause, which settle ignores anyway.
+        if (result !== null) settle({ result });
       },
-      (e: unknown) => {
-        if (generation !== this.generation) return;
-        this.importing = false;
-        if (e instanceof MeshChainError) return this.fail(e);
-        // A fault of ours, not the peer's or the disk's: said loudly, and retried after the back-off.
-        this.deps.logger.error({ err: e }, "importing synced blocks failed");
-        this.errorUntil = this.deps.clock.now() + this.opts.errorBackoffMs;
-        this.enter("error");
-      },
+      (e: unknown) => settle({ thrown: e }),
     ).catch((e: unknown) => this.deps.logger.error({ err: e }, "sync turn failed; trying again next tick"));
   }
 
-  private imported(from: number, result: ImportOutcome): void {
+  /**
+   * The one place an import's outcome is judged, however it ran: who is blamed (the peer for blocks
+   * that fail a check, nobody for a run superseded while it paused, our disk or our code for a throw)
+   * and what is undone (our tip, for a peer on another branch; nothing else, as a failed commit
+   * leaves the store and the importer's finality as they were).
+   */
+  private imported(from: number, settled: ImportSettled): void {
     const now = this.deps.clock.now();
+    if ("thrown" in settled) {
+      const e = settled.thrown;
+      if (e instanceof MeshChainError) return this.fail(e);
+      // A fault of ours, not the peer's or the disk's: said loudly, and retried after the back-off.
+      this.deps.logger.error({ err: e }, "importing synced blocks failed");
+      this.errorUntil = now + this.opts.errorBackoffMs;
+      return this.enter("error");
+    }
+    const { result } = settled;
     if (result.superseded) return this.evaluate();
     this.noteCommitted(result.committed);
     if (result.committed.length > 0) this.deps.health?.healthy("chain");

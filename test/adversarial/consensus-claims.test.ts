@@ -86,7 +86,7 @@ describe("claims need proof", () => {
     const fakeHeads = Array.from({ length: 100 }, (_, i) => new Uint8Array(32).fill(i + 1));
     const frames = fakeHeads.map((headHash, i) => ({
       from: 0x0bad_1000 + i,
-      bytes: encodeFrame({ type: MessageType.ChainStatus, messageId: i, fragment: null, payload: chainStatusCodec.encode({ finalizedHeight: FAR, headHeight: FAR, headHash, witnessHash: headHash }) }),
+      bytes: encodeFrame({ type: MessageType.ChainStatus, messageId: i, fragment: null, payload: chainStatusCodec.encode({ finalizedHeight: FAR, headHeight: FAR, headSlot: FAR, headHash, witnessHash: headHash }) }),
     }));
     const started = Date.now();
     await rawFlood(first.brokerUrl!, chainId, frames);

@@ -22,7 +22,7 @@ describe("chain messages (types 13-15)", () => {
     fc.assert(fc.property(bytesOf(32), (hash) => {
       expect(getBlockCodec.decode(getBlockCodec.encode({ hash }))).toEqual({ hash });
     }));
-    const status = fc.record({ finalizedHeight: fc.integer({ min: 0, max: 2 ** 40 }), headHeight: fc.integer({ min: 0, max: 2 ** 40 }), headHash: bytesOf(32), witnessHash: fc.option(bytesOf(32)) });
+    const status = fc.record({ finalizedHeight: fc.integer({ min: 0, max: 2 ** 40 }), headHeight: fc.integer({ min: 0, max: 2 ** 40 }), headSlot: fc.integer({ min: 0, max: 2 ** 48 - 1 }), headHash: bytesOf(32), witnessHash: fc.option(bytesOf(32)) });
     fc.assert(fc.property(status, (s) => {
       expect(chainStatusCodec.decode(chainStatusCodec.encode(s))).toEqual(s);
     }));
@@ -41,7 +41,7 @@ describe("chain messages (types 13-15)", () => {
     const hash = blockHash(block.header);
     expect(describeFrame(frame(MessageType.GetBlock, getBlockCodec.encode({ hash }))).message).toEqual({ hash: toHex(hash) });
     expect(describeFrame(frame(MessageType.CertifiedBlock, certifiedBlockCodec.encode({ block, certificate: null }))).message).toMatchObject({ height: 1, hash: toHex(hash), txs: 0, certified: false });
-    expect(describeFrame(frame(MessageType.ChainStatus, chainStatusCodec.encode({ finalizedHeight: 4, headHeight: 6, headHash: hash, witnessHash: null }))).message).toEqual({ finalizedHeight: 4, headHeight: 6, headHash: toHex(hash), witnessHash: null });
+    expect(describeFrame(frame(MessageType.ChainStatus, chainStatusCodec.encode({ finalizedHeight: 4, headHeight: 6, headSlot: 9, headHash: hash, witnessHash: null }))).message).toEqual({ finalizedHeight: 4, headHeight: 6, headSlot: 9, headHash: toHex(hash), witnessHash: null });
     const bad = describeFrame(frame(MessageType.ChainStatus, Uint8Array.of(1, 2)));
     expect(bad.message).toBeUndefined();
     expect(typeof bad.messageError).toBe("string");

@@ -51,7 +51,7 @@ const SAMPLES: { readonly [K in MessageType]: { payload: Uint8Array; shows: Reco
   [MessageType.FragmentRequest]: { payload: fragmentRequestCodec.encode({ target: 42, messageId: 513, type: MessageType.Block, missing: [1, 3] }), shows: { target: 42, type: "Block", missing: [1, 3] } },
   [MessageType.GetBlock]: { payload: getBlockCodec.encode({ hash }), shows: { hash: toHex(hash) } },
   [MessageType.CertifiedBlock]: { payload: certifiedBlockCodec.encode({ block, certificate: null }), shows: { height: 1, hash: toHex(hash), certified: false } },
-  [MessageType.ChainStatus]: { payload: chainStatusCodec.encode({ finalizedHeight: 4, headHeight: 6, headHash: hash, witnessHash: null }), shows: { finalizedHeight: 4, headHeight: 6, witnessHash: null } },
+  [MessageType.ChainStatus]: { payload: chainStatusCodec.encode({ finalizedHeight: 4, headHeight: 6, headSlot: 9, headHash: hash, witnessHash: null }), shows: { finalizedHeight: 4, headHeight: 6, headSlot: 9, witnessHash: null } },
   [MessageType.BlockTransactions]: { payload: blockTransactionsCodec.encode({ slot: 3, blockRef: block.header.signature.slice(0, 8), txs: [tx.bytes] }), shows: { slot: 3, txs: [toHex(txHash(tx.bytes))] } },
   [MessageType.SnapshotRequest]: { payload: snapshotRequestCodec.encode({ target: 5, blockHash: hash, index: 2 }), shows: { target: 5, index: 2 } },
   [MessageType.SnapshotChunk]: { payload: snapshotChunkCodec.encode({ requester: 5, blockHash: hash, index: 2, count: 3, data: new Uint8Array(10) }), shows: { count: 3, bytes: 10 } },
@@ -156,7 +156,7 @@ describe("the message registry", () => {
       { kind: "vote", height: 1, blockHash: hash, voter: 0, signature: block.header.signature }, { kind: "get-block", hash },
       { kind: "vote-aggregate", height: 1, blockRef: hash.slice(0, 8), signers: Uint8Array.of(1), signature: block.header.signature },
       { kind: "get-nonces", sender: alice.address, nonces: [1] }, { kind: "get-range", fromHeight: 1, count: 2 },
-      { kind: "certified-block", block, certificate: null }, { kind: "tx", tx }, { kind: "chain-status", finalizedHeight: 1, headHeight: 1, headHash: hash, witnessHash: null },
+      { kind: "certified-block", block, certificate: null }, { kind: "tx", tx }, { kind: "chain-status", finalizedHeight: 1, headHeight: 1, headSlot: 1, headHash: hash, witnessHash: null },
     ];
     const types = messages.map((m) => encodeConsensusMessage(m).type);
     expect(new Set(types).size).toBe(messages.length);

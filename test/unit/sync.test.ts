@@ -6,9 +6,11 @@ import { BlsVerifier } from "../../src/consensus/verifier.js";
 import { syncResponseCodec, type SyncRequest, type SyncResponse } from "../../src/mesh/messages/sync.js";
 import { silentLogger } from "../../src/node/logger.js";
 import { DEFAULT_PEER_OPTIONS, PeerManager } from "../../src/node/peers.js";
-import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions } from "../../src/node/sync.js";
+import { StorageHealth } from "../../src/node/storage-health.js";
+import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncDeps, type SyncOptions } from "../../src/node/sync.js";
 import { answerSyncRequest } from "../../src/node/sync-server.js";
 import { ChainStore } from "../../src/storage/chain-store.js";
+import { StorageError } from "../../src/storage/errors.js";
 import { CHAIN_ID, testChain, testIdentity } from "../fixtures/chain.js";
 import { growChain } from "../fixtures/stored-chain.js";
 import { tempDirsPerTest } from "../fixtures/temp.js";
@@ -20,14 +22,15 @@ const chain = testChain({ validators: 3 });
 const verifier = new BlsVerifier(CHAIN_ID);
 
 /** A follower's sync service, its store and peers, with each peer answering from its own store (or a tampering function). */
-function follower(peerStores: Map<number, { store: ChainStore; tamper?: (r: SyncResponse) => SyncResponse; silent?: boolean }>, options: Partial<SyncOptions> = {}) {
+function follower(peerStores: Map<number, { store: ChainStore; tamper?: (r: SyncResponse) => SyncResponse; silent?: boolean }>, options: Partial<SyncOptions> = {}, deps: Partial<Pick<SyncDeps, "transition">> = {}) {
   const clock = new ManualClock(1_000_000);
   const store = ChainStore.open(join(dir(), "chain.db"), chain.genesis);
   const peers = new PeerManager(DEFAULT_PEER_OPTIONS, { clock });
+  const health = new StorageHealth({ clock, logger: silentLogger() });
   const requests: { peer: number; request: SyncRequest }[] = [];
   // Imports in one go unless a test asks for slices: each answer's effect is then seen at once.
   const sync = new ChainSync({ ...DEFAULT_SYNC_OPTIONS, batchBlocks: 4, importSliceMs: 0, ...options }, {
-    clock, logger: silentLogger(), chainId: CHAIN_ID, store, verifier, peers, localNode: ME,
+    clock, logger: silentLogger(), chainId: CHAIN_ID, store, verifier, peers, localNode: ME, health, ...deps,
     send: (request) => requests.push({ peer: request.target, request }),
   });
   sync.start();
@@ -44,7 +47,7 @@ function follower(peerStores: Map<number, { store: ChainStore; tamper?: (r: Sync
       sync.onResponse(peer, syncResponseCodec.decode(syncResponseCodec.encode(p.tamper?.(answer) ?? answer)));
     }
   };
-  return { clock, store, peers, sync, announce, run, requests };
+  return { clock, store, peers, sync, announce, run, requests, health };
 }
 
 function sourceStore(blocks: number, slotStep: number): ChainStore {
@@ -242,6 +245,48 @@ describe("chain sync", () => {
     expect(f.store.tip.height).toBe(0);
     expect(f.sync.importer.committedBlocks).toBe(0);
   });
+
+  // Whether the run was imported in one go or in slices, a throw is judged in one place: nobody's
+  // peer is blamed, nothing is committed, and the service backs off in "error" rather than spin.
+  for (const importSliceMs of [0, 1e-6]) {
+    const how = importSliceMs === 0 ? "in one go" : "in slices";
+    it(`backs off without blaming the peer when its own code throws while importing ${how}`, async () => {
+      const source = sourceStore(6, 1);
+      const broken = () => {
+        throw new TypeError("a bug of ours");
+      };
+      const f = follower(new Map([[7, { store: source }]]), { importSliceMs }, { transition: broken });
+      f.announce(7, 6);
+      f.run();
+      await waitFor(() => f.sync.state === "error", 10_000, () => `state ${f.sync.state}`);
+      expect(f.store.tip.height).toBe(0);
+      expect(f.peers.get(7)).toMatchObject({ score: 0, lastInvalidReason: null });
+      // Backing off: no request until errorBackoffMs has passed.
+      f.clock.advance(DEFAULT_SYNC_OPTIONS.tickMs);
+      expect(f.requests).toEqual([]);
+    });
+
+    it(`reports a failed commit as the store's fault, not the peer's, and recovers after the back-off, importing ${how}`, async () => {
+      const source = sourceStore(6, 1);
+      const f = follower(new Map([[7, { store: source }]]), { importSliceMs });
+      const commit = f.store.commitBatch.bind(f.store);
+      let failures = 1;
+      f.store.commitBatch = (...args) => {
+        if (failures-- > 0) throw new StorageError("DISK_FULL", "the disk is full");
+        return commit(...args);
+      };
+      f.announce(7, 6);
+      f.run();
+      await waitFor(() => f.sync.state === "error", 10_000, () => `state ${f.sync.state}`);
+      expect(f.health.fault).toMatchObject({ store: "chain", code: "DISK_FULL" });
+      expect(f.peers.get(7)).toMatchObject({ score: 0, lastInvalidReason: null });
+      expect(f.store.tip.height).toBe(0);
+      f.clock.advance(DEFAULT_SYNC_OPTIONS.errorBackoffMs + DEFAULT_SYNC_OPTIONS.tickMs);
+      f.run();
+      await waitFor(() => f.store.tip.height === 6, 10_000, () => `height ${f.store.tip.height}`);
+      expect(f.health.fault).toBeNull();
+    });
+  }
 
   it("executes each synced block once", () => {
     const source = sourceStore(9, 1);

@@ -12,7 +12,7 @@ import { SlotClock } from "../../core/state/slot-clock.js";
 import type { StateStore } from "../../core/state/store.js";
 import type { DecodedTx } from "../../core/tx/codec.js";
 import type { CompactBlock } from "../../mesh/messages/relay.js";
-import { type TreeBlock, treeBlock } from "../block-tree.js";
+import { ranksAbove, type TreeBlock, treeBlock } from "../block-tree.js";
 import type { ConsensusMessage } from "../messages.js";
 import type { CatchUp } from "./catch-up.js";
 import type { CompactRelay } from "./compact-relay.js";
@@ -155,7 +155,7 @@ export class EngineContext {
     let best = this.root;
     for (const b of this.blocks.values()) {
       if (!b.notarized) continue;
-      if (b.slot > best.slot || (b.slot === best.slot && b.id < best.id)) best = b;
+      if (ranksAbove(b, best)) best = b;
     }
     return best;
   }

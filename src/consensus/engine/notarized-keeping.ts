@@ -58,12 +58,9 @@ export class NotarizedKeeping {
    * (proposer, signatures, state transition and certificates checked again); below it, dropped.
    */
   restore(parts: EngineParts): void {
-    const root = this.ctx.root.height;
-    this.store.pruneTo(root);
-    for (const { block, certificate } of this.store.all()) {
-      if (block.header.height <= root) continue;
-      parts.intake.onBlock(block, certificate);
-    }
+    // Pruned to the root first, so everything read back lies above it (the store's contract).
+    this.store.pruneTo(this.ctx.root.height);
+    for (const { block, certificate } of this.store.all()) parts.intake.onBlock(block, certificate);
     for (const b of this.ctx.blocks.values()) if (b.block !== null && b.height > this.ctx.root.height) this.kept.set(b.id, b.certificate !== null);
   }
 }

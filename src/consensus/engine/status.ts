@@ -1,7 +1,14 @@
 import { bytesEqual, toHex } from "../../core/bytes.js";
 import { StatusSuppression } from "../../mesh/airtime/control-rates.js";
+import { ranksAbove } from "../block-tree.js";
 import type { EngineContext } from "./context.js";
 import type { StatusMessage } from "./types.js";
+
+/**
+ * A head claimed for a slot later than the next is no notarized block's (no honest quorum has voted
+ * in a slot that has not begun; one slot of grace for clocks a little apart): not taken as ahead.
+ */
+const CLAIMABLE_SLOTS_AHEAD = 1;
 
 /**
  * Where this node stands (finalized height, head, the witness of its finality), announced every
@@ -33,21 +40,32 @@ export class ChainStatus {
     this.timer = ctx.later(() => {
       const head = ctx.head();
       if (gate === null || gate.shouldSend(ctx.now())) {
-        ctx.broadcast({ kind: "chain-status", finalizedHeight: ctx.root.height, headHeight: head.height, headHash: head.hash, witnessHash: ctx.witness?.hash ?? null });
+        ctx.broadcast({ kind: "chain-status", finalizedHeight: ctx.root.height, headHeight: head.height, headSlot: head.slot, headHash: head.hash, witnessHash: ctx.witness?.hash ?? null });
       }
       this.schedule();
     }, every);
   }
 
-  /** A peer is ahead of us: fetch its head (with its notarization); missing parents follow. */
+  /**
+   * A peer is ahead of us: fetch its head (with its notarization); missing parents follow. Ahead is
+   * the fork choice's order (block-tree.ts ranksAbove), not height: a head of a higher slot at the
+   * same or a lower height is the one validators build on. The status is unsigned, so its head is
+   * a hint: it only makes us ask (once a slot per head, at the chain-status rate), and our head
+   * moves only when the block arrives and checks out.
+   */
   onStatus(m: StatusMessage): void {
     const ctx = this.ctx;
     const head = ctx.head();
     this.gate?.heard(m.finalizedHeight === ctx.root.height && bytesEqual(m.headHash, head.hash));
-    if (m.finalizedHeight > ctx.root.height || m.headHeight > head.height) ctx.peerAheadAt = ctx.now();
-    const known = ctx.blocks.get(toHex(m.headHash));
-    const behind = m.headHeight > head.height || (known !== undefined && !known.notarized);
-    if (behind && ctx.onceASlot(ctx.asked, toHex(m.headHash))) ctx.broadcast({ kind: "get-block", hash: m.headHash });
+    const claimed = { slot: m.headSlot, id: toHex(m.headHash) };
+    // Above our finality (nothing else can win) and in a slot that has begun.
+    const plausible = m.headHeight > ctx.root.height && m.headSlot <= ctx.slotAt(ctx.now()) + CLAIMABLE_SLOTS_AHEAD;
+    const headAhead = plausible && ranksAbove(claimed, head);
+    if (m.finalizedHeight > ctx.root.height || headAhead) ctx.peerAheadAt = ctx.now();
+    const known = ctx.blocks.get(claimed.id);
+    // A head we hold notarized is in our fork choice already; one we hold without its notarization needs it.
+    const fetch = known === undefined ? headAhead : !known.notarized;
+    if (fetch && ctx.onceASlot(ctx.asked, claimed.id)) ctx.broadcast({ kind: "get-block", hash: m.headHash });
     if (m.finalizedHeight > ctx.root.height && m.witnessHash !== null && ctx.onceASlot(ctx.asked, toHex(m.witnessHash))) {
       ctx.broadcast({ kind: "get-block", hash: m.witnessHash });
     }

@@ -1,6 +1,6 @@
 import { type Block, decodeBlock, encodeBlock } from "../../core/block/block.js";
 import { type NotarizationCertificate, readCertificate, writeCertificate } from "../../core/block/certificate.js";
-import { MAX_BLOCK_BYTES, MAX_HEIGHT } from "../../core/block/limits.js";
+import { MAX_BLOCK_BYTES, MAX_HEIGHT, MAX_SLOT } from "../../core/block/limits.js";
 import { decodeExact } from "../../core/codec/reader.js";
 import { Writer } from "../../core/codec/writer.js";
 import { HASH_LENGTH } from "../../core/crypto/hash.js";
@@ -20,6 +20,8 @@ export interface CertifiedBlock {
 export interface ChainStatus {
   readonly finalizedHeight: number;
   readonly headHeight: number;
+  /** The head's slot, as the fork choice ranks heads (docs/consensus.md §7). */
+  readonly headSlot: number;
   readonly headHash: Uint8Array;
   /** The block whose notarization proved the latest finality (it may lie off the final chain). */
   readonly witnessHash: Uint8Array | null;
@@ -46,7 +48,7 @@ export const certifiedBlockCodec = {
 
 export const chainStatusCodec = {
   encode(m: ChainStatus): Uint8Array {
-    const w = new Writer().varint(m.finalizedHeight).varint(m.headHeight).fixed(m.headHash, HASH_LENGTH);
+    const w = new Writer().varint(m.finalizedHeight).varint(m.headHeight).varint(m.headSlot).fixed(m.headHash, HASH_LENGTH);
     if (m.witnessHash === null) w.u8(0);
     else w.u8(1).fixed(m.witnessHash, HASH_LENGTH);
     return w.finish();
@@ -55,6 +57,7 @@ export const chainStatusCodec = {
     decodeExact(bytes, (r) => ({
       finalizedHeight: r.varint(MAX_HEIGHT),
       headHeight: r.varint(MAX_HEIGHT),
+      headSlot: r.varint(MAX_SLOT),
       headHash: r.fixed(HASH_LENGTH),
       witnessHash: r.flag() ? r.fixed(HASH_LENGTH) : null,
     })),

@@ -172,7 +172,7 @@ export const MESSAGE_REGISTRY: { readonly [K in MessageType]: MessageSpec } = {
   [MessageType.ChainStatus]: row(MessageType.ChainStatus, {
     name: "chain status", codec: chainStatusCodec, priority: Priority.Control, traffic: "control", relay: "never",
     unsignedRate: { perSender: 1, total: 8 },
-    show: (s) => ({ finalizedHeight: s.finalizedHeight, headHeight: s.headHeight, headHash: toHex(s.headHash), witnessHash: s.witnessHash === null ? null : toHex(s.witnessHash) }),
+    show: (s) => ({ finalizedHeight: s.finalizedHeight, headHeight: s.headHeight, headSlot: s.headSlot, headHash: toHex(s.headHash), witnessHash: s.witnessHash === null ? null : toHex(s.witnessHash) }),
   }),
   [MessageType.BlockTransactions]: row(MessageType.BlockTransactions, {
     name: "block transactions", codec: blockTransactionsCodec, priority: Priority.Sync, traffic: "block",
