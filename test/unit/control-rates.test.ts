@@ -11,7 +11,7 @@ describe("control rates from the preset and the slot", () => {
     for (const name of PRESET_NAMES) {
       for (const slotMs of [5_000, 30_000, 180_000]) {
         const r = controlRates(PRESETS[name], slotMs);
-        const roundMs = 2 * (meshtasticFrameAirtimeMs(PRESETS[name], 127) + meshtasticFrameAirtimeMs(PRESETS[name], 72));
+        const roundMs = 2 * (meshtasticFrameAirtimeMs(PRESETS[name], 127) + meshtasticFrameAirtimeMs(PRESETS[name], 75));
         expect(statusRoundAirtimeMs(PRESETS[name])).toBeCloseTo(roundMs, 6);
         const perHourMs = (HOUR / r.statusIntervalMs) * roundMs;
         const budgetMs = DEFAULT_AIRTIME_POLICY.budgetSecondsPerHour * 1000 * DEFAULT_AIRTIME_POLICY.controlShare;

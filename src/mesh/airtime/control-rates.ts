@@ -8,8 +8,8 @@ import { DEFAULT_AIRTIME_POLICY } from "./scheduler.js";
  * announcer, the consensus engine's chain status and the devnet all read them from here.
  */
 
-/** Frame bytes of a hello (docs/protocol.md) and of a chain status with its witness (consensus/wire.ts). */
-const CHAIN_STATUS_FRAME_BYTES = 72;
+/** Frame bytes of a hello (docs/protocol.md) and of a chain status with its witness and a three-byte head slot (consensus/wire.ts). */
+const CHAIN_STATUS_FRAME_BYTES = 75;
 const HELLO_FRAME_BYTES = 127;
 /**
  * Transmissions per flood of one frame: the origin's and, on average, one relay (managed flooding
