@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { signerBitmap, signerIndices } from "../../src/core/block/certificate.js";
 import { bytesEqual } from "../../src/core/bytes.js";
 import { SlotClock } from "../../src/core/state/slot-clock.js";
 import { ConsensusSim, SIM_RADIO_LINK } from "./harness.js";
 
 const MINUTE = 60_000;
-// Long enough that a step of the vote window (5 s shared by six voters) outlasts the sim's delivery delays.
+// Long enough that a step of the vote window (7.5 s shared by six voters) outlasts the sim's delivery delays.
 const SLOT = 30_000;
 const rates = { statusIntervalMs: 6 * SLOT, maxStatusSilenceMs: 60 * SLOT, helloMinIntervalMs: MINUTE };
 const options = (seed: number) => ({ validators: 7, seed, params: { slotMs: BigInt(SLOT) }, engine: { link: SIM_RADIO_LINK, controlRates: rates } });
@@ -69,6 +70,57 @@ describe("vote turns on a radio channel", () => {
     expect(blocks).toBeGreaterThan(8);
     // Without the answer, node 2 would learn each notarization only from the next slot's header.
     expect(inSlot).toBe(blocks);
+    expect(sim.conflictingFinalized).toBe(0);
+  }, 180_000);
+  it("a node whose held votes are covered, or that proposed, still says it is short mid-slot and is answered", () => {
+    const sim = new ConsensusSim(options(44));
+    const slots = SlotClock.of(sim.genesis, sim.genesis.params);
+    const short = 3;
+    // Node 3 loses every frame that carries a quorum (five of seven) in the first third of the slot,
+    // but hears the smaller aggregates before it: as an early voter it then holds only votes a heard
+    // aggregate covers, and as the proposer it holds no vote of its own to send at a turn.
+    sim.filter = (_from, to, m) =>
+      !(to === short && m.kind === "vote-aggregate" && signerIndices(m.signers).length >= 5 && sim.clock.now() < slots.startOf(slots.slotAt(sim.clock.now())) + SLOT / 3);
+    sim.start();
+    let inSlot = 0;
+    let blocks = 0;
+    let proposedByShort = 0;
+    for (let i = 0; i < 28; i++) {
+      sim.submitTransfer();
+      const slot = slots.slotAt(sim.clock.now());
+      sim.run(slots.startOf(slot + 1) - 500 - sim.clock.now());
+      const block = [...sim.proposals.values()].find((b) => b.header.slot === slot);
+      const others = sim.nodes.filter((n) => n.index !== short && n.engine.head().slot === slot).length;
+      if (block !== undefined && others >= 4) {
+        blocks++;
+        if (bytesEqual(block.header.proposer, sim.nodes[short]!.identity.address)) proposedByShort++;
+        if (sim.nodes[short]!.engine.head().slot === slot) inSlot++;
+      }
+      sim.run(1_000);
+    }
+    expect(blocks).toBeGreaterThan(10);
+    expect(proposedByShort).toBeGreaterThan(0);
+    // Before the fix, an early voter covered by a heard aggregate, and the proposer, stayed silent short.
+    expect(inSlot).toBe(blocks);
+    expect(sim.conflictingFinalized).toBe(0);
+    expect(sim.doubleSigned()).toBe(0);
+  }, 180_000);
+
+  it("an aggregate short of a quorum, or one that does not verify, silences no voter", () => {
+    const sim = new ConsensusSim(options(45));
+    // Every frame carrying a quorum is lost; each shorter one arrives with a forged twin that names
+    // all seven signers over the same signature. No frame verifies with a quorum, so none silences.
+    const all = signerBitmap([0, 1, 2, 3, 4, 5, 6]);
+    sim.filter = (_from, to, m) => {
+      if (m.kind !== "vote-aggregate") return true;
+      if (signerIndices(m.signers).length >= 5) return false;
+      sim.clock.setTimeout(() => sim.nodes[to]!.engine.receive({ ...m, signers: all }), 1);
+      return true;
+    };
+    sim.start();
+    sim.runWithTraffic(6 * MINUTE, 20_000);
+    expect(sim.nodes.reduce((a, n) => a + n.engine.stats.badAggregates, 0)).toBeGreaterThan(0);
+    expect(sim.nodes.reduce((a, n) => a + n.engine.stats.votesWithheld, 0)).toBe(0);
     expect(sim.conflictingFinalized).toBe(0);
   }, 180_000);
 });

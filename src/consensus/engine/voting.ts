@@ -95,10 +95,18 @@ export class Voting {
     if (!ctx.running || b.block === null) return;
     // Votes for stale slots would notarize sibling forks and starve finality of consecutive slots.
     if (b.slot < ctx.slotAt(ctx.now()) - 1) return;
-    if (this.proposedSlots.has(b.slot)) return;
-    if (!parent.notarized || parent.slot < ctx.head().slot) return;
     const myIndex = b.weights.findIndex((w) => bytesEqual(w.address, ctx.deps.identity.address));
     if (myIndex < 0) return;
+    if (this.proposedSlots.has(b.slot)) {
+      // Our block's header signature is our vote (block intake holds it in b.votes): it is what our
+      // mid-slot frame carries if we are still short then, so withheld voters hear that we are.
+      const signature = b.votes.get(myIndex);
+      if (signature === undefined) return;
+      this.ownVotes.set(b.id, { vote: { kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature }, resent: false, withheld: false });
+      this.retryMidSlot(b, true);
+      return;
+    }
+    if (!parent.notarized || parent.slot < ctx.head().slot) return;
     try {
       ctx.deps.signer.approve(b.slot, b.hash, parent.slot);
     } catch (e) {
@@ -115,13 +123,21 @@ export class Voting {
     if (pause !== null) ctx.later(() => this.sendOwnVote(b, vote), pause);
     else ctx.broadcast(vote);
     this.checkCertified(b);
-    // Votes answer the proposal all at once, and a hidden node's vote can collide at every receiver.
-    // In the quiet middle of the slot the vote goes out once more (the same signature: nothing new
-    // is signed) when the block still lacks a quorum here, or when this node's recent votes were
-    // left out of certificates (others lacked them). A vote withheld because a quorum was on air is
-    // not one that failed to get through: the mesh had the notarization without it.
+    this.retryMidSlot(b, false);
+  }
+
+  /**
+   * Votes answer the proposal all at once, and a hidden node's vote can collide at every receiver.
+   * In the quiet middle of the slot the vote goes out once more (the same signature: nothing new
+   * is signed) when the block still lacks a quorum here, or when this node's recent votes were
+   * left out of certificates (others lacked them). A vote withheld because a quorum was on air is
+   * not one that failed to get through: the mesh had the notarization without it. A proposer
+   * (`onlyIfShort`) never sent its header signature as a vote, so it speaks only when short.
+   */
+  private retryMidSlot(b: TreeBlock, onlyIfShort: boolean): void {
+    const ctx = this.ctx;
     ctx.later(() => {
-      const votesLeftOut = ctx.now() - this.voteLeftOutAt < VOTE_LEFT_OUT_MEMORY_SLOTS * ctx.slotMs;
+      const votesLeftOut = !onlyIfShort && ctx.now() - this.voteLeftOutAt < VOTE_LEFT_OUT_MEMORY_SLOTS * ctx.slotMs;
       if (!b.notarized || (votesLeftOut && this.ownVotes.get(b.id)?.withheld !== true)) this.resendVote(b);
     }, Math.max(0, ctx.slotStart(b.slot) + ctx.midSlotDelayMs() - ctx.now()));
   }
@@ -143,7 +159,9 @@ export class Voting {
     const own = this.ownVotes.get(b.id);
     if (!ctx.running || own === undefined || own.resent || ctx.slotAt(ctx.now()) !== b.slot) return;
     own.resent = true;
-    if (ctx.link.aggregatesOwnVotes && this.aggregates.covers(b.id, this.heldSigners(b))) {
+    // Short of a quorum, the frame goes out even if heard aggregates carry all we hold: it says we
+    // are short, and withheld voters answer only a node that says so (answerShortOfQuorum).
+    if (b.notarized && ctx.link.aggregatesOwnVotes && this.aggregates.covers(b.id, this.heldSigners(b))) {
       ctx.stats.votesCovered++;
       return;
     }
