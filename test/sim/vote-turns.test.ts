@@ -58,7 +58,7 @@ describe("vote turns on a radio channel", () => {
       sim.submitTransfer();
       const slot = slots.slotAt(sim.clock.now());
       sim.run(slots.startOf(slot + 1) - 500 - sim.clock.now());
-      // A proposer does not vote in its slot, so it sends no mid-slot copy: those slots are not counted.
+      // Slots node 2 proposed are left out here (it sends its header vote, not a turn's vote); the next test counts them.
       const proposed = [...sim.proposals.values()].some((b) => b.header.slot === slot && !bytesEqual(b.header.proposer, sim.nodes[late]!.identity.address));
       const others = sim.nodes.filter((n) => n.index !== late && n.engine.head().slot === slot).length;
       if (proposed && others >= 4) {
