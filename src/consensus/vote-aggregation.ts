@@ -27,6 +27,11 @@ type Block = { readonly height: number; readonly slot: number; readonly hash: Ui
 
 const weightOf = (signers: readonly number[], weights: readonly WeightedValidator[]): bigint => signers.reduce((a, i) => a + (weights[i]?.weight ?? 0n), 0n);
 
+/** Whether `signers` hold more than two thirds of the voting set's weight. */
+export function carriesQuorum(signers: readonly number[], weights: readonly WeightedValidator[]): boolean {
+  return isQuorum(weightOf(signers, weights), totalWeight(weights));
+}
+
 /**
  * The signers of an aggregate heard from a peer when it holds for `block` under the block's voting
  * set `weights`; null when any named signer is outside the set or the signature does not verify

@@ -8,7 +8,7 @@ import { DecodeError } from "../../src/core/errors.js";
 import type { WeightedValidator } from "../../src/consensus/weights.js";
 import { verifyCertificate } from "../../src/consensus/certificates.js";
 import { BlsVerifier } from "../../src/consensus/verifier.js";
-import { combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../../src/consensus/vote-aggregation.js";
+import { carriesQuorum, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../../src/consensus/vote-aggregation.js";
 import { decodeConsensusMessage, encodeConsensusMessage } from "../../src/consensus/wire.js";
 import { decodeFrame, encodeFrame, MessageType } from "../../src/mesh/frame.js";
 import { classifyFrame } from "../../src/mesh/sim/classify.js";
@@ -117,6 +117,15 @@ describe("combining votes", () => {
     expect(badVoters).toEqual([6]);
     expect(signerIndices(certificate!.signers)).toEqual([0, 1, 2, 3, 4]);
     expect(verifyCertificate(certificate!, block, weights, verifier)).toBe(true);
+  });
+
+  it("calls a set of signers a quorum (what silences later voters) only above two thirds of the weight", () => {
+    expect(carriesQuorum([0, 1, 2, 3, 4], weights)).toBe(true);
+    expect(carriesQuorum([0, 1, 2, 3], weights)).toBe(false);
+    // Weight, not count: one validator holding most of it is a quorum alone; indices outside the set weigh nothing.
+    const heavy = weights.map((w, i) => ({ ...w, weight: i === 6 ? 2_000n : w.weight }));
+    expect(carriesQuorum([6], heavy)).toBe(true);
+    expect(carriesQuorum([0, 1, 2, 3, 9, 10], weights)).toBe(false);
   });
 });
 

@@ -1,4 +1,4 @@
-import { votePauseMs } from "../vote-pacing.js";
+import { votePauseMs, type VoteTurn } from "../vote-pacing.js";
 
 /**
  * How the engine talks on the link it has: every choice that differs between a broadcast radio
@@ -28,8 +28,8 @@ export interface LinkProfile {
   rangeAnswerPauseMs(random: () => number, answerWindowMs: number): number;
   /** Pause before answering a request for a block's transactions: the proposer answers at once, others as a late backup. */
   txsAnswerPauseMs(random: () => number, answerWindowMs: number, proposer: boolean): number;
-  /** Pause before sending an own vote; null: send it at once. */
-  ownVotePauseMs(random: () => number, slotMs: number): number | null;
+  /** Pause before sending an own vote, given its turn among the block's voters; null: send it at once. */
+  ownVotePauseMs(random: () => number, slotMs: number, turn: VoteTurn): number | null;
 }
 
 /**
@@ -51,8 +51,8 @@ export const RADIO_LINK: LinkProfile = {
   blockAnswerPauseMs: (random, slotMs) => Math.floor((random() * slotMs) / 3),
   rangeAnswerPauseMs: (random, windowMs) => Math.floor(random() * windowMs),
   txsAnswerPauseMs: (random, windowMs, proposer) => (proposer ? 0 : Math.floor(windowMs * (1 + 2 * random()))),
-  // Every validator answers the proposal at once: spread the votes out (vote-pacing.ts).
-  ownVotePauseMs: (random, slotMs) => votePauseMs(slotMs, random),
+  // Every validator answers the proposal at once: the voters take turns (vote-pacing.ts).
+  ownVotePauseMs: (random, slotMs, turn) => votePauseMs(slotMs, turn, random),
 };
 
 export const IP_LINK: LinkProfile = {

@@ -105,6 +105,8 @@ export interface EngineStats {
   badAggregates: number;
   /** Own votes (first copies or mid-slot copies) not sent because an aggregate heard already carried them. */
   votesCovered: number;
+  /** Own votes not sent because one frame heard already carried a quorum for the block (its turn came after it). */
+  votesWithheld: number;
 }
 
 /** The last vote heard from one validator (or cast by this node), for the operator. */
@@ -116,5 +118,5 @@ export interface LastVote {
 }
 
 export function emptyStats(): EngineStats {
-  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0 };
+  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0 };
 }

@@ -6,8 +6,10 @@ import { VOTE_BLOCK_REF_BYTES } from "../../mesh/messages/relay.js";
 import type { TreeBlock } from "../block-tree.js";
 import { verifyCertificate } from "../certificates.js";
 import type { ConsensusMessage } from "../messages.js";
-import { checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../vote-aggregation.js";
+import { carriesQuorum, checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../vote-aggregation.js";
+import type { VoteTurn } from "../vote-pacing.js";
 import { type EngineContext, type EngineParts, LAST_VOTES_KEPT, MAX_PENDING, OWN_VOTES_KEPT } from "./context.js";
+import { responderRank } from "./responder.js";
 import type { LastVote, VoteAggregateMessage, VoteMessage } from "./types.js";
 
 /** After a certificate leaves our vote out, votes are sent twice for this many slots. */
@@ -25,8 +27,10 @@ export class Voting {
   private readonly pendingVotes = new BoundedMap<string, VoteMessage[]>(MAX_PENDING);
   /** Checked vote aggregates by block, and those for blocks not yet known. */
   private readonly aggregates = new HeardAggregates<VoteAggregateMessage>(MAX_PENDING);
-  /** Our recent votes, by block id, and whether each went out a second time. */
-  private readonly ownVotes = new BoundedMap<string, { readonly vote: VoteMessage; resent: boolean }>(OWN_VOTES_KEPT);
+  /** Our recent votes, by block id, whether each went out a second time, and whether its turn was skipped (a quorum was on air). */
+  private readonly ownVotes = new BoundedMap<string, { readonly vote: VoteMessage; resent: boolean; withheld: boolean }>(OWN_VOTES_KEPT);
+  /** When one frame (an aggregate, or a certificate with a block) last brought a quorum for a block, by block id. */
+  private readonly quorumHeardAt = new BoundedMap<string, number>(MAX_PENDING);
   /** Slots we proposed in: the block signature was our vote there. */
   private readonly proposedSlots = new BoundedSet<number>(MAX_PENDING);
   /** When a certificate last left our vote out. */
@@ -91,10 +95,18 @@ export class Voting {
     if (!ctx.running || b.block === null) return;
     // Votes for stale slots would notarize sibling forks and starve finality of consecutive slots.
     if (b.slot < ctx.slotAt(ctx.now()) - 1) return;
-    if (this.proposedSlots.has(b.slot)) return;
-    if (!parent.notarized || parent.slot < ctx.head().slot) return;
     const myIndex = b.weights.findIndex((w) => bytesEqual(w.address, ctx.deps.identity.address));
     if (myIndex < 0) return;
+    if (this.proposedSlots.has(b.slot)) {
+      // Our block's header signature is our vote (block intake holds it in b.votes): it is what our
+      // mid-slot frame carries if we are still short then, so withheld voters hear that we are.
+      const signature = b.votes.get(myIndex);
+      if (signature === undefined) return;
+      this.ownVotes.set(b.id, { vote: { kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature }, resent: false, withheld: false });
+      this.retryMidSlot(b, true);
+      return;
+    }
+    if (!parent.notarized || parent.slot < ctx.head().slot) return;
     try {
       ctx.deps.signer.approve(b.slot, b.hash, parent.slot);
     } catch (e) {
@@ -106,19 +118,39 @@ export class Voting {
     ctx.stats.voted++;
     this.noteVote(ctx.deps.identity.address, b);
     const vote = { kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature } as const;
-    this.ownVotes.set(b.id, { vote, resent: false });
-    const pause = ctx.link.ownVotePauseMs(ctx.random, ctx.slotMs);
+    this.ownVotes.set(b.id, { vote, resent: false, withheld: false });
+    const pause = ctx.link.ownVotePauseMs(ctx.random, ctx.slotMs, this.turn(b, b.block));
     if (pause !== null) ctx.later(() => this.sendOwnVote(b, vote), pause);
     else ctx.broadcast(vote);
     this.checkCertified(b);
-    // Votes answer the proposal all at once, and a hidden node's vote can collide at every receiver.
-    // In the quiet middle of the slot the vote goes out once more (the same signature: nothing new
-    // is signed) when the block still lacks a quorum here, or when this node's recent votes were
-    // left out of certificates (others lacked them).
+    this.retryMidSlot(b, false);
+  }
+
+  /**
+   * Votes answer the proposal all at once, and a hidden node's vote can collide at every receiver.
+   * In the quiet middle of the slot the vote goes out once more (the same signature: nothing new
+   * is signed) when the block still lacks a quorum here, or when this node's recent votes were
+   * left out of certificates (others lacked them). A vote withheld because a quorum was on air is
+   * not one that failed to get through: the mesh had the notarization without it. A proposer
+   * (`onlyIfShort`) never sent its header signature as a vote, so it speaks only when short.
+   */
+  private retryMidSlot(b: TreeBlock, onlyIfShort: boolean): void {
+    const ctx = this.ctx;
     ctx.later(() => {
-      const votesLeftOut = ctx.now() - this.voteLeftOutAt < VOTE_LEFT_OUT_MEMORY_SLOTS * ctx.slotMs;
-      if (!b.notarized || votesLeftOut) this.resendVote(b);
+      const votesLeftOut = !onlyIfShort && ctx.now() - this.voteLeftOutAt < VOTE_LEFT_OUT_MEMORY_SLOTS * ctx.slotMs;
+      if (!b.notarized || (votesLeftOut && this.ownVotes.get(b.id)?.withheld !== true)) this.resendVote(b);
     }, Math.max(0, ctx.slotStart(b.slot) + ctx.midSlotDelayMs() - ctx.now()));
+  }
+
+  /**
+   * Our turn to send our vote for `b`, counted from its proposal: the header's timestamp (whole
+   * seconds), kept within the block's slot and not after now, so a proposer's clock can shift turns
+   * by at most the time the block took to arrive.
+   */
+  private turn(b: TreeBlock, block: NonNullable<TreeBlock["block"]>): VoteTurn {
+    const now = this.ctx.now();
+    const proposedAt = Math.min(now, Math.max(this.ctx.slotStart(b.slot), block.header.timestamp * 1000));
+    return { ...voteRank(b.weights.map((w) => w.address), block.header.proposer, this.ctx.deps.identity.address, b.slot), sinceProposalMs: now - proposedAt };
   }
 
   /** Our vote for `b`, once more, while its slot lasts. */
@@ -127,7 +159,9 @@ export class Voting {
     const own = this.ownVotes.get(b.id);
     if (!ctx.running || own === undefined || own.resent || ctx.slotAt(ctx.now()) !== b.slot) return;
     own.resent = true;
-    if (ctx.link.aggregatesOwnVotes && this.aggregates.covers(b.id, this.heldSigners(b))) {
+    // Short of a quorum, the frame goes out even if heard aggregates carry all we hold: it says we
+    // are short, and withheld voters answer only a node that says so (answerShortOfQuorum).
+    if (b.notarized && ctx.link.aggregatesOwnVotes && this.aggregates.covers(b.id, this.heldSigners(b))) {
       ctx.stats.votesCovered++;
       return;
     }
@@ -135,11 +169,24 @@ export class Voting {
     ctx.broadcast(this.ownVoteMessage(b, own.vote));
   }
 
-  /** Our paced vote on the radio: with the others' we hold, unless an aggregate heard already carries it. */
+  /**
+   * Our paced vote on the radio, at our turn: with the others' we hold, unless an aggregate heard
+   * already carries it, or one frame heard already carried a quorum for the block. Then the vote is
+   * not needed: every node that heard that frame holds the notarization, and the next proposer
+   * carries it in its header as the parent's certificate. A node that missed the frame is short of
+   * a quorum and speaks at its own turn; one still short in the middle of the slot sends its votes
+   * again, and a withheld voter that hears it answers with the quorum (onVoteAggregate).
+   */
   private sendOwnVote(b: TreeBlock, vote: VoteMessage): void {
     if (!this.ctx.running) return;
     if (this.aggregates.covers(b.id, [vote.voter])) {
       this.ctx.stats.votesCovered++;
+      return;
+    }
+    const own = this.ownVotes.get(b.id);
+    if (own !== undefined && this.quorumHeardAt.has(b.id)) {
+      own.withheld = true;
+      this.ctx.stats.votesWithheld++;
       return;
     }
     this.ctx.broadcast(this.ownVoteMessage(b, vote));
@@ -183,6 +230,9 @@ export class Voting {
       return;
     }
     const { b, signers } = verified;
+    const quorum = carriesQuorum(signers, b.weights);
+    if (quorum) this.quorumHeardAt.set(b.id, ctx.now());
+    else this.answerShortOfQuorum(b);
     // A full certificate heard: our own copy for the nodes behind (shareHeadCertificate) can stay unsent.
     if (b.certificate !== null && signers.length >= signerIndices(b.certificate.signers).length) ctx.answered.set(`cert:${b.id}`, ctx.now());
     const fresh = this.aggregates.add(b.id, { signers, signature: m.signature });
@@ -199,10 +249,29 @@ export class Voting {
     this.checkCertified(b);
   }
 
-  /** A certificate for a block we voted for, without our vote: our votes are not getting through. */
+  /**
+   * An aggregate short of a quorum heard in the middle of the slot: its sender resent its votes
+   * because it lacks the notarization (maybeVote's retry), or voted late. If our turn was skipped
+   * because a quorum was on air, the sender missed that frame: after a random pause within the answer
+   * window, unless a quorum is heard meanwhile, our vote goes out once, aggregated with all we hold
+   * (a quorum). Without this a withheld voter would never speak for a block another lacks.
+   */
+  private answerShortOfQuorum(b: TreeBlock): void {
+    const ctx = this.ctx;
+    const own = this.ownVotes.get(b.id);
+    const now = ctx.now();
+    if (own === undefined || !own.withheld || own.resent || !b.notarized) return;
+    if (ctx.slotAt(now) !== b.slot || now < ctx.slotStart(b.slot) + ctx.slotMs / 3) return;
+    ctx.later(() => {
+      if ((this.quorumHeardAt.get(b.id) ?? Number.NEGATIVE_INFINITY) > now) return;
+      this.resendVote(b);
+    }, Math.floor(ctx.random() * ctx.answerWindowMs()));
+  }
+
+  /** A certificate for a block we voted for, without our vote: our votes are not getting through (unless we withheld it). */
   noteCertificate(b: TreeBlock, certificate: NotarizationCertificate): void {
     const own = this.ownVotes.get(b.id);
-    if (own !== undefined && !signerIndices(certificate.signers).includes(own.vote.voter)) this.voteLeftOutAt = this.ctx.now();
+    if (own !== undefined && !own.withheld && !signerIndices(certificate.signers).includes(own.vote.voter)) this.voteLeftOutAt = this.ctx.now();
   }
 
   onVote(v: VoteMessage): void {
@@ -252,6 +321,8 @@ export class Voting {
   acceptCertificate(b: TreeBlock, certificate: NotarizationCertificate): void {
     if (b.notarized || !bytesEqual(certificate.blockHash, b.hash)) return;
     if (!verifyCertificate(certificate, b, b.weights, this.ctx.deps.verifier)) return;
+    // A certificate comes in one frame (a child's header, a block answer): the mesh has the quorum.
+    this.quorumHeardAt.set(b.id, this.ctx.now());
     this.markNotarized(b, certificate);
   }
 
@@ -267,4 +338,15 @@ export class Voting {
     const { certificate } = tryCertifyWithAggregates(b, b.votes, this.aggregates.of(b.id), b.weights, this.ctx.deps.verifier);
     return certificate;
   }
+}
+
+/**
+ * A voter's rank among a block's voters (vote-pacing.ts): the voting set less the proposer, whose
+ * header signature is its vote, ordered by SHA-256 of the slot and each address (responderRank), so
+ * every node works out the same order and the first to speak changes every slot. Rank 0 for a node
+ * outside the set (it does not vote).
+ */
+export function voteRank(validators: readonly Uint8Array[], proposer: Uint8Array | null, self: Uint8Array, slot: number): { rank: number; voters: number } {
+  const voters = validators.filter((a) => proposer === null || !bytesEqual(a, proposer));
+  return { rank: Math.max(0, responderRank(voters, self, "vote", slot)), voters: voters.length };
 }
