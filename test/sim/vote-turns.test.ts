@@ -10,6 +10,24 @@ const SLOT = 30_000;
 const rates = { statusIntervalMs: 6 * SLOT, maxStatusSilenceMs: 60 * SLOT, helloMinIntervalMs: MINUTE };
 const options = (seed: number) => ({ validators: 7, seed, params: { slotMs: BigInt(SLOT) }, engine: { link: SIM_RADIO_LINK, controlRates: rates } });
 
+/**
+ * Runs `rounds` slots with a transfer each and, for every slot whose block at least four of the
+ * other nodes held as their head near its end, whether node `watched` held it too by then.
+ */
+function slotsHeld(sim: ConsensusSim, slots: SlotClock, watched: number, rounds: number): { readonly proposer: Uint8Array; readonly held: boolean }[] {
+  const out: { proposer: Uint8Array; held: boolean }[] = [];
+  for (let i = 0; i < rounds; i++) {
+    sim.submitTransfer();
+    const slot = slots.slotAt(sim.clock.now());
+    sim.run(slots.startOf(slot + 1) - 500 - sim.clock.now());
+    const block = [...sim.proposals.values()].find((b) => b.header.slot === slot);
+    const others = sim.nodes.filter((n) => n.index !== watched && n.engine.head().slot === slot).length;
+    if (block !== undefined && others >= 4) out.push({ proposer: block.header.proposer, held: sim.nodes[watched]!.engine.head().slot === slot });
+    sim.run(1_000);
+  }
+  return out;
+}
+
 /** Voters take turns, and those whose turn comes after a quorum frame stay silent (issue 20; engine/voting.ts). */
 describe("vote turns on a radio channel", () => {
   it("a voter whose turn comes after one frame carried a quorum stays silent; the chain stays live and safe", () => {
@@ -52,26 +70,16 @@ describe("vote turns on a radio channel", () => {
     // mid-slot copy (its vote with the proposer's) is what tells the others it lacks the notarization.
     sim.filter = (_from, to, m) => !(to === late && m.kind === "vote-aggregate" && sim.clock.now() < slots.startOf(slots.slotAt(sim.clock.now())) + SLOT / 3);
     sim.start();
-    let inSlot = 0;
-    let blocks = 0;
-    for (let i = 0; i < 24; i++) {
-      sim.submitTransfer();
-      const slot = slots.slotAt(sim.clock.now());
-      sim.run(slots.startOf(slot + 1) - 500 - sim.clock.now());
-      // Slots node 2 proposed are left out here (it sends its header vote, not a turn's vote); the next test counts them.
-      const proposed = [...sim.proposals.values()].some((b) => b.header.slot === slot && !bytesEqual(b.header.proposer, sim.nodes[late]!.identity.address));
-      const others = sim.nodes.filter((n) => n.index !== late && n.engine.head().slot === slot).length;
-      if (proposed && others >= 4) {
-        blocks++;
-        if (sim.nodes[late]!.engine.head().slot === slot) inSlot++;
-      }
-      sim.run(1_000);
-    }
+    // Slots node 2 proposed are left out here (it sends its header vote, not a turn's vote); the next test counts them.
+    const counted = slotsHeld(sim, slots, late, 24).filter((r) => !bytesEqual(r.proposer, sim.nodes[late]!.identity.address));
+    const blocks = counted.length;
+    const inSlot = counted.filter((r) => r.held).length;
     expect(blocks).toBeGreaterThan(8);
     // Without the answer, node 2 would learn each notarization only from the next slot's header.
     expect(inSlot).toBe(blocks);
     expect(sim.conflictingFinalized).toBe(0);
   }, 180_000);
+
   it("a node whose held votes are covered, or that proposed, still says it is short mid-slot and is answered", () => {
     const sim = new ConsensusSim(options(44));
     const slots = SlotClock.of(sim.genesis, sim.genesis.params);
@@ -82,22 +90,10 @@ describe("vote turns on a radio channel", () => {
     sim.filter = (_from, to, m) =>
       !(to === short && m.kind === "vote-aggregate" && signerIndices(m.signers).length >= 5 && sim.clock.now() < slots.startOf(slots.slotAt(sim.clock.now())) + SLOT / 3);
     sim.start();
-    let inSlot = 0;
-    let blocks = 0;
-    let proposedByShort = 0;
-    for (let i = 0; i < 28; i++) {
-      sim.submitTransfer();
-      const slot = slots.slotAt(sim.clock.now());
-      sim.run(slots.startOf(slot + 1) - 500 - sim.clock.now());
-      const block = [...sim.proposals.values()].find((b) => b.header.slot === slot);
-      const others = sim.nodes.filter((n) => n.index !== short && n.engine.head().slot === slot).length;
-      if (block !== undefined && others >= 4) {
-        blocks++;
-        if (bytesEqual(block.header.proposer, sim.nodes[short]!.identity.address)) proposedByShort++;
-        if (sim.nodes[short]!.engine.head().slot === slot) inSlot++;
-      }
-      sim.run(1_000);
-    }
+    const counted = slotsHeld(sim, slots, short, 28);
+    const blocks = counted.length;
+    const inSlot = counted.filter((r) => r.held).length;
+    const proposedByShort = counted.filter((r) => bytesEqual(r.proposer, sim.nodes[short]!.identity.address)).length;
     expect(blocks).toBeGreaterThan(10);
     expect(proposedByShort).toBeGreaterThan(0);
     // Before the fix, an early voter covered by a heard aggregate, and the proposer, stayed silent short.
