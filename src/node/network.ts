@@ -22,8 +22,8 @@ import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptio
 import { RecentKeys } from "../mesh/transports/common.js";
 import { UnsignedRates } from "./unsigned-rates.js";
 import { sha256 } from "../core/crypto/hash.js";
-import { helloMinIntervalMs } from "../mesh/airtime/control-rates.js";
-import { PRESETS, presetByName } from "../mesh/airtime/presets.js";
+import { helloMinIntervalMs, helloSpreadMs } from "../mesh/airtime/control-rates.js";
+import { type PresetName, PRESETS, presetByName } from "../mesh/airtime/presets.js";
 import { DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 
 const messageKey = (type: MessageType, payload: Uint8Array): string => toHex(sha256(Uint8Array.of(type), payload));
@@ -63,9 +63,15 @@ const REHELLO_MIN_INTERVAL_MS = 60_000;
 /** Hellos of newcomers are answered with ours at most this often over IP (one answer serves them all); on a radio, at its preset's hello rate. */
 const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
 
-/** Hello roles (docs/protocol.md): bit 0 as always sent, bit 2 a node that heard senders it does not know and asks them to say hello. */
+/**
+ * Hello roles (docs/protocol.md): bit 0 as always sent, bit 2 a node that heard senders it does not
+ * know and asks them to say hello; bit 3 (below) the hello at start. This node no longer asks (its status rounds on a radio are hellos,
+ * which heal a missed key within one round) but still answers older nodes that do.
+ */
 const HELLO_ROLE_NODE = 0x01;
 const HELLO_ROLE_ASKS_INTRODUCTIONS = 0x04;
+/** Bit 3: the hello at start; its timestamp says since when its sender listens (see onHello). */
+const HELLO_ROLE_STARTING = 0x08;
 
 /** Why a peer's message changed nothing. */
 export type NetworkRefusal =
@@ -96,7 +102,12 @@ export interface NetworkDiagnostics {
   readonly relayRefusals: ReadonlyMap<RelayRefusal, number>;
   /** Clients the embedded broker cut for a packet over the size limit (null: no embedded broker). */
   readonly brokerOversizeRefused: number | null;
+  /** Our hellos sent since start, by why (what control's hello airtime went on). */
+  readonly hellosSent: ReadonlyMap<HelloReason, number>;
 }
+
+/** Why we said hello: at start, a link back up, in answer to a newcomer or an ask, or as a status round on a radio. */
+export type HelloReason = "start" | "rehello" | "answer" | "round";
 
 /** A message from a peer that is known and not banned, for the service that handles its type. */
 export type MessageHandler = (m: ReceivedMessage) => void;
@@ -128,8 +139,12 @@ export class NodeNetwork {
   private readonly links = new Map<LinkName, LinkStatus>();
   private lastRehelloAt = -Infinity;
   private lastHelloAnswerAt = -Infinity;
+  /** When our last hello went to the transports (ms on our clock): a newcomer signed after it cannot have heard it. */
+  private lastHelloAt = -Infinity;
+  private startHelloTimer: unknown = null;
   private helloAnswerDue = false;
   private readonly refusalCounts = new Map<NetworkRefusal, number>();
+  private readonly helloCounts = new Map<HelloReason, number>();
   private readonly unsignedRates = new UnsignedRates();
   /** Each peer's clock minus ours, ms, from the timestamp in its last signed hello or status. */
   private readonly clockOffsetsMs = new Map<number, number>();
@@ -212,7 +227,7 @@ export class NodeNetwork {
       // however often a flapping link comes back.
       if (was?.state === "disconnected" && now - this.lastRehelloAt >= this.rehelloMinIntervalMs()) {
         this.lastRehelloAt = now;
-        void this.announce(MessageType.Hello);
+        void this.sayHello("rehello");
       }
       for (const l of this.connectListeners) l(name);
     });
@@ -299,6 +314,7 @@ export class NodeNetwork {
       refusals: this.refusalCounts,
       relayRefusals: this.deps.relayGate?.refused ?? new Map<RelayRefusal, number>(),
       brokerOversizeRefused: this.broker?.stats.oversizeRefused ?? null,
+      hellosSent: this.helloCounts,
     };
   }
 
@@ -378,7 +394,15 @@ export class NodeNetwork {
       const s = radio.status;
       this.deps.logger.info({ url: s.address, region: s.region, preset: s.preset, channel: this.opts.radio?.channel.name, node: this.nodeNumber.toString(16) }, s.link === "stream" ? "radio connected" : "radio gateway started");
     }
-    await this.announce(MessageType.Hello);
+    if (this.radio === null) return this.sayHello("start");
+    // On air the hello is signed now (its timestamp says since when we listen) and sent after a
+    // random pause: nodes powered together then all listen before any speaks, and a peer judges
+    // from the timestamp whether we can have heard its own hello (onHello).
+    const payload = this.signedAnnouncement(MessageType.Hello, HELLO_ROLE_NODE | HELLO_ROLE_STARTING);
+    this.startHelloTimer = this.deps.clock.setTimeout(() => {
+      this.startHelloTimer = null;
+      void this.sendHello("start", payload);
+    }, this.helloPauseMs());
   }
 
   /** The radio side: over the transport we were given, or connected to the radio at its address. */
@@ -409,24 +433,46 @@ export class NodeNetwork {
   private rehelloMinIntervalMs(): number {
     const radio = this.opts.radio;
     if (radio === undefined) return REHELLO_MIN_INTERVAL_MS;
-    const preset = radio.preset ?? presetByName(this.radio?.status.preset ?? "") ?? "LONG_FAST";
-    return helloMinIntervalMs(PRESETS[preset], { budgetSecondsPerHour: radio.budgetSecondsPerHour, controlShare: DEFAULT_AIRTIME_POLICY.controlShare });
+    return helloMinIntervalMs(PRESETS[this.radioPreset()], { budgetSecondsPerHour: radio.budgetSecondsPerHour, controlShare: DEFAULT_AIRTIME_POLICY.controlShare });
+  }
+
+  private radioPreset(): PresetName {
+    return this.opts.radio?.preset ?? presetByName(this.radio?.status.preset ?? "") ?? "LONG_FAST";
+  }
+
+  /** A random pause within our radio preset's hello window (none without a radio). */
+  private helloPauseMs(): number {
+    return this.radio === null ? 0 : Math.floor(this.deps.random() * helloSpreadMs(PRESETS[this.radioPreset()]));
   }
 
   /** Broadcast our signed hello or status. */
-  async announce(type: MessageType.Hello | MessageType.Status, asksIntroductions = false): Promise<void> {
+  async announce(type: MessageType.Hello | MessageType.Status): Promise<void> {
     if (this.endpoint === null && this.radio === null) return;
+    await this.send(type, this.signedAnnouncement(type));
+  }
+
+  private signedAnnouncement(type: MessageType.Hello | MessageType.Status, roles = HELLO_ROLE_NODE): Uint8Array {
     // Each announcement (start, then every status interval) is also when silent peers are forgotten.
     this.peers.expire();
     const tip = this.deps.tip();
     const finalizedHeight = this.deps.finalizedHeight();
     const { identity } = this.deps;
     const timestamp = Math.floor(this.deps.clock.now() / 1000);
-    const payload =
-      type === MessageType.Hello
-        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles: HELLO_ROLE_NODE | (asksIntroductions ? HELLO_ROLE_ASKS_INTRODUCTIONS : 0), timestamp }, this.opts.chainId, identity.ed25519)
+    return type === MessageType.Hello
+        ? helloCodec.encode({ protocolVersion: PROTOCOL_VERSION, chain: this.opts.genesisHash.slice(0, 8), publicKey: identity.ed25519.publicKey, nodeNumber: this.nodeNumber, tipHeight: tip.height, finalizedHeight, roles, timestamp }, this.opts.chainId, identity.ed25519)
         : statusCodec.encode({ address: identity.address, tipHeight: tip.height, tipHash: tip.hash.slice(0, 8), finalizedHeight, timestamp }, this.opts.chainId, identity.ed25519);
-    await this.send(type, payload);
+  }
+
+  /** Broadcast our signed hello, counted by why. */
+  async sayHello(reason: HelloReason): Promise<void> {
+    if (this.endpoint === null && this.radio === null) return;
+    await this.sendHello(reason, this.signedAnnouncement(MessageType.Hello));
+  }
+
+  private async sendHello(reason: HelloReason, payload: Uint8Array): Promise<void> {
+    this.helloCounts.set(reason, (this.helloCounts.get(reason) ?? 0) + 1);
+    this.lastHelloAt = this.deps.clock.now();
+    await this.send(MessageType.Hello, payload);
   }
 
   /**
@@ -474,35 +520,22 @@ export class NodeNetwork {
     const answer = () => {
       this.helloAnswerDue = false;
       this.lastHelloAnswerAt = this.deps.clock.now();
-      void this.announce(MessageType.Hello);
+      void this.sayHello("answer");
     };
-    if (wait <= 0) return answer();
+    // On air after a random pause, so that the peers answering one newcomer do not all speak at once.
+    const pause = this.helloPauseMs();
+    if (wait <= 0 && pause === 0) return answer();
     // Newcomers within the interval share one answer at its end.
     this.helloAnswerDue = true;
-    this.deps.clock.setTimeout(answer, wait);
+    this.deps.clock.setTimeout(answer, Math.max(0, wait) + pause);
   }
 
-  /**
-   * On a radio a hello is lost now and then, and then every message of its sender is refused here until
-   * it says hello again, which it has no reason to do. Hearing an unknown sender, we say hello asking
-   * those who hear it to answer with theirs, at most at the preset's hello rate (unknown node numbers
-   * cost a sender nothing, so they must not cost us more than that).
-   */
-  private askIntroductions(): void {
-    const now = this.deps.clock.now();
-    // An ask is a hello too: asks and answers share one interval, so frames from made-up senders
-    // cost at most one hello an interval, not one of each.
-    if (this.helloAnswerDue || now - this.lastHelloAnswerAt < this.helloAnswerIntervalMs()) return;
-    this.lastHelloAnswerAt = now;
-    void this.announce(MessageType.Hello, true);
-  }
-
-  /** How far apart this node's hellos in answer (or asking for answers) go: on a radio, its preset's hello rate. */
+  /** How far apart this node's hellos in answer go: on a radio, its preset's hello rate. */
   private helloAnswerIntervalMs(): number {
     return this.radio === null ? HELLO_ANSWER_MIN_INTERVAL_MS : this.rehelloMinIntervalMs();
   }
 
-  private onHello(m: ReceivedMessage, seen: { hopsAway: number | null; snr: number | null }): void {
+  private onHello(m: ReceivedMessage, via: "ip" | "radio", seen: { hopsAway: number | null; snr: number | null }): void {
     const from = m.meta.from;
     const hello = helloCodec.decode(m.payload);
     const h = hello.body;
@@ -516,7 +549,13 @@ export class NodeNetwork {
     for (const l of this.peerListeners) l(from);
     if (verdict === "joined") {
       this.deps.logger.info({ peer: toHex(helloCodec.address(h)), node: from.toString(16), tipHeight: h.tipHeight, hops: m.meta.hopsAway }, "peer joined");
-      this.answerHello();
+      // On air only a node that has just started needs our key from us now, and only if it started
+      // after our last hello went out (its hello at start is signed at start): nodes started together
+      // heard ours (or will: ours may still be pending), and one whose hello we merely missed had
+      // heard us. Anything else gets our key at our next round. Answering every join was a hello
+      // per node per newcomer, and answers to answers spread through every node missing a key.
+      const starting = (h.roles & HELLO_ROLE_STARTING) !== 0;
+      if (via === "ip" || (starting && this.startHelloTimer === null && h.timestamp > Math.floor(this.lastHelloAt / 1000))) this.answerHello();
       for (const l of this.joinListeners) l(from);
     } else if ((h.roles & HELLO_ROLE_ASKS_INTRODUCTIONS) !== 0) {
       // A peer that knows us may have missed our hello: it asks everyone it hears to say hello again.
@@ -542,17 +581,15 @@ export class NodeNetwork {
     if (this.peers.isBanned(from)) return this.refuse("banned");
     const seen = { hopsAway: m.meta.hopsAway, snr: m.meta.snr };
     try {
-      if (m.type === MessageType.Hello) return this.onHello(m, seen);
+      if (m.type === MessageType.Hello) return this.onHello(m, via, seen);
       if (m.type === MessageType.Status) return this.onStatus(m, seen);
       // Everything else only from node numbers a signed hello introduced; their data is judged on its
       // own signatures (a frame's sender is not authenticated, so nothing here can charge a peer).
       if (this.peers.get(from) === undefined) {
         if (via !== "radio") return this.refuse("unknown_sender");
-        // On air a lost hello would silence its sender here for as long as it does not say hello again
-        // (LongFast's control share pays for a few hellos an hour), and leave its requests unanswered.
-        // Its data is judged on its own signatures as a known peer's is; its unsigned requests share one
-        // sender's rate with every other unknown sender's (fresh node numbers cost nothing).
-        this.askIntroductions();
+        // On air a lost hello would silence its sender here until its next round's hello. Its data is
+        // judged on its own signatures as a known peer's is; its unsigned requests share one sender's
+        // rate with every other unknown sender's (fresh node numbers cost nothing, and cost us no hello).
         if (!this.unsignedRates.allow(m.type, UNKNOWN_SENDERS, this.deps.clock.now(), this.peers.size)) return this.refuse("rate_limited");
         this.handlers.get(m.type)?.(m);
         return;
@@ -569,6 +606,8 @@ export class NodeNetwork {
   }
 
   async stop(): Promise<void> {
+    if (this.startHelloTimer !== null) this.deps.clock.clearTimeout(this.startHelloTimer);
+    this.startHelloTimer = null;
     await this.radio?.stop();
     this.radio = null;
     this.endpoint?.stop();

@@ -63,7 +63,9 @@ export interface PeerOptions {
   readonly maxPeers: number;
 }
 
-export const DEFAULT_PEER_OPTIONS: PeerOptions = { expiryMs: 6 * 3_600_000, banMs: 3_600_000, banStrikes: 3, maxPeers: 256 };
+// Forgotten after 8 h of silence: on a radio a node speaks every status round, at most 3 h + 25%
+// apart (mesh/airtime/control-rates.ts), and one round lost must not make us forget it.
+export const DEFAULT_PEER_OPTIONS: PeerOptions = { expiryMs: 8 * 3_600_000, banMs: 3_600_000, banStrikes: 3, maxPeers: 256 };
 
 /** Where the peer table lives across restarts: one opaque record per node number. */
 export interface PeerPersistence {

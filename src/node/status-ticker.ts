@@ -72,10 +72,17 @@ export class StatusTicker {
     if (line !== null) {
       logger.info({ status: { height: s.height, finalized: s.finalizedHeight, sync: s.sync.state, peers: s.peers, mempool: s.mempool.transactions, warnings: s.warnings.map((w) => w.code) } }, line);
     }
-    // The status line is local and comes every status interval; the signed status costs airtime when
-    // there is a radio, so it goes out at the preset's control rate (mesh/airtime/control-rates.ts).
+    // The status line is local and comes every status interval; the signed announcement costs airtime
+    // when there is a radio, so it goes out at the preset's control rate (mesh/airtime/control-rates.ts).
+    // There it is a hello, not a status: it says what a status would and also introduces us to whoever
+    // missed our key, so that no one has to ask and every peer answer (docs/decisions.md "Hellos
+    // instead of asks"). The first waits a whole interval: the hello at start has just said it all.
     const rates = this.deps.controlRates();
-    if (rates !== null) this.announceGate ??= new StatusSuppression(rates, this.deps.random, clock.now());
-    if (this.announceGate === null || this.announceGate.shouldSend(clock.now())) void network?.announce(MessageType.Status);
+    if (rates === null) {
+      void network?.announce(MessageType.Status);
+      return;
+    }
+    this.announceGate ??= new StatusSuppression(rates, this.deps.random, clock.now(), "after-interval");
+    if (this.announceGate.shouldSend(clock.now())) void network?.sayHello("round");
   }
 }

@@ -8,8 +8,7 @@ import { DEFAULT_AIRTIME_POLICY } from "./scheduler.js";
  * announcer, the consensus engine's chain status and the devnet all read them from here.
  */
 
-/** Frame bytes of a signed status (docs/airtime.md) and of a chain status with its witness (consensus/wire.ts). */
-const SIGNED_STATUS_FRAME_BYTES = 95;
+/** Frame bytes of a hello (docs/protocol.md) and of a chain status with its witness and a three-byte head slot (consensus/wire.ts). */
 const CHAIN_STATUS_FRAME_BYTES = 75;
 const HELLO_FRAME_BYTES = 127;
 /**
@@ -17,20 +16,30 @@ const HELLO_FRAME_BYTES = 127;
  * cancels the rest when the first relay is heard).
  */
 const TRANSMISSIONS_PER_FLOOD = 2;
+/**
+ * Status rounds get half of control's share: the other half pays for what comes when it comes (the
+ * hello at start, answers to newcomers, gap and fragment requests). With the whole share each, the
+ * rounds and the hellos were twice control's 2% between them (issue 20, docs/benchmarks.md sixth round).
+ */
+const ROUND_SHARE_OF_CONTROL = 0.5;
 /** Statuses never come closer than this many slots (docs/consensus.md §8). */
 const MIN_STATUS_SLOTS = 6;
-/** Peers forget a silent node after 6 h (node/peers.ts): a node speaks at least every 2 h whatever it hears. */
-const MAX_SILENCE_MS = 2 * 3_600_000;
+/**
+ * A node speaks at least every 3 h whatever it hears. Peers forget a node silent for 8 h
+ * (node/peers.ts): more than two rounds at their longest (3 h + 25% jitter), so one round lost at a
+ * peer does not make it forget us.
+ */
+const MAX_SILENCE_MS = 3 * 3_600_000;
 
 export interface ControlRates {
-  /** Between one node's status rounds on the radio (its signed status and its chain status): whole slots. */
+  /** Between one node's status rounds on the radio (its hello and its chain status): whole slots. */
   readonly statusIntervalMs: number;
   /**
    * A node whose peers' statuses already said what its own would (same finalized height, same head)
    * skips its round, but not for longer than this.
    */
   readonly maxStatusSilenceMs: number;
-  /** Between two hellos of one node (a flapping link, newcomers to answer). */
+  /** Between two hellos of one node outside its rounds (a flapping link, newcomers to answer). */
   readonly helloMinIntervalMs: number;
 }
 
@@ -42,19 +51,33 @@ export interface ControlBudget {
 }
 
 /**
- * The rates for a preset and a slot length: a status round (signed status + chain status, each
- * flooded) at most as often as control's share of the budget pays for, in whole slots and never
- * under six slots; hellos at the same spacing. LongFast, 180 s slots: a round every 72 min (24 slots).
+ * The rates for a preset and a slot length: a status round at most as often as half of control's
+ * share of the budget pays for, in whole slots, never under six slots and never over two hours. On a
+ * radio the round's signed announcement is a hello (node/status-ticker.ts): it refreshes what peers
+ * know of us as a status would and introduces us to any that missed our key, so that no one has to
+ * ask. LongFast, 180 s slots: a round every 52 slots (156 min).
  */
 export function controlRates(modulation: LoraModulation, slotMs: number, budget: ControlBudget = DEFAULT_AIRTIME_POLICY): ControlRates {
   if (!(slotMs > 0)) throw new RangeError(`slot length must be positive, not ${slotMs}`);
   if (!(budget.budgetSecondsPerHour > 0 && budget.controlShare > 0 && budget.controlShare <= 1)) throw new RangeError("control budget must be positive");
-  const controlMsPerHour = budget.budgetSecondsPerHour * 1000 * budget.controlShare;
-  const roundMs = TRANSMISSIONS_PER_FLOOD * (meshtasticFrameAirtimeMs(modulation, SIGNED_STATUS_FRAME_BYTES) + meshtasticFrameAirtimeMs(modulation, CHAIN_STATUS_FRAME_BYTES));
-  const affordable = (3_600_000 * roundMs) / controlMsPerHour;
+  const roundMsPerHour = budget.budgetSecondsPerHour * 1000 * budget.controlShare * ROUND_SHARE_OF_CONTROL;
+  const affordable = (3_600_000 * statusRoundAirtimeMs(modulation)) / roundMsPerHour;
   const slots = Math.max(MIN_STATUS_SLOTS, Math.ceil(affordable / slotMs));
   const statusIntervalMs = Math.min(slots * slotMs, Math.max(MAX_SILENCE_MS, MIN_STATUS_SLOTS * slotMs));
   return { statusIntervalMs, maxStatusSilenceMs: Math.max(statusIntervalMs, MAX_SILENCE_MS), helloMinIntervalMs: helloMinIntervalMs(modulation, budget) };
+}
+
+/** Airtime of one status round on the channel: a hello and a chain status, each flooded. */
+export function statusRoundAirtimeMs(modulation: LoraModulation): number {
+  return TRANSMISSIONS_PER_FLOOD * (meshtasticFrameAirtimeMs(modulation, HELLO_FRAME_BYTES) + meshtasticFrameAirtimeMs(modulation, CHAIN_STATUS_FRAME_BYTES));
+}
+
+/**
+ * The window a hello at start (and an answer) goes out in after a random pause: a hundred hellos'
+ * airtime, at least 10 s (LongFast: 138 s), so that nodes powered together do not collide.
+ */
+export function helloSpreadMs(modulation: LoraModulation): number {
+  return Math.max(10_000, Math.ceil(100 * meshtasticFrameAirtimeMs(modulation, HELLO_FRAME_BYTES)));
 }
 
 /** A flooded hello at most as often as control's share pays for, and never more than once a minute. LongFast: every 46 min. */
@@ -66,7 +89,8 @@ export function helloMinIntervalMs(modulation: LoraModulation, budget: ControlBu
 /**
  * When a node's status round is due, and whether to skip it: rounds come every status interval
  * (jittered ±25%, the first one anywhere in the first interval, so nodes started together do not
- * speak together), and a round is skipped when a peer's status heard since the last decision said
+ * speak together, or, for a node that has just said it all in its hello at start, a whole jittered
+ * interval away), and a round is skipped when a peer's status heard since the last decision said
  * what ours would, unless the node has been silent for the longest allowed.
  */
 export class StatusSuppression {
@@ -80,8 +104,9 @@ export class StatusSuppression {
     private readonly rates: ControlRates,
     private readonly random: () => number,
     now: number,
+    first: "spread" | "after-interval" = "spread",
   ) {
-    this.nextDueAt = now + Math.floor(rates.statusIntervalMs * random());
+    this.nextDueAt = now + Math.floor(rates.statusIntervalMs * (first === "spread" ? random() : 0.75 + 0.5 * random()));
     this.lastSentAt = now;
   }
 
