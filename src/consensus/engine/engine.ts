@@ -244,13 +244,14 @@ export class ConsensusEngine {
 
   private onSlot(slot: number): void {
     const ctx = this.ctx;
-    const { catchUp, txRepair, compact, proposing } = this.parts;
+    const { catchUp, txRepair, compact, proposing, voting } = this.parts;
     this.timer = null;
     // Catch-up waits for the quiet middle of the slot: at its start the proposal and the votes hold
     // the channel, and a request lost in that crowd (a hidden node's, above all) costs a whole slot.
     ctx.later(() => {
       if (!ctx.running) return;
       catchUp.retryMissingParents();
+      voting.claimed.ask();
       txRepair.askForMissingNonces();
       compact.retryAll();
     }, ctx.midSlotDelayMs());

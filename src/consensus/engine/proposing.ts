@@ -37,8 +37,9 @@ export class Proposing {
 
   /**
    * Whether a block is worth its airtime: transactions are waiting, a block above finality carries
-   * transactions (it needs successors to become final), or the heartbeat is due. Empty blocks need
-   * no finality, so an idle chain falls silent.
+   * transactions (it needs successors to become final), or the heartbeat is due and no aggregate
+   * heard names a block above our head that we lack. Empty blocks need no finality, so an idle chain
+   * falls silent.
    */
   private hasWork(head: TreeBlock, slot: number): boolean {
     const ctx = this.ctx;
@@ -46,7 +47,7 @@ export class Proposing {
     for (let b: TreeBlock | undefined = head; b !== undefined && b.id !== ctx.root.id; b = ctx.parentOf(b)) {
       if (b.block !== null && b.block.txs.length > 0) return true;
     }
-    return slot - head.slot >= Number(new Ledger(head.state).params().heartbeatSlots);
+    return slot - head.slot >= Number(new Ledger(head.state).params().heartbeatSlots) && !this.parts.voting.claimed.lacksBlock();
   }
 
   private maybePropose(slot: number, rank: number): void {

@@ -8,6 +8,7 @@ import { verifyCertificate } from "../certificates.js";
 import type { ConsensusMessage } from "../messages.js";
 import { carriesQuorum, checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../vote-aggregation.js";
 import type { VoteTurn } from "../vote-pacing.js";
+import { ClaimedAhead } from "./claimed-ahead.js";
 import { type EngineContext, type EngineParts, LAST_VOTES_KEPT, MAX_PENDING, OWN_VOTES_KEPT } from "./context.js";
 import { responderRank } from "./responder.js";
 import type { LastVote, VoteAggregateMessage, VoteMessage } from "./types.js";
@@ -35,13 +36,17 @@ export class Voting {
   private readonly proposedSlots = new BoundedSet<number>(MAX_PENDING);
   /** When a certificate last left our vote out. */
   private voteLeftOutAt = Number.NEGATIVE_INFINITY;
+  /** Blocks above our head that heard aggregates name and we lack. */
+  readonly claimed: ClaimedAhead;
   /** Each validator's last vote, keyed by its address in hex. */
   readonly lastVotes = new BoundedMap<string, LastVote>(LAST_VOTES_KEPT);
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly parts: EngineParts,
-  ) {}
+  ) {
+    this.claimed = new ClaimedAhead(ctx, parts);
+  }
 
   proposed(slot: number): void {
     this.proposedSlots.add(slot);
@@ -222,6 +227,7 @@ export class Voting {
     const candidates = [...ctx.blocks.values()].filter((x) => x.height === m.height && x.block !== null && x.id.startsWith(ref));
     if (candidates.length === 0) {
       if (m.height > ctx.root.height) this.aggregates.hold(`${m.height}:${ref}`, m);
+      if (m.height > ctx.head().height) this.claimed.note(m.height, ref);
       return;
     }
     const verified = candidates.map((x) => ({ b: x, signers: verifyAggregate(m, x, x.weights, ctx.deps.verifier) })).find((c) => c.signers !== null);

@@ -1,0 +1,75 @@
+import { MAX_RANGE_BLOCKS } from "../../mesh/messages/relay.js";
+import type { EngineContext, EngineParts } from "./context.js";
+
+/** An aggregate for a block above our head that we lack keeps us asking for it this many slots. */
+const CLAIM_FRESH_SLOTS = 3;
+
+/**
+ * Blocks above our head that a heard vote aggregate names and we lack. The proposal never reached us
+ * (both copies of its flood lost), and nothing else says so before a block builds on it: on an idle
+ * chain the next heartbeat, ten slots later. Meanwhile we would propose on our stale head whenever we
+ * lead (issue 20, idle devnet seed 3: a validator missed heartbeat block 1 at slot 10, heard its
+ * aggregates and the head certificate others sent back at its stale proposals, and proposed five
+ * blocks no one could use until block 2 came at slot 22). So we ask for the heights we lack, by height
+ * (an aggregate names only a prefix of the hash), after a pause within the answer window and again
+ * each slot, mid-slot, while the claim is fresh; and an empty heartbeat waits meanwhile.
+ *
+ * An aggregate for a block we lack cannot be checked, so it is a hint as a chain status is: it makes
+ * us ask at most once a slot (a forged one costs its sender a frame for our one request, answered
+ * only by a validator that holds blocks above our head), and only blocks that check out move our head.
+ */
+export class ClaimedAhead {
+  /** The highest such block (height, hash prefix in hex), and when an aggregate last named one. */
+  private claim: { readonly height: number; readonly ref: string; readonly at: number } | null = null;
+  private askDue = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly parts: EngineParts,
+  ) {}
+
+  /** An aggregate for a block we lack, at `height` above our head, hash prefix `ref` (hex). */
+  note(height: number, ref: string): void {
+    const ctx = this.ctx;
+    const now = ctx.now();
+    const held = this.claim;
+    this.claim = held === null || !this.fresh(held.at) || height >= held.height ? { height, ref, at: now } : { ...held, at: now };
+    if (this.askDue) return;
+    this.askDue = true;
+    ctx.later(() => {
+      this.askDue = false;
+      this.ask();
+    }, Math.floor(ctx.random() * ctx.answerWindowMs()));
+  }
+
+  /**
+   * Whether a fresh claim names a block above our head that we still lack: an empty heartbeat on our
+   * head would then only start a fork no one votes for (the others' head is higher).
+   */
+  lacksBlock(): boolean {
+    const ctx = this.ctx;
+    const claim = this.claim;
+    if (claim === null) return false;
+    const arrived = [...ctx.blocks.values()].some((b) => b.height === claim.height && b.block !== null && b.id.startsWith(claim.ref));
+    if (arrived || claim.height <= ctx.head().height || !this.fresh(claim.at)) {
+      this.claim = null;
+      return false;
+    }
+    return true;
+  }
+
+  /** Ask, at most once a slot, for the heights between our head and the claimed block. */
+  ask(): void {
+    const ctx = this.ctx;
+    const claim = this.claim;
+    if (!ctx.running || claim === null || !this.lacksBlock()) return;
+    // A compact proposal of that height waiting for its parent or transactions: catch-up and the compact relay ask for those.
+    if (this.parts.compact.waitingParents().some((w) => w.height === claim.height)) return;
+    const have = ctx.head().height;
+    if (ctx.onceASlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count: Math.min(MAX_RANGE_BLOCKS, claim.height - have) });
+  }
+
+  private fresh(at: number): boolean {
+    return this.ctx.now() - at < CLAIM_FRESH_SLOTS * this.ctx.slotMs;
+  }
+}
