@@ -544,7 +544,12 @@ export class NodeNetwork {
     if (h.nodeNumber !== from || !helloCodec.verify(hello, this.opts.chainId)) return this.refuse("unverified");
     const verdict = this.peers.heard(from, h.publicKey, { tipHeight: h.tipHeight, finalizedHeight: h.finalizedHeight, signedAt: h.timestamp, ...seen });
     if (verdict !== "joined" && verdict !== "updated") return this.refuse(REFUSAL_OF_VERDICT[verdict]);
-    this.noteClock(from, h.timestamp);
+    // The hello at start is signed before its pause (up to a hundred hellos' airtime, 138 s on
+    // LongFast), so its timestamp says when its sender began listening, not when it was sent: read as
+    // a clock it made every node look up to that far behind (CLOCK_OFF at most nodes of the devnet).
+    // The sender's later hellos and statuses give its clock.
+    const starting = (h.roles & HELLO_ROLE_STARTING) !== 0;
+    if (!starting) this.noteClock(from, h.timestamp);
     this.peers.record(from, { kind: "valid" });
     for (const l of this.peerListeners) l(from);
     if (verdict === "joined") {
@@ -554,7 +559,6 @@ export class NodeNetwork {
       // heard ours (or will: ours may still be pending), and one whose hello we merely missed had
       // heard us. Anything else gets our key at our next round. Answering every join was a hello
       // per node per newcomer, and answers to answers spread through every node missing a key.
-      const starting = (h.roles & HELLO_ROLE_STARTING) !== 0;
       if (via === "ip" || (starting && this.startHelloTimer === null && h.timestamp > Math.floor(this.lastHelloAt / 1000))) this.answerHello();
       for (const l of this.joinListeners) l(from);
     } else if ((h.roles & HELLO_ROLE_ASKS_INTRODUCTIONS) !== 0) {

@@ -96,4 +96,23 @@ describe("hellos on a radio", () => {
     await a.stop();
     await b.stop();
   });
+
+  it("a hello at start, signed before its pause, says nothing of its sender's clock; a round's hello does", async () => {
+    const { clock, time, network } = mesh();
+    const [a, b] = [1, 2].map((i) => network(i)) as [NodeNetwork, NodeNetwork];
+    await a.start();
+    await b.start();
+    await time.runUntil(clock.now() + 60_000);
+    expect(b.peers.get(1)).toBeDefined();
+    // Its timestamp is up to the pause old when it arrives: as a clock it would read a's as behind.
+    expect(b.peerClockOffsetMs).toBeNull();
+    await a.sayHello("round");
+    await time.runUntil(clock.now() + 60_000);
+    // Signed as it goes out: behind by the delivery time and the timestamp's whole second at most.
+    const offset = b.peerClockOffsetMs;
+    expect(offset).not.toBeNull();
+    expect(Math.abs(offset as number)).toBeLessThan(60_000);
+    await a.stop();
+    await b.stop();
+  });
 });
