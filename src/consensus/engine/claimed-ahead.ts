@@ -5,6 +5,14 @@ import type { EngineContext, EngineParts } from "./context.js";
 const CLAIM_FRESH_SLOTS = 3;
 
 /**
+ * A claim holds an empty heartbeat at most this many slots past when it is due, whatever keeps
+ * arriving: an aggregate for a block we lack cannot be checked, so a forger sending one every few
+ * slots would otherwise hold every validator's heartbeats for as long as it kept sending. A real lost
+ * proposal is back within a slot or two of the mid-slot ask.
+ */
+export const CLAIM_HOLD_SLOTS = 3;
+
+/**
  * Blocks above our head that a heard vote aggregate names and we lack. The proposal never reached us
  * (both copies of its flood lost), and nothing else says so before a block builds on it: on an idle
  * chain the next heartbeat, ten slots later. Meanwhile we would propose on our stale head whenever we
@@ -12,14 +20,16 @@ const CLAIM_FRESH_SLOTS = 3;
  * aggregates and the head certificate others sent back at its stale proposals, and proposed five
  * blocks no one could use until block 2 came at slot 22). So we ask for the heights we lack, by height
  * (an aggregate names only a prefix of the hash), after a pause within the answer window and again
- * each slot, mid-slot, while the claim is fresh; and an empty heartbeat waits meanwhile.
+ * each slot, mid-slot, while the claim is fresh; and an empty heartbeat waits meanwhile, at most
+ * CLAIM_HOLD_SLOTS past when it is due.
  *
  * An aggregate for a block we lack cannot be checked, so it is a hint as a chain status is: it makes
  * us ask at most once a slot (a forged one costs its sender a frame for our one request, answered
- * only by a validator that holds blocks above our head), and only blocks that check out move our head.
+ * only by a validator that holds blocks above our head), it delays an empty heartbeat by at most
+ * CLAIM_HOLD_SLOTS, and only blocks that check out move our head.
  */
 export class ClaimedAhead {
-  /** The highest such block (height, hash prefix in hex), and when an aggregate last named one. */
+  /** The highest such block (height, hash prefix in hex), and when an aggregate first named it. */
   private claim: { readonly height: number; readonly ref: string; readonly at: number } | null = null;
   private askDue = false;
 
@@ -33,7 +43,8 @@ export class ClaimedAhead {
     const ctx = this.ctx;
     const now = ctx.now();
     const held = this.claim;
-    this.claim = held === null || !this.fresh(held.at) || height >= held.height ? { height, ref, at: now } : { ...held, at: now };
+    // A held claim keeps its time: repeated aggregates (a forger's above all) must not keep it fresh.
+    if (held === null || !this.fresh(held.at) || height > held.height) this.claim = { height, ref, at: now };
     if (this.askDue) return;
     this.askDue = true;
     ctx.later(() => {
@@ -43,9 +54,15 @@ export class ClaimedAhead {
   }
 
   /**
-   * Whether a fresh claim names a block above our head that we still lack: an empty heartbeat on our
-   * head would then only start a fork no one votes for (the others' head is higher).
+   * Whether an empty heartbeat due `late` slots ago (0: due this slot) waits: while a fresh claim names
+   * a block above our head that we lack, a heartbeat on our head would only start a fork no one votes
+   * for (the others' head is higher); but never more than CLAIM_HOLD_SLOTS, since the claim may be forged.
    */
+  holdsHeartbeat(late: number): boolean {
+    return late < CLAIM_HOLD_SLOTS && this.lacksBlock();
+  }
+
+  /** Whether a fresh claim names a block above our head that we still lack. */
   lacksBlock(): boolean {
     const ctx = this.ctx;
     const claim = this.claim;

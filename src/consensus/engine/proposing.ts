@@ -38,8 +38,8 @@ export class Proposing {
   /**
    * Whether a block is worth its airtime: transactions are waiting, a block above finality carries
    * transactions (it needs successors to become final), or the heartbeat is due and no aggregate
-   * heard names a block above our head that we lack. Empty blocks need no finality, so an idle chain
-   * falls silent.
+   * heard names a block above our head that we lack (that holds it CLAIM_HOLD_SLOTS at most).
+   * Empty blocks need no finality, so an idle chain falls silent.
    */
   private hasWork(head: TreeBlock, slot: number): boolean {
     const ctx = this.ctx;
@@ -47,7 +47,8 @@ export class Proposing {
     for (let b: TreeBlock | undefined = head; b !== undefined && b.id !== ctx.root.id; b = ctx.parentOf(b)) {
       if (b.block !== null && b.block.txs.length > 0) return true;
     }
-    return slot - head.slot >= Number(new Ledger(head.state).params().heartbeatSlots) && !this.parts.voting.claimed.lacksBlock();
+    const late = slot - head.slot - Number(new Ledger(head.state).params().heartbeatSlots);
+    return late >= 0 && !this.parts.voting.claimed.holdsHeartbeat(late);
   }
 
   private maybePropose(slot: number, rank: number): void {
