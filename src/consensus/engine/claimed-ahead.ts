@@ -1,5 +1,6 @@
 import { MAX_RANGE_BLOCKS } from "../../mesh/messages/relay.js";
 import type { EngineContext, EngineParts } from "./context.js";
+import { highestClaimableHeight } from "./status.js";
 
 /** An aggregate for a block above our head that we lack keeps us asking for it this many slots. */
 const CLAIM_FRESH_SLOTS = 3;
@@ -38,9 +39,13 @@ export class ClaimedAhead {
     private readonly parts: EngineParts,
   ) {}
 
-  /** An aggregate for a block we lack, at `height` above our head, hash prefix `ref` (hex). */
+  /**
+   * An aggregate for a block we lack, at `height` above our head, hash prefix `ref` (hex). A height no
+   * block can have yet (status.ts highestClaimableHeight) is a forgery: ignored.
+   */
   note(height: number, ref: string): void {
     const ctx = this.ctx;
+    if (height > highestClaimableHeight(ctx)) return;
     const now = ctx.now();
     const held = this.claim;
     // A held claim keeps its time: repeated aggregates (a forger's above all) must not keep it fresh.

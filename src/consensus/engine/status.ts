@@ -10,6 +10,20 @@ import type { StatusMessage } from "./types.js";
  */
 const CLAIMABLE_SLOTS_AHEAD = 1;
 
+/** The latest slot a peer's notarized block can have now (CLAIMABLE_SLOTS_AHEAD). */
+export function claimableSlot(ctx: EngineContext): number {
+  return ctx.slotAt(ctx.now()) + CLAIMABLE_SLOTS_AHEAD;
+}
+
+/**
+ * The greatest height a block above our finality can have now: each block's slot is above its
+ * parent's, so a chain gains at most one height a slot from the finalized root to the claimable slot.
+ * A claimed height beyond it (a vote aggregate's, say) is no block's.
+ */
+export function highestClaimableHeight(ctx: EngineContext): number {
+  return ctx.root.height + Math.max(0, claimableSlot(ctx) - ctx.root.slot);
+}
+
 /**
  * Where this node stands (finalized height, head, the witness of its finality), announced every
  * statusEveryMs or, on the radio, at the rates control's airtime share allows; and a peer's status
@@ -59,7 +73,7 @@ export class ChainStatus {
     this.gate?.heard(m.finalizedHeight === ctx.root.height && bytesEqual(m.headHash, head.hash));
     const claimed = { slot: m.headSlot, id: toHex(m.headHash) };
     // Above our finality (nothing else can win) and in a slot that has begun.
-    const plausible = m.headHeight > ctx.root.height && m.headSlot <= ctx.slotAt(ctx.now()) + CLAIMABLE_SLOTS_AHEAD;
+    const plausible = m.headHeight > ctx.root.height && m.headSlot <= claimableSlot(ctx);
     const headAhead = plausible && ranksAbove(claimed, head);
     if (m.finalizedHeight > ctx.root.height || headAhead) ctx.peerAheadAt = ctx.now();
     const known = ctx.blocks.get(claimed.id);
