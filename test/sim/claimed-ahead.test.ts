@@ -60,6 +60,12 @@ describe("a vote aggregate for a block above our head that we lack", () => {
 
   it("holds no heartbeat for long when a forger sends every node an aggregate at its head + 1 every two slots", () => {
     const sim = new ConsensusSim({ validators: 4, seed: 9, engine: { link: SIM_RADIO_LINK, controlRates: rates }, params: { heartbeatSlots: 3n } });
+    // Each node's range requests, by when sent (one send reaches every other node at once).
+    const requests = new Map<number, Set<number>>();
+    sim.filter = (from, _to, m) => {
+      if (m.kind === "get-range") requests.set(from, (requests.get(from) ?? new Set()).add(sim.clock.now()));
+      return true;
+    };
     sim.start();
     const slots = 60;
     let forged = 0;
@@ -81,6 +87,13 @@ describe("a vote aggregate for a block above our head that we lack", () => {
     // or so (without the cap: none at all, heads stuck at genesis).
     const heights = sim.nodes.map((n) => n.engine.head().height);
     expect(Math.min(...heights)).toBeGreaterThanOrEqual(5);
+    // The forgery draws at most one request a slot from each node (mid-slot, never in the vote-turn
+    // window), fewer where a node heard another ask for the same heights first.
+    const perNode = sim.nodes.map((_, i) => requests.get(i)?.size ?? 0);
+    for (const n of perNode) expect(n).toBeLessThanOrEqual(slots / 2);
+    const start = sim.genesis.genesisTime * 1000;
+    const offsets = [...requests.values()].flatMap((times) => [...times].map((t) => (t - start) % SLOT));
+    expect(offsets.every((o) => o >= SLOT / 3 && o <= (2 * SLOT) / 3)).toBe(true);
     expect(sim.conflictingFinalized).toBe(0);
   }, 120_000);
 });

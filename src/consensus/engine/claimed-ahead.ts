@@ -20,9 +20,10 @@ export const CLAIM_HOLD_SLOTS = 3;
  * lead (issue 20, idle devnet seed 3: a validator missed heartbeat block 1 at slot 10, heard its
  * aggregates and the head certificate others sent back at its stale proposals, and proposed five
  * blocks no one could use until block 2 came at slot 22). So we ask for the heights we lack, by height
- * (an aggregate names only a prefix of the hash), after a pause within the answer window and again
- * each slot, mid-slot, while the claim is fresh; and an empty heartbeat waits meanwhile, at most
- * CLAIM_HOLD_SLOTS past when it is due.
+ * (an aggregate names only a prefix of the hash), mid-slot each slot while the claim is fresh (not at
+ * once: an aggregate comes in the vote-turn window, which requests must leave to the votes, §15), unless
+ * another node asked for the same heights this slot (its answer is ours too); and an empty heartbeat
+ * waits meanwhile, at most CLAIM_HOLD_SLOTS past when it is due.
  *
  * An aggregate for a block we lack cannot be checked, so it is a hint as a chain status is: it makes
  * us ask at most once a slot (a forged one costs its sender a frame for our one request, answered
@@ -32,7 +33,8 @@ export const CLAIM_HOLD_SLOTS = 3;
 export class ClaimedAhead {
   /** The highest such block (height, hash prefix in hex), and when an aggregate first named it. */
   private claim: { readonly height: number; readonly ref: string; readonly at: number } | null = null;
-  private askDue = false;
+  /** The last request heard for the heights above our head: (count, when). */
+  private heard: { readonly fromHeight: number; readonly count: number; readonly at: number } | null = null;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -50,12 +52,11 @@ export class ClaimedAhead {
     const held = this.claim;
     // A held claim keeps its time: repeated aggregates (a forger's above all) must not keep it fresh.
     if (held === null || !this.fresh(held.at) || height > held.height) this.claim = { height, ref, at: now };
-    if (this.askDue) return;
-    this.askDue = true;
-    ctx.later(() => {
-      this.askDue = false;
-      this.ask();
-    }, Math.floor(ctx.random() * ctx.answerWindowMs()));
+  }
+
+  /** Another node's range request: one for the heights above our head draws the answer we would. */
+  overheard(fromHeight: number, count: number): void {
+    if (fromHeight === this.ctx.head().height + 1) this.heard = { fromHeight, count, at: this.ctx.now() };
   }
 
   /**
@@ -88,7 +89,10 @@ export class ClaimedAhead {
     // A compact proposal of that height waiting for its parent or transactions: catch-up and the compact relay ask for those.
     if (this.parts.compact.waitingParents().some((w) => w.height === claim.height)) return;
     const have = ctx.head().height;
-    if (ctx.onceASlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count: Math.min(MAX_RANGE_BLOCKS, claim.height - have) });
+    const count = Math.min(MAX_RANGE_BLOCKS, claim.height - have);
+    const heard = this.heard;
+    if (heard !== null && heard.fromHeight === have + 1 && heard.count >= count && ctx.now() - heard.at < ctx.slotMs) return;
+    if (ctx.onceASlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count });
   }
 
   private fresh(at: number): boolean {

@@ -220,6 +220,7 @@ export class ConsensusEngine {
         catchUp.onGetBlock(message.hash);
         return;
       case "get-range":
+        voting.claimed.overheard(message.fromHeight, message.count);
         catchUp.onGetRange(message.fromHeight, message.count);
         return;
       case "get-nonces":
