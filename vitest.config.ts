@@ -12,13 +12,11 @@ import SummaryLineReporter from "./test/reporters/summary-line.js";
  */
 export const REALTIME_FILES = [
   // Longest first (seconds on the idle two-core machine, docs/testing.md *Time*): they start in this order.
-  "test/integration/validators.test.ts",
   "test/integration/ceremony-poa.test.ts",
-  "test/integration/validator-link.test.ts",
+  "test/integration/validators.test.ts",
   "test/integration/ceremony.test.ts",
-  "test/integration/sync.test.ts",
-  "test/integration/stream-devnet.test.ts",
   "test/integration/mqtt-devnet.test.ts",
+  "test/integration/sync.test.ts",
   "test/integration/delivery.test.ts",
   "test/adversarial/consensus-claims.test.ts",
   "test/integration/validator-joins.test.ts",

@@ -44,6 +44,12 @@ export interface PresetParamsExplained {
   readonly validatorSlotAirtimeMs: number;
   readonly compactBlockFrameBytes: number;
   readonly voteFrameBytes: number;
+  /**
+   * The most transfers a minute such a chain carries: full blocks every slot. The slot is chosen
+   * for consensus alone, so past a few validators this falls below a light load (LongFast, 15
+   * validators: 1.9 a minute against the devnet's 3), and the backlog then grows whatever consensus does.
+   */
+  readonly txsPerMinute: number;
 }
 
 const frameBytes = (type: MessageType, payload: Uint8Array): number => encodeFrame({ type, messageId: 0xffff, fragment: null, payload }).length;
@@ -92,5 +98,6 @@ export function presetParams(preset: PresetName, validators: number, budgetSecon
   return {
     params: { slotMs: BigInt(slotMs), maxBlockTxs: BigInt(maxBlockTxs), fallbackRanks: 0n },
     roundAirtimeMs, validatorSlotAirtimeMs, compactBlockFrameBytes: compactBytes, voteFrameBytes: voteBytes,
+    txsPerMinute: (maxBlockTxs * 60_000) / slotMs,
   };
 }

@@ -69,6 +69,10 @@ export interface DevnetReport {
   readonly finalizedHashesAgree: boolean;
   readonly conflictingFinalized: number;
   readonly txsSubmitted: number;
+  /** Transfers a node refused for now (sender's pending quota or pool full) and its user had still not got in at the end (sim). */
+  readonly txsOwed?: number;
+  /** Transfers a node refused for good (expected 0: a fault in the user model or the node) (sim). */
+  readonly txsRefused?: number;
   readonly txsFinalized: number;
   readonly finalityLatencySeconds: { readonly p50: number | null; readonly p95: number | null };
   readonly airtimeSeconds: { readonly tx: number; readonly block: number; readonly vote: number; readonly sync: number; readonly control: number; readonly other: number; readonly total: number };

@@ -17,6 +17,7 @@ import { SimTransport } from "../mesh/sim/transport.js";
 import { silentLogger } from "../node/logger.js";
 import { MeshChainNode } from "../node/node.js";
 import { DEFAULT_SPACING_METERS, DEVNET_CHANNEL, DEVNET_NODE_DEFAULTS, type DevnetOptions, type DevnetReport, type DevnetSample, devnetChain, devnetLayout, devnetSample, sampleIntervalMs, summarise } from "./common.js";
+import { DevnetUsers, type TransferAnswer, transferAnswer } from "./users.js";
 import { VirtualTime } from "./virtual-time.js";
 
 export { DEFAULT_SPACING_METERS, type DevnetOptions, type DevnetReport } from "./common.js";
@@ -135,21 +136,27 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
   try {
     for (const s of stations) if (!late.includes(s)) await bringUp(s);
 
+    // User u sends from its own node (station u), which is running.
+    const userModel = new DevnetUsers((u) => {
+      const node = (stations[u] as Station).node as MeshChainNode;
+      const from = users[u] as Identity;
+      const nonce = node.nextNonce(from.address);
+      const tx = signTx({ sender: from.address, nonce, fee: 1_000n, expiresAt: null, publicKey: null, body: { kind: TxKind.Transfer, to: (users[(u + 1) % users.length] as Identity).address, amount: 1_000n + BigInt(nonce) } }, genesis.chainId, from.ed25519);
+      let answer: TransferAnswer;
+      try {
+        answer = transferAnswer(node.submitTransaction(tx.bytes));
+      } catch (e) {
+        answer = transferAnswer(e);
+      }
+      if (answer === "taken") submittedAt.set(toHex(txHash(tx.bytes)), clock.now());
+      return answer;
+    });
+    const running = (u: number) => stations[u]?.node != null;
     const submit = () => {
       const live = stations.filter((s) => s.node !== null);
       const at = live[Math.floor(random() * live.length)];
-      if (at === undefined || at.node === null) return;
-      const u = at.index;
-      const from = users[u] as Identity;
-      const nonce = at.node.nextNonce(from.address);
-      const tx = signTx({ sender: from.address, nonce, fee: 1_000n, expiresAt: null, publicKey: null, body: { kind: TxKind.Transfer, to: (users[(u + 1) % users.length] as Identity).address, amount: 1_000n + BigInt(nonce) } }, genesis.chainId, from.ed25519);
-      try {
-        if (at.node.submitTransaction(tx.bytes).status === "included") return;
-      } catch {
-        return;
-      }
-      submittedAt.set(toHex(txHash(tx.bytes)), clock.now());
-      txsSubmitted++;
+      userModel.turn(running, at === undefined ? null : at.index);
+      txsSubmitted = userModel.submitted;
     };
 
     const joinAt = clock.now() + (late.length > 0 ? Math.floor(opts.durationMs / 3) : Number.POSITIVE_INFINITY);
@@ -207,11 +214,20 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
     // Let the last transactions through: no new ones, until all are final or eight slots have passed.
     const drainStart = clock.now();
     const drainEnd = drainStart + 8 * Number(genesis.params.slotMs);
-    while (submittedAt.size > 0 && clock.now() < drainEnd) await time.runUntil(Math.min(drainEnd, clock.now() + 10_000));
+    // Transfers refused for now are sent again at the scenario's pace; none new.
+    let nextRetry = clock.now() + txSpacing;
+    while ((submittedAt.size > 0 || userModel.owedCount > 0) && clock.now() < drainEnd) {
+      await time.runUntil(Math.min(drainEnd, clock.now() + 10_000, nextRetry));
+      if (clock.now() >= nextRetry) {
+        userModel.turn(running, null);
+        txsSubmitted = userModel.submitted;
+        nextRetry += txSpacing;
+      }
+    }
     const drainSeconds = (clock.now() - drainStart) / 1000;
     sample();
     return report(stations, channel, {
-      virtualSeconds: opts.durationMs / 1000, drainSeconds, conflictingFinalized: conflicting, txsSubmitted, restarts, timeline, latencies,
+      virtualSeconds: opts.durationMs / 1000, drainSeconds, conflictingFinalized: conflicting, txsSubmitted, txsOwed: userModel.owedCount, txsRefused: userModel.refused, restarts, timeline, latencies,
     });
   } finally {
     for (const s of stations) await takeDown(s);
@@ -220,7 +236,7 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
 }
 
 /** The report, from the running nodes' own stores and status and the channel's accounting. */
-function report(stations: readonly Station[], channel: LoraChannel, run: { virtualSeconds: number; drainSeconds: number; conflictingFinalized: number; txsSubmitted: number; restarts: number; timeline: DevnetSample[]; latencies: number[] }): DevnetReport {
+function report(stations: readonly Station[], channel: LoraChannel, run: { virtualSeconds: number; drainSeconds: number; conflictingFinalized: number; txsSubmitted: number; txsOwed: number; txsRefused: number; restarts: number; timeline: DevnetSample[]; latencies: number[] }): DevnetReport {
   const live = stations.flatMap((s) => (s.node === null ? [] : [s.node]));
   // A restarted node's store holds what it finalized before; compare chains by height.
   const byHeight = new Map<number, Set<string>>();
@@ -238,6 +254,8 @@ function report(stations: readonly Station[], channel: LoraChannel, run: { virtu
     finalizedHashesAgree: [...byHeight.values()].every((ids) => ids.size === 1),
     conflictingFinalized: run.conflictingFinalized,
     txsSubmitted: run.txsSubmitted,
+    txsOwed: run.txsOwed,
+    txsRefused: run.txsRefused,
     ...summarise(channel.report(), run.latencies),
     restarts: run.restarts,
     timeline: run.timeline,

@@ -1,3 +1,5 @@
+// About 400 lines: the pool's admission, ordering, eviction and persistence share its per-sender
+// queues; every rule that reads them is here so that the bounds are enforced in one place.
 import { BoundedSet } from "../core/bounded.js";
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { addressFromPublicKey } from "../core/crypto/address.js";

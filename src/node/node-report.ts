@@ -170,6 +170,8 @@ export interface ReportSources {
   readonly dataDir: string;
   readonly clock: Clock;
   readonly health: StorageHealth;
+  /** The silent-validator warning's threshold in slots (warnings.ts); unset: its default. */
+  readonly silentValidatorSlots?: number;
   /** The chain store; throws NOT_RUNNING while the node is stopped. */
   store(): ChainStore;
   role(): NodeRole;
@@ -255,6 +257,7 @@ export class NodeReport {
       headSlot: engine?.head().slot ?? tip.slot,
       peerClockOffsetMs: network?.peerClockOffsetMs ?? null,
       storageFault: base.storage.fault,
+      ...(s.silentValidatorSlots === undefined ? {} : { silentValidatorSlots: s.silentValidatorSlots }),
     });
     return { ...base, warnings };
   }

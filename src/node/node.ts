@@ -71,6 +71,8 @@ export interface NodeOptions {
   readonly snapshotIntervalBlocks?: number;
   /** A follower's pruning: keep block bodies this many blocks below finality, headers below that (unset: keep all). */
   readonly pruneKeepBlocks?: number;
+  /** Slots without a vote before the status names a validator as not voting (default 10, warnings.ts); tests on short slots lower it. */
+  readonly silentValidatorSlots?: number;
 }
 
 /**
@@ -127,6 +129,7 @@ export class MeshChainNode {
     this.mode = new ModeMachine(deps);
     this.report = new NodeReport({
       genesis: opts.genesis, address: opts.identity.address, dataDir: opts.dataDir, clock: deps.clock, health: this.health,
+      ...(opts.silentValidatorSlots === undefined ? {} : { silentValidatorSlots: opts.silentValidatorSlots }),
       store: () => this.requireStore(), role: () => this.role, fallbacks: () => this.mode.fallbacks, startedAt: () => this.startedAt,
       sync: () => this.sync, validator: () => this.validator, network: () => this.network, pool: () => this.pool, announcer: () => this.announcer,
       snapshot: () => this.server?.snapshot ?? null,

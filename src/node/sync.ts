@@ -1,3 +1,6 @@
+// About 420 lines: one service owns range sync's state (the request in flight, the peers passed over,
+// the pace, the proposer-signature audit and its repair), and each step reads and moves that state;
+// the import itself and its judgement live apart (consensus/block-import.ts, imported()).
 import { decodeBlock } from "../core/block/block.js";
 import type { Clock } from "../core/clock.js";
 import { MeshChainError } from "../core/errors.js";

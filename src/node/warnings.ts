@@ -58,6 +58,8 @@ export interface WarningInputs {
   readonly peerClockOffsetMs: number | null;
   /** A store failing its writes (StorageHealth); null while every store takes writes. */
   readonly storageFault?: { readonly store: string; readonly code: string; readonly during: string; readonly message: string } | null;
+  /** Slots without a vote after which a validator counts as not voting; default SILENT_VALIDATOR_SLOTS. */
+  readonly silentValidatorSlots?: number;
 }
 
 /** Share of the hourly airtime budget past which the operator is told. */
@@ -116,12 +118,13 @@ export function nodeWarnings(i: WarningInputs): NodeWarning[] {
   if (i.disk !== null && i.disk.totalBytes > 0 && (i.disk.freeBytes / i.disk.totalBytes < DISK_WARN_FREE_SHARE || i.disk.freeBytes < DISK_WARN_FREE_BYTES)) {
     warn("DISK_FILLING", `${mb(i.disk.freeBytes)} free of ${mb(i.disk.totalBytes)} on the data directory's disk; the node stops writing blocks when it is full`);
   }
-  if (i.validators > 1 && i.headSlot > SILENT_VALIDATOR_SLOTS) {
-    const silent = i.votes.filter((v) => v.lastVoteSlot === null || i.headSlot - v.lastVoteSlot > SILENT_VALIDATOR_SLOTS);
+  const silentSlots = i.silentValidatorSlots ?? SILENT_VALIDATOR_SLOTS;
+  if (i.validators > 1 && i.headSlot > silentSlots) {
+    const silent = i.votes.filter((v) => v.lastVoteSlot === null || i.headSlot - v.lastVoteSlot > silentSlots);
     // Blocks must be coming for votes to be expected: on an idle chain nobody votes.
-    const recentBlocks = i.votes.some((v) => v.lastVoteSlot !== null && i.headSlot - v.lastVoteSlot <= SILENT_VALIDATOR_SLOTS);
+    const recentBlocks = i.votes.some((v) => v.lastVoteSlot !== null && i.headSlot - v.lastVoteSlot <= silentSlots);
     if (silent.length > 0 && recentBlocks) {
-      warn("VALIDATOR_NOT_VOTING", `${silent.map((v) => `${v.validator} (${v.lastVoteSlot === null ? "never heard" : `last vote slot ${v.lastVoteSlot}`})`).join(", ")}: no vote in the last ${SILENT_VALIDATOR_SLOTS} slots (head at slot ${i.headSlot})`);
+      warn("VALIDATOR_NOT_VOTING", `${silent.map((v) => `${v.validator} (${v.lastVoteSlot === null ? "never heard" : `last vote slot ${v.lastVoteSlot}`})`).join(", ")}: no vote in the last ${silentSlots} slots (head at slot ${i.headSlot})`);
     }
   }
   if (i.peerClockOffsetMs !== null && Math.abs(i.peerClockOffsetMs) > CLOCK_WARN_MS) {

@@ -62,7 +62,9 @@ describe("sync between nodes over MQTT", () => {
   });
 
   it("a validator that range-synced by finality proof audits the proposer signatures before it joins consensus, so it serves all it holds", async () => {
-    const pair = testChain({ validators: 2, users: 1 });
+    // One-second slots, a block every slot: at the chain's default 30 s slots the pair waited up to a
+    // slot for its first block together, idle in wall-clock time (about 20 of the test's 32 s).
+    const pair = testChain({ validators: 2, users: 1, params: { slotMs: 1_000n, heartbeatSlots: 1n } });
     const dataDir = dir();
     const grown = ChainStore.open(join(dataDir, "chain.db"), pair.genesis);
     // More than one sync request (64 blocks) and several of the audit's 32-block batches: the audit once

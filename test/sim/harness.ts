@@ -41,6 +41,27 @@ export const SIM_RADIO_LINK: LinkProfile = { ...RADIO_LINK, compactRelay: false 
 /** Every simulation shares one verification cache: BLS pairings are pure and slow. */
 const sharedVerifier = new BlsVerifier(CHAIN_ID, 200_000);
 
+/**
+ * Identities by name and genesis documents by the options that shape them, kept for the file's
+ * simulations: deriving BLS keys and making and checking each validator's proof of possession cost
+ * about 0.3 s of CPU per simulation, as much as a short run, and give the same result every time.
+ * Both are read-only once made; each simulation still starts from its own state store.
+ */
+const identities = new Map<string, Identity>();
+const geneses = new Map<string, Genesis>();
+
+function simIdentity(name: string): Identity {
+  let identity = identities.get(name);
+  if (identity === undefined) identities.set(name, (identity = testIdentity(name)));
+  return identity;
+}
+
+function cached(key: string, make: () => Genesis): Genesis {
+  let genesis = geneses.get(key);
+  if (genesis === undefined) geneses.set(key, (genesis = make()));
+  return genesis;
+}
+
 export interface NetworkConditions {
   /** Chance each delivery is lost. */
   loss: number;
@@ -129,11 +150,12 @@ export class ConsensusSim {
     this.engineOptions = opts.engine ?? {};
     this.random = seededRandom(opts.seed);
     this.conditions = { loss: 0, delayMs: [50, 400], ...opts.conditions };
-    const validators = Array.from({ length: opts.validators }, (_, i) => testIdentity(`validator-${i}`));
-    this.users = Array.from({ length: 4 }, (_, i) => testIdentity(`user-${i}`));
-    this.joiners = Array.from({ length: opts.joiners ?? 0 }, (_, i) => testIdentity(`joiner-${i}`));
+    const validators = Array.from({ length: opts.validators }, (_, i) => simIdentity(`validator-${i}`));
+    this.users = Array.from({ length: 4 }, (_, i) => simIdentity(`user-${i}`));
+    this.joiners = Array.from({ length: opts.joiners ?? 0 }, (_, i) => simIdentity(`joiner-${i}`));
     const poa = opts.consensus === "poa";
-    this.genesis = parseGenesis(buildGenesisDocument({
+    const shape = [opts.validators, opts.joiners ?? 0, opts.consensus ?? "", opts.stakes ?? [], opts.params ?? {}];
+    this.genesis = cached(JSON.stringify(shape, (_key, v: unknown) => (typeof v === "bigint" ? `${v}n` : v)), () => parseGenesis(buildGenesisDocument({
       chainId: CHAIN_ID,
       genesisTime: GENESIS_TIME,
       ...(opts.consensus === undefined ? {} : { consensus: opts.consensus }),
@@ -143,7 +165,7 @@ export class ConsensusSim {
         ...this.joiners.map((identity) => ({ identity, balance: 100_000n * COIN })),
       ],
       params: { slotMs: 10_000n, fallbackDelayMs: 3_000n, fallbackRanks: 2n, heartbeatSlots: 1_000n, maxValidatorShareBps: 3_300n, ...opts.params },
-    }));
+    })));
     this.genesisState = new StateStore();
     this.genesisState.commit(genesisChanges(this.genesis));
     this.genesisHash = genesisHash(this.genesis, this.genesisState.root);

@@ -21,6 +21,12 @@ export function faultSeeds(): number[] {
   return Array.from({ length: Number(count) }, (_, i) => 1000 + i);
 }
 
+/** Every node at the same finalized height, with every transfer submitted final. */
+export function converged(sim: ConsensusSim): boolean {
+  const heights = sim.nodes.map((n) => n.engine.finalizedHeight);
+  return Math.min(...heights) === Math.max(...heights) && sim.finalizedTxCount() === sim.submitted.length;
+}
+
 /** Loss (by seed), long delays, a split with no side above two thirds, healing, then quiet time to converge. */
 export function convergenceRun(seed: number): void {
     const loss = [0, 0.1, 0.2, 0.3][seed % 4]!;
@@ -34,9 +40,13 @@ export function convergenceRun(seed: number): void {
     expect(sim.conflictingFinalized).toBe(0);
     sim.heal();
     sim.setConditions({ delayMs: [50, 2_000] });
-    sim.runWithTraffic(2 * MINUTE, 20_000);
-    // Quiet time to converge: statuses (every six slots) point laggards at what they missed.
-    sim.run(6 * MINUTE);
+    // Traffic until every node finalized past where the split left the highest (two minutes at most),
+    // then quiet time until all agree on one height with every transfer final (six at most):
+    // statuses (every six slots) point laggards at what they missed. A stalled chain runs both
+    // bounds out and fails below.
+    const split = Math.max(...sim.nodes.map((n) => n.engine.finalizedHeight));
+    sim.runWithTrafficUntil(() => sim.minFinalized() > split, 2 * MINUTE, 20_000);
+    sim.runUntil(() => converged(sim), 6 * MINUTE, 10_000);
     expect(sim.conflictingFinalized).toBe(0);
     expect(sim.doubleSigned()).toBe(0);
     expect(sim.finalizedAgree()).toBe(true);

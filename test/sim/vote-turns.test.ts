@@ -10,13 +10,17 @@ const SLOT = 30_000;
 const rates = { statusIntervalMs: 6 * SLOT, maxStatusSilenceMs: 60 * SLOT, helloMinIntervalMs: MINUTE };
 const options = (seed: number) => ({ validators: 7, seed, params: { slotMs: BigInt(SLOT) }, engine: { link: SIM_RADIO_LINK, controlRates: rates } });
 
+interface SlotHeld { readonly proposer: Uint8Array; readonly held: boolean }
+
 /**
- * Runs `rounds` slots with a transfer each and, for every slot whose block at least four of the
- * other nodes held as their head near its end, whether node `watched` held it too by then.
+ * Runs slots with a transfer each and, for every slot whose block at least four of the other nodes
+ * held as their head near its end, whether node `watched` held it too by then; it stops once the
+ * slots counted are `enough` for what the test asserts, or after `maxRounds` (a stalled chain
+ * counts too few and fails the test's own bound).
  */
-function slotsHeld(sim: ConsensusSim, slots: SlotClock, watched: number, rounds: number): { readonly proposer: Uint8Array; readonly held: boolean }[] {
-  const out: { proposer: Uint8Array; held: boolean }[] = [];
-  for (let i = 0; i < rounds; i++) {
+function slotsHeld(sim: ConsensusSim, slots: SlotClock, watched: number, maxRounds: number, enough: (counted: readonly SlotHeld[]) => boolean): SlotHeld[] {
+  const out: SlotHeld[] = [];
+  for (let i = 0; i < maxRounds && !enough(out); i++) {
     sim.submitTransfer();
     const slot = slots.slotAt(sim.clock.now());
     sim.run(slots.startOf(slot + 1) - 500 - sim.clock.now());
@@ -33,7 +37,8 @@ describe("vote turns on a radio channel", () => {
   it("a voter whose turn comes after one frame carried a quorum stays silent; the chain stays live and safe", () => {
     const sim = new ConsensusSim(options(41));
     sim.start();
-    sim.runWithTraffic(12 * MINUTE, 20_000);
+    // Until finality passes height 10 (about seven virtual minutes); twelve minutes is the bound.
+    sim.runWithTrafficUntil(() => sim.minFinalized() > 10, 12 * MINUTE, 20_000);
     const withheld = sim.nodes.reduce((a, n) => a + n.engine.stats.votesWithheld, 0);
     const voted = sim.nodes.reduce((a, n) => a + n.engine.stats.voted, 0);
     const proposed = sim.nodes.reduce((a, n) => a + n.engine.stats.proposed, 0);
@@ -52,7 +57,9 @@ describe("vote turns on a radio channel", () => {
     const deaf = 1;
     sim.filter = (_from, to, m) => !(to === deaf && m.kind === "vote-aggregate");
     sim.start();
-    sim.runWithTraffic(8 * MINUTE, 20_000);
+    // Until the deaf node has voted six times and another voter has withheld (eight minutes at most):
+    // every vote it made counts against the silence this test rules out.
+    sim.runWithTrafficUntil(() => sim.nodes[deaf]!.engine.stats.voted > 5 && sim.nodes.some((n) => n.engine.stats.votesWithheld > 0), 8 * MINUTE, 20_000);
     const node = sim.nodes[deaf]!.engine.stats;
     expect(node.voted).toBeGreaterThan(5);
     expect(node.votesWithheld).toBe(0);
@@ -71,7 +78,8 @@ describe("vote turns on a radio channel", () => {
     sim.filter = (_from, to, m) => !(to === late && m.kind === "vote-aggregate" && sim.clock.now() < slots.startOf(slots.slotAt(sim.clock.now())) + SLOT / 3);
     sim.start();
     // Slots node 2 proposed are left out here (it sends its header vote, not a turn's vote); the next test counts them.
-    const counted = slotsHeld(sim, slots, late, 24).filter((r) => !bytesEqual(r.proposer, sim.nodes[late]!.identity.address));
+    const others = (r: SlotHeld) => !bytesEqual(r.proposer, sim.nodes[late]!.identity.address);
+    const counted = slotsHeld(sim, slots, late, 24, (held) => held.filter(others).length > 8).filter(others);
     const blocks = counted.length;
     const inSlot = counted.filter((r) => r.held).length;
     expect(blocks).toBeGreaterThan(8);
@@ -90,10 +98,11 @@ describe("vote turns on a radio channel", () => {
     sim.filter = (_from, to, m) =>
       !(to === short && m.kind === "vote-aggregate" && signerIndices(m.signers).length >= 5 && sim.clock.now() < slots.startOf(slots.slotAt(sim.clock.now())) + SLOT / 3);
     sim.start();
-    const counted = slotsHeld(sim, slots, short, 28);
+    const byShort = (r: SlotHeld) => bytesEqual(r.proposer, sim.nodes[short]!.identity.address);
+    const counted = slotsHeld(sim, slots, short, 28, (held) => held.length > 10 && held.some(byShort));
     const blocks = counted.length;
     const inSlot = counted.filter((r) => r.held).length;
-    const proposedByShort = counted.filter((r) => bytesEqual(r.proposer, sim.nodes[short]!.identity.address)).length;
+    const proposedByShort = counted.filter(byShort).length;
     expect(blocks).toBeGreaterThan(10);
     expect(proposedByShort).toBeGreaterThan(0);
     // Before the fix, an early voter covered by a heard aggregate, and the proposer, stayed silent short.

@@ -32,6 +32,18 @@ describe("chain parameters chosen from the preset", () => {
     expect(slot("LONG_FAST", 7)).toBeLessThan(slot("LONG_FAST", 30));
   });
 
+  it("says how many transfers a minute the chain carries, which falls as validators lengthen the slot", () => {
+    const perMinute = (v: number) => presetParams("LONG_FAST", v).txsPerMinute;
+    // Nine transfers every 150 s; the devnet's scenario offers three a minute.
+    expect(perMinute(7)).toBeCloseTo(3.6, 6);
+    expect(perMinute(15)).toBeLessThan(3);
+    expect(perMinute(30)).toBeLessThan(perMinute(15));
+    for (const name of PRESET_NAMES) {
+      const r = presetParams(name, 7);
+      expect(r.txsPerMinute).toBeCloseTo((Number(r.params.maxBlockTxs) * 60_000) / Number(r.params.slotMs), 9);
+    }
+  });
+
   it("refuses a validator count out of range", () => {
     expect(() => presetParams("LONG_FAST", 0)).toThrow(RangeError);
     expect(() => presetParams("LONG_FAST", 1.5)).toThrow(RangeError);

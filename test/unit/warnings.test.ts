@@ -65,6 +65,11 @@ describe("node warnings", () => {
     expect(reason({ votes })).toBe("mcb (last vote slot 80), mcc (never heard): no vote in the last 10 slots (head at slot 100)");
     // Nobody voted lately: no blocks to vote on (an idle chain), not a silent validator.
     expect(codes({ votes: votes.map((v) => ({ ...v, lastVoteSlot: 50 })) })).toEqual([]);
+    // A lower threshold (tests on short slots) names sooner, and counts recent blocks by it too.
+    const lately = [{ validator: "mca", lastVoteSlot: 100 }, { validator: "mcb", lastVoteSlot: 94 }, { validator: "mcc", lastVoteSlot: 96 }];
+    expect(codes({ votes: lately })).toEqual([]);
+    expect(reason({ votes: lately, silentValidatorSlots: 5 })).toBe("mcb (last vote slot 94): no vote in the last 5 slots (head at slot 100)");
+    expect(codes({ votes: lately.map((v) => ({ ...v, lastVoteSlot: 94 })), silentValidatorSlots: 5 })).toEqual([]);
   });
 
   it("warns when the clock is more than 30 s off the peers' median, and says which way", () => {

@@ -30,6 +30,7 @@ function recommendation(name: PresetName, validators: number): Record<string, un
     validators,
     slotMs: r.params.slotMs.toString(),
     maxBlockTxs: r.params.maxBlockTxs.toString(),
+    carriesTxsPerMinute: Math.round(r.txsPerMinute * 100) / 100,
     fallbackRanks: r.params.fallbackRanks.toString(),
     roundAirtimeSeconds: Math.round(r.roundAirtimeMs / 100) / 10,
     roundShareOfSlot: `${Math.round((r.roundAirtimeMs / Number(r.params.slotMs)) * 100)}%`,

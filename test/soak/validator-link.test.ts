@@ -9,8 +9,11 @@ import { startTcpProxy } from "../fixtures/tcp-proxy.js";
 import { waitFor } from "../fixtures/wait.js";
 
 /*
- * A file of its own (it was the third test of validators.test.ts): the real-time group runs files side
- * by side, not the tests of one file, and this one waits out a broker link's reconnect backoff.
+ * Soak, not `npm test` (it was the third test of validators.test.ts, then a real-time file of its own):
+ * about 45 s of wall-clock slots, most of them spent waiting out the broker link's reconnect backoff.
+ * `npm test` keeps each part at a smaller size (docs/testing.md *Time*): the fall-behind decision in
+ * test/unit/mode-machine.test.ts, a link cut by a proxy and back in test/integration/delivery.test.ts,
+ * range sync then consensus again in test/integration/validators.test.ts (a validator back after a stop).
  */
 
 const dir = tempDirsPerTest();

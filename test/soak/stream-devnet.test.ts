@@ -5,6 +5,10 @@ import { expectFinalizedOverTheAir } from "../fixtures/devnet-checks.js";
 /**
  * Real time, real parts, no broker: three MeshChain nodes, each on the stream API (TCP) of its own
  * emulated Meshtastic radio over the simulated air, as a Pi with a USB cable to its radio.
+ * Soak, not `npm test`: the same devnet as test/integration/mqtt-devnet.test.ts with the other radio
+ * link, and that link is `npm test`'s in test/integration/stream-node.test.ts and stream-link.test.ts
+ * (a node on a serial radio, serial and TCP links carrying frames and coming back) and
+ * test/sim/stream-radio.test.ts (the transport against the firmware's rules).
  */
 describe("devnet through emulated stream-API radios", () => {
   it("finalizes the same chain at every node, with a transfer in it, each node sending as its radio", async () => {
