@@ -62,4 +62,26 @@ describe("a claimed height above our head", () => {
     clock.advance(ctx.slotMs / 2);
     expect(claimed.lacksBlock()).toBe(false);
   });
+
+  it("leaves its ask to an overheard identical request at most one slot in a row: a forged one every slot cannot silence it", () => {
+    const { ctx, claimed, sent } = claimedAt(20);
+    const clock = ctx.deps.clock as ManualClock;
+    const height = ctx.head().height + 2;
+    claimed.note(height, "00112233");
+    const asks = () => sent.filter((m) => m.kind === "get-range").length;
+    // Another count draws another answerer (responder.ts): not ours, so we still ask.
+    claimed.overheard(ctx.head().height + 1, 8);
+    claimed.ask();
+    expect(asks()).toBe(1);
+    const perSlot: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      clock.advance(ctx.slotMs);
+      claimed.note(height, "00112233");
+      const before = asks();
+      claimed.overheard(ctx.head().height + 1, 2);
+      claimed.ask();
+      perSlot.push(asks() - before);
+    }
+    expect(perSlot).toEqual([0, 1, 0, 1]);
+  });
 });

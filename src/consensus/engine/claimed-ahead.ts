@@ -22,7 +22,7 @@ export const CLAIM_HOLD_SLOTS = 3;
  * blocks no one could use until block 2 came at slot 22). So we ask for the heights we lack, by height
  * (an aggregate names only a prefix of the hash), mid-slot each slot while the claim is fresh (not at
  * once: an aggregate comes in the vote-turn window, which requests must leave to the votes, §15), unless
- * another node asked for the same heights this slot (its answer is ours too); and an empty heartbeat
+ * another node made the same request this slot (its answer is ours too; at most one slot in a row); and an empty heartbeat
  * waits meanwhile, at most CLAIM_HOLD_SLOTS past when it is due.
  *
  * An aggregate for a block we lack cannot be checked, so it is a hint as a chain status is: it makes
@@ -35,6 +35,8 @@ export class ClaimedAhead {
   private claim: { readonly height: number; readonly ref: string; readonly at: number } | null = null;
   /** The last request heard for the heights above our head: (count, when). */
   private heard: { readonly fromHeight: number; readonly count: number; readonly at: number } | null = null;
+  /** The slot whose ask we left to an overheard request. */
+  private leftToOtherSlot = -1;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -90,8 +92,17 @@ export class ClaimedAhead {
     if (this.parts.compact.waitingParents().some((w) => w.height === claim.height)) return;
     const have = ctx.head().height;
     const count = Math.min(MAX_RANGE_BLOCKS, claim.height - have);
+    // An overheard request with our key in our slot draws the answerer ours would (responder.ts ranks
+    // by both), so ours would only add a frame. Its sender is unverified, though: a forger sending one
+    // every slot, with a key whose answerer is offline, would silence our ask for good; so we leave at
+    // most one slot in a row to others.
     const heard = this.heard;
-    if (heard !== null && heard.fromHeight === have + 1 && heard.count >= count && ctx.now() - heard.at < ctx.slotMs) return;
+    const slot = ctx.slotAt(ctx.now());
+    const sameAsk = heard !== null && heard.fromHeight === have + 1 && heard.count === count && ctx.slotAt(heard.at) === slot;
+    if (sameAsk && this.leftToOtherSlot !== slot - 1) {
+      this.leftToOtherSlot = slot;
+      return;
+    }
     if (ctx.onceASlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count });
   }
 
