@@ -19,6 +19,12 @@ afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
+/** Frames the node's IP transport has sent, as its metrics say. */
+async function framesSentOnIp(node: MeshChainNode): Promise<number> {
+  const line = /^meshchain_frames_sent_total\{link="ip"\} (\d+)$/m.exec(await node.metricsText());
+  return line === null ? 0 : Number(line[1]);
+}
+
 async function startNode(identity: NodeOptions["identity"], broker: string, seed: number, dataDir = dir()): Promise<MeshChainNode> {
   const node = new MeshChainNode(
     { dataDir, genesis: chain.genesis, identity, slotMs: 2_000, heartbeatSlots: 1, statusIntervalMs: 500, network: { broker, brokerPort: 0 }, sync: { tickMs: 100 } },
@@ -48,13 +54,22 @@ describe("at-least-once delivery of accepted transactions", () => {
     proxy.cut();
     await waitFor(() => validators.every((v) => v.status().links.ip === "disconnected"), 30_000, "the validators to notice");
     const hashes: string[] = [];
+    const sentBefore = await framesSentOnIp(follower);
     for (let nonce = 0; nonce < 8; nonce++) {
       const answer = follower.submitTransaction(transfer(alice!, nonce, bob!.address, 1_000n + BigInt(nonce)).bytes);
       expect(answer.status).toBe("accepted");
       hashes.push(answer.hash);
     }
     expect(follower.status().accepted.pending).toBe(8);
-    await new Promise((r) => setTimeout(r, 3_000));
+    // The broker has taken all eight (transactions go at QoS 1, counted once it acknowledges them)
+    // while no validator was there to hear them.
+    let sent = sentBefore;
+    const polling = setInterval(() => void framesSentOnIp(follower).then((n) => (sent = n)), 20);
+    try {
+      await waitFor(() => sent >= sentBefore + 8, 30_000, () => `the follower to publish the eight (${sent - sentBefore} frames so far)`);
+    } finally {
+      clearInterval(polling);
+    }
     proxy.restore();
 
     // Nothing re-sent them but the follower's announcer: without it, none of the eight is ever final.
