@@ -202,7 +202,7 @@ describe("meshtastic-stream transport against the firmware rules", () => {
     const got: ReceivedFrame[] = [];
     b.onFrame((f) => got.push(f));
     for (let i = 0; i < 40; i++) await a.send(Uint8Array.of(i, 0xaa), Priority.Sync);
-    await waitFor(() => got.length === 40, 30_000, "40 frames");
+    await waitFor(() => got.length === 40, 30_000, () => `40 frames (${got.length} so far, ${new Set(got.map((f) => f.bytes[0])).size} distinct)`);
     expect(rig.radios[0]?.stats.refusedQueueFull).toBe(0);
     expect(a.linkStats.radioQueueFullWaits).toBeGreaterThan(0);
     expect(new Set(got.map((f) => f.bytes[0])).size).toBe(40);
