@@ -202,11 +202,13 @@ describe("meshtastic-stream transport against the firmware rules", () => {
     const got: ReceivedFrame[] = [];
     b.onFrame((f) => got.push(f));
     for (let i = 0; i < 40; i++) await a.send(Uint8Array.of(i, 0xaa), Priority.Sync);
-    await waitFor(() => got.length === 40, 30_000, () => `40 frames (${got.length} so far, ${new Set(got.map((f) => f.bytes[0])).size} distinct)`);
+    // A bound on waiting, not on speed: two fresh-clone CI runs beside CPU-bound simulations had 31 of
+    // 40 frames, all distinct, at 30 s (slow, none lost); what this test asserts is room and no loss.
+    await waitFor(() => got.length === 40, 100_000, () => `40 frames (${got.length} so far, ${new Set(got.map((f) => f.bytes[0])).size} distinct)`);
     expect(rig.radios[0]?.stats.refusedQueueFull).toBe(0);
     expect(a.linkStats.radioQueueFullWaits).toBeGreaterThan(0);
     expect(new Set(got.map((f) => f.bytes[0])).size).toBe(40);
-  });
+  }, 120_000);
 
   it("pauses on DUTY_CYCLE_LIMIT and sends the refused frame again later, none early and none lost", async () => {
     const clock = new ManualClock(5_000_000);
