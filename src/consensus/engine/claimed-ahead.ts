@@ -75,7 +75,7 @@ export class ClaimedAhead {
     const ctx = this.ctx;
     const claim = this.claim;
     if (claim === null) return false;
-    const arrived = [...ctx.blocks.values()].some((b) => b.height === claim.height && b.block !== null && b.id.startsWith(claim.ref));
+    const arrived = ctx.heldByRef(claim.height, claim.ref).length > 0;
     if (arrived || claim.height <= ctx.head().height || !this.fresh(claim.at)) {
       this.claim = null;
       return false;

@@ -142,6 +142,16 @@ export class EngineContext {
     return SlotClock.of(this.genesis, this.params).startOf(slot);
   }
 
+  /**
+   * The blocks we hold, body and all, at `height` whose hash (hex) starts with `ref`: how a vote
+   * aggregate, which names its block by height and hash prefix, is matched to blocks.
+   */
+  heldByRef(height: number, ref: string): TreeBlock[] {
+    const found: TreeBlock[] = [];
+    for (const b of this.blocks.values()) if (b.height === height && b.block !== null && b.id.startsWith(ref)) found.push(b);
+    return found;
+  }
+
   parentOf(b: TreeBlock): TreeBlock | undefined {
     return b.parentId === null ? undefined : this.blocks.get(b.parentId);
   }

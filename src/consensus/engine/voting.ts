@@ -224,7 +224,7 @@ export class Voting {
     const ctx = this.ctx;
     const ref = toHex(m.blockRef);
     // Two blocks of one height may share a prefix: the aggregate verifies for at most one of them.
-    const candidates = [...ctx.blocks.values()].filter((x) => x.height === m.height && x.block !== null && x.id.startsWith(ref));
+    const candidates = ctx.heldByRef(m.height, ref);
     if (candidates.length === 0) {
       if (m.height > ctx.root.height) this.aggregates.hold(`${m.height}:${ref}`, m);
       if (m.height > ctx.head().height) this.claimed.note(m.height, ref);
