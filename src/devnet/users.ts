@@ -11,11 +11,11 @@ export type TransferAnswer =
   /** Refused for good. */
   | "refused";
 
-/** The answer a submission's outcome or typed error stands for. */
-export function transferAnswer(outcome: { readonly status: string } | unknown): TransferAnswer {
+/** The answer a submission's outcome (or the error it threw) stands for. */
+export function transferAnswer(outcome: unknown): TransferAnswer {
   if (outcome instanceof MempoolError) return outcome.code === "SENDER_QUOTA" || outcome.code === "POOL_FULL" ? "later" : "refused";
-  if (outcome instanceof Error) return "refused";
-  return (outcome as { status: string }).status === "included" ? "included" : "taken";
+  if (typeof outcome !== "object" || outcome === null || !("status" in outcome)) return "refused";
+  return outcome.status === "included" ? "included" : "taken";
 }
 
 /**
