@@ -6,8 +6,9 @@ import SummaryLineReporter from "./test/reporters/summary-line.js";
 /**
  * Files whose several nodes or processes keep a consensus schedule on the wall clock (real slots of
  * one to three seconds over a broker or emulated radios). A validator starved of the CPU for a few
- * slots misses its votes, so these run in their own group, after the CPU-bound files (simulations
- * doing BLS work, unit tests, spawned CLIs), two at a time, sharing the machine only with each other.
+ * slots misses its votes, so these run in their own group, two at a time. Under `npm test`
+ * (test/setup/run-groups.ts) they run beside the CPU-bound files (simulations doing BLS work, unit tests,
+ * spawned CLIs), which run at the lowest CPU priority; under a bare `vitest run`, after them.
  * A new file of this kind belongs here, by its length; any other new file under test/ runs in the parallel group.
  */
 export const REALTIME_FILES = [
