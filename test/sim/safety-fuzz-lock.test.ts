@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runLockScenario } from "./lock-scenario.js";
 import { safetyRun } from "./safety-fuzz.js";
+import { SOAK } from "./seeds.js";
 
 // The two-slot rule's lock under harsher asynchrony: deliveries late by up to three slots (a vote
 // or certificate arriving after later rounds), partitions shifting for longer, and a restart in
@@ -8,7 +9,9 @@ import { safetyRun } from "./safety-fuzz.js";
 // finality over the votes signed, so a broken lock fails here even when no node sees both forks.
 describe("safety of the two-slot rule's lock under asynchrony and restarts", () => {
   const shape = { maxDelayMs: 30_000, steps: 6, restartChance: 0.7 };
-  it.each([9001, 9002, 9003])("seed %i", (seed) => safetyRun(seed, undefined, shape));
+  // `npm test` keeps 9003, the one whose every restart is onto a record from before locks (six of
+  // them, in and out of partitions); 9001 and 9002 run under `npm run soak` (issue 15).
+  it.each(SOAK ? [9001, 9002, 9003] : [9003])("seed %i", (seed) => safetyRun(seed, undefined, shape));
 });
 
 // The case the lock exists for (test/sim/lock-scenario.ts); safety-lock-control.test.ts runs it without the lock.

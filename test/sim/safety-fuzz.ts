@@ -49,8 +49,12 @@ export function safetyRun(seed: number, engine?: SimOptions["engine"], shape: Fu
   if (tally !== undefined) tally.refusedByLock += sim.nodes.reduce((sum, n) => sum + n.engine.stats.refusedByLock, 0);
 }
 
+/**
+ * `npm test` keeps two fixed seeds, one per file (issue 15: the sweeps are soak's): 5000 (partitions
+ * of 4/1 and 3/2, a restart inside a 3/2 split) and 5001 (a restart onto a record from before locks,
+ * then 4/1 splits). `npm run soak` runs 5000–5099 (MESHCHAIN_SAFETY_SEEDS sets any other count).
+ */
 export function fuzzSeeds(): number[] {
-  // 6 fixed seeds in `npm test` (3 per file); `npm run soak` runs 100 (MESHCHAIN_SAFETY_SEEDS sets any other count).
-  const count = Number(process.env.MESHCHAIN_SAFETY_SEEDS ?? 6);
+  const count = Number(process.env.MESHCHAIN_SAFETY_SEEDS ?? 2);
   return Array.from({ length: count }, (_, i) => 5000 + i);
 }
