@@ -19,6 +19,8 @@ export const REALTIME_FILES = [
   "test/integration/mqtt-devnet.test.ts",
   "test/integration/sync.test.ts",
   "test/integration/delivery.test.ts",
+  // One validator on 300 ms slots, counting what a peer is answered per interval: wall-clock rates.
+  "test/adversarial/network-trust.test.ts",
   "test/adversarial/consensus-claims.test.ts",
   "test/integration/validator-joins.test.ts",
   "test/integration/cli-wallet.test.ts",
