@@ -41,6 +41,29 @@ describe("meshchain keys: encrypted files, import, export, change-passphrase", (
     expect(old.stderr).toContain("WRONG_PASSPHRASE");
   }, 240_000);
 
+  it("--light-kdf seals at scrypt's least cost, says so, and the key opens like any other; never with nothing to seal", async () => {
+    const env = { MESHCHAIN_KEY_PASSPHRASE: "throwaway" };
+    const init = await cli(["init", "--data-dir", at("light"), "--chain-id", "test-net", "--light-kdf", "--json"], env);
+    expect(init.status, init.stderr).toBe(0);
+    expect(init.stderr).toContain("--light-kdf");
+    const made = await cli(["keys", "new", "--out", at("light.key"), "--light-kdf", "--json"], env);
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stderr).toContain("--light-kdf");
+    for (const file of [join(at("light"), "node.key"), at("light.key")]) {
+      const sealed = json<{ crypto: { kdfParams: { n: number; r: number; p: number } } }>(readFileSync(file, "utf8"));
+      expect(sealed.crypto.kdfParams).toMatchObject({ n: 2 ** 14, r: 8, p: 1 });
+      const shown = await cli(["keys", "show", file, "--chain-id", "test-net", "--json"], env);
+      expect(shown.status, shown.stderr).toBe(0);
+      expect(json<{ proofOfPossession: string }>(shown.stdout).proofOfPossession).toMatch(/^[0-9a-f]+$/);
+    }
+    expect((await cli(["keys", "show", at("light.key"), "--chain-id", "test-net"], { MESHCHAIN_KEY_PASSPHRASE: "wrong" })).stderr).toContain("WRONG_PASSPHRASE");
+    // Nothing to seal: refused before anything is written.
+    expect((await cli(["keys", "new", "--out", at("clear-light.key"), "--unencrypted", "--light-kdf"])).status).toBe(2);
+    expect(existsSync(at("clear-light.key"))).toBe(false);
+    expect((await cli(["init", "--data-dir", at("dev-light"), "--dev", "--light-kdf"])).status).toBe(2);
+    expect(existsSync(at("dev-light"))).toBe(false);
+  });
+
   it("start refuses an unencrypted key outside --dev, saying how to encrypt it", async () => {
     expect((await cli(["keys", "new", "--out", at("clear.key"), "--unencrypted"])).status).toBe(0);
     writeFileSync(at("g.json"), "{}");

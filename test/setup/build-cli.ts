@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import ts from "typescript";
+// esbuild comes with tsx (a devDependency), which runs our scripts with it.
+import { transformSync } from "esbuild";
 
 const ROOT = join(import.meta.dirname, "../..");
 /** Where the tests' CLI runs from: src/ transpiled to JavaScript, layout kept (gitignored). */
@@ -17,7 +18,9 @@ function* sources(dir: string): Generator<string> {
 /**
  * Vitest global setup: the tests spawn the CLI a hundred times or more, and under tsx each start
  * transpiles and loads the sources again (seconds of CPU each). Transpiled once here, without type
- * checks (`npm test` runs tsc first), each start costs what the installed binary's does.
+ * checks (`npm test` runs tsc first), each start costs what the installed binary's does. File by
+ * file, the layout kept, with esbuild: TypeScript's transpileModule took 11.3 s of CPU for the 252
+ * files at load 30, esbuild 1.2 s, and this runs before any test file does.
  */
 export default function buildTestCli(): void {
   // Each vitest project runs the global setup: build once per run. (Not a MESHCHAIN_ variable: the
@@ -25,14 +28,11 @@ export default function buildTestCli(): void {
   if (process.env.TEST_CLI_BUILT_INTO === TEST_CLI_DIR) return;
   const src = join(ROOT, "src");
   for (const file of sources(src)) {
-    const out = ts.transpileModule(readFileSync(file, "utf8"), {
-      fileName: file,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true, sourceMap: false },
-    });
+    const out = transformSync(readFileSync(file, "utf8"), { loader: "ts", format: "esm", target: "es2022", sourcefile: file });
     const target = join(TEST_CLI_DIR, relative(src, file)).replace(/\.ts$/, ".js");
     mkdirSync(dirname(target), { recursive: true });
     // Written aside and renamed: a CLI another run starts meanwhile reads a whole file, old or new.
-    writeFileSync(`${target}.${process.pid}`, out.outputText);
+    writeFileSync(`${target}.${process.pid}`, out.code);
     renameSync(`${target}.${process.pid}`, target);
   }
   process.env.TEST_CLI_BUILT_INTO = TEST_CLI_DIR;

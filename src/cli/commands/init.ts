@@ -7,7 +7,7 @@ import { CliError } from "../errors.js";
 import { publicKeys, validatorCard } from "../node-key.js";
 import { print } from "../output.js";
 import { parseChainId } from "../parse.js";
-import { newPassphrase } from "./keys.js";
+import { LIGHT_KDF, LIGHT_KDF_HELP, newPassphrase, warnLightKdf } from "./keys.js";
 
 type Run = (json: boolean, action: () => void | Promise<void>) => void;
 
@@ -83,9 +83,11 @@ export function registerInit(program: Command, run: Run): void {
     .option("--chain-id <id>", "the chain this node will join: init then prints the key's proof of possession for it")
     .option("--dev", "a single-validator development chain (its key unencrypted, a genesis made here)", false)
     .option("--passphrase-file <file>", "the key's passphrase (else MESHCHAIN_KEY_PASSPHRASE, else a prompt); recorded in the config for a service")
+    .option("--light-kdf", LIGHT_KDF_HELP, false)
     .option("--json", "machine-readable output (the card genesis add-validator reads)", false)
-    .action((opts: { dataDir: string; chainId?: string; dev: boolean; passphraseFile?: string; json: boolean }) =>
+    .action((opts: { dataDir: string; chainId?: string; dev: boolean; passphraseFile?: string; lightKdf: boolean; json: boolean }) =>
       run(opts.json, async () => {
+        if (opts.dev && opts.lightKdf) throw new CliError("INVALID_ARGUMENT", "--dev keeps its key in the clear, with nothing to seal: drop --light-kdf");
         const dataDir = resolve(opts.dataDir);
         const chainId = opts.chainId === undefined ? (opts.dev ? DEV_CHAIN_ID : undefined) : parseChainId(opts.chainId);
         if (opts.dev && chainId !== DEV_CHAIN_ID) throw new CliError("INVALID_ARGUMENT", `--dev makes the chain ${DEV_CHAIN_ID}; drop --chain-id`);
@@ -97,7 +99,8 @@ export function registerInit(program: Command, run: Run): void {
         } else {
           const passphrase = await newPassphrase(passphraseFile);
           identity = generateIdentity();
-          writeKeyFile(join(dataDir, "node.key"), identity, { passphrase });
+          writeKeyFile(join(dataDir, "node.key"), identity, { passphrase, ...(opts.lightKdf ? { scrypt: LIGHT_KDF } : {}) });
+          if (opts.lightKdf) warnLightKdf(join(dataDir, "node.key"));
         }
         const configPath = join(dataDir, CONFIG_FILE_NAME);
         writeFileSync(configPath, initialConfig(dataDir, { dev: opts.dev, ...(passphraseFile === undefined ? {} : { passphraseFile }) }), { flag: "wx", mode: 0o600 });

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { fromHex, toHex } from "../../core/bytes.js";
 import { formatAddress } from "../../core/crypto/address.js";
 import { type Identity, identityFromSeed } from "../../core/crypto/identity.js";
+import type { ScryptParams } from "../../storage/key-encryption.js";
 import { generateIdentity, inspectKeyFile, readKeyFile, writeKeyFile } from "../../storage/keystore.js";
 import { SECRET_ENV } from "../config/schema.js";
 import { CliError } from "../errors.js";
@@ -26,6 +27,20 @@ export function newPassphrase(file: string | undefined, envName: string = SECRET
   return obtainPassphrase({ ...(file === undefined ? {} : { file }), envName, env: process.env }, { label: "new key passphrase", confirm: true });
 }
 
+/**
+ * `--light-kdf`: scrypt at N = 2^14 (16 MiB), the least a key file may carry, instead of 2^17 (128 MiB).
+ * Sealing and every unlock cost about an eighth (0.1 s of CPU here instead of 0.9 s), and so does each
+ * passphrase guess: for throwaway test and devnet keys, whose tests and scripts unlock them many
+ * times, never for a key that guards stake (geth's --lightkdf; docs/decisions.md).
+ */
+export const LIGHT_KDF: ScryptParams = { n: 1 << 14, r: 8, p: 1 };
+export const LIGHT_KDF_HELP = "seal with a light scrypt (N=2^14, an eighth of the default's cost, also for whoever guesses the passphrase): throwaway test and devnet keys only";
+
+/** Said on stderr whenever a key is sealed light, so that a script's output does not hide it. */
+export function warnLightKdf(file: string): void {
+  process.stderr.write(`warning: ${file} is sealed with --light-kdf (scrypt N=2^14): a guess at its passphrase costs an eighth of the default; use it for throwaway keys only\n`);
+}
+
 /** A seed to import: 64 hex digits (what `keys export` prints) or an unencrypted key file. */
 function seedFromText(text: string, source: string): Uint8Array {
   const trimmed = text.trim();
@@ -47,13 +62,16 @@ export function registerKeys(program: Command, run: Run): void {
     .requiredOption("--out <file>", "where to write the key file")
     .option("--passphrase-file <file>", "read the new passphrase from this file (else MESHCHAIN_KEY_PASSPHRASE, else a prompt)")
     .option("--unencrypted", "store the seed in the clear: for development chains only (start refuses it outside --dev)", false)
+    .option("--light-kdf", LIGHT_KDF_HELP, false)
     .option("--force", "overwrite an existing file", false)
     .option("--json", "machine-readable output", false)
-    .action((opts: { out: string; passphraseFile?: string; unencrypted: boolean; force: boolean; json: boolean }) =>
+    .action((opts: { out: string; passphraseFile?: string; unencrypted: boolean; lightKdf: boolean; force: boolean; json: boolean }) =>
       run(opts.json, async () => {
+        if (opts.unencrypted && opts.lightKdf) throw new CliError("INVALID_ARGUMENT", "--light-kdf seals a key; --unencrypted does not seal it: choose one");
         const id = generateIdentity();
         const passphrase = opts.unencrypted ? undefined : await newPassphrase(opts.passphraseFile);
-        writeKeyFile(opts.out, id, { overwrite: opts.force, ...(passphrase === undefined ? {} : { passphrase }) });
+        writeKeyFile(opts.out, id, { overwrite: opts.force, ...(passphrase === undefined ? {} : { passphrase }), ...(opts.lightKdf ? { scrypt: LIGHT_KDF } : {}) });
+        if (opts.lightKdf) warnLightKdf(opts.out);
         print(publicParts(id, opts.out, passphrase !== undefined), opts.json);
       }),
     );
