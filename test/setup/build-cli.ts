@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-// esbuild comes with tsx (a devDependency), which runs our scripts with it.
+// esbuild: a devDependency (tsx runs on it too).
 import { transformSync } from "esbuild";
 
 const ROOT = join(import.meta.dirname, "../..");
