@@ -1,4 +1,4 @@
-// About 420 lines: one service owns range sync's state (the request in flight, the peers passed over,
+// About 440 lines: one service owns range sync's state (the request in flight, the run gathered while one is imported, the peers passed over,
 // the pace, the proposer-signature audit and its repair), and each step reads and moves that state;
 // the import itself and its judgement live apart (consensus/block-import.ts, imported()).
 import { decodeBlock } from "../core/block/block.js";
@@ -111,6 +111,7 @@ interface InFlight {
  * checked (links, schedule, state transition, notarizations, in one batched pairing check) before
  * any of it is committed. A peer that stalls or sends bad blocks is scored down and passed over for
  * a while; a peer on another branch makes the node undo its blocks above finality (never below).
+ * The next run is asked for while one is imported, so the answers arrive while the run is checked.
  * The service runs whenever the node is behind, not only at start.
  */
 export class ChainSync {

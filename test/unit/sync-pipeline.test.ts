@@ -92,8 +92,9 @@ describe("pipelined range sync", () => {
     f.sync.poke();
     await waitFor(() => f.store.tip.height === 20, 20_000, () => `height ${f.store.tip.height}`);
     expect(toHex(f.store.tip.hash)).toBe(toHex(source.tip.hash));
-    // Blocks 1-7 from peer 7, 8-20 from peer 8: had the answers gathered behind the refused run been
-    // imported on our tip (7), they would not link, and block 7 would have been undone and fetched again.
+    // Blocks 1-7 from peer 7, 8-20 from peer 8. Had the answers gathered behind the refused run been
+    // imported on our tip (7), they would not link: block 7 (above finality) undone, and the sync stuck
+    // on those answers (seen: the wait for height 20 times out at 6).
     expect(f.sync.importer.committedBlocks).toBe(20);
     expect(f.sync.importer.executions).toBe(21);
     expect(f.peers.get(8)!.lastInvalidReason).toBeNull();
