@@ -53,6 +53,8 @@ export type FollowerReport =
       readonly loopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
       readonly peakRssBytes: number;
       readonly fullGcs: number;
+      /** When the first synced block was committed, seconds from the start: start-up and finding the peer, before any sync. */
+      readonly firstBlockSeconds: number | null;
     }
   | { readonly kind: "failed"; readonly reason: string };
 
@@ -95,9 +97,11 @@ async function main(args: FollowerArgs): Promise<void> {
   };
   send({ kind: "progress", sample: sample(node.status().height) });
   let nextTenth = 1;
+  let firstBlockSeconds: number | null = null;
   await new Promise<void>((resolve) => {
     const poll = setInterval(() => {
       const height = node.status().height;
+      if (height > 0 && firstBlockSeconds === null) firstBlockSeconds = (performance.now() - started) / 1000;
       while (nextTenth <= 10 && height >= Math.ceil((args.blocks * nextTenth) / 10)) {
         nextTenth++;
         send({ kind: "progress", sample: sample(height) });
@@ -129,6 +133,7 @@ async function main(args: FollowerArgs): Promise<void> {
     // maxRSS is in KiB: the kernel's high-water mark of the process (VmHWM), start-up included.
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     fullGcs,
+    firstBlockSeconds,
   });
 }
 

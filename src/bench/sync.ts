@@ -197,7 +197,7 @@ export async function syncBenchmark(blocks = Number(process.env.MESHCHAIN_BENCH_
       name: `sync: ${blocks.toLocaleString("en-US")} blocks over MQTT on loopback`,
       value: blocks / done.seconds,
       unit: "blocks/s",
-      note: `${done.seconds.toFixed(0)} s; CPU ${done.cpuSeconds.toFixed(0)} s follower (${Math.round(blocks / done.cpuSeconds)} blocks per CPU second) + ${((sourceCpu.user + sourceCpu.system) / 1e6).toFixed(0)} s validator; time share: ${shares}, other (network, decoding, waiting) ${Math.round((1 - inSteps / done.seconds) * 100)}%`,
+      note: `${done.seconds.toFixed(1)} s (first block committed at ${done.firstBlockSeconds?.toFixed(1) ?? "–"} s: start-up, peer found, first run); CPU ${done.cpuSeconds.toFixed(1)} s follower (${Math.round(blocks / done.cpuSeconds)} blocks per CPU second, ${Math.round((done.cpuSeconds * 1e6) / blocks)} µs a block, start-up included) + ${((sourceCpu.user + sourceCpu.system) / 1e6).toFixed(1)} s validator; time share: ${shares}, other (network, decoding, waiting) ${Math.round((1 - inSteps / done.seconds) * 100)}%`,
     };
     const memory: Measurement = {
       name: `sync: follower's memory over ${blocks.toLocaleString("en-US")} blocks (its own process)`,

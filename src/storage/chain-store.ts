@@ -1,4 +1,4 @@
-// About 480 lines: one class owns every write to chain.db (commit, revert, finality, pruning, the signature audit's place), so that
+// About 530 lines: one class owns every write to chain.db (commit, revert, finality, pruning, the signature audit's place), so that
 // each runs in one transaction with memory moved after it; the record encodings live in chain-codec.ts.
 import { bytesEqual, toHex } from "../core/bytes.js";
 import { type Block, decodeBlock, encodeBlock } from "../core/block/block.js";
@@ -239,7 +239,7 @@ export class ChainStore {
     }
     const finalizedAfter = finalizedHeight ?? previousFinal;
     const tip: ChainTip = { height: last.height, hash: lastEntry.applied.hash, slot: last.slot, timestamp: last.timestamp, stateRoot: lastEntry.applied.stateRoot };
-    const undos = this.undoRecords(blocks, finalizedAfter);
+    const { undos, net } = this.undoRecords(blocks, finalizedAfter);
     const checkedAfter = this.signaturesCheckedRecord ?? (audit === null ? null : audit.fromHeight - 1);
     try {
       this.db.transaction(() => {
@@ -247,11 +247,12 @@ export class ChainStore {
           const height = block.header.height;
           this.stmts.putBlock.run(height, applied.hash, bytes ?? encodeBlock(block));
           applied.txHashes.forEach((hash, position) => this.stmts.putTx.run(hash, height, position));
-          this.writeState(applied.changes);
           const undo = undos[i];
           if (undo !== undefined) this.stmts.putUndo.run(height, undo);
           if (notarization !== null) this.stmts.putNotarization.run(height, encodeNotarization(notarization));
         });
+        // The batch's net change per key: a key every block rewrites (the chain's meta) is written once.
+        this.writeState(net);
         if (finalizedHeight !== null || this.finalizedRecord === null) this.stmts.putMeta.run("finalized", encodeHeight(finalizedAfter));
         this.stmts.pruneUndo.run(finalizedAfter + 1);
         this.pruneBodies(finalizedAfter);
@@ -262,7 +263,7 @@ export class ChainStore {
     } catch (e) {
       throw toStorageError(e, blocks.length === 1 ? `committing block ${first.block.header.height}` : `committing blocks ${first.block.header.height}-${last.height}`);
     }
-    for (const { applied } of blocks) this.state.commit(applied.changes, applied.tree);
+    this.state.commit(net, lastEntry.applied.tree);
     this.tipInfo = tip;
     this.finalizedRecord = finalizedAfter;
     this.bodiesFrom = this.pendingBodiesFrom;
@@ -272,18 +273,31 @@ export class ChainStore {
 
   /**
    * Each block's undo record (the value each changed key had before it), or undefined for blocks at
-   * or below `finalizedAfter`: those are never undone. Values come from the blocks before it in the batch.
+   * or below `finalizedAfter`: those are never undone. Values come from the blocks before it in the
+   * batch. `net` is the batch's change per key, the last block's that wrote it: what the state
+   * holds after the whole batch.
    */
-  private undoRecords(blocks: readonly CommitEntry[], finalizedAfter: number): (Uint8Array | undefined)[] {
-    const written = new Map<string, Uint8Array | null>();
-    return blocks.map(({ block, applied }) => {
-      const undo = block.header.height <= finalizedAfter ? null : applied.changes.map((c) => {
+  private undoRecords(blocks: readonly CommitEntry[], finalizedAfter: number): { undos: (Uint8Array | undefined)[]; net: readonly StateChange[] } {
+    if (blocks.length === 1) {
+      const { block, applied } = blocks[0] as CommitEntry;
+      const undo = block.header.height <= finalizedAfter ? undefined : encodeUndo(applied.changes.map((c) => ({ key: c.key, value: this.state.get(c.key) ?? null })));
+      return { undos: [undo], net: applied.changes };
+    }
+    const written = new Map<string, StateChange>();
+    const undos = blocks.map(({ block, applied }) => {
+      const keep = block.header.height > finalizedAfter;
+      const undo: StateChange[] = [];
+      for (const c of applied.changes) {
         const id = toHex(c.key);
-        return { key: c.key, value: written.has(id) ? (written.get(id) ?? null) : (this.state.get(c.key) ?? null) };
-      });
-      if (blocks.length > 1) for (const c of applied.changes) written.set(toHex(c.key), c.value);
-      return undo === null ? undefined : encodeUndo(undo);
+        if (keep) {
+          const earlier = written.get(id);
+          undo.push({ key: c.key, value: earlier === undefined ? (this.state.get(c.key) ?? null) : earlier.value });
+        }
+        written.set(id, c);
+      }
+      return keep ? encodeUndo(undo) : undefined;
     });
+    return { undos, net: [...written.values()] };
   }
 
   /**
