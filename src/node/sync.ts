@@ -1,4 +1,4 @@
-// About 440 lines: one service owns range sync's state (the request in flight, the run gathered while one is imported, the peers passed over,
+// About 420 lines: one service owns range sync's state (the request in flight, the peers passed over,
 // the pace, the proposer-signature audit and its repair), and each step reads and moves that state;
 // the import itself and its judgement live apart (consensus/block-import.ts, imported()).
 import { decodeBlock } from "../core/block/block.js";
@@ -86,12 +86,9 @@ export interface SyncDeps {
   readonly transition?: Transition;
 }
 
-/** A run being imported; `abandoned` once the service stopped while it paused for the event loop. */
+/** An import paused for the event loop; `abandoned` once the service stopped meanwhile. */
 interface ImportJob {
   abandoned: boolean;
-  /** Whose blocks they are, and the height of the run's last one: what is asked for meanwhile follows it. */
-  readonly peer: number;
-  readonly lastHeight: number;
 }
 
 /** How an import ended: its outcome, or a throw (storage, or a bug of ours). */
@@ -111,7 +108,6 @@ interface InFlight {
  * checked (links, schedule, state transition, notarizations, in one batched pairing check) before
  * any of it is committed. A peer that stalls or sends bad blocks is scored down and passed over for
  * a while; a peer on another branch makes the node undo its blocks above finality (never below).
- * The next run is asked for while one is imported, so the answers arrive while the run is checked.
  * The service runs whenever the node is behind, not only at start.
  */
 export class ChainSync {
@@ -193,6 +189,7 @@ export class ChainSync {
   }
 
   private evaluate(): void {
+    if (this.importing !== null) return;
     const now = this.deps.clock.now();
     if (this.stateNow === "error" && now < this.errorUntil) return;
     if (this.inFlight !== null) {
@@ -202,41 +199,30 @@ export class ChainSync {
       this.avoid.set(this.inFlight.peer, now + this.opts.avoidMs);
       this.inFlight = null;
     }
-    const importing = this.importing;
     const tip = this.deps.store.tip.height;
-    // Gathered behind a run that was refused, superseded or undone: it no longer follows our tip.
-    if (importing === null && this.held !== null && (this.held.blocks[0] as RangeBlock).block.header.height !== tip + 1) this.held = null;
     const target = this.targetHeight;
-    if (importing === null) {
-      if (this.deps.peers.size === 0) return this.enter("idle");
-      if (target <= tip) {
-        this.roundStart = null;
-        this.enter("synced");
-        return this.askForRepair(now);
-      }
+    if (this.deps.peers.size === 0) return this.enter("idle");
+    if (target <= tip) {
+      this.roundStart = null;
+      this.enter("synced");
+      return this.askForRepair(now);
     }
-    // While a run is imported the next one is gathered (pipelining: the answers arrive while the
-    // run is checked), so what we ask for follows the run being imported, not our tip.
     const held = this.held;
-    const next = (importing?.lastHeight ?? tip) + (held?.blocks.length ?? 0);
+    const next = tip + (held?.blocks.length ?? 0);
     const eligible = (p: { node: number; finalizedHeight: number }) => p.finalizedHeight > next && (this.avoid.get(p.node) ?? 0) <= now;
     const candidates = this.deps.peers.syncPeers(16);
-    const sameAs = held?.peer ?? importing?.peer;
-    const peer = (sameAs === undefined ? undefined : candidates.find((p) => p.node === sameAs && eligible(p))) ?? (held === null ? candidates.find(eligible) : undefined);
-    if (held !== null && (peer === undefined || next >= target || held.blocks.length + this.opts.batchBlocks > this.opts.holdBlocks)) {
-      // Gathered (or the peer has no more for us, or stalled): import it, once the run ahead of it is in.
-      if (importing !== null) return;
+    const peer = held === null ? candidates.find(eligible) : candidates.find((p) => p.node === held.peer && eligible(p));
+    if (held !== null && peer === undefined) {
+      // The peer has no more for us (or stalled): import what it sent.
       this.held = null;
       return this.importRun(held.peer, held.blocks);
     }
-    if (importing !== null) {
-      if (peer === undefined || next >= target) return;
-    } else if (peer === undefined) return this.enter("behind");
+    if (peer === undefined) return this.enter("behind");
     this.roundStart ??= { height: tip, at: now };
     this.enter("syncing");
     this.paced = !this.pace.take(now);
     if (this.paced) return this.loop.reschedule();
-    this.request((peer as { node: number }).node, next + 1);
+    this.request(peer.node, next + 1);
   }
 
   /** Once synced: check a batch of the proposer signatures range sync left to the audit, turn after turn until done. */
@@ -324,18 +310,18 @@ export class ChainSync {
       this.held = null;
       return this.refuse(from, e instanceof MeshChainError ? e.code : "MALFORMED", "undecodable block in sync response");
     }
-    // Held until the run is gathered (evaluate decides): asked of the held run's peer, so from it.
-    if (this.held === null) this.held = { peer: from, blocks };
-    else this.held.blocks.push(...blocks);
-    this.evaluate();
+    const run = this.held === null ? blocks : [...this.held.blocks, ...blocks];
+    this.held = null;
+    const last = (run[run.length - 1] as RangeBlock).block.header.height;
+    if (run.length + this.opts.batchBlocks <= this.opts.holdBlocks && last < this.targetHeight) {
+      this.held = { peer: from, blocks: run };
+      return this.evaluate();
+    }
+    this.importRun(from, run);
   }
 
   /** Import a run from one peer's answers, in one go or in slices, and act on the outcome. */
   private importRun(from: number, run: readonly RangeBlock[]): void {
-    const job: ImportJob = { abandoned: false, peer: from, lastHeight: (run[run.length - 1] as RangeBlock).block.header.height };
-    this.importing = job;
-    // Ask for what follows the run before importing it: the answer arrives while the run is checked.
-    this.evaluate();
     if (this.opts.importSliceMs <= 0) {
       let settled: ImportSettled;
       try {
@@ -343,9 +329,10 @@ export class ChainSync {
       } catch (e) {
         settled = { thrown: e };
       }
-      this.importing = null;
       return this.imported(from, settled);
     }
+    const job: ImportJob = { abandoned: false };
+    this.importing = job;
     const settle = (settled: ImportSettled): void => {
       if (job.abandoned) return;
       this.importing = null;
