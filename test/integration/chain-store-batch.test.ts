@@ -40,10 +40,14 @@ describe("chain store: a batch of blocks in one commit", () => {
     // Finality at block 2: undo records only for blocks 3 to 5.
     store.commitBatch(entries, 2);
     expect(toHex(store.state.root)).toBe(roots[5]);
+    // The root comes with the tree handed in: the keys and values held in memory must match too.
+    const entriesOf = (s: typeof state) => [...s.sortedEntries()].map((e) => `${toHex(e.key)}=${toHex(e.value)}`);
+    expect(entriesOf(store.state)).toEqual(entriesOf(state));
     store.close();
     // Opening checks the stored state against the tip's state root.
     const reopened = ChainStore.open(path, genesis);
     expect(toHex(reopened.state.root)).toBe(roots[5]);
+    expect(entriesOf(reopened.state)).toEqual(entriesOf(state));
     expect(reopened.undoRecordCount).toBe(3);
     for (const height of [4, 3, 2]) {
       reopened.revertTip();
