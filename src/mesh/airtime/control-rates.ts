@@ -55,7 +55,7 @@ export interface ControlBudget {
  * share of the budget pays for, in whole slots, never under six slots and never over two hours. On a
  * radio the round's signed announcement is a hello (node/status-ticker.ts): it refreshes what peers
  * know of us as a status would and introduces us to any that missed our key, so that no one has to
- * ask. LongFast, 180 s slots: a round every 52 slots (156 min).
+ * ask. LongFast, 180 s slots: a round every 53 slots (159 min).
  */
 export function controlRates(modulation: LoraModulation, slotMs: number, budget: ControlBudget = DEFAULT_AIRTIME_POLICY): ControlRates {
   if (!(slotMs > 0)) throw new RangeError(`slot length must be positive, not ${slotMs}`);
