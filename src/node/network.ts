@@ -60,6 +60,9 @@ const isOwnFailure = (e: MeshChainError<string>): boolean => e instanceof Storag
 /** A link that keeps coming back makes us say hello again at most this often (over IP alone; on a radio, its preset's hello rate). */
 const REHELLO_MIN_INTERVAL_MS = 60_000;
 
+/** A restarted node whose peer table heard a peer this recently skips its hello at start on air (peersStillHoldUs). */
+const RESTART_MEMORY_MS = DEFAULT_PEER_OPTIONS.expiryMs / 2;
+
 /** Hellos of newcomers are answered with ours at most this often over IP (one answer serves them all); on a radio, at its preset's hello rate. */
 const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
 
@@ -395,6 +398,18 @@ export class NodeNetwork {
       this.deps.logger.info({ url: s.address, region: s.region, preset: s.preset, channel: this.opts.radio?.channel.name, node: this.nodeNumber.toString(16) }, s.link === "stream" ? "radio connected" : "radio gateway started");
     }
     if (this.radio === null) return this.sayHello("start");
+    if (this.peersStillHoldUs()) {
+      // A restart: the peers we heard before it still hold our key (they forget a node after 8 h of
+      // silence), and a hello at start is a flood of every peer's radio (4.6 s of LongFast airtime a
+      // restart, most of the extra control of a run with restarts). Our next round's hello refreshes
+      // what they know of our chain; over IP the hello costs no airtime and still goes.
+      this.deps.logger.info({ peers: this.peers.size }, "peers known from before the restart: no hello at start on air");
+      if (this.endpoint === null) return;
+      // Not our last hello for answering newcomers on air: none of them heard this one.
+      this.helloCounts.set("start", (this.helloCounts.get("start") ?? 0) + 1);
+      await this.sendOn(this.endpoint, MessageType.Hello, this.signedAnnouncement(MessageType.Hello, HELLO_ROLE_NODE | HELLO_ROLE_STARTING), priorityOf(MessageType.Hello));
+      return;
+    }
     // On air the hello is signed now (its timestamp says since when we listen) and sent after a
     // random pause: nodes powered together then all listen before any speaks, and a peer judges
     // from the timestamp whether we can have heard its own hello (onHello).
@@ -427,6 +442,17 @@ export class NodeNetwork {
 
   private embeddedBrokerOptions(port: number): EmbeddedBrokerOptions {
     return { port, ...(this.opts.brokerHost === undefined ? {} : { host: this.opts.brokerHost }), ...(this.opts.brokerAuth === undefined ? {} : { auth: this.opts.brokerAuth }) };
+  }
+
+  /**
+   * Whether our peer table, as loaded from disk, holds a peer heard within the last half of the time
+   * peers keep a silent node: we were running that recently, our last round's hello went out at most
+   * a round (3 h 45 min) before we stopped, so peers that heard it still hold us. A peer that never
+   * did (its hello and ours both lost) learns our key at our next round, as after any lost hello.
+   */
+  private peersStillHoldUs(): boolean {
+    const now = this.deps.clock.now();
+    return this.peers.list().some((p) => !this.peers.isBanned(p.node) && now - p.lastSeen <= RESTART_MEMORY_MS);
   }
 
   /** The hello rate control's airtime share allows on our radio's preset (mesh/airtime/control-rates.ts). */

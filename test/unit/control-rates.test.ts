@@ -60,9 +60,9 @@ describe("status suppression", () => {
     expect(early.msUntilDue(0)).toBe(750);
   });
 
-  it("waits a whole jittered interval before the first round of a node that has just said hello", () => {
-    expect(new StatusSuppression(rates, () => 0, 0, "after-interval").msUntilDue(0)).toBe(750);
-    expect(new StatusSuppression(rates, () => 0.5, 0, "after-interval").msUntilDue(0)).toBe(1_000);
+  it("waits one to one and a quarter intervals before the first round of a node that has just said hello", () => {
+    expect(new StatusSuppression(rates, () => 0, 0, "after-interval").msUntilDue(0)).toBe(1_000);
+    expect(new StatusSuppression(rates, () => 0.5, 0, "after-interval").msUntilDue(0)).toBe(1_125);
     expect(new StatusSuppression(rates, () => 0.999, 0, "after-interval").shouldSend(1_248)).toBe(false);
   });
 

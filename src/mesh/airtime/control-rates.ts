@@ -55,7 +55,7 @@ export interface ControlBudget {
  * share of the budget pays for, in whole slots, never under six slots and never over two hours. On a
  * radio the round's signed announcement is a hello (node/status-ticker.ts): it refreshes what peers
  * know of us as a status would and introduces us to any that missed our key, so that no one has to
- * ask. LongFast, 180 s slots: a round every 52 slots (156 min).
+ * ask. LongFast, 180 s slots: a round every 53 slots (159 min).
  */
 export function controlRates(modulation: LoraModulation, slotMs: number, budget: ControlBudget = DEFAULT_AIRTIME_POLICY): ControlRates {
   if (!(slotMs > 0)) throw new RangeError(`slot length must be positive, not ${slotMs}`);
@@ -89,8 +89,8 @@ export function helloMinIntervalMs(modulation: LoraModulation, budget: ControlBu
 /**
  * When a node's status round is due, and whether to skip it: rounds come every status interval
  * (jittered ±25%, the first one anywhere in the first interval, so nodes started together do not
- * speak together, or, for a node that has just said it all in its hello at start, a whole jittered
- * interval away), and a round is skipped when a peer's status heard since the last decision said
+ * speak together, or, for a node that has just said it all in its hello at start, one to one and a
+ * quarter intervals away), and a round is skipped when a peer's status heard since the last decision said
  * what ours would, unless the node has been silent for the longest allowed.
  */
 export class StatusSuppression {
@@ -106,7 +106,10 @@ export class StatusSuppression {
     now: number,
     first: "spread" | "after-interval" = "spread",
   ) {
-    this.nextDueAt = now + Math.floor(rates.statusIntervalMs * (first === "spread" ? random() : 0.75 + 0.5 * random()));
+    // After a hello at start (a flood like a round's, without its chain status) the next round is a
+    // whole interval away at least: up to a quarter more spreads the nodes started together, and the
+    // latest first round is no later than a jittered one (peers' memory counts on 1.25 intervals).
+    this.nextDueAt = now + Math.floor(rates.statusIntervalMs * (first === "spread" ? random() : 1 + 0.25 * random()));
     this.lastSentAt = now;
   }
 
