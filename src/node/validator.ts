@@ -168,7 +168,12 @@ export class ValidatorService {
       this.deps.network.handle(type, (m) => {
         this.direct.note(m);
         const message: ConsensusMessage | null = decodeConsensusMessage(m.type, m.payload);
-        if (message !== null) this.engine.receive(message);
+        if (message === null) return;
+        // The compact form names its proposer by index in the parent's set: the head's set is that set
+        // but across a change of the voting set, and a wrong binding only costs a relay (direct-validators.ts).
+        const proposer = message.kind === "proposal" ? message.block.header.proposer : message.kind === "compact-proposal" ? this.engine.head().weights[message.compact.proposerIndex]?.address : undefined;
+        if (proposer !== undefined) this.direct.bindProposer(m, proposer);
+        this.engine.receive(message);
       });
     }
     this.engine.start();
