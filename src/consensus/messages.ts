@@ -35,6 +35,19 @@ export type ConsensusMessage =
       readonly witnessHash: Uint8Array | null;
     };
 
+/**
+ * How far a message should travel on a radio mesh: "neighbours", only the radios in direct range
+ * hear it (hop limit 0, never relayed); "mesh", as far as the configured hop limit floods it (the
+ * default). It changes no content and no timing, only the relays: links without relays ignore it.
+ */
+export type Reach = "neighbours" | "mesh";
+
 export interface ConsensusNetwork {
-  broadcast(message: ConsensusMessage): void;
+  broadcast(message: ConsensusMessage, reach?: Reach): void;
+  /**
+   * Whether every one of these validators (by address) was heard directly, at 0 hops, recently: a
+   * frame meant for them alone need not be relayed. A frame's sender and hop count are unsigned, so
+   * the answer only ever chooses how far our own frames travel. Absent: never (frames go mesh-wide).
+   */
+  heardDirectly?(validators: readonly Uint8Array[]): boolean;
 }

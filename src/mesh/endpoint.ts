@@ -5,7 +5,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_REASSEMBLY_LIMITS, fragmentMessage, 
 import { fragmentRequestCodec } from "./messages/fragment-request.js";
 import { priorityOf } from "./messages/registry.js";
 import { TokenBucket } from "./token-bucket.js";
-import { Priority, type ReceivedFrame, type Transport } from "./transport.js";
+import { Priority, type ReceivedFrame, type SendOptions, type Transport } from "./transport.js";
 
 export interface ReceivedMessage {
   readonly type: MessageType;
@@ -98,13 +98,13 @@ export class MessageEndpoint {
     return () => this.listeners.delete(listener);
   }
 
-  /** Sends at the type's registry priority unless told otherwise. */
-  async send(type: MessageType, message: Uint8Array, priority: Priority = priorityOf(type)): Promise<number> {
+  /** Sends at the type's registry priority unless told otherwise; `options` apply to each of its frames. */
+  async send(type: MessageType, message: Uint8Array, priority: Priority = priorityOf(type), options?: SendOptions): Promise<number> {
     const messageId = this.nextMessageId;
     this.nextMessageId = (this.nextMessageId + 1) & 0xffff;
     const frames = fragmentMessage(type, messageId, message, this.transport.mtu, this.opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     this.sent.remember(messageId, frames);
-    for (const f of frames) await this.transport.send(f, priority);
+    for (const f of frames) await this.transport.send(f, priority, options);
     this.stats.messagesSent++;
     return messageId;
   }

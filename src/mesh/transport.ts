@@ -18,6 +18,25 @@ export interface ReceivedFrame {
   readonly viaRadio: boolean;
 }
 
+/**
+ * How one frame is sent. `hopLimit` caps how many times the mesh relays it (Meshtastic's hop_limit):
+ * a radio keeps a client packet's hop_limit and relays a packet only while it is above 0, so 0 means
+ * "heard only by the radios in direct range". It never raises the transport's configured limit; a
+ * transport whose link cannot honour it exactly sends the nearest limit that still reaches its direct
+ * neighbours (over MQTT a gateway never transmits a hop-0 downlink: 1), and links without relays
+ * (IP) ignore it.
+ */
+export interface SendOptions {
+  readonly hopLimit?: number;
+}
+
+/** The hop limit one frame goes at: the caller's, within 0 and the transport's configured limit. */
+export function frameHopLimit(configured: number, options: SendOptions | undefined, least = 0): number {
+  const asked = options?.hopLimit;
+  if (asked === undefined || !Number.isInteger(asked)) return configured;
+  return Math.min(configured, Math.max(least, asked));
+}
+
 export interface TransportStats {
   framesSent: number;
   framesReceived: number;
@@ -61,7 +80,7 @@ export interface Transport {
   /** Idempotent; no frame is delivered after it resolves. */
   stop(): Promise<void>;
   /** Broadcast a frame. Throws TransportError: NOT_STARTED, CLOSED, FRAME_TOO_LARGE, QUEUE_FULL. */
-  send(frame: Uint8Array, priority: Priority): Promise<void>;
+  send(frame: Uint8Array, priority: Priority, options?: SendOptions): Promise<void>;
   /** Returns a function that removes the listener. */
   onFrame(listener: (frame: ReceivedFrame) => void): () => void;
   /** Transports that hold a link (a broker, a radio) tell when it comes up or goes down. */

@@ -14,7 +14,7 @@ import { MessageType } from "../mesh/frame.js";
 import { messageSpec, priorityOf } from "../mesh/messages/registry.js";
 import { helloCodec, statusCodec } from "../mesh/messages/signed.js";
 import { nodeNumberFromPublicKey } from "../mesh/meshtastic/node-number.js";
-import { type LinkChange, Priority, type TransportStats } from "../mesh/transport.js";
+import { type LinkChange, Priority, type SendOptions, type TransportStats } from "../mesh/transport.js";
 import { MQTT_MTU, MqttTransport } from "../mesh/transports/mqtt.js";
 import type { ChainTip } from "../storage/chain-store.js";
 import type { Logger } from "./logger.js";
@@ -267,14 +267,17 @@ export class NodeNetwork {
     }
   }
 
-  /** Send a message to every peer (at its registry priority unless told); resolves false (and logs) when the transport refused it. */
-  async send(type: MessageType, payload: Uint8Array, priority: Priority = priorityOf(type)): Promise<boolean> {
+  /**
+   * Send a message to every peer (at its registry priority unless told); resolves false (and logs) when
+   * the transport refused it. `radio` (a frame's hop limit) applies on air only.
+   */
+  async send(type: MessageType, payload: Uint8Array, priority: Priority = priorityOf(type), radio?: SendOptions): Promise<boolean> {
     // Our own messages must not come back across the bridge.
     this.crossed.seen(messageKey(type, payload));
     const sent = this.endpoint === null ? false : await this.sendOn(this.endpoint, type, payload, priority);
     // Too big for the radio (sync, snapshots): the registry marks them ipOnly.
     if (this.radio === null || messageSpec(type).ipOnly === true) return sent;
-    return (await this.sendOn(this.radio.endpoint, type, payload, priority)) || sent;
+    return (await this.sendOn(this.radio.endpoint, type, payload, priority, radio)) || sent;
   }
 
   /** Whether peers can be reached over IP (sync and checkpoints need it). */
@@ -282,9 +285,9 @@ export class NodeNetwork {
     return this.endpoint !== null;
   }
 
-  private async sendOn(endpoint: MessageEndpoint, type: MessageType, payload: Uint8Array, priority: Priority): Promise<boolean> {
+  private async sendOn(endpoint: MessageEndpoint, type: MessageType, payload: Uint8Array, priority: Priority, options?: SendOptions): Promise<boolean> {
     try {
-      await endpoint.send(type, payload, priority);
+      await endpoint.send(type, payload, priority, options);
       return true;
     } catch (e) {
       this.deps.logger.warn({ type: MessageType[type], transport: endpoint.transport.kind, reason: e instanceof Error ? e.message : String(e) }, "message not sent");

@@ -13,6 +13,7 @@ import type { ChainStore } from "../storage/chain-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
 import { SqliteNotarizedBlocks } from "../storage/notarized-store.js";
 import { finalitySlotsOf } from "../consensus/finality.js";
+import { DirectValidators } from "./direct-validators.js";
 import { PoolAdapter } from "./engine-adapters.js";
 import type { Logger } from "./logger.js";
 import type { TxPool } from "./mempool.js";
@@ -43,12 +44,21 @@ export interface ValidatorDeps {
  * transport alone the engine sends full blocks and answers every request (answers are cheap there);
  * with a radio it sends compact blocks and lets one answer serve everyone.
  */
+/**
+ * A validator heard at 0 hops counts as in direct range for this many slots: every validator speaks
+ * most slots (its turn frame, its proposal, its status), so a few slots of silence mean it moved,
+ * crashed or lost its link, and our turn frames go mesh-wide again.
+ */
+const DIRECT_MEMORY_SLOTS = 6;
+
 export class ValidatorService {
   private readonly signer: SqliteSignerSafety;
   private readonly notarized: SqliteNotarizedBlocks;
   readonly engine: ConsensusEngine;
   private retryTimer: unknown = null;
   private readonly slotMs: number;
+  /** Validators this radio heard at 0 hops lately: turn frames for them alone need no relays. */
+  private readonly direct: DirectValidators;
 
   constructor(
     genesis: Genesis,
@@ -61,15 +71,17 @@ export class ValidatorService {
     this.notarized = new SqliteNotarizedBlocks(join(opts.dataDir, "notarized.db"));
     this.settleLegacyLock();
     this.slotMs = Number(genesis.params.slotMs);
+    this.direct = new DirectValidators({ now: () => deps.clock.now(), peer: (node) => network.peers.get(node), windowMs: () => DIRECT_MEMORY_SLOTS * this.slotMs });
     this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
       clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), notarized: this.notarized, verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
       ...(opts.controlRates === undefined ? {} : { controlRates: opts.controlRates }),
       link: opts.onAir ? RADIO_LINK : IP_LINK,
       network: {
-        broadcast: (m) => {
+        broadcast: (m, reach) => {
           const { type, payload } = encodeConsensusMessage(m);
-          void network.send(type, payload);
+          void network.send(type, payload, undefined, reach === "neighbours" ? { hopLimit: 0 } : undefined);
         },
+        ...(opts.onAir ? { heardDirectly: (validators: readonly Uint8Array[]) => this.direct.all(validators) } : {}),
       },
       onFinalized: (blocks) => {
         try {
@@ -154,8 +166,14 @@ export class ValidatorService {
   start(): void {
     for (const type of CONSENSUS_TYPES) {
       this.deps.network.handle(type, (m) => {
+        this.direct.note(m);
         const message: ConsensusMessage | null = decodeConsensusMessage(m.type, m.payload);
-        if (message !== null) this.engine.receive(message);
+        if (message === null) return;
+        // The compact form names its proposer by index in the parent's set: the head's set is that set
+        // but across a change of the voting set, and a wrong binding only costs a relay (direct-validators.ts).
+        const proposer = message.kind === "proposal" ? message.block.header.proposer : message.kind === "compact-proposal" ? this.engine.head().weights[message.compact.proposerIndex]?.address : undefined;
+        if (proposer !== undefined) this.direct.bindProposer(m, proposer);
+        this.engine.receive(message);
       });
     }
     this.engine.start();

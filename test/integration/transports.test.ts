@@ -121,10 +121,13 @@ describe("meshtastic-mqtt specifics", () => {
       await t.start();
       await t.send(Uint8Array.of(1, 2, 3), Priority.Consensus);
       await t.send(Uint8Array.of(4), Priority.Consensus);
-      await waitFor(() => seen.length === 2);
+      // A frame for the direct neighbours only: a gateway never transmits a hop-0 downlink, so 1.
+      await t.send(Uint8Array.of(5), Priority.Consensus, { hopLimit: 0 });
+      await waitFor(() => seen.length === 3);
       expect(seen[0]!.topic).toBe("msh/EU_868/2/e/MeshChain/!0a0b0c0d");
       const d = seen.map((s) => decodeEnvelope(s.payload, CHANNEL, { checkHash: true }));
-      expect(d.map((x) => x.id)).toEqual([77, 78]);
+      expect(d.map((x) => x.id)).toEqual([77, 78, 79]);
+      expect(d[2]).toMatchObject({ hopLimit: 1, hopStart: 1 });
       expect(d[0]).toMatchObject({ from: 0x0a0b0c0d, to: 0xffffffff, hopLimit: 2, hopStart: 2, channelId: "MeshChain", gatewayId: "!0a0b0c0d", wasEncrypted: true });
       expect(d[0]!.data).toMatchObject({ portnum: 300, bitfield: 1 });
     } finally {

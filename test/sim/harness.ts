@@ -1,6 +1,6 @@
 import { StorageError } from "../../src/storage/errors.js";
 import type { Block } from "../../src/core/block/block.js";
-import { toHex } from "../../src/core/bytes.js";
+import { bytesEqual, toHex } from "../../src/core/bytes.js";
 import { buildGenesisDocument } from "../../src/core/chain/genesis-builder.js";
 import { ManualClock } from "../../src/core/clock.js";
 import type { Identity } from "../../src/core/crypto/identity.js";
@@ -14,7 +14,7 @@ import { TxKind } from "../../src/core/tx/types.js";
 import { ConsensusEngine, type EngineDeps, type LinkProfile, RADIO_LINK } from "../../src/consensus/engine.js";
 import { PoolAdapter } from "../../src/node/engine-adapters.js";
 import { DEFAULT_MEMPOOL_OPTIONS, TxPool } from "../../src/node/mempool.js";
-import type { ConsensusMessage } from "../../src/consensus/messages.js";
+import type { ConsensusMessage, Reach } from "../../src/consensus/messages.js";
 import { legacyLock, MemorySignerSafety } from "../../src/consensus/signer-safety.js";
 import { finalizesParent } from "../../src/consensus/finality.js";
 import { isQuorum, totalWeight, votingWeights, type WeightedValidator } from "../../src/consensus/weights.js";
@@ -90,6 +90,12 @@ export interface SimOptions {
    * `restart(i, { fromStore: true })` starts where a restarted node does.
    */
   keepNotarized?: boolean;
+  /**
+   * Which nodes hear each other directly (indexes): engines are told who they heard at 0 hops, and a
+   * message sent to the neighbours alone reaches only these (a mesh-wide one reaches every node, as
+   * the flood would). Absent: engines hear nobody directly and send everything mesh-wide.
+   */
+  direct?: (from: number, to: number) => boolean;
 }
 
 interface SimNode {
@@ -136,6 +142,8 @@ export class ConsensusSim {
   conflictingFinalized = 0;
   /** Messages broadcast, by kind. */
   readonly sentByKind = new Map<string, number>();
+  /** Told every message as it is broadcast, with how far it was meant to travel. */
+  onSend: ((from: number, message: ConsensusMessage, reach: Reach) => void) | null = null;
   private readonly engineOptions: Pick<EngineDeps, "controlRates" | "link" | "unsafeDisableLockForTests">;
   submitted: string[] = [];
   /** Every block proposed, by id. */
@@ -221,7 +229,10 @@ export class ConsensusSim {
       signer,
       verifier: sharedVerifier,
       mempool: node.mempool,
-      network: { broadcast: (m) => this.broadcast(node, m) },
+      network: {
+        broadcast: (m, reach) => this.broadcast(node, m, reach),
+        ...(this.opts.direct === undefined ? {} : { heardDirectly: (addresses: readonly Uint8Array[]) => this.heardDirectly(node, addresses) }),
+      },
       ...this.engineOptions,
       onFinalized: (blocks) => {
         if (node.storeFailing) throw new StorageError("DISK_FULL", "the simulated disk is full");
@@ -255,9 +266,15 @@ export class ConsensusSim {
     return [...this.signed.entries()].filter(([k, v]) => v.size > 1 && honest.has(k.split(":")[0]!)).length;
   }
 
-  private broadcast(from: SimNode, message: ConsensusMessage): void {
+  private heardDirectly(node: SimNode, addresses: readonly Uint8Array[]): boolean {
+    const direct = this.opts.direct;
+    return direct !== undefined && addresses.every((a) => this.nodes.some((n) => bytesEqual(n.identity.address, a) && direct(n.index, node.index)));
+  }
+
+  private broadcast(from: SimNode, message: ConsensusMessage, reach: Reach = "mesh"): void {
     if (!from.alive) return;
     this.sentByKind.set(message.kind, (this.sentByKind.get(message.kind) ?? 0) + 1);
+    this.onSend?.(from.index, message, reach);
     // An aggregate a validator sends carries its own vote: recorded and dropped like one (vote-aggregation.ts).
     if (message.kind === "vote" || message.kind === "vote-aggregate") {
       const id = message.kind === "vote" ? toHex(message.blockHash) : [...this.proposals.keys()].find((k) => k.startsWith(toHex(message.blockRef)));
@@ -275,7 +292,8 @@ export class ConsensusSim {
       this.proposals.set(toHex(blockHash(message.block.header)), message.block);
       if (from.equivocate) return this.equivocate(from, message.block);
     }
-    this.deliver(from, message, this.nodes);
+    const direct = this.opts.direct;
+    this.deliver(from, message, reach === "neighbours" && direct !== undefined ? this.nodes.filter((n) => direct(from.index, n.index)) : this.nodes);
   }
 
   /** A Byzantine proposer: a twin block for the same slot, each version to half of the others. */

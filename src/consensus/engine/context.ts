@@ -13,7 +13,7 @@ import type { StateStore } from "../../core/state/store.js";
 import type { DecodedTx } from "../../core/tx/codec.js";
 import type { CompactBlock } from "../../mesh/messages/relay.js";
 import { ranksAbove, type TreeBlock, treeBlock } from "../block-tree.js";
-import type { ConsensusMessage } from "../messages.js";
+import type { ConsensusMessage, Reach } from "../messages.js";
 import type { CatchUp } from "./catch-up.js";
 import type { CompactRelay } from "./compact-relay.js";
 import type { Equivocation } from "./equivocation.js";
@@ -126,8 +126,8 @@ export class EngineContext {
     return this.deps.clock.now();
   }
 
-  broadcast(message: ConsensusMessage): void {
-    this.deps.network.broadcast(message);
+  broadcast(message: ConsensusMessage, reach: Reach = "mesh"): void {
+    this.deps.network.broadcast(message, reach);
   }
 
   later(fn: () => void, ms: number): unknown {

@@ -107,6 +107,8 @@ export interface EngineStats {
   votesCovered: number;
   /** Own votes not sent because one frame heard already carried a quorum for the block (its turn came after it). */
   votesWithheld: number;
+  /** Turn frames sent to the direct neighbours only (hop limit 0): every other validator was heard directly. */
+  votesToNeighbours: number;
 }
 
 /** The last vote heard from one validator (or cast by this node), for the operator. */
@@ -118,5 +120,5 @@ export interface LastVote {
 }
 
 export function emptyStats(): EngineStats {
-  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0 };
+  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0, votesToNeighbours: 0 };
 }

@@ -5,7 +5,7 @@ import { bytesEqual, toHex } from "../../core/bytes.js";
 import { VOTE_BLOCK_REF_BYTES } from "../../mesh/messages/relay.js";
 import type { TreeBlock } from "../block-tree.js";
 import { verifyCertificate } from "../certificates.js";
-import type { ConsensusMessage } from "../messages.js";
+import type { ConsensusMessage, Reach } from "../messages.js";
 import { carriesQuorum, checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../vote-aggregation.js";
 import type { VoteTurn } from "../vote-pacing.js";
 import { ClaimedAhead } from "./claimed-ahead.js";
@@ -194,7 +194,29 @@ export class Voting {
       this.ctx.stats.votesWithheld++;
       return;
     }
-    this.ctx.broadcast(this.ownVoteMessage(b, vote));
+    const message = this.ownVoteMessage(b, vote);
+    const reach = this.turnReach(b, message);
+    if (reach === "neighbours") this.ctx.stats.votesToNeighbours++;
+    this.ctx.broadcast(message, reach);
+  }
+
+  /**
+   * How far a turn frame travels. While every other validator of the block was heard directly, the
+   * voters after us hear it without relays, and only they build on it: it goes to the neighbours
+   * alone, which saves the mesh's relays of it (about 2.5 transmissions of the frame on the
+   * devnet). The frame that carries a quorum goes mesh-wide: it is how followers, and any node out of
+   * a voter's range, learn the notarization. Mid-slot copies and answers (resendVote) always go
+   * mesh-wide: they speak to a node that missed something. A validator not heard directly (never, or
+   * not lately, or only through relays) keeps every turn frame mesh-wide, so it still hears each one.
+   */
+  private turnReach(b: TreeBlock, message: ConsensusMessage): Reach {
+    const network = this.ctx.deps.network;
+    if (network.heardDirectly === undefined) return "mesh";
+    const signers = message.kind === "vote-aggregate" ? signerIndices(message.signers) : message.kind === "vote" ? [message.voter] : [];
+    if (carriesQuorum(signers, b.weights)) return "mesh";
+    const self = this.ctx.deps.identity.address;
+    const others = b.weights.filter((w) => !bytesEqual(w.address, self)).map((w) => w.address);
+    return network.heardDirectly(others) ? "neighbours" : "mesh";
   }
 
   /** The signers of every checked vote this node holds for `b`, singly or in aggregates. */

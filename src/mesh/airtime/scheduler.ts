@@ -1,6 +1,6 @@
 import type { Clock } from "../../core/clock.js";
 import { TransportError } from "../errors.js";
-import { Priority, type ReceivedFrame, type Transport, type TransportStats } from "../transport.js";
+import { Priority, type ReceivedFrame, type SendOptions, type Transport, type TransportStats } from "../transport.js";
 import { RollingWindow } from "./rolling-window.js";
 
 const HOUR_MS = 3_600_000;
@@ -41,6 +41,7 @@ interface Pending {
   readonly frame: Uint8Array;
   readonly costMs: number;
   readonly enqueuedAt: number;
+  readonly options: SendOptions | undefined;
 }
 
 const CLASS_NAMES = ["Consensus", "Transaction", "Sync", "Control"] as const;
@@ -113,7 +114,7 @@ export class AirtimeScheduler implements Transport {
   }
 
   /** Accepts the frame into its class's queue; refuses (QUEUE_FULL) when that queue is full. */
-  async send(frame: Uint8Array, priority: Priority): Promise<void> {
+  async send(frame: Uint8Array, priority: Priority, options?: SendOptions): Promise<void> {
     if (frame.length === 0 || frame.length > this.inner.mtu) throw new TransportError("FRAME_TOO_LARGE", `frame of ${frame.length} bytes does not fit the MTU of ${this.inner.mtu}`);
     const queue = this.queues[priority] as Pending[];
     if (queue.length >= this.policy.queueLimitPerClass) {
@@ -122,7 +123,7 @@ export class AirtimeScheduler implements Transport {
     }
     const costMs = this.costMs(frame);
     if (costMs > this.policy.burstSeconds * 1000) throw new TransportError("FRAME_TOO_LARGE", `a frame of ${costMs} ms airtime exceeds the burst allowance`);
-    queue.push({ frame, costMs, enqueuedAt: this.clock.now() });
+    queue.push({ frame, costMs, enqueuedAt: this.clock.now(), options });
     this.airtimeStats.queueDepth++;
     this.pump();
   }
@@ -185,7 +186,7 @@ export class AirtimeScheduler implements Transport {
     if (priority === Priority.Control) this.control.add(now, p.costMs);
     this.busyUntil = now + p.costMs;
     this.airtimeStats.airtimeMsByClass[CLASS_NAMES[priority]] += p.costMs;
-    this.inner.send(p.frame, priority).catch(() => undefined);
+    this.inner.send(p.frame, priority, p.options).catch(() => undefined);
   }
 
   private dropStale(now: number): void {

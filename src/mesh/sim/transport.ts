@@ -1,7 +1,7 @@
 import { PRIVATE_APP_PORT } from "../meshtastic/envelope.js";
 import { MESHTASTIC_MTU } from "../transports/meshtastic-mqtt.js";
 import { assertSendable, type Lifecycle } from "../transports/common.js";
-import { emptyStats, FrameListeners, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { emptyStats, FrameListeners, frameHopLimit, type Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
 import type { SimRadio } from "./channel.js";
 
 /**
@@ -58,12 +58,13 @@ export class SimTransport implements Transport {
     this.unsubscribe = null;
   }
 
-  async send(frame: Uint8Array, _priority: Priority): Promise<void> {
+  async send(frame: Uint8Array, _priority: Priority, options?: SendOptions): Promise<void> {
     assertSendable(this.state, frame, this.mtu, this.kind);
     let id = this.nextPacketId;
     if (this.opts.packetIds !== undefined) id = this.opts.packetIds.take();
     else this.nextPacketId = (this.nextPacketId % 0xffffffff) + 1;
-    this.radio.send({ from: this.opts.nodeNumber, id, hopLimit: this.opts.hopLimit, hopStart: this.opts.hopLimit, portnum: PRIVATE_APP_PORT, payload: Uint8Array.from(frame) });
+    const hopLimit = frameHopLimit(this.opts.hopLimit, options);
+    this.radio.send({ from: this.opts.nodeNumber, id, hopLimit, hopStart: hopLimit, portnum: PRIVATE_APP_PORT, payload: Uint8Array.from(frame) });
     this.stats.framesSent++;
   }
 

@@ -6,7 +6,7 @@ import type { ChannelKey } from "../meshtastic/channel.js";
 import { decodeEnvelope, encodeEnvelope } from "../meshtastic/envelope.js";
 import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
 import { type LinkStats, MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
-import { emptyStats, FrameListeners, type LinkChange, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { emptyStats, FrameListeners, frameHopLimit, type LinkChange, type Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
 import { MESHTASTIC_MTU } from "../meshtastic/payload-limit.js";
 import { assertSendable, LinkLifecycle, RecentKeys } from "./common.js";
 
@@ -83,9 +83,12 @@ export class MeshtasticMqttTransport implements Transport {
     await this.lifecycle.stop();
   }
 
-  async send(frame: Uint8Array, priority: Priority): Promise<void> {
+  async send(frame: Uint8Array, priority: Priority, options?: SendOptions): Promise<void> {
     assertSendable(this.lifecycle.state, frame, this.mtu, this.kind);
-    const { nodeNumber, hopLimit, channel, portnum } = this.opts;
+    const { nodeNumber, channel, portnum } = this.opts;
+    // The gateway radio does not transmit a downlink whose hop_limit is 0 (firmware MQTT module; the
+    // emulator models it): 1 is the least that still reaches the gateway's direct neighbours.
+    const hopLimit = frameHopLimit(this.opts.hopLimit, options, Math.min(1, this.opts.hopLimit));
     const envelope = encodeEnvelope(
       { from: nodeNumber, to: BROADCAST, id: this.opts.packetIds.take(), hopLimit, hopStart: hopLimit },
       { portnum, payload: frame, bitfield: 1, wantResponse: false },

@@ -12,7 +12,7 @@ import type { ChannelKey } from "../meshtastic/channel.js";
 import { channelIndexOn, type RadioView } from "../meshtastic/radio-view.js";
 import { openByteLink, parseRadioAddress, formatRadioAddress, type ByteLink, type RadioAddress } from "../meshtastic/stream-link.js";
 import { CONFIG_WITHOUT_NODES, RadioSession } from "../meshtastic/stream-session.js";
-import { emptyStats, FrameListeners, type LinkChange, Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { emptyStats, FrameListeners, frameHopLimit, type LinkChange, Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
 import { assertSendable, type Lifecycle, RecentKeys } from "./common.js";
 import { MESHTASTIC_MTU } from "./meshtastic-mqtt.js";
 import { type Outgoing, RadioOutbox } from "./stream-outbox.js";
@@ -217,9 +217,12 @@ export class MeshtasticStreamTransport implements Transport {
   }
 
   /** Queues the frame for the radio; it leaves as soon as the radio's queue has room and no refusal pause runs. */
-  async send(frame: Uint8Array, priority: Priority): Promise<void> {
+  async send(frame: Uint8Array, priority: Priority, options?: SendOptions): Promise<void> {
     assertSendable(this.lifecycle, frame, this.mtu, this.kind);
-    this.outbox.add(frame, priority);
+    // The radio keeps a client packet's hop_limit (and sets hop_start from it); with no configured
+    // limit here the radio's own applies, and the caller's is only ever lower than the mesh's 7.
+    const hopLimit = options?.hopLimit === undefined ? undefined : frameHopLimit(this.opts.hopLimit ?? 7, options);
+    this.outbox.add(frame, priority, hopLimit);
     this.pump();
   }
 
@@ -372,7 +375,7 @@ export class MeshtasticStreamTransport implements Transport {
           to: BROADCAST,
           id,
           channel: this.channelIndex,
-          ...(this.opts.hopLimit === null ? {} : { hopLimit: this.opts.hopLimit }),
+          ...(next.hopLimit !== undefined ? { hopLimit: next.hopLimit } : this.opts.hopLimit === null ? {} : { hopLimit: this.opts.hopLimit }),
           payloadVariant: { case: "decoded", value: create(Mesh.DataSchema, { portnum: this.opts.portnum, payload: next.frame, bitfield: BITFIELD_OK_TO_MQTT }) },
         }),
       );

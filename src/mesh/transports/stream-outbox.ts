@@ -4,6 +4,8 @@ import type { Priority } from "../transport.js";
 export interface Outgoing {
   readonly frame: Uint8Array;
   readonly priority: Priority;
+  /** This frame's own hop limit; undefined: the radio's configured one. */
+  readonly hopLimit?: number;
 }
 
 /** Packets handed to the radio remembered this long (by count), to send again if it refuses them late. */
@@ -31,9 +33,9 @@ export class RadioOutbox {
     return this.unconfirmed.size;
   }
 
-  add(frame: Uint8Array, priority: Priority): void {
+  add(frame: Uint8Array, priority: Priority, hopLimit?: number): void {
     if (this.waitingCount >= this.limit) throw new TransportError("QUEUE_FULL", `${this.waitingCount} frames are waiting for the radio`);
-    (this.waiting[priority] as Outgoing[]).push({ frame: Uint8Array.from(frame), priority });
+    (this.waiting[priority] as Outgoing[]).push({ frame: Uint8Array.from(frame), priority, ...(hopLimit === undefined ? {} : { hopLimit }) });
   }
 
   /** The most urgent waiting frame, taken out. */

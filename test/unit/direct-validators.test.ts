@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { MessageType } from "../../src/mesh/frame.js";
+import type { ReceivedMessage } from "../../src/mesh/endpoint.js";
+import { DirectValidators } from "../../src/node/direct-validators.js";
+import type { PeerInfo } from "../../src/node/peers.js";
+import { testIdentity } from "../fixtures/chain.js";
+
+const WINDOW = 900_000;
+const [a, b, c] = ["validator-0", "validator-1", "validator-2"].map((n) => testIdentity(n));
+
+const peerInfo = (node: number, publicKey: Uint8Array): PeerInfo => ({
+  node, publicKey, tipHeight: 0, finalizedHeight: 0, hopsAway: null, snr: null, firstSeen: 0, lastSeen: 0, score: 0, latencyMs: null, bannedUntil: null, lastInvalidReason: null, provenStrikes: 0, lastSignedAt: 0,
+});
+const frame = (from: number, hopsAway: number | null, viaRadio = true): ReceivedMessage => ({
+  type: MessageType.VoteAggregate, payload: new Uint8Array(0), messageId: 1, meta: { from, hopsAway, snr: null, rssi: null, viaRadio },
+});
+
+function setup() {
+  let now = 0;
+  // Nodes 1 and 2 introduced by hellos as validators a and b; node 3 never sent one.
+  const peers = new Map([[1, peerInfo(1, a!.ed25519.publicKey)], [2, peerInfo(2, b!.ed25519.publicKey)]]);
+  const direct = new DirectValidators({ now: () => now, peer: (n) => peers.get(n), windowMs: () => WINDOW });
+  return { direct, at: (t: number) => (now = t) };
+}
+
+/** Who this radio heard at 0 hops lately (issue 20: vote turn frames at hop 0). */
+describe("validators heard directly", () => {
+  it("counts each validator heard at 0 hops within the window, through its hello's node number", () => {
+    const { direct, at } = setup();
+    direct.note(frame(1, 0));
+    expect(direct.all([a!.address])).toBe(true);
+    expect(direct.all([a!.address, b!.address])).toBe(false);
+    direct.note(frame(2, 1));
+    expect(direct.all([b!.address])).toBe(false);
+    direct.note(frame(2, null));
+    expect(direct.all([b!.address])).toBe(false);
+    direct.note(frame(2, 0, false));
+    expect(direct.all([b!.address])).toBe(false);
+    at(100_000);
+    direct.note(frame(2, 0));
+    expect(direct.all([a!.address, b!.address])).toBe(true);
+    at(WINDOW + 1);
+    expect(direct.all([a!.address, b!.address])).toBe(false);
+    expect(direct.all([b!.address])).toBe(true);
+  });
+
+  it("binds a node no hello introduced to the proposer of a proposal it sent at 0 hops, and never overrides a hello", () => {
+    const { direct } = setup();
+    direct.note(frame(3, 0));
+    expect(direct.all([c!.address])).toBe(false);
+    direct.bindProposer(frame(3, 1), c!.address);
+    expect(direct.all([c!.address])).toBe(false);
+    direct.bindProposer(frame(3, 0), c!.address);
+    expect(direct.all([c!.address])).toBe(true);
+    // Node 1's hello bound it to a: a proposal claiming c from it changes nothing.
+    direct.bindProposer(frame(1, 0), c!.address);
+    direct.note(frame(1, 0));
+    expect(direct.all([a!.address])).toBe(true);
+  });
+});
