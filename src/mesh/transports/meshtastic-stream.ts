@@ -13,7 +13,7 @@ import { channelIndexOn, type RadioView } from "../meshtastic/radio-view.js";
 import { openByteLink, parseRadioAddress, formatRadioAddress, type ByteLink, type RadioAddress } from "../meshtastic/stream-link.js";
 import { CONFIG_WITHOUT_NODES, RadioSession } from "../meshtastic/stream-session.js";
 import { emptyStats, FrameListeners, type LinkChange, Priority, type ReceivedFrame, type Transport } from "../transport.js";
-import { assertSendable, type Lifecycle, RecentKeys } from "./common.js";
+import { assertSendable, DutyCycleBackoff, type Lifecycle, RecentKeys } from "./common.js";
 import { MESHTASTIC_MTU } from "./meshtastic-mqtt.js";
 import { type Outgoing, RadioOutbox } from "./stream-outbox.js";
 
@@ -70,7 +70,6 @@ export interface StreamLinkStats {
   lastError: string | null;
 }
 
-const MAX_DUTY_PAUSE_MS = 15 * 60_000;
 const RATE_LIMIT_PAUSE_MS = 10_000;
 /** While the radio's queue is full, how often a heartbeat asks it for its QueueStatus. */
 const QUEUE_POLL_MS = 1_000;
@@ -100,7 +99,7 @@ export class MeshtasticStreamTransport implements Transport {
   private view: RadioView | null = null;
   private radioFree = 0;
   private pausedUntil = 0;
-  private dutyPauseMs: number;
+  private readonly dutyPause: DutyCycleBackoff;
   private attempts = 0;
   private connectedAt = 0;
   private reconnectTimer: unknown = null;
@@ -117,7 +116,7 @@ export class MeshtasticStreamTransport implements Transport {
     this.channelIndex = opts.channelIndex ?? 0;
     if (!Number.isInteger(this.channelIndex) || this.channelIndex < 0 || this.channelIndex > 7) throw new TransportError("BAD_CHANNEL_KEY", "channel index must be 0-7");
     this.address = parseRadioAddress(opts.radio);
-    this.dutyPauseMs = opts.dutyCyclePauseMs ?? 60_000;
+    this.dutyPause = new DutyCycleBackoff(opts.dutyCyclePauseMs ?? 60_000);
     this.outbox = new RadioOutbox(opts.queueLimit ?? 64);
   }
 
@@ -422,7 +421,7 @@ export class MeshtasticStreamTransport implements Transport {
         // A moment's hold: the radio's room frees only as it transmits, and a Routing error may follow.
         this.pausedUntil = Math.max(this.pausedUntil, this.deps.clock.now() + QUEUE_POLL_MS);
       } else if (this.deps.clock.now() >= this.pausedUntil) {
-        this.dutyPauseMs = this.opts.dutyCyclePauseMs ?? 60_000;
+        this.dutyPause.accepted();
       }
     }
     this.radioFree = q.free;
@@ -493,11 +492,9 @@ export class MeshtasticStreamTransport implements Transport {
     const name = Mesh.Routing_Error[reason] ?? String(reason);
     if (retry) {
       if (refusal.wasCountedSent) this.linkStats.retried++;
-      const pause = reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT ? this.dutyPauseMs : RATE_LIMIT_PAUSE_MS;
-      if (reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT) {
-        this.linkStats.dutyCyclePauses++;
-        this.dutyPauseMs = Math.min(MAX_DUTY_PAUSE_MS, this.dutyPauseMs * 2);
-      }
+      const duty = reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT;
+      const pause = duty ? this.dutyPause.refused() : RATE_LIMIT_PAUSE_MS;
+      if (duty) this.linkStats.dutyCyclePauses++;
       this.pausedUntil = Math.max(this.pausedUntil, this.deps.clock.now() + pause);
       this.log("warn", `radio refused a packet (${name}); holding ${this.queuedFrames} frames for ${Math.round(pause / 1000)} s`);
       this.pump();
