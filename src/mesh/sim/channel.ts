@@ -176,7 +176,6 @@ export class SimRadio {
       return refusal;
     }
     if (!this.enqueue({ packet, relayedSnr: null })) {
-      this.stats.txQueueDrops--;
       this.stats.txQueueRefusals++;
       return { code: "QUEUE_FULL", silentMinutes: 0 };
     }
@@ -212,10 +211,7 @@ export class SimRadio {
   }
 
   private enqueue(frame: QueuedFrame): boolean {
-    if (this.queue.length >= this.channel.opts.txQueueLimit) {
-      this.stats.txQueueDrops++;
-      return false;
-    }
+    if (this.queue.length >= this.channel.opts.txQueueLimit) return false;
     this.queue.push(frame);
     // RadioLibInterface::send → setTransmitDelay, which leaves a delay already running alone.
     if (this.txTimer === null && !this.transmitting) this.setTransmitDelay();
@@ -352,7 +348,7 @@ export class SimRadio {
         return;
       }
       this.stats.relays++;
-      this.enqueue({ packet: relay, relayedSnr: link.snr });
+      if (!this.enqueue({ packet: relay, relayedSnr: link.snr })) this.stats.txQueueDrops++;
     }
   }
 }
