@@ -12,10 +12,18 @@ import { HOUR_MS, HourlyTxMeter } from "../../src/mesh/sim/duty-cycle.js";
 import { StreamRadio } from "../../src/mesh/sim/stream-radio.js";
 import { SimTransport } from "../../src/mesh/sim/transport.js";
 import { Priority, type ReceivedFrame } from "../../src/mesh/transport.js";
+import { nodeWarnings, type WarningInputs } from "../../src/node/warnings.js";
 import { radioSettings } from "../fixtures/stream-radios.js";
 import { seededRandom } from "../fixtures/random.js";
 
 const MINUTE = 60_000;
+/** A node with nothing to warn about (a validator in step, its radio link up and under budget). */
+const HEALTHY: WarningInputs = {
+  role: "validator", validators: 3, sync: { state: "synced", percent: 100, etaSeconds: 0, targetHeight: 50 }, peers: 2, networked: true,
+  height: 50, finalizedHeight: 50, finalizedAgeSeconds: 30, slotSeconds: 30, heartbeatSlots: 60, mempoolTransactions: 0, unfinalizedTransactions: false,
+  ipLink: null, radio: { state: "connected", lastError: null, lastHourAirtimeSeconds: 20, budgetSecondsPerHour: 180 }, disk: null,
+  votes: [{ validator: "mca", lastVoteSlot: 100 }, { validator: "mcb", lastVoteSlot: 100 }, { validator: "mcc", lastVoteSlot: 99 }], headSlot: 100, peerClockOffsetMs: 400,
+};
 const frame = (size: number) => encodeFrame({ type: MessageType.Transaction, messageId: 1, fragment: null, payload: new Uint8Array(size - 3) });
 let nextId = 1;
 const packet = (from: number, hopLimit = 0, size = 90): AirPacket => ({ from, id: nextId++, hopLimit, hopStart: hopLimit, portnum: 256, payload: frame(size) });
@@ -221,6 +229,35 @@ describe("SimTransport when its radio refuses", () => {
     expect(got.filter((f) => f.bytes[0] === 9).map((f) => f.bytes[1])).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(scheduler.airtimeStats.droppedForBudget).toBe(0);
     expect(radio.stats.dutyCycleRefusals).toBeGreaterThan(0);
+  });
+
+  it("says while it waits out a duty-cycle refusal, and the node's status warns RADIO_DUTY_CYCLE (not for a full queue)", async () => {
+    const { clock, ch } = channel(0.01);
+    const radio = ch.addRadio(1, { position: { x: 0, y: 0 } });
+    const tx = new SimTransport(radio, { nodeNumber: 1, hopLimit: 0, dutyCyclePauseMs: 60_000 });
+    await tx.start();
+    expect(tx.dutyCyclePause).toBeNull();
+    spend(clock, ch, 1, 0.01 * HOUR_MS);
+    const refusedAt = clock.now();
+    await tx.send(Uint8Array.of(7, 1), Priority.Consensus);
+    await tx.send(Uint8Array.of(7, 2), Priority.Transaction);
+    expect(tx.dutyCyclePause).toEqual({ heldFrames: 2, untilMs: refusedAt + 60_000 });
+    const warned = nodeWarnings({ ...HEALTHY, radio: { ...HEALTHY.radio!, dutyCyclePause: { heldFrames: 2, secondsLeft: 60 } } });
+    expect(warned.map((w) => w.code)).toEqual(["RADIO_DUTY_CYCLE"]);
+    expect(warned[0]?.reason).toContain("2 frame(s) held, offered again in 60 s");
+    expect(nodeWarnings(HEALTHY)).toEqual([]);
+    clock.advance(2 * HOUR_MS);
+    expect(tx.holding).toBe(false);
+    expect(tx.dutyCyclePause).toBeNull();
+    // A full radio queue is a wait of a second, not a silence: no pause to report.
+    const { ch: ch2 } = channel(1);
+    const r2 = ch2.addRadio(1, { position: { x: 0, y: 0 } });
+    const t2 = new SimTransport(r2, { nodeNumber: 1, hopLimit: 0 });
+    await t2.start();
+    for (let i = 0; i < 16; i++) r2.send(packet(1));
+    await t2.send(Uint8Array.of(5), Priority.Sync);
+    expect(t2.holding).toBe(true);
+    expect(t2.dutyCyclePause).toBeNull();
   });
 
   it("waits a moment and offers again when the radio's transmit queue is full", async () => {

@@ -3,7 +3,7 @@ import { TransportError } from "../errors.js";
 import { PRIVATE_APP_PORT } from "../meshtastic/envelope.js";
 import { MESHTASTIC_MTU } from "../transports/meshtastic-mqtt.js";
 import { assertSendable, DutyCycleBackoff, type Lifecycle } from "../transports/common.js";
-import { emptyStats, FrameListeners, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { type DutyCyclePause, emptyStats, FrameListeners, type Priority, type ReceivedFrame, type Transport } from "../transport.js";
 import type { SimRadio } from "./channel.js";
 
 /** While the radio's transmit queue is full, how often we offer the held frame again (the stream link's poll). */
@@ -54,6 +54,8 @@ export class SimTransport implements Transport {
   private nextPacketId: number;
   private unsubscribe: (() => void) | null = null;
   private retryTimer: unknown = null;
+  /** When the current duty-cycle pause ends; 0 when the last refusal was not for the duty cycle. */
+  private dutyPausedUntil = 0;
 
   constructor(
     private readonly radio: SimRadio,
@@ -76,6 +78,11 @@ export class SimTransport implements Transport {
 
   get heldFrames(): number {
     return this.held.length;
+  }
+
+  get dutyCyclePause(): DutyCyclePause | null {
+    if (this.held.length === 0 || this.clock.now() >= this.dutyPausedUntil) return null;
+    return { heldFrames: this.held.length, untilMs: this.dutyPausedUntil };
   }
 
   onReady(listener: () => void): () => void {
@@ -153,7 +160,11 @@ export class SimTransport implements Transport {
       if (refusal.code === "DUTY_CYCLE_LIMIT") {
         this.linkStats.dutyCyclePauses++;
         pause = this.dutyPause.refused();
-      } else this.linkStats.radioQueueFullWaits++;
+        this.dutyPausedUntil = this.clock.now() + pause;
+      } else {
+        this.linkStats.radioQueueFullWaits++;
+        this.dutyPausedUntil = 0;
+      }
       this.retryTimer = this.clock.setTimeout(() => {
         this.retryTimer = null;
         this.offer();

@@ -12,7 +12,7 @@ import type { ChannelKey } from "../meshtastic/channel.js";
 import { channelIndexOn, type RadioView } from "../meshtastic/radio-view.js";
 import { openByteLink, parseRadioAddress, formatRadioAddress, type ByteLink, type RadioAddress } from "../meshtastic/stream-link.js";
 import { CONFIG_WITHOUT_NODES, RadioSession } from "../meshtastic/stream-session.js";
-import { emptyStats, FrameListeners, type LinkChange, Priority, type ReceivedFrame, type Transport } from "../transport.js";
+import { type DutyCyclePause, emptyStats, FrameListeners, type LinkChange, Priority, type ReceivedFrame, type Transport } from "../transport.js";
 import { assertSendable, DutyCycleBackoff, type Lifecycle, RecentKeys } from "./common.js";
 import { MESHTASTIC_MTU } from "./meshtastic-mqtt.js";
 import { type Outgoing, RadioOutbox } from "./stream-outbox.js";
@@ -99,6 +99,8 @@ export class MeshtasticStreamTransport implements Transport {
   private view: RadioView | null = null;
   private radioFree = 0;
   private pausedUntil = 0;
+  /** When the current duty-cycle pause ends (0: the last pause was not for the duty cycle). */
+  private dutyPausedUntil = 0;
   private readonly dutyPause: DutyCycleBackoff;
   private attempts = 0;
   private connectedAt = 0;
@@ -152,6 +154,11 @@ export class MeshtasticStreamTransport implements Transport {
   }
 
   /** Frames are waiting here (radio queue full, refusal pause, link down): a scheduler above should hold its own. */
+  get dutyCyclePause(): DutyCyclePause | null {
+    if (this.queuedFrames === 0 || this.deps.clock.now() >= this.dutyPausedUntil) return null;
+    return { heldFrames: this.queuedFrames, untilMs: this.dutyPausedUntil };
+  }
+
   get holding(): boolean {
     return this.queuedFrames > 0;
   }
@@ -496,6 +503,7 @@ export class MeshtasticStreamTransport implements Transport {
       const pause = duty ? this.dutyPause.refused() : RATE_LIMIT_PAUSE_MS;
       if (duty) this.linkStats.dutyCyclePauses++;
       this.pausedUntil = Math.max(this.pausedUntil, this.deps.clock.now() + pause);
+      this.dutyPausedUntil = duty ? this.pausedUntil : 0;
       this.log("warn", `radio refused a packet (${name}); holding ${this.queuedFrames} frames for ${Math.round(pause / 1000)} s`);
       this.pump();
       return;
