@@ -90,7 +90,18 @@ export interface Transport {
    * refusal): a scheduler above keeps its frames until `onReady`. Absent: always ready.
    */
   readonly holding?: boolean;
+  /**
+   * While the radio refused our frame for its duty cycle and the link waits before offering it again:
+   * how many frames wait and until when (ms). Null or absent otherwise. Nothing of ours goes on air
+   * meanwhile, so the node's status says so (RADIO_DUTY_CYCLE).
+   */
+  readonly dutyCyclePause?: DutyCyclePause | null;
   onReady?(listener: () => void): () => void;
+}
+
+export interface DutyCyclePause {
+  readonly heldFrames: number;
+  readonly untilMs: number;
 }
 
 /** Listener bookkeeping shared by transport implementations. */

@@ -250,7 +250,7 @@ export class NodeReport {
       slotSeconds: slots.slotMs / 1000, heartbeatSlots: Number(ledger.params().heartbeatSlots), mempoolTransactions: base.mempool.transactions,
       unfinalizedTransactions: (engine?.unfinalizedTxCount ?? 0) > 0,
       ipLink: diagnostics?.ip == null ? null : { state: diagnostics.ip.link.state, lastError: diagnostics.ip.link.lastError },
-      radio: radio === null ? null : { state: radio.link.state, lastError: radio.link.lastError, lastHourAirtimeSeconds: radio.lastHourAirtimeSeconds, budgetSecondsPerHour: radio.budgetSecondsPerHour },
+      radio: radio === null ? null : { state: radio.link.state, lastError: radio.link.lastError, lastHourAirtimeSeconds: radio.lastHourAirtimeSeconds, budgetSecondsPerHour: radio.budgetSecondsPerHour, dutyCyclePause: dutyCyclePauseLeft(network?.radioStatus?.dutyCyclePause ?? null, now) },
       disk: diskSpace(s.dataDir),
       // Votes are only known to a node that runs the engine.
       votes: engine === null ? [] : validators.map((v) => ({ validator: formatAddress(v.address), lastVoteSlot: lastVotes?.get(toHex(v.address))?.slot ?? null })),
@@ -324,4 +324,9 @@ export class NodeReport {
     const behind = target > finalized + 2;
     return { state: behind ? "syncing" : "synced", percent: target === 0 ? 100 : Math.floor((finalized / target) * 1000) / 10, etaSeconds: behind ? null : 0, targetHeight: target };
   }
+}
+
+/** A duty-cycle pause as the warning states it: frames held and seconds left. */
+function dutyCyclePauseLeft(pause: { readonly heldFrames: number; readonly untilMs: number } | null, now: number): { heldFrames: number; secondsLeft: number } | null {
+  return pause === null ? null : { heldFrames: pause.heldFrames, secondsLeft: Math.max(0, (pause.untilMs - now) / 1000) };
 }

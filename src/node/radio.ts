@@ -63,6 +63,8 @@ export interface RadioStatus {
   } | null;
   /** Frames waiting for room in the radio's queue or for a refusal pause to end. */
   readonly queuedFrames: number;
+  /** The radio refused our frame for its duty cycle: frames held, and when the link offers them again (ms). */
+  readonly dutyCyclePause: { readonly heldFrames: number; readonly untilMs: number } | null;
   readonly framesSent: number;
   readonly framesReceived: number;
   /** Times the link to the radio was (re)established; null behind a gateway (see the broker link). */
@@ -203,6 +205,7 @@ export class RadioSide {
         ignoreMqtt: view.ignoreMqtt, rebroadcastMode: view.rebroadcastMode, role: view.role, channels: view.channels,
       },
       queuedFrames: stream ? t.queuedFrames : 0,
+      dutyCyclePause: t instanceof MeshtasticMqttTransport ? null : (t.dutyCyclePause ?? null),
       framesSent: t.stats.framesSent,
       framesReceived: t.stats.framesReceived,
       connects: stream ? t.linkStats.connects : null,

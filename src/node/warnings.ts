@@ -11,6 +11,7 @@ export type WarningCode =
   | "NOT_FINALIZING"
   | "LINK_DOWN"
   | "RADIO_LINK_DOWN"
+  | "RADIO_DUTY_CYCLE"
   | "AIRTIME_BUDGET_NEARLY_SPENT"
   | "DISK_FILLING"
   | "VALIDATOR_NOT_VOTING"
@@ -19,7 +20,7 @@ export type WarningCode =
 
 /** Every code, in a fixed order: the metrics export each one, 0 or 1, so a dashboard can alert on it. */
 export const WARNING_CODES: readonly WarningCode[] = [
-  "NOT_READY", "NO_PEERS", "FINALITY_WAITS_FOR_TRANSACTIONS", "NOT_FINALIZING", "LINK_DOWN", "RADIO_LINK_DOWN",
+  "NOT_READY", "NO_PEERS", "FINALITY_WAITS_FOR_TRANSACTIONS", "NOT_FINALIZING", "LINK_DOWN", "RADIO_LINK_DOWN", "RADIO_DUTY_CYCLE",
   "AIRTIME_BUDGET_NEARLY_SPENT", "DISK_FILLING", "VALIDATOR_NOT_VOTING", "CLOCK_OFF", "STORAGE_FAULT",
 ];
 
@@ -48,7 +49,11 @@ export interface WarningInputs {
   /** Whether any block above finality carries transactions (those need finality; empty ones do not). */
   readonly unfinalizedTransactions: boolean;
   readonly ipLink: { readonly state: string; readonly lastError: string | null } | null;
-  readonly radio: { readonly state: string; readonly lastError: string | null; readonly lastHourAirtimeSeconds: number; readonly budgetSecondsPerHour: number } | null;
+  readonly radio: {
+    readonly state: string; readonly lastError: string | null; readonly lastHourAirtimeSeconds: number; readonly budgetSecondsPerHour: number;
+    /** Seconds until the link offers the frames the radio refused for its duty cycle, and how many wait; null when not paused. */
+    readonly dutyCyclePause?: { readonly heldFrames: number; readonly secondsLeft: number } | null;
+  } | null;
   readonly disk: { readonly freeBytes: number; readonly totalBytes: number } | null;
   /** Validators (address, in the chain's display form) and the slot of their last vote heard; null: none heard. */
   readonly votes: readonly { readonly validator: string; readonly lastVoteSlot: number | null }[];
@@ -110,6 +115,10 @@ export function nodeWarnings(i: WarningInputs): NodeWarning[] {
   if (i.ipLink !== null && i.ipLink.state !== "connected") warn("LINK_DOWN", `the MQTT link to the broker is ${linkReason(i.ipLink)}; it reconnects by itself`);
   if (i.radio !== null) {
     if (i.radio.state !== "connected") warn("RADIO_LINK_DOWN", `the radio's MQTT gateway link is ${linkReason(i.radio)}; nothing goes on air until it is back`);
+    const pause = i.radio.dutyCyclePause ?? null;
+    if (pause !== null) {
+      warn("RADIO_DUTY_CYCLE", `the radio refuses our frames: its hour's airtime is over the region's duty cycle; ${pause.heldFrames} frame(s) held, offered again in ${Math.round(pause.secondsLeft)} s; nothing of ours goes on air meanwhile (votes, proposals, transactions wait)`);
+    }
     const share = i.radio.budgetSecondsPerHour === 0 ? 1 : i.radio.lastHourAirtimeSeconds / i.radio.budgetSecondsPerHour;
     if (share >= AIRTIME_WARN_SHARE) {
       warn("AIRTIME_BUDGET_NEARLY_SPENT", `${i.radio.lastHourAirtimeSeconds.toFixed(1)} s of the ${i.radio.budgetSecondsPerHour} s hourly airtime budget used (${Math.round(share * 100)}%): less urgent frames wait`);

@@ -5,8 +5,9 @@ import { RollingWindow } from "../airtime/rolling-window.js";
 import { PRIVATE_APP_PORT } from "../meshtastic/envelope.js";
 import { cadDetectMs, ChannelUtilisation, ownFrameDelayMs, type RadioRole, relayDelayMs, relays, slotTimeMs } from "./channel-access.js";
 import { classifyFrame, emptyByClass, frameTypeName, type TrafficClass } from "./classify.js";
+import { dutyCycleRefusal, HOUR_MS, HourlyTxMeter, type RadioRefusal } from "./duty-cycle.js";
 
-const HOUR_MS = 3_600_000;
+export type { RadioRefusal } from "./duty-cycle.js";
 
 /** A packet as the radios carry it: Meshtastic header fields and the Data payload (our frame). */
 export interface AirPacket {
@@ -33,7 +34,10 @@ export interface ChannelOptions {
   readonly rangeMeters: number;
   /** Chance that a packet on a link is lost (fading, noise), unless the link says otherwise. */
   readonly defaultLoss: number;
-  /** Per-radio duty cycle over a rolling hour (1 = none); a transmission beyond it is dropped, as the firmware does. */
+  /**
+   * Each radio's duty cycle as a fraction of the hour (1 = none), unless the radio is given its own
+   * (`SimRadio.dutyCycle`): once its hour is spent it refuses packets at its queue (duty-cycle.ts).
+   */
   readonly dutyCycle: number;
   readonly txQueueLimit: number;
   /** Channel activity detection: a radio whose delay ends while it senses a transmission draws a new delay. */
@@ -79,8 +83,14 @@ export interface RadioStats {
   lostOnLink: number;
   relays: number;
   relaysSuppressed: number;
+  /** Relays not queued because the radio's hour was spent: released, gone (the firmware tells no one but its client). */
   dutyCycleDrops: number;
+  /** Packets handed to the radio (its own, its client's) that it refused for the duty cycle; the sender was told. */
+  dutyCycleRefusals: number;
+  /** Relays not queued because the transmit queue was full. */
   txQueueDrops: number;
+  /** Packets handed to the radio that it refused because its transmit queue was full; the sender was told. */
+  txQueueRefusals: number;
   /** Time the radio heard the channel busy (its own transmissions included), ms. */
   channelBusyMs: number;
   /** Most airtime it used in any rolling hour, ms: its peak duty cycle × 3,600,000. */
@@ -102,12 +112,18 @@ interface QueuedFrame {
 export class SimRadio {
   readonly stats: RadioStats = {
     transmissions: 0, txAirtimeMs: 0, txAirtimeMsByClass: emptyByClass(), txAirtimeMsByType: {}, received: 0, duplicates: 0, collisions: 0,
-    lostHalfDuplex: 0, lostOnLink: 0, relays: 0, relaysSuppressed: 0, dutyCycleDrops: 0, txQueueDrops: 0, channelBusyMs: 0, peakHourAirtimeMs: 0,
+    lostHalfDuplex: 0, lostOnLink: 0, relays: 0, relaysSuppressed: 0, dutyCycleDrops: 0, dutyCycleRefusals: 0, txQueueDrops: 0, txQueueRefusals: 0, channelBusyMs: 0, peakHourAirtimeMs: 0,
   };
+  /** This radio's duty cycle, a fraction of the hour (1 = none): its region's, as its firmware applies it. */
+  dutyCycle: number;
   private readonly listeners = new Set<(p: AirPacket, r: Reception) => void>();
+  private readonly refusalListeners = new Set<(p: AirPacket, r: RadioRefusal) => void>();
   private readonly seen = new Set<string>();
   private readonly queue: QueuedFrame[] = [];
   private readonly hearings: Hearing[] = [];
+  /** What the firmware's duty-cycle rule reads: its own minute-bucketed hour. */
+  private readonly txMeter: HourlyTxMeter;
+  /** The exact sliding hour, for the peak the report gives (a measurement of the air, not the rule). */
   private readonly dutyWindow = new RollingWindow(HOUR_MS);
   private readonly utilisation = new ChannelUtilisation();
   private transmittingUntil = 0;
@@ -119,7 +135,15 @@ export class SimRadio {
     readonly position: { readonly x: number; readonly y: number } | null,
     readonly role: RadioRole,
     private readonly channel: LoraChannel,
-  ) {}
+  ) {
+    this.dutyCycle = channel.opts.dutyCycle;
+    this.txMeter = new HourlyTxMeter(channel.clock.now());
+  }
+
+  /** The channel's clock: what the radio's timers, and a link's pauses in front of it, run on. */
+  get clock(): Clock {
+    return this.channel.clock;
+  }
 
   /** Whether it relays others' packets (CLIENT and ROUTER do; CLIENT_MUTE does not). */
   get rebroadcasts(): boolean {
@@ -137,10 +161,35 @@ export class SimRadio {
     return () => this.listeners.delete(listener);
   }
 
-  /** Originate (or inject) a packet: it goes on air when the radio is free. */
-  send(packet: AirPacket): boolean {
+  /**
+   * Originate (or inject) a packet: null when it is queued (it goes on air when the radio is free), or
+   * why the radio refused it, checked in the firmware's order (Router::send's duty cycle, then the
+   * interface's queue). The caller keeps a refused packet; nothing of it goes on air.
+   */
+  send(packet: AirPacket): RadioRefusal | null {
+    // FloodingRouter::send records the packet as seen before Router::send can refuse it.
     this.seen.add(`${packet.from}:${packet.id}`);
-    return this.enqueue({ packet, relayedSnr: null });
+    const refusal = dutyCycleRefusal(this.txMeter, this.dutyCycle, this.channel.clock.now());
+    if (refusal !== null) {
+      this.stats.dutyCycleRefusals++;
+      this.tellRefusal(packet, refusal);
+      return refusal;
+    }
+    if (!this.enqueue({ packet, relayedSnr: null })) {
+      this.stats.txQueueRefusals++;
+      return { code: "QUEUE_FULL", silentMinutes: 0 };
+    }
+    return null;
+  }
+
+  /** Told of every packet refused for the duty cycle, relays included (the firmware notifies its client of each). */
+  onRefusal(listener: (p: AirPacket, r: RadioRefusal) => void): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
+  }
+
+  private tellRefusal(packet: AirPacket, refusal: RadioRefusal): void {
+    for (const l of this.refusalListeners) l(packet, refusal);
   }
 
   hasSeen(from: number, id: number): boolean {
@@ -152,9 +201,9 @@ export class SimRadio {
     return this.queue.length;
   }
 
-  /** This radio's own airtime in the rolling hour up to now, ms (what the firmware's duty-cycle check reads). */
+  /** This radio's own airtime in the hour up to now, ms, as the firmware's duty-cycle check reads it (minute buckets). */
   get lastHourAirtimeMs(): number {
-    return this.dutyWindow.sum(this.channel.clock.now());
+    return this.txMeter.lastHourMs(this.channel.clock.now());
   }
 
   get transmitting(): boolean {
@@ -162,10 +211,7 @@ export class SimRadio {
   }
 
   private enqueue(frame: QueuedFrame): boolean {
-    if (this.queue.length >= this.channel.opts.txQueueLimit) {
-      this.stats.txQueueDrops++;
-      return false;
-    }
+    if (this.queue.length >= this.channel.opts.txQueueLimit) return false;
     this.queue.push(frame);
     // RadioLibInterface::send → setTransmitDelay, which leaves a delay already running alone.
     if (this.txTimer === null && !this.transmitting) this.setTransmitDelay();
@@ -199,10 +245,7 @@ export class SimRadio {
     if (head === undefined) return;
     const { packet } = head;
     const duration = this.channel.airtimeOf(packet);
-    if (this.dutyWindow.sum(now) + duration > this.channel.opts.dutyCycle * HOUR_MS) {
-      this.stats.dutyCycleDrops++;
-      return this.setTransmitDelay();
-    }
+    // No duty-cycle check here: the firmware checks at its queue's door only (Router::send).
     this.dutyWindow.add(now, duration);
     this.stats.peakHourAirtimeMs = Math.max(this.stats.peakHourAirtimeMs, this.dutyWindow.sum(now));
     this.transmittingUntil = now + duration;
@@ -219,6 +262,9 @@ export class SimRadio {
     const type = ours ? frameTypeName(packet.payload) : "other";
     this.stats.txAirtimeMsByType[type] = (this.stats.txAirtimeMsByType[type] ?? 0) + duration;
     this.channel.transmit({ radio: this, packet, start: now, end: now + duration });
+    // completeSending: the airtime counts toward the hour once the transmission has ended (a timer of
+    // its own: a reception ending at the same instant may redraw the delay timer below first).
+    this.channel.clock.setTimeout(() => this.txMeter.log(now + duration, duration), duration);
     // ISR_TX: the transmission's end draws the next frame's delay.
     this.txTimer = this.channel.clock.setTimeout(() => {
       this.txTimer = null;
@@ -291,10 +337,18 @@ export class SimRadio {
     this.stats.received++;
     const reception: Reception = { snr: link.snr, rssi: link.rssi, heardFrom: h.tx.radio.id };
     for (const l of this.listeners) l(p, reception);
-    // The relay joins the queue at once and waits its SNR-weighted delay when it reaches the head.
+    // The relay joins the queue at once and waits its SNR-weighted delay when it reaches the head,
+    // unless the hour is spent: perhapsRebroadcast goes through Router::send, which releases it.
     if (this.rebroadcasts && p.hopLimit > 0) {
+      const relay = { ...p, hopLimit: p.hopLimit - 1 };
+      const refusal = dutyCycleRefusal(this.txMeter, this.dutyCycle, this.channel.clock.now());
+      if (refusal !== null) {
+        this.stats.dutyCycleDrops++;
+        this.tellRefusal(relay, refusal);
+        return;
+      }
       this.stats.relays++;
-      this.enqueue({ packet: { ...p, hopLimit: p.hopLimit - 1 }, relayedSnr: link.snr });
+      if (!this.enqueue({ packet: relay, relayedSnr: link.snr })) this.stats.txQueueDrops++;
     }
   }
 }

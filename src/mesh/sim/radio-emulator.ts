@@ -25,6 +25,8 @@ export interface EmulatorStats {
   undecryptable: number;
   duplicate: number;
   noHopsLeft: number;
+  /** Downlinked packets the radio would not queue (its hour's duty cycle spent, or its queue full): released, as the firmware releases a relay. */
+  refusedByRadio: number;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface EmulatorStats {
  */
 export class EmulatedRadio {
   private readonly link: MqttLink;
-  readonly stats: EmulatorStats = { downlinked: 0, uplinked: 0, malformed: 0, otherChannel: 0, fromItself: 0, undecryptable: 0, duplicate: 0, noHopsLeft: 0 };
+  readonly stats: EmulatorStats = { downlinked: 0, uplinked: 0, malformed: 0, otherChannel: 0, fromItself: 0, undecryptable: 0, duplicate: 0, noHopsLeft: 0, refusedByRadio: 0 };
 
   constructor(
     private readonly opts: EmulatedRadioOptions,
@@ -96,7 +98,8 @@ export class EmulatedRadio {
       this.stats.noHopsLeft++;
       return;
     }
-    this.stats.downlinked++;
-    this.radio.send({ from: decoded.from, id: decoded.id, hopLimit: decoded.hopLimit, hopStart: decoded.hopStart, portnum: decoded.data.portnum, payload: decoded.data.payload });
+    const refusal = this.radio.send({ from: decoded.from, id: decoded.id, hopLimit: decoded.hopLimit, hopStart: decoded.hopStart, portnum: decoded.data.portnum, payload: decoded.data.payload });
+    if (refusal !== null) this.stats.refusedByRadio++;
+    else this.stats.downlinked++;
   }
 }

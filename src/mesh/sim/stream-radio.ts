@@ -7,8 +7,8 @@ import { BROADCAST } from "../meshtastic/node-number.js";
 import { encodeStreamFrame, StreamDeframer } from "../meshtastic/stream-framing.js";
 import { CONFIG_WITHOUT_NODES } from "../meshtastic/stream-session.js";
 import type { SimRadio } from "./channel.js";
+import type { RadioRefusal } from "./duty-cycle.js";
 
-const HOUR_MS = 3_600_000;
 const MAX_CHANNELS = 8;
 /** The firmware's Data payload limit (DATA_PAYLOAD_LEN). */
 const MAX_DATA_PAYLOAD = 233;
@@ -44,7 +44,7 @@ export interface StreamRadioOptions {
   readonly clientTimeoutMs?: number;
   /** Time from a config change to the radio being back. */
   readonly rebootMs?: number;
-  /** Duty cycle the radio enforces, as a fraction of an hour; default: its region's. */
+  /** Duty cycle the radio enforces, as a fraction of an hour; default: its region's (none with override_duty_cycle). */
   readonly dutyCycle?: number;
 }
 
@@ -81,8 +81,9 @@ interface Client {
 /**
  * A Meshtastic radio's phone API, as the firmware behaves toward a client over serial or TCP, in
  * front of a simulated LoRa radio: the want_config handshake in the firmware's order, a transmit
- * queue of 16 reported by QueueStatus, refusal (Routing DUTY_CYCLE_LIMIT) once the hour's duty cycle
- * is spent, clients dropped after 15 minutes of silence, and a reboot after a config change.
+ * queue of 16 reported by QueueStatus, refusal (Routing DUTY_CYCLE_LIMIT, the simulated radio's own
+ * rule) once the hour's duty cycle is spent, clients dropped after 15 minutes of silence, and a
+ * reboot after a config change.
  */
 export class StreamRadio {
   readonly stats: StreamRadioStats = { accepted: 0, refusedQueueFull: 0, refusedDutyCycle: 0, refusedNoChannel: 0, refusedTooLarge: 0, delivered: 0, heartbeats: 0, timeouts: 0, reboots: 0, malformed: 0, acceptedAt: new Map() };
@@ -139,6 +140,24 @@ export class StreamRadio {
       for (const c of this.clients) if (c.api) this.sendTo(c, { case: "packet", value: packet });
       this.stats.delivered++;
     });
+    radio.dutyCycle = this.dutyCycle;
+    // Router::send notifies the client of every packet it refuses for the duty cycle, relays included.
+    radio.onRefusal((p, r) => {
+      if (this.rebooting || r.code !== "DUTY_CYCLE_LIMIT") return;
+      for (const c of this.clients) if (c.api) this.notifyDutyCycle(c, p.id, r);
+    });
+  }
+
+  /** The duty cycle its firmware applies: its region's, none with override_duty_cycle, unless the options say. */
+  private get dutyCycle(): number {
+    if (this.opts.dutyCycle !== undefined) return this.opts.dutyCycle;
+    if (this.lora.overrideDutyCycle) return 1;
+    return dutyCycleFraction(Config.Config_LoRaConfig_RegionCode[this.lora.region] ?? "UNSET");
+  }
+
+  private notifyDutyCycle(c: Client, id: number, r: RadioRefusal): void {
+    const message = `Duty cycle limit exceeded. You can send again in ${r.silentMinutes} mins`;
+    this.sendTo(c, { case: "clientNotification", value: create(Mesh.ClientNotificationSchema, { replyId: id, level: Mesh.LogRecord_Level.WARNING, message }) });
   }
 
   get nodeNumber(): number {
@@ -310,15 +329,18 @@ export class StreamRadio {
       this.stats.refusedQueueFull++;
       return this.sendTo(c, { case: "queueStatus", value: this.queueStatus(ERRNO_NO_ROOM, p.id) });
     }
-    const dutyCycle = this.opts.dutyCycle ?? dutyCycleFraction(Config.Config_LoRaConfig_RegionCode[this.lora.region] ?? "UNSET");
-    if (dutyCycle < 1 && this.radio.lastHourAirtimeMs > dutyCycle * HOUR_MS) {
+    const hopLimit = p.hopLimit === 0 ? this.lora.hopLimit : Math.min(p.hopLimit, 7);
+    // The simulated radio applies Router::send's rule and tells us (and, through onRefusal, every
+    // client) when it refuses; only the NAK to the packet's sender is ours to send.
+    const refusal = this.radio.send({ from: this.nodeNumber, id: p.id >>> 0, hopLimit, hopStart: hopLimit, portnum: data.portnum, payload: data.payload });
+    if (refusal?.code === "DUTY_CYCLE_LIMIT") {
       this.stats.refusedDutyCycle++;
-      const minutes = Math.ceil((this.radio.lastHourAirtimeMs - dutyCycle * HOUR_MS) / 60_000 / dutyCycle);
-      this.sendTo(c, { case: "clientNotification", value: create(Mesh.ClientNotificationSchema, { replyId: p.id, level: Mesh.LogRecord_Level.WARNING, message: `Duty cycle limit exceeded. You can send again in ${minutes} mins` }) });
       return this.nak(c, p.id, Mesh.Routing_Error.DUTY_CYCLE_LIMIT);
     }
-    const hopLimit = p.hopLimit === 0 ? this.lora.hopLimit : Math.min(p.hopLimit, 7);
-    this.radio.send({ from: this.nodeNumber, id: p.id >>> 0, hopLimit, hopStart: hopLimit, portnum: data.portnum, payload: data.payload });
+    if (refusal?.code === "QUEUE_FULL") {
+      this.stats.refusedQueueFull++;
+      return this.sendTo(c, { case: "queueStatus", value: this.queueStatus(ERRNO_NO_ROOM, p.id) });
+    }
     this.stats.accepted++;
     this.stats.acceptedAt.set(p.id >>> 0, this.clock.now());
     this.sendTo(c, { case: "queueStatus", value: this.queueStatus(0, p.id) });
@@ -365,6 +387,8 @@ export class StreamRadio {
       this.pendingReboot = null;
       this.stats.reboots++;
       this.rebootingUntil = this.clock.now() + (this.opts.rebootMs ?? 2_000);
+      // A new region (or override_duty_cycle) takes effect as the radio starts again.
+      this.radio.dutyCycle = this.dutyCycle;
       for (const c of [...this.clients]) {
         this.detach(c.peer);
         c.peer.close();

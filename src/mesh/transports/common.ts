@@ -10,6 +10,32 @@ export function assertSendable(state: Lifecycle, frame: Uint8Array, mtu: number,
   if (frame.length === 0 || frame.length > mtu) throw new TransportError("FRAME_TOO_LARGE", `frame of ${frame.length} bytes does not fit the ${kind} MTU of ${mtu}`);
 }
 
+/**
+ * How long a link holds its frames after the radio refused one for the duty cycle: `firstMs`, doubling
+ * while refusals continue, up to 15 minutes, and back to `firstMs` once the radio takes a packet again.
+ * The firmware's own estimate ("you can send again in N mins") is not relied on: its count is
+ * approximate, and a busy relay spends the hour again as it frees.
+ */
+export class DutyCycleBackoff {
+  static readonly MAX_MS = 15 * 60_000;
+  private nextMs: number;
+
+  constructor(private readonly firstMs: number) {
+    this.nextMs = firstMs;
+  }
+
+  /** A refusal: the pause to hold for now. */
+  refused(): number {
+    const pause = this.nextMs;
+    this.nextMs = Math.min(DutyCycleBackoff.MAX_MS, this.nextMs * 2);
+    return pause;
+  }
+
+  accepted(): void {
+    this.nextMs = this.firstMs;
+  }
+}
+
 /** Bounded memory of recently seen keys, oldest forgotten first. */
 export class RecentKeys {
   private readonly keys = new Set<string>();

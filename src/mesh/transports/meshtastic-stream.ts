@@ -12,8 +12,8 @@ import type { ChannelKey } from "../meshtastic/channel.js";
 import { channelIndexOn, type RadioView } from "../meshtastic/radio-view.js";
 import { openByteLink, parseRadioAddress, formatRadioAddress, type ByteLink, type RadioAddress } from "../meshtastic/stream-link.js";
 import { CONFIG_WITHOUT_NODES, RadioSession } from "../meshtastic/stream-session.js";
-import { emptyStats, FrameListeners, frameHopLimit, type LinkChange, Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
-import { assertSendable, type Lifecycle, RecentKeys } from "./common.js";
+import { type DutyCyclePause, emptyStats, FrameListeners, frameHopLimit, type LinkChange, Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
+import { assertSendable, DutyCycleBackoff, type Lifecycle, RecentKeys } from "./common.js";
 import { MESHTASTIC_MTU } from "./meshtastic-mqtt.js";
 import { type Outgoing, RadioOutbox } from "./stream-outbox.js";
 
@@ -70,7 +70,6 @@ export interface StreamLinkStats {
   lastError: string | null;
 }
 
-const MAX_DUTY_PAUSE_MS = 15 * 60_000;
 const RATE_LIMIT_PAUSE_MS = 10_000;
 /** While the radio's queue is full, how often a heartbeat asks it for its QueueStatus. */
 const QUEUE_POLL_MS = 1_000;
@@ -100,7 +99,9 @@ export class MeshtasticStreamTransport implements Transport {
   private view: RadioView | null = null;
   private radioFree = 0;
   private pausedUntil = 0;
-  private dutyPauseMs: number;
+  /** When the current duty-cycle pause ends (0: the last pause was not for the duty cycle). */
+  private dutyPausedUntil = 0;
+  private readonly dutyPause: DutyCycleBackoff;
   private attempts = 0;
   private connectedAt = 0;
   private reconnectTimer: unknown = null;
@@ -117,7 +118,7 @@ export class MeshtasticStreamTransport implements Transport {
     this.channelIndex = opts.channelIndex ?? 0;
     if (!Number.isInteger(this.channelIndex) || this.channelIndex < 0 || this.channelIndex > 7) throw new TransportError("BAD_CHANNEL_KEY", "channel index must be 0-7");
     this.address = parseRadioAddress(opts.radio);
-    this.dutyPauseMs = opts.dutyCyclePauseMs ?? 60_000;
+    this.dutyPause = new DutyCycleBackoff(opts.dutyCyclePauseMs ?? 60_000);
     this.outbox = new RadioOutbox(opts.queueLimit ?? 64);
   }
 
@@ -153,6 +154,11 @@ export class MeshtasticStreamTransport implements Transport {
   }
 
   /** Frames are waiting here (radio queue full, refusal pause, link down): a scheduler above should hold its own. */
+  get dutyCyclePause(): DutyCyclePause | null {
+    if (this.queuedFrames === 0 || this.deps.clock.now() >= this.dutyPausedUntil) return null;
+    return { heldFrames: this.queuedFrames, untilMs: this.dutyPausedUntil };
+  }
+
   get holding(): boolean {
     return this.queuedFrames > 0;
   }
@@ -425,7 +431,7 @@ export class MeshtasticStreamTransport implements Transport {
         // A moment's hold: the radio's room frees only as it transmits, and a Routing error may follow.
         this.pausedUntil = Math.max(this.pausedUntil, this.deps.clock.now() + QUEUE_POLL_MS);
       } else if (this.deps.clock.now() >= this.pausedUntil) {
-        this.dutyPauseMs = this.opts.dutyCyclePauseMs ?? 60_000;
+        this.dutyPause.accepted();
       }
     }
     this.radioFree = q.free;
@@ -496,12 +502,11 @@ export class MeshtasticStreamTransport implements Transport {
     const name = Mesh.Routing_Error[reason] ?? String(reason);
     if (retry) {
       if (refusal.wasCountedSent) this.linkStats.retried++;
-      const pause = reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT ? this.dutyPauseMs : RATE_LIMIT_PAUSE_MS;
-      if (reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT) {
-        this.linkStats.dutyCyclePauses++;
-        this.dutyPauseMs = Math.min(MAX_DUTY_PAUSE_MS, this.dutyPauseMs * 2);
-      }
+      const duty = reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT;
+      const pause = duty ? this.dutyPause.refused() : RATE_LIMIT_PAUSE_MS;
+      if (duty) this.linkStats.dutyCyclePauses++;
       this.pausedUntil = Math.max(this.pausedUntil, this.deps.clock.now() + pause);
+      this.dutyPausedUntil = duty ? this.pausedUntil : 0;
       this.log("warn", `radio refused a packet (${name}); holding ${this.queuedFrames} frames for ${Math.round(pause / 1000)} s`);
       this.pump();
       return;
