@@ -76,5 +76,15 @@ export function mesh() {
   return { clock, time, network, stranger };
 }
 
+/** Nodes 1 and 2 started together on a fresh mesh, a minute on: each has heard the other's hello at start. */
+export async function pairStarted() {
+  const m = mesh();
+  const [a, b] = [1, 2].map((i) => m.network(i)) as [NodeNetwork, NodeNetwork];
+  await a.start();
+  await b.start();
+  await m.time.runUntil(m.clock.now() + 60_000);
+  return { ...m, a, b };
+}
+
 /** Our hellos sent so far, by why. */
 export const hellos = (n: NodeNetwork): Record<string, number> => Object.fromEntries(n.diagnostics().hellosSent);

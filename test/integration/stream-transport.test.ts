@@ -3,7 +3,7 @@ import { Mesh } from "@meshtastic/protobufs";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../fixtures/wait.js";
 import { Priority } from "../../src/mesh/transport.js";
-import { radioRig, streamTransport } from "../fixtures/stream-radios.js";
+import { counter, radioRig, streamTransport } from "../fixtures/stream-radios.js";
 import { transportCompliance, type TransportPair } from "./transport-compliance.js";
 
 transportCompliance("meshtastic-stream over TCP", async (): Promise<TransportPair> => {
@@ -34,6 +34,36 @@ describe("meshtastic-stream transport", () => {
       await t.send(Uint8Array.of(1), Priority.Consensus);
     } finally {
       await t.stop();
+      await rig.close();
+    }
+  });
+});
+
+describe("meshtastic-stream hop limits on air", () => {
+  it("says every packet's hop limit: 0 when asked (firmware keeps it), else ours, else the radio's own", async () => {
+    const rig = await radioRig(1);
+    const heard: number[] = [];
+    const listener = rig.channel.addRadio(0x6000_0001, { position: { x: 50, y: 0 }, rebroadcasts: false });
+    listener.onReceive((p) => heard.push(p.hopLimit));
+    const ours = streamTransport(rig.urls[0] as string, { hopLimit: 2 });
+    try {
+      await ours.start();
+      await ours.send(Uint8Array.of(1), Priority.Consensus, { hopLimit: 0 });
+      await ours.send(Uint8Array.of(2), Priority.Consensus);
+      await waitFor(() => heard.length === 2, 10_000, "both packets on air");
+      expect(heard).toEqual([0, 2]);
+    } finally {
+      await ours.stop();
+    }
+    const radiosOwn = streamTransport(rig.urls[0] as string, { hopLimit: null, packetIds: counter(6000) });
+    try {
+      await radiosOwn.start();
+      await radiosOwn.send(Uint8Array.of(3), Priority.Consensus);
+      await waitFor(() => heard.length === 3, 10_000, "the third packet on air");
+      // Not 0: a packet without a hop limit would reach the radio's neighbours only.
+      expect(heard[2]).toBe(3);
+    } finally {
+      await radiosOwn.stop();
       await rig.close();
     }
   });

@@ -2,10 +2,9 @@ import { describe, expect, it } from "vitest";
 import { MessageType } from "../../src/mesh/frame.js";
 import { getBlockCodec } from "../../src/mesh/messages/chain.js";
 import { Priority } from "../../src/mesh/transport.js";
-import type { NodeNetwork } from "../../src/node/network.js";
 import { helloCodec } from "../../src/mesh/messages/signed.js";
 import { nodeNumberFromPublicKey } from "../../src/mesh/meshtastic/node-number.js";
-import { CHAIN_ID, GENESIS, HELLO_INTERVAL_MS, hellos, mesh } from "../adversarial/radio-networks.js";
+import { CHAIN_ID, GENESIS, HELLO_INTERVAL_MS, hellos, mesh, pairStarted } from "../adversarial/radio-networks.js";
 import { testIdentity } from "../fixtures/chain.js";
 
 describe("hellos on a radio", () => {
@@ -83,11 +82,7 @@ describe("hellos on a radio", () => {
   });
 
   it("the round's hello refreshes a peer that knows us and is not answered", async () => {
-    const { clock, time, network } = mesh();
-    const [a, b] = [1, 2].map((i) => network(i)) as [NodeNetwork, NodeNetwork];
-    await a.start();
-    await b.start();
-    await time.runUntil(clock.now() + 60_000);
+    const { clock, time, a, b } = await pairStarted();
     await a.sayHello("round");
     await time.runUntil(clock.now() + 60_000);
     expect(hellos(a)).toEqual({ start: 1, round: 1 });
@@ -98,11 +93,7 @@ describe("hellos on a radio", () => {
   });
 
   it("a hello at start, signed before its pause, says nothing of its sender's clock; a round's hello does", async () => {
-    const { clock, time, network } = mesh();
-    const [a, b] = [1, 2].map((i) => network(i)) as [NodeNetwork, NodeNetwork];
-    await a.start();
-    await b.start();
-    await time.runUntil(clock.now() + 60_000);
+    const { clock, time, a, b } = await pairStarted();
     expect(b.peers.get(1)).toBeDefined();
     // Its timestamp is up to the pause old when it arrives: as a clock it would read a's as behind.
     expect(b.peerClockOffsetMs).toBeNull();

@@ -1,16 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { NodeNetwork } from "../../src/node/network.js";
-import { hellos, mesh } from "../adversarial/radio-networks.js";
+import { hellos, pairStarted } from "../adversarial/radio-networks.js";
 
 const HOUR = 3_600_000;
 
 describe("hello at start after a restart", () => {
   it("stays off the air when the peer table from before the restart is recent, and peers still hold the node", async () => {
-    const { clock, time, network } = mesh();
-    const [a, b] = [1, 2].map((i) => network(i)) as [NodeNetwork, NodeNetwork];
-    await a.start();
-    await b.start();
-    await time.runUntil(clock.now() + 60_000);
+    const { clock, time, network, a, b } = await pairStarted();
     expect(b.peers.get(1)).toBeDefined();
     await a.stop();
     await time.runUntil(clock.now() + 3 * 60_000);
@@ -30,11 +25,7 @@ describe("hello at start after a restart", () => {
   });
 
   it("says hello at start after a long absence (peers may have forgotten it) and on a first start", async () => {
-    const { clock, time, network } = mesh();
-    const [a, b] = [1, 2].map((i) => network(i)) as [NodeNetwork, NodeNetwork];
-    await a.start();
-    await b.start();
-    await time.runUntil(clock.now() + 60_000);
+    const { clock, time, network, a, b } = await pairStarted();
     expect(hellos(a)).toEqual({ start: 1 });
     await a.stop();
     await b.stop();

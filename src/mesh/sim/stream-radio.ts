@@ -329,7 +329,10 @@ export class StreamRadio {
       this.stats.refusedQueueFull++;
       return this.sendTo(c, { case: "queueStatus", value: this.queueStatus(ERRNO_NO_ROOM, p.id) });
     }
-    const hopLimit = p.hopLimit === 0 ? this.lora.hopLimit : Math.min(p.hopLimit, 7);
+    // Router::send keeps a client packet's hop_limit and sets hop_start from it; only a want_ack packet
+    // asking for 0 gets the configured limit (ReliableRouter::send), and we never ask for acks. So 0 (which
+    // protobuf cannot tell from unset) is a packet for the radio's neighbours only.
+    const hopLimit = Math.min(p.hopLimit, 7);
     // The simulated radio applies Router::send's rule and tells us (and, through onRefusal, every
     // client) when it refuses; only the NAK to the packet's sender is ours to send.
     const refusal = this.radio.send({ from: this.nodeNumber, id: p.id >>> 0, hopLimit, hopStart: hopLimit, portnum: data.portnum, payload: data.payload });

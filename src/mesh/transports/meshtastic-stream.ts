@@ -226,7 +226,7 @@ export class MeshtasticStreamTransport implements Transport {
   async send(frame: Uint8Array, priority: Priority, options?: SendOptions): Promise<void> {
     assertSendable(this.lifecycle, frame, this.mtu, this.kind);
     // The radio keeps a client packet's hop_limit (and sets hop_start from it); with no configured
-    // limit here the radio's own applies, and the caller's is only ever lower than the mesh's 7.
+    // limit here the radio's own applies (sent explicitly), and the caller's is only ever lower than 7.
     const hopLimit = options?.hopLimit === undefined ? undefined : frameHopLimit(this.opts.hopLimit ?? 7, options);
     this.outbox.add(frame, priority, hopLimit);
     this.pump();
@@ -381,7 +381,9 @@ export class MeshtasticStreamTransport implements Transport {
           to: BROADCAST,
           id,
           channel: this.channelIndex,
-          ...(next.hopLimit !== undefined ? { hopLimit: next.hopLimit } : this.opts.hopLimit === null ? {} : { hopLimit: this.opts.hopLimit }),
+          // Always said: the radio sends a packet without one at hop limit 0 (its neighbours only); 3 is
+          // the firmware default, for the instant before the radio has told us its own.
+          hopLimit: next.hopLimit ?? this.opts.hopLimit ?? this.view?.hopLimit ?? 3,
           payloadVariant: { case: "decoded", value: create(Mesh.DataSchema, { portnum: this.opts.portnum, payload: next.frame, bitfield: BITFIELD_OK_TO_MQTT }) },
         }),
       );
