@@ -37,6 +37,14 @@ export function frameHopLimit(configured: number, options: SendOptions | undefin
   return Math.min(configured, Math.max(least, asked));
 }
 
+/**
+ * Hops a Meshtastic packet took, from its header: null when unknown. A hop_start of 0 is what firmware
+ * before 2.3 sent, and what a packet sent at hop limit 0 carries; either way its hops cannot be told.
+ */
+export function hopsAwayOf(hopStart: number, hopLimit: number): number | null {
+  return hopStart > 0 && hopStart >= hopLimit ? hopStart - hopLimit : null;
+}
+
 export interface TransportStats {
   framesSent: number;
   framesReceived: number;

@@ -35,10 +35,13 @@ export class DirectValidators {
     if (this.heardAt.size > DIRECT_NODES_KEPT) this.heardAt.delete(this.heardAt.keys().next().value as number);
   }
 
-  /** A proposal by `proposer` came at 0 hops from `node`: bind them, unless a hello already did. */
+  /**
+   * A proposal of the current slot by `proposer` came at 0 hops from `node`: bind them, unless a hello
+   * or an earlier proposal already bound that node (the first binding stands: an answer or a replay from
+   * another radio must not move it; a wrong one only keeps our frames mesh-wide once it goes quiet).
+   */
   bindProposer(m: ReceivedMessage, proposer: Uint8Array): void {
-    if (!m.meta.viaRadio || m.meta.hopsAway !== 0 || this.deps.peer(m.meta.from) !== undefined) return;
-    this.proposers.delete(m.meta.from);
+    if (!m.meta.viaRadio || m.meta.hopsAway !== 0 || this.deps.peer(m.meta.from) !== undefined || this.proposers.has(m.meta.from)) return;
     this.proposers.set(m.meta.from, toHex(proposer));
     if (this.proposers.size > DIRECT_NODES_KEPT) this.proposers.delete(this.proposers.keys().next().value as number);
   }

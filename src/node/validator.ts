@@ -13,6 +13,7 @@ import type { ChainStore } from "../storage/chain-store.js";
 import { SqliteSignerSafety } from "../storage/signer-store.js";
 import { SqliteNotarizedBlocks } from "../storage/notarized-store.js";
 import { finalitySlotsOf } from "../consensus/finality.js";
+import { SlotClock } from "../core/state/slot-clock.js";
 import { DirectValidators } from "./direct-validators.js";
 import { PoolAdapter } from "./engine-adapters.js";
 import type { Logger } from "./logger.js";
@@ -38,19 +39,19 @@ export interface ValidatorDeps {
 }
 
 /**
- * Validator duties on a chain with several validators: the DPoP engine proposes in this node's slots,
- * votes, carries certificates and evidence, and asks its signing record (SQLite, synchronous) before
- * every signature. Finalized blocks go to the chain store with their notarization. Over the IP
- * transport alone the engine sends full blocks and answers every request (answers are cheap there);
- * with a radio it sends compact blocks and lets one answer serve everyone.
- */
-/**
  * A validator heard at 0 hops counts as in direct range for this many slots: every validator speaks
  * most slots (its turn frame, its proposal, its status), so a few slots of silence mean it moved,
  * crashed or lost its link, and our turn frames go mesh-wide again.
  */
 const DIRECT_MEMORY_SLOTS = 6;
 
+/**
+ * Validator duties on a chain with several validators: the DPoP engine proposes in this node's slots,
+ * votes, carries certificates and evidence, and asks its signing record (SQLite, synchronous) before
+ * every signature. Finalized blocks go to the chain store with their notarization. Over the IP
+ * transport alone the engine sends full blocks and answers every request (answers are cheap there);
+ * with a radio it sends compact blocks and lets one answer serve everyone.
+ */
 export class ValidatorService {
   private readonly signer: SqliteSignerSafety;
   private readonly notarized: SqliteNotarizedBlocks;
@@ -59,6 +60,7 @@ export class ValidatorService {
   private readonly slotMs: number;
   /** Validators this radio heard at 0 hops lately: turn frames for them alone need no relays. */
   private readonly direct: DirectValidators;
+  private readonly slots: SlotClock;
 
   constructor(
     genesis: Genesis,
@@ -71,6 +73,7 @@ export class ValidatorService {
     this.notarized = new SqliteNotarizedBlocks(join(opts.dataDir, "notarized.db"));
     this.settleLegacyLock();
     this.slotMs = Number(genesis.params.slotMs);
+    this.slots = SlotClock.of(genesis, genesis.params);
     this.direct = new DirectValidators({ now: () => deps.clock.now(), peer: (node) => network.peers.get(node), windowMs: () => DIRECT_MEMORY_SLOTS * this.slotMs });
     this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
       clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), notarized: this.notarized, verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
@@ -166,13 +169,19 @@ export class ValidatorService {
   start(): void {
     for (const type of CONSENSUS_TYPES) {
       this.deps.network.handle(type, (m) => {
-        this.direct.note(m);
         const message: ConsensusMessage | null = decodeConsensusMessage(m.type, m.payload);
         if (message === null) return;
-        // The compact form names its proposer by index in the parent's set: the head's set is that set
-        // but across a change of the voting set, and a wrong binding only costs a relay (direct-validators.ts).
-        const proposer = message.kind === "proposal" ? message.block.header.proposer : message.kind === "compact-proposal" ? this.engine.head().weights[message.compact.proposerIndex]?.address : undefined;
-        if (proposer !== undefined) this.direct.bindProposer(m, proposer);
+        // Only a message that decodes counts as its sender heard: junk costs a forger the same frame but proves less.
+        this.direct.note(m);
+        // A proposal of this slot comes from its proposer's radio; an older block is an answer (catch-up,
+        // repair), sent by whichever node answered. The compact form names its proposer by index in the
+        // parent's set: the head's set is that set but across a change of the voting set, and a wrong
+        // binding only costs a relay (direct-validators.ts).
+        const slot = message.kind === "proposal" ? message.block.header.slot : message.kind === "compact-proposal" ? message.compact.slot : null;
+        if (slot !== null && slot === this.slots.slotAt(this.deps.clock.now())) {
+          const proposer = message.kind === "proposal" ? message.block.header.proposer : message.kind === "compact-proposal" ? this.engine.head().weights[message.compact.proposerIndex]?.address : undefined;
+          if (proposer !== undefined) this.direct.bindProposer(m, proposer);
+        }
         this.engine.receive(message);
       });
     }

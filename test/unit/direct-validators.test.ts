@@ -57,4 +57,16 @@ describe("validators heard directly", () => {
     direct.note(frame(1, 0));
     expect(direct.all([a!.address])).toBe(true);
   });
+
+  it("keeps the first proposer a node number was bound to: a later block that node sends (an answer) does not move it", () => {
+    const { direct } = setup();
+    // Node 3 (no hello) proposed as c at 0 hops; later it answers a request with a block a proposed.
+    direct.bindProposer(frame(3, 0), c!.address);
+    direct.note(frame(3, 0));
+    direct.bindProposer(frame(3, 0), a!.address);
+    direct.note(frame(3, 0));
+    expect(direct.all([c!.address])).toBe(true);
+    // a was never heard at all: it must not count as in direct range.
+    expect(direct.all([a!.address])).toBe(false);
+  });
 });

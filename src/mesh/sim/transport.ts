@@ -3,7 +3,7 @@ import { TransportError } from "../errors.js";
 import { PRIVATE_APP_PORT } from "../meshtastic/envelope.js";
 import { MESHTASTIC_MTU } from "../transports/meshtastic-mqtt.js";
 import { assertSendable, DutyCycleBackoff, type Lifecycle } from "../transports/common.js";
-import { type DutyCyclePause, emptyStats, FrameListeners, frameHopLimit, type Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
+import { type DutyCyclePause, emptyStats, FrameListeners, hopsAwayOf, frameHopLimit, type Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
 import type { SimRadio } from "./channel.js";
 
 /** While the radio's transmit queue is full, how often we offer the held frame again (the stream link's poll). */
@@ -110,7 +110,7 @@ export class SimTransport implements Transport {
         return;
       }
       this.stats.framesReceived++;
-      this.listeners.emit({ bytes: p.payload, from: p.from, hopsAway: p.hopStart - p.hopLimit, snr: r.snr, rssi: r.rssi, viaRadio: true });
+      this.listeners.emit({ bytes: p.payload, from: p.from, hopsAway: hopsAwayOf(p.hopStart, p.hopLimit), snr: r.snr, rssi: r.rssi, viaRadio: true });
     });
   }
 

@@ -6,7 +6,7 @@ import type { ChannelKey } from "../meshtastic/channel.js";
 import { decodeEnvelope, encodeEnvelope } from "../meshtastic/envelope.js";
 import { BROADCAST, formatNodeId } from "../meshtastic/node-number.js";
 import { type LinkStats, MqttLink, type MqttLinkOptions } from "../mqtt-link.js";
-import { emptyStats, FrameListeners, frameHopLimit, type LinkChange, type Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
+import { emptyStats, FrameListeners, hopsAwayOf, frameHopLimit, type LinkChange, type Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
 import { MESHTASTIC_MTU } from "../meshtastic/payload-limit.js";
 import { assertSendable, LinkLifecycle, RecentKeys } from "./common.js";
 
@@ -138,7 +138,7 @@ export class MeshtasticMqttTransport implements Transport {
     this.listeners.emit({
       bytes: packet.data.payload,
       from: packet.from,
-      hopsAway: packet.hopStart > 0 && packet.hopStart >= packet.hopLimit ? packet.hopStart - packet.hopLimit : null,
+      hopsAway: hopsAwayOf(packet.hopStart, packet.hopLimit),
       snr: packet.rxSnr === 0 ? null : packet.rxSnr,
       rssi: packet.rxRssi === 0 ? null : packet.rxRssi,
       viaRadio: true,

@@ -12,7 +12,7 @@ import type { ChannelKey } from "../meshtastic/channel.js";
 import { channelIndexOn, type RadioView } from "../meshtastic/radio-view.js";
 import { openByteLink, parseRadioAddress, formatRadioAddress, type ByteLink, type RadioAddress } from "../meshtastic/stream-link.js";
 import { CONFIG_WITHOUT_NODES, RadioSession } from "../meshtastic/stream-session.js";
-import { type DutyCyclePause, emptyStats, FrameListeners, frameHopLimit, type LinkChange, Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
+import { type DutyCyclePause, emptyStats, FrameListeners, hopsAwayOf, frameHopLimit, type LinkChange, Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
 import { assertSendable, DutyCycleBackoff, type Lifecycle, RecentKeys } from "./common.js";
 import { MESHTASTIC_MTU } from "./meshtastic-mqtt.js";
 import { type Outgoing, RadioOutbox } from "./stream-outbox.js";
@@ -478,7 +478,7 @@ export class MeshtasticStreamTransport implements Transport {
     this.listeners.emit({
       bytes: data.payload,
       from,
-      hopsAway: p.hopStart > 0 && p.hopStart >= p.hopLimit ? p.hopStart - p.hopLimit : null,
+      hopsAway: hopsAwayOf(p.hopStart, p.hopLimit),
       snr: p.rxSnr === 0 ? null : p.rxSnr,
       rssi: p.rxRssi === 0 ? null : p.rxRssi,
       viaRadio: true,
