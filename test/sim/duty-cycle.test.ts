@@ -42,6 +42,18 @@ function spend(clock: ManualClock, ch: LoraChannel, id: number, limitMs: number)
   }
 }
 
+
+/** A radio with a 1% duty cycle that sent 200-byte frames every 5 s until one more would pass the hour's limit. */
+function justUnderTheHour() {
+  const { clock, ch } = channel(0.01);
+  const a = ch.addRadio(1, { position: { x: 0, y: 0 } });
+  const airtime = ch.airtimeOf(packet(1, 0, 200));
+  while (a.lastHourAirtimeMs + airtime < 0.01 * HOUR_MS) {
+    a.send(packet(1, 0, 200));
+    clock.advance(5_000);
+  }
+  return { clock, a, airtime };
+}
 describe("the radio's hour, as the firmware's AirTime keeps it", () => {
   it("counts a transmission once it has ended, in the minute it ended in", () => {
     const { clock, ch } = channel(1);
@@ -98,14 +110,8 @@ describe("Router::send's duty-cycle rule in the simulated radio", () => {
   });
 
   it("refuses only over the limit, not at it, and counts neither the packet's own airtime nor the queue", () => {
-    const { clock, ch } = channel(0.01);
-    const a = ch.addRadio(1, { position: { x: 0, y: 0 } });
-    const airtime = ch.airtimeOf(packet(1, 0, 200));
     // 36 s of airtime an hour. Just under it, three more frames are all taken and all sent.
-    while (a.lastHourAirtimeMs + airtime < 0.01 * HOUR_MS) {
-      a.send(packet(1, 0, 200));
-      clock.advance(5_000);
-    }
+    const { clock, a, airtime } = justUnderTheHour();
     expect(a.lastHourAirtimeMs).toBeLessThanOrEqual(0.01 * HOUR_MS);
     for (let i = 0; i < 3; i++) expect(a.send(packet(1, 0, 200))).toBeNull();
     clock.advance(MINUTE);
@@ -115,13 +121,7 @@ describe("Router::send's duty-cycle rule in the simulated radio", () => {
   });
 
   it("sends a packet queued before the hour was spent: there is no check at transmit", () => {
-    const { clock, ch } = channel(0.01);
-    const a = ch.addRadio(1, { position: { x: 0, y: 0 } });
-    const airtime = ch.airtimeOf(packet(1, 0, 200));
-    while (a.lastHourAirtimeMs + airtime < 0.01 * HOUR_MS) {
-      a.send(packet(1, 0, 200));
-      clock.advance(5_000);
-    }
+    const { clock, a, airtime } = justUnderTheHour();
     // Queue ten at once: the hour is spent after the first few, yet all ten go out.
     for (let i = 0; i < 10; i++) expect(a.send(packet(1, 0, 200))).toBeNull();
     const sent = a.stats.transmissions;
