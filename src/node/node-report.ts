@@ -13,6 +13,7 @@ import { txHash } from "../core/tx/codec.js";
 import type { LastVote } from "../consensus/engine.js";
 import { votingWeights } from "../consensus/weights.js";
 import type { LinkState } from "../mesh/mqtt-link.js";
+import type { DutyCyclePause } from "../mesh/transport.js";
 import type { StreamLinkState } from "../mesh/transports/meshtastic-stream.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import { type ConsensusReport, consensusReport } from "./consensus-report.js";
@@ -327,6 +328,6 @@ export class NodeReport {
 }
 
 /** A duty-cycle pause as the warning states it: frames held and seconds left. */
-function dutyCyclePauseLeft(pause: { readonly heldFrames: number; readonly untilMs: number } | null, now: number): { heldFrames: number; secondsLeft: number } | null {
+function dutyCyclePauseLeft(pause: DutyCyclePause | null, now: number): { heldFrames: number; secondsLeft: number } | null {
   return pause === null ? null : { heldFrames: pause.heldFrames, secondsLeft: Math.max(0, (pause.untilMs - now) / 1000) };
 }

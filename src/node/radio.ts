@@ -9,7 +9,7 @@ import type { LinkState } from "../mesh/mqtt-link.js";
 import type { ChannelKey } from "../mesh/meshtastic/channel.js";
 import { formatNodeId } from "../mesh/meshtastic/node-number.js";
 import type { RadioChannelView, RadioView } from "../mesh/meshtastic/radio-view.js";
-import type { LinkChange, Priority, Transport, TransportStats } from "../mesh/transport.js";
+import type { DutyCyclePause, LinkChange, Priority, Transport, TransportStats } from "../mesh/transport.js";
 import { MeshtasticMqttTransport } from "../mesh/transports/meshtastic-mqtt.js";
 import { MeshtasticStreamTransport, type RadioLog, type StreamLinkState } from "../mesh/transports/meshtastic-stream.js";
 import type { MessageType } from "../mesh/frame.js";
@@ -64,7 +64,7 @@ export interface RadioStatus {
   /** Frames waiting for room in the radio's queue or for a refusal pause to end. */
   readonly queuedFrames: number;
   /** The radio refused our frame for its duty cycle: frames held, and when the link offers them again (ms). */
-  readonly dutyCyclePause: { readonly heldFrames: number; readonly untilMs: number } | null;
+  readonly dutyCyclePause: DutyCyclePause | null;
   readonly framesSent: number;
   readonly framesReceived: number;
   /** Times the link to the radio was (re)established; null behind a gateway (see the broker link). */

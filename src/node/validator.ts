@@ -173,19 +173,26 @@ export class ValidatorService {
         if (message === null) return;
         // Only a message that decodes counts as its sender heard: junk costs a forger the same frame but proves less.
         this.direct.note(m);
+        const proposal = this.proposalOf(message);
         // A proposal of this slot comes from its proposer's radio; an older block is an answer (catch-up,
-        // repair), sent by whichever node answered. The compact form names its proposer by index in the
-        // parent's set: the head's set is that set but across a change of the voting set, and a wrong
-        // binding only costs a relay (direct-validators.ts).
-        const slot = message.kind === "proposal" ? message.block.header.slot : message.kind === "compact-proposal" ? message.compact.slot : null;
-        if (slot !== null && slot === this.slots.slotAt(this.deps.clock.now())) {
-          const proposer = message.kind === "proposal" ? message.block.header.proposer : message.kind === "compact-proposal" ? this.engine.head().weights[message.compact.proposerIndex]?.address : undefined;
-          if (proposer !== undefined) this.direct.bindProposer(m, proposer);
-        }
+        // repair), sent by whichever node answered.
+        if (proposal !== null && proposal.slot === this.slots.slotAt(this.deps.clock.now())) this.direct.bindProposer(m, proposal.proposer);
         this.engine.receive(message);
       });
     }
     this.engine.start();
+  }
+
+  /**
+   * A block proposal's slot and proposer, in either form. The compact form names its proposer by index
+   * in the parent's set: the head's set is that set but across a change of the voting set, and a wrong
+   * binding only costs a relay (direct-validators.ts).
+   */
+  private proposalOf(message: ConsensusMessage): { readonly slot: number; readonly proposer: Uint8Array } | null {
+    if (message.kind === "proposal") return { slot: message.block.header.slot, proposer: message.block.header.proposer };
+    if (message.kind !== "compact-proposal") return null;
+    const proposer = this.engine.head().weights[message.compact.proposerIndex]?.address;
+    return proposer === undefined ? null : { slot: message.compact.slot, proposer };
   }
 
   stop(): void {

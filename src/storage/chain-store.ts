@@ -239,7 +239,7 @@ export class ChainStore {
     }
     const finalizedAfter = finalizedHeight ?? previousFinal;
     const tip: ChainTip = { height: last.height, hash: lastEntry.applied.hash, slot: last.slot, timestamp: last.timestamp, stateRoot: lastEntry.applied.stateRoot };
-    const { undos, net } = this.undoRecords(blocks, finalizedAfter);
+    const { undos, net } = this.undoRecordsAndNetChange(blocks, finalizedAfter);
     const checkedAfter = this.signaturesCheckedRecord ?? (audit === null ? null : audit.fromHeight - 1);
     try {
       this.db.transaction(() => {
@@ -277,7 +277,7 @@ export class ChainStore {
    * batch. `net` is the batch's change per key, the last block's that wrote it: what the state
    * holds after the whole batch.
    */
-  private undoRecords(blocks: readonly CommitEntry[], finalizedAfter: number): { undos: (Uint8Array | undefined)[]; net: readonly StateChange[] } {
+  private undoRecordsAndNetChange(blocks: readonly CommitEntry[], finalizedAfter: number): { undos: (Uint8Array | undefined)[]; net: readonly StateChange[] } {
     if (blocks.length === 1) {
       const { block, applied } = blocks[0] as CommitEntry;
       const undo = block.header.height <= finalizedAfter ? undefined : encodeUndo(applied.changes.map((c) => ({ key: c.key, value: this.state.get(c.key) ?? null })));

@@ -153,12 +153,12 @@ export class MeshtasticStreamTransport implements Transport {
     return Math.max(0, this.radioFree - this.outbox.unconfirmedCount);
   }
 
-  /** Frames are waiting here (radio queue full, refusal pause, link down): a scheduler above should hold its own. */
   get dutyCyclePause(): DutyCyclePause | null {
     if (this.queuedFrames === 0 || this.deps.clock.now() >= this.dutyPausedUntil) return null;
     return { heldFrames: this.queuedFrames, untilMs: this.dutyPausedUntil };
   }
 
+  /** Frames are waiting here (radio queue full, refusal pause, link down): a scheduler above should hold its own. */
   get holding(): boolean {
     return this.queuedFrames > 0;
   }
