@@ -1,5 +1,18 @@
 import type { Reporter, TestModule } from "vitest/node";
 
+export type Counts = readonly [passed: number, failed: number, skipped: number];
+
+/** The plain "N passed, N failed" line CI systems read (skipped only when there are some). */
+export function summaryLine([passed, failed, skipped]: Counts): string {
+  return `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`;
+}
+
+/** The counts of a summary line, or null for any other line. */
+export function parseSummaryLine(line: string): Counts | null {
+  const m = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/.exec(line.trim());
+  return m === null ? null : [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
 /** Ends the run with the plain "N passed, N failed" line that CI systems read. */
 export default class SummaryLineReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -16,6 +29,6 @@ export default class SummaryLineReporter implements Reporter {
         else skipped++;
       }
     }
-    process.stdout.write(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}\n`);
+    process.stdout.write(`\n${summaryLine([passed, failed, skipped])}\n`);
   }
 }

@@ -15,18 +15,17 @@ import { createRequire } from "node:module";
 import { setPriority } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { type Counts, parseSummaryLine, summaryLine } from "../reporters/summary-line.js";
 import buildTestCli, { TEST_CLI_DIR } from "./build-cli.js";
 
 const LOWEST_PRIORITY = 19;
 // vitest's package exports no path to its binary: found beside its package.json.
 const VITEST = join(dirname(createRequire(import.meta.url).resolve("vitest/package.json")), "vitest.mjs");
-/** The plain line test/reporters/summary-line.ts ends each run with. */
-const SUMMARY = /^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/;
 
 interface GroupResult {
   readonly name: string;
   readonly exitCode: number;
-  readonly counts: readonly [passed: number, failed: number, skipped: number] | undefined;
+  readonly counts: Counts | undefined;
 }
 
 function runGroup(name: string, lowPriority: boolean, extraArgs: readonly string[]): { child: ChildProcess; done: Promise<GroupResult> } {
@@ -43,8 +42,7 @@ function runGroup(name: string, lowPriority: boolean, extraArgs: readonly string
   for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
     createInterface({ input: from }).on("line", (line) => {
       to.write(`${label}${line}\n`);
-      const m = SUMMARY.exec(line.trim());
-      if (m) counts = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+      counts = parseSummaryLine(line) ?? counts;
     });
   }
   const done = new Promise<GroupResult>((resolve) => {
@@ -62,14 +60,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 const results = await Promise.all(groups.map((g) => g.done));
 
-const total = [0, 0, 0];
-for (const r of results) r.counts?.forEach((n, i) => (total[i] = (total[i] ?? 0) + n));
+const sum = (i: 0 | 1 | 2): number => results.reduce((n, r) => n + (r.counts?.[i] ?? 0), 0);
 for (const r of results) {
-  const said = r.counts ? `${r.counts[0]} passed, ${r.counts[1]} failed, ${r.counts[2]} skipped` : "no summary (it did not finish its run)";
-  process.stdout.write(`${r.name}: ${said}, exit ${r.exitCode}\n`);
+  process.stdout.write(`${r.name}: ${r.counts ? summaryLine(r.counts) : "no summary (it did not finish its run)"}, exit ${r.exitCode}\n`);
 }
 const failed = results.some((r) => r.exitCode !== 0 || r.counts === undefined);
 process.stdout.write(`\nboth groups in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
 // The plain line CI systems read, for the whole run.
-process.stdout.write(`${total[0]} passed, ${total[1]} failed${total[2] ? `, ${total[2]} skipped` : ""}\n`);
+process.stdout.write(`${summaryLine([sum(0), sum(1), sum(2)])}\n`);
 process.exitCode = failed ? 1 : 0;
