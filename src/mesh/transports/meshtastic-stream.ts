@@ -71,6 +71,8 @@ export interface StreamLinkStats {
 }
 
 const RATE_LIMIT_PAUSE_MS = 10_000;
+/** Meshtastic's default lora.hop_limit: ours before the radio has told us its own. */
+const FIRMWARE_DEFAULT_HOP_LIMIT = 3;
 /** While the radio's queue is full, how often a heartbeat asks it for its QueueStatus. */
 const QUEUE_POLL_MS = 1_000;
 const STABLE_LINK_MS = 60_000;
@@ -381,9 +383,8 @@ export class MeshtasticStreamTransport implements Transport {
           to: BROADCAST,
           id,
           channel: this.channelIndex,
-          // Always said: the radio sends a packet without one at hop limit 0 (its neighbours only); 3 is
-          // the firmware default, for the instant before the radio has told us its own.
-          hopLimit: next.hopLimit ?? this.opts.hopLimit ?? this.view?.hopLimit ?? 3,
+          // Always said: the radio sends a packet without one at hop limit 0 (its neighbours only).
+          hopLimit: next.hopLimit ?? this.opts.hopLimit ?? this.view?.hopLimit ?? FIRMWARE_DEFAULT_HOP_LIMIT,
           payloadVariant: { case: "decoded", value: create(Mesh.DataSchema, { portnum: this.opts.portnum, payload: next.frame, bitfield: BITFIELD_OK_TO_MQTT }) },
         }),
       );
