@@ -21,6 +21,9 @@ export const REALTIME_FILES = [
   "test/integration/delivery.test.ts",
   // One validator on 300 ms slots, counting what a peer is answered per interval: wall-clock rates.
   "test/adversarial/network-trust.test.ts",
+  // Emulated radios on a simulated channel driven by the wall clock (TCP, real timers): starved at nice 19, its
+  // queue test has stalled at 31 of 40 frames (cause not found; see the test).
+  "test/sim/stream-radio.test.ts",
   "test/adversarial/consensus-claims.test.ts",
   "test/integration/validator-joins.test.ts",
   "test/integration/cli-wallet.test.ts",

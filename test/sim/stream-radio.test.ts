@@ -202,8 +202,9 @@ describe("meshtastic-stream transport against the firmware rules", () => {
     const got: ReceivedFrame[] = [];
     b.onFrame((f) => got.push(f));
     for (let i = 0; i < 40; i++) await a.send(Uint8Array.of(i, 0xaa), Priority.Sync);
-    // A bound on waiting, not on speed: two fresh-clone CI runs beside CPU-bound simulations had 31 of
-    // 40 frames, all distinct, at 30 s (slow, none lost); what this test asserts is room and no loss.
+    // A bound on waiting, not on speed. Three loaded CI runs stopped at 31 of 40 frames, all distinct, and
+    // stayed there (100 s in the last): a stall under CPU starvation, not slowness, cause not yet found
+    // (docs/testing.md). Quiet, all 40 arrive within seconds.
     await waitFor(() => got.length === 40, 100_000, () => `40 frames (${got.length} so far, ${new Set(got.map((f) => f.bytes[0])).size} distinct)`);
     expect(rig.radios[0]?.stats.refusedQueueFull).toBe(0);
     expect(a.linkStats.radioQueueFullWaits).toBeGreaterThan(0);
