@@ -21,7 +21,8 @@ interface Heard {
  * theirs) and first heard after our last mesh-wide hello. They do the same for us.
  *
  * Hop counts are unsigned, and a forged sender costs us at most one hello per hello interval (the
- * caller's rate), as a newcomer's hello does. A radio that does not report hop counts gives us no
+ * caller's rate), as a newcomer's hello does; a liar in our range that passes a far node's number off
+ * as heard directly only leaves that node without our key until our next round, as a lost hello does. A radio that does not report hop counts gives us no
  * way to tell neighbours from the rest: our hello at start then floods, as before.
  */
 export class HelloReach {
