@@ -21,6 +21,7 @@ import type { Logger } from "./logger.js";
 import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptions, type RadioStatus, type RadioTransportFactory } from "./radio.js";
 import { RecentKeys } from "../mesh/transports/common.js";
 import { UnsignedRates } from "./unsigned-rates.js";
+import { HelloReach } from "./hello-reach.js";
 import { sha256 } from "../core/crypto/hash.js";
 import { helloMinIntervalMs, helloSpreadMs } from "../mesh/airtime/control-rates.js";
 import { type PresetName, PRESETS, presetByName } from "../mesh/airtime/presets.js";
@@ -109,8 +110,11 @@ export interface NetworkDiagnostics {
   readonly hellosSent: ReadonlyMap<HelloReason, number>;
 }
 
-/** Why we said hello: at start, a link back up, in answer to a newcomer or an ask, or as a status round on a radio. */
-export type HelloReason = "start" | "rehello" | "answer" | "round";
+/**
+ * Why we said hello: at start, a link back up, in answer to a newcomer or an ask, as a status round on
+ * a radio, or mesh-wide for nodes out of our radio's range that our hello at start (to neighbours) missed.
+ */
+export type HelloReason = "start" | "rehello" | "answer" | "round" | "reach";
 
 /** A message from a peer that is known and not banned, for the service that handles its type. */
 export type MessageHandler = (m: ReceivedMessage) => void;
@@ -146,6 +150,10 @@ export class NodeNetwork {
   private lastHelloAt = -Infinity;
   private startHelloTimer: unknown = null;
   private helloAnswerDue = false;
+  /** How far our hellos must go on air: neighbours at start, mesh-wide for nodes heard only through relays. */
+  private readonly reach = new HelloReach();
+  private lastReachHelloAt = -Infinity;
+  private reachHelloDue = false;
   private readonly refusalCounts = new Map<NetworkRefusal, number>();
   private readonly helloCounts = new Map<HelloReason, number>();
   private readonly unsignedRates = new UnsignedRates();
@@ -407,6 +415,7 @@ export class NodeNetwork {
       // restart, most of the extra control of a run with restarts). Our next round's hello refreshes
       // what they know of our chain; over IP the hello costs no airtime and still goes.
       this.deps.logger.info({ peers: this.peers.size }, "peers known from before the restart: no hello at start on air");
+      this.reach.holdUs(this.peers.list().filter((p) => this.deps.clock.now() - p.lastSeen <= RESTART_MEMORY_MS).map((p) => p.node));
       if (this.endpoint === null) return;
       // Not our last hello for answering newcomers on air: none of them heard this one.
       this.helloCounts.set("start", (this.helloCounts.get("start") ?? 0) + 1);
@@ -419,7 +428,9 @@ export class NodeNetwork {
     const payload = this.signedAnnouncement(MessageType.Hello, HELLO_ROLE_NODE | HELLO_ROLE_STARTING);
     this.startHelloTimer = this.deps.clock.setTimeout(() => {
       this.startHelloTimer = null;
-      void this.sendHello("start", payload);
+      // To our radio's neighbours only, unless a node we hear only through relays is known already
+      // (hello-reach.ts): a flood was about four transmissions of it.
+      void this.sendHello("start", payload, this.reach.startHopLimit(this.deps.clock.now()));
     }, this.helloPauseMs());
   }
 
@@ -498,10 +509,30 @@ export class NodeNetwork {
     await this.sendHello(reason, this.signedAnnouncement(MessageType.Hello));
   }
 
-  private async sendHello(reason: HelloReason, payload: Uint8Array): Promise<void> {
+  /** `hopLimit` 0: on air to our neighbours only (the hello at start); otherwise mesh-wide. */
+  private async sendHello(reason: HelloReason, payload: Uint8Array, hopLimit?: 0): Promise<void> {
     this.helloCounts.set(reason, (this.helloCounts.get(reason) ?? 0) + 1);
     this.lastHelloAt = this.deps.clock.now();
-    await this.send(MessageType.Hello, payload);
+    if (hopLimit === undefined) this.reach.sentMeshWide(this.lastHelloAt);
+    await this.send(MessageType.Hello, payload, priorityOf(MessageType.Hello), hopLimit === undefined ? undefined : { hopLimit });
+  }
+
+  /**
+   * A node we hear only through relays was first heard after our last mesh-wide hello, so it missed
+   * our key (our hello at start went to neighbours): say hello mesh-wide, after a random pause, at
+   * most once per hello interval whoever asks for it (hop counts and senders are unsigned).
+   */
+  private helloForReach(): void {
+    if (this.reachHelloDue || this.startHelloTimer !== null || !this.reach.meshWideDue) return;
+    const wait = this.lastReachHelloAt + this.rehelloMinIntervalMs() - this.deps.clock.now();
+    this.reachHelloDue = true;
+    this.deps.clock.setTimeout(() => {
+      this.reachHelloDue = false;
+      // A round's or an answer's hello may have gone mesh-wide meanwhile.
+      if (this.radio === null || !this.reach.meshWideDue) return;
+      this.lastReachHelloAt = this.deps.clock.now();
+      void this.sayHello("reach");
+    }, Math.max(0, wait) + this.helloPauseMs());
   }
 
   /**
@@ -613,6 +644,10 @@ export class NodeNetwork {
     const from = m.meta.from;
     if (this.peers.isBanned(from)) return this.refuse("banned");
     const seen = { hopsAway: m.meta.hopsAway, snr: m.meta.snr };
+    if (via === "radio" && from !== this.nodeNumber) {
+      this.reach.note(from, m.meta.hopsAway, this.deps.clock.now());
+      this.helloForReach();
+    }
     try {
       if (m.type === MessageType.Hello) return this.onHello(m, via, seen);
       if (m.type === MessageType.Status) return this.onStatus(m, seen);

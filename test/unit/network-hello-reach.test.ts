@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/core/clock.js";
+import { VirtualTime } from "../../src/devnet/virtual-time.js";
+import { DEVNET_CHANNEL } from "../../src/devnet/common.js";
+import { helloMinIntervalMs } from "../../src/mesh/airtime/control-rates.js";
+import { PRESETS } from "../../src/mesh/airtime/presets.js";
+import { MessageEndpoint } from "../../src/mesh/endpoint.js";
+import { MessageType } from "../../src/mesh/frame.js";
+import { getBlockCodec } from "../../src/mesh/messages/chain.js";
+import { PRIVATE_APP_PORT } from "../../src/mesh/meshtastic/envelope.js";
+import { DEFAULT_CHANNEL_OPTIONS, LoraChannel } from "../../src/mesh/sim/channel.js";
+import { SimTransport } from "../../src/mesh/sim/transport.js";
+import { Priority } from "../../src/mesh/transport.js";
+import { silentLogger } from "../../src/node/logger.js";
+import { NodeNetwork } from "../../src/node/network.js";
+import { testIdentity } from "../fixtures/chain.js";
+import { seededRandom } from "../fixtures/random.js";
+import { hellos } from "../adversarial/radio-networks.js";
+
+const PRESET = "SHORT_FAST" as const;
+const CHAIN_ID = "hello-reach";
+const GENESIS = new Uint8Array(32).fill(9);
+const HELLO_INTERVAL_MS = helloMinIntervalMs(PRESETS[PRESET]);
+
+/** Radio-only networks on a lossless channel of 5 km range, each radio where the test puts it (x in metres). */
+function line() {
+  const clock = new ManualClock(1_767_225_600_000);
+  const time = new VirtualTime(clock);
+  const channel = new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation: PRESETS[PRESET], random: seededRandom(3), defaultLoss: 0, rangeMeters: 5_000 }, clock);
+  const network = (node: number, x: number) => {
+    const radio = channel.addRadio(node, { position: { x, y: 0 } });
+    let packet = node * 1_000_000;
+    return new NodeNetwork(
+      {
+        broker: "none", brokerPort: 0, ipPeers: false, chainId: CHAIN_ID, genesisHash: GENESIS,
+        radio: { broker: "sim", region: "EU_868", preset: PRESET, channel: DEVNET_CHANNEL, portnum: PRIVATE_APP_PORT, hopLimit: 3, budgetSecondsPerHour: 180, packetIds: { take: () => packet++ } },
+      },
+      {
+        identity: testIdentity(`reach-${node}`), clock, random: seededRandom(node + 100), logger: silentLogger(),
+        tip: () => ({ height: 0, hash: GENESIS, slot: 0, timestamp: 0, stateRoot: GENESIS }), finalizedHeight: () => 0,
+        radioTransport: ({ packetIds, hopLimit }) => new SimTransport(radio, { nodeNumber: node, hopLimit, packetIds }),
+      },
+    );
+  };
+  /** A bare endpoint at `x` sending as any node number. */
+  const stranger = async (node: number, x: number) => {
+    const transport = new SimTransport(channel.addRadio(node, { position: { x, y: 0 } }), { nodeNumber: node, hopLimit: 3, firstPacketId: node * 1_000 });
+    const endpoint = new MessageEndpoint(transport, {}, { clock, random: seededRandom(node) });
+    endpoint.start();
+    await transport.start();
+    return endpoint;
+  };
+  const request = (i: number) => getBlockCodec.encode({ hash: new Uint8Array(32).fill(i) });
+  return { clock, time, network, stranger, request };
+}
+
+describe("hello reach on a radio", () => {
+  it("neighbours learn each other from hellos at start to neighbours; the two ends of a line, out of each other's range, from one mesh-wide hello each", async () => {
+    const { clock, time, network, request } = line();
+    // 1 — 2 — 3 at 4 km spacing: 1 and 3 hear each other only through 2's relays.
+    const [a, b, c] = [network(1, 0), network(2, 4_000), network(3, 8_000)] as [NodeNetwork, NodeNetwork, NodeNetwork];
+    // 2 speaks first, so that every radio has heard hop counts before its own hello at start goes.
+    await b.start();
+    await a.start();
+    await c.start();
+    await b.send(MessageType.GetBlock, request(0), Priority.Sync);
+    await time.runUntil(clock.now() + 60_000);
+    expect(a.peers.get(2)).toBeDefined();
+    expect(c.peers.get(2)).toBeDefined();
+    // The ends' hellos at start went to neighbours only: 2 heard them, the other end did not.
+    expect(a.peers.get(3)).toBeUndefined();
+    expect(c.peers.get(1)).toBeUndefined();
+    for (let i = 1; i <= 3; i++) {
+      // Apart: 2 hears both ends, and two frames at once collide there.
+      await a.send(MessageType.GetBlock, request(10 + i), Priority.Sync);
+      await time.runUntil(clock.now() + 5_000);
+      await c.send(MessageType.GetBlock, request(20 + i), Priority.Sync);
+      await time.runUntil(clock.now() + 5_000);
+    }
+    await time.runUntil(clock.now() + 60_000);
+    expect(a.peers.get(3)).toBeDefined();
+    expect(c.peers.get(1)).toBeDefined();
+    expect(hellos(a)).toEqual({ start: 1, reach: 1 });
+    expect(hellos(c)).toEqual({ start: 1, reach: 1 });
+    // 2 hears everyone directly: its hello at start was all it needed.
+    expect(hellos(b)).toEqual({ start: 1 });
+    // More traffic from the far end asks nothing more: our mesh-wide hello came after we first heard it.
+    for (let i = 1; i <= 5; i++) await c.send(MessageType.GetBlock, request(30 + i), Priority.Sync);
+    await time.runUntil(clock.now() + HELLO_INTERVAL_MS + 60_000);
+    expect(hellos(a)).toEqual({ start: 1, reach: 1 });
+    for (const n of [a, b, c]) await n.stop();
+  });
+
+  it("frames relayed from made-up node numbers cost at most one mesh-wide hello per hello interval", async () => {
+    const { clock, time, network, stranger, request } = line();
+    const a = network(1, 0);
+    const relay = network(2, 4_000);
+    await relay.start();
+    await relay.send(MessageType.GetBlock, request(0), Priority.Sync);
+    await time.runUntil(clock.now() + 5_000);
+    await a.start();
+    await time.runUntil(clock.now() + 60_000);
+    expect(hellos(a)).toEqual({ start: 1 });
+    // Out of a's range: everything it sends reaches a through 2's relays, each time under a new number.
+    const liars = await Promise.all([100, 101, 102, 103, 104, 105].map((n) => stranger(n, 8_000)));
+    for (let round = 0; round < 3; round++) {
+      for (const [i, liar] of liars.entries()) {
+        for (let k = 0; k < 3; k++) {
+          await liar.send(MessageType.GetBlock, request(round * 100 + i * 10 + k), Priority.Sync);
+          await time.runUntil(clock.now() + 5_000);
+        }
+      }
+    }
+    const elapsed = 3 * liars.length * 3 * 5_000;
+    expect(hellos(a).reach ?? 0).toBeLessThanOrEqual(1 + Math.floor(elapsed / HELLO_INTERVAL_MS));
+    expect(hellos(a).reach ?? 0).toBeGreaterThanOrEqual(1);
+    for (const l of liars) l.stop();
+    await a.stop();
+    await relay.stop();
+  });
+});
