@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { pippenger } from "@noble/curves/abstract/curve.js";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -24,86 +25,223 @@ export interface BlsKeyPair {
   readonly publicKey: Uint8Array;
 }
 
-/** The BLS key is derived from the node's one 32-byte seed, so a key file holds a single secret. */
+/**
+ * The BLS key is derived from the node's one 32-byte seed, so a key file holds a single secret.
+ * Derivation (a G2 multiplication) is memoised by the seed's hash: a simulation or test file derives
+ * the same validators' keys for every node and every test. Each caller gets its own copies.
+ */
 export function blsFromSeed(seed: Uint8Array): BlsKeyPair {
   if (seed.length !== 32) throw new CryptoError("INVALID_KEY", "seed must be 32 bytes");
-  const ikm = hkdf(sha256, seed, utf8.encode("meshchain-bls-salt"), utf8.encode("meshchain-bls-keygen"), 48);
-  const { secretKey, publicKey } = bls.keygen(ikm);
-  return { secretKey, publicKey: publicKey.toBytes() };
+  const pair = derivedKeys.get(memoKey(0, [seed]), () => {
+    const ikm = hkdf(sha256, seed, utf8.encode("meshchain-bls-salt"), utf8.encode("meshchain-bls-keygen"), 48);
+    const { secretKey, publicKey } = bls.keygen(ikm);
+    return { secretKey, publicKey: publicKey.toBytes() };
+  });
+  return { secretKey: pair.secretKey.slice(), publicKey: pair.publicKey.slice() };
 }
 
 type G2Point = ReturnType<typeof bls.getPublicKey>;
 type G1Point = ReturnType<typeof bls.hash>;
 
-/** Bounded memo: decoded keys keep noble's pairing precomputation, hashed messages skip hash-to-curve. */
-function lru<V>(limit: number): { get(k: string, make: () => V): V } {
+interface Lru<V> {
+  get(k: string, make: () => V): V;
+  peek(k: string): V | undefined;
+  set(k: string, v: V): void;
+  readonly size: number;
+}
+
+/** Bounded memo, the entry used least recently forgotten first: decoded points, hashed messages, results. */
+function lru<V>(limit: number): Lru<V> {
   const m = new Map<string, V>();
+  const set = (k: string, v: V): void => {
+    m.delete(k);
+    m.set(k, v);
+    if (m.size > limit) m.delete(m.keys().next().value as string);
+  };
+  const peek = (k: string): V | undefined => {
+    const v = m.get(k);
+    if (v !== undefined) set(k, v);
+    return v;
+  };
   return {
     get(k, make) {
-      let v = m.get(k);
+      let v = peek(k);
       if (v === undefined) {
         v = make();
-        m.set(k, v);
-        if (m.size > limit) m.delete(m.keys().next().value as string);
+        set(k, v);
       }
       return v;
     },
+    peek,
+    set,
+    get size() {
+      return m.size;
+    },
   };
 }
+
+/**
+ * A memo key: SHA-256 over a relation tag and every input, each prefixed with its length, so no two
+ * different input lists (a byte moved from the message into the signature, one key more or fewer,
+ * another kind, chain or DST) share a key.
+ */
+function memoKey(tag: number, parts: readonly Uint8Array[]): string {
+  const h = createHash("sha256");
+  const head = Buffer.alloc(5);
+  head.writeUInt8(tag, 0);
+  head.writeUInt32BE(parts.length, 1);
+  h.update(head);
+  for (const p of parts) {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(p.length, 0);
+    h.update(len);
+    h.update(p);
+  }
+  return h.digest("base64");
+}
+const VERIFY_TAG = 1;
+const SIGN_TAG = 2;
+
+/**
+ * What verification found, for every (DST, domain and message, signature, signer keys in order) it
+ * was asked about. Verification is a pure function of these inputs, so the memo is exact and may serve
+ * every node of the process: in a simulation N nodes check the same votes and certificates, and a node
+ * meets the same aggregate again (relayed copies, a certificate in a block and in a vote, sync
+ * re-checks). A bad signature is remembered too: a peer repeating it costs no second pairing.
+ */
+export const BLS_VERIFIED_MEMO_LIMIT = 8192;
+const verified = lru<boolean>(BLS_VERIFIED_MEMO_LIMIT);
+/** Signatures already made, by (DST, domain and message, secret key): BLS signing is deterministic. */
+export const BLS_SIGNED_MEMO_LIMIT = 4096;
+const signed = lru<Uint8Array>(BLS_SIGNED_MEMO_LIMIT);
+const derivedKeys = lru<BlsKeyPair>(1024);
+
+/** How full the process-wide memos are (for tests and diagnostics). */
+export function blsMemoSizes(): { verified: number; signed: number; derivedKeys: number } {
+  return { verified: verified.size, signed: signed.size, derivedKeys: derivedKeys.size };
+}
+
+function verifyKey(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): string {
+  return memoKey(VERIFY_TAG, [dst, input, signature, ...publicKeys]);
+}
+
+function memoVerified(key: string, check: () => boolean): boolean {
+  return verified.get(key, check);
+}
+
+function memoSigned(dst: Uint8Array, input: Uint8Array, secretKey: Uint8Array, sign: () => Uint8Array): Uint8Array {
+  return signed.get(memoKey(SIGN_TAG, [dst, input, secretKey]), sign).slice();
+}
+
 const keyPoints = lru<G2Point>(2048);
 type Lines = ReturnType<typeof bls12_381.utils.calcPairingPrecomputes>;
 /**
- * A G2 point's Miller-loop line coefficients, kept per signer key (and for −G2): computing them is
- * about a third of a pairing, and range sync pairs the same few keys over and over.
+ * A G2 point's Miller-loop line coefficients, kept per signer key, per set of keys an aggregate was
+ * checked against, and for −G2: computing them is about a third of a pairing (noble recomputes them
+ * on every `verify`), and nodes pair the same few keys over and over. Sets of keys repeat less (nodes
+ * reach quorum with different subsets), so they have their own, smaller memo and evict no single key.
  */
-const lineCache = lru<Lines>(256);
+const keyLines = lru<Lines>(1024);
+const keySetLines = lru<Lines>(128);
 function linesOf(point: G2Point): Lines {
   if (point.is0()) throw new CryptoError("INVALID_KEY", "the point at infinity is no key");
   point.assertValidity();
   return bls12_381.utils.calcPairingPrecomputes(point);
 }
+const negG2Lines = lru<Lines>(1);
 const messagePoints = lru<G1Point>(512);
 const signaturePoints = lru<G1Point>(4096);
 
+const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("latin1");
+
 /** Throws for bytes that are not a valid public key (callers turn that into `false`). */
 function publicKeyPoint(bytes: Uint8Array): G2Point {
-  return keyPoints.get(Buffer.from(bytes).toString("latin1"), () => bls12_381.G2.Point.fromBytes(bytes));
+  if (bytes.length !== BLS_PUBLIC_KEY_LENGTH) throw new CryptoError("INVALID_KEY", "a BLS public key is 96 bytes");
+  return keyPoints.get(latin1(bytes), () => bls12_381.G2.Point.fromBytes(bytes));
 }
 
-function messagePoint(kind: SigningKind, chainId: string, message: Uint8Array): G1Point {
-  const input = concatBytes(cachedDomain(kind, chainId), message);
-  return messagePoints.get(Buffer.from(input).toString("latin1"), () => bls.hash(input, DST));
+/** The lines of one key, or of the aggregate of several (every key exactly 96 bytes, so the join is unambiguous). */
+function linesOfKeys(publicKeys: readonly Uint8Array[]): Lines {
+  if (publicKeys.length === 1) {
+    const key = publicKeys[0] as Uint8Array;
+    return keyLines.get(latin1(key), () => linesOf(publicKeyPoint(key)));
+  }
+  const points = publicKeys.map(publicKeyPoint);
+  return keySetLines.get(publicKeys.map(latin1).join(""), () => linesOf(bls.aggregatePublicKeys(points)));
+}
+
+function signaturePoint(bytes: Uint8Array): G1Point {
+  const point = signaturePoints.get(latin1(bytes), () => bls12_381.G1.Point.fromBytes(bytes));
+  point.assertValidity();
+  return point;
+}
+
+function signingInput(kind: SigningKind, chainId: string, message: Uint8Array): Uint8Array {
+  return concatBytes(cachedDomain(kind, chainId), message);
+}
+
+function messagePoint(input: Uint8Array): G1Point {
+  return messagePoints.get(latin1(input), () => bls.hash(input, DST));
+}
+
+/** Whether the product of the pairings e(g1, Q) over the given points and Q's lines is one. */
+function pairingProductIsOne(pairs: readonly { g1: G1Point; lines: Lines }[]): boolean {
+  // A zero term would make its pairing neutral whatever the rest: never a valid signature.
+  if (pairs.some((p) => p.g1.is0())) return false;
+  const terms = pairs.map(({ g1, lines }) => {
+    g1.assertValidity();
+    const { x, y } = g1.toAffine();
+    return [lines, x, y] as Parameters<typeof bls12_381.millerLoopBatch>[0][number];
+  });
+  const { Fp12 } = bls12_381.fields;
+  return Fp12.eql(Fp12.finalExponentiate(bls12_381.millerLoopBatch(terms)), Fp12.ONE);
+}
+
+const minusG2Lines = (): Lines => negG2Lines.get("-G2", () => linesOf(bls12_381.G2.Point.BASE.negate()));
+
+/** e(σ, −G2) · e(H(m), pk) = 1, pk the key or the aggregate of the keys; throws for bytes that are no points. */
+function checkSignature(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): boolean {
+  // The cheap rejections first: bytes that are no point fail before hashing to the curve.
+  const sigma = signaturePoint(signature);
+  const lines = linesOfKeys(publicKeys);
+  const hashed = dst === DST ? messagePoint(input) : bls.hash(input, dst);
+  return pairingProductIsOne([
+    { g1: sigma, lines: minusG2Lines() },
+    { g1: hashed, lines },
+  ]);
+}
+
+/** The memoised check; false for a bad signature and for bytes that are not valid points. */
+function verifySignature(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): boolean {
+  if (signature.length !== BLS_SIGNATURE_LENGTH || publicKeys.length === 0 || publicKeys.some((k) => k.length !== BLS_PUBLIC_KEY_LENGTH)) return false;
+  return memoVerified(verifyKey(dst, input, signature, publicKeys), () => {
+    try {
+      return checkSignature(dst, input, signature, publicKeys);
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function blsSign(kind: SigningKind, chainId: string, message: Uint8Array, key: BlsKeyPair): Uint8Array {
-  return bls.sign(messagePoint(kind, chainId, message), key.secretKey).toBytes();
+  const input = signingInput(kind, chainId, message);
+  return memoSigned(DST, input, key.secretKey, () => bls.sign(messagePoint(input), key.secretKey).toBytes());
 }
 
 /** False for a bad signature and for bytes that are not valid points. */
 export function blsVerify(kind: SigningKind, chainId: string, message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
-  if (signature.length !== BLS_SIGNATURE_LENGTH || publicKey.length !== BLS_PUBLIC_KEY_LENGTH) return false;
-  try {
-    return bls.verify(signature, messagePoint(kind, chainId, message), publicKeyPoint(publicKey));
-  } catch {
-    return false;
-  }
+  return verifySignature(DST, signingInput(kind, chainId, message), signature, [publicKey]);
 }
 
 /** Verify one aggregate signature of many keys over the same message (keys must have proven possession). */
 export function blsVerifyAggregate(kind: SigningKind, chainId: string, message: Uint8Array, signature: Uint8Array, publicKeys: Uint8Array[]): boolean {
-  if (publicKeys.length === 0 || signature.length !== BLS_SIGNATURE_LENGTH) return false;
-  try {
-    const aggregateKey = bls.aggregatePublicKeys(publicKeys.map(publicKeyPoint));
-    return bls.verify(signature, messagePoint(kind, chainId, message), aggregateKey);
-  } catch {
-    return false;
-  }
+  return verifySignature(DST, signingInput(kind, chainId, message), signature, publicKeys);
 }
 
 export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
   if (signatures.length === 0) throw new CryptoError("INVALID_SIGNATURE_ENCODING", "nothing to aggregate");
   try {
-    return bls.aggregateSignatures(signatures.map((s) => signaturePoints.get(Buffer.from(s).toString("latin1"), () => bls12_381.G1.Point.fromBytes(s)))).toBytes();
+    return bls.aggregateSignatures(signatures.map((s) => signaturePoints.get(latin1(s), () => bls12_381.G1.Point.fromBytes(s)))).toBytes();
   } catch {
     throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature");
   }
@@ -115,7 +253,7 @@ export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
  */
 export function blsSubtractSignatures(aggregate: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
   try {
-    const point = (s: Uint8Array) => signaturePoints.get(Buffer.from(s).toString("latin1"), () => bls12_381.G1.Point.fromBytes(s));
+    const point = (s: Uint8Array) => signaturePoints.get(latin1(s), () => bls12_381.G1.Point.fromBytes(s));
     return parts.reduce((acc, s) => acc.subtract(point(s)), point(aggregate)).toBytes();
   } catch {
     throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature, or the parts cancel the whole aggregate");
@@ -127,18 +265,12 @@ export function blsSubtractSignatures(aggregate: Uint8Array, parts: readonly Uin
  * validator can register a rogue key that cancels others' keys in an aggregate.
  */
 export function blsProvePossession(chainId: string, key: BlsKeyPair): Uint8Array {
-  const point = bls.hash(concatBytes(cachedDomain(SigningKind.ProofOfPossession, chainId), key.publicKey), POP_DST);
-  return bls.sign(point, key.secretKey).toBytes();
+  const input = signingInput(SigningKind.ProofOfPossession, chainId, key.publicKey);
+  return memoSigned(POP_DST, input, key.secretKey, () => bls.sign(bls.hash(input, POP_DST), key.secretKey).toBytes());
 }
 
 export function blsVerifyPossession(chainId: string, publicKey: Uint8Array, proof: Uint8Array): boolean {
-  if (proof.length !== BLS_SIGNATURE_LENGTH || publicKey.length !== BLS_PUBLIC_KEY_LENGTH) return false;
-  try {
-    const point = bls.hash(concatBytes(cachedDomain(SigningKind.ProofOfPossession, chainId), publicKey), POP_DST);
-    return bls.verify(proof, point, publicKey);
-  } catch {
-    return false;
-  }
+  return verifySignature(POP_DST, signingInput(SigningKind.ProofOfPossession, chainId, publicKey), proof, [publicKey]);
 }
 
 export interface BlsBatchItem {
@@ -155,41 +287,52 @@ export interface BlsBatchItem {
  * (128 bits) are derived from every input, so signatures that cancel each other in a plain
  * aggregate cannot be chosen to pass, and the result stays a pure function of the inputs.
  * True only if every item would verify on its own (except with probability about 2⁻¹²⁸).
+ *
+ * Items whose result the memo knows are not checked again: one known bad makes the batch false, and
+ * only the unknown ones are batched. Each of those is remembered as good only when their batch
+ * passes; after a failed one nothing is remembered, so the caller's item-by-item search for the
+ * culprit checks each item itself.
  */
 export function blsVerifyBatch(chainId: string, items: readonly BlsBatchItem[]): boolean {
   if (items.length === 0) return true;
-  if (items.some((i) => i.signature.length !== BLS_SIGNATURE_LENGTH || i.publicKeys.length === 0)) return false;
+  if (items.some((i) => i.signature.length !== BLS_SIGNATURE_LENGTH || i.publicKeys.length === 0 || i.publicKeys.some((k) => k.length !== BLS_PUBLIC_KEY_LENGTH))) return false;
+  const inputs = items.map((i) => signingInput(i.kind, chainId, i.message));
+  const keys = items.map((i, index) => verifyKey(DST, inputs[index] as Uint8Array, i.signature, i.publicKeys));
+  const known = keys.map((k) => verified.peek(k));
+  if (known.includes(false)) return false;
+  const unknown = items.flatMap((item, index) => (known[index] === undefined ? [{ item, input: inputs[index] as Uint8Array, key: keys[index] as string }] : []));
+  if (unknown.length === 0) return true;
+  if (unknown.length === 1) {
+    const [{ item, input }] = unknown as [(typeof unknown)[number]];
+    return verifySignature(DST, input, item.signature, item.publicKeys);
+  }
+  const ok = checkBatch(unknown);
+  if (ok) for (const u of unknown) verified.set(u.key, true);
+  return ok;
+}
+
+function checkBatch(items: readonly { item: BlsBatchItem; input: Uint8Array }[]): boolean {
   try {
-    const transcript = sha256(concatBytes(...items.flatMap((i) => [i.signature, sha256(i.message), Uint8Array.of(i.kind), ...i.publicKeys])));
+    const transcript = sha256(concatBytes(...items.flatMap(({ item: i }) => [i.signature, sha256(i.message), Uint8Array.of(i.kind), ...i.publicKeys])));
     const signatures: G1Point[] = [];
     const coefficients: bigint[] = [];
-    const byKey = new Map<string, { key: G2Point; messages: G1Point[]; coefficients: bigint[] }>();
-    items.forEach((item, index) => {
+    const byKey = new Map<string, { keys: readonly Uint8Array[]; messages: G1Point[]; coefficients: bigint[] }>();
+    items.forEach(({ item, input }, index) => {
       const seed = sha256(concatBytes(transcript, Uint8Array.of(index >>> 24, index >>> 16, index >>> 8, index)));
       const r = BigInt(`0x${Buffer.from(seed.subarray(0, 16)).toString("hex")}`) | 1n;
-      const signature = signaturePoints.get(Buffer.from(item.signature).toString("latin1"), () => bls12_381.G1.Point.fromBytes(item.signature));
-      signature.assertValidity();
-      signatures.push(signature);
+      signatures.push(signaturePoint(item.signature));
       coefficients.push(r);
-      const keyId = item.publicKeys.map((k) => Buffer.from(k).toString("latin1")).join("|");
-      const entry = byKey.get(keyId) ?? { key: item.publicKeys.length === 1 ? publicKeyPoint(item.publicKeys[0] as Uint8Array) : bls.aggregatePublicKeys(item.publicKeys.map(publicKeyPoint)), messages: [], coefficients: [] };
-      entry.messages.push(messagePoint(item.kind, chainId, item.message));
+      // Every key is exactly 96 bytes (checked above), so the joined bytes name the key list.
+      const keyId = item.publicKeys.map(latin1).join("");
+      const entry = byKey.get(keyId) ?? { keys: item.publicKeys, messages: [], coefficients: [] };
+      entry.messages.push(messagePoint(input));
       entry.coefficients.push(r);
       byKey.set(keyId, entry);
     });
     // Multi-scalar multiplication (Pippenger): several times cheaper than one multiplication per point.
     // Variable time is fine here: signatures, messages and coefficients are all public.
     const sigma = pippenger(bls12_381.G1.Point, signatures, coefficients);
-    const pairs = [{ g1: sigma, lines: lineCache.get("-G2", () => linesOf(bls12_381.G2.Point.BASE.negate())) }, ...[...byKey.entries()].map(([id, e]) => ({ g1: pippenger(bls12_381.G1.Point, e.messages, e.coefficients), lines: lineCache.get(id, () => linesOf(e.key)) }))];
-    // A zero term would make the product neutral whatever the rest: never a valid batch.
-    if (pairs.some((p) => p.g1.is0())) return false;
-    const terms = pairs.map(({ g1, lines }) => {
-      g1.assertValidity();
-      const { x, y } = g1.toAffine();
-      return [lines, x, y] as Parameters<typeof bls12_381.millerLoopBatch>[0][number];
-    });
-    const { Fp12 } = bls12_381.fields;
-    return Fp12.eql(Fp12.finalExponentiate(bls12_381.millerLoopBatch(terms)), Fp12.ONE);
+    return pairingProductIsOne([{ g1: sigma, lines: minusG2Lines() }, ...[...byKey.values()].map((e) => ({ g1: pippenger(bls12_381.G1.Point, e.messages, e.coefficients), lines: linesOfKeys(e.keys) }))]);
   } catch {
     return false;
   }

@@ -1,0 +1,141 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { signVote, voteMessage } from "../../src/core/block/vote.js";
+import {
+  BLS_VERIFIED_MEMO_LIMIT,
+  blsAggregateSignatures,
+  blsFromSeed,
+  blsMemoSizes,
+  blsProvePossession,
+  blsSign,
+  blsVerify,
+  blsVerifyAggregate,
+  blsVerifyBatch,
+  blsVerifyPossession,
+} from "../../src/core/crypto/bls.js";
+import { SigningKind } from "../../src/core/crypto/domain.js";
+import { BlsVerifier } from "../../src/consensus/verifier.js";
+import { CHAIN_ID, testIdentity } from "../fixtures/chain.js";
+
+/**
+ * The process-wide memo of BLS results (src/core/crypto/bls.ts) may only ever answer what the
+ * pairing would: each test first makes the memo hold a true result, then asks about inputs that
+ * differ from it in one place.
+ */
+const alice = testIdentity("memo-alice").bls;
+const bob = testIdentity("memo-bob").bls;
+const carol = testIdentity("memo-carol").bls;
+const message = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+const flip = (bytes: Uint8Array, at: number, by: number): Uint8Array => {
+  const out = bytes.slice();
+  out[at % out.length]! ^= by;
+  return out;
+};
+
+describe("BLS result memo", () => {
+  it("a remembered true makes no other signature, message, key, kind or chain verify (one byte changed)", () => {
+    const signature = blsSign(SigningKind.BlockVote, CHAIN_ID, message, alice);
+    expect(blsVerify(SigningKind.BlockVote, CHAIN_ID, message, signature, alice.publicKey)).toBe(true);
+    fc.assert(
+      fc.property(fc.constantFrom("message", "signature", "key"), fc.nat(), fc.integer({ min: 1, max: 255 }), (part, at, by) => {
+        const m = part === "message" ? flip(message, at, by) : message;
+        const s = part === "signature" ? flip(signature, at, by) : signature;
+        const k = part === "key" ? flip(alice.publicKey, at, by) : alice.publicKey;
+        expect(blsVerify(SigningKind.BlockVote, CHAIN_ID, m, s, k)).toBe(false);
+      }),
+      { numRuns: 24, seed: 15 },
+    );
+    expect(blsVerify(SigningKind.Randao, CHAIN_ID, message, signature, alice.publicKey)).toBe(false);
+    expect(blsVerify(SigningKind.BlockVote, `${CHAIN_ID}-b`, message, signature, alice.publicKey)).toBe(false);
+    // Still true afterwards: nothing the failures left behind masks the good result.
+    expect(blsVerify(SigningKind.BlockVote, CHAIN_ID, message, signature, alice.publicKey)).toBe(true);
+  });
+
+  it("a remembered aggregate verifies for its own key set only", () => {
+    const both = blsAggregateSignatures([blsSign(SigningKind.BlockVote, CHAIN_ID, message, alice), blsSign(SigningKind.BlockVote, CHAIN_ID, message, bob)]);
+    expect(blsVerifyAggregate(SigningKind.BlockVote, CHAIN_ID, message, both, [alice.publicKey, bob.publicKey])).toBe(true);
+    expect(blsVerifyAggregate(SigningKind.BlockVote, CHAIN_ID, message, both, [alice.publicKey])).toBe(false);
+    expect(blsVerifyAggregate(SigningKind.BlockVote, CHAIN_ID, message, both, [alice.publicKey, bob.publicKey, carol.publicKey])).toBe(false);
+    expect(blsVerifyAggregate(SigningKind.BlockVote, CHAIN_ID, message, both, [alice.publicKey, carol.publicKey])).toBe(false);
+    // A key list that is the two keys' bytes run together is no key, however the memo joins them.
+    expect(blsVerifyAggregate(SigningKind.BlockVote, CHAIN_ID, message, both, [new Uint8Array([...alice.publicKey, ...bob.publicKey])])).toBe(false);
+    expect(blsVerifyAggregate(SigningKind.BlockVote, CHAIN_ID, message, both, [bob.publicKey, alice.publicKey])).toBe(true);
+  });
+
+  it("a remembered false does not mask a later valid signature", () => {
+    const other = Uint8Array.of(9, 9, 9);
+    const good = blsSign(SigningKind.BlockVote, CHAIN_ID, other, bob);
+    const byAlice = blsSign(SigningKind.BlockVote, CHAIN_ID, other, alice);
+    expect(blsVerify(SigningKind.BlockVote, CHAIN_ID, other, byAlice, bob.publicKey)).toBe(false);
+    expect(blsVerify(SigningKind.BlockVote, CHAIN_ID, other, good, alice.publicKey)).toBe(false);
+    expect(blsVerify(SigningKind.BlockVote, CHAIN_ID, other, good, bob.publicKey)).toBe(true);
+    expect(blsVerify(SigningKind.BlockVote, CHAIN_ID, other, byAlice, alice.publicKey)).toBe(true);
+  });
+
+  it("proofs of possession are remembered per chain and key", () => {
+    const proof = blsProvePossession(CHAIN_ID, carol);
+    expect(blsVerifyPossession(CHAIN_ID, carol.publicKey, proof)).toBe(true);
+    expect(blsVerifyPossession(`${CHAIN_ID}-b`, carol.publicKey, proof)).toBe(false);
+    expect(blsVerifyPossession(CHAIN_ID, alice.publicKey, proof)).toBe(false);
+    // The same bytes as a vote signature over the key are another relation (another DST).
+    expect(blsVerify(SigningKind.ProofOfPossession, CHAIN_ID, carol.publicKey, proof, carol.publicKey)).toBe(false);
+    expect(blsVerifyPossession(CHAIN_ID, carol.publicKey, proof)).toBe(true);
+  });
+
+  it("a failed batch remembers none of its unknown items, and the culprit is still found", () => {
+    const hash = (i: number) => new Uint8Array(32).fill(100 + i);
+    const items = [1, 2, 3, 4].map((slot) => ({ slot, blockHash: hash(slot), signature: signVote(CHAIN_ID, slot, hash(slot), alice), publicKeys: [alice.publicKey] }));
+    const forged = { ...items[2]!, signature: items[1]!.signature };
+    const batch = (list: typeof items) => list.map((i) => ({ kind: SigningKind.BlockVote, message: voteMessage(i.slot, i.blockHash), signature: i.signature, publicKeys: i.publicKeys }));
+    const before = blsMemoSizes().verified;
+    expect(blsVerifyBatch(CHAIN_ID, batch([items[0]!, items[1]!, forged, items[3]!]))).toBe(false);
+    expect(blsMemoSizes().verified).toBe(before);
+    // The item-by-item search finds it, each item checked (and counted) by the node's verifier.
+    const verifier = new BlsVerifier(CHAIN_ID);
+    expect(verifier.votes([items[0]!, items[1]!, forged, items[3]!])).toEqual({ ok: false, firstBad: 2 });
+    expect(verifier.verifications).toBe(4);
+    // Now the good ones are known: a batch of them passes, one with the forgery in it still fails.
+    expect(blsVerifyBatch(CHAIN_ID, batch(items))).toBe(true);
+    expect(blsVerifyBatch(CHAIN_ID, batch([items[0]!, forged]))).toBe(false);
+    expect(new BlsVerifier(CHAIN_ID).votes([items[3]!, items[0]!, forged])).toEqual({ ok: false, firstBad: 2 });
+  });
+
+  it("a passing batch's items are remembered as good one by one", () => {
+    const hash = (i: number) => new Uint8Array(32).fill(200 + i);
+    const items = [1, 2, 3].map((slot) => ({ kind: SigningKind.BlockVote, message: voteMessage(slot, hash(slot)), signature: signVote(CHAIN_ID, slot, hash(slot), bob), publicKeys: [bob.publicKey] }));
+    const before = blsMemoSizes().verified;
+    expect(blsVerifyBatch(CHAIN_ID, items)).toBe(true);
+    expect(blsMemoSizes().verified).toBe(before + 3);
+    for (const i of items) expect(blsVerify(i.kind, CHAIN_ID, i.message, i.signature, bob.publicKey)).toBe(true);
+    expect(blsMemoSizes().verified).toBe(before + 3);
+    expect(blsVerify(SigningKind.BlockVote, CHAIN_ID, items[0]!.message, items[1]!.signature, bob.publicKey)).toBe(false);
+  });
+
+  it("is bounded", () => {
+    // Signatures whose first byte lacks the compression flag fail at decoding: cheap to make many.
+    const notAPoint = new Uint8Array(48);
+    for (let i = 0; i < BLS_VERIFIED_MEMO_LIMIT + 100; i++) {
+      expect(blsVerify(SigningKind.BlockVote, CHAIN_ID, Uint8Array.of(i >>> 16, i >>> 8, i), notAPoint, alice.publicKey)).toBe(false);
+    }
+    expect(blsMemoSizes().verified).toBe(BLS_VERIFIED_MEMO_LIMIT);
+  });
+
+  it("signing and key derivation give each caller its own copy of the remembered bytes", () => {
+    const first = blsSign(SigningKind.Randao, CHAIN_ID, message, alice);
+    first.fill(0);
+    const second = blsSign(SigningKind.Randao, CHAIN_ID, message, alice);
+    expect(blsVerify(SigningKind.Randao, CHAIN_ID, message, second, alice.publicKey)).toBe(true);
+    expect(second).not.toEqual(blsSign(SigningKind.Randao, CHAIN_ID, message, bob));
+    expect(second).not.toEqual(blsSign(SigningKind.BlockVote, CHAIN_ID, message, alice));
+    expect(second).not.toEqual(blsSign(SigningKind.Randao, `${CHAIN_ID}-b`, message, alice));
+    const seed = new Uint8Array(32).fill(42);
+    const key = blsFromSeed(seed);
+    const { publicKey } = key;
+    key.secretKey.fill(0);
+    key.publicKey.fill(0);
+    expect(blsFromSeed(seed).publicKey).toEqual(blsFromSeed(new Uint8Array(32).fill(42)).publicKey);
+    expect(blsFromSeed(seed).secretKey.some((b) => b !== 0)).toBe(true);
+    expect(publicKey.every((b) => b === 0)).toBe(true);
+    expect(blsFromSeed(seed).publicKey.some((b) => b !== 0)).toBe(true);
+  });
+});
