@@ -3,7 +3,7 @@ import { pippenger } from "@noble/curves/abstract/curve.js";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { concatBytes, utf8 } from "../bytes.js";
+import { bytesEqual, concatBytes, utf8 } from "../bytes.js";
 import { CryptoError } from "../errors.js";
 import { cachedDomain, SigningKind } from "./domain.js";
 
@@ -32,10 +32,12 @@ export interface BlsKeyPair {
  */
 export function blsFromSeed(seed: Uint8Array): BlsKeyPair {
   if (seed.length !== 32) throw new CryptoError("INVALID_KEY", "seed must be 32 bytes");
-  const pair = derivedKeys.get(memoKey(0, [seed]), () => {
+  const pair = derivedKeys.get(memoKey(SEED_TAG, [seed]), () => {
     const ikm = hkdf(sha256, seed, utf8.encode("meshchain-bls-salt"), utf8.encode("meshchain-bls-keygen"), 48);
     const { secretKey, publicKey } = bls.keygen(ikm);
-    return { secretKey, publicKey: publicKey.toBytes() };
+    const derived = { secretKey, publicKey: publicKey.toBytes() };
+    ownPublicKeys.set(memoKey(SECRET_KEY_TAG, [secretKey]), derived.publicKey);
+    return derived;
   });
   return { secretKey: pair.secretKey.slice(), publicKey: pair.publicKey.slice() };
 }
@@ -99,8 +101,10 @@ function memoKey(tag: number, parts: readonly Uint8Array[]): string {
   }
   return h.digest("base64");
 }
+const SEED_TAG = 0;
 const VERIFY_TAG = 1;
 const SIGN_TAG = 2;
+const SECRET_KEY_TAG = 3;
 
 /**
  * What verification found, for every (DST, domain and message, signature, signer keys in order) it
@@ -115,10 +119,12 @@ const verified = lru<boolean>(BLS_VERIFIED_MEMO_LIMIT);
 export const BLS_SIGNED_MEMO_LIMIT = 4096;
 const signed = lru<Uint8Array>(BLS_SIGNED_MEMO_LIMIT);
 const derivedKeys = lru<BlsKeyPair>(1024);
+/** The public key of each secret key this process signed with, by the secret key's memo key. */
+const ownPublicKeys = lru<Uint8Array>(1024);
 
 /** How full the process-wide memos are (for tests and diagnostics). */
-export function blsMemoSizes(): { verified: number; signed: number; derivedKeys: number } {
-  return { verified: verified.size, signed: signed.size, derivedKeys: derivedKeys.size };
+export function blsMemoSizes(): { verified: number; signed: number; derivedKeys: number; ownPublicKeys: number } {
+  return { verified: verified.size, signed: signed.size, derivedKeys: derivedKeys.size, ownPublicKeys: ownPublicKeys.size };
 }
 
 function verifyKey(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): string {
@@ -129,8 +135,19 @@ function memoVerified(key: string, check: () => boolean): boolean {
   return verified.get(key, check);
 }
 
-function memoSigned(dst: Uint8Array, input: Uint8Array, secretKey: Uint8Array, sign: () => Uint8Array): Uint8Array {
-  return signed.get(memoKey(SIGN_TAG, [dst, input, secretKey]), sign).slice();
+/**
+ * A signature made here, remembered, and remembered as verifying under the signer's public key: σ =
+ * sk·H(m) and pk = sk·G2 give e(σ, G2) = e(H(m), pk), so the pairing would say true. That holds only if
+ * the pair's public key is its secret key's, which is checked (once per secret key), not assumed: a
+ * pair whose halves do not match signs as before, and its signatures are verified by the pairing.
+ * In a simulation every node's votes are signed in the process that checks them; a node meets its
+ * own votes again in relayed copies and certificates.
+ */
+function memoSigned(dst: Uint8Array, input: Uint8Array, key: BlsKeyPair, sign: () => Uint8Array): Uint8Array {
+  const signature = signed.get(memoKey(SIGN_TAG, [dst, input, key.secretKey]), sign);
+  const publicKey = ownPublicKeys.get(memoKey(SECRET_KEY_TAG, [key.secretKey]), () => bls.getPublicKey(key.secretKey).toBytes());
+  if (bytesEqual(publicKey, key.publicKey)) verified.set(verifyKey(dst, input, signature, [key.publicKey]), true);
+  return signature.slice();
 }
 
 const keyPoints = lru<G2Point>(2048);
@@ -225,7 +242,7 @@ function verifySignature(dst: Uint8Array, input: Uint8Array, signature: Uint8Arr
 
 export function blsSign(kind: SigningKind, chainId: string, message: Uint8Array, key: BlsKeyPair): Uint8Array {
   const input = signingInput(kind, chainId, message);
-  return memoSigned(DST, input, key.secretKey, () => bls.sign(messagePoint(input), key.secretKey).toBytes());
+  return memoSigned(DST, input, key, () => bls.sign(messagePoint(input), key.secretKey).toBytes());
 }
 
 /** False for a bad signature and for bytes that are not valid points. */
@@ -266,7 +283,7 @@ export function blsSubtractSignatures(aggregate: Uint8Array, parts: readonly Uin
  */
 export function blsProvePossession(chainId: string, key: BlsKeyPair): Uint8Array {
   const input = signingInput(SigningKind.ProofOfPossession, chainId, key.publicKey);
-  return memoSigned(POP_DST, input, key.secretKey, () => bls.sign(bls.hash(input, POP_DST), key.secretKey).toBytes());
+  return memoSigned(POP_DST, input, key, () => bls.sign(bls.hash(input, POP_DST), key.secretKey).toBytes());
 }
 
 export function blsVerifyPossession(chainId: string, publicKey: Uint8Array, proof: Uint8Array): boolean {
