@@ -127,12 +127,22 @@ export function blsMemoSizes(): { verified: number; signed: number; derivedKeys:
   return { verified: verified.size, signed: signed.size, derivedKeys: derivedKeys.size, ownPublicKeys: ownPublicKeys.size };
 }
 
+/** The keys are sorted: an aggregate key is their sum, whatever their order (a key twice counts twice). */
 function verifyKey(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): string {
-  return memoKey(VERIFY_TAG, [dst, input, signature, ...publicKeys]);
+  return memoKey(VERIFY_TAG, [dst, input, signature, ...[...publicKeys].sort((a, b) => Buffer.compare(a, b))]);
 }
 
-function memoVerified(key: string, check: () => boolean): boolean {
-  return verified.get(key, check);
+/**
+ * For each signature known to verify under a single key: over what and by which key. An aggregate of
+ * such signatures, all over the same message, verifies under the sum of their keys (e(Σσᵢ, G2) =
+ * Πe(H(m), pkᵢ)), so it is known good when it is made: a node's certificate is built from votes it
+ * checked, and in a simulation the other nodes then meet that certificate in its block.
+ */
+const goodSingles = lru<{ dst: Uint8Array; input: Uint8Array; publicKey: Uint8Array }>(BLS_VERIFIED_MEMO_LIMIT);
+
+function rememberGood(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): void {
+  verified.set(verifyKey(dst, input, signature, publicKeys), true);
+  if (publicKeys.length === 1) goodSingles.set(latin1(signature), { dst, input, publicKey: (publicKeys[0] as Uint8Array).slice() });
 }
 
 /**
@@ -146,7 +156,7 @@ function memoVerified(key: string, check: () => boolean): boolean {
 function memoSigned(dst: Uint8Array, input: Uint8Array, key: BlsKeyPair, sign: () => Uint8Array): Uint8Array {
   const signature = signed.get(memoKey(SIGN_TAG, [dst, input, key.secretKey]), sign);
   const publicKey = ownPublicKeys.get(memoKey(SECRET_KEY_TAG, [key.secretKey]), () => bls.getPublicKey(key.secretKey).toBytes());
-  if (bytesEqual(publicKey, key.publicKey)) verified.set(verifyKey(dst, input, signature, [key.publicKey]), true);
+  if (bytesEqual(publicKey, key.publicKey)) rememberGood(dst, input, signature, [key.publicKey]);
   return signature.slice();
 }
 
@@ -167,9 +177,28 @@ function linesOf(point: G2Point): Lines {
 }
 const negG2Lines = lru<Lines>(1);
 const messagePoints = lru<G1Point>(512);
+/**
+ * Signatures as points, each checked (on the curve, in the subgroup: noble's `fromBytes`) once, when
+ * decoded, or made here: a subgroup check costs about a tenth of a pairing, and noble repeats it in
+ * every `toBytes` and aggregation.
+ */
 const signaturePoints = lru<G1Point>(4096);
 
-const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("latin1");
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("latin1");
+}
+
+/** Throws for bytes that are not a valid signature point. */
+function signaturePoint(bytes: Uint8Array): G1Point {
+  return signaturePoints.get(latin1(bytes), () => bls12_381.G1.Point.fromBytes(bytes));
+}
+
+/** The bytes of a signature point made here (a signature, an aggregate of valid ones), kept decoded. */
+function signatureBytes(point: G1Point): Uint8Array {
+  const bytes = point.toBytes();
+  signaturePoints.set(latin1(bytes), point);
+  return bytes;
+}
 
 /** Throws for bytes that are not a valid public key (callers turn that into `false`). */
 function publicKeyPoint(bytes: Uint8Array): G2Point {
@@ -187,12 +216,6 @@ function linesOfKeys(publicKeys: readonly Uint8Array[]): Lines {
   return keySetLines.get(publicKeys.map(latin1).join(""), () => linesOf(bls.aggregatePublicKeys(points)));
 }
 
-function signaturePoint(bytes: Uint8Array): G1Point {
-  const point = signaturePoints.get(latin1(bytes), () => bls12_381.G1.Point.fromBytes(bytes));
-  point.assertValidity();
-  return point;
-}
-
 function signingInput(kind: SigningKind, chainId: string, message: Uint8Array): Uint8Array {
   return concatBytes(cachedDomain(kind, chainId), message);
 }
@@ -201,12 +224,15 @@ function messagePoint(input: Uint8Array): G1Point {
   return messagePoints.get(latin1(input), () => bls.hash(input, DST));
 }
 
-/** Whether the product of the pairings e(g1, Q) over the given points and Q's lines is one. */
+/**
+ * Whether the product of the pairings e(g1, Q) over the given points and Q's lines is one. Every G1
+ * point here is a checked signature point, a hashed message, or a sum of multiples of those, so in
+ * the subgroup already; every Q was checked in `linesOf`.
+ */
 function pairingProductIsOne(pairs: readonly { g1: G1Point; lines: Lines }[]): boolean {
   // A zero term would make its pairing neutral whatever the rest: never a valid signature.
   if (pairs.some((p) => p.g1.is0())) return false;
   const terms = pairs.map(({ g1, lines }) => {
-    g1.assertValidity();
     const { x, y } = g1.toAffine();
     return [lines, x, y] as Parameters<typeof bls12_381.millerLoopBatch>[0][number];
   });
@@ -231,18 +257,23 @@ function checkSignature(dst: Uint8Array, input: Uint8Array, signature: Uint8Arra
 /** The memoised check; false for a bad signature and for bytes that are not valid points. */
 function verifySignature(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): boolean {
   if (signature.length !== BLS_SIGNATURE_LENGTH || publicKeys.length === 0 || publicKeys.some((k) => k.length !== BLS_PUBLIC_KEY_LENGTH)) return false;
-  return memoVerified(verifyKey(dst, input, signature, publicKeys), () => {
-    try {
-      return checkSignature(dst, input, signature, publicKeys);
-    } catch {
-      return false;
-    }
-  });
+  const key = verifyKey(dst, input, signature, publicKeys);
+  const known = verified.peek(key);
+  if (known !== undefined) return known;
+  let ok: boolean;
+  try {
+    ok = checkSignature(dst, input, signature, publicKeys);
+  } catch {
+    ok = false;
+  }
+  if (ok) rememberGood(dst, input, signature, publicKeys);
+  else verified.set(key, false);
+  return ok;
 }
 
 export function blsSign(kind: SigningKind, chainId: string, message: Uint8Array, key: BlsKeyPair): Uint8Array {
   const input = signingInput(kind, chainId, message);
-  return memoSigned(DST, input, key, () => bls.sign(messagePoint(input), key.secretKey).toBytes());
+  return memoSigned(DST, input, key, () => signatureBytes(bls.sign(messagePoint(input), key.secretKey)));
 }
 
 /** False for a bad signature and for bytes that are not valid points. */
@@ -257,11 +288,19 @@ export function blsVerifyAggregate(kind: SigningKind, chainId: string, message: 
 
 export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
   if (signatures.length === 0) throw new CryptoError("INVALID_SIGNATURE_ENCODING", "nothing to aggregate");
+  let aggregate: Uint8Array;
   try {
-    return bls.aggregateSignatures(signatures.map((s) => signaturePoints.get(latin1(s), () => bls12_381.G1.Point.fromBytes(s)))).toBytes();
+    const sum = signatures.map(signaturePoint).reduce((a, b) => a.add(b));
+    aggregate = signatureBytes(sum);
   } catch {
     throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature");
   }
+  const parts = signatures.map((s) => goodSingles.peek(latin1(s)));
+  const first = parts[0];
+  if (first !== undefined && parts.every((p) => p !== undefined && p.dst === first.dst && bytesEqual(p.input, first.input))) {
+    rememberGood(first.dst, first.input, aggregate, parts.map((p) => (p as typeof first).publicKey));
+  }
+  return aggregate;
 }
 
 /**
@@ -270,8 +309,7 @@ export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
  */
 export function blsSubtractSignatures(aggregate: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
   try {
-    const point = (s: Uint8Array) => signaturePoints.get(latin1(s), () => bls12_381.G1.Point.fromBytes(s));
-    return parts.reduce((acc, s) => acc.subtract(point(s)), point(aggregate)).toBytes();
+    return signatureBytes(parts.reduce((acc, s) => acc.subtract(signaturePoint(s)), signaturePoint(aggregate)));
   } catch {
     throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature, or the parts cancel the whole aggregate");
   }
@@ -324,7 +362,7 @@ export function blsVerifyBatch(chainId: string, items: readonly BlsBatchItem[]):
     return verifySignature(DST, input, item.signature, item.publicKeys);
   }
   const ok = checkBatch(unknown);
-  if (ok) for (const u of unknown) verified.set(u.key, true);
+  if (ok) for (const u of unknown) rememberGood(DST, u.input, u.item.signature, u.item.publicKeys);
   return ok;
 }
 
