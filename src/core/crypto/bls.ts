@@ -164,12 +164,13 @@ const keyPoints = lru<G2Point>(2048);
 type Lines = ReturnType<typeof bls12_381.utils.calcPairingPrecomputes>;
 /**
  * A G2 point's Miller-loop line coefficients, kept per signer key, per set of keys an aggregate was
- * checked against, and for −G2: computing them is about a third of a pairing (noble recomputes them
- * on every `verify`), and nodes pair the same few keys over and over. Sets of keys repeat less (nodes
- * reach quorum with different subsets), so they have their own, smaller memo and evict no single key.
+ * checked against, and for −G2: noble's `verify` recomputes them for both of its pairs every time,
+ * and nodes pair the same few keys over and over. Sets of keys repeat less (nodes reach quorum with
+ * different subsets), so they have their own, smaller memo and evict no single key. An entry is
+ * about 35 KB: these two bound the lines kept to about 11 MB.
  */
-const keyLines = lru<Lines>(1024);
-const keySetLines = lru<Lines>(128);
+const keyLines = lru<Lines>(256);
+const keySetLines = lru<Lines>(64);
 function linesOf(point: G2Point): Lines {
   if (point.is0()) throw new CryptoError("INVALID_KEY", "the point at infinity is no key");
   point.assertValidity();
