@@ -52,6 +52,23 @@ describe("BLS result memo", () => {
     expect(blsSign(SigningKind.BlockVote, CHAIN_ID, m, carol)).toEqual(signature);
   });
 
+  it("signs, proves possession and aggregates to exactly noble's bytes (its own encoding, without noble's repeated checks)", () => {
+    const noble = bls12_381.shortSignatures;
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 64 }), (seed, m) => {
+        const key = blsFromSeed(seed);
+        const signature = blsSign(SigningKind.Randao, CHAIN_ID, m, key);
+        expect(signature).toEqual(signedElsewhere(SigningKind.Randao, m, key.secretKey));
+        const both = [signature, blsSign(SigningKind.Randao, CHAIN_ID, m, alice)];
+        expect(blsAggregateSignatures(both)).toEqual(noble.aggregateSignatures(both.map((s) => bls12_381.G1.Point.fromBytes(s))).toBytes());
+        const popDst = new TextEncoder().encode("MESHCHAIN_BLS_POP_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_");
+        const popPoint = noble.hash(new Uint8Array([...signingDomain(SigningKind.ProofOfPossession, CHAIN_ID), ...key.publicKey]), popDst);
+        expect(blsProvePossession(CHAIN_ID, key)).toEqual(noble.sign(popPoint, key.secretKey).toBytes());
+      }),
+      { numRuns: 16, seed: 15 },
+    );
+  });
+
   it("a signature is remembered as good only when the key pair's public key is its secret key's", () => {
     const m = Uint8Array.of(78, 2);
     const mismatched = { secretKey: alice.secretKey, publicKey: bob.publicKey };
