@@ -7,6 +7,9 @@ import { bytesEqual, concatBytes, utf8 } from "../bytes.js";
 import { CryptoError } from "../errors.js";
 import { cachedDomain, SigningKind } from "./domain.js";
 
+// Over 400 lines on purpose: the result memo below is exact only as long as it stays next to, and in
+// step with, the checks and the encoding it stands in for.
+
 /**
  * Consensus signatures: BLS12-381 in the short-signature variant (signatures in G1, 48 bytes; public
  * keys in G2, 96 bytes), because votes go on air far more often than keys do, and any number of
@@ -133,16 +136,43 @@ function verifyKey(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, pu
 }
 
 /**
- * For each signature known to verify under a single key: over what and by which key. An aggregate of
- * such signatures, all over the same message, verifies under the sum of their keys (e(Σσᵢ, G2) =
- * Πe(H(m), pkᵢ)), so it is known good when it is made: a node's certificate is built from votes it
- * checked, and in a simulation the other nodes then meet that certificate in its block.
+ * For each signature known to verify (one key's or an aggregate): over what, and under which keys.
+ * Signatures known good over the same message add up to one good under all their keys (e(Σσᵢ, G2) =
+ * Πe(H(m), pkᵢ)), and taking known-good parts out of a known-good aggregate leaves one good under
+ * the remaining keys; so what bls.ts aggregates or subtracts from known-good signatures is known good
+ * when it is made: a node's certificates and vote aggregates are built from votes it checked, and in
+ * a simulation the other nodes then meet them. 4,096 entries of at most a few kilobytes (the keys).
  */
-const goodSingles = lru<{ dst: Uint8Array; input: Uint8Array; publicKey: Uint8Array }>(BLS_VERIFIED_MEMO_LIMIT);
+interface GoodFact {
+  readonly dst: Uint8Array;
+  readonly input: Uint8Array;
+  /** The keys, 96 bytes each, concatenated in sorted order. */
+  readonly keys: Uint8Array;
+}
+const goodFacts = lru<GoodFact>(4096);
 
 function rememberGood(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): void {
   verified.set(verifyKey(dst, input, signature, publicKeys), true);
-  if (publicKeys.length === 1) goodSingles.set(latin1(signature), { dst, input, publicKey: (publicKeys[0] as Uint8Array).slice() });
+  goodFacts.set(latin1(signature), { dst, input, keys: concatBytes(...[...publicKeys].sort((a, b) => Buffer.compare(a, b))) });
+}
+
+function keysOf(fact: GoodFact): Uint8Array[] {
+  const keys: Uint8Array[] = [];
+  for (let at = 0; at < fact.keys.length; at += BLS_PUBLIC_KEY_LENGTH) keys.push(fact.keys.subarray(at, at + BLS_PUBLIC_KEY_LENGTH));
+  return keys;
+}
+
+/** The facts about these signatures when all are known and over one message, else undefined. */
+function factsOverOneMessage(signatures: readonly Uint8Array[]): GoodFact[] | undefined {
+  const facts: GoodFact[] = [];
+  for (const s of signatures) {
+    const fact = goodFacts.peek(latin1(s));
+    if (fact === undefined) return undefined;
+    const first = facts[0];
+    if (first !== undefined && (fact.dst !== first.dst || !bytesEqual(fact.input, first.input))) return undefined;
+    facts.push(fact);
+  }
+  return facts;
 }
 
 /**
@@ -312,11 +342,9 @@ export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
   } catch {
     throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature");
   }
-  const parts = signatures.map((s) => goodSingles.peek(latin1(s)));
-  const first = parts[0];
-  if (first !== undefined && parts.every((p) => p !== undefined && p.dst === first.dst && bytesEqual(p.input, first.input))) {
-    rememberGood(first.dst, first.input, aggregate, parts.map((p) => (p as typeof first).publicKey));
-  }
+  const facts = factsOverOneMessage(signatures);
+  const first = facts?.[0];
+  if (facts !== undefined && first !== undefined) rememberGood(first.dst, first.input, aggregate, facts.flatMap(keysOf));
   return aggregate;
 }
 
@@ -325,11 +353,27 @@ export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
  * Lets a node that holds some signers' votes recover the rest from an aggregate that overlaps them.
  */
 export function blsSubtractSignatures(aggregate: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
+  let rest: Uint8Array;
   try {
-    return signatureBytes(parts.reduce((acc, s) => acc.subtract(signaturePoint(s)), signaturePoint(aggregate)));
+    rest = signatureBytes(parts.reduce((acc, s) => acc.subtract(signaturePoint(s)), signaturePoint(aggregate)));
   } catch {
     throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature, or the parts cancel the whole aggregate");
   }
+  // Known good only if every part's keys are among the whole's (as a multiset): what is left is then
+  // exactly the remaining keys' signatures.
+  const facts = factsOverOneMessage([aggregate, ...parts]);
+  const whole = facts?.[0];
+  if (facts !== undefined && whole !== undefined) {
+    const remaining = keysOf(whole).map(latin1);
+    const removed = facts.slice(1).flatMap(keysOf).map(latin1);
+    const contained = removed.every((k) => {
+      const at = remaining.indexOf(k);
+      if (at >= 0) remaining.splice(at, 1);
+      return at >= 0;
+    });
+    if (contained && remaining.length > 0) rememberGood(whole.dst, whole.input, rest, remaining.map((k) => new Uint8Array(Buffer.from(k, "latin1"))));
+  }
+  return rest;
 }
 
 /**
