@@ -52,6 +52,7 @@ interface Lru<V> {
   get(k: string, make: () => V): V;
   peek(k: string): V | undefined;
   set(k: string, v: V): void;
+  clear(): void;
   readonly size: number;
 }
 
@@ -79,6 +80,7 @@ function lru<V>(limit: number): Lru<V> {
     },
     peek,
     set,
+    clear: () => m.clear(),
     get size() {
       return m.size;
     },
@@ -124,6 +126,12 @@ const signed = lru<Uint8Array>(BLS_SIGNED_MEMO_LIMIT);
 const derivedKeys = lru<BlsKeyPair>(1024);
 /** The public key of each secret key this process signed with, by the secret key's memo key. */
 const ownPublicKeys = lru<Uint8Array>(1024);
+
+/** Forget every remembered verification result: for benchmarks that time the pairing itself. */
+export function blsForgetResults(): void {
+  verified.clear();
+  goodFacts.clear();
+}
 
 /** How full the process-wide memos are (for tests and diagnostics). */
 export function blsMemoSizes(): { verified: number; signed: number; derivedKeys: number; ownPublicKeys: number } {
