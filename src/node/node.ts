@@ -210,6 +210,7 @@ export class MeshChainNode {
     const announcer = startAnnouncer({
       store, pool, accepted: this.poolStore, network: () => this.network, clock: this.deps.clock, logger: this.deps.logger, random: this.deps.random, slotMs: this.chainSlotMs(store), onAir: this.opts.network?.radio !== undefined,
       inUnfinalizedBlock: (hash) => this.validator?.engine.holdsUnfinalizedTx(hash) ?? false,
+      unfinalizedTxCount: () => this.validator?.engine.unfinalizedTxCount ?? 0,
     });
     this.announcer = announcer;
     const server = new ChainServer(store, this.opts.snapshotIntervalBlocks ?? DEFAULT_SNAPSHOT_INTERVAL_BLOCKS);

@@ -7,6 +7,7 @@ import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import { MessageType } from "../mesh/frame.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import { StorageError } from "../storage/errors.js";
+import { FinalityStall, STALL_SLOTS } from "./finality-stall.js";
 import type { Logger } from "./logger.js";
 import { MempoolError, type TxPool } from "./mempool.js";
 import type { NodeNetwork } from "./network.js";
@@ -114,16 +115,21 @@ export interface AnnouncerDeps {
   readonly onAir?: boolean;
   /** Whether a block above finality (a proposal, a notarized block) carries it; absent: only the store is asked. */
   readonly inUnfinalizedBlock?: (hash: Uint8Array) => boolean;
+  /** Transactions in the blocks above finality (the engine's view); absent: none known. */
+  readonly unfinalizedTxCount?: () => number;
 }
 
 /**
  * Transactions accepted from this node's users are announced again until included: on a backoff
  * from two slots to 32 (on a radio from six: LongFast's median finality is two to four slots, and a
  * transaction waiting in every pool for room in a block needs no second flood), and at once to a link
- * that comes back or, off the air, a peer that joins.
+ * that comes back or, off the air, a peer that joins. On the air, not while finality stalls with
+ * transactions in blocks: the backlog's copies were most of the airtime that kept the stall going.
  */
 export function startAnnouncer(deps: AnnouncerDeps): TxAnnouncer {
   const { store, pool, slotMs } = deps;
+  // On the air a finality stall is the channel's (finality-stall.ts): announcements again wait it out.
+  const stall = deps.onAir === true ? new FinalityStall(deps.clock, STALL_SLOTS * slotMs) : null;
   const announcer = new TxAnnouncer({ baseMs: (deps.onAir === true ? 6 : 2) * slotMs, maxMs: 32 * slotMs }, {
     clock: deps.clock, logger: deps.logger, random: deps.random, store: deps.accepted,
     send: (tx) => void deps.network()?.send(MessageType.Transaction, tx.bytes),
@@ -147,6 +153,7 @@ export function startAnnouncer(deps: AnnouncerDeps): TxAnnouncer {
       }
       return "held";
     },
+    holdBack: () => stall?.stalled(store.finalizedHeight, deps.unfinalizedTxCount?.() ?? 0) === true,
   });
   deps.network()?.onLinkConnected(() => announcer.announceAll());
   // Over IP a peer that joins gets what it missed at the cost of a few packets. On a radio one hello

@@ -54,6 +54,8 @@ export class TxAnnouncer {
       place: (hash: Uint8Array) => ChainPlace;
       /** Hand the transaction to the pool again (it may have been evicted, or lost in a restart). */
       readmit: (tx: DecodedTx) => Readmission;
+      /** True while announcing again would only load a channel that is the bottleneck (finality stalls on the air). */
+      holdBack?: () => boolean;
     },
   ) {
     this.loop = new TimerLoop(deps.clock, () => this.untilDue(), () => this.onDue(), (e) => deps.logger.error({ err: e }, "announcing acknowledged transactions failed; trying again"));
@@ -147,9 +149,11 @@ export class TxAnnouncer {
     const now = this.deps.clock.now();
     this.forgetSettled();
     const due = [...this.tracked.values()].filter((t) => t.dueAt <= now);
+    const holdBack = due.length > 0 && this.deps.holdBack?.() === true;
     for (const t of this.inNonceOrder(due)) {
       // In a block that is not final yet: wait (a reorganisation may still undo it), announce nothing.
-      if (this.deps.place(t.hash) === "in-chain") {
+      // Held back: wait the same way, so that the waiting ones come due spread out, not all at once.
+      if (holdBack || this.deps.place(t.hash) === "in-chain") {
         t.dueAt = now + this.delay(t.attempts);
         continue;
       }

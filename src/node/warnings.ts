@@ -80,6 +80,14 @@ export const CLOCK_WARN_MS = 30_000;
 /** A chain with transactions waiting that has not finalized for this many slots is stuck. */
 const STUCK_SLOTS = 20;
 
+/**
+ * A node cannot see a remote radio's duty cycle, but a stall while its own radio is connected and
+ * not held for its duty cycle points past it: to a relay between the validators that spent its hour
+ * (devnet seed 4 with --kill: two bridges, each dropping hundreds of relays, finality stood 80 minutes).
+ */
+const RELAY_SPENT_HINT = "; this radio is within its duty cycle, so a radio relaying between the validators may have spent its hour, and the firmware drops what it would relay (see NOT_FINALIZING in docs/operations.md)";
+const radioFine = (i: WarningInputs): boolean => i.radio !== null && i.radio.state === "connected" && (i.radio.dutyCyclePause ?? null) === null;
+
 const mb = (bytes: number): string => `${Math.round(bytes / (1024 * 1024))} MB`;
 const linkReason = (l: { state: string; lastError: string | null }): string => `${l.state}${l.lastError === null ? "" : ` (last error: ${l.lastError})`}`;
 
@@ -109,7 +117,7 @@ export function nodeWarnings(i: WarningInputs): NodeWarning[] {
     if (!i.unfinalizedTransactions && i.mempoolTransactions === 0 && i.height > i.finalizedHeight) {
       warn("FINALITY_WAITS_FOR_TRANSACTIONS", `the ${i.height - i.finalizedHeight} block(s) above finalized height ${i.finalizedHeight} are empty heartbeats; empty blocks are not finalized (an idle chain stays quiet to save airtime), so finality moves with the next transaction`, "info");
     } else if ((i.unfinalizedTransactions || i.mempoolTransactions > 0) && i.finalizedAgeSeconds > stuckSeconds) {
-      warn("NOT_FINALIZING", `transactions wait but nothing was finalized for ${Math.round(i.finalizedAgeSeconds)} s: finality needs two notarized blocks in consecutive slots (a block and its child), each voted by validators with over 2/3 of the weight; see which validators are not voting`);
+      warn("NOT_FINALIZING", `transactions wait but nothing was finalized for ${Math.round(i.finalizedAgeSeconds)} s: finality needs two notarized blocks in consecutive slots (a block and its child), each voted by validators with over 2/3 of the weight; see which validators are not voting${radioFine(i) ? RELAY_SPENT_HINT : ""}`);
     }
   }
   if (i.ipLink !== null && i.ipLink.state !== "connected") warn("LINK_DOWN", `the MQTT link to the broker is ${linkReason(i.ipLink)}; it reconnects by itself`);

@@ -175,7 +175,7 @@ describe("Router::send's duty-cycle rule in the simulated radio", () => {
 });
 
 describe("SimTransport when its radio refuses", () => {
-  it("holds a refused frame, pauses (doubling while refusals continue), offers it again, and loses none", async () => {
+  it("holds a refused frame, pauses the minutes the radio says (as the firmware's notification says them), offers it again, and loses none", async () => {
     const { clock, ch } = channel(0.01);
     const radio = ch.addRadio(1, { position: { x: 0, y: 0 } });
     const rx = new SimTransport(ch.addRadio(2, { position: { x: 100, y: 0 } }), { nodeNumber: 2, hopLimit: 0 });
@@ -185,10 +185,13 @@ describe("SimTransport when its radio refuses", () => {
     rx.onFrame((f) => got.push(f));
     spend(clock, ch, 1, 0.01 * HOUR_MS);
     const offeredAt: number[] = [];
+    const refusals: (RadioRefusal | null)[] = [];
     const send = radio.send.bind(radio);
     radio.send = (p) => {
       offeredAt.push(clock.now());
-      return send(p);
+      const refusal = send(p);
+      refusals.push(refusal);
+      return refusal;
     };
     let ready = 0;
     tx.onReady(() => ready++);
@@ -200,11 +203,12 @@ describe("SimTransport when its radio refuses", () => {
     expect(tx.heldFrames).toBe(3);
     expect(tx.stats.framesSent).toBe(0);
     clock.advance(2 * HOUR_MS);
-    // Offered at once, then after 60, 120, 240 … s of pause: never sooner.
+    // Offered at once, then again exactly when each refusal said: never sooner, never later.
     const gaps = offeredAt.slice(1).map((t, i) => t - (offeredAt[i] as number));
     expect(offeredAt[0]).toBe(start);
-    expect(gaps[0]).toBe(60_000);
-    expect(gaps[1]).toBe(120_000);
+    const refused = refusals.filter((r): r is RadioRefusal => r !== null);
+    expect(refused.length).toBeGreaterThan(0);
+    refused.forEach((r, i) => expect(gaps[i]).toBe(r.silentMinutes * MINUTE));
     expect(tx.linkStats.dutyCyclePauses).toBe(radio.stats.dutyCycleRefusals);
     // All three arrived, the consensus frames before the control frame, and the link says it is ready.
     expect(got.filter((f) => f.bytes[0] === 7).map((f) => f.bytes[1])).toEqual([1, 3, 2]);
@@ -239,9 +243,12 @@ describe("SimTransport when its radio refuses", () => {
     expect(tx.dutyCyclePause).toBeNull();
     spend(clock, ch, 1, 0.01 * HOUR_MS);
     const refusedAt = clock.now();
+    const said: number[] = [];
+    radio.onRefusal((_p, r) => said.push(r.silentMinutes));
     await tx.send(Uint8Array.of(7, 1), Priority.Consensus);
     await tx.send(Uint8Array.of(7, 2), Priority.Transaction);
-    expect(tx.dutyCyclePause).toEqual({ heldFrames: 2, untilMs: refusedAt + 60_000 });
+    expect(said).toHaveLength(1);
+    expect(tx.dutyCyclePause).toEqual({ heldFrames: 2, untilMs: refusedAt + (said[0] as number) * MINUTE });
     const warned = nodeWarnings({ ...HEALTHY, radio: { ...HEALTHY.radio!, dutyCyclePause: { heldFrames: 2, secondsLeft: 60 } } });
     expect(warned.map((w) => w.code)).toEqual(["RADIO_DUTY_CYCLE"]);
     expect(warned[0]?.reason).toContain("2 frame(s) held, offered again in 60 s");

@@ -204,8 +204,14 @@ describe("meshtastic-stream transport against the firmware rules", () => {
     for (let i = 0; i < 40; i++) await a.send(Uint8Array.of(i, 0xaa), Priority.Sync);
     // A bound on waiting, not on speed. Three loaded CI runs stopped at 31 of 40 frames, all distinct, and
     // stayed there (100 s in the last): a stall under CPU starvation, not slowness, cause not yet found
-    // (docs/testing.md). Quiet, all 40 arrive within seconds.
-    await waitFor(() => got.length === 40, 100_000, () => `40 frames (${got.length} so far, ${new Set(got.map((f) => f.bytes[0])).size} distinct)`);
+    // (docs/testing.md). Quiet, all 40 arrive within seconds. Should it stall again, the message says where
+    // the missing frames are: still in the link, at radio A, or delivered to someone other than b.
+    const where = () => {
+      const ra = rig?.radios[0]?.stats;
+      const rb = rig?.radios[1]?.stats;
+      return `40 frames (${got.length} so far, ids ${got.map((f) => f.bytes[0]).join(",")}); link A waiting ${a.queuedFrames}, free ${a.radioFreeSlots}, sent ${a.stats.framesSent}, ${JSON.stringify(a.linkStats)}; radio A accepted ${ra?.accepted}, queue refusals ${ra?.refusedQueueFull}; radio B delivered ${rb?.delivered}; link B ${JSON.stringify(b.linkStats)}, received ${b.stats.framesReceived}, duplicates ${b.stats.duplicates}`;
+    };
+    await waitFor(() => got.length === 40, 100_000, where);
     expect(rig.radios[0]?.stats.refusedQueueFull).toBe(0);
     expect(a.linkStats.radioQueueFullWaits).toBeGreaterThan(0);
     expect(new Set(got.map((f) => f.bytes[0])).size).toBe(40);

@@ -95,7 +95,15 @@ export interface RadioStats {
   channelBusyMs: number;
   /** Most airtime it used in any rolling hour, ms: its peak duty cycle × 3,600,000. */
   peakHourAirtimeMs: number;
+  /**
+   * Airtime by message type in each PERIOD_MS since the channel began, its own frames apart from its
+   * relays: what spent a busy radio's hour, and when (a bridge's duty cycle is mostly others' traffic).
+   */
+  readonly airtimeMsByPeriod: { own: Record<string, number>; relayed: Record<string, number> }[];
 }
+
+/** The span of one `airtimeMsByPeriod` entry: ten minutes, six to the firmware's hour. */
+export const PERIOD_MS = 10 * 60_000;
 
 interface QueuedFrame {
   readonly packet: AirPacket;
@@ -113,6 +121,7 @@ export class SimRadio {
   readonly stats: RadioStats = {
     transmissions: 0, txAirtimeMs: 0, txAirtimeMsByClass: emptyByClass(), txAirtimeMsByType: {}, received: 0, duplicates: 0, collisions: 0,
     lostHalfDuplex: 0, lostOnLink: 0, relays: 0, relaysSuppressed: 0, dutyCycleDrops: 0, dutyCycleRefusals: 0, txQueueDrops: 0, txQueueRefusals: 0, channelBusyMs: 0, peakHourAirtimeMs: 0,
+    airtimeMsByPeriod: [],
   };
   /** This radio's duty cycle, a fraction of the hour (1 = none): its region's, as its firmware applies it. */
   dutyCycle: number;
@@ -261,6 +270,7 @@ export class SimRadio {
     this.stats.txAirtimeMsByClass[ours ? classifyFrame(packet.payload) : "other"] += duration;
     const type = ours ? frameTypeName(packet.payload) : "other";
     this.stats.txAirtimeMsByType[type] = (this.stats.txAirtimeMsByType[type] ?? 0) + duration;
+    this.logPeriod(now, type, head.relayedSnr !== null, duration);
     this.channel.transmit({ radio: this, packet, start: now, end: now + duration });
     // completeSending: the airtime counts toward the hour once the transmission has ended (a timer of
     // its own: a reception ending at the same instant may redraw the delay timer below first).
@@ -270,6 +280,16 @@ export class SimRadio {
       this.txTimer = null;
       this.setTransmitDelay();
     }, duration);
+  }
+
+  private logPeriod(now: number, type: string, relayed: boolean, duration: number): void {
+    const periods = this.stats.airtimeMsByPeriod;
+    const index = Math.floor((now - this.channel.startedAt) / PERIOD_MS);
+    while (periods.length < index) periods.push({ own: {}, relayed: {} });
+    let period = periods[index];
+    if (period === undefined) periods.push((period = { own: {}, relayed: {} }));
+    const into = relayed ? period.relayed : period.own;
+    into[type] = (into[type] ?? 0) + duration;
   }
 
   /**
@@ -361,7 +381,8 @@ export class LoraChannel {
   readonly radios = new Map<number, SimRadio>();
   private readonly links = new Map<number, Map<number, Link>>();
   private explicitLinks = false;
-  private readonly startedAt: number;
+  /** When the channel began: its radios' periods count from here. */
+  readonly startedAt: number;
   /** Our application port: its payloads are MeshChain frames, classified for airtime accounting. */
   readonly ourPort = PRIVATE_APP_PORT;
 

@@ -2,7 +2,7 @@ import type { Clock } from "../../core/clock.js";
 import { TransportError } from "../errors.js";
 import { PRIVATE_APP_PORT } from "../meshtastic/envelope.js";
 import { MESHTASTIC_MTU } from "../transports/meshtastic-mqtt.js";
-import { assertSendable, DutyCycleBackoff, type Lifecycle } from "../transports/common.js";
+import { assertSendable, DutyCycleBackoff, type Lifecycle, radioPauseMinutes } from "../transports/common.js";
 import { type DutyCyclePause, emptyStats, FrameListeners, hopsAwayOf, frameHopLimit, type Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
 import type { SimRadio } from "./channel.js";
 
@@ -15,7 +15,7 @@ export interface SimTransportOptions {
   /** A node's never-repeating ids (its ReservedCounter), else counting up from firstPacketId. */
   readonly packetIds?: { take(): number };
   readonly firstPacketId?: number;
-  /** First pause after a DUTY_CYCLE_LIMIT refusal; doubles while refusals continue (the stream link's default). */
+  /** First pause after a DUTY_CYCLE_LIMIT refusal without the radio's minutes; doubles while such refusals continue (the stream link's default). */
   readonly dutyCyclePauseMs?: number;
   /** Frames held while the radio refuses; beyond it callers are refused (QUEUE_FULL). */
   readonly queueLimit?: number;
@@ -39,9 +39,11 @@ interface Held {
  * A node's frames on the simulated LoRa channel, through its own simulated radio: the same MTU and
  * the same best-effort, unordered delivery as the real thing. The radio may refuse a frame (its hour's
  * duty cycle spent, its queue full), as a stream-API radio refuses one with a Routing error; this link
- * then does what the stream link does: holds the frame and those after it, pauses (the duty-cycle
- * pause doubling while refusals continue), offers it again, and says `holding` meanwhile so the
- * airtime scheduler above keeps its own frames. A refusal loses nothing and blames no peer.
+ * then does what the stream link does: holds the frame and those after it, pauses (for the duty
+ * cycle, the minutes the radio says, as the firmware's notification says them), offers it again, and
+ * says `holding` meanwhile so the airtime scheduler above keeps its own frames. A relay the radio
+ * releases for the duty cycle pauses it the same way: the firmware notifies its client of those too.
+ * A refusal loses nothing and blames no peer.
  */
 export class SimTransport implements Transport {
   readonly kind = "sim";
@@ -55,6 +57,7 @@ export class SimTransport implements Transport {
   private state: Lifecycle = "new";
   private nextPacketId: number;
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeRefusals: (() => void) | null = null;
   private retryTimer: unknown = null;
   /** When the current duty-cycle pause ends; 0 when the last refusal was not for the duty cycle. */
   private dutyPausedUntil = 0;
@@ -112,13 +115,31 @@ export class SimTransport implements Transport {
       this.stats.framesReceived++;
       this.listeners.emit({ bytes: p.payload, from: p.from, hopsAway: hopsAwayOf(p.hopStart, p.hopLimit), snr: r.snr, rssi: r.rssi, viaRadio: true });
     });
+    // The notice for a relay it released: our own frames would be refused as long, so hold them.
+    this.unsubscribeRefusals = this.radio.onRefusal((p, r) => {
+      if (this.state !== "running" || r.code !== "DUTY_CYCLE_LIMIT" || p.from === this.opts.nodeNumber) return;
+      this.pauseForDutyCycle(this.dutyPause.refused(radioPauseMinutes(r.silentMinutes)));
+    });
+  }
+
+  /** Holds every frame until `pauseMs` from now (a pause already longer stands). */
+  private pauseForDutyCycle(pauseMs: number): void {
+    const until = this.clock.now() + pauseMs;
+    if (until <= this.dutyPausedUntil && this.retryTimer !== null) return;
+    this.dutyPausedUntil = until;
+    if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = null;
+      this.offer();
+    }, pauseMs);
   }
 
   async stop(): Promise<void> {
     if (this.state === "stopped") return;
     this.state = "stopped";
     this.unsubscribe?.();
-    this.unsubscribe = null;
+    this.unsubscribeRefusals?.();
+    this.unsubscribe = this.unsubscribeRefusals = null;
     if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.held.length = 0;
@@ -158,19 +179,16 @@ export class SimTransport implements Transport {
       }
       this.hold(next, true);
       this.linkStats.retried++;
-      let pause = QUEUE_RETRY_MS;
       if (refusal.code === "DUTY_CYCLE_LIMIT") {
         this.linkStats.dutyCyclePauses++;
-        pause = this.dutyPause.refused();
-        this.dutyPausedUntil = this.clock.now() + pause;
-      } else {
-        this.linkStats.radioQueueFullWaits++;
-        this.dutyPausedUntil = 0;
+        return this.pauseForDutyCycle(this.dutyPause.refused(radioPauseMinutes(refusal.silentMinutes)));
       }
+      this.linkStats.radioQueueFullWaits++;
+      this.dutyPausedUntil = 0;
       this.retryTimer = this.clock.setTimeout(() => {
         this.retryTimer = null;
         this.offer();
-      }, pause);
+      }, QUEUE_RETRY_MS);
       return;
     }
     if (this.state === "running") for (const l of [...this.readyListeners]) l();

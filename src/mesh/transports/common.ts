@@ -11,10 +11,13 @@ export function assertSendable(state: Lifecycle, frame: Uint8Array, mtu: number,
 }
 
 /**
- * How long a link holds its frames after the radio refused one for the duty cycle: `firstMs`, doubling
- * while refusals continue, up to 15 minutes, and back to `firstMs` once the radio takes a packet again.
- * The firmware's own estimate ("you can send again in N mins") is not relied on: its count is
- * approximate, and a busy relay spends the hour again as it frees.
+ * How long a link holds its frames after the radio refused one for the duty cycle. The firmware says
+ * how long in the ClientNotification it sends with the refusal ("Duty cycle limit exceeded. You can
+ * send again in N mins", Router::send): when the link has that figure it pauses exactly N minutes, no
+ * more (each offer the radio refuses costs nothing on air, but a guess too short only repeats the
+ * refusal and one too long leaves the radio idle while the node's frames age). Without it (another
+ * firmware, a garbled line) it pauses `firstMs`, doubling while refusals continue, up to 15 minutes,
+ * and back to `firstMs` once the radio takes a packet again.
  */
 export class DutyCycleBackoff {
   static readonly MAX_MS = 15 * 60_000;
@@ -24,8 +27,9 @@ export class DutyCycleBackoff {
     this.nextMs = firstMs;
   }
 
-  /** A refusal: the pause to hold for now. */
-  refused(): number {
+  /** A refusal, with the radio's own minutes when it said them (null: not said, or not believable): the pause to hold for now. */
+  refused(radioMinutes: number | null = null): number {
+    if (radioMinutes !== null) return radioMinutes * MINUTE_MS;
     const pause = this.nextMs;
     this.nextMs = Math.min(DutyCycleBackoff.MAX_MS, this.nextMs * 2);
     return pause;
@@ -34,6 +38,31 @@ export class DutyCycleBackoff {
   accepted(): void {
     this.nextMs = this.firstMs;
   }
+}
+
+const MINUTE_MS = 60_000;
+/**
+ * The most minutes a radio's word may pause a link: the hour the firmware counts is 60 minutes, so
+ * no honest figure is longer, and a garbled or hostile one must not silence the node for hours.
+ */
+export const MAX_RADIO_PAUSE_MINUTES = 60;
+const SEND_AGAIN = /You can send again in (\d{1,4}) mins?\b/;
+
+/**
+ * The minutes a firmware's duty-cycle notification asks the client to wait, or null when the text is
+ * not that notification or its figure is not one to believe. Zero is read as one: the firmware counts
+ * whole minutes leaving its hour, and the next one leaves within a minute.
+ */
+export function dutyCycleMinutes(message: string): number | null {
+  const m = SEND_AGAIN.exec(message);
+  if (m === null) return null;
+  return radioPauseMinutes(Number(m[1]));
+}
+
+/** A radio's figure of minutes to wait, bounded to 1-60; null when it is not a whole number. */
+export function radioPauseMinutes(minutes: number): number | null {
+  if (!Number.isInteger(minutes) || minutes < 0) return null;
+  return Math.min(MAX_RADIO_PAUSE_MINUTES, Math.max(1, minutes));
 }
 
 /** Bounded memory of recently seen keys, oldest forgotten first. */

@@ -13,7 +13,7 @@ import { channelIndexOn, type RadioView } from "../meshtastic/radio-view.js";
 import { openByteLink, parseRadioAddress, formatRadioAddress, type ByteLink, type RadioAddress } from "../meshtastic/stream-link.js";
 import { CONFIG_WITHOUT_NODES, RadioSession } from "../meshtastic/stream-session.js";
 import { type DutyCyclePause, emptyStats, FrameListeners, hopsAwayOf, frameHopLimit, type LinkChange, Priority, type ReceivedFrame, type SendOptions, type Transport } from "../transport.js";
-import { assertSendable, DutyCycleBackoff, type Lifecycle, RecentKeys } from "./common.js";
+import { assertSendable, DutyCycleBackoff, dutyCycleMinutes, type Lifecycle, RecentKeys } from "./common.js";
 import { MESHTASTIC_MTU } from "./meshtastic-mqtt.js";
 import { type Outgoing, RadioOutbox } from "./stream-outbox.js";
 
@@ -40,7 +40,7 @@ export interface MeshtasticStreamOptions {
   readonly reconnectMaxMs?: number;
   /** How long `start` keeps trying before it gives up on a radio that never answered. */
   readonly startTimeoutMs?: number;
-  /** First pause after a DUTY_CYCLE_LIMIT refusal; doubles while refusals continue, up to 15 minutes. */
+  /** First pause after a DUTY_CYCLE_LIMIT refusal whose minutes the radio did not say; doubles while such refusals continue, up to 15 minutes. */
   readonly dutyCyclePauseMs?: number;
   /** Frames held for the radio; beyond it callers are refused (QUEUE_FULL). */
   readonly queueLimit?: number;
@@ -104,6 +104,8 @@ export class MeshtasticStreamTransport implements Transport {
   /** When the current duty-cycle pause ends (0: the last pause was not for the duty cycle). */
   private dutyPausedUntil = 0;
   private readonly dutyPause: DutyCycleBackoff;
+  /** The radio's last duty-cycle notification: the packet it refused and the minutes it said, bounded. */
+  private dutyNote: { readonly replyId: number; readonly minutes: number } | null = null;
   private attempts = 0;
   private connectedAt = 0;
   private reconnectTimer: unknown = null;
@@ -419,10 +421,29 @@ export class MeshtasticStreamTransport implements Transport {
         return;
       case "clientNotification":
         this.log("warn", `radio: ${v.value.message}`);
-        return;
+        return this.onNotification(v.value);
       default:
         return;
     }
+  }
+
+  /**
+   * The firmware notifies its client of every packet it refuses for the duty cycle, relays included,
+   * with the minutes until it sends again. Any such notice means our own packets are refused too
+   * until then: the link pauses that long at once (so the scheduler above keeps its frames), and the
+   * Routing error that follows for a packet of ours reads the same figure.
+   */
+  private onNotification(n: Mesh.ClientNotification): void {
+    const minutes = dutyCycleMinutes(n.message);
+    if (minutes === null) return;
+    this.dutyNote = { replyId: n.replyId >>> 0, minutes };
+    this.pauseForDutyCycle(minutes * 60_000);
+    this.pump();
+  }
+
+  private pauseForDutyCycle(pauseMs: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.deps.clock.now() + pauseMs);
+    this.dutyPausedUntil = this.pausedUntil;
   }
 
   private onQueueStatus(q: Mesh.QueueStatus): void {
@@ -506,10 +527,16 @@ export class MeshtasticStreamTransport implements Transport {
     if (retry) {
       if (refusal.wasCountedSent) this.linkStats.retried++;
       const duty = reason === Mesh.Routing_Error.DUTY_CYCLE_LIMIT;
-      const pause = duty ? this.dutyPause.refused() : RATE_LIMIT_PAUSE_MS;
-      if (duty) this.linkStats.dutyCyclePauses++;
-      this.pausedUntil = Math.max(this.pausedUntil, this.deps.clock.now() + pause);
-      this.dutyPausedUntil = duty ? this.pausedUntil : 0;
+      // The notification for this very packet comes just before its Routing error (Router::send).
+      const said = this.dutyNote?.replyId === id ? this.dutyNote.minutes : null;
+      const pause = duty ? this.dutyPause.refused(said) : RATE_LIMIT_PAUSE_MS;
+      if (duty) {
+        this.linkStats.dutyCyclePauses++;
+        this.pauseForDutyCycle(pause);
+      } else {
+        this.pausedUntil = Math.max(this.pausedUntil, this.deps.clock.now() + pause);
+        this.dutyPausedUntil = 0;
+      }
       this.log("warn", `radio refused a packet (${name}); holding ${this.queuedFrames} frames for ${Math.round(pause / 1000)} s`);
       this.pump();
       return;

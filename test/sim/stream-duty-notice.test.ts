@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../src/core/clock.js";
+import { Priority, type ReceivedFrame } from "../../src/mesh/transport.js";
+import { logRecorder, radioRig, rigPerTest, streamTransport } from "../fixtures/stream-radios.js";
+
+const { cleanups, use } = rigPerTest();
+
+/** Advances a manual clock in steps, letting real I/O run between them, until the condition holds. */
+async function advanceUntil(clock: ManualClock, stepMs: number, condition: () => boolean, limitMs: number, what: string): Promise<void> {
+  const end = clock.now() + limitMs;
+  while (!condition()) {
+    if (clock.now() >= end) throw new Error(`virtual time ran out waiting for ${what}`);
+    clock.advance(stepMs);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe("meshtastic-stream transport and the firmware's duty-cycle notification", () => {
+  it("pauses exactly the minutes the notification says, then offers the refused frame again", async () => {
+    const clock = new ManualClock(5_000_000);
+    // 0.36 s of airtime an hour: one LONG_SLOW packet spends it.
+    const rig = use(await radioRig(2, { clock, preset: "LONG_SLOW", radio: () => ({ dutyCycle: 0.0001 }) }));
+    const rec = logRecorder();
+    // A first pause of one minute if the radio said nothing: the test tells the two apart.
+    const a = streamTransport(rig.urls[0] as string, { dutyCyclePauseMs: 60_000, heartbeatIntervalMs: 60_000 }, clock, rec.log);
+    const b = streamTransport(rig.urls[1] as string, { heartbeatIntervalMs: 60_000 }, clock);
+    cleanups.push(() => a.stop(), () => b.stop());
+    await Promise.all([a.start(), b.start()]);
+    const got: ReceivedFrame[] = [];
+    b.onFrame((f) => got.push(f));
+    await a.send(Uint8Array.of(1), Priority.Consensus);
+    await advanceUntil(clock, 100, () => got.length === 1, 60_000, "the first frame");
+    await a.send(Uint8Array.of(2), Priority.Consensus);
+    await advanceUntil(clock, 100, () => a.dutyCyclePause !== null, 60_000, "the pause");
+    const notice = rec.lines.find((l) => l.includes("You can send again in"));
+    const minutes = Number(/in (\d+) mins/.exec(notice ?? "")?.[1]);
+    expect(minutes).toBeGreaterThan(1);
+    const pause = a.dutyCyclePause;
+    const firstAcceptedAt = [...(rig.radios[0]?.stats.acceptedAt.values() ?? [])][0] as number;
+    expect(pause?.heldFrames).toBe(1);
+    // The link paused from the notice, whole minutes as said (within the step the test's clock took).
+    expect(pause!.untilMs - clock.now()).toBeGreaterThan((minutes - 1) * 60_000);
+    expect(pause!.untilMs - clock.now()).toBeLessThanOrEqual(minutes * 60_000);
+    await advanceUntil(clock, 5_000, () => got.length === 2, 2 * 3_600_000, "both frames");
+    const accepted = [...(rig.radios[0]?.stats.acceptedAt.values() ?? [])];
+    // One refusal, one pause: offered again once, when the radio said, and taken.
+    expect(rig.radios[0]?.stats.refusedDutyCycle).toBe(1);
+    expect(a.linkStats.dutyCyclePauses).toBe(1);
+    expect((accepted[1] as number) - firstAcceptedAt).toBeGreaterThanOrEqual((minutes - 1) * 60_000);
+  });
+});
