@@ -2,7 +2,7 @@ import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { describe, expect, it } from "vitest";
 import { signVote, voteMessage } from "../../src/core/block/vote.js";
 import { blsAggregateSignatures, type BlsBatchItem, blsVerifyBatch } from "../../src/core/crypto/bls.js";
-import { SigningKind } from "../../src/core/crypto/domain.js";
+import { SigningKind, signingDomain } from "../../src/core/crypto/domain.js";
 import { CHAIN_ID, testIdentity } from "../fixtures/chain.js";
 
 const alice = testIdentity("batch-alice").bls;
@@ -20,6 +20,21 @@ describe("batched BLS verification", () => {
     const both = { kind: SigningKind.BlockVote, message: voteMessage(6, hash(6)), signature: blsAggregateSignatures([signVote(CHAIN_ID, 6, hash(6), alice), signVote(CHAIN_ID, 6, hash(6), bob)]), publicKeys: [alice.publicKey, bob.publicKey] };
     expect(blsVerifyBatch(CHAIN_ID, [...items, both])).toBe(true);
     expect(blsVerifyBatch(CHAIN_ID, [])).toBe(true);
+  });
+
+  it("accepts a batch of signatures this process never made or checked (the batched pairing itself)", () => {
+    // Signatures made through bls.ts are remembered as good, and a batch of known items needs no pairing:
+    // these come from noble directly, so the batch check runs.
+    const dst = new TextEncoder().encode("MESHCHAIN_BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_POP_");
+    const elsewhere = (key: typeof alice, slot: number): BlsBatchItem => {
+      const message = voteMessage(slot, hash(slot + 50));
+      const point = bls12_381.shortSignatures.hash(new Uint8Array([...signingDomain(SigningKind.BlockVote, CHAIN_ID), ...message]), dst);
+      return { kind: SigningKind.BlockVote, message, signature: bls12_381.shortSignatures.sign(point, key.secretKey).toBytes(), publicKeys: [key.publicKey] };
+    };
+    const fresh = [elsewhere(alice, 1), elsewhere(bob, 2), elsewhere(alice, 3)];
+    expect(blsVerifyBatch(CHAIN_ID, fresh)).toBe(true);
+    const moreFresh = [elsewhere(alice, 4), elsewhere(bob, 5)];
+    expect(blsVerifyBatch(CHAIN_ID, [moreFresh[0]!, { ...moreFresh[1]!, publicKeys: [alice.publicKey] }])).toBe(false);
   });
 
   it("refuses a batch with one signature by the wrong key, or two signatures swapped", () => {
