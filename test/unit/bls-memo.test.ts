@@ -231,4 +231,47 @@ describe("BLS result memo", () => {
     expect(publicKey.every((b) => b === 0)).toBe(true);
     expect(blsFromSeed(seed).publicKey.some((b) => b !== 0)).toBe(true);
   });
+
+  it("never remembers the point at infinity as good: a key and its negation sum to zero", () => {
+    const m = Uint8Array.of(91, 3);
+    const order = bls12_381.fields.Fr.ORDER;
+    const sk = BigInt(`0x${Buffer.from(alice.secretKey).toString("hex")}`);
+    const negated = { secretKey: new Uint8Array(Buffer.from(((order - sk) % order).toString(16).padStart(64, "0"), "hex")), publicKey: bls12_381.G2.Point.fromBytes(alice.publicKey).negate().toBytes() };
+    const mine = blsSign(SigningKind.BlockVote, CHAIN_ID, m, alice);
+    const theirs = blsSign(SigningKind.BlockVote, CHAIN_ID, m, negated);
+    // Both are good alone, so both are remembered as facts...
+    expect(blsVerify(SigningKind.BlockVote, CHAIN_ID, m, theirs, negated.publicKey)).toBe(true);
+    // ...and their sum is the identity, which is no signature: refused, and nothing remembered for it.
+    const facts = blsMemoSizes().goodFacts;
+    expect(() => blsAggregateSignatures([mine, theirs])).toThrow();
+    expect(blsMemoSizes().goodFacts).toBe(facts);
+    const identity = bls12_381.G1.Point.ZERO.toBytes();
+    expect(blsVerifyAggregate(SigningKind.BlockVote, CHAIN_ID, m, identity, [alice.publicKey, negated.publicKey])).toBe(false);
+    // A whole minus all of its parts is the identity too.
+    expect(() => blsSubtractSignatures(mine, [mine])).toThrow();
+  });
+
+  it("encodes a signature and its negation exactly as noble does", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 40 }), (m) => {
+        const signature = blsSign(SigningKind.BlockVote, CHAIN_ID, m, bob);
+        const point = bls12_381.G1.Point.fromBytes(signature);
+        // One of σ and −σ has the sign bit set: an aggregate with a part taken out gives the other.
+        const twice = blsAggregateSignatures([signature, signature]);
+        expect(twice).toEqual(point.double().toBytes());
+        expect(blsSubtractSignatures(twice, [signature])).toEqual(signature);
+        const minus = blsSubtractSignatures(signature, [twice]);
+        expect(minus).toEqual(point.negate().toBytes());
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it("says false, not an exception, for a chain id no chain has", () => {
+    const signature = blsSign(SigningKind.BlockVote, CHAIN_ID, message, alice);
+    expect(blsVerify(SigningKind.BlockVote, "no spaces allowed!", message, signature, alice.publicKey)).toBe(false);
+    expect(blsVerifyAggregate(SigningKind.BlockVote, "no spaces allowed!", message, signature, [alice.publicKey])).toBe(false);
+    expect(blsVerifyPossession("no spaces allowed!", alice.publicKey, blsProvePossession(CHAIN_ID, alice))).toBe(false);
+    expect(blsVerifyBatch("no spaces allowed!", [{ kind: SigningKind.BlockVote, message, signature, publicKeys: [alice.publicKey] }])).toBe(false);
+  });
 });

@@ -134,13 +134,28 @@ export function blsForgetResults(): void {
 }
 
 /** How full the process-wide memos are (for tests and diagnostics). */
-export function blsMemoSizes(): { verified: number; signed: number; derivedKeys: number; ownPublicKeys: number } {
-  return { verified: verified.size, signed: signed.size, derivedKeys: derivedKeys.size, ownPublicKeys: ownPublicKeys.size };
+export function blsMemoSizes(): { verified: number; goodFacts: number; signed: number; derivedKeys: number; ownPublicKeys: number } {
+  return { verified: verified.size, goodFacts: goodFacts.size, signed: signed.size, derivedKeys: derivedKeys.size, ownPublicKeys: ownPublicKeys.size };
 }
 
-/** The keys are sorted: an aggregate key is their sum, whatever their order (a key twice counts twice). */
-function verifyKey(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): string {
-  return memoKey(VERIFY_TAG, [dst, input, signature, ...[...publicKeys].sort((a, b) => Buffer.compare(a, b))]);
+/**
+ * A public key's name in the memos: its SHA-256 (32 bytes where the key is 96, and collision-resistant,
+ * so a memo key over names is as exact as one over the keys). Facts about aggregates of hundreds of
+ * signers then hold a third of the bytes.
+ */
+const KEY_ID_LENGTH = 32;
+const keyIds = lru<Uint8Array>(2048);
+function keyId(publicKey: Uint8Array): Uint8Array {
+  return keyIds.get(latin1(publicKey), () => sha256(publicKey));
+}
+
+/** Key names sorted: an aggregate key is the keys' sum, whatever their order (a key twice counts twice). */
+function sortedIds(publicKeys: readonly Uint8Array[]): Uint8Array[] {
+  return publicKeys.map(keyId).sort((a, b) => Buffer.compare(a, b));
+}
+
+function verifyKey(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, ids: readonly Uint8Array[]): string {
+  return memoKey(VERIFY_TAG, [dst, input, signature, ...ids]);
 }
 
 /**
@@ -149,25 +164,29 @@ function verifyKey(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, pu
  * Πe(H(m), pkᵢ)), and taking known-good parts out of a known-good aggregate leaves one good under
  * the remaining keys; so what bls.ts aggregates or subtracts from known-good signatures is known good
  * when it is made: a node's certificates and vote aggregates are built from votes it checked, and in
- * a simulation the other nodes then meet them. 4,096 entries of at most a few kilobytes (the keys).
+ * a simulation the other nodes then meet them. A fact holds 32 bytes a signer: 2,048 facts take about
+ * 0.5 MB with the seven to twenty signers of today's chains, and at most 16 MB with aggregates of all
+ * 256 validators the parameters allow (a peer relaying aggregates of many subsets fills it no further).
  */
 interface GoodFact {
   readonly dst: Uint8Array;
   readonly input: Uint8Array;
-  /** The keys, 96 bytes each, concatenated in sorted order. */
-  readonly keys: Uint8Array;
+  /** The signers' key names (keyId), concatenated in sorted order. */
+  readonly ids: Uint8Array;
 }
-const goodFacts = lru<GoodFact>(4096);
+export const BLS_GOOD_FACTS_LIMIT = 2048;
+const goodFacts = lru<GoodFact>(BLS_GOOD_FACTS_LIMIT);
 
-function rememberGood(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): void {
-  verified.set(verifyKey(dst, input, signature, publicKeys), true);
-  goodFacts.set(latin1(signature), { dst, input, keys: concatBytes(...[...publicKeys].sort((a, b) => Buffer.compare(a, b))) });
+/** `ids` sorted (sortedIds). */
+function rememberGood(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, ids: readonly Uint8Array[]): void {
+  verified.set(verifyKey(dst, input, signature, ids), true);
+  goodFacts.set(latin1(signature), { dst, input, ids: concatBytes(...ids) });
 }
 
-function keysOf(fact: GoodFact): Uint8Array[] {
-  const keys: Uint8Array[] = [];
-  for (let at = 0; at < fact.keys.length; at += BLS_PUBLIC_KEY_LENGTH) keys.push(fact.keys.subarray(at, at + BLS_PUBLIC_KEY_LENGTH));
-  return keys;
+function idsOf(fact: GoodFact): Uint8Array[] {
+  const ids: Uint8Array[] = [];
+  for (let at = 0; at < fact.ids.length; at += KEY_ID_LENGTH) ids.push(fact.ids.subarray(at, at + KEY_ID_LENGTH));
+  return ids;
 }
 
 /** The facts about these signatures when all are known and over one message, else undefined. */
@@ -194,7 +213,7 @@ function factsOverOneMessage(signatures: readonly Uint8Array[]): GoodFact[] | un
 function memoSigned(dst: Uint8Array, input: Uint8Array, key: BlsKeyPair, sign: () => Uint8Array): Uint8Array {
   const signature = signed.get(memoKey(SIGN_TAG, [dst, input, key.secretKey]), sign);
   const publicKey = ownPublicKeys.get(memoKey(SECRET_KEY_TAG, [key.secretKey]), () => bls.getPublicKey(key.secretKey).toBytes());
-  if (bytesEqual(publicKey, key.publicKey)) rememberGood(dst, input, signature, [key.publicKey]);
+  if (bytesEqual(publicKey, key.publicKey)) rememberGood(dst, input, signature, [keyId(key.publicKey)]);
   return signature.slice();
 }
 
@@ -275,6 +294,15 @@ function signingInput(kind: SigningKind, chainId: string, message: Uint8Array): 
   return concatBytes(cachedDomain(kind, chainId), message);
 }
 
+/** The signing input for a check: null where no domain can be built (a chain id no chain has), which verifies nothing. */
+function checkedInput(kind: SigningKind, chainId: string, message: Uint8Array): Uint8Array | null {
+  try {
+    return signingInput(kind, chainId, message);
+  } catch {
+    return null;
+  }
+}
+
 function messagePoint(input: Uint8Array): G1Point {
   return messagePoints.get(latin1(input), () => bls.hash(input, DST));
 }
@@ -312,7 +340,8 @@ function checkSignature(dst: Uint8Array, input: Uint8Array, signature: Uint8Arra
 /** The memoised check; false for a bad signature and for bytes that are not valid points. */
 function verifySignature(dst: Uint8Array, input: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): boolean {
   if (signature.length !== BLS_SIGNATURE_LENGTH || publicKeys.length === 0 || publicKeys.some((k) => k.length !== BLS_PUBLIC_KEY_LENGTH)) return false;
-  const key = verifyKey(dst, input, signature, publicKeys);
+  const ids = sortedIds(publicKeys);
+  const key = verifyKey(dst, input, signature, ids);
   const known = verified.peek(key);
   if (known !== undefined) return known;
   let ok: boolean;
@@ -321,7 +350,7 @@ function verifySignature(dst: Uint8Array, input: Uint8Array, signature: Uint8Arr
   } catch {
     ok = false;
   }
-  if (ok) rememberGood(dst, input, signature, publicKeys);
+  if (ok) rememberGood(dst, input, signature, ids);
   else verified.set(key, false);
   return ok;
 }
@@ -333,26 +362,30 @@ export function blsSign(kind: SigningKind, chainId: string, message: Uint8Array,
 
 /** False for a bad signature and for bytes that are not valid points. */
 export function blsVerify(kind: SigningKind, chainId: string, message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
-  return verifySignature(DST, signingInput(kind, chainId, message), signature, [publicKey]);
+  const input = checkedInput(kind, chainId, message);
+  return input !== null && verifySignature(DST, input, signature, [publicKey]);
 }
 
 /** Verify one aggregate signature of many keys over the same message (keys must have proven possession). */
 export function blsVerifyAggregate(kind: SigningKind, chainId: string, message: Uint8Array, signature: Uint8Array, publicKeys: Uint8Array[]): boolean {
-  return verifySignature(DST, signingInput(kind, chainId, message), signature, publicKeys);
+  const input = checkedInput(kind, chainId, message);
+  return input !== null && verifySignature(DST, input, signature, publicKeys);
 }
 
 export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
   if (signatures.length === 0) throw new CryptoError("INVALID_SIGNATURE_ENCODING", "nothing to aggregate");
   let aggregate: Uint8Array;
+  let sum: G1Point;
   try {
-    const sum = signatures.map(signaturePoint).reduce((a, b) => a.add(b));
+    sum = signatures.map(signaturePoint).reduce((a, b) => a.add(b));
     aggregate = signatureBytes(sum);
   } catch {
     throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature");
   }
   const facts = factsOverOneMessage(signatures);
   const first = facts?.[0];
-  if (facts !== undefined && first !== undefined) rememberGood(first.dst, first.input, aggregate, facts.flatMap(keysOf));
+  // Never the point at infinity: the pairing check refuses it whatever the keys (a key and its negation sum to zero).
+  if (facts !== undefined && first !== undefined && !sum.is0()) rememberGood(first.dst, first.input, aggregate, facts.flatMap(idsOf).sort((a, b) => Buffer.compare(a, b)));
   return aggregate;
 }
 
@@ -362,8 +395,10 @@ export function blsAggregateSignatures(signatures: Uint8Array[]): Uint8Array {
  */
 export function blsSubtractSignatures(aggregate: Uint8Array, parts: readonly Uint8Array[]): Uint8Array {
   let rest: Uint8Array;
+  let restPoint: G1Point;
   try {
-    rest = signatureBytes(parts.reduce((acc, s) => acc.subtract(signaturePoint(s)), signaturePoint(aggregate)));
+    restPoint = parts.reduce((acc, s) => acc.subtract(signaturePoint(s)), signaturePoint(aggregate));
+    rest = signatureBytes(restPoint);
   } catch {
     throw new CryptoError("INVALID_SIGNATURE_ENCODING", "not a valid BLS signature, or the parts cancel the whole aggregate");
   }
@@ -371,14 +406,15 @@ export function blsSubtractSignatures(aggregate: Uint8Array, parts: readonly Uin
   // exactly the remaining keys' signatures.
   const facts = factsOverOneMessage([aggregate, ...parts]);
   const whole = facts?.[0];
-  if (facts !== undefined && whole !== undefined) {
-    const remaining = keysOf(whole).map(latin1);
-    const removed = facts.slice(1).flatMap(keysOf).map(latin1);
+  if (facts !== undefined && whole !== undefined && !restPoint.is0()) {
+    const remaining = idsOf(whole).map(latin1);
+    const removed = facts.slice(1).flatMap(idsOf).map(latin1);
     const contained = removed.every((k) => {
       const at = remaining.indexOf(k);
       if (at >= 0) remaining.splice(at, 1);
       return at >= 0;
     });
+    // `remaining` keeps the whole's sorted order.
     if (contained && remaining.length > 0) rememberGood(whole.dst, whole.input, rest, remaining.map((k) => new Uint8Array(Buffer.from(k, "latin1"))));
   }
   return rest;
@@ -394,7 +430,8 @@ export function blsProvePossession(chainId: string, key: BlsKeyPair): Uint8Array
 }
 
 export function blsVerifyPossession(chainId: string, publicKey: Uint8Array, proof: Uint8Array): boolean {
-  return verifySignature(POP_DST, signingInput(SigningKind.ProofOfPossession, chainId, publicKey), proof, [publicKey]);
+  const input = checkedInput(SigningKind.ProofOfPossession, chainId, publicKey);
+  return input !== null && verifySignature(POP_DST, input, proof, [publicKey]);
 }
 
 export interface BlsBatchItem {
@@ -420,18 +457,21 @@ export interface BlsBatchItem {
 export function blsVerifyBatch(chainId: string, items: readonly BlsBatchItem[]): boolean {
   if (items.length === 0) return true;
   if (items.some((i) => i.signature.length !== BLS_SIGNATURE_LENGTH || i.publicKeys.length === 0 || i.publicKeys.some((k) => k.length !== BLS_PUBLIC_KEY_LENGTH))) return false;
-  const inputs = items.map((i) => signingInput(i.kind, chainId, i.message));
-  const keys = items.map((i, index) => verifyKey(DST, inputs[index] as Uint8Array, i.signature, i.publicKeys));
+  const checked = items.map((i) => checkedInput(i.kind, chainId, i.message));
+  if (checked.includes(null)) return false;
+  const inputs = checked as Uint8Array[];
+  const ids = items.map((i) => sortedIds(i.publicKeys));
+  const keys = items.map((i, index) => verifyKey(DST, inputs[index] as Uint8Array, i.signature, ids[index] as Uint8Array[]));
   const known = keys.map((k) => verified.peek(k));
   if (known.includes(false)) return false;
-  const unknown = items.flatMap((item, index) => (known[index] === undefined ? [{ item, input: inputs[index] as Uint8Array, key: keys[index] as string }] : []));
+  const unknown = items.flatMap((item, index) => (known[index] === undefined ? [{ item, input: inputs[index] as Uint8Array, ids: ids[index] as Uint8Array[] }] : []));
   if (unknown.length === 0) return true;
   if (unknown.length === 1) {
     const [{ item, input }] = unknown as [(typeof unknown)[number]];
     return verifySignature(DST, input, item.signature, item.publicKeys);
   }
   const ok = checkBatch(unknown);
-  if (ok) for (const u of unknown) rememberGood(DST, u.input, u.item.signature, u.item.publicKeys);
+  if (ok) for (const u of unknown) rememberGood(DST, u.input, u.item.signature, u.ids);
   return ok;
 }
 
