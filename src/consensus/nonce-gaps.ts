@@ -49,15 +49,6 @@ export class NonceGaps {
     for (const n of nonces) this.remember(key(sender, n), now);
   }
 
-  /**
-   * Whether any of these nonces was asked for before the request just counted by `due` (by us, or by
-   * a request we heard): a gap's first request goes to the asker's radio neighbours only, a repeat
-   * mesh-wide (see TxRepair.askForMissingNonces).
-   */
-  askedBefore(sender: Uint8Array, nonces: readonly number[]): boolean {
-    return nonces.some((n) => (this.asks.get(key(sender, n)) ?? 0) > 1);
-  }
-
   /** The requests to send now, at most one per sender; counts them as asked. */
   due(gaps: readonly SenderGap[], t: GapTiming): SenderGap[] {
     const out: SenderGap[] = [];

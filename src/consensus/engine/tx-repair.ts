@@ -89,11 +89,7 @@ export class TxRepair {
     if (this.parts.catchUp.catchingUp() || !this.leadsNextSlot()) return;
     for (const g of this.gaps.due(missing, { now, minAgeMs: ctx.answerWindowMs(), askEveryMs: ctx.slotMs })) {
       ctx.stats.nonceRequests++;
-      // A gap's first request goes to our radio neighbours only (one transmission instead of a flood of
-      // about four, 0.52 s each on LongFast): a transaction is flooded, so most nodes around us hold it,
-      // and the answer is flooded mesh-wide. A repeat (no neighbour held it, or the answer was lost) is
-      // flooded. Over IP the hop limit means nothing and every request reaches every peer.
-      ctx.broadcast({ kind: "get-nonces", sender: g.sender, nonces: g.nonces }, this.gaps.askedBefore(g.sender, g.nonces) ? "mesh" : "neighbours");
+      ctx.broadcast({ kind: "get-nonces", sender: g.sender, nonces: g.nonces });
     }
   }
 
