@@ -44,12 +44,16 @@ describe("the firmware's duty-cycle notification, read by a link", () => {
 });
 
 describe("DutyCycleBackoff", () => {
-  it("pauses exactly the radio's minutes when it said them, and does not double for them", () => {
-    const b = new DutyCycleBackoff(MINUTE);
+  it("pauses no longer than the radio's minutes, and no longer than the backoff's step: the firmware's figure can be far too long", () => {
+    const b = new DutyCycleBackoff(4 * MINUTE);
+    // Shorter than the step: the radio's word.
+    expect(b.refused(1)).toBe(MINUTE);
+    // A firmware that walks its ring by index can say 50 where 1 is true: the step (now 8 min) bounds it.
+    expect(b.refused(50)).toBe(8 * MINUTE);
     expect(b.refused(12)).toBe(12 * MINUTE);
-    expect(b.refused(3)).toBe(3 * MINUTE);
-    // Unsaid: the backoff starts where it was, untouched by the said pauses.
-    expect(b.refused()).toBe(MINUTE);
+    expect(b.refused(60)).toBe(15 * MINUTE);
+    b.accepted();
+    expect(b.refused()).toBe(4 * MINUTE);
   });
 
   it("without the radio's word, doubles from the first pause up to 15 minutes, and starts over once the radio takes a packet", () => {
@@ -61,7 +65,7 @@ describe("DutyCycleBackoff", () => {
 });
 
 describe("SimTransport told of a relay its radio released for the duty cycle", () => {
-  it("holds its own frames the minutes the radio said, as the stream link does on the firmware's notification", async () => {
+  it("holds its own frames after a released relay's notice, no longer than the radio said nor than its backoff step, as the stream link does", async () => {
     const clock = new ManualClock(1_000_000);
     const ch = new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation: PRESETS.LONG_FAST, random: seededRandom(1), dutyCycle: 0.01 }, clock);
     const a = ch.addRadio(1, { position: { x: 0, y: 0 } });
@@ -88,8 +92,9 @@ describe("SimTransport told of a relay its radio released for the duty cycle", (
     // Not even offered: the radio would refuse it, and the link knows until when.
     expect(a.stats.dutyCycleRefusals).toBe(refusals);
     expect(tx.dutyCyclePause?.heldFrames).toBe(1);
-    expect(tx.dutyCyclePause!.untilMs).toBeGreaterThan(clock.now() + ((said[0] as number) - 1) * MINUTE - 10_000);
-    clock.advance((said[0] as number) * MINUTE);
+    expect(tx.dutyCyclePause!.untilMs).toBeLessThanOrEqual(clock.now() + Math.min(said[0] as number, 1) * MINUTE);
+    expect(tx.dutyCyclePause!.untilMs).toBeGreaterThan(clock.now());
+    clock.advance(2 * HOUR_MS);
     expect(tx.holding).toBe(false);
     expect(tx.stats.framesSent).toBe(1);
   });

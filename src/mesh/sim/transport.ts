@@ -40,7 +40,7 @@ interface Held {
  * the same best-effort, unordered delivery as the real thing. The radio may refuse a frame (its hour's
  * duty cycle spent, its queue full), as a stream-API radio refuses one with a Routing error; this link
  * then does what the stream link does: holds the frame and those after it, pauses (for the duty
- * cycle, the minutes the radio says, as the firmware's notification says them), offers it again, and
+ * cycle, the backoff's step or the minutes the radio says if fewer: DutyCycleBackoff), offers it again, and
  * says `holding` meanwhile so the airtime scheduler above keeps its own frames. A relay the radio
  * releases for the duty cycle pauses it the same way: the firmware notifies its client of those too.
  * A refusal loses nothing and blames no peer.

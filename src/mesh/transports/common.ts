@@ -11,13 +11,14 @@ export function assertSendable(state: Lifecycle, frame: Uint8Array, mtu: number,
 }
 
 /**
- * How long a link holds its frames after the radio refused one for the duty cycle. The firmware says
- * how long in the ClientNotification it sends with the refusal ("Duty cycle limit exceeded. You can
- * send again in N mins", Router::send): when the link has that figure it pauses exactly N minutes, no
- * more (each offer the radio refuses costs nothing on air, but a guess too short only repeats the
- * refusal and one too long leaves the radio idle while the node's frames age). Without it (another
- * firmware, a garbled line) it pauses `firstMs`, doubling while refusals continue, up to 15 minutes,
- * and back to `firstMs` once the radio takes a packet again.
+ * How long a link holds its frames after the radio refused one for the duty cycle: `firstMs`, doubling
+ * while refusals continue, up to 15 minutes, and back to `firstMs` once the radio takes a packet again.
+ * The firmware says how long in the ClientNotification it sends with the refusal ("Duty cycle limit
+ * exceeded. You can send again in N mins", Router::send), and the link pauses no longer than that; but
+ * never longer than the backoff's step either, because the firmware's figure can be far too long: it
+ * walks its minute ring by index rather than by age (AirTime::getSilentMinutes), so a burst 55 minutes
+ * ago can read as 50 minutes to wait where one is true. A validator silenced that long misses its
+ * votes; an offer the radio refuses costs nothing on air.
  */
 export class DutyCycleBackoff {
   static readonly MAX_MS = 15 * 60_000;
@@ -29,10 +30,9 @@ export class DutyCycleBackoff {
 
   /** A refusal, with the radio's own minutes when it said them (null: not said, or not believable): the pause to hold for now. */
   refused(radioMinutes: number | null = null): number {
-    if (radioMinutes !== null) return radioMinutes * MINUTE_MS;
-    const pause = this.nextMs;
+    const step = this.nextMs;
     this.nextMs = Math.min(DutyCycleBackoff.MAX_MS, this.nextMs * 2);
-    return pause;
+    return radioMinutes === null ? step : Math.min(radioMinutes * MINUTE_MS, step);
   }
 
   accepted(): void {
