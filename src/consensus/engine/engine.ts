@@ -59,6 +59,11 @@ export class ConsensusEngine {
                 // The test-only switch: the record's slot rules hold, its lock never refuses.
                 given.signer.approve(slot, hash, noLock ? Math.max(parentSlot, given.signer.last()?.lock ?? parentSlot) : parentSlot);
               },
+              // The lock switch is for the two-slot rule's votes: a precommit's lock check stays.
+              approvePrecommit: (slot, hash) => {
+                keeping?.beforeSigning();
+                given.signer.approvePrecommit(slot, hash);
+              },
               last: () => given.signer.last(),
             },
             onFinalized: (blocks) => {
