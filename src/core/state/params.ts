@@ -84,7 +84,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   // A second way to finality, in the block's own slot (docs/consensus.md, "Precommits"). Genesis-only
   // like finalitySlots: it changes what validators sign and when a block is final. 0 for every
   // chain launched before it, and for new ones until its measurements say otherwise.
-  { id: 25, name: "finalityRule", defaultValue: 0n, min: 0n, max: 1n, absentValue: 0n, genesisOnly: true, description: "0: finality by the finalitySlots rule alone; 1: also by precommits of more than two thirds of the weight in the block's own slot (needs finalitySlots 2)" },
+  { id: 25, name: "finalityRule", defaultValue: 0n, min: 0n, max: 1n, absentValue: 0n, genesisOnly: true, description: "0: finality by the finalitySlots rule alone; 1: also by precommits of more than two thirds of the weight in the block's own slot" },
 ];
 
 const BY_ID = new Map(PARAM_SPECS.map((s) => [s.id, s]));
