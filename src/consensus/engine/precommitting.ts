@@ -61,6 +61,10 @@ export class Precommitting {
     if (myIndex < 0 || this.own.has(b.id) || ctx.head().id !== b.id) return;
     // A notarization learned slots later helps no one: its block is final by its child or abandoned.
     if (b.slot < ctx.slotAt(ctx.now()) - 1) return;
+    // Already signed in a later slot (a child's header brought the notarization): the record would
+    // refuse, and that is the rule working, not a refusal to count.
+    const last = ctx.deps.signer.last();
+    if (last !== null && last.slot > b.slot) return;
     try {
       ctx.deps.signer.approvePrecommit(b.slot, b.hash);
     } catch (e) {
