@@ -106,8 +106,8 @@ export class Precommitting {
 
   /**
    * Our precommit frame: every precommit we hold for `b` in one aggregate. A turn after a frame that
-   * carried a quorum stays silent, as votes do; the mid-slot copy goes only while `b` is not final
-   * here, once.
+   * carried a quorum (heard, or our own) stays silent, as votes do; so does the copy after the last
+   * turn, which otherwise goes once, mesh-wide.
    */
   private send(b: TreeBlock, retry: boolean): void {
     const ctx = this.ctx;
