@@ -5,6 +5,22 @@ import type { BlsVerifier } from "./verifier.js";
 import { isQuorum, totalWeight, type WeightedValidator } from "./weights.js";
 
 /**
+ * What the signatures of a certificate or an aggregate are: votes (a notarization) or precommits
+ * (docs/consensus.md, "Precommits"). Both sign (slot, hash), each under its own signing kind.
+ */
+export type SignatureKind = "vote" | "precommit";
+
+/** Check one signature of `kind` (memoised by the verifier). */
+export function verifyOne(verifier: BlsVerifier, kind: SignatureKind, slot: number, hash: Uint8Array, signature: Uint8Array, key: Uint8Array): boolean {
+  return kind === "vote" ? verifier.vote(slot, hash, signature, key) : verifier.precommit(slot, hash, signature, key);
+}
+
+/** Check an aggregate of `kind` over exactly `keys`. */
+export function verifyMany(verifier: BlsVerifier, kind: SignatureKind, slot: number, hash: Uint8Array, signature: Uint8Array, keys: readonly Uint8Array[]): boolean {
+  return kind === "vote" ? verifier.aggregate(slot, hash, signature, keys) : verifier.precommitAggregate(slot, hash, signature, keys);
+}
+
+/**
  * Aggregate the collected votes for a block into a certificate once the valid ones carry more than
  * two thirds of the weight. Each vote is checked on its own (memoised, so a vote is verified once
  * however many blocks and peers carry it); invalid ones are reported so the caller can drop them.
@@ -15,6 +31,7 @@ export function tryCertify(
   votes: ReadonlyMap<number, Uint8Array>,
   weights: readonly WeightedValidator[],
   verifier: BlsVerifier,
+  kind: SignatureKind = "vote",
 ): { certificate: NotarizationCertificate | null; badVoters: number[] } {
   const total = totalWeight(weights);
   const candidates = [...votes.keys()].filter((i) => i < weights.length).sort((a, b) => a - b);
@@ -23,7 +40,7 @@ export function tryCertify(
   const good: number[] = [];
   const badVoters: number[] = [];
   for (const i of candidates) {
-    if (verifier.vote(block.slot, block.hash, votes.get(i) as Uint8Array, (weights[i] as WeightedValidator).blsPublicKey)) good.push(i);
+    if (verifyOne(verifier, kind, block.slot, block.hash, votes.get(i) as Uint8Array, (weights[i] as WeightedValidator).blsPublicKey)) good.push(i);
     else badVoters.push(i);
   }
   const signed = good.reduce((a, i) => a + (weights[i] as WeightedValidator).weight, 0n);
@@ -41,8 +58,18 @@ export function quorumKeys(cert: NotarizationCertificate, weights: readonly Weig
   return indices.map((i) => (weights[i] as WeightedValidator).blsPublicKey);
 }
 
-/** Check a certificate for a block against that block's weighted voting set. */
-export function verifyCertificate(cert: NotarizationCertificate, block: { readonly slot: number; readonly hash: Uint8Array }, weights: readonly WeightedValidator[], verifier: BlsVerifier): boolean {
+/**
+ * Check a certificate for a block against that block's weighted voting set: a notarization, or
+ * (kind "precommit") a precommit certificate, the same shape under the other signing kind. The
+ * signature is checked over the block's own slot and hash, whatever hash the certificate names.
+ */
+export function verifyCertificate(
+  cert: NotarizationCertificate,
+  block: { readonly slot: number; readonly hash: Uint8Array },
+  weights: readonly WeightedValidator[],
+  verifier: BlsVerifier,
+  kind: SignatureKind = "vote",
+): boolean {
   const keys = quorumKeys(cert, weights);
-  return keys !== null && verifier.aggregate(block.slot, block.hash, cert.signature, keys);
+  return keys !== null && verifyMany(verifier, kind, block.slot, block.hash, cert.signature, keys);
 }

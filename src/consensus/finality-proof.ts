@@ -2,7 +2,8 @@ import { toHex } from "../core/bytes.js";
 import { quorumKeys } from "./certificates.js";
 import type { FinalityTracker } from "./finality.js";
 import type { NotarizationCertificate } from "../core/block/certificate.js";
-import type { BlockHeader } from "../core/block/header.js";
+import { blockHash, type BlockHeader } from "../core/block/header.js";
+import type { BlsVerifier } from "./verifier.js";
 import type { WeightedValidator } from "./weights.js";
 
 /**
@@ -25,6 +26,12 @@ export interface PlannedBlock {
   readonly byProposerAlone: boolean;
   /** The voting set the executed state gives at this block's height. */
   readonly weights: readonly WeightedValidator[];
+  /**
+   * A precommit certificate for this block, when one came with it (docs/consensus.md,
+   * "Precommits"). Unchecked here: a plan that leans on it names it (`precommit`), and the caller
+   * pairing-checks it with the proof's notarizations.
+   */
+  readonly precommit?: NotarizationCertificate | null;
 }
 
 export interface ProofPlan {
@@ -34,6 +41,8 @@ export interface ProofPlan {
   readonly proof: readonly number[];
   /** The height the proof makes final; null when the run proves nothing under the anchor set. */
   readonly finalHeight: number | null;
+  /** The position whose precommit certificate the proof rests on (with that block's notarization); null for a proof by notarizations alone. */
+  readonly precommit: number | null;
 }
 
 /** Members and their keys, in order: what a certificate's signer bitmap indexes. */
@@ -48,17 +57,37 @@ export function membersKey(weights: readonly WeightedValidator[]): string {
 export function planFinalityProof(run: readonly PlannedBlock[], anchor: readonly WeightedValidator[], tracker: FinalityTracker): ProofPlan {
   const anchorKey = membersKey(anchor);
   const firstHeight = run[0]?.header.height ?? 0;
-  let plan: ProofPlan = { covered: 0, proof: [], finalHeight: null };
+  let plan: ProofPlan = { covered: 0, proof: [], finalHeight: null, precommit: null };
   for (let j = 0; j < run.length; j++) {
     const b = run[j] as PlannedBlock;
     if (membersKey(b.weights) !== anchorKey) break;
-    const final = tracker.next(b.header, b.byProposerAlone);
+    // A precommit certificate counts only as a quorum by both weightings, like the notarizations.
+    const precommitted = b.precommit != null && b.precommit.height === b.header.height && quorumKeys(b.precommit, anchor) !== null && quorumKeys(b.precommit, b.weights) !== null;
+    const twoSlot = tracker.fork().next(b.header, b.byProposerAlone);
+    const final = tracker.next(b.header, b.byProposerAlone, precommitted);
     // A proof that only reaches back to committed blocks covers nothing new.
     if (final === null || final < firstHeight) continue;
+    // Final by precommits when the notarization rule alone would not reach this high.
+    const byPrecommit = !b.byProposerAlone && final === b.header.height && twoSlot !== final;
     // Links before the run are committed blocks, already proven; only the run's need checking.
-    const proof = (b.byProposerAlone ? [j] : Array.from({ length: tracker.slots }, (_, k) => j - tracker.slots + 1 + k)).filter((i) => i >= 0);
+    const proof = (b.byProposerAlone || byPrecommit ? [j] : Array.from({ length: tracker.slots }, (_, k) => j - tracker.slots + 1 + k)).filter((i) => i >= 0);
     if (!proof.every((i) => quorumKeys((run[i] as PlannedBlock).notarization, anchor) !== null)) continue;
-    plan = { covered: final - firstHeight + 1, proof, finalHeight: final };
+    plan = { covered: final - firstHeight + 1, proof, finalHeight: final, precommit: byPrecommit ? j : null };
   }
   return plan;
+}
+
+/**
+ * The pairing check a plan by precommits adds to its notarizations: the precommit certificate of
+ * block `plan.precommit`, over exactly its signers' keys, under the Precommit signing kind. True
+ * for a plan that does not rest on one. Until it returns true nothing the plan covers may be taken
+ * as final.
+ */
+export function precommitProofHolds(run: readonly PlannedBlock[], plan: ProofPlan, verifier: BlsVerifier): boolean {
+  if (plan.precommit === null) return true;
+  const b = run[plan.precommit];
+  const cert = b?.precommit;
+  if (b === undefined || cert == null) return false;
+  const keys = quorumKeys(cert, b.weights);
+  return keys !== null && verifier.precommitAggregate(b.header.slot, blockHash(b.header), cert.signature, keys);
 }

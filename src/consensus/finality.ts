@@ -7,7 +7,9 @@
  * - 3, Streamlet's rule (chains launched before the two-slot rule, whose old voters kept no lock):
  *   the middle of three notarized blocks chained in consecutive slots is final.
  * Either way the final block is the one before the last of the run. A block notarized by its
- * proposer alone (a lone validator holding a quorum) is final at once. The engine, range sync and
+ * proposer alone (a lone validator holding a quorum) is final at once. A chain whose genesis sets
+ * `finalityRule` 1 has a second way (docs/consensus.md, "Precommits"): a notarized block precommitted
+ * by more than two thirds of its voting weight is final in its own slot. The engine, range sync and
  * the read model all ask this file, so the rule has one home.
  */
 import { Ledger } from "../core/state/ledger.js";
@@ -21,6 +23,11 @@ export interface NotarizedLink {
 /** The chain's finality rule: how many notarized blocks in consecutive slots make the one before the last final. */
 export function finalitySlotsOf(state: StateStore): number {
   return Number(new Ledger(state).params().finalitySlots);
+}
+
+/** Whether the chain also finalizes by precommits (the genesis-only parameter `finalityRule`, 1). */
+export function precommitRuleOf(state: StateStore): boolean {
+  return new Ledger(state).params().finalityRule === 1n;
 }
 
 /** True when notarized `child`, on notarized `parent`, are consecutive in height and slot. */
@@ -45,20 +52,30 @@ export function finalizesRun(run: readonly NotarizedLink[], slots: number): bool
 export class FinalityTracker {
   private recent: NotarizedLink[] = [];
 
-  /** `slots`: the chain's finalitySlots (finalitySlotsOf). */
-  constructor(readonly slots: number) {}
+  /**
+   * `slots`: the chain's finalitySlots (finalitySlotsOf); `precommits`: whether its finalityRule
+   * counts precommits (precommitRuleOf). On a chain without the rule a precommit certificate proves
+   * nothing, whoever sends one.
+   */
+  constructor(
+    readonly slots: number,
+    readonly precommits = false,
+  ) {}
 
-  /** Add the next notarized block of the chain; the height it makes final, or null. */
-  next(link: NotarizedLink, byProposerAlone: boolean): number | null {
+  /**
+   * Add the next notarized block of the chain; the height it makes final, or null. `precommitted`:
+   * the caller holds a precommit certificate for this very block, checked against its voting set.
+   */
+  next(link: NotarizedLink, byProposerAlone: boolean, precommitted = false): number | null {
     const run = [...this.recent, { height: link.height, slot: link.slot }];
     this.recent = run.slice(-(this.slots - 1));
-    if (byProposerAlone) return link.height;
+    if (byProposerAlone || (precommitted && this.precommits)) return link.height;
     return finalizesRun(run, this.slots) ? run[run.length - 2]!.height : null;
   }
 
   /** A copy, to try a run of blocks without committing to it. */
   fork(): FinalityTracker {
-    const copy = new FinalityTracker(this.slots);
+    const copy = new FinalityTracker(this.slots, this.precommits);
     copy.recent = [...this.recent];
     return copy;
   }

@@ -16,6 +16,8 @@ export type ConsensusMessage =
   | { readonly kind: "vote"; readonly height: number; readonly blockHash: Uint8Array; readonly voter: number; readonly signature: Uint8Array }
   /** Several validators' votes for one block in one frame: the block by height and hash prefix, who signed (bitmap), their BLS aggregate (vote-aggregation.ts). */
   | { readonly kind: "vote-aggregate"; readonly height: number; readonly blockRef: Uint8Array; readonly signers: Uint8Array; readonly signature: Uint8Array }
+  /** Precommits for one notarized block (docs/consensus.md, "Precommits"), carried like a vote aggregate: same fields, the Precommit signing kind. */
+  | { readonly kind: "precommit-aggregate"; readonly height: number; readonly blockRef: Uint8Array; readonly signers: Uint8Array; readonly signature: Uint8Array }
   | { readonly kind: "get-block"; readonly hash: Uint8Array }
   /** A sender's transactions a pool waits on (later nonces arrived, these did not); answered with tx messages. */
   | { readonly kind: "get-nonces"; readonly sender: Uint8Array; readonly nonces: readonly number[] }

@@ -1,6 +1,6 @@
 import { BoundedMap } from "../core/bounded.js";
 import { toHex } from "../core/bytes.js";
-import { verifyAggregateVote, verifyRandao, verifyVote, voteMessage } from "../core/block/vote.js";
+import { verifyAggregatePrecommit, verifyAggregateVote, verifyPrecommit, verifyRandao, verifyVote, voteMessage } from "../core/block/vote.js";
 import { blsVerifyBatch } from "../core/crypto/bls.js";
 import { SigningKind } from "../core/crypto/domain.js";
 import { sha256 } from "../core/crypto/hash.js";
@@ -34,6 +34,15 @@ export class BlsVerifier {
 
   aggregate(slot: number, blockHash: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): boolean {
     return this.memo([Uint8Array.of(2), new Uint8Array(new Float64Array([slot]).buffer), blockHash, signature, ...publicKeys], () => verifyAggregateVote(this.chainId, slot, blockHash, signature, [...publicKeys]));
+  }
+
+  /** A single precommit (its own signing kind, memoised apart from votes by the tag byte). */
+  precommit(slot: number, blockHash: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+    return this.memo([Uint8Array.of(4), new Uint8Array(new Float64Array([slot]).buffer), blockHash, signature, publicKey], () => verifyPrecommit(this.chainId, slot, blockHash, signature, publicKey));
+  }
+
+  precommitAggregate(slot: number, blockHash: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]): boolean {
+    return this.memo([Uint8Array.of(5), new Uint8Array(new Float64Array([slot]).buffer), blockHash, signature, ...publicKeys], () => verifyAggregatePrecommit(this.chainId, slot, blockHash, signature, [...publicKeys]));
   }
 
   randao(slot: number, reveal: Uint8Array, publicKey: Uint8Array): boolean {

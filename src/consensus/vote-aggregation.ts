@@ -1,12 +1,13 @@
 import { type NotarizationCertificate, signerBitmap, signerIndices } from "../core/block/certificate.js";
 import { BoundedMap } from "../core/bounded.js";
 import { blsAggregateSignatures, blsSubtractSignatures } from "../core/crypto/bls.js";
-import { tryCertify } from "./certificates.js";
+import { type SignatureKind, tryCertify, verifyMany, verifyOne } from "./certificates.js";
 import type { BlsVerifier } from "./verifier.js";
 import { isQuorum, totalWeight, type WeightedValidator } from "./weights.js";
 
 /*
- * Votes aggregated in flight (issue 20, docs/consensus.md §15). On the radio a vote is one frame of
+ * Votes aggregated in flight (issue 20, docs/consensus.md §15). Precommits aggregate the same way
+ * (each function takes the signature kind; votes by default). On the radio a vote is one frame of
  * about a second at LongFast, and every validator's is flooded by the mesh. A validator that holds
  * several votes for a block when its own goes out sends one frame with all of them (a signer bitmap
  * and their BLS aggregate, the size of one vote), and does not send again what an aggregate heard
@@ -37,11 +38,17 @@ export function carriesQuorum(signers: readonly number[], weights: readonly Weig
  * set `weights`; null when any named signer is outside the set or the signature does not verify
  * against exactly the named signers' keys (a bitmap claiming one signer too many fails too).
  */
-export function verifyAggregate(aggregate: { readonly signers: Uint8Array; readonly signature: Uint8Array }, block: Block, weights: readonly WeightedValidator[], verifier: BlsVerifier): number[] | null {
+export function verifyAggregate(
+  aggregate: { readonly signers: Uint8Array; readonly signature: Uint8Array },
+  block: Block,
+  weights: readonly WeightedValidator[],
+  verifier: BlsVerifier,
+  kind: SignatureKind = "vote",
+): number[] | null {
   const indices = signerIndices(aggregate.signers);
   if (indices.length === 0 || indices.some((i) => i >= weights.length)) return null;
   const keys = indices.map((i) => (weights[i] as WeightedValidator).blsPublicKey);
-  return verifier.aggregate(block.slot, block.hash, aggregate.signature, keys) ? indices : null;
+  return verifyMany(verifier, kind, block.slot, block.hash, aggregate.signature, keys) ? indices : null;
 }
 
 /**
@@ -89,13 +96,19 @@ export function combineVotes(singles: ReadonlyMap<number, Uint8Array>, aggregate
 }
 
 /** The single votes among `votes` whose signatures check (memoised by the verifier), and the voters whose do not. */
-export function checkedSingles(block: Block, votes: ReadonlyMap<number, Uint8Array>, weights: readonly WeightedValidator[], verifier: BlsVerifier): { good: Map<number, Uint8Array>; bad: number[] } {
+export function checkedSingles(
+  block: Block,
+  votes: ReadonlyMap<number, Uint8Array>,
+  weights: readonly WeightedValidator[],
+  verifier: BlsVerifier,
+  kind: SignatureKind = "vote",
+): { good: Map<number, Uint8Array>; bad: number[] } {
   const good = new Map<number, Uint8Array>();
   const bad: number[] = [];
   for (const [i, signature] of votes) {
     const voter = weights[i];
     if (voter === undefined) continue;
-    if (verifier.vote(block.slot, block.hash, signature, voter.blsPublicKey)) good.set(i, signature);
+    if (verifyOne(verifier, kind, block.slot, block.hash, signature, voter.blsPublicKey)) good.set(i, signature);
     else bad.push(i);
   }
   return { good, bad };
@@ -111,10 +124,11 @@ export function tryCertifyWithAggregates(
   aggregates: readonly PartialAggregate[],
   weights: readonly WeightedValidator[],
   verifier: BlsVerifier,
+  kind: SignatureKind = "vote",
 ): { certificate: NotarizationCertificate | null; badVoters: number[] } {
-  const plain = tryCertify(block, votes, weights, verifier);
+  const plain = tryCertify(block, votes, weights, verifier, kind);
   if (plain.certificate !== null || aggregates.length === 0) return plain;
-  const { good, bad } = checkedSingles(block, votes, weights, verifier);
+  const { good, bad } = checkedSingles(block, votes, weights, verifier, kind);
   const combined = combineVotes(good, aggregates, weights);
   if (combined === null || !isQuorum(weightOf(combined.signers, weights), totalWeight(weights))) return { certificate: null, badVoters: bad };
   return { certificate: { height: block.height, blockHash: block.hash, signers: signerBitmap(combined.signers), signature: combined.signature }, badVoters: bad };

@@ -34,6 +34,7 @@ const WIRE: { readonly [K in Kind]: { readonly type: MessageType; encode(m: Of<K
     },
   },
   "vote-aggregate": { type: MessageType.VoteAggregate, encode: (m) => voteAggregateCodec.encode(m), decode: (p) => ({ kind: "vote-aggregate", ...voteAggregateCodec.decode(p) }) },
+  "precommit-aggregate": { type: MessageType.PrecommitAggregate, encode: (m) => voteAggregateCodec.encode(m), decode: (p) => ({ kind: "precommit-aggregate", ...voteAggregateCodec.decode(p) }) },
   "get-block": { type: MessageType.GetBlock, encode: (m) => getBlockCodec.encode(m), decode: (p) => ({ kind: "get-block", ...getBlockCodec.decode(p) }) },
   "get-range": { type: MessageType.GetBlockRange, encode: (m) => blockRangeCodec.encode(m), decode: (p) => ({ kind: "get-range", ...blockRangeCodec.decode(p) }) },
   "get-nonces": { type: MessageType.GetSenderTransactions, encode: (m) => senderTransactionsRequestCodec.encode(m), decode: (p) => ({ kind: "get-nonces", ...senderTransactionsRequestCodec.decode(p) }) },

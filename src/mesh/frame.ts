@@ -45,6 +45,8 @@ export enum MessageType {
    * from the top of the 5-bit range, clear of the ids other message work adds from 21 upwards.
    */
   VoteAggregate = 21,
+  /** Precommits for one notarized block (docs/consensus.md, "Precommits"): a vote aggregate's layout, the Precommit signing kind. */
+  PrecommitAggregate = 22,
 }
 
 /**

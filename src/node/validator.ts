@@ -124,6 +124,17 @@ export class ValidatorService {
         }
         health.healthy("signer");
       },
+      approvePrecommit: (slot, blockHash) => {
+        const chainFault = health.isFaulted("chain") ? health.fault : null;
+        if (chainFault !== null) throw new StorageError("IO_ERROR", `not signing while the chain store fails: ${chainFault.message}`);
+        try {
+          this.signer.approvePrecommit(slot, blockHash);
+        } catch (e) {
+          if (e instanceof StorageError) health.report("signer", e, `recording a precommit for slot ${slot}`);
+          throw e;
+        }
+        health.healthy("signer");
+      },
       last: () => this.signer.last(),
     };
   }

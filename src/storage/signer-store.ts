@@ -1,4 +1,4 @@
-import { checkApproval, legacyLock, nextLock, type SignedRecord, type SignerSafety } from "../core/chain/signer-safety.js";
+import { checkApproval, checkPrecommit, legacyLock, nextLock, precommitRecord, type SignedRecord, type SignerSafety } from "../core/chain/signer-safety.js";
 import { openDatabase, type SqliteDatabase } from "./database.js";
 import { toStorageError } from "./errors.js";
 import type { Migration } from "./migrations.js";
@@ -7,6 +7,8 @@ const SIGNER_MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "the last slot and block signed", sql: "CREATE TABLE signed (id INTEGER PRIMARY KEY CHECK (id = 1), slot INTEGER NOT NULL, block_hash BLOB NOT NULL);" },
   // NULL on a record written before locks were kept: read as legacyLock (the last slot less one).
   { version: 2, description: "the lock: the highest parent slot of a block signed", sql: "ALTER TABLE signed ADD COLUMN lock_slot INTEGER;" },
+  // 1 when the last signature was a precommit of (slot, block_hash): nothing more for that slot.
+  { version: 3, description: "whether the last signature was a precommit", sql: "ALTER TABLE signed ADD COLUMN precommitted INTEGER NOT NULL DEFAULT 0;" },
 ];
 
 /**
@@ -22,8 +24,8 @@ export class SqliteSignerSafety implements SignerSafety {
   constructor(path: string) {
     this.db = openDatabase(path, SIGNER_MIGRATIONS);
     this.db.pragma("synchronous = FULL");
-    const row = this.db.prepare<[], { slot: number; block_hash: Buffer; lock_slot: number | null }>("SELECT slot, block_hash, lock_slot FROM signed WHERE id = 1").get();
-    this.cached = row === undefined ? null : { slot: row.slot, blockHash: new Uint8Array(row.block_hash), lock: row.lock_slot ?? legacyLock(row.slot) };
+    const row = this.db.prepare<[], { slot: number; block_hash: Buffer; lock_slot: number | null; precommitted: number }>("SELECT slot, block_hash, lock_slot, precommitted FROM signed WHERE id = 1").get();
+    this.cached = row === undefined ? null : { slot: row.slot, blockHash: new Uint8Array(row.block_hash), lock: row.lock_slot ?? legacyLock(row.slot), ...(row.precommitted === 1 ? { precommitted: true } : {}) };
     this.legacyRecord = row !== undefined && row.lock_slot === null;
   }
 
@@ -49,15 +51,27 @@ export class SqliteSignerSafety implements SignerSafety {
 
   approve(slot: number, blockHash: Uint8Array, parentSlot: number): void {
     if (checkApproval(this.cached, slot, blockHash, parentSlot) === "repeat") return;
-    const lock = nextLock(this.cached, parentSlot);
+    const record = { slot, blockHash: Uint8Array.from(blockHash), lock: nextLock(this.cached, parentSlot) };
+    this.write(record, "recording a signature");
+  }
+
+  approvePrecommit(slot: number, blockHash: Uint8Array): void {
+    if (checkPrecommit(this.cached, slot, blockHash) === "repeat") return;
+    this.write(precommitRecord(this.cached, slot, blockHash), "recording a precommit");
+  }
+
+  /** One durable write of the whole record, lock and precommit flag with it, before the cache moves. */
+  private write(record: SignedRecord, what: string): void {
     try {
       this.db
-        .prepare("INSERT INTO signed (id, slot, block_hash, lock_slot) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET slot = excluded.slot, block_hash = excluded.block_hash, lock_slot = excluded.lock_slot")
-        .run(slot, blockHash, lock);
+        .prepare(
+          "INSERT INTO signed (id, slot, block_hash, lock_slot, precommitted) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET slot = excluded.slot, block_hash = excluded.block_hash, lock_slot = excluded.lock_slot, precommitted = excluded.precommitted",
+        )
+        .run(record.slot, record.blockHash, record.lock, record.precommitted === true ? 1 : 0);
     } catch (e) {
-      throw toStorageError(e, "recording a signature");
+      throw toStorageError(e, what);
     }
-    this.cached = { slot, blockHash: Uint8Array.from(blockHash), lock };
+    this.cached = record;
     this.legacyRecord = false;
   }
 

@@ -153,6 +153,8 @@ export class ConsensusSim {
   private readonly votesSent = new Set<string>();
   /** Every (validator, slot) → block hashes it signed and sent, to catch double-signing. */
   private readonly signed = new Map<string, Set<string>>();
+  /** Precommits made, by block id: the validators (address hex) that precommitted it (the oracle counts them as signed). */
+  private readonly precommitted = new Map<string, Set<string>>();
 
   constructor(readonly opts: SimOptions) {
     this.engineOptions = opts.engine ?? {};
@@ -218,6 +220,10 @@ export class ConsensusSim {
         node.signer.approve(slot, hash, parentSlot);
         this.record(node.identity, slot, hash);
       },
+      approvePrecommit: (slot, hash) => {
+        node.signer.approvePrecommit(slot, hash);
+        this.recordPrecommit(node.identity, slot, hash);
+      },
       last: () => node.signer.last(),
     };
     const rootState = root === null ? this.genesisState.clone() : root.state.clone();
@@ -258,6 +264,11 @@ export class ConsensusSim {
     const set = this.signed.get(key) ?? new Set<string>();
     set.add(toHex(hash));
     this.signed.set(key, set);
+  }
+
+  private recordPrecommit(validator: Identity, _slot: number, hash: Uint8Array): void {
+    const id = toHex(hash);
+    this.precommitted.set(id, (this.precommitted.get(id) ?? new Set<string>()).add(toHex(validator.address)));
   }
 
   /** (validator, slot) pairs signed for more than one block, by validators not set to equivocate. */
@@ -511,10 +522,9 @@ export class ConsensusSim {
       const validator = key.split(":")[0]!;
       for (const h of hashes) signers.set(h, (signers.get(h) ?? new Set()).add(validator));
     }
-    const notarizable = (id: string) => {
+    const notarizable = (id: string, by: Set<string> = signers.get(id) ?? new Set<string>()) => {
       const weights = this.executedBlock(id)?.weights;
       if (weights === undefined) return false;
-      const by = signers.get(id) ?? new Set<string>();
       const signed = weights.filter((w) => by.has(toHex(w.address))).reduce((a, w) => a + w.weight, 0n);
       return isQuorum(signed, totalWeight(weights));
     };
@@ -525,6 +535,8 @@ export class ConsensusSim {
       if (parent === undefined || !notarizable(id) || !notarizable(parentId)) continue;
       if (finalizesParent(parent.header, block.header)) final.push(parentId);
     }
+    // The precommit rule: a notarizable block precommitted by more than two thirds of its weight.
+    for (const [id, by] of this.precommitted) if (notarizable(id) && notarizable(id, by)) final.push(id);
     const ancestors = (id: string): Set<string> => {
       const seen = new Set<string>();
       for (let b = this.proposals.get(id); b !== undefined; b = this.proposals.get(toHex(b.header.parentHash))) seen.add(toHex(blockHash(b.header)));

@@ -20,10 +20,10 @@ const DEFAULT_SHAPE: FuzzShape = { maxDelayMs: 15_000, steps: 4, restartChance: 
  * validator may sign two blocks in one slot, and no two blocks final by the two-slot rule over the
  * votes actually signed may conflict (whether or not any node saw both).
  */
-export function safetyRun(seed: number, engine?: SimOptions["engine"], shape: FuzzShape = DEFAULT_SHAPE, tally?: { refusedByLock: number }): void {
+export function safetyRun(seed: number, engine?: SimOptions["engine"], shape: FuzzShape = DEFAULT_SHAPE, tally?: { refusedByLock: number }, params?: SimOptions["params"]): void {
   const random = seededRandom(seed * 7919);
   const validators = 4 + Math.floor(random() * 2);
-  const sim = new ConsensusSim({ validators, seed, conditions: { loss: random() * 0.3, delayMs: [50, 1_000 + random() * (shape.maxDelayMs - 1_000)] }, ...(engine === undefined ? {} : { engine }) });
+  const sim = new ConsensusSim({ validators, seed, conditions: { loss: random() * 0.3, delayMs: [50, 1_000 + random() * (shape.maxDelayMs - 1_000)] }, ...(engine === undefined ? {} : { engine }), ...(params === undefined ? {} : { params }) });
   sim.start();
   for (let step = 0; step < shape.steps; step++) {
     const ids = sim.nodes.map((n) => n.index);

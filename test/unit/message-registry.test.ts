@@ -58,6 +58,7 @@ const SAMPLES: { readonly [K in MessageType]: { payload: Uint8Array; shows: Reco
   [MessageType.GetBlockRange]: { payload: blockRangeCodec.encode({ fromHeight: 10, count: 4 }), shows: { fromHeight: 10, count: 4 } },
   [MessageType.GetSenderTransactions]: { payload: senderTransactionsRequestCodec.encode({ sender: alice.address, nonces: [3, 5] }), shows: { nonces: [3, 5] } },
   [MessageType.VoteAggregate]: { payload: voteAggregateCodec.encode({ height: 1, blockRef: hash.slice(0, 8), signers: Uint8Array.of(0b101), signature: block.header.signature }), shows: { height: 1, blockRef: toHex(hash.slice(0, 8)), signers: 1 } },
+  [MessageType.PrecommitAggregate]: { payload: voteAggregateCodec.encode({ height: 2, blockRef: hash.slice(0, 8), signers: Uint8Array.of(0b11), signature: block.header.signature }), shows: { height: 2, blockRef: toHex(hash.slice(0, 8)), signers: 1 } },
 };
 
 const frame = (type: number, payload: Uint8Array): Uint8Array => {
@@ -113,7 +114,7 @@ describe("the message registry", () => {
   it("refuses reserved (6, 10) and undefined ids with a typed error", () => {
     const defined = new Set(MESSAGE_SPECS.map((m) => m.type as number));
     const undefinedIds = Array.from({ length: 32 }, (_, i) => i).filter((i) => !defined.has(i));
-    expect(undefinedIds).toEqual(expect.arrayContaining([0, ...RESERVED_TYPES, 22, 31]));
+    expect(undefinedIds).toEqual(expect.arrayContaining([0, ...RESERVED_TYPES, 23, 31]));
     for (const id of undefinedIds) {
       expect(describeFrame(frame(id, Uint8Array.of(1, 2, 3)))).toMatchObject({ code: "UNKNOWN_TYPE" });
       expect(() => decodeFrame(frame(id, Uint8Array.of(1)))).toThrow(FrameError);
@@ -155,6 +156,7 @@ describe("the message registry", () => {
       { kind: "get-txs", slot: 3, blockRef: block.header.signature.slice(0, 8), indexes: [0] }, { kind: "block-txs", slot: 3, blockRef: block.header.signature.slice(0, 8), txs: [tx] },
       { kind: "vote", height: 1, blockHash: hash, voter: 0, signature: block.header.signature }, { kind: "get-block", hash },
       { kind: "vote-aggregate", height: 1, blockRef: hash.slice(0, 8), signers: Uint8Array.of(1), signature: block.header.signature },
+      { kind: "precommit-aggregate", height: 1, blockRef: hash.slice(0, 8), signers: Uint8Array.of(1), signature: block.header.signature },
       { kind: "get-nonces", sender: alice.address, nonces: [1] }, { kind: "get-range", fromHeight: 1, count: 2 },
       { kind: "certified-block", block, certificate: null }, { kind: "tx", tx }, { kind: "chain-status", finalizedHeight: 1, headHeight: 1, headSlot: 1, headHash: hash, witnessHash: null },
     ];

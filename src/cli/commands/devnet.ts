@@ -13,7 +13,7 @@ import { parseWhole } from "../parse.js";
 
 interface DevnetCliOptions {
   nodes: string; validators: string; preset: string; loss: string; duration: string; txRate: string; seed: string;
-  kill: boolean; lateJoin: string; routers: string; transport: string; broker?: string; radioLink?: string; slot?: string; json: boolean; report?: string; quiet: boolean;
+  kill: boolean; lateJoin: string; routers: string; transport: string; broker?: string; radioLink?: string; slot?: string; finalityRule: string; json: boolean; report?: string; quiet: boolean;
 }
 
 /** One progress line on stderr (stdout keeps the report alone, for scripts). */
@@ -34,6 +34,7 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
     .option("--tx-rate <n>", "transfers per minute, at random nodes", "3")
     .option("--seed <n>", "random seed", "1")
     .option("--slot <time>", "slot length (default: chosen for the preset and the validators, as meshchain airtime --recommend prints)")
+    .option("--finality-rule <rule>", "the genesis finality rule: two-slot (a block final once its child in the next slot is notarized) or precommit (also final in its own slot by precommits, docs/consensus.md)", "two-slot")
     .option("--kill", "crash and restart random nodes every 20 virtual minutes", false)
     .option("--late-join <n>", "this many nodes start a third of the way in, with empty stores", "0")
     .option("--routers <n>", "this many radios, those nearest the middle, take Meshtastic's ROUTER role (they relay first); the rest are CLIENT", "0")
@@ -63,6 +64,8 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         if (routers > nodes) throw new CliError("INVALID_ARGUMENT", "--routers cannot exceed --nodes");
         const durationMs = parseDuration(opts.duration);
         const slotMs = opts.slot === undefined ? undefined : parseDuration(opts.slot);
+        if (opts.finalityRule !== "two-slot" && opts.finalityRule !== "precommit") throw new CliError("INVALID_ARGUMENT", `--finality-rule ${opts.finalityRule}: two-slot or precommit`);
+        const params = { ...(slotMs === undefined ? {} : { slotMs: BigInt(slotMs) }), ...(opts.finalityRule === "precommit" ? { finalityRule: 1n } : {}) };
         const txPerMinute = Number(opts.txRate);
         if (!(txPerMinute >= 0)) throw new CliError("INVALID_ARGUMENT", "--tx-rate must be a non-negative number");
         if (opts.report !== undefined && !/\.(html|json)$/.test(opts.report)) throw new CliError("INVALID_ARGUMENT", `--report ${opts.report}: name a .html or .json file`);
@@ -70,7 +73,7 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         const common = {
           ...(opts.quiet ? {} : { onProgress: (s: DevnetSample) => void process.stderr.write(progressLine(s, durationMs / 1000, virtual)) }),
           nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill, lateJoin, routers,
-          ...(slotMs === undefined ? {} : { params: { slotMs: BigInt(slotMs) } }),
+          ...(Object.keys(params).length === 0 ? {} : { params }),
         };
         const realTime = opts.radioLink === undefined ? "--transport mqtt" : `--radio-link ${opts.radioLink}`;
         if (opts.transport === "mqtt" && validators < 2) throw new CliError("INVALID_ARGUMENT", `${realTime} needs at least two validators`);

@@ -20,6 +20,7 @@ import type { Equivocation } from "./equivocation.js";
 import type { Finalizing } from "./finalizing.js";
 import type { BlockIntake } from "./block-intake.js";
 import { IP_LINK, type LinkProfile } from "./link-profile.js";
+import type { Precommitting } from "./precommitting.js";
 import type { Proposing } from "./proposing.js";
 import type { TxRepair } from "./tx-repair.js";
 import { type EngineDeps, type EngineStats, emptyStats } from "./types.js";
@@ -48,6 +49,7 @@ export interface EngineParts {
   readonly voting: Voting;
   readonly proposing: Proposing;
   readonly finalizing: Finalizing;
+  readonly precommitting: Precommitting;
   readonly compact: CompactRelay;
   readonly catchUp: CatchUp;
   readonly txRepair: TxRepair;

@@ -12,6 +12,7 @@ import { CompactRelay } from "./compact-relay.js";
 import { EngineContext, type EngineParts } from "./context.js";
 import { Equivocation } from "./equivocation.js";
 import { Finalizing } from "./finalizing.js";
+import { Precommitting } from "./precommitting.js";
 import { NotarizedKeeping } from "./notarized-keeping.js";
 import { Proposing } from "./proposing.js";
 import { ChainStatus } from "./status.js";
@@ -59,6 +60,11 @@ export class ConsensusEngine {
                 // The test-only switch: the record's slot rules hold, its lock never refuses.
                 given.signer.approve(slot, hash, noLock ? Math.max(parentSlot, given.signer.last()?.lock ?? parentSlot) : parentSlot);
               },
+              // The lock switch is for the two-slot rule's votes: a precommit's lock check stays.
+              approvePrecommit: (slot, hash) => {
+                keeping?.beforeSigning();
+                given.signer.approvePrecommit(slot, hash);
+              },
               last: () => given.signer.last(),
             },
             onFinalized: (blocks) => {
@@ -74,6 +80,7 @@ export class ConsensusEngine {
     parts.voting = new Voting(ctx, parts);
     parts.proposing = new Proposing(ctx, parts);
     parts.finalizing = new Finalizing(ctx, parts);
+    parts.precommitting = new Precommitting(ctx, parts);
     parts.compact = new CompactRelay(ctx, parts);
     parts.catchUp = new CatchUp(ctx, parts);
     parts.txRepair = new TxRepair(ctx, parts);
@@ -215,6 +222,9 @@ export class ConsensusEngine {
         return;
       case "vote-aggregate":
         voting.onVoteAggregate(message);
+        return;
+      case "precommit-aggregate":
+        this.parts.precommitting.onPrecommitAggregate(message);
         return;
       case "get-block":
         catchUp.onGetBlock(message.hash);

@@ -8,7 +8,8 @@ import type { EngineContext, EngineParts } from "./context.js";
 
 /**
  * Finality (the two-slot rule, consensus/finality.ts): a notarized block whose child in the next
- * slot is notarized is final, with all before it. The store commits first (deps.onFinalized); only then does the root move, the tree get
+ * slot is notarized is final, with all before it; on a chain with finalityRule 1, so is a notarized
+ * block precommitted by more than two thirds of its weight (engine/precommitting.ts). The store commits first (deps.onFinalized); only then does the root move, the tree get
  * pruned to the new root's descendants, and whatever waited below the root get dropped.
  */
 export class Finalizing {
@@ -33,6 +34,14 @@ export class Finalizing {
         best = p;
         witness = x;
       }
+    }
+    // The precommit rule (a chain with finalityRule 1): a notarized block with a precommit quorum is
+    // final in its own slot; it is its own witness (a peer that fetches it holds its notarization).
+    for (const x of ctx.blocks.values()) {
+      if (!x.notarized || x.height <= ctx.root.height || (best !== null && x.height <= best.height)) continue;
+      if (this.parts.precommitting.certificateOf(x.id) === undefined) continue;
+      best = x;
+      witness = x;
     }
     if (best === null || witness === null || witness.block === null || witness.certificate === null) return;
     ctx.witness = { id: witness.id, hash: witness.hash, block: witness.block, certificate: witness.certificate };

@@ -109,6 +109,14 @@ export interface EngineStats {
   votesWithheld: number;
   /** Turn frames sent to the direct neighbours only (hop limit 0): every other validator was heard directly. */
   votesToNeighbours: number;
+  /** Precommits made (a chain with finalityRule 1; docs/consensus.md, "Precommits"). */
+  precommitted: number;
+  /** Precommit frames sent (turns and mid-slot copies). */
+  precommitsSent: number;
+  /** Precommit turns not sent because one frame heard already carried a precommit quorum. */
+  precommitsWithheld: number;
+  /** Blocks found final here by their precommits. */
+  finalByPrecommit: number;
 }
 
 /** The last vote heard from one validator (or cast by this node), for the operator. */
@@ -120,5 +128,5 @@ export interface LastVote {
 }
 
 export function emptyStats(): EngineStats {
-  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0, votesToNeighbours: 0 };
+  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0, votesToNeighbours: 0, precommitted: 0, precommitsSent: 0, precommitsWithheld: 0, finalByPrecommit: 0 };
 }

@@ -57,6 +57,7 @@ export class Voting {
     for (const v of this.pendingVotes.get(b.id) ?? []) this.onVote(v);
     this.pendingVotes.delete(b.id);
     for (const a of this.aggregates.takePending(`${b.height}:${b.id.slice(0, 2 * VOTE_BLOCK_REF_BYTES)}`)) this.onVoteAggregate(a);
+    this.parts.precommitting.blockArrived(b);
   }
 
   /**
@@ -359,6 +360,7 @@ export class Voting {
     b.notarized = true;
     this.ctx.stats.notarized++;
     this.parts.finalizing.check();
+    this.parts.precommitting.onNotarized(b);
   }
 
   /** Re-aggregate a parent's certificate with every vote now known, so late voters still count if they made it. */

@@ -23,6 +23,22 @@ export function verifyAggregateVote(chainId: string, slot: number, blockHash: Ui
   return blsVerifyAggregate(SigningKind.BlockVote, chainId, voteMessage(slot, blockHash), signature, blsPublicKeys);
 }
 
+/**
+ * A precommit for a notarized block (docs/consensus.md, "Precommits"): the same (slot, hash) bytes as
+ * a vote, under its own signing kind, so a vote never counts as a precommit nor the reverse.
+ */
+export function signPrecommit(chainId: string, slot: number, blockHash: Uint8Array, key: BlsKeyPair): Uint8Array {
+  return blsSign(SigningKind.Precommit, chainId, voteMessage(slot, blockHash), key);
+}
+
+export function verifyPrecommit(chainId: string, slot: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKey: Uint8Array): boolean {
+  return blsVerify(SigningKind.Precommit, chainId, voteMessage(slot, blockHash), signature, blsPublicKey);
+}
+
+export function verifyAggregatePrecommit(chainId: string, slot: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKeys: Uint8Array[]): boolean {
+  return blsVerifyAggregate(SigningKind.Precommit, chainId, voteMessage(slot, blockHash), signature, blsPublicKeys);
+}
+
 export function randaoMessage(slot: number): Uint8Array {
   return new Writer().varint(slot).finish();
 }

@@ -13,6 +13,12 @@ export interface SignedRecord {
   readonly slot: number;
   readonly blockHash: Uint8Array;
   readonly lock: number;
+  /**
+   * The last signature was a precommit of (slot, blockHash) (docs/consensus.md, "Precommits"): a
+   * vote for a virtual child of that block at slot + ½, so nothing more is signed for `slot` itself.
+   * Absent on a record that never precommitted.
+   */
+  readonly precommitted?: boolean;
 }
 
 /**
@@ -23,6 +29,11 @@ export interface SignedRecord {
 export interface SignerSafety {
   /** `parentSlot`: the slot of the block's parent, checked against the lock and then locked on. */
   approve(slot: number, blockHash: Uint8Array, parentSlot: number): void;
+  /**
+   * A precommit of the notarized block `blockHash` of `slot`: checked by `checkPrecommit`, and the
+   * record `{slot, blockHash, lock: max(lock, slot), precommitted}` durable before returning.
+   */
+  approvePrecommit(slot: number, blockHash: Uint8Array): void;
   last(): SignedRecord | null;
 }
 
@@ -42,6 +53,8 @@ export function legacyLock(lastSlot: number): number {
  */
 export function checkApproval(last: SignedRecord | null, slot: number, blockHash: Uint8Array, parentSlot: number): "new" | "repeat" {
   if (last === null) return "new";
+  // A precommit is a signature at slot + ½: the slot itself is behind it, even for the same block.
+  if (last.precommitted === true && slot <= last.slot) throw new SignerSafetyError("SLOT_REGRESSION", `slot ${slot} is not after the precommitted slot ${last.slot}`);
   if (slot === last.slot && bytesEqual(blockHash, last.blockHash)) return "repeat";
   if (slot === last.slot) throw new SignerSafetyError("CONFLICT", `already signed block ${toHex(last.blockHash).slice(0, 16)} in slot ${slot}`);
   if (slot < last.slot) throw new SignerSafetyError("SLOT_REGRESSION", `slot ${slot} is before the last signed slot ${last.slot}`);
@@ -52,4 +65,27 @@ export function checkApproval(last: SignedRecord | null, slot: number, blockHash
 /** The lock after signing a block whose parent has slot `parentSlot`. */
 export function nextLock(last: SignedRecord | null, parentSlot: number): number {
   return Math.max(last?.lock ?? Number.NEGATIVE_INFINITY, parentSlot);
+}
+
+/**
+ * The precommit rule (docs/consensus.md, "Precommits"), read as the vote rule for a virtual child of
+ * the block at slot + ½ whose parent is the block itself: nothing signed after `slot` (a vote in the
+ * slot itself comes before the precommit), and `slot` at least the lock. "new" means the record
+ * must become `{slot, blockHash, lock: max(lock, slot), precommitted: true}` before the signature
+ * leaves. That the block is notarized is the caller's to know: the record holds no blocks.
+ */
+export function checkPrecommit(last: SignedRecord | null, slot: number, blockHash: Uint8Array): "new" | "repeat" {
+  if (last === null) return "new";
+  if (last.precommitted === true && slot === last.slot) {
+    if (bytesEqual(blockHash, last.blockHash)) return "repeat";
+    throw new SignerSafetyError("CONFLICT", `already precommitted block ${toHex(last.blockHash).slice(0, 16)} of slot ${slot}`);
+  }
+  if (slot < last.slot) throw new SignerSafetyError("SLOT_REGRESSION", `slot ${slot} is before the last signed slot ${last.slot}`);
+  if (slot < last.lock) throw new SignerSafetyError("LOCKED", `the precommitted slot ${slot} is below the lock ${last.lock}`);
+  return "new";
+}
+
+/** The record after a precommit of `blockHash` in `slot` (checkPrecommit said "new"). */
+export function precommitRecord(last: SignedRecord | null, slot: number, blockHash: Uint8Array): SignedRecord {
+  return { slot, blockHash: Uint8Array.from(blockHash), lock: nextLock(last, slot), precommitted: true };
 }

@@ -11,6 +11,8 @@ export enum SigningKind {
   Randao = 3,
   ProofOfPossession = 4,
   NodeMessage = 5,
+  /** A precommit: "I hold this block's notarization and lock on its slot" (docs/consensus.md, "Precommits"). */
+  Precommit = 6,
 }
 
 const PROTOCOL_TAG = utf8.encode("MeshChain/1");

@@ -47,7 +47,8 @@ export type ParamName =
   | "proposerShareBps"
   | "evidenceMaxAgeSlots"
   | "epochLength"
-  | "finalitySlots";
+  | "finalitySlots"
+  | "finalityRule";
 
 export type ChainParams = Readonly<Record<ParamName, bigint>>;
 
@@ -80,6 +81,10 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   // The finality rule is a property of the chain, not of the binary (docs/consensus.md §7): a chain
   // launched under Streamlet's three-slot rule keeps it, as its old voters never kept a lock.
   { id: 24, name: "finalitySlots", defaultValue: 2n, min: 2n, max: 3n, absentValue: 3n, genesisOnly: true, description: "notarized blocks in consecutive slots that make a block final: 2 (the two-slot rule, with the vote lock) or 3 (Streamlet, chains from before it)" },
+  // A second way to finality, in the block's own slot (docs/consensus.md, "Precommits"). Genesis-only
+  // like finalitySlots: it changes what validators sign and when a block is final. 0 for every
+  // chain launched before it, and for new ones until its measurements say otherwise.
+  { id: 25, name: "finalityRule", defaultValue: 0n, min: 0n, max: 1n, absentValue: 0n, genesisOnly: true, description: "0: finality by the finalitySlots rule alone; 1: also by precommits of more than two thirds of the weight in the block's own slot" },
 ];
 
 const BY_ID = new Map(PARAM_SPECS.map((s) => [s.id, s]));
@@ -97,9 +102,13 @@ export function documentBaseParams(): ChainParams {
   return Object.fromEntries(PARAM_SPECS.map((s) => [s.name, s.absentValue ?? s.defaultValue])) as Record<ParamName, bigint>;
 }
 
-/** What a new genesis writes for the later parameters, so that it gets their defaults rather than their absentValue. */
+/**
+ * What a new genesis writes for the later parameters, so that it gets their defaults rather than
+ * their absentValue. One whose default is its absentValue is left out: writing it would change the
+ * documents (and their hashes) of every new chain for nothing.
+ */
 export function laterParamDefaults(): Record<string, bigint> {
-  return Object.fromEntries(PARAM_SPECS.filter((s) => s.absentValue !== undefined).map((s) => [s.name, s.defaultValue]));
+  return Object.fromEntries(PARAM_SPECS.filter((s) => s.absentValue !== undefined && s.absentValue !== s.defaultValue).map((s) => [s.name, s.defaultValue]));
 }
 
 export function defaultParams(): ChainParams {
