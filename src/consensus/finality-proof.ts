@@ -28,8 +28,9 @@ export interface PlannedBlock {
   readonly weights: readonly WeightedValidator[];
   /**
    * A precommit certificate for this block, when one came with it (docs/consensus.md,
-   * "Precommits"). Unchecked here: a plan that leans on it names it (`precommit`), and the caller
-   * pairing-checks it with the proof's notarizations.
+   * "Precommits"). It counts only when `planFinalityProof` is given a verifier and its signature
+   * checks: a plan must never rest on a certificate from a peer that only names enough signers.
+   * (No sync answer carries one yet: range sync proves finality by notarizations alone.)
    */
   readonly precommit?: NotarizationCertificate | null;
 }
@@ -54,15 +55,16 @@ export function membersKey(weights: readonly WeightedValidator[]): string {
  * The highest block of `run` whose finality is proven under `anchor` (the voting set of the
  * committed tip), walking `tracker` (a fork: the caller's links are not moved).
  */
-export function planFinalityProof(run: readonly PlannedBlock[], anchor: readonly WeightedValidator[], tracker: FinalityTracker): ProofPlan {
+export function planFinalityProof(run: readonly PlannedBlock[], anchor: readonly WeightedValidator[], tracker: FinalityTracker, verifier: BlsVerifier | null = null): ProofPlan {
   const anchorKey = membersKey(anchor);
   const firstHeight = run[0]?.header.height ?? 0;
   let plan: ProofPlan = { covered: 0, proof: [], finalHeight: null, precommit: null };
   for (let j = 0; j < run.length; j++) {
     const b = run[j] as PlannedBlock;
     if (membersKey(b.weights) !== anchorKey) break;
-    // A precommit certificate counts only as a quorum by both weightings, like the notarizations.
-    const precommitted = b.precommit != null && b.precommit.height === b.header.height && quorumKeys(b.precommit, anchor) !== null && quorumKeys(b.precommit, b.weights) !== null;
+    // A precommit certificate counts only as a quorum by both weightings, like the notarizations, and
+    // only once its signature checks (review, session 27: signer names alone cost a forger nothing).
+    const precommitted = b.precommit != null && b.precommit.height === b.header.height && quorumKeys(b.precommit, anchor) !== null && quorumKeys(b.precommit, b.weights) !== null && verifier !== null && precommitCertificateHolds(b, verifier);
     const twoSlot = tracker.fork().next(b.header, b.byProposerAlone);
     const final = tracker.next(b.header, b.byProposerAlone, precommitted);
     // A proof that only reaches back to committed blocks covers nothing new.
@@ -86,8 +88,12 @@ export function planFinalityProof(run: readonly PlannedBlock[], anchor: readonly
 export function precommitProofHolds(run: readonly PlannedBlock[], plan: ProofPlan, verifier: BlsVerifier): boolean {
   if (plan.precommit === null) return true;
   const b = run[plan.precommit];
-  const cert = b?.precommit;
-  if (b === undefined || cert == null) return false;
+  return b !== undefined && precommitCertificateHolds(b, verifier);
+}
+
+function precommitCertificateHolds(b: PlannedBlock, verifier: BlsVerifier): boolean {
+  const cert = b.precommit;
+  if (cert == null) return false;
   const keys = quorumKeys(cert, b.weights);
   return keys !== null && verifier.precommitAggregate(b.header.slot, blockHash(b.header), cert.signature, keys);
 }

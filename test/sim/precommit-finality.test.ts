@@ -30,8 +30,10 @@ describe("finality by precommits", () => {
   });
 });
 
-// One fixed seed under `npm test` (which asks for two); the whole sweep (MESHCHAIN_SAFETY_SEEDS) under `npm run soak`.
+// One fixed seed under `npm test` (which asks for two): 5007, one where blocks do become final by
+// precommits (5000 made one precommit and no such final, so it checked only the two-slot half; review,
+// session 27). The whole sweep (MESHCHAIN_SAFETY_SEEDS) under `npm run soak`.
 const seeds = fuzzSeeds();
 describe("safety under random faults, with precommits", () => {
-  it.each(seeds.length <= 2 ? seeds.slice(0, 1) : seeds)("seed %i", (seed) => safetyRun(seed, undefined, undefined, undefined, { finalityRule: 1n }));
+  it.each(seeds.length <= 2 ? [5007] : seeds)("seed %i", (seed) => safetyRun(seed, undefined, undefined, undefined, { finalityRule: 1n }));
 });

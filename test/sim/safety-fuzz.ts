@@ -34,7 +34,8 @@ export function safetyRun(seed: number, engine?: SimOptions["engine"], shape: Fu
     } else sim.heal();
     if (random() < shape.restartChance) {
       const victim = Math.floor(random() * ids.length);
-      const legacyRecord = random() < 0.5;
+      // A build from before locks were kept never made precommits: no such record on a chain that has them.
+      const legacyRecord = random() < 0.5 && (params?.finalityRule ?? 0n) === 0n;
       sim.crash(victim);
       sim.runWithTraffic(10_000, 10_000);
       sim.restart(victim, { legacyRecord });
