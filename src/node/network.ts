@@ -154,6 +154,8 @@ export class NodeNetwork {
   private readonly reach = new HelloReach();
   private lastReachHelloAt = -Infinity;
   private reachHelloDue = false;
+  /** Our signed hello at start while it has gone only to our radio's neighbours. */
+  private startHelloNotFlooded: Uint8Array | null = null;
   private readonly refusalCounts = new Map<NetworkRefusal, number>();
   private readonly helloCounts = new Map<HelloReason, number>();
   private readonly unsignedRates = new UnsignedRates();
@@ -430,7 +432,10 @@ export class NodeNetwork {
       this.startHelloTimer = null;
       // To our radio's neighbours only, unless a node we hear only through relays is known already
       // (hello-reach.ts): a flood was about four transmissions of it.
-      void this.sendHello("start", payload, this.reach.startHopLimit(this.deps.clock.now()));
+      const hopLimit = this.reach.startHopLimit(this.deps.clock.now());
+      // Kept for the first mesh-wide hello: far nodes answer a hello at start with theirs, not a round's.
+      if (hopLimit === 0) this.startHelloNotFlooded = payload;
+      void this.sendHello("start", payload, hopLimit);
     }, this.helloPauseMs());
   }
 
@@ -531,7 +536,12 @@ export class NodeNetwork {
       // A round's or an answer's hello may have gone mesh-wide meanwhile.
       if (this.radio === null || !this.reach.meshWideDue) return;
       this.lastReachHelloAt = this.deps.clock.now();
-      void this.sayHello("reach");
+      // The first one is our hello at start again, so the far nodes answer with their keys (review,
+      // session 27: a node that sends little behind relays otherwise learnt them only at their rounds).
+      const start = this.startHelloNotFlooded;
+      this.startHelloNotFlooded = null;
+      if (start !== null) void this.sendHello("reach", start);
+      else void this.sayHello("reach");
     }, Math.max(0, wait) + this.helloPauseMs());
   }
 

@@ -119,3 +119,31 @@ describe("hello reach on a radio", () => {
     await relay.stop();
   });
 });
+
+describe("a quiet newcomer behind a plain Meshtastic relay (hello-reach.ts)", () => {
+  it("learns a far node's key from its answer: our first mesh-wide hello is our hello at start again", async () => {
+    const { clock, time, network, request, channel } = line();
+    // 1 (a newcomer that sends nothing) at 0, a radio without MeshChain relaying at 4 km, 3 at 8 km.
+    channel.addRadio(2, { position: { x: 4_000, y: 0 } });
+    const far = network(3, 8_000);
+    await far.start();
+    await time.runUntil(clock.now() + 5 * 60_000);
+    const quiet = network(1, 0);
+    await quiet.start();
+    let i = 0;
+    // The far node talks once a minute; the newcomer only listens.
+    for (let minute = 0; minute < 20; minute++) {
+      await far.send(MessageType.GetBlock, request(i++), Priority.Sync);
+      await time.runUntil(clock.now() + 60_000);
+    }
+    // Its hello at start went to its neighbours (none running MeshChain); its one mesh-wide hello was
+    // the hello at start again, which the far node answers with its own. A round's hello it would not
+    // answer, and the newcomer would wait for the far node's round (hours on a slow preset).
+    expect(hellos(quiet)).toEqual({ start: 1, reach: 1 });
+    expect(hellos(far).answer).toBe(1);
+    expect(quiet.peers.get(3)).toBeDefined();
+    expect(far.peers.get(1)).toBeDefined();
+    await quiet.stop();
+    await far.stop();
+  });
+});
