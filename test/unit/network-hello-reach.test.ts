@@ -51,7 +51,7 @@ function line() {
     return endpoint;
   };
   const request = (i: number) => getBlockCodec.encode({ hash: new Uint8Array(32).fill(i) });
-  return { clock, time, network, stranger, request };
+  return { clock, time, network, stranger, request, channel };
 }
 
 describe("hello reach on a radio", () => {
