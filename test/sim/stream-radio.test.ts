@@ -9,7 +9,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { StreamDeframer } from "../../src/mesh/meshtastic/stream-framing.js";
 import { Priority, type ReceivedFrame } from "../../src/mesh/transport.js";
 import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../../src/mesh/airtime/scheduler.js";
-import { logRecorder, radioRig, type RadioRig, rigPerTest, streamTransport } from "../fixtures/stream-radios.js";
+import { advanceUntil, logRecorder, radioRig, type RadioRig, rigPerTest, streamTransport } from "../fixtures/stream-radios.js";
 import { waitFor } from "../fixtures/wait.js";
 
 /** A bare stream-API client, to see exactly what the radio says. */
@@ -58,16 +58,6 @@ class RawClient {
 
 let rig: RadioRig | null = null;
 const { cleanups, use } = rigPerTest();
-
-/** Advances a manual clock in steps, letting real I/O run between them, until the condition holds. */
-async function advanceUntil(clock: ManualClock, stepMs: number, condition: () => boolean, limitMs: number, what: string): Promise<void> {
-  const end = clock.now() + limitMs;
-  while (!condition()) {
-    if (clock.now() >= end) throw new Error(`virtual time ran out waiting for ${what}`);
-    clock.advance(stepMs);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe("emulated stream radio: firmware rules", () => {
   it("answers want_config in the firmware's order and ends with the same nonce", async () => {

@@ -11,33 +11,25 @@ export function voteMessage(slot: number, blockHash: Uint8Array): Uint8Array {
   return new Writer().varint(slot).fixed(blockHash, HASH_LENGTH).finish();
 }
 
-export function signVote(chainId: string, slot: number, blockHash: Uint8Array, key: BlsKeyPair): Uint8Array {
-  return blsSign(SigningKind.BlockVote, chainId, voteMessage(slot, blockHash), key);
-}
-
-export function verifyVote(chainId: string, slot: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKey: Uint8Array): boolean {
-  return blsVerify(SigningKind.BlockVote, chainId, voteMessage(slot, blockHash), signature, blsPublicKey);
-}
-
-export function verifyAggregateVote(chainId: string, slot: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKeys: Uint8Array[]): boolean {
-  return blsVerifyAggregate(SigningKind.BlockVote, chainId, voteMessage(slot, blockHash), signature, blsPublicKeys);
-}
-
 /**
- * A precommit for a notarized block (docs/consensus.md, "Precommits"): the same (slot, hash) bytes as
- * a vote, under its own signing kind, so a vote never counts as a precommit nor the reverse.
+ * Signing and checking a (slot, block hash) statement of one kind: a vote, or a precommit for a
+ * notarized block (docs/consensus.md, "Precommits"), the same bytes under its own signing kind, so a
+ * vote never counts as a precommit nor the reverse.
  */
-export function signPrecommit(chainId: string, slot: number, blockHash: Uint8Array, key: BlsKeyPair): Uint8Array {
-  return blsSign(SigningKind.Precommit, chainId, voteMessage(slot, blockHash), key);
+function slotStatement(kind: SigningKind.BlockVote | SigningKind.Precommit) {
+  return {
+    sign: (chainId: string, slot: number, blockHash: Uint8Array, key: BlsKeyPair): Uint8Array => blsSign(kind, chainId, voteMessage(slot, blockHash), key),
+    verify: (chainId: string, slot: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKey: Uint8Array): boolean =>
+      blsVerify(kind, chainId, voteMessage(slot, blockHash), signature, blsPublicKey),
+    verifyAggregate: (chainId: string, slot: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKeys: Uint8Array[]): boolean =>
+      blsVerifyAggregate(kind, chainId, voteMessage(slot, blockHash), signature, blsPublicKeys),
+  };
 }
 
-export function verifyPrecommit(chainId: string, slot: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKey: Uint8Array): boolean {
-  return blsVerify(SigningKind.Precommit, chainId, voteMessage(slot, blockHash), signature, blsPublicKey);
-}
-
-export function verifyAggregatePrecommit(chainId: string, slot: number, blockHash: Uint8Array, signature: Uint8Array, blsPublicKeys: Uint8Array[]): boolean {
-  return blsVerifyAggregate(SigningKind.Precommit, chainId, voteMessage(slot, blockHash), signature, blsPublicKeys);
-}
+const vote = slotStatement(SigningKind.BlockVote);
+const precommit = slotStatement(SigningKind.Precommit);
+export const { sign: signVote, verify: verifyVote, verifyAggregate: verifyAggregateVote } = vote;
+export const { sign: signPrecommit, verify: verifyPrecommit, verifyAggregate: verifyAggregatePrecommit } = precommit;
 
 export function randaoMessage(slot: number): Uint8Array {
   return new Writer().varint(slot).finish();

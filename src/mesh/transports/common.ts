@@ -35,6 +35,11 @@ export class DutyCycleBackoff {
     return radioMinutes === null ? step : Math.min(radioMinutes * MINUTE_MS, step);
   }
 
+  /** The pause a notice of `radioMinutes` calls for now, without counting it as a refusal: the Routing error that follows for a packet of ours does that. */
+  noticed(radioMinutes: number): number {
+    return Math.min(radioMinutes * MINUTE_MS, this.nextMs);
+  }
+
   accepted(): void {
     this.nextMs = this.firstMs;
   }

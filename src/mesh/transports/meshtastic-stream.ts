@@ -430,14 +430,16 @@ export class MeshtasticStreamTransport implements Transport {
   /**
    * The firmware notifies its client of every packet it refuses for the duty cycle, relays included,
    * with the minutes until it sends again. Any such notice means our own packets are refused too
-   * until then: the link pauses that long at once (so the scheduler above keeps its frames), and the
-   * Routing error that follows for a packet of ours reads the same figure.
+   * for a while: the link pauses at once (so the scheduler above keeps its frames), no longer than
+   * the figure nor than the backoff's step, and the Routing error that follows for a packet of ours
+   * reads the same figure.
    */
   private onNotification(n: Mesh.ClientNotification): void {
     const minutes = dutyCycleMinutes(n.message);
     if (minutes === null) return;
     this.dutyNote = { replyId: n.replyId >>> 0, minutes };
-    this.pauseForDutyCycle(minutes * 60_000);
+    // Bounded by the backoff's step: the firmware's figure can be far too long (DutyCycleBackoff).
+    this.pauseForDutyCycle(this.dutyPause.noticed(minutes));
     this.pump();
   }
 
