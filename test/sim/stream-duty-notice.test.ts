@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
-import { Priority, type ReceivedFrame } from "../../src/mesh/transport.js";
-import { advanceUntil, logRecorder, radioRig, rigPerTest, streamTransport } from "../fixtures/stream-radios.js";
+import { Priority } from "../../src/mesh/transport.js";
+import { advanceUntil, dutyCycleLinks, rigPerTest } from "../fixtures/stream-radios.js";
 
 const { cleanups, use } = rigPerTest();
 
@@ -9,15 +9,7 @@ describe("meshtastic-stream transport and the firmware's duty-cycle notification
   it("pauses on the notification no longer than it says nor than the backoff's step, then offers the refused frame again and loses none", async () => {
     const clock = new ManualClock(5_000_000);
     // 0.36 s of airtime an hour: one LONG_SLOW packet spends it.
-    const rig = use(await radioRig(2, { clock, preset: "LONG_SLOW", radio: () => ({ dutyCycle: 0.0001 }) }));
-    const rec = logRecorder();
-    // A first pause of one minute if the radio said nothing: the test tells the two apart.
-    const a = streamTransport(rig.urls[0] as string, { dutyCyclePauseMs: 60_000, heartbeatIntervalMs: 60_000 }, clock, rec.log);
-    const b = streamTransport(rig.urls[1] as string, { heartbeatIntervalMs: 60_000 }, clock);
-    cleanups.push(() => a.stop(), () => b.stop());
-    await Promise.all([a.start(), b.start()]);
-    const got: ReceivedFrame[] = [];
-    b.onFrame((f) => got.push(f));
+    const { rig, rec, a, got } = await dutyCycleLinks(clock, use, cleanups);
     await a.send(Uint8Array.of(1), Priority.Consensus);
     await advanceUntil(clock, 100, () => got.length === 1, 60_000, "the first frame");
     await a.send(Uint8Array.of(2), Priority.Consensus);

@@ -9,7 +9,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { StreamDeframer } from "../../src/mesh/meshtastic/stream-framing.js";
 import { Priority, type ReceivedFrame } from "../../src/mesh/transport.js";
 import { AirtimeScheduler, DEFAULT_AIRTIME_POLICY } from "../../src/mesh/airtime/scheduler.js";
-import { advanceUntil, logRecorder, radioRig, type RadioRig, rigPerTest, streamTransport } from "../fixtures/stream-radios.js";
+import { advanceUntil, dutyCycleLinks, logRecorder, radioRig, type RadioRig, rigPerTest, streamTransport } from "../fixtures/stream-radios.js";
 import { waitFor } from "../fixtures/wait.js";
 
 /** A bare stream-API client, to see exactly what the radio says. */
@@ -210,22 +210,17 @@ describe("meshtastic-stream transport against the firmware rules", () => {
   it("pauses on DUTY_CYCLE_LIMIT and sends the refused frame again later, none early and none lost", async () => {
     const clock = new ManualClock(5_000_000);
     // 0.36 s of airtime an hour: one LONG_SLOW packet spends it.
-    rig = use(await radioRig(2, { clock, preset: "LONG_SLOW", radio: () => ({ dutyCycle: 0.0001 }) }));
-    const rec = logRecorder();
-    const a = streamTransport(rig.urls[0] as string, { dutyCyclePauseMs: 60_000, heartbeatIntervalMs: 60_000 }, clock, rec.log);
-    const b = streamTransport(rig.urls[1] as string, { heartbeatIntervalMs: 60_000 }, clock);
-    cleanups.push(() => a.stop(), () => b.stop());
-    await Promise.all([a.start(), b.start()]);
-    const got: ReceivedFrame[] = [];
-    b.onFrame((f) => got.push(f));
+    const links = await dutyCycleLinks(clock, use, cleanups);
+    rig = links.rig;
+    const { rec, a, got } = links;
+    const radio = links.rig.radios[0];
     await a.send(Uint8Array.of(1), Priority.Consensus);
     // The firmware counts a frame's airtime once it has been sent: the second is refused after that.
     await advanceUntil(clock, 100, () => got.length === 1, 60_000, "the first frame");
     await a.send(Uint8Array.of(2), Priority.Consensus);
-    await advanceUntil(clock, 100, () => rig?.radios[0]?.stats.refusedDutyCycle === 1, 60_000, "the refusal");
+    await advanceUntil(clock, 100, () => radio?.stats.refusedDutyCycle === 1, 60_000, "the refusal");
     const refusedAt = clock.now();
     await advanceUntil(clock, 5_000, () => got.length === 2, 2 * 3_600_000, "both frames");
-    const radio = rig.radios[0];
     const acceptedTimes = [...(radio?.stats.acceptedAt.values() ?? [])];
     expect(acceptedTimes).toHaveLength(2);
     // Each refusal started a pause; nothing was offered again before it ran out.
