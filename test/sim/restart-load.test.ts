@@ -39,7 +39,10 @@ describe("devnet nodes", () => {
     expect(seen).toBeDefined();
     const status = (seen as MidRun).status;
     expect(status.role).toBe("validator");
-    expect(status.peers).toBe(2);
+    // Its two peers, or one of them: hellos at start go to radio neighbours only, once (hello-reach.ts),
+    // and one lost on this 5%-loss channel is made good by that peer's next round, after this read.
+    expect(status.peers).toBeGreaterThanOrEqual(1);
+    expect(status.peers).toBeLessThanOrEqual(2);
     expect(status.links).toEqual({ ip: null, radio: "connected" });
     expect(status.radio?.link).toBe("injected");
     expect((seen as MidRun).metrics).toMatch(/meshchain_radio_airtime_budget_seconds 180/);
