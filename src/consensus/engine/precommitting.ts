@@ -4,11 +4,12 @@ import { BoundedMap, BoundedSet } from "../../core/bounded.js";
 import { bytesEqual, toHex } from "../../core/bytes.js";
 import { VOTE_BLOCK_REF_BYTES } from "../../mesh/messages/relay.js";
 import type { TreeBlock } from "../block-tree.js";
-import type { ConsensusMessage, Reach } from "../messages.js";
+import type { ConsensusMessage } from "../messages.js";
 import { carriesQuorum, checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../vote-aggregation.js";
 import { type EngineContext, type EngineParts, MAX_PENDING, OWN_VOTES_KEPT } from "./context.js";
 import { voteStepMs, voteWindowMs } from "../vote-pacing.js";
 import { responderRank } from "./responder.js";
+import { turnFrameReach } from "./voting.js";
 
 type PrecommitAggregateMessage = Extract<ConsensusMessage, { kind: "precommit-aggregate" }>;
 
@@ -127,15 +128,7 @@ export class Precommitting {
     // Our own quorum frame silences our copy as another's would.
     if (carriesQuorum(combined.signers, b.weights)) this.quorumHeard.add(b.id);
     const message: PrecommitAggregateMessage = { kind: "precommit-aggregate", height: b.height, blockRef: b.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: signerBitmap(combined.signers), signature: combined.signature };
-    ctx.broadcast(message, retry ? "mesh" : this.reach(b, combined.signers));
-  }
-
-  /** As a vote turn frame (Voting.turnReach): neighbours only while every other validator is heard directly, mesh-wide once it carries a quorum. */
-  private reach(b: TreeBlock, signers: readonly number[]): Reach {
-    const network = this.ctx.deps.network;
-    if (network.heardDirectly === undefined || carriesQuorum(signers, b.weights)) return "mesh";
-    const self = this.ctx.deps.identity.address;
-    return network.heardDirectly(b.weights.filter((w) => !bytesEqual(w.address, self)).map((w) => w.address)) ? "neighbours" : "mesh";
+    ctx.broadcast(message, retry ? "mesh" : turnFrameReach(ctx, b, combined.signers));
   }
 
   /**

@@ -211,13 +211,8 @@ export class Voting {
    * not lately, or only through relays) keeps every turn frame mesh-wide, so it still hears each one.
    */
   private turnReach(b: TreeBlock, message: ConsensusMessage): Reach {
-    const network = this.ctx.deps.network;
-    if (network.heardDirectly === undefined) return "mesh";
     const signers = message.kind === "vote-aggregate" ? signerIndices(message.signers) : message.kind === "vote" ? [message.voter] : [];
-    if (carriesQuorum(signers, b.weights)) return "mesh";
-    const self = this.ctx.deps.identity.address;
-    const others = b.weights.filter((w) => !bytesEqual(w.address, self)).map((w) => w.address);
-    return network.heardDirectly(others) ? "neighbours" : "mesh";
+    return turnFrameReach(this.ctx, b, signers);
   }
 
   /** The signers of every checked vote this node holds for `b`, singly or in aggregates. */
@@ -379,4 +374,12 @@ export class Voting {
 export function voteRank(validators: readonly Uint8Array[], proposer: Uint8Array | null, self: Uint8Array, slot: number): { rank: number; voters: number } {
   const voters = validators.filter((a) => proposer === null || !bytesEqual(a, proposer));
   return { rank: Math.max(0, responderRank(voters, self, "vote", slot)), voters: voters.length };
+}
+
+/** How far a turn frame of `signers` for `b` travels (Voting.turnReach says why); precommit turns follow the same rule. */
+export function turnFrameReach(ctx: EngineContext, b: TreeBlock, signers: readonly number[]): Reach {
+  const network = ctx.deps.network;
+  if (network.heardDirectly === undefined || carriesQuorum(signers, b.weights)) return "mesh";
+  const self = ctx.deps.identity.address;
+  return network.heardDirectly(b.weights.filter((w) => !bytesEqual(w.address, self)).map((w) => w.address)) ? "neighbours" : "mesh";
 }
