@@ -113,6 +113,9 @@ export class TxAnnouncer {
     const now = this.deps.clock.now();
     // A flapping link or a burst of joining peers must not repeat the whole set more than once a base interval.
     if (now - this.lastBurstAt < this.opts.baseMs) return;
+    // Held back (finality stalls on the air): the burst would be the copies that keep the stall going;
+    // each waiting one still comes due on its own backoff once the hold ends.
+    if (this.deps.holdBack?.() === true) return;
     this.lastBurstAt = now;
     this.forgetSettled();
     for (const t of this.inNonceOrder([...this.tracked.values()])) this.announce(t, now, false);

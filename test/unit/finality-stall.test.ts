@@ -74,6 +74,19 @@ describe("TxAnnouncer held back while finality stalls", () => {
     store.close();
   });
 
+  it("sends no burst for a link back up while held back, and the usual one when not", () => {
+    let held = true;
+    const { store, sent, announcer } = setup(() => held);
+    for (let n = 0; n < 4; n++) announcer.track(transfer(alice!, n, bob!.address, 1n));
+    announcer.announceAll();
+    expect(sent).toEqual([]);
+    held = false;
+    announcer.announceAll();
+    expect(sent).toHaveLength(4);
+    announcer.stop();
+    store.close();
+  });
+
   it("announces again as before when not held back", () => {
     const { clock, store, sent, announcer } = setup(() => false);
     announcer.track(transfer(alice!, 0, bob!.address, 1n));
