@@ -24,7 +24,7 @@ export interface MatrixRow {
 
 export function matrixRow(seed: number, r: DevnetReport): MatrixRow {
   const a = r.airtimeSeconds;
-  const shares = Object.fromEntries((["tx", "block", "vote", "control", "sync", "other"] as const).map((k) => [k, Math.round((a[k] / a.total) * 1000) / 10]));
+  const shares = Object.fromEntries((["tx", "txOwn", "txResent", "block", "vote", "control", "sync", "other"] as const).map((k) => [k, Math.round((a[k] / a.total) * 1000) / 10]));
   const typeShares = Object.fromEntries(Object.entries(r.airtimeSecondsByType ?? {}).map(([k, v]) => [k, Math.round((v / a.total) * 1000) / 10]));
   return {
     typeShares, seed, overheadRatio: r.overheadRatio ?? Number.NaN, p50: r.finalityLatencySeconds.p50 ?? Number.NaN, p95: r.finalityLatencySeconds.p95 ?? Number.NaN,

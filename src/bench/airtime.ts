@@ -15,7 +15,7 @@ function measurements(label: string, r: DevnetReport): Measurement[] {
   const a = r.airtimeSeconds;
   const share = (x: number) => `${Math.round((x / a.total) * 100)}%`;
   return [
-    { name: `airtime scenario${label}: overhead ratio`, value: r.overheadRatio ?? Number.NaN, unit: "× tx airtime", note: `total ${Math.round(a.total)} s: tx ${share(a.tx)}, block ${share(a.block)}, vote ${share(a.vote)}, control ${share(a.control)}, sync ${share(a.sync)}` },
+    { name: `airtime scenario${label}: overhead ratio`, value: r.overheadRatio ?? Number.NaN, unit: "× own tx airtime", note: `total ${Math.round(a.total)} s: tx ${share(a.tx)} (own ${share(a.txOwn)}, sent again ${share(a.txResent)}), block ${share(a.block)}, vote ${share(a.vote)}, control ${share(a.control)}, sync ${share(a.sync)}` },
     { name: `airtime scenario${label}: transactions finalized`, value: r.txsFinalized, unit: `of ${r.txsSubmitted}`, note: `finalized height ${r.finalizedHeight}, hashes agree: ${r.finalizedHashesAgree}, conflicting: ${r.conflictingFinalized}, restarts ${r.restarts}, drain ${r.drainSeconds} s` },
     { name: `airtime scenario${label}: finality latency p50`, value: r.finalityLatencySeconds.p50 ?? Number.NaN, unit: "s", note: `p95 ${r.finalityLatencySeconds.p95 ?? "n/a"} s` },
     { name: `airtime scenario${label}: busiest radio`, value: r.maxNodeDutyCycle * 100, unit: "% of an hour", note: "EU_868 allows 10%" },

@@ -40,7 +40,7 @@ describe("devnet progress and its HTML report", () => {
   it("says so when there is nothing to plot", () => {
     const empty: DevnetReport = {
       virtualSeconds: 0, drainSeconds: 0, finalizedHeight: 0, finalizedHashesAgree: true, conflictingFinalized: 0, txsSubmitted: 0, txsFinalized: 0,
-      finalityLatencySeconds: { p50: null, p95: null }, airtimeSeconds: { tx: 0, block: 0, vote: 0, sync: 0, control: 0, other: 0, total: 0 }, overheadRatio: null, maxNodeDutyCycle: 0, restarts: 0,
+      finalityLatencySeconds: { p50: null, p95: null }, airtimeSeconds: { tx: 0, txOwn: 0, txResent: 0, block: 0, vote: 0, sync: 0, control: 0, other: 0, total: 0 }, overheadRatio: null, maxNodeDutyCycle: 0, restarts: 0,
     };
     const html = devnetReportHtml(empty, "empty");
     expect(html).toContain("No samples.");

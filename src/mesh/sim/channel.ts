@@ -6,6 +6,7 @@ import { PRIVATE_APP_PORT } from "../meshtastic/envelope.js";
 import { cadDetectMs, ChannelUtilisation, ownFrameDelayMs, type RadioRole, relayDelayMs, relays, slotTimeMs } from "./channel-access.js";
 import { classifyFrame, emptyByClass, frameTypeName, type TrafficClass } from "./classify.js";
 import { dutyCycleRefusal, HOUR_MS, HourlyTxMeter, type RadioRefusal } from "./duty-cycle.js";
+import { TxOrigination } from "./tx-origination.js";
 
 export type { RadioRefusal } from "./duty-cycle.js";
 
@@ -76,6 +77,8 @@ export interface RadioStats {
   readonly txAirtimeMsByClass: Record<TrafficClass, number>;
   /** The same by message type (ChainStatus, Vote …; "other" for other applications). */
   readonly txAirtimeMsByType: Record<string, number>;
+  /** Transaction frames it put on air that were not a transaction's own frame (tx-origination.ts): copies sent again, and relays of them. */
+  txResentAirtimeMs: number;
   received: number;
   duplicates: number;
   collisions: number;
@@ -119,7 +122,7 @@ interface QueuedFrame {
  */
 export class SimRadio {
   readonly stats: RadioStats = {
-    transmissions: 0, txAirtimeMs: 0, txAirtimeMsByClass: emptyByClass(), txAirtimeMsByType: {}, received: 0, duplicates: 0, collisions: 0,
+    transmissions: 0, txAirtimeMs: 0, txAirtimeMsByClass: emptyByClass(), txAirtimeMsByType: {}, txResentAirtimeMs: 0, received: 0, duplicates: 0, collisions: 0,
     lostHalfDuplex: 0, lostOnLink: 0, relays: 0, relaysSuppressed: 0, dutyCycleDrops: 0, dutyCycleRefusals: 0, txQueueDrops: 0, txQueueRefusals: 0, channelBusyMs: 0, peakHourAirtimeMs: 0,
     airtimeMsByPeriod: [],
   };
@@ -270,6 +273,7 @@ export class SimRadio {
     this.stats.txAirtimeMsByClass[ours ? classifyFrame(packet.payload) : "other"] += duration;
     const type = ours ? frameTypeName(packet.payload) : "other";
     this.stats.txAirtimeMsByType[type] = (this.stats.txAirtimeMsByType[type] ?? 0) + duration;
+    if (type === "Transaction" && !this.channel.txOrigination.isOwn(packet, ours)) this.stats.txResentAirtimeMs += duration;
     this.logPeriod(now, type, head.relayedSnr !== null, duration);
     this.channel.transmit({ radio: this, packet, start: now, end: now + duration });
     // completeSending: the airtime counts toward the hour once the transmission has ended (a timer of
@@ -385,6 +389,8 @@ export class LoraChannel {
   readonly startedAt: number;
   /** Our application port: its payloads are MeshChain frames, classified for airtime accounting. */
   readonly ourPort = PRIVATE_APP_PORT;
+  /** Which transaction frames on air are a transaction's own, for the overhead ratio's denominator. */
+  readonly txOrigination = new TxOrigination();
 
   constructor(
     readonly opts: ChannelOptions,
@@ -443,17 +449,19 @@ export class LoraChannel {
   }
 
   /** Totals and per-radio figures since the channel was created. */
-  report(): { elapsedMs: number; airtimeMsByClass: Record<TrafficClass, number>; airtimeMsByType: Record<string, number>; totalAirtimeMs: number; radios: { id: number; channelUtilisation: number; txUtilisation: number; stats: RadioStats }[] } {
+  report(): { elapsedMs: number; airtimeMsByClass: Record<TrafficClass, number>; airtimeMsByType: Record<string, number>; totalAirtimeMs: number; txResentAirtimeMs: number; radios: { id: number; channelUtilisation: number; txUtilisation: number; stats: RadioStats }[] } {
     const elapsedMs = Math.max(1, this.clock.now() - this.startedAt);
     const airtimeMsByClass = emptyByClass();
     const airtimeMsByType: Record<string, number> = {};
     let totalAirtimeMs = 0;
+    let txResentAirtimeMs = 0;
     const radios = [...this.radios.values()].map((r) => {
       for (const [k, v] of Object.entries(r.stats.txAirtimeMsByClass)) airtimeMsByClass[k as TrafficClass] += v;
       for (const [k, v] of Object.entries(r.stats.txAirtimeMsByType)) airtimeMsByType[k] = (airtimeMsByType[k] ?? 0) + v;
       totalAirtimeMs += r.stats.txAirtimeMs;
+      txResentAirtimeMs += r.stats.txResentAirtimeMs;
       return { id: r.id, channelUtilisation: r.stats.channelBusyMs / elapsedMs, txUtilisation: r.stats.txAirtimeMs / elapsedMs, stats: r.stats };
     });
-    return { elapsedMs, airtimeMsByClass, airtimeMsByType, totalAirtimeMs, radios };
+    return { elapsedMs, airtimeMsByClass, airtimeMsByType, totalAirtimeMs, txResentAirtimeMs, radios };
   }
 }
