@@ -7,7 +7,7 @@ import { type Genesis, parseGenesis } from "../core/genesis.js";
 import type { PresetName } from "../mesh/airtime/presets.js";
 import { channelKey } from "../mesh/meshtastic/channel.js";
 import type { LoraChannel } from "../mesh/sim/channel.js";
-import { percentiles } from "./latency-phases.js";
+import { type FinalityPhases, percentiles } from "./latency-phases.js";
 
 export interface DevnetOptions {
   readonly nodes: number;
@@ -91,6 +91,8 @@ export interface DevnetReport {
   readonly timeline?: readonly DevnetSample[];
   /** Every final transaction's latency, seconds (the report shows p50 and p95; the HTML report their distribution). */
   readonly finalityLatenciesSeconds?: readonly number[];
+  /** Where the latency went, phase by phase, and the blocks transfers missed (sim). */
+  readonly finalityPhasesSeconds?: FinalityPhases;
   /** Per node: what its engine, endpoint and radio did (for diagnosis). */
   readonly nodes?: readonly Record<string, unknown>[];
 }

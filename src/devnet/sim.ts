@@ -17,6 +17,7 @@ import { SimTransport } from "../mesh/sim/transport.js";
 import { silentLogger } from "../node/logger.js";
 import { MeshChainNode } from "../node/node.js";
 import { DEFAULT_SPACING_METERS, DEVNET_CHANNEL, DEVNET_NODE_DEFAULTS, type DevnetOptions, type DevnetReport, type DevnetSample, devnetChain, devnetLayout, devnetSample, sampleIntervalMs, summarise } from "./common.js";
+import { LatencyPhases } from "./latency-phases.js";
 import { DevnetUsers, type TransferAnswer, transferAnswer } from "./users.js";
 import { VirtualTime } from "./virtual-time.js";
 
@@ -51,7 +52,14 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
   const region = opts.region ?? "EU_868";
   const { users, ids, genesis, genesisTime } = devnetChain(opts, 1_767_225_600);
   const clock = new ManualClock(genesisTime * 1000);
-  const time = new VirtualTime(clock);
+  const phases = new LatencyPhases(Number(genesis.params.maxBlockTxs));
+  // Each validator's notarized head after every event: when each height was first notarized.
+  const time = new VirtualTime(clock, () => {
+    for (const s of stations) {
+      const head = s.node?.engineView()?.headHeight;
+      if (head !== undefined) phases.noteNotarizedHead(head, clock.now());
+    }
+  });
   const channel = new LoraChannel({ ...DEFAULT_CHANNEL_OPTIONS, modulation: PRESETS[opts.preset], random, defaultLoss: opts.loss, dutyCycle: dutyCycleFraction(region), rangeMeters: 5_000 }, clock);
   const lateJoin = opts.lateJoin ?? 0;
   if (lateJoin < 0 || lateJoin >= opts.nodes) throw new RangeError("lateJoin must leave at least one node to start with");
@@ -86,6 +94,7 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
       const seen = heightIds.get(h);
       if (seen === undefined) heightIds.set(h, id);
       else if (seen !== id) conflicting++;
+      phases.noteFinalBlock(h, block.header.timestamp, block.txs.length);
       for (const t of block.txs) {
         const hash = toHex(txHash(t.bytes));
         const set = finalizedAt.get(hash) ?? new Set<number>();
@@ -95,6 +104,7 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
         const at = submittedAt.get(hash);
         if (at !== undefined && stations.every((o) => o.node === null || set.has(o.index))) {
           latencies.push((clock.now() - at) / 1000);
+          phases.noteFinal(at, h, clock.now());
           submittedAt.delete(hash);
         }
       }
@@ -227,7 +237,7 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
     const drainSeconds = (clock.now() - drainStart) / 1000;
     sample();
     return report(stations, channel, {
-      virtualSeconds: opts.durationMs / 1000, drainSeconds, conflictingFinalized: conflicting, txsSubmitted, txsOwed: userModel.owedCount, txsRefused: userModel.refused, restarts, timeline, latencies,
+      virtualSeconds: opts.durationMs / 1000, drainSeconds, conflictingFinalized: conflicting, txsSubmitted, txsOwed: userModel.owedCount, txsRefused: userModel.refused, restarts, timeline, latencies, phases,
     });
   } finally {
     for (const s of stations) await takeDown(s);
@@ -236,7 +246,7 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
 }
 
 /** The report, from the running nodes' own stores and status and the channel's accounting. */
-function report(stations: readonly Station[], channel: LoraChannel, run: { virtualSeconds: number; drainSeconds: number; conflictingFinalized: number; txsSubmitted: number; txsOwed: number; txsRefused: number; restarts: number; timeline: DevnetSample[]; latencies: number[] }): DevnetReport {
+function report(stations: readonly Station[], channel: LoraChannel, run: { virtualSeconds: number; drainSeconds: number; conflictingFinalized: number; txsSubmitted: number; txsOwed: number; txsRefused: number; restarts: number; timeline: DevnetSample[]; latencies: number[]; phases: LatencyPhases }): DevnetReport {
   const live = stations.flatMap((s) => (s.node === null ? [] : [s.node]));
   // A restarted node's store holds what it finalized before; compare chains by height.
   const byHeight = new Map<number, Set<string>>();
@@ -260,6 +270,7 @@ function report(stations: readonly Station[], channel: LoraChannel, run: { virtu
     restarts: run.restarts,
     timeline: run.timeline,
     finalityLatenciesSeconds: run.latencies.map((l) => Math.round(l * 10) / 10),
+    finalityPhasesSeconds: run.phases.summary(),
     nodes: stations.map((s) => {
       const n = s.node;
       if (n === null) return { running: false, radio: { ...s.radio.stats, txAirtimeMsByClass: undefined } };

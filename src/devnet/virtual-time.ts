@@ -9,11 +9,18 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
  * belong to (a message's second fragment is queued when its first is, not at the end of the step).
  */
 export class VirtualTime {
-  constructor(private readonly clock: ManualClock) {}
+  /** `afterEach`: told after each timer and its continuations, to watch state at the moment it changes. */
+  constructor(
+    private readonly clock: ManualClock,
+    private readonly afterEach: () => void = () => undefined,
+  ) {}
 
   async runUntil(end: number): Promise<void> {
     await settle();
-    while (this.clock.runNext(end)) await settle();
+    while (this.clock.runNext(end)) {
+      await settle();
+      this.afterEach();
+    }
     this.clock.runUntil(end);
   }
 }
