@@ -21,14 +21,14 @@ interface Heard {
  * theirs) and first heard after our last mesh-wide hello. They do the same for us.
  *
  * Hop counts are unsigned, and a forged sender costs us at most one hello per hello interval (the
- * caller's rate), as a newcomer's hello does; a liar in our range that passes a far node's number off
+ * caller's rate, shared with answers to newcomers: NodeNetwork.offRoundHelloAt); a liar in our range that passes a far node's number off
  * as heard directly only leaves that node without our key until our next round, as a lost hello does. A radio that does not report hop counts gives us no
  * way to tell neighbours from the rest: our hello at start then floods, as before.
  */
 export class HelloReach {
   private readonly heard = new Map<number, Heard>();
   private hopCountsKnown = false;
-  private lastMeshWideAt = Number.NEGATIVE_INFINITY;
+  private lastMeshWide = Number.NEGATIVE_INFINITY;
   /** Nodes known to hold our key without a hello of this run (peers from before a restart). */
   private readonly holding = new Set<number>();
 
@@ -48,7 +48,7 @@ export class HelloReach {
 
   /** Whether some node out of our direct range was first heard after our last mesh-wide hello: it lacks our key. */
   get meshWideDue(): boolean {
-    for (const [node, h] of this.heard) if (this.isFar(h) && h.at > this.lastMeshWideAt && !this.holding.has(node)) return true;
+    for (const [node, h] of this.heard) if (this.isFar(h) && h.at > this.lastMeshWide && !this.holding.has(node)) return true;
     return false;
   }
 
@@ -72,7 +72,12 @@ export class HelloReach {
 
   /** Our hello went mesh-wide now: every node heard so far heard it (or missed it as any frame is missed). */
   sentMeshWide(now: number): void {
-    this.lastMeshWideAt = now;
+    this.lastMeshWide = now;
+  }
+
+  /** When our last hello went mesh-wide (ms on our clock). */
+  get lastMeshWideAt(): number {
+    return this.lastMeshWide;
   }
 
   private isFar(h: Heard): boolean {

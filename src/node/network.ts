@@ -150,6 +150,8 @@ export class NodeNetwork {
   private lastHelloAt = -Infinity;
   private startHelloTimer: unknown = null;
   private helloAnswerDue = false;
+  /** The latest a newcomer owed an answer began listening (seconds); +∞: an answer that must go whatever we sent. */
+  private answerOwedSince = Number.NEGATIVE_INFINITY;
   /** How far our hellos must go on air: neighbours at start, mesh-wide for nodes heard only through relays. */
   private readonly reach = new HelloReach();
   private lastReachHelloAt = -Infinity;
@@ -524,17 +526,22 @@ export class NodeNetwork {
 
   /**
    * A node we hear only through relays was first heard after our last mesh-wide hello, so it missed
-   * our key (our hello at start went to neighbours): say hello mesh-wide, after a random pause, at
-   * most once per hello interval whoever asks for it (hop counts and senders are unsigned).
+   * our key (our hello at start went to neighbours): say hello mesh-wide, after a random pause. Hop
+   * counts and senders are unsigned (three frames under a made-up number ask for this), so reach
+   * hellos and answers share one budget: one hello outside our rounds per hello interval on a radio.
    */
   private helloForReach(): void {
     if (this.reachHelloDue || this.startHelloTimer !== null || !this.reach.meshWideDue) return;
-    const wait = this.lastReachHelloAt + this.rehelloMinIntervalMs() - this.deps.clock.now();
     this.reachHelloDue = true;
-    this.deps.clock.setTimeout(() => {
-      this.reachHelloDue = false;
+    const reach = () => {
       // A round's or an answer's hello may have gone mesh-wide meanwhile.
-      if (this.radio === null || !this.reach.meshWideDue) return;
+      if (this.radio === null || !this.reach.meshWideDue) {
+        this.reachHelloDue = false;
+        return;
+      }
+      const wait = this.offRoundHelloAt() + this.rehelloMinIntervalMs() - this.deps.clock.now();
+      if (wait > 0) return void this.deps.clock.setTimeout(reach, wait);
+      this.reachHelloDue = false;
       this.lastReachHelloAt = this.deps.clock.now();
       // The first one is our hello at start again, so the far nodes answer with their keys (review,
       // session 27: a node that sends little behind relays otherwise learnt them only at their rounds).
@@ -542,7 +549,14 @@ export class NodeNetwork {
       this.startHelloNotFlooded = null;
       if (start !== null) void this.sendHello("reach", start);
       else void this.sayHello("reach");
-    }, Math.max(0, wait) + this.helloPauseMs());
+    };
+    const wait = this.offRoundHelloAt() + this.rehelloMinIntervalMs() - this.deps.clock.now();
+    this.deps.clock.setTimeout(reach, Math.max(0, wait) + this.helloPauseMs());
+  }
+
+  /** When our last hello outside the rounds went: on a radio answers and reach hellos share one rate. */
+  private offRoundHelloAt(): number {
+    return this.radio === null ? this.lastHelloAnswerAt : Math.max(this.lastHelloAnswerAt, this.lastReachHelloAt);
   }
 
   /**
@@ -582,21 +596,32 @@ export class NodeNetwork {
   /**
    * A newcomer has not heard our hello: answer, but at most once per interval however many newcomers
    * there are (fresh keys cost a sender nothing, so a hello flood must not become a flood of ours).
+   * `listeningSince`: the newcomer's hello at start's timestamp (seconds), when it began listening; a
+   * mesh-wide hello of ours after it (a reach hello, a round's) is its answer already. None: answer.
    */
-  private answerHello(): void {
-    const now = this.deps.clock.now();
+  private answerHello(listeningSince = Number.POSITIVE_INFINITY): void {
+    this.answerOwedSince = Math.max(this.answerOwedSince, listeningSince);
     if (this.helloAnswerDue) return this.refuse("hello_answer_coalesced");
-    const wait = this.lastHelloAnswerAt + this.helloAnswerIntervalMs() - now;
     const answer = () => {
+      const owed = this.answerOwedSince;
+      if (this.radio !== null && Math.floor(this.reach.lastMeshWideAt / 1000) > owed) {
+        this.helloAnswerDue = false;
+        this.answerOwedSince = Number.NEGATIVE_INFINITY;
+        return this.refuse("hello_answer_coalesced");
+      }
+      const wait = this.offRoundHelloAt() + this.helloAnswerIntervalMs() - this.deps.clock.now();
+      if (wait > 0) return void this.deps.clock.setTimeout(answer, wait);
       this.helloAnswerDue = false;
+      this.answerOwedSince = Number.NEGATIVE_INFINITY;
       this.lastHelloAnswerAt = this.deps.clock.now();
       void this.sayHello("answer");
     };
+    const wait = this.offRoundHelloAt() + this.helloAnswerIntervalMs() - this.deps.clock.now();
     // On air after a random pause, so that the peers answering one newcomer do not all speak at once.
     const pause = this.helloPauseMs();
+    this.helloAnswerDue = true;
     if (wait <= 0 && pause === 0) return answer();
     // Newcomers within the interval share one answer at its end.
-    this.helloAnswerDue = true;
     this.deps.clock.setTimeout(answer, Math.max(0, wait) + pause);
   }
 
@@ -629,7 +654,7 @@ export class NodeNetwork {
       // heard ours (or will: ours may still be pending), and one whose hello we merely missed had
       // heard us. Anything else gets our key at our next round. Answering every join was a hello
       // per node per newcomer, and answers to answers spread through every node missing a key.
-      if (via === "ip" || (starting && this.startHelloTimer === null && h.timestamp > Math.floor(this.lastHelloAt / 1000))) this.answerHello();
+      if (via === "ip" || (starting && this.startHelloTimer === null && h.timestamp > Math.floor(this.lastHelloAt / 1000))) this.answerHello(via === "ip" ? undefined : h.timestamp);
       for (const l of this.joinListeners) l(from);
     } else if ((h.roles & HELLO_ROLE_ASKS_INTRODUCTIONS) !== 0) {
       // A peer that knows us may have missed our hello: it asks everyone it hears to say hello again.

@@ -16,6 +16,8 @@ import { NodeNetwork } from "../../src/node/network.js";
 import { testIdentity } from "../fixtures/chain.js";
 import { seededRandom } from "../fixtures/random.js";
 import { hellos } from "../adversarial/radio-networks.js";
+import { helloCodec } from "../../src/mesh/messages/signed.js";
+import { nodeNumberFromPublicKey } from "../../src/mesh/meshtastic/node-number.js";
 
 const PRESET = "SHORT_FAST" as const;
 const CHAIN_ID = "hello-reach";
@@ -115,6 +117,36 @@ describe("hello reach on a radio", () => {
     expect(hellos(a).reach ?? 0).toBeLessThanOrEqual(1 + Math.floor(elapsed / HELLO_INTERVAL_MS));
     expect(hellos(a).reach ?? 0).toBeGreaterThanOrEqual(1);
     for (const l of liars) l.stop();
+    await a.stop();
+    await relay.stop();
+  });
+
+  it("made-up node numbers and fresh keys together cost one hello outside the rounds per hello interval, not one of each", async () => {
+    const { clock, time, network, stranger, request } = line();
+    const a = network(1, 0);
+    const relay = network(2, 4_000);
+    await relay.start();
+    await relay.send(MessageType.GetBlock, request(0), Priority.Sync);
+    await time.runUntil(clock.now() + 5_000);
+    await a.start();
+    await time.runUntil(clock.now() + 60_000);
+    const rounds = 3;
+    const step = HELLO_INTERVAL_MS / 8;
+    for (let i = 0; i < rounds * 8; i++) {
+      // Beyond a's range: frames under a new number each (reach), and a signed hello at start from a fresh key (answer).
+      const liar = await stranger(200 + i, 8_000);
+      for (let k = 0; k < 3; k++) await liar.send(MessageType.GetBlock, request(1_000 + i * 10 + k), Priority.Sync);
+      liar.stop();
+      const id = testIdentity(`fresh-far-${i}`);
+      const node = nodeNumberFromPublicKey(id.ed25519.publicKey);
+      const fresh = await stranger(node, 8_000 + (i % 2));
+      await fresh.send(MessageType.Hello, helloCodec.encode({ protocolVersion: 1, chain: GENESIS.slice(0, 8), publicKey: id.ed25519.publicKey, nodeNumber: node, tipHeight: 0, finalizedHeight: 0, roles: 0x09, timestamp: Math.floor(clock.now() / 1000) }, CHAIN_ID, id.ed25519), Priority.Control);
+      await time.runUntil(clock.now() + step);
+      fresh.stop();
+    }
+    const sent = hellos(a);
+    expect((sent.reach ?? 0) + (sent.answer ?? 0)).toBeGreaterThanOrEqual(rounds - 1);
+    expect((sent.reach ?? 0) + (sent.answer ?? 0)).toBeLessThanOrEqual(1 + rounds);
     await a.stop();
     await relay.stop();
   });
