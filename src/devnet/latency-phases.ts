@@ -27,22 +27,28 @@ export interface FinalityPhases {
    * Finalized blocks proposed after a transfer was submitted and before the block that took it: how
    * many transfers waited on one or more, how many such blocks in all, and of those, how many were
    * full (maxBlockTxs) and how many had room (the transfer had not reached the proposer, or waited
-   * on an earlier nonce).
+   * on an earlier nonce). `slotsWithoutFinalBlock`: slots begun after a transfer's submission and
+   * before its block's own slot that left no block in the final chain (skipped, or their proposal
+   * lost), summed over the transfers: the other way a transfer waits.
    */
-  readonly missedBlocks: { readonly transfers: number; readonly blocks: number; readonly full: number; readonly roomLeft: number };
+  readonly missedBlocks: { readonly transfers: number; readonly blocks: number; readonly full: number; readonly roomLeft: number; readonly slotsWithoutFinalBlock: number };
 }
 
 /** Collects the phases as the devnet watches its nodes; heights are those of the final chain. */
 export class LatencyPhases {
-  private readonly finalBlocks = new Map<number, { proposedAtMs: number; txs: number }>();
+  private readonly finalBlocks = new Map<number, { slot: number; proposedAtMs: number; txs: number }>();
   /** notarizedAt[h]: when some validator first held a notarized chain at least h high. */
   private readonly notarizedAt: number[] = [];
   private readonly toProposal: number[] = [];
   private readonly toNotarized: number[] = [];
   private readonly toFinal: number[] = [];
-  private readonly missed = { transfers: 0, blocks: 0, full: 0, roomLeft: 0 };
+  private readonly missed = { transfers: 0, blocks: 0, full: 0, roomLeft: 0, slotsWithoutFinalBlock: 0 };
 
-  constructor(private readonly maxBlockTxs: number) {}
+  /** `slotAt`: the chain's slot at a moment (SlotClock.slotAt). */
+  constructor(
+    private readonly maxBlockTxs: number,
+    private readonly slotAt: (ms: number) => number,
+  ) {}
 
   /**
    * A validator's notarized head is at `height` now. The head is the tip of its notarized chain, so
@@ -53,9 +59,9 @@ export class LatencyPhases {
     for (let h = this.notarizedAt.length; h <= height; h++) this.notarizedAt[h] = nowMs;
   }
 
-  /** A block of the final chain: its header time (unix seconds) and how many transactions it took. */
-  noteFinalBlock(height: number, timestampSeconds: number, txs: number): void {
-    if (!this.finalBlocks.has(height)) this.finalBlocks.set(height, { proposedAtMs: timestampSeconds * 1000, txs });
+  /** A block of the final chain: its slot, its header time (unix seconds) and how many transactions it took. */
+  noteFinalBlock(height: number, slot: number, timestampSeconds: number, txs: number): void {
+    if (!this.finalBlocks.has(height)) this.finalBlocks.set(height, { slot, proposedAtMs: timestampSeconds * 1000, txs });
   }
 
   /** A transfer submitted at `submittedMs` is final everywhere now, in the final block at `height`. */
@@ -77,6 +83,7 @@ export class LatencyPhases {
     }
     if (missed > 0) this.missed.transfers++;
     this.missed.blocks += missed;
+    this.missed.slotsWithoutFinalBlock += Math.max(0, block.slot - (this.slotAt(submittedMs) + 1) - missed);
   }
 
   summary(): FinalityPhases {

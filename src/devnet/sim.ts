@@ -5,6 +5,7 @@ import { toHex } from "../core/bytes.js";
 import { ManualClock } from "../core/clock.js";
 import type { Identity } from "../core/crypto/identity.js";
 import { seededRandom } from "../core/random.js";
+import { SlotClock } from "../core/state/slot-clock.js";
 import { txHash } from "../core/tx/codec.js";
 import { signTx } from "../core/tx/sign.js";
 import { TxKind } from "../core/tx/types.js";
@@ -52,7 +53,8 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
   const region = opts.region ?? "EU_868";
   const { users, ids, genesis, genesisTime } = devnetChain(opts, 1_767_225_600);
   const clock = new ManualClock(genesisTime * 1000);
-  const phases = new LatencyPhases(Number(genesis.params.maxBlockTxs));
+  const slots = SlotClock.of(genesis, genesis.params);
+  const phases = new LatencyPhases(Number(genesis.params.maxBlockTxs), (ms) => slots.slotAt(ms));
   // Each validator's notarized head after every event: when each height was first notarized.
   const time = new VirtualTime(clock, () => {
     for (const s of stations) {
@@ -94,7 +96,7 @@ export async function runSimDevnet(opts: SimDevnetOptions): Promise<DevnetReport
       const seen = heightIds.get(h);
       if (seen === undefined) heightIds.set(h, id);
       else if (seen !== id) conflicting++;
-      phases.noteFinalBlock(h, block.header.timestamp, block.txs.length);
+      phases.noteFinalBlock(h, block.header.slot, block.header.timestamp, block.txs.length);
       for (const t of block.txs) {
         const hash = toHex(txHash(t.bytes));
         const set = finalizedAt.get(hash) ?? new Set<number>();
