@@ -28,6 +28,13 @@ describe("devnet progress and its HTML report", () => {
     expect(last.txsFinal).toBe(r.txsFinalized);
     expect(last.airtimeSeconds.vote).toBeCloseTo(r.airtimeSeconds.vote, 1);
     expect(r.finalityLatenciesSeconds).toHaveLength(r.txsFinalized);
+    // Every final transfer's latency split by phase (all three nodes are validators: each block's notarization was seen).
+    const phases = r.finalityPhasesSeconds!;
+    expect(phases.transfers).toBe(r.txsFinalized);
+    expect(phases.proposalToNotarized.p50).toBeGreaterThan(0);
+    // Each phase is a part of some transfer's latency (header times are whole seconds: one second's slack).
+    const longest = Math.max(...r.finalityLatenciesSeconds!);
+    for (const phase of [phases.toProposal, phases.proposalToNotarized, phases.notarizedToFinal]) expect(phase.p95!).toBeLessThanOrEqual(longest + 1);
 
     const html = devnetReportHtml(r, "devnet <seed 5>");
     expect(html).toContain("<title>devnet &#60;seed 5&#62;</title>");
