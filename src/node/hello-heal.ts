@@ -8,11 +8,14 @@ export const ASK_AFTER_FRAMES = 3;
 
 export interface HelloHealTimes {
   /**
-   * How long after first hearing a node we wait before asking: its hello at start goes out within
-   * this window (the preset's hello spread) after its first frames, so asking earlier asks for what
-   * is on its way.
+   * How long after first hearing a node we wait before asking. Its hello at start goes out within the
+   * preset's hello spread after its first frames, possibly behind the first slots' queue: asked
+   * sooner, we ask for what is on its way. Asks and answers in the first slots also met the first
+   * blocks' frames on air: with a wait of one spread, devnet seeds 1 and 3 finalized nothing for
+   * 14 minutes and doubled their p50 (docs/benchmarks.md "Hello requests"); a lost key costs only
+   * turn frames that go mesh-wide, so several spreads are cheap.
    */
-  readonly spreadMs: number;
+  readonly settleMs: number;
   /** Between two of our answers, whoever asks; and between two asks of ours for the same node. */
   readonly intervalMs: number;
   /** Between two of our requests, whatever we lack (made-up node numbers cost us at most this rate). */
@@ -32,8 +35,8 @@ interface Heard {
  * (devnet seed 1: six pairs in direct range for the whole two-hour run). Such a neighbour's votes
  * could not be bound to its validator, and our vote turn frames went mesh-wide for it (DirectValidators).
  *
- * The asker: a node heard at 0 hops in `ASK_AFTER_FRAMES` decodable frames, first heard at least the
- * hello spread ago, whose key we lack, is named in a small unsigned request we send at hop limit 0
+ * The asker: a node heard at 0 hops in `ASK_AFTER_FRAMES` decodable frames, first heard at least
+ * `settleMs` ago, whose key we lack, is named in a small unsigned request we send at hop limit 0
  * (several nodes in one request), at most once per `askGapMs` in all and once per `intervalMs` per node.
  * Nodes heard only through relays are not ours to ask: hello-reach.ts floods a hello for them.
  *
@@ -69,6 +72,15 @@ export class HelloHeal {
     h.frames++;
   }
 
+  get settleMs(): number {
+    return this.times.settleMs;
+  }
+
+  /** Whether some node heard at 0 hops is followed (we may have to ask for it later, even if it falls quiet). */
+  get waiting(): boolean {
+    return this.heard.size > 0;
+  }
+
   /**
    * The nodes to ask now (none: no request due), marked as asked. `lacks` says whether we still lack
    * a node's key (banned nodes are not lacked: we want nothing of them).
@@ -78,7 +90,7 @@ export class HelloHeal {
     const ask: number[] = [];
     for (const [node, h] of this.heard) {
       if (ask.length === MAX_HELLO_REQUEST_NODES) break;
-      if (h.frames < ASK_AFTER_FRAMES || now - h.firstAt < this.times.spreadMs || now - h.askedAt < this.times.intervalMs) continue;
+      if (h.frames < ASK_AFTER_FRAMES || now - h.firstAt < this.times.settleMs || now - h.askedAt < this.times.intervalMs) continue;
       if (!lacks(node)) {
         this.heard.delete(node);
         continue;

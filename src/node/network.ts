@@ -66,6 +66,9 @@ const REHELLO_MIN_INTERVAL_MS = 60_000;
 /** A restarted node whose peer table heard a peer this recently skips its hello at start on air (peersStillHoldUs). */
 const RESTART_MEMORY_MS = DEFAULT_PEER_OPTIONS.expiryMs / 2;
 
+/** Hello spreads after first hearing a neighbour before we ask for its missing key (hello-heal.ts, `settleMs`): LongFast 11.5 min. */
+const HEAL_SETTLE_SPREADS = 5;
+
 /** Hellos of newcomers are answered with ours at most this often over IP (one answer serves them all); on a radio, at its preset's hello rate. */
 const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
 
@@ -161,6 +164,8 @@ export class NodeNetwork {
   private startHelloNotFlooded: Uint8Array | null = null;
   /** Neighbours' keys lost at start: asked for, and ours given, at 0 hops (made on first use: its times are the radio preset's). */
   private healValue: HelloHeal | null = null;
+  /** A later look at whom to ask, for neighbours that fell quiet before their wait was over (one at a time). */
+  private healCheck: unknown = null;
   private readonly refusalCounts = new Map<NetworkRefusal, number>();
   private readonly helloCounts = new Map<HelloReason, number>();
   private readonly unsignedRates = new UnsignedRates();
@@ -553,7 +558,7 @@ export class NodeNetwork {
   private get heal(): HelloHeal {
     if (this.healValue === null) {
       const preset = PRESETS[this.radioPreset()];
-      this.healValue = new HelloHeal({ spreadMs: helloSpreadMs(preset), intervalMs: this.rehelloMinIntervalMs() / 2, askGapMs: this.rehelloMinIntervalMs() / 4 });
+      this.healValue = new HelloHeal({ settleMs: HEAL_SETTLE_SPREADS * helloSpreadMs(preset), intervalMs: this.rehelloMinIntervalMs() / 2, askGapMs: this.rehelloMinIntervalMs() / 4 });
     }
     return this.healValue;
   }
@@ -563,12 +568,23 @@ export class NodeNetwork {
    * (hello-heal.ts), ask it and any other such neighbour for their hellos, in one request at hop 0.
    */
   private askForHellos(from: number, hopsAway: number | null): void {
-    const now = this.deps.clock.now();
-    this.heal.note(from, hopsAway, now);
+    this.heal.note(from, hopsAway, this.deps.clock.now());
+    this.askDueHellos();
+  }
+
+  private askDueHellos(): void {
     const radio = this.radio;
     if (radio === null) return;
-    const nodes = this.heal.toAsk(now, (node) => this.peers.get(node) === undefined && !this.peers.isBanned(node));
-    if (nodes.length === 0) return;
+    const nodes = this.heal.toAsk(this.deps.clock.now(), (node) => this.peers.get(node) === undefined && !this.peers.isBanned(node));
+    if (nodes.length === 0) {
+      if (this.healCheck === null && this.heal.waiting) {
+        this.healCheck = this.deps.clock.setTimeout(() => {
+          this.healCheck = null;
+          if (this.radio === radio) this.askDueHellos();
+        }, this.heal.settleMs);
+      }
+      return;
+    }
     this.deps.logger.debug({ nodes: nodes.map((n) => n.toString(16)) }, "asking neighbours whose keys we lack for their hellos");
     void this.sendOn(radio.endpoint, MessageType.HelloRequest, helloRequestCodec.encode({ nodes }), priorityOf(MessageType.HelloRequest), { hopLimit: 0 });
   }
@@ -731,6 +747,8 @@ export class NodeNetwork {
   }
 
   async stop(): Promise<void> {
+    if (this.healCheck !== null) this.deps.clock.clearTimeout(this.healCheck);
+    this.healCheck = null;
     if (this.startHelloTimer !== null) this.deps.clock.clearTimeout(this.startHelloTimer);
     this.startHelloTimer = null;
     await this.radio?.stop();

@@ -4,7 +4,7 @@ import { ASK_AFTER_FRAMES, HelloHeal } from "../../src/node/hello-heal.js";
 import { helloRequestCodec, MAX_HELLO_REQUEST_NODES } from "../../src/mesh/messages/hello-request.js";
 import { DecodeError } from "../../src/core/errors.js";
 
-const TIMES = { spreadMs: 138_000, intervalMs: 1_380_000, askGapMs: 690_000 };
+const TIMES = { settleMs: 138_000, intervalMs: 1_380_000, askGapMs: 690_000 };
 const lacksAll = (): boolean => true;
 
 /** Neighbours heard at 0 hops `frames` times from `at` on. */
@@ -13,14 +13,14 @@ function heard(h: HelloHeal, nodes: readonly number[], frames: number, at = 0): 
 }
 
 describe("asking neighbours for the keys we lack (hello-heal.ts)", () => {
-  it("asks after N frames at 0 hops and the hello spread since the first, naming every such neighbour in one request", () => {
+  it("asks after N frames at 0 hops and the settling wait since the first, naming every such neighbour in one request", () => {
     const h = new HelloHeal(TIMES);
     heard(h, [5, 6], ASK_AFTER_FRAMES - 1);
-    expect(h.toAsk(TIMES.spreadMs, lacksAll)).toEqual([]);
+    expect(h.toAsk(TIMES.settleMs, lacksAll)).toEqual([]);
     heard(h, [5, 6], 1, 10);
-    // Its hello at start may still be on its way within the spread.
-    expect(h.toAsk(TIMES.spreadMs - 1, lacksAll)).toEqual([]);
-    expect(h.toAsk(TIMES.spreadMs, lacksAll)).toEqual([5, 6]);
+    // Its hello at start may still be on its way (or the first slots still busy on air).
+    expect(h.toAsk(TIMES.settleMs - 1, lacksAll)).toEqual([]);
+    expect(h.toAsk(TIMES.settleMs, lacksAll)).toEqual([5, 6]);
   });
 
   it("does not ask for far nodes (heard only through relays, or without hop counts from a radio that never reported one) nor for nodes whose keys we hold", () => {
@@ -28,21 +28,21 @@ describe("asking neighbours for the keys we lack (hello-heal.ts)", () => {
     for (let i = 0; i < 10; i++) h.note(8, null, i);
     for (let i = 0; i < 10; i++) h.note(7, 1, i);
     heard(h, [9], ASK_AFTER_FRAMES);
-    expect(h.toAsk(TIMES.spreadMs * 2, (n) => n !== 9)).toEqual([]);
-    expect(h.toAsk(TIMES.spreadMs * 2, lacksAll)).toEqual([]);
+    expect(h.toAsk(TIMES.settleMs * 2, (n) => n !== 9)).toEqual([]);
+    expect(h.toAsk(TIMES.settleMs * 2, lacksAll)).toEqual([]);
   });
 
   it("counts frames without a hop count (sent at hop limit 0) as a neighbour's once the radio reports hop counts", () => {
     const h = new HelloHeal(TIMES);
     h.note(7, 1, 0);
     for (let i = 0; i < ASK_AFTER_FRAMES; i++) h.note(8, null, i);
-    expect(h.toAsk(TIMES.spreadMs, lacksAll)).toEqual([8]);
+    expect(h.toAsk(TIMES.settleMs, lacksAll)).toEqual([8]);
   });
 
   it("repeats a request at most once per gap in all and once per interval for the same node", () => {
     const h = new HelloHeal(TIMES);
     heard(h, [5], ASK_AFTER_FRAMES);
-    const t0 = TIMES.spreadMs;
+    const t0 = TIMES.settleMs;
     expect(h.toAsk(t0, lacksAll)).toEqual([5]);
     heard(h, [6], ASK_AFTER_FRAMES, 1);
     // Node 6 is due too, but a request just went.
@@ -56,8 +56,8 @@ describe("asking neighbours for the keys we lack (hello-heal.ts)", () => {
     const h = new HelloHeal(TIMES);
     const many = Array.from({ length: MAX_HELLO_REQUEST_NODES + 3 }, (_, i) => 100 + i);
     heard(h, many, ASK_AFTER_FRAMES);
-    expect(h.toAsk(TIMES.spreadMs, lacksAll)).toEqual(many.slice(0, MAX_HELLO_REQUEST_NODES));
-    expect(h.toAsk(TIMES.spreadMs + TIMES.askGapMs, lacksAll)).toEqual(many.slice(MAX_HELLO_REQUEST_NODES));
+    expect(h.toAsk(TIMES.settleMs, lacksAll)).toEqual(many.slice(0, MAX_HELLO_REQUEST_NODES));
+    expect(h.toAsk(TIMES.settleMs + TIMES.askGapMs, lacksAll)).toEqual(many.slice(MAX_HELLO_REQUEST_NODES));
   });
 });
 
