@@ -16,8 +16,9 @@ const DIRECT_NODES_KEPT = 512;
  * sender's node number to its proposer, when no hello did and the proposer is no one else's: the
  * validator answering a block request sends the block's compact proposal, of the current slot when
  * the block is (catch-up.ts onGetBlock), and such an answer heard first bound the answerer's node number
- * to another validator for good (devnet seed 1, session 28: node 4 never bound nodes 0 and 1, whose
- * keys it lacked, and kept its votes mesh-wide for two hours). Nothing here is trusted
+ * to another validator for good (devnet seed 1, session 28: node 4 bound node 0's number to node 4's
+ * own address, from node 0's answer with node 4's block, and node 1's to a third validator; it lacked
+ * both keys and kept its votes mesh-wide for two hours). Nothing here is trusted
  * beyond that choice: a frame's sender and hop count are unsigned, and a lie only stops our frames
  * one relay short of the liar's neighbours, which still get the quorum frame mesh-wide.
  */
@@ -32,6 +33,8 @@ export class DirectValidators {
       readonly now: () => number; readonly peer: (node: number) => PeerInfo | undefined; readonly windowMs: () => number;
       /** Every peer a hello introduced (their addresses are bound to their node numbers already). */
       readonly peers: () => Iterable<PeerInfo>;
+      /** Our own address: a block of ours another radio sends is always an answer. */
+      readonly self: Uint8Array;
     },
   ) {}
 
@@ -47,11 +50,12 @@ export class DirectValidators {
    * A proposal of the current slot by `proposer` came at 0 hops from `node`: bind them, unless a hello
    * or an earlier proposal already bound that node (the first binding stands: an answer or a replay from
    * another radio must not move it; a wrong one only keeps our frames mesh-wide once it goes quiet), or
-   * the proposer is already bound to another node number (then `node` answered for it, or lied).
+   * the proposer is us or already bound to another node number (then `node` answered for it, or lied).
    */
   bindProposer(m: ReceivedMessage, proposer: Uint8Array): void {
     if (!m.meta.viaRadio || m.meta.hopsAway !== 0 || this.deps.peer(m.meta.from) !== undefined || this.proposers.has(m.meta.from)) return;
     const address = toHex(proposer);
+    if (address === toHex(this.deps.self)) return;
     for (const bound of this.proposers.values()) if (bound === address) return;
     for (const p of this.deps.peers()) if (toHex(addressFromPublicKey(p.publicKey)) === address) return;
     this.proposers.set(m.meta.from, address);
