@@ -47,6 +47,8 @@ export enum MessageType {
   VoteAggregate = 21,
   /** Precommits for one notarized block (docs/consensus.md, "Precommits"): a vote aggregate's layout, the Precommit signing kind. */
   PrecommitAggregate = 22,
+  /** "Say hello to your neighbours": names node numbers heard at 0 hops whose keys the sender lacks (node/hello-heal.ts). */
+  HelloRequest = 23,
 }
 
 /**

@@ -13,6 +13,7 @@ import type { RelayGate, RelayRefusal } from "./relay-gate.js";
 import { MessageType } from "../mesh/frame.js";
 import { messageSpec, priorityOf } from "../mesh/messages/registry.js";
 import { helloCodec, statusCodec } from "../mesh/messages/signed.js";
+import { helloRequestCodec } from "../mesh/messages/hello-request.js";
 import { nodeNumberFromPublicKey } from "../mesh/meshtastic/node-number.js";
 import { type LinkChange, Priority, type SendOptions, type TransportStats } from "../mesh/transport.js";
 import { MQTT_MTU, MqttTransport } from "../mesh/transports/mqtt.js";
@@ -22,6 +23,7 @@ import { type LinkDiagnostics, RadioSide, type RadioDiagnostics, type RadioOptio
 import { RecentKeys } from "../mesh/transports/common.js";
 import { UnsignedRates } from "./unsigned-rates.js";
 import { HelloReach } from "./hello-reach.js";
+import { HelloHeal } from "./hello-heal.js";
 import { sha256 } from "../core/crypto/hash.js";
 import { helloMinIntervalMs, helloSpreadMs } from "../mesh/airtime/control-rates.js";
 import { type PresetName, PRESETS, presetByName } from "../mesh/airtime/presets.js";
@@ -63,6 +65,9 @@ const REHELLO_MIN_INTERVAL_MS = 60_000;
 
 /** A restarted node whose peer table heard a peer this recently skips its hello at start on air (peersStillHoldUs). */
 const RESTART_MEMORY_MS = DEFAULT_PEER_OPTIONS.expiryMs / 2;
+
+/** Hello spreads after first hearing a neighbour before we ask for its missing key (hello-heal.ts, `settleMs`): LongFast 11.5 min. */
+const HEAL_SETTLE_SPREADS = 5;
 
 /** Hellos of newcomers are answered with ours at most this often over IP (one answer serves them all); on a radio, at its preset's hello rate. */
 const HELLO_ANSWER_MIN_INTERVAL_MS = 10_000;
@@ -112,9 +117,10 @@ export interface NetworkDiagnostics {
 
 /**
  * Why we said hello: at start, a link back up, in answer to a newcomer or an ask, as a status round on
- * a radio, or mesh-wide for nodes out of our radio's range that our hello at start (to neighbours) missed.
+ * a radio, mesh-wide for nodes out of our radio's range that our hello at start (to neighbours) missed,
+ * or to our neighbours for one that asked for our key (a hello request naming us, hello-heal.ts).
  */
-export type HelloReason = "start" | "rehello" | "answer" | "round" | "reach";
+export type HelloReason = "start" | "rehello" | "answer" | "round" | "reach" | "heal";
 
 /** A message from a peer that is known and not banned, for the service that handles its type. */
 export type MessageHandler = (m: ReceivedMessage) => void;
@@ -158,6 +164,10 @@ export class NodeNetwork {
   private reachHelloDue = false;
   /** Our signed hello at start while it has gone only to our radio's neighbours. */
   private startHelloNotFlooded: Uint8Array | null = null;
+  /** Neighbours' keys lost at start: asked for, and ours given, at 0 hops (made on first use: its times are the radio preset's). */
+  private healValue: HelloHeal | null = null;
+  /** A later look at whom to ask, for neighbours that fell quiet before their wait was over (one at a time). */
+  private healCheck: unknown = null;
   private readonly refusalCounts = new Map<NetworkRefusal, number>();
   private readonly helloCounts = new Map<HelloReason, number>();
   private readonly unsignedRates = new UnsignedRates();
@@ -559,6 +569,57 @@ export class NodeNetwork {
     return this.radio === null ? this.lastHelloAnswerAt : Math.max(this.lastHelloAnswerAt, this.lastReachHelloAt);
   }
 
+  private get heal(): HelloHeal {
+    if (this.healValue === null) {
+      const preset = PRESETS[this.radioPreset()];
+      this.healValue = new HelloHeal({ settleMs: HEAL_SETTLE_SPREADS * helloSpreadMs(preset), intervalMs: this.rehelloMinIntervalMs() / 2, askGapMs: this.rehelloMinIntervalMs() / 4 });
+    }
+    return this.healValue;
+  }
+
+  /**
+   * A frame from `from`, whose key we lack, came on air: once it is a neighbour we keep hearing
+   * (hello-heal.ts), ask it and any other such neighbour for their hellos, in one request at hop 0.
+   */
+  private askForHellos(from: number, hopsAway: number | null): void {
+    this.heal.note(from, hopsAway, this.deps.clock.now());
+    this.askDueHellos();
+  }
+
+  private askDueHellos(): void {
+    const radio = this.radio;
+    if (radio === null) return;
+    const nodes = this.heal.toAsk(this.deps.clock.now(), (node) => this.peers.get(node) === undefined && !this.peers.isBanned(node));
+    if (nodes.length === 0) {
+      if (this.healCheck === null && this.heal.waiting) {
+        this.healCheck = this.deps.clock.setTimeout(() => {
+          this.healCheck = null;
+          if (this.radio === radio) this.askDueHellos();
+        }, this.heal.settleMs);
+      }
+      return;
+    }
+    this.deps.logger.debug({ nodes: nodes.map((n) => n.toString(16)) }, "asking neighbours whose keys we lack for their hellos");
+    void this.sendOn(radio.endpoint, MessageType.HelloRequest, helloRequestCodec.encode({ nodes }), priorityOf(MessageType.HelloRequest), { hopLimit: 0 });
+  }
+
+  /**
+   * A neighbour asks for our key: our hello to our neighbours, after the random pause answers take, at
+   * most once per interval whoever asks (hello-heal.ts). Nothing is answered over IP, where a hello
+   * is never lost to the channel, nor while our hello at start is still to go.
+   */
+  private onHelloRequest(m: ReceivedMessage, via: "ip" | "radio"): void {
+    const sender = this.peers.get(m.meta.from) === undefined ? UNKNOWN_SENDERS : m.meta.from;
+    if (!this.unsignedRates.allow(m.type, sender, this.deps.clock.now(), this.peers.size)) return this.refuse("rate_limited");
+    const request = helloRequestCodec.decode(m.payload);
+    const radio = this.radio;
+    if (via !== "radio" || radio === null || this.startHelloTimer !== null) return;
+    if (!this.heal.answer(request.nodes.includes(this.nodeNumber), m.meta.hopsAway, this.deps.clock.now())) return;
+    this.deps.clock.setTimeout(() => {
+      if (this.radio === radio) void this.sendHello("heal", this.signedAnnouncement(MessageType.Hello), 0);
+    }, this.helloPauseMs());
+  }
+
   /**
    * Pass a peer's message to the other transport, once, and only when the relay gate verified it.
    * Types whose registry relay rule is "never" stay put: hellos and statuses name their own sender,
@@ -682,9 +743,11 @@ export class NodeNetwork {
     if (via === "radio" && from !== this.nodeNumber) {
       this.reach.note(from, m.meta.hopsAway, this.deps.clock.now());
       this.helloForReach();
+      if (m.type !== MessageType.Hello && this.peers.get(from) === undefined) this.askForHellos(from, m.meta.hopsAway);
     }
     try {
       if (m.type === MessageType.Hello) return this.onHello(m, via, seen);
+      if (m.type === MessageType.HelloRequest) return this.onHelloRequest(m, via);
       if (m.type === MessageType.Status) return this.onStatus(m, seen);
       // Everything else only from node numbers a signed hello introduced; their data is judged on its
       // own signatures (a frame's sender is not authenticated, so nothing here can charge a peer).
@@ -709,6 +772,8 @@ export class NodeNetwork {
   }
 
   async stop(): Promise<void> {
+    if (this.healCheck !== null) this.deps.clock.clearTimeout(this.healCheck);
+    this.healCheck = null;
     if (this.startHelloTimer !== null) this.deps.clock.clearTimeout(this.startHelloTimer);
     this.startHelloTimer = null;
     await this.radio?.stop();

@@ -74,7 +74,7 @@ export class ValidatorService {
     this.settleLegacyLock();
     this.slotMs = Number(genesis.params.slotMs);
     this.slots = SlotClock.of(genesis, genesis.params);
-    this.direct = new DirectValidators({ now: () => deps.clock.now(), peer: (node) => network.peers.get(node), windowMs: () => DIRECT_MEMORY_SLOTS * this.slotMs });
+    this.direct = new DirectValidators({ now: () => deps.clock.now(), peer: (node) => network.peers.get(node), peers: () => network.peers.list(), self: deps.identity.address, windowMs: () => DIRECT_MEMORY_SLOTS * this.slotMs });
     this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
       clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), notarized: this.notarized, verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
       ...(opts.controlRates === undefined ? {} : { controlRates: opts.controlRates }),

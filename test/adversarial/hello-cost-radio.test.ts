@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MessageType } from "../../src/mesh/frame.js";
 import { getBlockCodec } from "../../src/mesh/messages/chain.js";
+import { helloRequestCodec } from "../../src/mesh/messages/hello-request.js";
 import { Priority } from "../../src/mesh/transport.js";
 import { helloCodec } from "../../src/mesh/messages/signed.js";
 import { CHAIN_ID, GENESIS, HELLO_INTERVAL_MS, hellos, mesh } from "./radio-networks.js";
@@ -49,5 +50,37 @@ describe("hellos on a radio under a flood", () => {
     expect(answers).toBeGreaterThanOrEqual(1);
     expect(answers).toBeLessThanOrEqual(intervals + 1);
     await a.stop();
+  });
+
+  it("forged hello requests naming a node, from fresh node numbers, cost it at most one hello to neighbours every half interval", async () => {
+    const { clock, time, network, stranger } = mesh();
+    const a = network(1);
+    await a.start();
+    await time.runUntil(clock.now() + 30_000);
+    const halves = 4;
+    const start = clock.now();
+    for (let i = 0; clock.now() < start + (halves * HELLO_INTERVAL_MS) / 2; i++) {
+      const forger = await stranger(2_000 + i);
+      // Naming others too, and a itself: only a may answer, and only within its interval.
+      await forger.send(MessageType.HelloRequest, helloRequestCodec.encode({ nodes: [7, 1, 9] }), Priority.Control);
+      await time.runUntil(clock.now() + 60_000);
+      forger.stop();
+    }
+    await time.runUntil(clock.now() + HELLO_INTERVAL_MS);
+    const sent = hellos(a);
+    expect(sent.start).toBe(1);
+    expect(sent.heal ?? 0).toBeGreaterThan(0);
+    expect(sent.heal).toBeLessThanOrEqual(halves + 1);
+    // A request naming someone else costs a nothing.
+    const quiet = network(3);
+    await quiet.start();
+    await time.runUntil(clock.now() + 30_000);
+    const forger = await stranger(9_999);
+    for (let i = 0; i < 20; i++) await forger.send(MessageType.HelloRequest, helloRequestCodec.encode({ nodes: [7] }), Priority.Control);
+    await time.runUntil(clock.now() + HELLO_INTERVAL_MS);
+    expect(hellos(quiet)).toEqual({ start: 1 });
+    forger.stop();
+    await a.stop();
+    await quiet.stop();
   });
 });

@@ -73,7 +73,7 @@ export function mesh() {
     await transport.start();
     return endpoint;
   };
-  return { clock, time, network, stranger };
+  return { clock, time, channel, network, stranger };
 }
 
 /** Nodes 1 and 2 started together on a fresh mesh, a minute on: each has heard the other's hello at start. */

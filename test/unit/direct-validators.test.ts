@@ -7,6 +7,7 @@ import { testIdentity } from "../fixtures/chain.js";
 
 const WINDOW = 900_000;
 const [a, b, c] = ["validator-0", "validator-1", "validator-2"].map((n) => testIdentity(n));
+const SELF = testIdentity("validator-self");
 
 const peerInfo = (node: number, publicKey: Uint8Array): PeerInfo => ({
   node, publicKey, tipHeight: 0, finalizedHeight: 0, hopsAway: null, snr: null, firstSeen: 0, lastSeen: 0, score: 0, latencyMs: null, bannedUntil: null, lastInvalidReason: null, provenStrikes: 0, lastSignedAt: 0,
@@ -19,7 +20,7 @@ function setup() {
   let now = 0;
   // Nodes 1 and 2 introduced by hellos as validators a and b; node 3 never sent one.
   const peers = new Map([[1, peerInfo(1, a!.ed25519.publicKey)], [2, peerInfo(2, b!.ed25519.publicKey)]]);
-  const direct = new DirectValidators({ now: () => now, peer: (n) => peers.get(n), windowMs: () => WINDOW });
+  const direct = new DirectValidators({ now: () => now, peer: (n) => peers.get(n), peers: () => peers.values(), self: SELF.address, windowMs: () => WINDOW });
   return { direct, at: (t: number) => (now = t) };
 }
 
@@ -68,5 +69,22 @@ describe("validators heard directly", () => {
     expect(direct.all([c!.address])).toBe(true);
     // a was never heard at all: it must not count as in direct range.
     expect(direct.all([a!.address])).toBe(false);
+  });
+
+  it("does not bind an answerer to a proposer a hello or another proposal already bound (an answer to a block request is a current-slot proposal)", () => {
+    const { direct } = setup();
+    // Node 3 answers a request with a's block of this slot (a's hello bound a to node 1), then with ours.
+    direct.bindProposer(frame(3, 0), a!.address);
+    direct.bindProposer(frame(3, 0), SELF.address);
+    direct.note(frame(3, 0));
+    expect(direct.all([a!.address])).toBe(false);
+    // Node 4 proposed as c; node 3 then answers with c's block first heard from it: c stays node 4's.
+    direct.bindProposer(frame(4, 0), c!.address);
+    direct.bindProposer(frame(3, 0), c!.address);
+    direct.note(frame(4, 0));
+    expect(direct.all([c!.address])).toBe(true);
+    // Node 3 was left unbound, so its own proposal (as b, say, had b no hello) still binds it.
+    direct.bindProposer(frame(3, 0), testIdentity("validator-3").address);
+    expect(direct.all([testIdentity("validator-3").address])).toBe(true);
   });
 });

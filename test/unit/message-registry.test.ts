@@ -1,3 +1,4 @@
+import { helloRequestCodec } from "../../src/mesh/messages/hello-request.js";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../src/core/bytes.js";
@@ -59,6 +60,7 @@ const SAMPLES: { readonly [K in MessageType]: { payload: Uint8Array; shows: Reco
   [MessageType.GetSenderTransactions]: { payload: senderTransactionsRequestCodec.encode({ sender: alice.address, nonces: [3, 5] }), shows: { nonces: [3, 5] } },
   [MessageType.VoteAggregate]: { payload: voteAggregateCodec.encode({ height: 1, blockRef: hash.slice(0, 8), signers: Uint8Array.of(0b101), signature: block.header.signature }), shows: { height: 1, blockRef: toHex(hash.slice(0, 8)), signers: 1 } },
   [MessageType.PrecommitAggregate]: { payload: voteAggregateCodec.encode({ height: 2, blockRef: hash.slice(0, 8), signers: Uint8Array.of(0b11), signature: block.header.signature }), shows: { height: 2, blockRef: toHex(hash.slice(0, 8)), signers: 1 } },
+  [MessageType.HelloRequest]: { payload: helloRequestCodec.encode({ nodes: [0x1234, 9] }), shows: { nodes: [0x1234, 9] } },
 };
 
 const frame = (type: number, payload: Uint8Array): Uint8Array => {
@@ -114,7 +116,7 @@ describe("the message registry", () => {
   it("refuses reserved (6, 10) and undefined ids with a typed error", () => {
     const defined = new Set(MESSAGE_SPECS.map((m) => m.type as number));
     const undefinedIds = Array.from({ length: 32 }, (_, i) => i).filter((i) => !defined.has(i));
-    expect(undefinedIds).toEqual(expect.arrayContaining([0, ...RESERVED_TYPES, 23, 31]));
+    expect(undefinedIds).toEqual(expect.arrayContaining([0, ...RESERVED_TYPES, 24, 31]));
     for (const id of undefinedIds) {
       expect(describeFrame(frame(id, Uint8Array.of(1, 2, 3)))).toMatchObject({ code: "UNKNOWN_TYPE" });
       expect(() => decodeFrame(frame(id, Uint8Array.of(1)))).toThrow(FrameError);

@@ -23,6 +23,7 @@ import { MessageType, unknownTypeError } from "../frame.js";
 import { Priority } from "../transport.js";
 import { certifiedBlockCodec, chainStatusCodec, getBlockCodec } from "./chain.js";
 import { fragmentRequestCodec } from "./fragment-request.js";
+import { helloRequestCodec } from "./hello-request.js";
 import { blockRangeCodec, blockTransactionsCodec, type CompactBlock, compactBlockCodec, getTransactionsCodec, senderTransactionsRequestCodec, type VoteAggregateMessage, voteAggregateCodec, type VoteMessage, voteCodec } from "./relay.js";
 import { helloCodec, statusCodec } from "./signed.js";
 import { snapshotChunkCodec, snapshotRequestCodec, syncRequestCodec, syncResponseCodec } from "./sync.js";
@@ -204,6 +205,12 @@ export const MESSAGE_REGISTRY: { readonly [K in MessageType]: MessageSpec } = {
   [MessageType.PrecommitAggregate]: row(MessageType.PrecommitAggregate, {
     name: "precommit aggregate", codec: voteAggregateCodec, priority: Priority.Consensus, traffic: "vote", relay: "never",
     show: (a) => ({ height: a.height, blockRef: toHex(a.blockRef), signers: a.signers.length }),
+  }),
+  // Sent and answered at 0 hops (node/hello-heal.ts): a bridge has nothing to pass on. The rate only
+  // bounds decoding; what a forged one costs its named node is one hello an interval (the answerer's bound).
+  [MessageType.HelloRequest]: row(MessageType.HelloRequest, {
+    name: "hello request", codec: helloRequestCodec, priority: Priority.Control, traffic: "control", relay: "never",
+    unsignedRate: { perSender: 1, total: 4 }, show: (h) => ({ nodes: h.nodes }),
   }),
 };
 
