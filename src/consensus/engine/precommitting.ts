@@ -7,7 +7,6 @@ import type { TreeBlock } from "../block-tree.js";
 import type { ConsensusMessage } from "../messages.js";
 import { carriesQuorum, checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../vote-aggregation.js";
 import { type EngineContext, type EngineParts, MAX_PENDING, OWN_VOTES_KEPT } from "./context.js";
-import { voteStepMs, voteWindowMs } from "../vote-pacing.js";
 import { responderRank } from "./responder.js";
 import { turnFrameReach } from "./voting.js";
 
@@ -88,21 +87,22 @@ export class Precommitting {
     if (pause === null) return;
     // After the last turn, one copy from a node that heard no quorum frame, at a random moment within
     // the answer window so that the first one with a quorum silences the rest.
-    const retryAt = origin + voteWindowMs(ctx.slotMs) + voteStepMs(ctx.slotMs, b.weights.length) + Math.floor(ctx.random() * ctx.answerWindowMs());
+    const retryAt = origin + (b.weights.length + 1) * ctx.link.turnStepMs(ctx.slotMs, b.weights.length) + Math.floor(ctx.random() * ctx.answerWindowMs());
     ctx.later(() => this.send(b, true), Math.max(pause, retryAt - now));
   }
 
   /**
    * Where precommit turns count from: the end of the block's vote turns (its proposal, read from the
-   * header's timestamp kept within the slot and not after now, as votes read it, plus the vote
-   * window). Every node counts from there, whenever it learned the notarization, so each turn's
+   * header's timestamp kept within the slot and not after now, as votes read it, plus the voters'
+   * steps). Every node counts from there, whenever it learned the notarization, so each turn's
    * frame carries the ones before it; counted from the local notarization, turns drifted apart and
    * few frames were silenced (devnet seed 1 at 150 s: 6.75 precommit frames a block, 11.5 s of airtime).
    */
   private turnsStartAt(b: TreeBlock, block: NonNullable<TreeBlock["block"]>): number {
     const ctx = this.ctx;
     const proposedAt = Math.min(ctx.now(), Math.max(ctx.slotStart(b.slot), block.header.timestamp * 1000));
-    return proposedAt + voteWindowMs(ctx.slotMs);
+    const voters = b.weights.filter((w) => !bytesEqual(w.address, block.header.proposer)).length;
+    return proposedAt + voters * ctx.link.turnStepMs(ctx.slotMs, voters);
   }
 
   /**
