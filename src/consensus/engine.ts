@@ -4,5 +4,5 @@
  */
 export { ConsensusEngine } from "./engine/engine.js";
 export type { EngineDeps, EngineStats, LastVote, Mempool } from "./engine/types.js";
-export { IP_LINK, type LinkProfile, RADIO_LINK } from "./engine/link-profile.js";
+export { IP_LINK, type LinkProfile, RADIO_LINK, radioLink } from "./engine/link-profile.js";
 export type { SenderGap } from "./nonce-gaps.js";

@@ -15,8 +15,9 @@ import { Ledger } from "../core/state/ledger.js";
 import { SlotClock } from "../core/state/slot-clock.js";
 import { nextVotingSetSize, votesAfter } from "../core/state/validators.js";
 import { BlsVerifier } from "../consensus/verifier.js";
+import { turnStepAirtimeMs } from "../consensus/vote-pacing.js";
 import { type ControlRates, controlRates } from "../mesh/airtime/control-rates.js";
-import { PRESETS, presetByName } from "../mesh/airtime/presets.js";
+import { type PresetName, PRESETS, presetByName } from "../mesh/airtime/presets.js";
 import { DEFAULT_AIRTIME_POLICY } from "../mesh/airtime/scheduler.js";
 import { MessageType } from "../mesh/frame.js";
 import { syncRequestCodec } from "../mesh/messages/sync.js";
@@ -309,7 +310,9 @@ export class MeshChainNode {
     // With a radio, the engine speaks as on air: compact proposals, and one answer serving everyone.
     const onAir = this.opts.network?.radio !== undefined;
     const rates = this.radioControlRates();
-    this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir, ...(rates === null ? {} : { controlRates: rates }) }, {
+    // Vote and precommit turns are sized by the preset's frame airtime (consensus/vote-pacing.ts).
+    const turnStepMs = onAir ? turnStepAirtimeMs(PRESETS[this.radioPreset()]) : undefined;
+    this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir, ...(rates === null ? {} : { controlRates: rates }), ...(turnStepMs === undefined ? {} : { turnStepMs }) }, {
       clock: this.deps.clock, logger: this.deps.logger, identity, store, pool: this.pool as TxPool, network: this.network as NodeNetwork, verifier: this.deps.verifier ?? new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed, health: this.health,
     });
     this.validator.start();
@@ -408,11 +411,16 @@ export class MeshChainNode {
     return submitTransaction({ pool, store, announcer, network: this.network, health: this.health, clock: this.deps.clock, logger: this.deps.logger }, bytes);
   }
 
+  /** The radio's preset: as configured, else as the radio reported it; LongFast if neither is known yet. */
+  private radioPreset(): PresetName {
+    return this.opts.network?.radio?.preset ?? presetByName(this.network?.radioStatus?.preset ?? "") ?? "LONG_FAST";
+  }
+
   /** Control rates on the radio, from its preset (as configured, else as the radio reported it; LongFast if neither is known yet); null without a radio. */
   private radioControlRates(): ControlRates | null {
     const radio = this.opts.network?.radio;
     if (radio === undefined) return null;
-    const preset = radio.preset ?? presetByName(this.network?.radioStatus?.preset ?? "") ?? "LONG_FAST";
+    const preset = this.radioPreset();
     const slotMs = this.store !== null ? this.chainSlotMs(this.store) : (this.opts.slotMs ?? Number(this.opts.genesis.params.slotMs));
     return controlRates(PRESETS[preset], slotMs, { budgetSecondsPerHour: radio.budgetSecondsPerHour, controlShare: DEFAULT_AIRTIME_POLICY.controlShare });
   }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { commitFinalized } from "../consensus/block-import.js";
-import { ConsensusEngine, type EngineStats, IP_LINK, RADIO_LINK } from "../consensus/engine.js";
+import { ConsensusEngine, type EngineStats, IP_LINK, RADIO_LINK, radioLink } from "../consensus/engine.js";
 import type { ConsensusMessage } from "../consensus/messages.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { CONSENSUS_TYPES, decodeConsensusMessage, encodeConsensusMessage } from "../consensus/wire.js";
@@ -65,7 +65,7 @@ export class ValidatorService {
   constructor(
     genesis: Genesis,
     /** controlRates: on the radio, status rounds at the preset's control rates instead of every statusEveryMs. */
-    opts: { readonly dataDir: string; readonly statusEveryMs: number; readonly onAir: boolean; readonly controlRates?: ControlRates },
+    opts: { readonly dataDir: string; readonly statusEveryMs: number; readonly onAir: boolean; readonly controlRates?: ControlRates; readonly turnStepMs?: number },
     private readonly deps: ValidatorDeps,
   ) {
     const { store, network } = deps;
@@ -78,7 +78,8 @@ export class ValidatorService {
     this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
       clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), notarized: this.notarized, verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
       ...(opts.controlRates === undefined ? {} : { controlRates: opts.controlRates }),
-      link: opts.onAir ? RADIO_LINK : IP_LINK,
+      // turnStepMs: the radio preset's step between vote and precommit turns; LongFast's when not given.
+      link: opts.onAir ? (opts.turnStepMs === undefined ? RADIO_LINK : radioLink(opts.turnStepMs)) : IP_LINK,
       network: {
         broadcast: (m, reach) => {
           const { type, payload } = encodeConsensusMessage(m);

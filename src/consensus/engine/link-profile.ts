@@ -1,4 +1,5 @@
-import { votePauseMs, type VoteTurn } from "../vote-pacing.js";
+import { PRESETS } from "../../mesh/airtime/presets.js";
+import { turnStepAirtimeMs, votePauseMs, voteStepMs, type VoteTurn } from "../vote-pacing.js";
 
 /**
  * How the engine talks on the link it has: every choice that differs between a broadcast radio
@@ -30,6 +31,8 @@ export interface LinkProfile {
   txsAnswerPauseMs(random: () => number, answerWindowMs: number, proposer: boolean): number;
   /** Pause before sending an own vote, given its turn among the block's voters; null: send it at once. */
   ownVotePauseMs(random: () => number, slotMs: number, turn: VoteTurn): number | null;
+  /** One turn's step among `voters` (vote-pacing.ts): where precommit turns start and end. */
+  turnStepMs(slotMs: number, voters: number): number;
 }
 
 /**
@@ -41,19 +44,29 @@ export function radioAnswerProbability(validators: number): number {
   return Math.min(1, 2 / Math.max(1, validators));
 }
 
-export const RADIO_LINK: LinkProfile = {
-  name: "radio",
-  compactRelay: true,
-  answersOverheard: true,
-  aggregatesOwnVotes: true,
-  answers: (random, validators) => random() < radioAnswerProbability(validators),
-  // Hidden nodes cannot hear each other's answers: the pause lets most hear one, the asker asks again next slot.
-  blockAnswerPauseMs: (random, slotMs) => Math.floor((random() * slotMs) / 3),
-  rangeAnswerPauseMs: (random, windowMs) => Math.floor(random() * windowMs),
-  txsAnswerPauseMs: (random, windowMs, proposer) => (proposer ? 0 : Math.floor(windowMs * (1 + 2 * random()))),
-  // Every validator answers the proposal at once: the voters take turns (vote-pacing.ts).
-  ownVotePauseMs: (random, slotMs, turn) => votePauseMs(slotMs, turn, random),
-};
+/**
+ * The radio's profile, with turns a step of `airtimeStepMs` apart (the preset's turnStepAirtimeMs),
+ * or less when the slot's share of the vote window is less.
+ */
+export function radioLink(airtimeStepMs: number): LinkProfile {
+  return {
+    name: "radio",
+    compactRelay: true,
+    answersOverheard: true,
+    aggregatesOwnVotes: true,
+    answers: (random, validators) => random() < radioAnswerProbability(validators),
+    // Hidden nodes cannot hear each other's answers: the pause lets most hear one, the asker asks again next slot.
+    blockAnswerPauseMs: (random, slotMs) => Math.floor((random() * slotMs) / 3),
+    rangeAnswerPauseMs: (random, windowMs) => Math.floor(random() * windowMs),
+    txsAnswerPauseMs: (random, windowMs, proposer) => (proposer ? 0 : Math.floor(windowMs * (1 + 2 * random()))),
+    // Every validator answers the proposal at once: the voters take turns (vote-pacing.ts).
+    ownVotePauseMs: (random, slotMs, turn) => votePauseMs(slotMs, turn, random, airtimeStepMs),
+    turnStepMs: (slotMs, voters) => voteStepMs(slotMs, voters, airtimeStepMs),
+  };
+}
+
+/** The radio at LongFast, the default preset. */
+export const RADIO_LINK: LinkProfile = radioLink(turnStepAirtimeMs(PRESETS.LONG_FAST));
 
 export const IP_LINK: LinkProfile = {
   name: "ip",
@@ -65,4 +78,6 @@ export const IP_LINK: LinkProfile = {
   rangeAnswerPauseMs: () => 0,
   txsAnswerPauseMs: () => 0,
   ownVotePauseMs: () => null,
+  // No turns on IP (votes go at once): the slot's share sizes where precommit copies are timed.
+  turnStepMs: (slotMs, voters) => voteStepMs(slotMs, voters),
 };

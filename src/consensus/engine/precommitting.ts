@@ -7,7 +7,6 @@ import type { TreeBlock } from "../block-tree.js";
 import type { ConsensusMessage } from "../messages.js";
 import { carriesQuorum, checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../vote-aggregation.js";
 import { type EngineContext, type EngineParts, MAX_PENDING, OWN_VOTES_KEPT } from "./context.js";
-import { voteStepMs, voteWindowMs } from "../vote-pacing.js";
 import { responderRank } from "./responder.js";
 import { turnFrameReach } from "./voting.js";
 
@@ -82,35 +81,37 @@ export class Precommitting {
     const turn = { rank: Math.max(0, responderRank(b.weights.map((w) => w.address), self, "precommit", b.slot)), voters: b.weights.length, sinceProposalMs: now - origin };
     const turnPause = ctx.link.ownVotePauseMs(ctx.random, ctx.slotMs, turn);
     const pause = turnPause === null ? null : Math.max(0, origin - now) + turnPause;
-    if (pause !== null) ctx.later(() => this.send(b, false), pause);
-    else this.send(b, false);
+    if (pause !== null && pause > 0) ctx.later(() => this.send(b, false), pause);
+    else this.send(b, false, pause === 0);
     this.check(b);
     if (pause === null) return;
     // After the last turn, one copy from a node that heard no quorum frame, at a random moment within
     // the answer window so that the first one with a quorum silences the rest.
-    const retryAt = origin + voteWindowMs(ctx.slotMs) + voteStepMs(ctx.slotMs, b.weights.length) + Math.floor(ctx.random() * ctx.answerWindowMs());
+    const retryAt = origin + (b.weights.length + 1) * ctx.link.turnStepMs(ctx.slotMs, b.weights.length) + Math.floor(ctx.random() * ctx.answerWindowMs());
     ctx.later(() => this.send(b, true), Math.max(pause, retryAt - now));
   }
 
   /**
    * Where precommit turns count from: the end of the block's vote turns (its proposal, read from the
-   * header's timestamp kept within the slot and not after now, as votes read it, plus the vote
-   * window). Every node counts from there, whenever it learned the notarization, so each turn's
+   * header's timestamp kept within the slot and not after now, as votes read it, plus the voters'
+   * steps). Every node counts from there, whenever it learned the notarization, so each turn's
    * frame carries the ones before it; counted from the local notarization, turns drifted apart and
    * few frames were silenced (devnet seed 1 at 150 s: 6.75 precommit frames a block, 11.5 s of airtime).
    */
   private turnsStartAt(b: TreeBlock, block: NonNullable<TreeBlock["block"]>): number {
     const ctx = this.ctx;
     const proposedAt = Math.min(ctx.now(), Math.max(ctx.slotStart(b.slot), block.header.timestamp * 1000));
-    return proposedAt + voteWindowMs(ctx.slotMs);
+    const voters = b.weights.filter((w) => !bytesEqual(w.address, block.header.proposer)).length;
+    return proposedAt + voters * ctx.link.turnStepMs(ctx.slotMs, voters);
   }
 
   /**
    * Our precommit frame: every precommit we hold for `b` in one aggregate. A turn after a frame that
    * carried a quorum (heard, or our own) stays silent, as votes do; so does the copy after the last
-   * turn, which otherwise goes once, mesh-wide.
+   * turn, which otherwise goes once, mesh-wide. Neither goes when one aggregate heard already
+   * carries every precommit we would send: the frame would say nothing its hearers lack.
    */
-  private send(b: TreeBlock, retry: boolean): void {
+  private send(b: TreeBlock, retry: boolean, late = false): void {
     const ctx = this.ctx;
     const own = this.own.get(b.id);
     if (!ctx.running || own === undefined) return;
@@ -124,9 +125,21 @@ export class Precommitting {
     }
     const combined = combineVotes(checkedSingles(b, this.singlesOf(b.id), b.weights, ctx.deps.verifier, "precommit").good, this.aggregates.of(b.id), b.weights);
     if (combined === null) return;
+    if (this.aggregates.covers(b.id, combined.signers)) {
+      ctx.stats.precommitsCovered++;
+      return;
+    }
     ctx.stats.precommitsSent++;
+    if (late) ctx.stats.precommitsLate++;
+    if (retry) {
+      ctx.stats.precommitCopies++;
+      if (this.certificates.has(b.id)) ctx.stats.precommitCopiesWhenFinal++;
+    }
     // Our own quorum frame silences our copy as another's would.
-    if (carriesQuorum(combined.signers, b.weights)) this.quorumHeard.add(b.id);
+    if (carriesQuorum(combined.signers, b.weights)) {
+      this.quorumHeard.add(b.id);
+      ctx.stats.precommitQuorumFrames++;
+    }
     const message: PrecommitAggregateMessage = { kind: "precommit-aggregate", height: b.height, blockRef: b.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: signerBitmap(combined.signers), signature: combined.signature };
     ctx.broadcast(message, retry ? "mesh" : turnFrameReach(ctx, b, combined.signers));
   }

@@ -83,6 +83,8 @@ export interface EngineStats {
   txsResent: number;
   /** Own votes sent a second time in the middle of their slot (docs/consensus.md §8). */
   votesResent: number;
+  /** …of which for a block notarized here (an answer to a node that said it is short, or a vote left out of recent certificates). */
+  votesResentNotarized: number;
   /** Requests for transactions this node's pool waits on (see NonceGaps). */
   nonceRequests: number;
   /** Signatures not made because the signing record could not be written (a storage fault). */
@@ -109,12 +111,26 @@ export interface EngineStats {
   votesWithheld: number;
   /** Turn frames sent to the direct neighbours only (hop limit 0): every other validator was heard directly. */
   votesToNeighbours: number;
+  /** Own votes whose turn had passed when the block came here: sent at once, carrying less than the turn would have. */
+  votesLate: number;
+  /** Vote frames sent at a turn that carried a quorum (each goes mesh-wide; one a block is the floor). */
+  voteQuorumFrames: number;
   /** Precommits made (a chain with finalityRule 1; docs/consensus.md, "Precommits"). */
   precommitted: number;
   /** Precommit frames sent (turns and mid-slot copies). */
   precommitsSent: number;
   /** Precommit turns not sent because one frame heard already carried a precommit quorum. */
   precommitsWithheld: number;
+  /** Precommit frames (turns or copies) not sent because one aggregate heard already carried every precommit held here: nothing new. */
+  precommitsCovered: number;
+  /** Precommit frames sent (of precommitsSent) that carried a quorum. */
+  precommitQuorumFrames: number;
+  /** Precommit frames sent (of precommitsSent) at once, the notarization having come after this node's turn. */
+  precommitsLate: number;
+  /** Copies after the last turn sent (of precommitsSent): no quorum frame heard by then. */
+  precommitCopies: number;
+  /** …of which this node was already final by precommits (it had the quorum from several frames). */
+  precommitCopiesWhenFinal: number;
   /** Blocks found final here by their precommits. */
   finalByPrecommit: number;
 }
@@ -128,5 +144,5 @@ export interface LastVote {
 }
 
 export function emptyStats(): EngineStats {
-  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0, votesToNeighbours: 0, precommitted: 0, precommitsSent: 0, precommitsWithheld: 0, finalByPrecommit: 0 };
+  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, votesResentNotarized: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0, votesToNeighbours: 0, votesLate: 0, voteQuorumFrames: 0, precommitted: 0, precommitsSent: 0, precommitsWithheld: 0, precommitsCovered: 0, precommitQuorumFrames: 0, precommitsLate: 0, precommitCopies: 0, precommitCopiesWhenFinal: 0, finalByPrecommit: 0 };
 }

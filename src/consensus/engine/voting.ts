@@ -126,6 +126,7 @@ export class Voting {
     const vote = { kind: "vote", height: b.height, blockHash: b.hash, voter: myIndex, signature } as const;
     this.ownVotes.set(b.id, { vote, resent: false, withheld: false });
     const pause = ctx.link.ownVotePauseMs(ctx.random, ctx.slotMs, this.turn(b, b.block));
+    if (pause === 0) ctx.stats.votesLate++;
     if (pause !== null) ctx.later(() => this.sendOwnVote(b, vote), pause);
     else ctx.broadcast(vote);
     this.checkCertified(b);
@@ -172,6 +173,7 @@ export class Voting {
       return;
     }
     ctx.stats.votesResent++;
+    if (b.notarized) ctx.stats.votesResentNotarized++;
     ctx.broadcast(this.ownVoteMessage(b, own.vote));
   }
 
@@ -198,6 +200,7 @@ export class Voting {
     const message = this.ownVoteMessage(b, vote);
     const reach = this.turnReach(b, message);
     if (reach === "neighbours") this.ctx.stats.votesToNeighbours++;
+    else if (message.kind === "vote-aggregate" && carriesQuorum(signerIndices(message.signers), b.weights)) this.ctx.stats.voteQuorumFrames++;
     this.ctx.broadcast(message, reach);
   }
 
