@@ -142,7 +142,11 @@ export class CatchUp {
     return next?.block.header.certificate != null;
   }
 
-  /** A lost (or withheld) answer must not stall catch-up: ask again each slot for missing parents, a few at a time. */
+  /**
+   * A lost (or withheld) answer must not stall catch-up: ask again each slot for missing parents, a
+   * few at a time. Each slot by its number (ctx.onceInSlot): the request's answerer is drawn again
+   * each slot (responder.ts), so every slot skipped is a whole slot more that a restarted node lags.
+   */
   retryMissingParents(): void {
     const ctx = this.ctx;
     let asked = 0;
@@ -156,13 +160,13 @@ export class CatchUp {
     const have = ctx.head().height;
     if (lowest !== undefined && lowest.height - 1 - have >= 2) {
       const count = Math.min(MAX_RANGE_BLOCKS, lowest.height - 1 - have);
-      if (ctx.onceASlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count });
+      if (ctx.onceInSlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count });
       asked++;
     }
     const slot = ctx.slotAt(ctx.now());
     for (const parentId of new Set(waiting.filter((w) => !this.parts.compact.parentHeldCompact(w.height, slot)).map((w) => w.parentId))) {
       if (asked >= PARENT_REQUESTS_PER_SLOT) return;
-      if (ctx.blocks.has(parentId) || !ctx.onceASlot(ctx.asked, parentId)) continue;
+      if (ctx.blocks.has(parentId) || !ctx.onceInSlot(ctx.asked, parentId)) continue;
       ctx.broadcast({ kind: "get-block", hash: fromHex(parentId) });
       asked++;
     }
