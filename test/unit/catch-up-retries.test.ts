@@ -31,7 +31,7 @@ function behind(atSlot: number) {
   // A block two heights above our head arrived; its parent (one above our head) we lack.
   const orphan = { header: { height: ctx.head().height + 2 } } as unknown as Block;
   const asks = () => sent.filter((m) => m.kind === "get-block").length;
-  return { ctx, clock, catchUp, orphan, asks };
+  return { ctx, clock, catchUp, orphan, asks, sent };
 }
 
 describe("catch-up retries for a missing parent", () => {
@@ -72,5 +72,24 @@ describe("catch-up retries for a missing parent", () => {
     }
     expect(asks()).toBeLessThanOrEqual(11);
     expect(asks()).toBeGreaterThanOrEqual(10);
+  });
+});
+
+/*
+ * A node restarted after three minutes lacks two or three blocks. Asked for by hash, each answer
+ * shows only the next parent missing: one round trip per block, a slot per lost answer.
+ */
+describe("asking for a missing parent", () => {
+  it("asks for every missing height in one range request when two or more are missing", () => {
+    const { ctx, catchUp, sent } = behind(20.5);
+    const head = ctx.head().height;
+    catchUp.orphan(PARENT, Uint8Array.from(Buffer.from(PARENT, "hex")), { header: { height: head + 4 } } as unknown as Block);
+    expect(sent).toEqual([{ kind: "get-range", fromHeight: head + 1, count: 3 }]);
+  });
+
+  it("asks for the parent by hash when it is the only height missing", () => {
+    const { catchUp, orphan, sent } = behind(20.5);
+    catchUp.orphan(PARENT, Uint8Array.from(Buffer.from(PARENT, "hex")), orphan);
+    expect(sent.map((m) => m.kind)).toEqual(["get-block"]);
   });
 });
