@@ -5,6 +5,8 @@ import { CatchUp } from "../../src/consensus/engine/catch-up.js";
 import { EngineContext, type EngineParts } from "../../src/consensus/engine/context.js";
 import type { EngineDeps } from "../../src/consensus/engine/types.js";
 import type { ConsensusMessage } from "../../src/consensus/messages.js";
+import { responderRank } from "../../src/consensus/engine/responder.js";
+import { MAX_RANGE_BLOCKS } from "../../src/mesh/messages/relay.js";
 import { genesisStore, testChain } from "../fixtures/chain.js";
 
 /*
@@ -91,5 +93,35 @@ describe("asking for a missing parent", () => {
     const { catchUp, orphan, sent } = behind(20.5);
     catchUp.orphan(PARENT, Uint8Array.from(Buffer.from(PARENT, "hex")), orphan);
     expect(sent.map((m) => m.kind)).toEqual(["get-block"]);
+  });
+});
+
+/*
+ * A restarted node hears what it missed only with the others' next proposal, a slot or more later;
+ * so it asks once, in its first slot, for the heights above its head.
+ */
+describe("an engine started above genesis", () => {
+  it("asks once, within its first slot, for the heights above its head", () => {
+    const { ctx, clock, catchUp, sent } = behind(30.1);
+    ctx.root = { ...ctx.root, height: 12 };
+    catchUp.askAfterStart();
+    expect(sent).toEqual([]);
+    clock.advance(slotMs);
+    const ranges = sent.filter((m) => m.kind === "get-range");
+    expect(ranges).toHaveLength(1);
+    expect(ranges[0]).toMatchObject({ fromHeight: 13 });
+    // Never a key whose first-ranked answerer is this node itself: nobody would answer it.
+    const count = (ranges[0] as Extract<ConsensusMessage, { kind: "get-range" }>).count;
+    expect(count).toBeGreaterThanOrEqual(2);
+    expect(count).toBeLessThanOrEqual(MAX_RANGE_BLOCKS);
+    // Asked in slot 30 (a third to two thirds into its first slot, which began at 30.1).
+    expect(responderRank(ctx.root.weights.map((w) => w.address), chain.validators[0]!.address, `range:13:${count}`, 30)).not.toBe(0);
+  });
+
+  it("asks nothing at genesis: there is nothing it can have missed that a proposal will not bring", () => {
+    const { clock, catchUp, sent } = behind(0.1);
+    catchUp.askAfterStart();
+    clock.advance(slotMs);
+    expect(sent).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import type { TreeBlock } from "../block-tree.js";
 import { compactBlock } from "../compact-blocks.js";
 import type { ConsensusMessage } from "../messages.js";
 import { type EngineContext, type EngineParts, MAX_PENDING } from "./context.js";
-import { answersRequest } from "./responder.js";
+import { answersRequest, ranksFirst } from "./responder.js";
 
 /** Blocks held per missing parent. */
 const ORPHANS_PER_PARENT = 8;
@@ -31,6 +31,28 @@ export class CatchUp {
   /** A node still catching up judges by a chain others have moved past: what it lacks or holds may be final already. */
   catchingUp(): boolean {
     return this.orphans.size > 0 || this.parts.compact.pendingCount > 0 || this.ctx.now() - this.ctx.peerAheadAt < 2 * this.ctx.slotMs;
+  }
+
+  /**
+   * An engine started above genesis (a restart, or back from range sync) was away, and what the others
+   * made meanwhile reaches it only with their next proposal, whose parent it then lacks: a slot later,
+   * or more when that slot made no block (devnet seed 2 --kill, precommit rule: a follower back at
+   * 4980 s heard its first block at 5233 s, and was final where the others were only at 5446 s; every
+   * transfer waits for the slowest running node). So it asks once, at a random moment in its first
+   * slot, for the heights above its head. The answerer sends only the blocks it holds there: a node
+   * that missed nothing costs one small request. The key is one whose first-ranked answerer is not
+   * this node (responder.ts), which would leave it unanswered.
+   */
+  askAfterStart(): void {
+    const ctx = this.ctx;
+    if (ctx.root.height === 0) return;
+    ctx.later(() => {
+      if (!ctx.running) return;
+      const from = ctx.head().height + 1;
+      let count = MAX_RANGE_BLOCKS;
+      while (count > 1 && ranksFirst(ctx, `range:${from}:${count}`)) count--;
+      if (ctx.onceASlot(ctx.asked, `range:${from}`)) ctx.broadcast({ kind: "get-range", fromHeight: from, count });
+    }, ctx.midSlotDelayMs());
   }
 
   /** A block whose parent we lack: hold it, and ask for the parent (once a slot). */
