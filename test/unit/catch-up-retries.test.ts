@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Block } from "../../src/core/block/block.js";
 import { ManualClock } from "../../src/core/clock.js";
-import { CatchUp } from "../../src/consensus/engine/catch-up.js";
+import { BEHIND_HOLD_SLOTS, CatchUp } from "../../src/consensus/engine/catch-up.js";
 import { EngineContext, type EngineParts } from "../../src/consensus/engine/context.js";
 import type { EngineDeps } from "../../src/consensus/engine/types.js";
 import type { ConsensusMessage } from "../../src/consensus/messages.js";
@@ -123,5 +123,39 @@ describe("an engine started above genesis", () => {
     catchUp.askAfterStart();
     clock.advance(slotMs);
     expect(sent).toEqual([]);
+  });
+});
+
+/*
+ * A proposal's signature is the proposer's vote for its slot: one on a stale head costs the slot a
+ * vote for the block the others build on. So a node just restarted, or holding a block whose parent
+ * it lacks, leaves the slot to its fallback proposers; a forged block cannot hold it for long.
+ */
+describe("holding our proposals while behind", () => {
+  it("holds in the first slot after a start above genesis, not after", () => {
+    const { ctx, clock, catchUp } = behind(30.1);
+    ctx.root = { ...ctx.root, height: 12 };
+    catchUp.askAfterStart();
+    expect(catchUp.holdsProposal()).toBe(true);
+    clock.advance(0.9 * slotMs);
+    expect(catchUp.holdsProposal()).toBe(true);
+    clock.advance(0.2 * slotMs);
+    expect(catchUp.holdsProposal()).toBe(false);
+  });
+
+  it("never holds at a start from genesis with nothing waiting", () => {
+    const { catchUp } = behind(0.1);
+    catchUp.askAfterStart();
+    expect(catchUp.holdsProposal()).toBe(false);
+  });
+
+  it(`holds while a block waits on a missing parent, BEHIND_HOLD_SLOTS (${BEHIND_HOLD_SLOTS}) slots in a row at most`, () => {
+    const { clock, catchUp, orphan } = behind(20.5);
+    catchUp.orphan(PARENT, Uint8Array.from(Buffer.from(PARENT, "hex")), orphan);
+    expect(catchUp.holdsProposal()).toBe(true);
+    clock.advance((BEHIND_HOLD_SLOTS - 0.1) * slotMs);
+    expect(catchUp.holdsProposal()).toBe(true);
+    clock.advance(0.2 * slotMs);
+    expect(catchUp.holdsProposal()).toBe(false);
   });
 });
