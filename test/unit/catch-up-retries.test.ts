@@ -78,25 +78,6 @@ describe("catch-up retries for a missing parent", () => {
 });
 
 /*
- * A node restarted after three minutes lacks two or three blocks. Asked for by hash, each answer
- * shows only the next parent missing: one round trip per block, a slot per lost answer.
- */
-describe("asking for a missing parent", () => {
-  it("asks for every missing height in one range request when two or more are missing", () => {
-    const { ctx, catchUp, sent } = behind(20.5);
-    const head = ctx.head().height;
-    catchUp.orphan(PARENT, Uint8Array.from(Buffer.from(PARENT, "hex")), { header: { height: head + 4 } } as unknown as Block);
-    expect(sent).toEqual([{ kind: "get-range", fromHeight: head + 1, count: 3 }]);
-  });
-
-  it("asks for the parent by hash when it is the only height missing", () => {
-    const { catchUp, orphan, sent } = behind(20.5);
-    catchUp.orphan(PARENT, Uint8Array.from(Buffer.from(PARENT, "hex")), orphan);
-    expect(sent.map((m) => m.kind)).toEqual(["get-block"]);
-  });
-});
-
-/*
  * A restarted node hears what it missed only with the others' next proposal, a slot or more later;
  * so it asks once, in its first slot, for the heights above its head.
  */

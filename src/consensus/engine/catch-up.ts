@@ -90,24 +90,7 @@ export class CatchUp {
     const list = this.orphans.get(parentId) ?? [];
     if (list.length < ORPHANS_PER_PARENT) list.push(block);
     this.orphans.set(parentId, list);
-    this.askForParent(block.header.height, parentHash);
-  }
-
-  /**
-   * Ask for the parent of a block at `height` that we lack. With two or more heights missing below
-   * it, ask for all of them by height in one request, which its one answerer sends in one go: asked
-   * by hash, each answer showed only the next parent missing, a round trip each, and a slot each when
-   * lost (a node restarted three minutes lacks two or three blocks; devnet seed 3 --kill asked for
-   * them one by one, 3882 s then 3955 s, and the second answer was lost).
-   */
-  askForParent(height: number, parentHash: Uint8Array): void {
-    const ctx = this.ctx;
-    const have = ctx.head().height;
-    if (height - 1 - have >= 2) {
-      if (ctx.onceASlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count: Math.min(MAX_RANGE_BLOCKS, height - 1 - have) });
-      return;
-    }
-    if (ctx.onceASlot(ctx.asked, toHex(parentHash))) ctx.broadcast({ kind: "get-block", hash: parentHash });
+    if (this.ctx.onceASlot(this.ctx.asked, parentId)) this.ctx.broadcast({ kind: "get-block", hash: parentHash });
   }
 
   /** The blocks that waited for `id`, which has just arrived. */

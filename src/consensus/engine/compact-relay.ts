@@ -71,7 +71,7 @@ export class CompactRelay {
     this.pending.set(key, c);
     const parentId = toHex(c.parentHash);
     if (!ctx.blocks.has(parentId)) {
-      if (!this.parentHeldCompact(c.height, ctx.slotAt(ctx.now()))) this.parts.catchUp.askForParent(c.height, c.parentHash);
+      if (!this.parentHeldCompact(c.height, ctx.slotAt(ctx.now())) && ctx.onceASlot(ctx.asked, parentId)) ctx.broadcast({ kind: "get-block", hash: c.parentHash });
       return;
     }
     this.tryRebuild(key);
