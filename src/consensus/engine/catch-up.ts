@@ -7,12 +7,14 @@ import type { TreeBlock } from "../block-tree.js";
 import { compactBlock } from "../compact-blocks.js";
 import type { ConsensusMessage } from "../messages.js";
 import { type EngineContext, type EngineParts, MAX_PENDING } from "./context.js";
-import { answersRequest } from "./responder.js";
+import { answersRequest, ranksFirst } from "./responder.js";
 
 /** Blocks held per missing parent. */
 const ORPHANS_PER_PARENT = 8;
 /** Parents asked for per slot, besides one request by height. */
 const PARENT_REQUESTS_PER_SLOT = 4;
+/** Slots in a row at most that a block waiting on a missing parent holds our proposals (holdsProposal). */
+export const BEHIND_HOLD_SLOTS = 3;
 
 /**
  * Catch-up, both ways: blocks whose parent is missing wait as orphans while the parent is asked for
@@ -22,6 +24,10 @@ const PARENT_REQUESTS_PER_SLOT = 4;
 export class CatchUp {
   /** Blocks waiting for their parent, by the parent's id. */
   private readonly orphans = new BoundedMap<string, Block[]>(MAX_PENDING);
+  /** When the engine started above genesis (a restart, or back from range sync). */
+  private startedAt = Number.NEGATIVE_INFINITY;
+  /** Since when, as last looked, a block has waited for a parent we lack (null: none). */
+  private behindSince: number | null = null;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -31,6 +37,52 @@ export class CatchUp {
   /** A node still catching up judges by a chain others have moved past: what it lacks or holds may be final already. */
   catchingUp(): boolean {
     return this.orphans.size > 0 || this.parts.compact.pendingCount > 0 || this.ctx.now() - this.ctx.peerAheadAt < 2 * this.ctx.slotMs;
+  }
+
+  /**
+   * An engine started above genesis (a restart, or back from range sync) was away, and what the others
+   * made meanwhile reaches it only with their next proposal, whose parent it then lacks: a slot later,
+   * or more when that slot made no block (devnet seed 2 --kill, precommit rule: a follower back at
+   * 4980 s heard its first block at 5233 s, and was final where the others were only at 5446 s; every
+   * transfer waits for the slowest running node). So it asks once, at a random moment in its first
+   * slot, for the heights above its head. The answerer sends only the blocks it holds there: a node
+   * that missed nothing costs one small request. The key is one whose first-ranked answerer is not
+   * this node (responder.ts), which would leave it unanswered.
+   */
+  askAfterStart(): void {
+    const ctx = this.ctx;
+    if (ctx.root.height === 0) return;
+    this.startedAt = ctx.now();
+    ctx.later(() => {
+      if (!ctx.running) return;
+      const from = ctx.head().height + 1;
+      let count = MAX_RANGE_BLOCKS;
+      while (count > 1 && ranksFirst(ctx, `range:${from}:${count}`)) count--;
+      if (ctx.onceASlot(ctx.asked, `range:${from}`)) ctx.broadcast({ kind: "get-range", fromHeight: from, count });
+    }, ctx.midSlotDelayMs());
+  }
+
+  /**
+   * Whether a proposal of ours now would most likely build on a head the others have passed: in the
+   * first slot after a start above genesis (nothing heard yet, and askAfterStart's answer on its way),
+   * or while a block waits for a parent we lack. The proposal's signature is our vote for the slot,
+   * so a stale one costs the slot our vote for the proposal the others build on (devnet --kill,
+   * precommit rule, main: a restarted node proposed on its stale head after 6 of the 20 restarts of
+   * seeds 1, 2, 3 and 8, up to twice in a row; with five of seven votes needed, one vote less under
+   * loss is the quorum). A slot we lead passes to its fallback proposers. Held at most
+   * BEHIND_HOLD_SLOTS in a row: a block with a parent no one has can be forged to silence us.
+   */
+  holdsProposal(): boolean {
+    const ctx = this.ctx;
+    const now = ctx.now();
+    if (now - this.startedAt < ctx.slotMs) return true;
+    const lacking = this.orphans.size > 0 || this.parts.compact.waitingParents().some((w) => !ctx.blocks.has(w.parentId));
+    if (!lacking) {
+      this.behindSince = null;
+      return false;
+    }
+    this.behindSince ??= now;
+    return now - this.behindSince < BEHIND_HOLD_SLOTS * ctx.slotMs;
   }
 
   /** A block whose parent we lack: hold it, and ask for the parent (once a slot). */
@@ -142,7 +194,11 @@ export class CatchUp {
     return next?.block.header.certificate != null;
   }
 
-  /** A lost (or withheld) answer must not stall catch-up: ask again each slot for missing parents, a few at a time. */
+  /**
+   * A lost (or withheld) answer must not stall catch-up: ask again each slot for missing parents, a
+   * few at a time. Each slot by its number (ctx.onceInSlot): the request's answerer is drawn again
+   * each slot (responder.ts), so every slot skipped is a whole slot more that a restarted node lags.
+   */
   retryMissingParents(): void {
     const ctx = this.ctx;
     let asked = 0;
@@ -156,13 +212,13 @@ export class CatchUp {
     const have = ctx.head().height;
     if (lowest !== undefined && lowest.height - 1 - have >= 2) {
       const count = Math.min(MAX_RANGE_BLOCKS, lowest.height - 1 - have);
-      if (ctx.onceASlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count });
+      if (ctx.onceInSlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count });
       asked++;
     }
     const slot = ctx.slotAt(ctx.now());
     for (const parentId of new Set(waiting.filter((w) => !this.parts.compact.parentHeldCompact(w.height, slot)).map((w) => w.parentId))) {
       if (asked >= PARENT_REQUESTS_PER_SLOT) return;
-      if (ctx.blocks.has(parentId) || !ctx.onceASlot(ctx.asked, parentId)) continue;
+      if (ctx.blocks.has(parentId) || !ctx.onceInSlot(ctx.asked, parentId)) continue;
       ctx.broadcast({ kind: "get-block", hash: fromHex(parentId) });
       asked++;
     }

@@ -103,7 +103,7 @@ export class ClaimedAhead {
       this.leftToOtherSlot = slot;
       return;
     }
-    if (ctx.onceASlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count });
+    if (ctx.onceInSlot(ctx.asked, `range:${have + 1}`)) ctx.broadcast({ kind: "get-range", fromHeight: have + 1, count });
   }
 
   private fresh(at: number): boolean {

@@ -136,6 +136,7 @@ export class ConsensusEngine {
     this.keeping?.restore(this.parts);
     this.keeping = null;
     this.ctx.running = true;
+    this.parts.catchUp.askAfterStart();
     this.status.start();
     this.scheduleNextSlot();
     this.status.schedule();
