@@ -49,8 +49,8 @@ describe("compact block relay", () => {
     const { root, block, txs, verify } = setup(3);
     const compact = compactBlock(block, root);
     const forged = { ...compact, timestampDelta: compact.timestampDelta + 1 };
-    expect(rebuildBlock(forged, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch" });
+    expect(rebuildBlock(forged, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch", tries: 1, ambiguous: false });
     const wrongProposer = { ...compact, proposerIndex: 5 };
-    expect(rebuildBlock(wrongProposer, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch" });
+    expect(rebuildBlock(wrongProposer, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch", tries: 1, ambiguous: false });
   });
 });
