@@ -51,6 +51,9 @@ describe("compact block relay", () => {
     const forged = { ...compact, timestampDelta: compact.timestampDelta + 1 };
     expect(rebuildBlock(forged, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch", tries: 1, ambiguous: false });
     const wrongProposer = { ...compact, proposerIndex: 5 };
-    expect(rebuildBlock(wrongProposer, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch", tries: 1, ambiguous: false });
+    // Not even a fill to try: no proposer at that index.
+    expect(rebuildBlock(wrongProposer, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch", tries: 0, ambiguous: false });
+    // Nor for ids of another length than the chain's (4 bytes here).
+    expect(rebuildBlock({ ...compact, shortIdBytes: 3, shortIds: compact.shortIds.map((id) => id.slice(0, 3)) }, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch", tries: 0, ambiguous: false });
   });
 });
