@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { blockHash } from "../../src/core/block/header.js";
+import { RADIO_LINK } from "../../src/consensus/engine.js";
+import { decodeTxWithBytes } from "../../src/core/tx/codec.js";
+import { ConsensusSim } from "../sim/harness.js";
 import { produceBlock } from "../../src/core/chain/produce.js";
 import { toHex } from "../../src/core/bytes.js";
-import { txHash, type DecodedTx } from "../../src/core/tx/codec.js";
+import { type DecodedTx, txHash } from "../../src/core/tx/codec.js";
 import { treeBlock } from "../../src/consensus/block-tree.js";
 import { compactBlock, MAX_REBUILD_TRIES, rebuildBlock } from "../../src/consensus/compact-blocks.js";
 import { BlsVerifier } from "../../src/consensus/verifier.js";
@@ -90,5 +93,39 @@ describe("a transaction crafted to collide with a pending block's short id", () 
     expect(s.verified() - before).toBeLessThanOrEqual(MAX_REBUILD_TRIES);
     // Held the other way round, the right fill is the first.
     expect(rebuildBlock(s.compact, s.root, [...s.txs, ...lookAlikes], CHAIN_ID, s.verify).kind).toBe("block");
+  });
+});
+
+describe("a look-alike heard on the air by a node that lacks the block's own transaction", () => {
+  it("costs it a fetch of the block's transactions, not the block, and does not count against the proposer", () => {
+    const sim = new ConsensusSim({ validators: 4, seed: 11, engine: { link: RADIO_LINK }, params: { shortIdBytes: BigInt(BYTES) } });
+    const victim = 3;
+    // The victim hears no transaction gossip: what it holds of a block is what it fetches, and the look-alike.
+    sim.filter = (_from, to, m) => !(to === victim && m.kind === "tx");
+    const template = transfer(sim.users[0]!, 999, sim.users[1]!.address, 1n);
+    let planted: { slot: number; height: number } | null = null;
+    sim.onSend = (_from, m) => {
+      if (planted !== null || m.kind !== "compact-proposal" || m.compact.notarization !== null || m.compact.shortIds.length === 0) return;
+      // Ground over the signature's last bytes: the engine keeps every transaction it hears for
+      // rebuilds before the pool checks it, so the look-alike needs no valid signature, only hashes.
+      const salt = shortIdSalt(m.compact.parentHash, m.compact.slot);
+      const wanted = toHex(m.compact.shortIds[0]!);
+      for (let n = 0; ; n++) {
+        const bytes = template.bytes.slice();
+        bytes.set([n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff], bytes.length - 3);
+        if (toHex(shortTxId(salt, txHash(bytes), BYTES)) !== wanted) continue;
+        sim.deliverTo(victim, { kind: "tx", tx: decodeTxWithBytes(bytes) });
+        break;
+      }
+      planted = { slot: m.compact.slot, height: m.compact.height };
+    };
+    sim.start();
+    sim.runWithTrafficUntil(() => planted !== null && sim.minFinalized() > planted.height, 30 * 60_000, 20_000);
+    expect(planted).not.toBeNull();
+    expect(sim.minFinalized()).toBeGreaterThan(planted!.height);
+    const stats = sim.nodes[victim]!.engine.stats;
+    expect(stats.compactRefetches).toBeGreaterThanOrEqual(1);
+    expect(stats.rejectedBlocks).toBe(0);
+    expect(sim.conflictingFinalized).toBe(0);
   });
 });
