@@ -15,7 +15,8 @@ import { CHAIN_ID, genesisStore, testChain, transfer } from "../fixtures/chain.j
 /*
  * Short ids are 2-4 bytes of sha256(salt, tx hash), the salt from the block's parent and slot: an
  * attacker can grind a transaction whose short id matches one of a pending block's once the parent
- * is known (2^(8 × bytes) / ids signatures: about 13,000 here at 2 bytes, 1.3 million at 3). The
+ * is known (2^(8 × bytes) / ids tries: about 13,000 here at 2 bytes, 1.3 million at 3; a signature
+ * each for a valid transaction, two hashes for a look-alike that is only heard). The
  * collision must cost a receiver another try or a fetch, never the block, and never count against
  * the proposer. A 2-byte chain keeps the grinding short enough for a test; the rebuild does not
  * depend on the length.
