@@ -53,7 +53,7 @@ export const HELD_TXS_AT_MOST = 2_000 + 256 + 512;
  */
 const PRESET_SHORT_ID_BYTES = 3;
 
-/** The chance a block of `ids` short ids of `bytes` bytes meets a false match among `held` transactions (a union bound). */
+/** The chance a block of `ids` short ids of `bytes` bytes meets a false match among `held` transactions, each (id, held) pair taken as independent. */
 export function shortIdCollisionChance(ids: number, held: number, bytes: number): number {
   return Math.min(1, 1 - (1 - 2 ** (-8 * bytes)) ** (ids * held));
 }
