@@ -34,6 +34,28 @@ export interface PresetParams {
   readonly maxBlockTxs: bigint;
   /** No fallback proposers on the radio: every extra proposal costs the whole mesh a frame. */
   readonly fallbackRanks: bigint;
+  /** Short transaction ids of 3 bytes: 13 transactions in a LongFast frame for 7 validators, against 9 at 4 bytes. */
+  readonly shortIdBytes: bigint;
+}
+
+/**
+ * The most transactions a rebuild matches short ids against: a full pool (2,000) and its nonce
+ * window (256; node/mempool.ts DEFAULT_MEMPOOL_OPTIONS) and the transactions heard (512, the
+ * engine's MAX_PENDING). A unit test holds this to those figures.
+ */
+export const HELD_TXS_AT_MOST = 2_000 + 256 + 512;
+
+/**
+ * 3 bytes, not 2: a wrong fill needs one of the receiver's held transactions to match one of the
+ * block's ids, about ids × held / 2^(8 × bytes) a block. With everything held (2,768) and 13 ids that
+ * is 0.21% at 3 bytes but 42% at 2 (20 ids: 57%); each costs a try or a fetch round (compact-blocks.ts).
+ * At the devnet's pools (about 30) 3 bytes give about 1 in 40,000 blocks, 2 bytes 1 in 170.
+ */
+const PRESET_SHORT_ID_BYTES = 3;
+
+/** The chance a block of `ids` short ids of `bytes` bytes meets a false match among `held` transactions, each (id, held) pair taken as independent. */
+export function shortIdCollisionChance(ids: number, held: number, bytes: number): number {
+  return Math.min(1, 1 - (1 - 2 ** (-8 * bytes)) ** (ids * held));
 }
 
 export interface PresetParamsExplained {
@@ -43,6 +65,8 @@ export interface PresetParamsExplained {
   /** What one validator sends in a slot on average (its vote, its share of proposals, flooded), ms. */
   readonly validatorSlotAirtimeMs: number;
   readonly compactBlockFrameBytes: number;
+  /** The chance a full block meets a short-id collision at a receiver holding all it may (HELD_TXS_AT_MOST). */
+  readonly collisionChanceFullPool: number;
   readonly voteFrameBytes: number;
   /**
    * The most transfers a minute such a chain carries: full blocks every slot. The slot is chosen
@@ -58,12 +82,12 @@ const frameBytes = (type: MessageType, payload: Uint8Array): number => encodeFra
  * Bytes of a compact proposal with `txs` short ids, carrying its parent's notarization signed by
  * every validator (as most do); one that also carries a notarization certificate may take two frames.
  */
-function compactFrameBytes(txs: number, validators: number, slotMs: number): number {
+function compactFrameBytes(txs: number, validators: number, slotMs: number, shortIdBytes: number): number {
   const aggregate = { signers: new Uint8Array(Math.ceil(validators / 8)).fill(0xff), signature: new Uint8Array(48) };
   const payload = compactBlockCodec.encode({
     // Heights and slots below 2^21 (years of slots), a parent one slot back.
     height: 2 ** 21 - 1, slot: 2 ** 21 - 1, timestampDelta: Math.ceil(slotMs / 1000), parentHash: new Uint8Array(32), proposerIndex: validators - 1, randaoReveal: new Uint8Array(48),
-    certificate: null, signature: new Uint8Array(48), shortIds: Array.from({ length: txs }, () => new Uint8Array(4)), notarization: aggregate,
+    certificate: null, signature: new Uint8Array(48), shortIdBytes, shortIds: Array.from({ length: txs }, () => new Uint8Array(shortIdBytes)), notarization: aggregate,
   });
   return frameBytes(MessageType.CompactBlock, payload);
 }
@@ -85,8 +109,8 @@ export function presetParams(preset: PresetName, validators: number, budgetSecon
   if (!Number.isInteger(validators) || validators < 1 || validators > 256) throw new RangeError(`validators must be 1-256, not ${validators}`);
   const m = PRESETS[preset];
   let maxBlockTxs = 1;
-  while (maxBlockTxs < 64 && compactFrameBytes(maxBlockTxs + 1, validators, 600_000) <= MESHTASTIC_MTU) maxBlockTxs++;
-  const compactBytes = compactFrameBytes(maxBlockTxs, validators, 600_000);
+  while (maxBlockTxs < 64 && compactFrameBytes(maxBlockTxs + 1, validators, 600_000, PRESET_SHORT_ID_BYTES) <= MESHTASTIC_MTU) maxBlockTxs++;
+  const compactBytes = compactFrameBytes(maxBlockTxs, validators, 600_000, PRESET_SHORT_ID_BYTES);
   const voteBytes = voteFrameBytes(validators);
   const compactMs = meshtasticFrameAirtimeMs(m, Math.min(compactBytes, MESHTASTIC_MTU));
   const voteMs = meshtasticFrameAirtimeMs(m, voteBytes);
@@ -96,8 +120,9 @@ export function presetParams(preset: PresetName, validators: number, budgetSecon
   const byBudget = (3_600_000 * validatorSlotAirtimeMs) / (budgetSecondsPerHour * 1000 * CONSENSUS_BUDGET_SHARE);
   const slotMs = Math.max(MIN_SLOT_MS, Math.ceil(Math.max(byChannel, byBudget) / SLOT_STEP_MS) * SLOT_STEP_MS);
   return {
-    params: { slotMs: BigInt(slotMs), maxBlockTxs: BigInt(maxBlockTxs), fallbackRanks: 0n },
+    params: { slotMs: BigInt(slotMs), maxBlockTxs: BigInt(maxBlockTxs), fallbackRanks: 0n, shortIdBytes: BigInt(PRESET_SHORT_ID_BYTES) },
     roundAirtimeMs, validatorSlotAirtimeMs, compactBlockFrameBytes: compactBytes, voteFrameBytes: voteBytes,
+    collisionChanceFullPool: shortIdCollisionChance(maxBlockTxs, HELD_TXS_AT_MOST, PRESET_SHORT_ID_BYTES),
     txsPerMinute: (maxBlockTxs * 60_000) / slotMs,
   };
 }

@@ -185,6 +185,8 @@ export class NodeMetrics {
         consensus.refused.set({ reason: "lock" }, e.refusedByLock);
         consensus.refused.set({ reason: "double_vote_evidence" }, e.evidenceFound);
         consensus.requests.set({ kind: "compact_txs" }, e.compactTxRequests);
+        // Every transaction of a compact block asked for again: no fill of the held ones verified (a short-id collision, or a bad proposal).
+        consensus.requests.set({ kind: "compact_refetch" }, e.compactRefetches);
         consensus.requests.set({ kind: "nonces" }, e.nonceRequests);
         consensus.requests.set({ kind: "resent_txs" }, e.txsResent);
       }

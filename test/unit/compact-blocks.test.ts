@@ -49,8 +49,11 @@ describe("compact block relay", () => {
     const { root, block, txs, verify } = setup(3);
     const compact = compactBlock(block, root);
     const forged = { ...compact, timestampDelta: compact.timestampDelta + 1 };
-    expect(rebuildBlock(forged, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch" });
+    expect(rebuildBlock(forged, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch", tries: 1, ambiguous: false });
     const wrongProposer = { ...compact, proposerIndex: 5 };
-    expect(rebuildBlock(wrongProposer, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch" });
+    // Not even a fill to try: no proposer at that index.
+    expect(rebuildBlock(wrongProposer, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch", tries: 0, ambiguous: false });
+    // Nor for ids of another length than the chain's (4 bytes here).
+    expect(rebuildBlock({ ...compact, shortIdBytes: 3, shortIds: compact.shortIds.map((id) => id.slice(0, 3)) }, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch", tries: 0, ambiguous: false });
   });
 });

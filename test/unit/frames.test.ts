@@ -129,7 +129,7 @@ describe("message codecs", () => {
       height: fc.integer({ min: 1, max: 2 ** 40 }), slot: fc.integer({ min: 0, max: 2 ** 40 }), timestampDelta: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
       parentHash: bytesOf(32), proposerIndex: fc.integer({ min: 0, max: 255 }), randaoReveal: bytesOf(48),
       certificate: fc.option(fc.record({ signers: fc.uint8Array({ minLength: 1, maxLength: 32 }).filter((b) => b[b.length - 1] !== 0), signature: bytesOf(48) }), { nil: null }),
-      signature: bytesOf(48), shortIds: fc.array(bytesOf(4), { maxLength: 40 }),
+      signature: bytesOf(48), shortIdBytes: fc.constant(4), shortIds: fc.array(bytesOf(4), { maxLength: 40 }),
       notarization: fc.option(fc.record({ signers: fc.uint8Array({ minLength: 1, maxLength: 32 }).filter((b) => b[b.length - 1] !== 0), signature: bytesOf(48) }), { nil: null }),
     });
     fc.assert(fc.property(compactArb, (c) => {

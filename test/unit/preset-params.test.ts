@@ -4,11 +4,13 @@ import { PRESET_NAMES } from "../../src/mesh/airtime/presets.js";
 import { MESHTASTIC_MTU } from "../../src/mesh/transports/meshtastic-mqtt.js";
 
 describe("chain parameters chosen from the preset", () => {
-  it("gives LongFast with 7 validators 150 s slots and blocks whose compact announcement is one frame", () => {
+  it("gives LongFast with 7 validators 155 s slots and 13-transaction blocks whose compact announcement is one frame", () => {
     const r = presetParams("LONG_FAST", 7);
     // Votes go on air as aggregates (64 bytes, not 87): the round is shorter than with lone votes (180 s slots).
     expect(r.voteFrameBytes).toBe(65);
-    expect(r.params).toEqual({ slotMs: 150_000n, maxBlockTxs: 9n, fallbackRanks: 0n });
+    // 3-byte short ids: 13 transactions fill the frame (231 bytes), one LoRa symbol more than 9 did,
+    // which takes the round (24.97 s) just past a sixth of 150 s.
+    expect(r.params).toEqual({ slotMs: 155_000n, maxBlockTxs: 13n, fallbackRanks: 0n, shortIdBytes: 3n });
     expect(r.compactBlockFrameBytes).toBeLessThanOrEqual(MESHTASTIC_MTU);
   });
 
@@ -34,8 +36,8 @@ describe("chain parameters chosen from the preset", () => {
 
   it("says how many transfers a minute the chain carries, which falls as validators lengthen the slot", () => {
     const perMinute = (v: number) => presetParams("LONG_FAST", v).txsPerMinute;
-    // Nine transfers every 150 s; the devnet's scenario offers three a minute.
-    expect(perMinute(7)).toBeCloseTo(3.6, 6);
+    // Thirteen transfers every 155 s; the devnet's scenario offers three a minute.
+    expect(perMinute(7)).toBeCloseTo((13 * 60) / 155, 6);
     expect(perMinute(15)).toBeLessThan(3);
     expect(perMinute(30)).toBeLessThan(perMinute(15));
     for (const name of PRESET_NAMES) {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { airtimeMs, dataMessageBytes, lowDataRateOptimise, MAX_LORA_FRAME_BYTES, RADIO_HEADER_BYTES } from "../../mesh/airtime/airtime.js";
 import { controlRates } from "../../mesh/airtime/control-rates.js";
 import { PRESET_NAMES, PRESETS, presetByName, type PresetName } from "../../mesh/airtime/presets.js";
-import { presetParams } from "../../consensus/preset-params.js";
+import { HELD_TXS_AT_MOST, presetParams } from "../../consensus/preset-params.js";
 import { MESHTASTIC_MTU } from "../../mesh/transports/meshtastic-mqtt.js";
 import { CliError } from "../errors.js";
 import { print } from "../output.js";
@@ -30,6 +30,8 @@ function recommendation(name: PresetName, validators: number): Record<string, un
     validators,
     slotMs: r.params.slotMs.toString(),
     maxBlockTxs: r.params.maxBlockTxs.toString(),
+    shortIdBytes: r.params.shortIdBytes.toString(),
+    shortIdCollisionPerFullBlock: `${(r.collisionChanceFullPool * 100).toFixed(2)}% with ${HELD_TXS_AT_MOST} transactions held`,
     carriesTxsPerMinute: Math.round(r.txsPerMinute * 100) / 100,
     fallbackRanks: r.params.fallbackRanks.toString(),
     roundAirtimeSeconds: Math.round(r.roundAirtimeMs / 100) / 10,

@@ -3,7 +3,7 @@ import { BoundedMap } from "../../core/bounded.js";
 import { bytesEqual, toHex } from "../../core/bytes.js";
 import { type DecodedTx, txHash } from "../../core/tx/codec.js";
 import { BLOCK_REF_BYTES, type CompactBlock } from "../../mesh/messages/relay.js";
-import { blockRef, rebuildBlock } from "../compact-blocks.js";
+import { assertShortIdLength, blockRef, rebuildBlock, shortIdBytesOf } from "../compact-blocks.js";
 import { type EngineContext, type EngineParts, MAX_PENDING, PENDING_COMPACTS_KEPT } from "./context.js";
 
 /** Transaction bytes per block-txs answer: with its 13-byte head and the frame header it stays in one 231-byte frame. */
@@ -19,6 +19,8 @@ export class CompactRelay {
   private readonly pending = new BoundedMap<string, CompactBlock>(PENDING_COMPACTS_KEPT);
   /** When someone last asked for a compact proposal's transactions (ours can then wait). */
   private readonly txRequestsHeard = new BoundedMap<string, number>(MAX_PENDING);
+  /** Compact proposals whose held transactions made no block the proposer signed: when all their transactions were asked for. */
+  private readonly refetched = new BoundedMap<string, number>(PENDING_COMPACTS_KEPT);
 
   constructor(
     private readonly ctx: EngineContext,
@@ -48,8 +50,10 @@ export class CompactRelay {
     for (const [key, c] of this.pending) if (bytesEqual(c.parentHash, hash)) this.tryRebuild(key);
   }
 
+  /** Throws CompactBlockError for short ids of another length than the chain's (they cannot name its transactions). */
   onCompact(c: CompactBlock): void {
     const ctx = this.ctx;
+    assertShortIdLength(c, shortIdBytesOf(ctx.root.state));
     if (c.height <= ctx.root.height) {
       // Someone answered a catch-up request for a block we hold: ours can stay unsent.
       const id = this.parts.catchUp.idAtHeight(c.height);
@@ -101,9 +105,24 @@ export class CompactRelay {
       this.askForTxs(key, c, result.indexes);
       return;
     }
+    // A mismatch is a held transaction that shares a short id with one of the block's we lack, or a
+    // bad proposal: they look alike, so the first time every transaction is asked for (the answer
+    // gives the right candidate, tried against the signature beside the wrong one).
+    if (result.kind === "mismatch" && result.tries > 0) {
+      const askedAt = this.refetched.get(key);
+      if (askedAt === undefined) {
+        this.refetched.set(key, ctx.now());
+        ctx.stats.compactRefetches++;
+        this.askForTxs(key, c, c.shortIds.map((_, i) => i), `refetch:${key}`);
+        return;
+      }
+      // The answer may still come: asking and answering take up to two answer windows.
+      if (ctx.now() - askedAt < ctx.slotMs) return;
+    }
     this.pending.delete(key);
-    // A mismatch (a short-id collision, or a bad proposal) falls back to the full block, which the
-    // block's certificate or child will name by hash.
+    // Still no block a slot after every transaction was asked for (or not even a fill to try): a bad
+    // proposal, or more collisions than a rebuild tries. It falls back to the full block, named by
+    // hash by its certificate or child.
     if (result.kind === "mismatch") {
       ctx.stats.rejectedBlocks++;
       return;
@@ -116,9 +135,9 @@ export class CompactRelay {
   }
 
   /** Ask for missing transactions after a short random pause, unless another node asked meanwhile (one answer serves all). */
-  private askForTxs(key: string, c: CompactBlock, indexes: readonly number[]): void {
+  private askForTxs(key: string, c: CompactBlock, indexes: readonly number[], askKey = `txs:${key}`): void {
     const ctx = this.ctx;
-    if (!ctx.onceASlot(ctx.asked, `txs:${key}`)) return;
+    if (!ctx.onceASlot(ctx.asked, askKey)) return;
     const askedAt = ctx.now();
     const pause = Math.floor(ctx.random() * ctx.answerWindowMs());
     ctx.later(() => {

@@ -79,6 +79,8 @@ export interface EngineStats {
   refusedByLock: number;
   compactRebuilt: number;
   compactTxRequests: number;
+  /** Compact proposals whose held transactions made no signed block: every transaction asked for (a short-id collision, or a bad proposal). */
+  compactRefetches: number;
   /** Transactions sent again because the chain passed them over (see OverlookedTxs). */
   txsResent: number;
   /** Own votes sent a second time in the middle of their slot (docs/consensus.md §8). */
@@ -144,5 +146,5 @@ export interface LastVote {
 }
 
 export function emptyStats(): EngineStats {
-  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, txsResent: 0, votesResent: 0, votesResentNotarized: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0, votesToNeighbours: 0, votesLate: 0, voteQuorumFrames: 0, precommitted: 0, precommitsSent: 0, precommitsWithheld: 0, precommitsCovered: 0, precommitQuorumFrames: 0, precommitsLate: 0, precommitCopies: 0, precommitCopiesWhenFinal: 0, finalByPrecommit: 0 };
+  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, compactRefetches: 0, txsResent: 0, votesResent: 0, votesResentNotarized: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0, votesToNeighbours: 0, votesLate: 0, voteQuorumFrames: 0, precommitted: 0, precommitsSent: 0, precommitsWithheld: 0, precommitsCovered: 0, precommitQuorumFrames: 0, precommitsLate: 0, precommitCopies: 0, precommitCopiesWhenFinal: 0, finalByPrecommit: 0 };
 }

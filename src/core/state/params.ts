@@ -48,7 +48,8 @@ export type ParamName =
   | "evidenceMaxAgeSlots"
   | "epochLength"
   | "finalitySlots"
-  | "finalityRule";
+  | "finalityRule"
+  | "shortIdBytes";
 
 export type ChainParams = Readonly<Record<ParamName, bigint>>;
 
@@ -85,6 +86,11 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   // like finalitySlots: it changes what validators sign and when a block is final. 0 for every
   // chain launched before it, and for new ones until its measurements say otherwise.
   { id: 25, name: "finalityRule", defaultValue: 0n, min: 0n, max: 1n, absentValue: 0n, genesisOnly: true, description: "0: finality by the finalitySlots rule alone; 1: also by precommits of more than two thirds of the weight in the block's own slot" },
+  // Bytes of a short transaction id in compact blocks (docs/decisions.md, "Short-id length"). 4 for
+  // every chain launched before it and for a genesis made without a preset; a preset's genesis takes
+  // 3 (preset-params). Genesis-only: a change mid-chain would make the same compact frame mean two
+  // things to nodes on either side of the epoch, for a gain no chain needs after launch.
+  { id: 26, name: "shortIdBytes", defaultValue: 4n, min: 2n, max: 4n, absentValue: 4n, genesisOnly: true, description: "bytes of a short transaction id in a compact block (2-4): shorter ids fit more transactions in one frame, at more collisions to settle" },
 ];
 
 const BY_ID = new Map(PARAM_SPECS.map((s) => [s.id, s]));

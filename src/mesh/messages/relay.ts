@@ -8,8 +8,14 @@ import { BLS_SIGNATURE_LENGTH } from "../../core/crypto/bls.js";
 import { HASH_LENGTH, sha256 } from "../../core/crypto/hash.js";
 import { DecodeError, EncodeError } from "../../core/errors.js";
 
-/** Short transaction ids: 4 bytes keep ten of them in the frame that carries the compact header. */
-export const SHORT_ID_BYTES = 4;
+/**
+ * Short transaction ids are 2-4 bytes, a chain parameter (shortIdBytes, genesis-only): 4 on every
+ * chain launched before it, 3 on a chain made for a modem preset (13 ids in a LongFast frame instead
+ * of 9; docs/decisions.md, "Short-id length"). The compact form says its length, so a frame of the
+ * wrong length is refused by name (CompactBlockError) rather than read as other ids.
+ */
+export const MIN_SHORT_ID_BYTES = 2;
+export const MAX_SHORT_ID_BYTES = 4;
 /** A block is named in transaction requests by its slot and the first bytes of its proposer's signature. */
 export const BLOCK_REF_BYTES = 8;
 
@@ -28,6 +34,8 @@ export interface CompactBlock {
   readonly randaoReveal: Uint8Array;
   readonly certificate: { readonly signers: Uint8Array; readonly signature: Uint8Array } | null;
   readonly signature: Uint8Array;
+  /** Length of every short id (the chain's shortIdBytes). */
+  readonly shortIdBytes: number;
   readonly shortIds: readonly Uint8Array[];
   /** The block's own notarization (signers and aggregate), when it is sent as an answer rather than a proposal. */
   readonly notarization: { readonly signers: Uint8Array; readonly signature: Uint8Array } | null;
@@ -35,7 +43,8 @@ export interface CompactBlock {
 
 /**
  * Short ids are salted per block position (parent and slot), so a collision cannot be prepared
- * before the parent exists; a collision only costs a fallback fetch, never a wrong block.
+ * before the parent exists; a collision only costs another try or a fetch (compact-blocks.ts), never
+ * a wrong block: the proposer's signature is checked over the rebuilt header.
  */
 export function shortIdSalt(parentHash: Uint8Array, slot: number): Uint8Array {
   const s = new Uint8Array(4);
@@ -43,40 +52,62 @@ export function shortIdSalt(parentHash: Uint8Array, slot: number): Uint8Array {
   return sha256(parentHash, s);
 }
 
-export function shortTxId(salt: Uint8Array, txHash: Uint8Array): Uint8Array {
-  return sha256(salt, txHash).slice(0, SHORT_ID_BYTES);
+export function shortTxId(salt: Uint8Array, txHash: Uint8Array, length: number): Uint8Array {
+  return sha256(salt, txHash).slice(0, length);
 }
 
 const MAX_TIMESTAMP_DELTA = 0xffff_ffff;
 
 type CompactCertificate = { readonly signers: Uint8Array; readonly signature: Uint8Array } | null;
 
-/** A certificate whose height and block hash the reader can infer: presence flag, signer bitmap, aggregate signature. */
-function writeCompactCertificate(w: Writer, a: CompactCertificate): void {
-  if (a === null) w.u8(0);
-  else w.u8(1).bytes(a.signers, MAX_SIGNER_BITMAP_BYTES).fixed(a.signature, BLS_SIGNATURE_LENGTH);
+/** A certificate whose height and block hash the reader can infer: signer bitmap, aggregate signature (nothing when absent). */
+function writeAggregate(w: Writer, a: CompactCertificate): void {
+  if (a !== null) w.bytes(a.signers, MAX_SIGNER_BITMAP_BYTES).fixed(a.signature, BLS_SIGNATURE_LENGTH);
 }
 
-function readCompactCertificate(r: Reader): CompactCertificate {
-  if (!r.flag()) return null;
+/** The same after a presence flag. */
+function writeCompactCertificate(w: Writer, a: CompactCertificate): void {
+  w.u8(a === null ? 0 : 1);
+  writeAggregate(w, a);
+}
+
+function readCompactCertificate(r: Reader, present: boolean): CompactCertificate {
+  if (!present) return null;
   const signers = r.bytes(MAX_SIGNER_BITMAP_BYTES);
   assertCanonicalBitmap(signers);
   return { signers, signature: r.fixed(BLS_SIGNATURE_LENGTH) };
 }
 
+/**
+ * The byte after the randao reveal: bit 0 says a parent certificate follows, bits 1-2 hold
+ * 4 - shortIdBytes. A 4-byte compact keeps the 0/1 presence flag it always had and its trailing
+ * notarization flag, byte for byte. Shorter ids (chains made since) move that trailing flag into
+ * bit 3: the byte it saves is the 13th transaction of a LongFast frame (preset-params.ts).
+ */
+const CERTIFICATE_FLAG = 1;
+const LENGTH_SHIFT = 1;
+const NOTARIZATION_FLAG = 8;
+const FLAGS_MAX = NOTARIZATION_FLAG | ((MAX_SHORT_ID_BYTES - MIN_SHORT_ID_BYTES) << LENGTH_SHIFT) | CERTIFICATE_FLAG;
+
 export const compactBlockCodec = {
   encode(c: CompactBlock): Uint8Array {
+    if (!Number.isInteger(c.shortIdBytes) || c.shortIdBytes < MIN_SHORT_ID_BYTES || c.shortIdBytes > MAX_SHORT_ID_BYTES) {
+      throw new EncodeError("OUT_OF_RANGE", `short ids are ${MIN_SHORT_ID_BYTES}-${MAX_SHORT_ID_BYTES} bytes, not ${c.shortIdBytes}`);
+    }
+    const legacy = c.shortIdBytes === MAX_SHORT_ID_BYTES;
     const w = new Writer()
       .varint(c.height)
       .varint(c.slot)
       .varint(c.timestampDelta)
       .fixed(c.parentHash, HASH_LENGTH)
       .u8(c.proposerIndex)
-      .fixed(c.randaoReveal, BLS_SIGNATURE_LENGTH);
-    writeCompactCertificate(w, c.certificate);
+      .fixed(c.randaoReveal, BLS_SIGNATURE_LENGTH)
+      .u8(((MAX_SHORT_ID_BYTES - c.shortIdBytes) << LENGTH_SHIFT) | (c.certificate === null ? 0 : CERTIFICATE_FLAG) | (legacy || c.notarization === null ? 0 : NOTARIZATION_FLAG));
+    writeAggregate(w, c.certificate);
     w.fixed(c.signature, BLS_SIGNATURE_LENGTH).varint(c.shortIds.length);
-    for (const id of c.shortIds) w.fixed(id, SHORT_ID_BYTES);
-    writeCompactCertificate(w, c.notarization);
+    for (const id of c.shortIds) w.fixed(id, c.shortIdBytes);
+    if (legacy) writeCompactCertificate(w, c.notarization);
+    else writeAggregate(w, c.notarization);
     return w.finish();
   },
   decode: (bytes: Uint8Array): CompactBlock =>
@@ -88,11 +119,18 @@ export const compactBlockCodec = {
       const parentHash = r.fixed(HASH_LENGTH);
       const proposerIndex = r.u8();
       const randaoReveal = r.fixed(BLS_SIGNATURE_LENGTH);
-      const certificate = readCompactCertificate(r);
+      const flags = r.u8();
+      const shortIdBytes = MAX_SHORT_ID_BYTES - ((flags & ~NOTARIZATION_FLAG) >> LENGTH_SHIFT);
+      const legacy = shortIdBytes === MAX_SHORT_ID_BYTES;
+      if (flags > FLAGS_MAX || shortIdBytes < MIN_SHORT_ID_BYTES || (legacy && (flags & NOTARIZATION_FLAG) !== 0)) {
+        throw new DecodeError("INVALID_VALUE", `compact block flags ${flags}: short ids are ${MIN_SHORT_ID_BYTES}-${MAX_SHORT_ID_BYTES} bytes`);
+      }
+      const certificate = readCompactCertificate(r, (flags & CERTIFICATE_FLAG) !== 0);
       const signature = r.fixed(BLS_SIGNATURE_LENGTH);
       const n = r.varint(MAX_BLOCK_TXS);
-      const shortIds = Array.from({ length: n }, () => r.fixed(SHORT_ID_BYTES));
-      return { height, slot, timestampDelta, parentHash, proposerIndex, randaoReveal, certificate, signature, shortIds, notarization: readCompactCertificate(r) };
+      const shortIds = Array.from({ length: n }, () => r.fixed(shortIdBytes));
+      const notarization = readCompactCertificate(r, legacy ? r.flag() : (flags & NOTARIZATION_FLAG) !== 0);
+      return { height, slot, timestampDelta, parentHash, proposerIndex, randaoReveal, certificate, signature, shortIdBytes, shortIds, notarization };
     }),
 };
 
