@@ -1,6 +1,7 @@
 import { type NotarizationCertificate, signerBitmap, signerIndices } from "../core/block/certificate.js";
 import { BoundedMap } from "../core/bounded.js";
 import { blsAggregateSignatures, blsSubtractSignatures } from "../core/crypto/bls.js";
+import { CryptoError } from "../core/errors.js";
 import { type SignatureKind, tryCertify, verifyMany, verifyOne } from "./certificates.js";
 import type { BlsVerifier } from "./verifier.js";
 import { isQuorum, totalWeight, type WeightedValidator } from "./weights.js";
@@ -61,7 +62,16 @@ export function reduceAggregate(aggregate: PartialAggregate, singles: ReadonlyMa
   const known = aggregate.signers.filter((i) => singles.has(i));
   if (known.length === 0) return aggregate;
   if (known.length === aggregate.signers.length) return null;
-  return { signers: aggregate.signers.filter((i) => !singles.has(i)), signature: blsSubtractSignatures(aggregate.signature, known.map((i) => singles.get(i) as Uint8Array)) };
+  try {
+    return { signers: aggregate.signers.filter((i) => !singles.has(i)), signature: blsSubtractSignatures(aggregate.signature, known.map((i) => singles.get(i) as Uint8Array)) };
+  } catch (e) {
+    // The rest sums to the point at infinity, which no signature encodes: the aggregate verified, so
+    // its other signers' keys sum to zero too (two registered keys a and −a, each with a valid proof
+    // of possession: whoever knows a secret key knows its negation). Anyone can add such a pair to an
+    // honest aggregate; it carries no vote of its own, so it is left out instead of stopping the combine.
+    if (e instanceof CryptoError) return null;
+    throw e;
+  }
 }
 
 /**
@@ -92,7 +102,13 @@ export function combineVotes(singles: ReadonlyMap<number, Uint8Array>, aggregate
     signatures.push(signature);
   }
   if (signatures.length === 0) return null;
-  return { signers: [...chosen].sort((a, b) => a - b), signature: signatures.length === 1 ? (signatures[0] as Uint8Array) : blsAggregateSignatures(signatures) };
+  try {
+    return { signers: [...chosen].sort((a, b) => a - b), signature: signatures.length === 1 ? (signatures[0] as Uint8Array) : blsAggregateSignatures(signatures) };
+  } catch (e) {
+    // Only pieces whose keys cancel (a and −a, see reduceAggregate) sum to the point at infinity.
+    if (e instanceof CryptoError) return null;
+    throw e;
+  }
 }
 
 /** The single votes among `votes` whose signatures check (memoised by the verifier), and the voters whose do not. */

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { signerBitmap, signerIndices } from "../../src/core/block/certificate.js";
 import { signVote } from "../../src/core/block/vote.js";
+import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { blsAggregateSignatures } from "../../src/core/crypto/bls.js";
 import { sha256 } from "../../src/core/crypto/hash.js";
 import { DecodeError } from "../../src/core/errors.js";
@@ -151,5 +152,32 @@ describe("HeardAggregates", () => {
     heard.add("c", { signers: [0], signature: new Uint8Array(48) });
     heard.add("d", { signers: [0], signature: new Uint8Array(48) });
     expect(heard.of("b")).toHaveLength(0);
+  });
+});
+
+describe("keys that cancel (a and −a, both registered with valid proofs of possession)", () => {
+  const verifier = new BlsVerifier(CHAIN_ID);
+  // Whoever knows a secret key knows its negation: both keys prove possession, so one operator can register both.
+  const a = (ids[5] as (typeof ids)[number]).bls;
+  const scalar = BigInt(`0x${Buffer.from(a.secretKey).toString("hex")}`);
+  const negatedSecret = new Uint8Array(Buffer.from((bls12_381.fields.Fr.ORDER - scalar).toString(16).padStart(64, "0"), "hex"));
+  const negated = { secretKey: negatedSecret, publicKey: bls12_381.shortSignatures.getPublicKey(negatedSecret).toBytes() };
+  const withPair: WeightedValidator[] = [...weights.slice(0, 5), { ...(weights[5] as WeightedValidator), blsPublicKey: a.publicKey }, { ...(weights[6] as WeightedValidator), blsPublicKey: negated.publicKey }];
+  const honest = [0, 1, 2, 3];
+  const pairVotes = [signVote(CHAIN_ID, block.slot, block.hash, a), signVote(CHAIN_ID, block.slot, block.hash, negated)];
+  const padded = { signers: [...honest, 5, 6], signature: blsAggregateSignatures([...honest.map((i) => vote(i)), ...pairVotes]) };
+
+  it("an honest aggregate padded with the pair verifies (the attack is possible), and combining around it neither throws nor loses the honest votes", () => {
+    expect(verifyAggregate({ signers: signerBitmap(padded.signers), signature: padded.signature }, block, withPair, verifier)).toEqual(padded.signers);
+    const singles = new Map(honest.map((i) => [i, vote(i)] as const));
+    // What is left once the honest votes held are taken out sums to the point at infinity.
+    expect(reduceAggregate(padded, singles)).toBeNull();
+    const combined = combineVotes(singles, [padded], withPair);
+    expect(combined?.signers).toEqual(honest);
+    expect(verifyAggregate({ signers: signerBitmap(combined!.signers), signature: combined!.signature }, block, withPair, verifier)).toEqual(honest);
+  });
+
+  it("the pair's own votes alone combine to nothing instead of throwing", () => {
+    expect(combineVotes(new Map([[5, pairVotes[0] as Uint8Array], [6, pairVotes[1] as Uint8Array]]), [], withPair)).toBeNull();
   });
 });
