@@ -56,6 +56,19 @@ function line() {
   return { clock, time, network, stranger, request, channel };
 }
 
+/** Node 1 started a minute after node 2, its relay to the far side of the line, had spoken. */
+async function startedBehindRelay() {
+  const l = line();
+  const a = l.network(1, 0);
+  const relay = l.network(2, 4_000);
+  await relay.start();
+  await relay.send(MessageType.GetBlock, l.request(0), Priority.Sync);
+  await l.time.runUntil(l.clock.now() + 5_000);
+  await a.start();
+  await l.time.runUntil(l.clock.now() + 60_000);
+  return { ...l, a, relay };
+}
+
 describe("hello reach on a radio", () => {
   it("neighbours learn each other from hellos at start to neighbours; the two ends of a line, out of each other's range, from one mesh-wide hello each", async () => {
     const { clock, time, network, request } = line();
@@ -94,14 +107,7 @@ describe("hello reach on a radio", () => {
   });
 
   it("frames relayed from made-up node numbers cost at most one mesh-wide hello per hello interval", async () => {
-    const { clock, time, network, stranger, request } = line();
-    const a = network(1, 0);
-    const relay = network(2, 4_000);
-    await relay.start();
-    await relay.send(MessageType.GetBlock, request(0), Priority.Sync);
-    await time.runUntil(clock.now() + 5_000);
-    await a.start();
-    await time.runUntil(clock.now() + 60_000);
+    const { clock, time, stranger, request, a, relay } = await startedBehindRelay();
     expect(hellos(a)).toEqual({ start: 1 });
     // Out of a's range: everything it sends reaches a through 2's relays, each time under a new number.
     const liars = await Promise.all([100, 101, 102, 103, 104, 105].map((n) => stranger(n, 8_000)));
@@ -122,14 +128,7 @@ describe("hello reach on a radio", () => {
   });
 
   it("made-up node numbers and fresh keys together cost one hello outside the rounds per hello interval, not one of each", async () => {
-    const { clock, time, network, stranger, request } = line();
-    const a = network(1, 0);
-    const relay = network(2, 4_000);
-    await relay.start();
-    await relay.send(MessageType.GetBlock, request(0), Priority.Sync);
-    await time.runUntil(clock.now() + 5_000);
-    await a.start();
-    await time.runUntil(clock.now() + 60_000);
+    const { clock, time, stranger, request, a, relay } = await startedBehindRelay();
     const rounds = 3;
     const step = HELLO_INTERVAL_MS / 8;
     for (let i = 0; i < rounds * 8; i++) {
