@@ -94,6 +94,11 @@ export function rebuildBlock(
   known: Iterable<DecodedTx>,
   chainId: string,
   verifySignature: (slot: number, hash: Uint8Array, signature: Uint8Array, publicKey: Uint8Array) => boolean,
+  /**
+   * Told the candidates found for every position (a fingerprint of their ids); true when exactly these
+   * were tried before, so the fills (a block execution each) are not run again for nothing new.
+   */
+  triedBefore: (fingerprint: string) => boolean = () => false,
 ): RebuildResult {
   const proposer = parent.weights[c.proposerIndex];
   if (proposer === undefined || c.height !== parent.height + 1 || c.shortIdBytes !== shortIdBytesOf(parent.state)) return { kind: "mismatch", tries: 0, ambiguous: false };
@@ -113,6 +118,7 @@ export function rebuildBlock(
   for (let i = 0; i < c.shortIds.length; i++) if (candidates[i]?.length === 0) missing.push(i);
   if (missing.length > 0) return { kind: "missing", indexes: missing };
   const ambiguous = candidates.some((list) => list.length > 1);
+  if (triedBefore(candidates.map((list) => list.map((tx) => toHex(txHash(tx.bytes))).join(",")).join(";"))) return { kind: "mismatch", tries: 0, ambiguous };
   let tries = 0;
   for (const filled of fills(candidates, MAX_REBUILD_TRIES)) {
     tries++;

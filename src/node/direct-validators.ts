@@ -50,13 +50,14 @@ export class DirectValidators {
    * A proposal of the current slot by `proposer` came at 0 hops from `node`: bind them, unless a hello
    * or an earlier proposal already bound that node (the first binding stands: an answer or a replay from
    * another radio must not move it; a wrong one only keeps our frames mesh-wide once it goes quiet), or
-   * the proposer is us or already bound to another node number (then `node` answered for it, or lied).
+   * the proposer is us or a peer a hello introduced (then `node` answered for it, or lied). A proposer
+   * may be bound under several numbers: refusing a second binding let one forged frame under a made-up
+   * number keep a validator's real radio unbound (review, session 28).
    */
   bindProposer(m: ReceivedMessage, proposer: Uint8Array): void {
     if (!m.meta.viaRadio || m.meta.hopsAway !== 0 || this.deps.peer(m.meta.from) !== undefined || this.proposers.has(m.meta.from)) return;
     const address = toHex(proposer);
     if (address === toHex(this.deps.self)) return;
-    for (const bound of this.proposers.values()) if (bound === address) return;
     for (const p of this.deps.peers()) if (toHex(addressFromPublicKey(p.publicKey)) === address) return;
     this.proposers.set(m.meta.from, address);
     if (this.proposers.size > DIRECT_NODES_KEPT) this.proposers.delete(this.proposers.keys().next().value as number);

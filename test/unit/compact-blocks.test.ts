@@ -56,4 +56,16 @@ describe("compact block relay", () => {
     // Nor for ids of another length than the chain's (4 bytes here).
     expect(rebuildBlock({ ...compact, shortIdBytes: 3, shortIds: compact.shortIds.map((id) => id.slice(0, 3)) }, root, txs, CHAIN_ID, verify)).toEqual({ kind: "mismatch", tries: 0, ambiguous: false });
   });
+
+  it("does not execute fills again for the candidates it already tried (a forged compact retried on every transaction heard)", () => {
+    const { root, block, txs, verify } = setup(3);
+    const forged = { ...compactBlock(block, root), timestampDelta: 99 };
+    const tried = new Set<string>();
+    const triedBefore = (f: string) => tried.has(f) || (tried.add(f), false);
+    let checks = 0;
+    const counting: typeof verify = (...args) => (checks++, verify(...args));
+    expect(rebuildBlock(forged, root, txs, CHAIN_ID, counting, triedBefore)).toEqual({ kind: "mismatch", tries: 1, ambiguous: false });
+    expect(rebuildBlock(forged, root, [...txs].reverse(), CHAIN_ID, counting, triedBefore)).toEqual({ kind: "mismatch", tries: 0, ambiguous: false });
+    expect(checks).toBe(1);
+  });
 });

@@ -71,20 +71,20 @@ describe("validators heard directly", () => {
     expect(direct.all([a!.address])).toBe(false);
   });
 
-  it("does not bind an answerer to a proposer a hello or another proposal already bound (an answer to a block request is a current-slot proposal)", () => {
+  it("does not bind an answerer to us or to a proposer a hello introduced (an answer to a block request is a current-slot proposal)", () => {
     const { direct } = setup();
     // Node 3 answers a request with a's block of this slot (a's hello bound a to node 1), then with ours.
     direct.bindProposer(frame(3, 0), a!.address);
     direct.bindProposer(frame(3, 0), SELF.address);
     direct.note(frame(3, 0));
     expect(direct.all([a!.address])).toBe(false);
-    // Node 4 proposed as c; node 3 then answers with c's block first heard from it: c stays node 4's.
+  });
+
+  it("a proposer bound first under a made-up number still binds under its real one (review, session 28: one forged frame kept a validator unbound)", () => {
+    const { direct } = setup();
+    direct.bindProposer(frame(99, 0), c!.address);
     direct.bindProposer(frame(4, 0), c!.address);
-    direct.bindProposer(frame(3, 0), c!.address);
     direct.note(frame(4, 0));
     expect(direct.all([c!.address])).toBe(true);
-    // Node 3 was left unbound, so its own proposal (as b, say, had b no hello) still binds it.
-    direct.bindProposer(frame(3, 0), testIdentity("validator-3").address);
-    expect(direct.all([testIdentity("validator-3").address])).toBe(true);
   });
 });

@@ -13,8 +13,6 @@ import { answersRequest, ranksFirst } from "./responder.js";
 const ORPHANS_PER_PARENT = 8;
 /** Parents asked for per slot, besides one request by height. */
 const PARENT_REQUESTS_PER_SLOT = 4;
-/** Slots in a row at most that a block waiting on a missing parent holds our proposals (holdsProposal). */
-export const BEHIND_HOLD_SLOTS = 3;
 
 /**
  * Catch-up, both ways: blocks whose parent is missing wait as orphans while the parent is asked for
@@ -26,8 +24,6 @@ export class CatchUp {
   private readonly orphans = new BoundedMap<string, Block[]>(MAX_PENDING);
   /** When the engine started above genesis (a restart, or back from range sync). */
   private startedAt = Number.NEGATIVE_INFINITY;
-  /** Since when, as last looked, a block has waited for a parent we lack (null: none). */
-  private behindSince: number | null = null;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -64,25 +60,16 @@ export class CatchUp {
 
   /**
    * Whether a proposal of ours now would most likely build on a head the others have passed: in the
-   * first slot after a start above genesis (nothing heard yet, and askAfterStart's answer on its way),
-   * or while a block waits for a parent we lack. The proposal's signature is our vote for the slot,
-   * so a stale one costs the slot our vote for the proposal the others build on (devnet --kill,
-   * precommit rule, main: a restarted node proposed on its stale head after 6 of the 20 restarts of
-   * seeds 1, 2, 3 and 8, up to twice in a row; with five of seven votes needed, one vote less under
-   * loss is the quorum). A slot we lead passes to its fallback proposers. Held at most
-   * BEHIND_HOLD_SLOTS in a row: a block with a parent no one has can be forged to silence us.
+   * first slot after a start above genesis (nothing heard yet, and askAfterStart's answer on its way).
+   * The proposal's signature is our vote for the slot, so a stale one costs the slot our vote for the
+   * proposal the others build on (devnet --kill, precommit rule, main: a restarted node proposed on
+   * its stale head after 6 of the 20 restarts of seeds 1, 2, 3 and 8). A slot we lead passes to its
+   * fallback proposers. Not while a block waits for a parent we lack: such blocks are held before
+   * they are checked, so one forged frame would silence every proposer (review, session 28: three or
+   * four empty slots per forged block, repeatable).
    */
   holdsProposal(): boolean {
-    const ctx = this.ctx;
-    const now = ctx.now();
-    if (now - this.startedAt < ctx.slotMs) return true;
-    const lacking = this.orphans.size > 0 || this.parts.compact.waitingParents().some((w) => !ctx.blocks.has(w.parentId));
-    if (!lacking) {
-      this.behindSince = null;
-      return false;
-    }
-    this.behindSince ??= now;
-    return now - this.behindSince < BEHIND_HOLD_SLOTS * ctx.slotMs;
+    return this.ctx.now() - this.startedAt < this.ctx.slotMs;
   }
 
   /** A block whose parent we lack: hold it, and ask for the parent (once a slot). */

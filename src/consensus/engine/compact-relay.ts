@@ -21,6 +21,8 @@ export class CompactRelay {
   private readonly txRequestsHeard = new BoundedMap<string, number>(MAX_PENDING);
   /** Compact proposals whose held transactions made no block the proposer signed: when all their transactions were asked for. */
   private readonly refetched = new BoundedMap<string, number>(PENDING_COMPACTS_KEPT);
+  /** The candidates each pending compact was last tried with (rebuildBlock's fingerprint). */
+  private readonly tried = new BoundedMap<string, string>(PENDING_COMPACTS_KEPT);
 
   constructor(
     private readonly ctx: EngineContext,
@@ -99,8 +101,20 @@ export class CompactRelay {
     const c = this.pending.get(key);
     const parent = c === undefined ? undefined : ctx.blocks.get(toHex(c.parentHash));
     if (c === undefined || parent === undefined) return;
-    const known = [...(ctx.deps.mempool.held?.() ?? ctx.deps.mempool.candidates()), ...[...ctx.heardTxs.values()].map((h) => h.tx)];
-    const result = rebuildBlock(c, parent, known, ctx.chainId, (slot, hash, sig, key) => ctx.deps.verifier.vote(slot, hash, sig, key));
+    // Transactions heard most recently first (an answer to our request for this block's transactions
+    // among them), then the pool: the fills try those first, so look-alikes heard earlier (anyone can
+    // grind a 3-byte id) cannot push the right fill past the last one tried.
+    const known = [...[...ctx.heardTxs.values()].reverse().map((h) => h.tx), ...(ctx.deps.mempool.held?.() ?? ctx.deps.mempool.candidates())];
+    // Every transaction heard retries the pending compacts: a compact whose candidates are the ones
+    // already tried is not executed again (a forged compact naming pool transactions would otherwise
+    // cost up to eight block executions per transaction heard, for a slot).
+    let repeated = false;
+    const triedBefore = (fingerprint: string) => {
+      repeated = this.tried.get(key) === fingerprint;
+      this.tried.set(key, fingerprint);
+      return repeated;
+    };
+    const result = rebuildBlock(c, parent, known, ctx.chainId, (slot, hash, sig, key) => ctx.deps.verifier.vote(slot, hash, sig, key), triedBefore);
     if (result.kind === "missing") {
       this.askForTxs(key, c, result.indexes);
       return;
@@ -108,7 +122,7 @@ export class CompactRelay {
     // A mismatch is a held transaction that shares a short id with one of the block's we lack, or a
     // bad proposal: they look alike, so the first time every transaction is asked for (the answer
     // gives the right candidate, tried against the signature beside the wrong one).
-    if (result.kind === "mismatch" && result.tries > 0) {
+    if (result.kind === "mismatch" && (result.tries > 0 || repeated)) {
       const askedAt = this.refetched.get(key);
       if (askedAt === undefined) {
         this.refetched.set(key, ctx.now());
@@ -120,6 +134,7 @@ export class CompactRelay {
       if (ctx.now() - askedAt < ctx.slotMs) return;
     }
     this.pending.delete(key);
+    this.tried.delete(key);
     // Still no block a slot after every transaction was asked for (or not even a fill to try): a bad
     // proposal, or more collisions than a rebuild tries. It falls back to the full block, named by
     // hash by its certificate or child.
