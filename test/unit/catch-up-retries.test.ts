@@ -124,6 +124,15 @@ describe("holding our proposals while behind", () => {
     expect(catchUp.holdsProposal()).toBe(false);
   });
 
+  it("never holds a sole validator: no one could be ahead of it, and no one would take the slot", () => {
+    const { ctx, catchUp } = behind(30.1);
+    ctx.root = { ...ctx.root, height: 12 };
+    catchUp.askAfterStart();
+    const head = ctx.head();
+    ctx.head = () => ({ ...head, weights: head.weights.slice(0, 1) });
+    expect(catchUp.holdsProposal()).toBe(false);
+  });
+
   it("never holds at a start from genesis with nothing waiting", () => {
     const { catchUp } = behind(0.1);
     catchUp.askAfterStart();

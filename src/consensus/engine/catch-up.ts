@@ -69,7 +69,8 @@ export class CatchUp {
    * four empty slots per forged block, repeatable).
    */
   holdsProposal(): boolean {
-    return this.ctx.now() - this.startedAt < this.ctx.slotMs;
+    // A sole validator has no one whose head could be ahead of its own, and no one to take the slot.
+    return this.ctx.now() - this.startedAt < this.ctx.slotMs && this.ctx.head().weights.length > 1;
   }
 
   /** A block whose parent we lack: hold it, and ask for the parent (once a slot). */

@@ -63,7 +63,7 @@ export class Proposing {
     const ctx = this.ctx;
     // A better-ranked proposal for this slot already arrived: stand back.
     if (rank > 0 && [...ctx.blocks.values()].some((b) => b.slot === slot)) return;
-    // Just restarted, or a block waits on a parent we lack: our head is most likely stale (catch-up.ts).
+    // Just restarted: our head is most likely stale (catch-up.ts).
     if (this.parts.catchUp.holdsProposal()) return;
     const parent = ctx.head();
     if (slot <= parent.slot || !this.hasWork(parent, slot)) return;
