@@ -21,7 +21,7 @@
 import { meshtasticFrameAirtimeMs } from "../mesh/airtime/airtime.js";
 import type { LoraModulation } from "../mesh/airtime/presets.js";
 import { encodeFrame } from "../mesh/frame.js";
-import { slotTimeMs } from "../mesh/sim/channel-access.js";
+import { slotTimeMs } from "../mesh/airtime/channel-access.js";
 import { encodeConsensusMessage } from "./wire.js";
 
 /** The voters' turns share at most this long, whatever the slot. */
@@ -39,7 +39,7 @@ const VOTE_STEP_JITTER_SHARE = 1 / 4;
 
 /**
  * A turn frame's own contention window: 2^5 slots of channel activity detection, what the firmware
- * draws from for a frame it originates at 40–59% channel utilisation (mesh/sim/channel-access.ts,
+ * draws from for a frame it originates at 40–59% channel utilisation (mesh/airtime/channel-access.ts,
  * getTxDelayMsec); the devnet's channel runs at about that while transfers flow.
  */
 const TURN_CONTENTION_WINDOW = 5;

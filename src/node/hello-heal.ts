@@ -3,7 +3,7 @@ import { MAX_HELLO_REQUEST_NODES } from "../mesh/messages/hello-request.js";
 /** Node numbers followed for frames heard at 0 hops; beyond this the first heard is forgotten (a peer table's worth). */
 const NODES_KEPT = 512;
 
-/** Decodable frames heard at 0 hops from a node number whose key we lack before we ask it for its hello. */
+/** Frames heard at 0 hops from a node number whose key we lack before we ask it for its hello. */
 export const ASK_AFTER_FRAMES = 3;
 
 export interface HelloHealTimes {
@@ -35,8 +35,9 @@ interface Heard {
  * (devnet seed 1: six pairs in direct range for the whole two-hour run). Such a neighbour's votes
  * could not be bound to its validator, and our vote turn frames went mesh-wide for it (DirectValidators).
  *
- * The asker: a node heard at 0 hops in `ASK_AFTER_FRAMES` decodable frames, first heard at least
- * `settleMs` ago, whose key we lack, is named in a small unsigned request we send at hop limit 0
+ * The asker: a node heard at 0 hops in `ASK_AFTER_FRAMES` frames (any type but a hello, counted
+ * before their payload is read: made-up senders only make us ask at our own bounded rate), first
+ * heard at least `settleMs` ago, whose key we lack, is named in a small unsigned request we send at hop limit 0
  * (several nodes in one request), at most once per `askGapMs` in all and once per `intervalMs` per node.
  * Nodes heard only through relays are not ours to ask: hello-reach.ts floods a hello for them.
  *
@@ -54,7 +55,7 @@ export class HelloHeal {
   constructor(private readonly times: HelloHealTimes) {}
 
   /**
-   * A decodable frame from `from` arrived on the radio `hopsAway` hops from its origin (null: not
+   * A frame from `from` arrived on the radio `hopsAway` hops from its origin (null: not
    * reported). A frame sent at hop limit 0 (a turn frame, a hello at start, a request) carries hop
    * start 0 and reads as null; once our radio has reported hop counts, null is such a frame, straight
    * from a neighbour (firmware before 2.3, which reports none, would pass relayed frames off as one:

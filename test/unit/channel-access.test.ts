@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { PRESETS } from "../../src/mesh/airtime/presets.js";
 import {
   arduinoMap, CW_MAX, ChannelUtilisation, ownFrameDelayMs, relayDelayMs, slotTimeMs, snrWindow, utilisationWindow,
-} from "../../src/mesh/sim/channel-access.js";
+} from "../../src/mesh/airtime/channel-access.js";
 
 describe("firmware channel access rules (RadioInterface)", () => {
   it("computes the contention slot as 2.5 symbols plus 7.6 ms, truncated to whole milliseconds", () => {

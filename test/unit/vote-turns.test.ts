@@ -5,7 +5,7 @@ import { radioLink } from "../../src/consensus/engine/link-profile.js";
 import { turnsSpanMs, turnStepAirtimeMs, votePauseMs, voteStepMs, voteWindowMs } from "../../src/consensus/vote-pacing.js";
 import { meshtasticFrameAirtimeMs } from "../../src/mesh/airtime/airtime.js";
 import { type PresetName, PRESETS } from "../../src/mesh/airtime/presets.js";
-import { slotTimeMs } from "../../src/mesh/sim/channel-access.js";
+import { slotTimeMs } from "../../src/mesh/airtime/channel-access.js";
 import { testIdentity } from "../fixtures/chain.js";
 
 const addresses = Array.from({ length: 7 }, (_, i) => testIdentity(`turn-${i}`).address);

@@ -3,7 +3,7 @@ import { airtimeMs, RADIO_HEADER_BYTES, dataMessageBytes } from "../airtime/airt
 import type { LoraModulation } from "../airtime/presets.js";
 import { RollingWindow } from "../airtime/rolling-window.js";
 import { PRIVATE_APP_PORT } from "../meshtastic/envelope.js";
-import { cadDetectMs, ChannelUtilisation, ownFrameDelayMs, type RadioRole, relayDelayMs, relays, slotTimeMs } from "./channel-access.js";
+import { cadDetectMs, ChannelUtilisation, ownFrameDelayMs, type RadioRole, relayDelayMs, relays, slotTimeMs } from "../airtime/channel-access.js";
 import { classifyFrame, emptyByClass, frameTypeName, type TrafficClass } from "./classify.js";
 import { dutyCycleRefusal, HOUR_MS, HourlyTxMeter, type RadioRefusal } from "./duty-cycle.js";
 import { TxOrigination } from "./tx-origination.js";

@@ -1,5 +1,5 @@
-import { symbolMs } from "../airtime/airtime.js";
-import type { LoraModulation } from "../airtime/presets.js";
+import { symbolMs } from "./airtime.js";
+import type { LoraModulation } from "./presets.js";
 
 /*
  * Meshtastic's channel access, as the firmware computes it (src/mesh/RadioInterface.cpp and
