@@ -1,4 +1,5 @@
-import { MessageType } from "../frame.js";
+import { HEADER_BYTES, MessageType } from "../frame.js";
+import { frameTypeOf } from "./classify.js";
 import type { AirPacket } from "./channel.js";
 
 /**
@@ -19,7 +20,7 @@ export class TxOrigination {
    */
   isOwn(packet: AirPacket, ours: boolean): boolean {
     const f = packet.payload;
-    if (!ours || f.length < 3 || f[0]! >> 6 !== 1 || (f[0]! & 0x1f) !== MessageType.Transaction) return false;
+    if (!ours || f.length < HEADER_BYTES || frameTypeOf(f) !== MessageType.Transaction) return false;
     const key = `${packet.from}:${packet.id}`;
     const content = contentKey(f);
     const first = this.firstPacket.get(content);
