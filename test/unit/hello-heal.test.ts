@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ASK_AFTER_FRAMES, HelloHeal } from "../../src/node/hello-heal.js";
 import { helloRequestCodec, MAX_HELLO_REQUEST_NODES } from "../../src/mesh/messages/hello-request.js";
-import { DecodeError } from "../../src/core/errors.js";
+import { DecodeError, EncodeError } from "../../src/core/errors.js";
 
 const TIMES = { settleMs: 138_000, intervalMs: 1_380_000, askGapMs: 690_000 };
 const lacksAll = (): boolean => true;
@@ -106,6 +106,9 @@ describe("the hello request codec", () => {
     expect(() => helloRequestCodec.decode(Uint8Array.of(2, 0, 0, 0, 5, 0, 0, 0, 5))).toThrow(DecodeError);
     expect(() => helloRequestCodec.decode(Uint8Array.of(1, 0, 0, 0, 0))).toThrow(DecodeError);
     expect(() => helloRequestCodec.decode(Uint8Array.of(1, 0, 0, 0, 5, 1))).toThrow(DecodeError);
+    // What decode refuses, encode does not write.
+    expect(() => helloRequestCodec.encode({ nodes: [5, 5] })).toThrow(EncodeError);
+    expect(() => helloRequestCodec.encode({ nodes: [0] })).toThrow(EncodeError);
   });
 
   it("never throws anything but a DecodeError on arbitrary bytes", () => {

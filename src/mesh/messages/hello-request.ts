@@ -18,8 +18,9 @@ export const helloRequestCodec = {
   encode(h: HelloRequest): Uint8Array {
     if (h.nodes.length === 0 || h.nodes.length > MAX_HELLO_REQUEST_NODES) throw new EncodeError("OUT_OF_RANGE", `a hello request names 1-${MAX_HELLO_REQUEST_NODES} nodes, not ${h.nodes.length}`);
     const w = new Writer().u8(h.nodes.length);
-    for (const n of h.nodes) {
-      if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff) throw new EncodeError("OUT_OF_RANGE", `node number ${n}`);
+    for (const [i, n] of h.nodes.entries()) {
+      // What decode refuses is never written: zero, out of range, or a repeat.
+      if (!Number.isInteger(n) || n <= 0 || n > 0xffffffff || h.nodes.indexOf(n) !== i) throw new EncodeError("OUT_OF_RANGE", `node number ${n} is out of range or repeated`);
       w.u32(n);
     }
     return w.finish();
