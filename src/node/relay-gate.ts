@@ -14,6 +14,7 @@ import { votingWeights, type WeightedValidator } from "../consensus/weights.js";
 import { TokenBucket } from "../mesh/token-bucket.js";
 import type { MessageType } from "../mesh/frame.js";
 import { messageSpec } from "../mesh/messages/registry.js";
+import type { VoteAggregateMessage } from "../mesh/messages/relay.js";
 
 /** Why a message was not passed across transports. */
 export type RelayRefusal = "unverified" | "not_relayable" | "unknown_block" | "check_budget" | "request_budget";
@@ -40,7 +41,7 @@ const KNOWN_BLOCKS = 512;
 /**
  * What a bridging node checks before it passes a peer's message to its other transport (IP ↔ LoRa):
  * transactions by their sender's signature (an existing account's), blocks and votes by their validator's BLS signature,
- * compact proposals by the proposer's reveal for the slot, transaction answers by each transaction.
+ * compact proposals by the proposer's reveal for the slot, vote and precommit aggregates by their signers' keys (each under its own signing kind), transaction answers by each transaction.
  * Requests carry no signature: they pass when well-formed, within a small rate. Which check a type
  * gets is its relay rule in mesh/messages/registry.ts (one handler per rule here); types whose rule is
  * "never" (hellos, statuses, chain statuses, sync) are not relayed. Nothing unchecked crosses.
@@ -94,22 +95,31 @@ export class RelayGate {
           if (slot === undefined) return "unknown_block";
           return this.bls(() => this.deps.verifier.vote(slot, v.blockHash, v.signature, voter.blsPublicKey));
         }
-        case "validators-aggregate": {
-          const a = subject.aggregate;
-          const weights = this.weights(tip);
-          const signers = signerIndices(a.signers).map((i) => weights[i]);
-          if (signers.some((w) => w === undefined)) return "unverified";
-          const prefix = toHex(a.blockRef);
-          const id = [...this.blockSlots.keys()].find((k) => k.startsWith(prefix)) ?? this.deps.blockIdByRef?.(a.height, a.blockRef);
-          const slot = id === undefined ? undefined : (this.blockSlots.get(id) ?? this.deps.slotOf?.(id));
-          if (id === undefined || slot === undefined) return "unknown_block";
-          return this.bls(() => this.deps.verifier.aggregate(slot, fromHex(id), a.signature, signers.map((w) => (w as WeightedValidator).blsPublicKey)));
-        }
+        case "validators-aggregate":
+          return this.aggregateSigned(tip, subject.aggregate, (slot, hash, signature, keys) => this.deps.verifier.aggregate(slot, hash, signature, keys));
+        case "validators-precommit":
+          return this.aggregateSigned(tip, subject.aggregate, (slot, hash, signature, keys) => this.deps.verifier.precommitAggregate(slot, hash, signature, keys));
       }
     } catch (e) {
       if (e instanceof MeshChainError) return "unverified";
       throw e;
     }
+  }
+
+  /** Every named signer in the voting set and the aggregate verifying over exactly their keys, for a block the gate knows. */
+  private aggregateSigned(
+    tip: { readonly state: StateStore; readonly height: number },
+    a: VoteAggregateMessage,
+    verify: (slot: number, blockHash: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]) => boolean,
+  ): true | RelayRefusal {
+    const weights = this.weights(tip);
+    const signers = signerIndices(a.signers).map((i) => weights[i]);
+    if (signers.some((w) => w === undefined)) return "unverified";
+    const prefix = toHex(a.blockRef);
+    const id = [...this.blockSlots.keys()].find((k) => k.startsWith(prefix)) ?? this.deps.blockIdByRef?.(a.height, a.blockRef);
+    const slot = id === undefined ? undefined : (this.blockSlots.get(id) ?? this.deps.slotOf?.(id));
+    if (id === undefined || slot === undefined) return "unknown_block";
+    return this.bls(() => verify(slot, fromHex(id), a.signature, signers.map((w) => (w as WeightedValidator).blsPublicKey)));
   }
 
   private weights(tip: { readonly state: StateStore; readonly height: number }): WeightedValidator[] {

@@ -150,7 +150,7 @@ describe("meshchain airtime", () => {
   it("recommends chain parameters for a preset and a validator count, and writes them into a genesis draft", async () => {
     const r = await cli(["airtime", "--recommend", "--preset", "LongFast", "--validators", "7", "--json"]);
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ preset: "LONG_FAST", validators: 7, slotMs: "155000", maxBlockTxs: "13", shortIdBytes: "3", fallbackRanks: "0" });
+    expect(JSON.parse(r.stdout)).toMatchObject({ preset: "LONG_FAST", validators: 7, slotMs: "155000", maxBlockTxs: "13", shortIdBytes: "3", fallbackRanks: "0", finalityRule: "1" });
     const faster = JSON.parse((await cli(["airtime", "--recommend", "--preset", "SHORT_FAST", "--json"])).stdout) as { slotMs: string };
     expect(Number(faster.slotMs)).toBeLessThan(155_000);
     expect((await cli(["airtime", "--recommend", "--validators", "0"])).status).toBe(2);
@@ -158,7 +158,7 @@ describe("meshchain airtime", () => {
     const draft = join(dir.path, "preset-draft.json");
     const g = await cli(["genesis", "new", "--out", draft, "--chain-id", "preset-chain", "--preset", "MEDIUM_FAST", "--validators", "4", "--param", "maxBlockTxs=5", "--json"]);
     expect(g.status).toBe(0);
-    expect((JSON.parse(g.stdout) as { paramsChanged: Record<string, string> }).paramsChanged).toEqual({ slotMs: "55000", maxBlockTxs: "5", fallbackRanks: "0", shortIdBytes: "3" });
+    expect((JSON.parse(g.stdout) as { paramsChanged: Record<string, string> }).paramsChanged).toEqual({ slotMs: "55000", maxBlockTxs: "5", fallbackRanks: "0", shortIdBytes: "3", finalityRule: "1" });
     expect((await cli(["genesis", "new", "--out", join(dir.path, "bad.json"), "--chain-id", "preset-chain", "--preset", "LONG_FASTER"])).status).toBe(2);
   });
 

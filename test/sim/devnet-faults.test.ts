@@ -34,8 +34,10 @@ describe("devnet over the LoRa simulator, under faults", () => {
     const latecomer = perNode[4]!;
     expect(r.conflictingFinalized).toBe(0);
     expect(r.finalizedHashesAgree).toBe(true);
-    // It started ten minutes in at height 0, and ends at the others' finalized height.
+    // It started ten minutes in at height 0, and ends at the others' finalized height, or a block short
+    // of it: under precommits (the preset's rule) a block final at the validators in the run's last
+    // moments reaches a node outside the voting set with the quorum frame that follows their turns.
     expect(latecomer.finalized).toBeGreaterThan(5);
-    expect(latecomer.finalized).toBe(Math.min(...perNode.slice(0, 4).map((n) => n.finalized)));
+    expect(latecomer.finalized).toBeGreaterThanOrEqual(Math.min(...perNode.slice(0, 4).map((n) => n.finalized)) - 1);
   }, DEVNET_TIMEOUT_MS);
 });

@@ -10,7 +10,7 @@ describe("chain parameters chosen from the preset", () => {
     expect(r.voteFrameBytes).toBe(65);
     // 3-byte short ids: 13 transactions fill the frame (231 bytes), one LoRa symbol more than 9 did,
     // which takes the round (24.97 s) just past a sixth of 150 s.
-    expect(r.params).toEqual({ slotMs: 155_000n, maxBlockTxs: 13n, fallbackRanks: 0n, shortIdBytes: 3n });
+    expect(r.params).toEqual({ slotMs: 155_000n, maxBlockTxs: 13n, fallbackRanks: 0n, shortIdBytes: 3n, finalityRule: 1n });
     expect(r.compactBlockFrameBytes).toBeLessThanOrEqual(MESHTASTIC_MTU);
   });
 

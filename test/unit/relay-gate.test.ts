@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/core/clock.js";
 import { encodeBlock } from "../../src/core/block/block.js";
-import { signVote } from "../../src/core/block/vote.js";
+import { signPrecommit, signVote } from "../../src/core/block/vote.js";
 import { encodeTx } from "../../src/core/tx/codec.js";
 import { BlsVerifier } from "../../src/consensus/verifier.js";
 import { MessageType } from "../../src/mesh/frame.js";
@@ -65,6 +65,25 @@ describe("the relay gate", () => {
     expect(g.check(MessageType.VoteAggregate, aggregate([0, 1]), true)).toBe(false);
     expect(g.check(MessageType.VoteAggregate, aggregate([0], good.map((b) => b ^ 1)), true)).toBe(false);
     expect(g.check(MessageType.VoteAggregate, Uint8Array.of(1, 2, 3), true)).toBe(false);
+    expect(g.refused.get("unverified")).toBe(3);
+  });
+
+  it("passes a precommit aggregate only under the precommit signing kind: a vote aggregate's bytes do not pass as one", () => {
+    const { gate: g } = gate();
+    const produced = nextBlock(genesisStore(chain.genesis), validator!, []);
+    const hash = produced.applied.hash;
+    const slot = produced.block.header.slot;
+    const aggregate = (signers: number[], signature: Uint8Array) => voteAggregateCodec.encode({ height: 1, blockRef: hash.slice(0, 8), signers: signerBitmap(signers), signature });
+    const precommit = signPrecommit(CHAIN_ID, slot, hash, validator!.bls);
+    const vote = signVote(CHAIN_ID, slot, hash, validator!.bls);
+    expect(g.check(MessageType.PrecommitAggregate, aggregate([0], precommit), true)).toBe(false);
+    expect(g.refused.get("unknown_block")).toBe(1);
+    expect(g.check(MessageType.Block, encodeBlock(produced.block), false)).toBe(true);
+    expect(g.check(MessageType.PrecommitAggregate, aggregate([0], precommit), true)).toBe(true);
+    // The vote's signature over the same block is not a precommit, nor the precommit a vote.
+    expect(g.check(MessageType.PrecommitAggregate, aggregate([0], vote), true)).toBe(false);
+    expect(g.check(MessageType.VoteAggregate, aggregate([0], precommit), true)).toBe(false);
+    expect(g.check(MessageType.PrecommitAggregate, aggregate([0, 1], precommit), true)).toBe(false);
     expect(g.refused.get("unverified")).toBe(3);
   });
 

@@ -34,6 +34,7 @@ function recommendation(name: PresetName, validators: number): Record<string, un
     shortIdCollisionPerFullBlock: `${(r.collisionChanceFullPool * 100).toFixed(2)}% with ${HELD_TXS_AT_MOST} transactions held`,
     carriesTxsPerMinute: Math.round(r.txsPerMinute * 100) / 100,
     fallbackRanks: r.params.fallbackRanks.toString(),
+    finalityRule: r.params.finalityRule.toString(),
     roundAirtimeSeconds: Math.round(r.roundAirtimeMs / 100) / 10,
     roundShareOfSlot: `${Math.round((r.roundAirtimeMs / Number(r.params.slotMs)) * 100)}%`,
     validatorAirtimeSecondsPerHour: Math.round((r.validatorSlotAirtimeMs * 3_600_000) / Number(r.params.slotMs) / 1000),
@@ -52,7 +53,7 @@ export function registerAirtime(program: Command, run: (json: boolean, action: (
     .option("--preset <name>", `modem preset (${PRESET_NAMES.join(", ")})`, "LONG_FAST")
     .option("--bytes <n>", "LoRa frame size, 16-byte radio header included (1-255)")
     .option("--frame-bytes <n>", `size of one of our frames (1-${MESHTASTIC_MTU}); adds the radio header and the Data wrapper`)
-    .option("--recommend", "print the chain parameters recommended for the preset and --validators (slot, block size) and why", false)
+    .option("--recommend", "print the chain parameters recommended for the preset and --validators (slot, block size, finality rule) and why", false)
     .option("--validators <n>", "with --recommend: how many validators the chain will have", "7")
     .option("--json", "machine-readable output", false)
     .action((opts: AirtimeOptions) =>

@@ -34,7 +34,7 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
     .option("--tx-rate <n>", "transfers per minute, at random nodes", "3")
     .option("--seed <n>", "random seed", "1")
     .option("--slot <time>", "slot length (default: chosen for the preset and the validators, as meshchain airtime --recommend prints)")
-    .option("--finality-rule <rule>", "the genesis finality rule: two-slot (a block final once its child in the next slot is notarized) or precommit (also final in its own slot by precommits, docs/consensus.md)", "two-slot")
+    .option("--finality-rule <rule>", "the genesis finality rule: two-slot (a block final once its child in the next slot is notarized) or precommit (also final in its own slot by precommits, docs/consensus.md; the default for new chains)", "precommit")
     .option("--kill", "crash and restart random nodes every 20 virtual minutes", false)
     .option("--late-join <n>", "this many nodes start a third of the way in, with empty stores", "0")
     .option("--routers <n>", "this many radios, those nearest the middle, take Meshtastic's ROUTER role (they relay first); the rest are CLIENT", "0")
@@ -65,7 +65,7 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         const durationMs = parseDuration(opts.duration);
         const slotMs = opts.slot === undefined ? undefined : parseDuration(opts.slot);
         if (opts.finalityRule !== "two-slot" && opts.finalityRule !== "precommit") throw new CliError("INVALID_ARGUMENT", `--finality-rule ${opts.finalityRule}: two-slot or precommit`);
-        const params = { ...(slotMs === undefined ? {} : { slotMs: BigInt(slotMs) }), ...(opts.finalityRule === "precommit" ? { finalityRule: 1n } : {}) };
+        const params = { ...(slotMs === undefined ? {} : { slotMs: BigInt(slotMs) }), finalityRule: opts.finalityRule === "precommit" ? 1n : 0n };
         const txPerMinute = Number(opts.txRate);
         if (!(txPerMinute >= 0)) throw new CliError("INVALID_ARGUMENT", "--tx-rate must be a non-negative number");
         if (opts.report !== undefined && !/\.(html|json)$/.test(opts.report)) throw new CliError("INVALID_ARGUMENT", `--report ${opts.report}: name a .html or .json file`);
@@ -73,7 +73,7 @@ export function registerDevnet(program: Command, run: (json: boolean, action: ()
         const common = {
           ...(opts.quiet ? {} : { onProgress: (s: DevnetSample) => void process.stderr.write(progressLine(s, durationMs / 1000, virtual)) }),
           nodes, validators, preset, loss, durationMs, txPerMinute, seed: parseWhole(opts.seed, "--seed", 2 ** 31), kill: opts.kill, lateJoin, routers,
-          ...(Object.keys(params).length === 0 ? {} : { params }),
+          params,
         };
         const realTime = opts.radioLink === undefined ? "--transport mqtt" : `--radio-link ${opts.radioLink}`;
         if (opts.transport === "mqtt" && validators < 2) throw new CliError("INVALID_ARGUMENT", `${realTime} needs at least two validators`);

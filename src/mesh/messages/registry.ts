@@ -48,7 +48,9 @@ export type RelaySubject =
   /** The vote signed by a member of the voting set, for a block whose slot the gate knows. */
   | { readonly rule: "validator-signature"; readonly vote: VoteMessage }
   /** Every named signer a member of the voting set, the aggregate verifying over exactly their keys. */
-  | { readonly rule: "validators-aggregate"; readonly aggregate: VoteAggregateMessage };
+  | { readonly rule: "validators-aggregate"; readonly aggregate: VoteAggregateMessage }
+  /** The same over precommits (their own signing kind): a vote aggregate's bytes never pass as one. */
+  | { readonly rule: "validators-precommit"; readonly aggregate: VoteAggregateMessage };
 
 /** "never": the message names its own sender, or carries nothing a bridge can verify; it stays on its transport. */
 export type RelayRule = RelaySubject["rule"] | "never";
@@ -201,9 +203,9 @@ export const MESSAGE_REGISTRY: { readonly [K in MessageType]: MessageSpec } = {
     relay: "validators-aggregate", relaySubject: (aggregate) => ({ rule: "validators-aggregate", aggregate }),
     show: (a) => ({ height: a.height, blockRef: toHex(a.blockRef), signers: a.signers.length }),
   }),
-  // Not bridged yet: a bridge's gate checks aggregates as votes, and a precommit is not one.
   [MessageType.PrecommitAggregate]: row(MessageType.PrecommitAggregate, {
-    name: "precommit aggregate", codec: voteAggregateCodec, priority: Priority.Consensus, traffic: "vote", relay: "never",
+    name: "precommit aggregate", codec: voteAggregateCodec, priority: Priority.Consensus, traffic: "vote",
+    relay: "validators-precommit", relaySubject: (aggregate) => ({ rule: "validators-precommit", aggregate }),
     show: (a) => ({ height: a.height, blockRef: toHex(a.blockRef), signers: a.signers.length }),
   }),
   // Sent and answered at 0 hops (node/hello-heal.ts): a bridge has nothing to pass on. The rate only
