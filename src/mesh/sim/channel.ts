@@ -1,3 +1,11 @@
+/*
+ * Over 400 lines: a radio and the channel it shares are one model. The radio's queue, contention
+ * delay, half-duplex loss and relay decisions read the channel's state at every step (who is on air,
+ * what each radio hears), and the channel's delivery calls back into each radio; split, each half
+ * would export its internals to the other. The rules themselves live apart: channel access in
+ * mesh/airtime/channel-access.ts, the duty cycle in duty-cycle.ts, accounting in classify.ts and
+ * tx-origination.ts.
+ */
 import type { Clock } from "../../core/clock.js";
 import { airtimeMs, RADIO_HEADER_BYTES, dataMessageBytes } from "../airtime/airtime.js";
 import type { LoraModulation } from "../airtime/presets.js";
