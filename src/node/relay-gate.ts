@@ -11,13 +11,16 @@ import type { Block } from "../core/block/block.js";
 import { verifyTxSignature } from "../core/tx/sign.js";
 import type { BlsVerifier } from "../consensus/verifier.js";
 import { votingWeights, type WeightedValidator } from "../consensus/weights.js";
+import { carriesQuorum, HeardAggregates } from "../consensus/vote-aggregation.js";
+import { precommitRuleOf } from "../consensus/finality.js";
 import { TokenBucket } from "../mesh/token-bucket.js";
 import type { MessageType } from "../mesh/frame.js";
 import { messageSpec } from "../mesh/messages/registry.js";
 import type { VoteAggregateMessage } from "../mesh/messages/relay.js";
 
 /** Why a message was not passed across transports. */
-export type RelayRefusal = "unverified" | "not_relayable" | "unknown_block" | "check_budget" | "request_budget";
+/** ("covered": an aggregate whose signers all crossed already, or any after a quorum crossed, for its block and kind.) */
+export type RelayRefusal = "unverified" | "not_relayable" | "unknown_block" | "check_budget" | "request_budget" | "covered";
 
 export interface RelayGateDeps {
   readonly chainId: string;
@@ -48,7 +51,14 @@ const KNOWN_BLOCKS = 512;
  */
 export class RelayGate {
   readonly refused = new Map<RelayRefusal, number>();
-  private readonly blockSlots = new Map<string, number>();
+  /** Verified headers' slot and height, by hash (hex): an aggregate names its block by height and hash prefix. */
+  private readonly blockSlots = new Map<string, { readonly slot: number; readonly height: number }>();
+  /**
+   * Aggregates passed, by kind and block: one whose signers all crossed already brings the other side
+   * nothing, and any subset of honest signers verifies, so without this one block's signers could cross
+   * as 2^n − 1 frames (and each costs the whole mesh airtime). With it, at most n a block and kind.
+   */
+  private readonly crossed = { vote: new HeardAggregates<never>(KNOWN_BLOCKS), precommit: new HeardAggregates<never>(KNOWN_BLOCKS) };
   private readonly blsBudget: TokenBucket;
   private readonly requestBudget: TokenBucket;
 
@@ -91,14 +101,16 @@ export class RelayGate {
           const voter = this.weights(tip)[v.validatorIndex];
           if (voter === undefined) return "unverified";
           const id = toHex(v.blockHash);
-          const slot = this.blockSlots.get(id) ?? this.deps.slotOf?.(id);
+          const slot = this.blockSlots.get(id)?.slot ?? this.deps.slotOf?.(id);
           if (slot === undefined) return "unknown_block";
           return this.bls(() => this.deps.verifier.vote(slot, v.blockHash, v.signature, voter.blsPublicKey));
         }
         case "validators-aggregate":
-          return this.aggregateSigned(tip, subject.aggregate, (slot, hash, signature, keys) => this.deps.verifier.aggregate(slot, hash, signature, keys));
+          return this.aggregateSigned(tip, subject.aggregate, "vote", (slot, hash, signature, keys) => this.deps.verifier.aggregate(slot, hash, signature, keys));
         case "validators-precommit":
-          return this.aggregateSigned(tip, subject.aggregate, (slot, hash, signature, keys) => this.deps.verifier.precommitAggregate(slot, hash, signature, keys));
+          // On a chain without the precommit rule only a faulty validator signs one, and nobody counts it.
+          if (!precommitRuleOf(tip.state)) return "not_relayable";
+          return this.aggregateSigned(tip, subject.aggregate, "precommit", (slot, hash, signature, keys) => this.deps.verifier.precommitAggregate(slot, hash, signature, keys));
       }
     } catch (e) {
       if (e instanceof MeshChainError) return "unverified";
@@ -106,20 +118,31 @@ export class RelayGate {
     }
   }
 
-  /** Every named signer in the voting set and the aggregate verifying over exactly their keys, for a block the gate knows. */
+  /**
+   * Every named signer in the voting set and the aggregate verifying over exactly their keys, for a
+   * block the gate knows at the height the aggregate names (the signature covers the slot and hash, not
+   * the height: a copy under another height must not cross as a new message), bringing signers that
+   * have not crossed yet.
+   */
   private aggregateSigned(
     tip: { readonly state: StateStore; readonly height: number },
     a: VoteAggregateMessage,
+    kind: "vote" | "precommit",
     verify: (slot: number, blockHash: Uint8Array, signature: Uint8Array, publicKeys: readonly Uint8Array[]) => boolean,
   ): true | RelayRefusal {
     const weights = this.weights(tip);
-    const signers = signerIndices(a.signers).map((i) => weights[i]);
+    const indices = signerIndices(a.signers);
+    const signers = indices.map((i) => weights[i]);
     if (signers.some((w) => w === undefined)) return "unverified";
     const prefix = toHex(a.blockRef);
-    const id = [...this.blockSlots.keys()].find((k) => k.startsWith(prefix)) ?? this.deps.blockIdByRef?.(a.height, a.blockRef);
-    const slot = id === undefined ? undefined : (this.blockSlots.get(id) ?? this.deps.slotOf?.(id));
+    const id = [...this.blockSlots].find(([k, b]) => b.height === a.height && k.startsWith(prefix))?.[0] ?? this.deps.blockIdByRef?.(a.height, a.blockRef);
+    const slot = id === undefined ? undefined : (this.blockSlots.get(id)?.slot ?? this.deps.slotOf?.(id));
     if (id === undefined || slot === undefined) return "unknown_block";
-    return this.bls(() => verify(slot, fromHex(id), a.signature, signers.map((w) => (w as WeightedValidator).blsPublicKey)));
+    const crossed = this.crossed[kind];
+    if (crossed.covers(id, indices) || crossed.of(id).some((c) => carriesQuorum(c.signers, weights))) return "covered";
+    const verdict = this.bls(() => verify(slot, fromHex(id), a.signature, signers.map((w) => (w as WeightedValidator).blsPublicKey)));
+    if (verdict === true) crossed.add(id, { signers: indices, signature: a.signature });
+    return verdict;
   }
 
   private weights(tip: { readonly state: StateStore; readonly height: number }): WeightedValidator[] {
@@ -146,7 +169,7 @@ export class RelayGate {
     const hash = blockHash(h);
     const verdict = this.bls(() => this.deps.verifier.vote(h.slot, hash, h.signature, proposer.blsPublicKey));
     if (verdict === true) {
-      this.blockSlots.set(toHex(hash), h.slot);
+      this.blockSlots.set(toHex(hash), { slot: h.slot, height: h.height });
       if (this.blockSlots.size > KNOWN_BLOCKS) this.blockSlots.delete(this.blockSlots.keys().next().value as string);
     }
     return verdict;

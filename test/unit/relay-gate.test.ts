@@ -7,6 +7,7 @@ import { BlsVerifier } from "../../src/consensus/verifier.js";
 import { MessageType } from "../../src/mesh/frame.js";
 import { blockRangeCodec, voteAggregateCodec, voteCodec } from "../../src/mesh/messages/relay.js";
 import { signerBitmap } from "../../src/core/block/certificate.js";
+import { blsAggregateSignatures as aggregateSignatures } from "../../src/core/crypto/bls.js";
 import { RelayGate } from "../../src/node/relay-gate.js";
 import { CHAIN_ID, COIN, genesisStore, nextBlock, testChain, testIdentity, transfer } from "../fixtures/chain.js";
 
@@ -15,8 +16,8 @@ describe("the relay gate", () => {
   const [validator] = chain.validators;
   const [alice, bob] = chain.users;
 
-  function gate() {
-    const tip = genesisStore(chain.genesis);
+  function gate(on = chain) {
+    const tip = genesisStore(on.genesis);
     const clock = new ManualClock(0);
     return { gate: new RelayGate({ chainId: CHAIN_ID, clock, verifier: new BlsVerifier(CHAIN_ID), tip: () => ({ state: tip.store, height: 0 }) }), clock };
   }
@@ -61,15 +62,21 @@ describe("the relay gate", () => {
     expect(g.refused.get("unknown_block")).toBe(1);
     expect(g.check(MessageType.Block, encodeBlock(produced.block), false)).toBe(true);
     expect(g.check(MessageType.VoteAggregate, aggregate([0]), true)).toBe(true);
-    // A signer outside the one-validator set, a wrong signature, bytes that are no aggregate: refused.
+    // A signer outside the one-validator set, bytes that are no aggregate: refused.
     expect(g.check(MessageType.VoteAggregate, aggregate([0, 1]), true)).toBe(false);
-    expect(g.check(MessageType.VoteAggregate, aggregate([0], good.map((b) => b ^ 1)), true)).toBe(false);
     expect(g.check(MessageType.VoteAggregate, Uint8Array.of(1, 2, 3), true)).toBe(false);
-    expect(g.refused.get("unverified")).toBe(3);
+    expect(g.refused.get("unverified")).toBe(2);
+    // A wrong signature: on a fresh gate it does not verify; here its signer already crossed.
+    expect(g.check(MessageType.VoteAggregate, aggregate([0], good.map((b) => b ^ 1)), true)).toBe(false);
+    expect(g.refused.get("covered")).toBe(1);
+    const { gate: fresh } = gate();
+    expect(fresh.check(MessageType.Block, encodeBlock(produced.block), false)).toBe(true);
+    expect(fresh.check(MessageType.VoteAggregate, aggregate([0], good.map((b) => b ^ 1)), true)).toBe(false);
+    expect(fresh.refused.get("unverified")).toBe(1);
   });
 
-  it("passes a precommit aggregate only under the precommit signing kind: a vote aggregate's bytes do not pass as one", () => {
-    const { gate: g } = gate();
+  it("passes a precommit aggregate only under the precommit signing kind, and only on a chain with the precommit rule", () => {
+    const { gate: g } = gate(testChain({ validators: 1, users: 2, params: { finalityRule: 1n } }));
     const produced = nextBlock(genesisStore(chain.genesis), validator!, []);
     const hash = produced.applied.hash;
     const slot = produced.block.header.slot;
@@ -79,12 +86,41 @@ describe("the relay gate", () => {
     expect(g.check(MessageType.PrecommitAggregate, aggregate([0], precommit), true)).toBe(false);
     expect(g.refused.get("unknown_block")).toBe(1);
     expect(g.check(MessageType.Block, encodeBlock(produced.block), false)).toBe(true);
-    expect(g.check(MessageType.PrecommitAggregate, aggregate([0], precommit), true)).toBe(true);
     // The vote's signature over the same block is not a precommit, nor the precommit a vote.
     expect(g.check(MessageType.PrecommitAggregate, aggregate([0], vote), true)).toBe(false);
     expect(g.check(MessageType.VoteAggregate, aggregate([0], precommit), true)).toBe(false);
     expect(g.check(MessageType.PrecommitAggregate, aggregate([0, 1], precommit), true)).toBe(false);
     expect(g.refused.get("unverified")).toBe(3);
+    expect(g.check(MessageType.PrecommitAggregate, aggregate([0], precommit), true)).toBe(true);
+    // On a chain without the rule nobody counts a precommit: none crosses.
+    const { gate: twoSlot } = gate();
+    expect(twoSlot.check(MessageType.Block, encodeBlock(produced.block), false)).toBe(true);
+    expect(twoSlot.check(MessageType.PrecommitAggregate, aggregate([0], precommit), true)).toBe(false);
+    expect(twoSlot.refused.get("not_relayable")).toBe(1);
+  });
+
+  it("passes an aggregate once for its signers: not again under another height, nor a subset, nor anything after a quorum (attack: one block's votes as many frames)", () => {
+    const three = testChain({ validators: 3, users: 1, params: { finalityRule: 1n } });
+    const { gate: g } = gate(three);
+    const produced = nextBlock(genesisStore(three.genesis), three.validators[0]!, []);
+    const { slot, height } = produced.block.header;
+    const hash = produced.applied.hash;
+    expect(g.check(MessageType.Block, encodeBlock(produced.block), false)).toBe(true);
+    for (const [type, sign] of [[MessageType.VoteAggregate, signVote], [MessageType.PrecommitAggregate, signPrecommit]] as const) {
+      const signed = three.validators.map((v) => sign(CHAIN_ID, slot, hash, v.bls));
+      const aggregate = (signers: number[], h = height) => voteAggregateCodec.encode({ height: h, blockRef: hash.slice(0, 8), signers: signerBitmap(signers), signature: aggregateSignatures(signers.map((i) => signed[i]!)) });
+      // The signature does not cover the height: the same signers under any other height are no block the gate knows.
+      expect([2, 3, 99].map((h) => g.check(type, aggregate([0], h), true))).toEqual([false, false, false]);
+      expect(g.check(type, aggregate([0, 1]), true)).toBe(true);
+      // Every subset of the signers that crossed verifies, and brings nothing: refused before any pairing.
+      expect([[0], [1], [0, 1]].map((s) => g.check(type, aggregate(s), true))).toEqual([false, false, false]);
+      // New signers cross; after a quorum (all three of three equal weights), nothing more for the block.
+      expect(g.check(type, aggregate([1, 2]), true)).toBe(true);
+      expect(g.check(type, aggregate([0, 1, 2]), true)).toBe(true);
+      expect(g.check(type, aggregate([2]), true)).toBe(false);
+    }
+    expect(g.refused.get("unknown_block")).toBe(6);
+    expect(g.refused.get("covered")).toBe(8);
   });
 
   it("passes well-formed requests, onto the radio only within their rate", () => {

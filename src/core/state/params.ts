@@ -84,7 +84,7 @@ export const PARAM_SPECS: readonly ParamSpec[] = [
   { id: 24, name: "finalitySlots", defaultValue: 2n, min: 2n, max: 3n, absentValue: 3n, genesisOnly: true, description: "notarized blocks in consecutive slots that make a block final: 2 (the two-slot rule, with the vote lock) or 3 (Streamlet, chains from before it)" },
   // A second way to finality, in the block's own slot (docs/consensus.md, "Precommits"). Genesis-only
   // like finalitySlots: it changes what validators sign and when a block is final. 0 for every
-  // chain launched before it, and for new ones until its measurements say otherwise.
+  // chain launched before it and by default; a genesis made for a preset takes 1 (preset-params.ts).
   { id: 25, name: "finalityRule", defaultValue: 0n, min: 0n, max: 1n, absentValue: 0n, genesisOnly: true, description: "0: finality by the finalitySlots rule alone; 1: also by precommits of more than two thirds of the weight in the block's own slot" },
   // Bytes of a short transaction id in compact blocks (docs/decisions.md, "Short-id length"). 4 for
   // every chain launched before it and for a genesis made without a preset; a preset's genesis takes
