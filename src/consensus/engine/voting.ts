@@ -174,7 +174,12 @@ export class Voting {
     }
     ctx.stats.votesResent++;
     if (b.notarized) ctx.stats.votesResentNotarized++;
-    ctx.broadcast(this.ownVoteMessage(b, own.vote));
+    const message = this.ownVoteMessage(b, own.vote);
+    // A copy short of a quorum speaks to validators (the withheld voters, the next proposer), so it
+    // goes as far as they are, as a turn frame does; one that carries a quorum goes mesh-wide.
+    const reach = this.turnReach(b, message);
+    if (reach === "neighbours") ctx.stats.votesResentToNeighbours++;
+    ctx.broadcast(message, reach);
   }
 
   /**
