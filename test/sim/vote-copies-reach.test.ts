@@ -34,7 +34,8 @@ describe("vote resends and precommit copies: reach", () => {
     const node = sim.nodes[deaf]!.engine.stats;
     sim.runWithTrafficUntil(() => node.votesResentToNeighbours > 2 && sim.minFinalized() > 8, 12 * MINUTE, 20_000);
     expect(node.votesResentToNeighbours).toBeGreaterThan(2);
-    // Short of a quorum, nothing it resent went mesh-wide: every copy with the neighbours had none.
+    // Nothing with the neighbours carried a quorum: the deaf node's copies were short of one, and
+    // no certificate left anyone's vote out here (a left-out vote's copy is the next test).
     expect(frames.filter((f) => f.reach === "neighbours" && f.quorum)).toHaveLength(0);
     // The withheld voters' answers and the quorum turns carried quorums, mesh-wide.
     expect(frames.filter((f) => f.kind === "vote-aggregate" && f.quorum && f.reach === "mesh").length).toBeGreaterThan(0);
@@ -42,6 +43,30 @@ describe("vote resends and precommit copies: reach", () => {
     const stats = sim.nodes.map((n) => n.engine.stats);
     expect(stats.reduce((a, s) => a + s.votesResentToNeighbours, 0)).toBeLessThanOrEqual(stats.reduce((a, s) => a + s.votesResent, 0));
     expect(stats.reduce((a, s) => a + s.precommitCopiesToNeighbours, 0)).toBeLessThanOrEqual(stats.reduce((a, s) => a + s.precommitCopies, 0));
+    expect(sim.minFinalized()).toBeGreaterThan(8);
+    expect(sim.finalizedAgree()).toBe(true);
+    expect(sim.doubleSigned()).toBe(0);
+    expect(sim.conflictingFinalByVotes()).toBe(0);
+  }, 180_000);
+
+  it("a validator whose votes certificates leave out resends them to its neighbours once a quorum frame went mesh-wide", () => {
+    const sim = new ConsensusSim({ validators: 7, seed: 62, params: { slotMs: BigInt(SLOT), finalityRule: 1n }, engine: { link: SIM_RADIO_LINK, controlRates: rates }, direct: () => true });
+    const muted = 4;
+    const frames: Sent[] = [];
+    sim.onSend = (from, m, reach) => {
+      if (m.kind !== "vote-aggregate" && m.kind !== "vote") return;
+      const weights = sim.nodes[0]!.engine.head().weights;
+      frames.push({ from, kind: m.kind, reach, quorum: carriesQuorum(m.kind === "vote" ? [m.voter] : signerIndices(m.signers), weights) });
+    };
+    // No vote frame of the muted validator gets through: certificates leave its votes out, and it
+    // hears the quorum frames, so its mid-slot copies are notarized ones, for the next certificate.
+    sim.filter = (from, _to, m) => from !== muted || (m.kind !== "vote" && m.kind !== "vote-aggregate");
+    sim.start();
+    const node = sim.nodes[muted]!.engine.stats;
+    sim.runWithTrafficUntil(() => node.votesResentToNeighbours > 2 && sim.minFinalized() > 8, 12 * MINUTE, 20_000);
+    expect(node.votesResentNotarized).toBeGreaterThan(2);
+    // Its copies carry the quorum it holds, yet stay with the validators.
+    expect(frames.filter((f) => f.from === muted && f.quorum && f.reach === "neighbours").length).toBeGreaterThan(2);
     expect(sim.minFinalized()).toBeGreaterThan(8);
     expect(sim.finalizedAgree()).toBe(true);
     expect(sim.doubleSigned()).toBe(0);
