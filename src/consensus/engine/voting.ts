@@ -219,9 +219,10 @@ export class Voting {
    * voters after us hear it without relays, and only they build on it: it goes to the neighbours
    * alone, which saves the mesh's relays of it (about 2.5 transmissions of the frame on the
    * devnet). The frame that carries a quorum goes mesh-wide: it is how followers, and any node out of
-   * a voter's range, learn the notarization. Mid-slot copies and answers (resendVote) always go
-   * mesh-wide: they speak to a node that missed something. A validator not heard directly (never, or
-   * not lately, or only through relays) keeps every turn frame mesh-wide, so it still hears each one.
+   * a voter's range, learn the notarization. Mid-slot copies (resendVote) follow the same rule: short
+   * of a quorum they speak to validators; an answer to a short node carries a quorum and goes
+   * mesh-wide. A validator not heard directly (never, or not lately, or only through relays) keeps
+   * every turn frame mesh-wide, so it still hears each one.
    */
   private turnReach(b: TreeBlock, message: ConsensusMessage): Reach {
     const signers = message.kind === "vote-aggregate" ? signerIndices(message.signers) : message.kind === "vote" ? [message.voter] : [];
