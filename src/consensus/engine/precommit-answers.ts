@@ -12,7 +12,7 @@ import { type EngineContext, MAX_PENDING } from "./context.js";
  * Turns end in the block's slot and the copy after the last turn by the next one (precommitting.ts),
  * so nothing in this window is part of the usual round: only a stuck node's ask, or a replay.
  */
-const ASK_SLOTS = 3;
+const ASK_SLOTS = 2;
 /** The first slot after a block's own of that window. */
 const ASK_FROM = 2;
 
@@ -24,7 +24,9 @@ const ASK_FROM = 2;
  *
  * So a node whose head is notarized, not final here, and still childless from the second slot after
  * its own sends the precommits it holds for it once more, mesh-wide, once in each of ASK_SLOTS slots
- * (a short frame: it lacks the quorum). A validator whose precommit is in the block's certificate
+ * (a short frame: it lacks the quorum), unless another node's was heard in that slot (the answer
+ * reaches every node that lacks it; with every node asking, seed 1 --kill sent 16 unanswered asks
+ * in a run where nobody had the quorum). A validator whose precommit is in the block's certificate
  * here answers a short frame heard in that window with the certificate, as a precommit aggregate,
  * mesh-wide, after a random pause within the answer window, unless a frame carrying a quorum for the
  * block is heard meanwhile (another's answer). The first attempt answered every short frame heard
@@ -40,6 +42,8 @@ const ASK_FROM = 2;
 export class PrecommitAnswers {
   /** When a frame carrying a precommit quorum was last heard (or sent) for each block. */
   private readonly quorumHeardAt = new BoundedMap<string, number>(MAX_PENDING);
+  /** When another node's short frame for each block was last heard in the asking window. */
+  private readonly askHeardAt = new BoundedMap<string, number>(MAX_PENDING);
   /** When we last answered a short frame for each block (onceInSlot's memory). */
   private readonly answeredAt = new BoundedMap<string, number>(MAX_PENDING);
 
@@ -62,6 +66,9 @@ export class PrecommitAnswers {
     const ctx = this.ctx;
     if (!ctx.running || ctx.head().id !== b.id || b.height <= ctx.root.height) return;
     for (const x of ctx.blocks.values()) if (x.parentId === b.id) return;
+    // Another node asked in this slot: the answer, if any signer holds the certificate, reaches us too.
+    const asked = this.askHeardAt.get(b.id);
+    if (asked !== undefined && ctx.slotAt(asked) === ctx.slotAt(ctx.now())) return;
     ctx.stats.precommitAsks++;
     this.ask(b);
   }
@@ -77,10 +84,11 @@ export class PrecommitAnswers {
    */
   shortHeard(b: TreeBlock, certificate: NotarizationCertificate | undefined): void {
     const ctx = this.ctx;
-    if (certificate === undefined || !ctx.running || !ctx.link.answersOverheard) return;
     const now = ctx.now();
     const age = ctx.slotAt(now) - b.slot;
     if (age < ASK_FROM || age >= ASK_FROM + ASK_SLOTS) return;
+    this.askHeardAt.set(b.id, now);
+    if (certificate === undefined || !ctx.running || !ctx.link.answersOverheard) return;
     // Only a signer sends it: an aggregate on air carries its sender's own signature (as
     // shareHeadCertificate's), and the simulator's double-signing accounting reads it so.
     const mine = b.weights.findIndex((w) => bytesEqual(w.address, ctx.deps.identity.address));
