@@ -53,19 +53,34 @@ export class PrecommitAnswers {
     private readonly ask: (b: TreeBlock) => void,
   ) {}
 
-  /** `b` is notarized here: if it is still a childless head short of finality in the window, ask then. */
+  /**
+   * `b` is notarized here: if it is still a childless head short of finality in the window, ask then,
+   * at a random moment in the middle third of the slot. The moment is drawn only for a head that is
+   * stuck when that third begins: a draw for every block would shift every later random choice of
+   * the node, and a run's outcome with it, for a rule that seldom acts.
+   */
   notarized(b: TreeBlock): void {
     const ctx = this.ctx;
     for (let k = ASK_FROM; k < ASK_FROM + ASK_SLOTS; k++) {
-      const at = ctx.slotStart(b.slot + k) + ctx.midSlotDelayMs();
-      if (at > ctx.now()) ctx.later(() => this.askIfStuck(b), at - ctx.now());
+      const at = ctx.slotStart(b.slot + k) + ctx.slotMs / 3;
+      if (at > ctx.now()) {
+        ctx.later(() => {
+          if (this.stuck(b)) ctx.later(() => this.askIfStuck(b), Math.floor((ctx.random() * ctx.slotMs) / 3));
+        }, at - ctx.now());
+      }
     }
+  }
+
+  private stuck(b: TreeBlock): boolean {
+    const ctx = this.ctx;
+    if (!ctx.running || ctx.head().id !== b.id || b.height <= ctx.root.height) return false;
+    for (const x of ctx.blocks.values()) if (x.parentId === b.id) return false;
+    return true;
   }
 
   private askIfStuck(b: TreeBlock): void {
     const ctx = this.ctx;
-    if (!ctx.running || ctx.head().id !== b.id || b.height <= ctx.root.height) return;
-    for (const x of ctx.blocks.values()) if (x.parentId === b.id) return;
+    if (!this.stuck(b)) return;
     // Another node asked in this slot: the answer, if any signer holds the certificate, reaches us too.
     const asked = this.askHeardAt.get(b.id);
     if (asked !== undefined && ctx.slotAt(asked) === ctx.slotAt(ctx.now())) return;
