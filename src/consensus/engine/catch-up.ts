@@ -44,8 +44,8 @@ export class CatchUp {
    * heights above its head: within the answer window, or, started in the first third of a slot (the
    * proposal's and the votes' time on air), within the answer window after it. Asked a third to two
    * thirds of a slot after the start, as before, the ask came after the next slot's proposal half the
-   * time, and a proposal whose parent it lacks comes too late for its vote and precommit. The answerer sends only the blocks it holds there: a node
-   * that missed nothing costs one small request. The key is one whose first-ranked answerer is not
+   * time, and a proposal whose parent it lacks comes too late for its vote and precommit. The answerer
+   * sends only the blocks it holds there: a node that missed nothing costs one small request. The key is one whose first-ranked answerer is not
    * this node (responder.ts), which would leave it unanswered.
    */
   askAfterStart(): void {

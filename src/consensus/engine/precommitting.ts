@@ -34,7 +34,7 @@ export class Precommitting {
   private readonly quorumHeard = new BoundedSet<string>(MAX_PENDING);
   /** Blocks we precommitted, and whether our mid-slot copy went. */
   private readonly own = new BoundedMap<string, { resent: boolean }>(OWN_VOTES_KEPT);
-  /** Short frames heard for blocks final here: their senders missed the quorum (precommit-answers.ts). */
+  /** A stuck head's finality asked for, and answered for others (precommit-answers.ts, docs/consensus.md §18). */
   private readonly answers: PrecommitAnswers;
 
   constructor(
