@@ -95,8 +95,17 @@ describe("an engine started above genesis", () => {
     const count = (ranges[0] as Extract<ConsensusMessage, { kind: "get-range" }>).count;
     expect(count).toBeGreaterThanOrEqual(2);
     expect(count).toBeLessThanOrEqual(MAX_RANGE_BLOCKS);
-    // Asked in slot 30 (a third to two thirds into its first slot, which began at 30.1).
+    // Asked in slot 30 (started a tenth into it: asked once its first third is over, within the answer window).
     expect(responderRank(ctx.root.weights.map((w) => w.address), chain.validators[0]!.address, `range:13:${count}`, 30)).not.toBe(0);
+  });
+
+  it("started late in a slot, asks within the answer window, before the next slot's proposal", () => {
+    const { ctx, clock, catchUp, sent } = behind(30.7);
+    ctx.root = { ...ctx.root, height: 12 };
+    catchUp.askAfterStart();
+    clock.advance(ctx.answerWindowMs());
+    expect(sent.filter((m) => m.kind === "get-range")).toHaveLength(1);
+    expect(ctx.slotAt(clock.now())).toBe(30);
   });
 
   it("asks nothing at genesis: there is nothing it can have missed that a proposal will not bring", () => {

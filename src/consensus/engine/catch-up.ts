@@ -40,9 +40,12 @@ export class CatchUp {
    * made meanwhile reaches it only with their next proposal, whose parent it then lacks: a slot later,
    * or more when that slot made no block (devnet seed 2 --kill, precommit rule: a follower back at
    * 4980 s heard its first block at 5233 s, and was final where the others were only at 5446 s; every
-   * transfer waits for the slowest running node). So it asks once, at a random moment in its first
-   * slot, for the heights above its head. The answerer sends only the blocks it holds there: a node
-   * that missed nothing costs one small request. The key is one whose first-ranked answerer is not
+   * transfer waits for the slowest running node). So it asks once, soon after its start, for the
+   * heights above its head: within the answer window, or, started in the first third of a slot (the
+   * proposal's and the votes' time on air), within the answer window after it. Asked a third to two
+   * thirds of a slot after the start, as before, the ask came after the next slot's proposal half the
+   * time, and a proposal whose parent it lacks comes too late for its vote and precommit. The answerer
+   * sends only the blocks it holds there: a node that missed nothing costs one small request. The key is one whose first-ranked answerer is not
    * this node (responder.ts), which would leave it unanswered.
    */
   askAfterStart(): void {
@@ -55,7 +58,14 @@ export class CatchUp {
       let count = MAX_RANGE_BLOCKS;
       while (count > 1 && ranksFirst(ctx, `range:${from}:${count}`)) count--;
       if (ctx.onceASlot(ctx.asked, `range:${from}`)) ctx.broadcast({ kind: "get-range", fromHeight: from, count });
-    }, ctx.midSlotDelayMs());
+    }, this.afterStartDelayMs());
+  }
+
+  private afterStartDelayMs(): number {
+    const ctx = this.ctx;
+    const now = ctx.now();
+    const intoSlot = now - ctx.slotStart(ctx.slotAt(now));
+    return Math.max(0, ctx.slotMs / 3 - intoSlot) + Math.floor(ctx.random() * ctx.answerWindowMs());
   }
 
   /**

@@ -7,6 +7,7 @@ import type { TreeBlock } from "../block-tree.js";
 import type { ConsensusMessage } from "../messages.js";
 import { carriesQuorum, checkedSingles, combineVotes, HeardAggregates, reduceAggregate, tryCertifyWithAggregates, verifyAggregate } from "../vote-aggregation.js";
 import { type EngineContext, type EngineParts, MAX_PENDING, OWN_VOTES_KEPT } from "./context.js";
+import { PrecommitAnswers } from "./precommit-answers.js";
 import { responderRank } from "./responder.js";
 import { turnFrameReach } from "./voting.js";
 
@@ -33,11 +34,15 @@ export class Precommitting {
   private readonly quorumHeard = new BoundedSet<string>(MAX_PENDING);
   /** Blocks we precommitted, and whether our mid-slot copy went. */
   private readonly own = new BoundedMap<string, { resent: boolean }>(OWN_VOTES_KEPT);
+  /** A stuck head's finality asked for, and answered for others (precommit-answers.ts, docs/consensus.md §18). */
+  private readonly answers: PrecommitAnswers;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly parts: EngineParts,
-  ) {}
+  ) {
+    this.answers = new PrecommitAnswers(ctx, (b) => this.askAgain(b));
+  }
 
   /** The chain's rule: precommits are made and counted only when its genesis says so. */
   get enabled(): boolean {
@@ -57,6 +62,7 @@ export class Precommitting {
   onNotarized(b: TreeBlock): void {
     const ctx = this.ctx;
     if (!this.enabled || !ctx.running || b.block === null) return;
+    this.answers.notarized(b);
     this.check(b);
     const myIndex = b.weights.findIndex((w) => bytesEqual(w.address, ctx.deps.identity.address));
     if (myIndex < 0 || this.own.has(b.id) || ctx.head().id !== b.id) return;
@@ -138,6 +144,7 @@ export class Precommitting {
     // Our own quorum frame silences our copy as another's would.
     if (carriesQuorum(combined.signers, b.weights)) {
       this.quorumHeard.add(b.id);
+      this.answers.quorumOnAir(b);
       ctx.stats.precommitQuorumFrames++;
     }
     const message: PrecommitAggregateMessage = { kind: "precommit-aggregate", height: b.height, blockRef: b.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: signerBitmap(combined.signers), signature: combined.signature };
@@ -146,6 +153,15 @@ export class Precommitting {
     const reach = turnFrameReach(ctx, b, combined.signers);
     if (retry && reach === "neighbours") ctx.stats.precommitCopiesToNeighbours++;
     ctx.broadcast(message, reach);
+  }
+
+  /** Every precommit held for a stuck head, once more, mesh-wide (precommit-answers.ts says when). */
+  private askAgain(b: TreeBlock): void {
+    const ctx = this.ctx;
+    const combined = combineVotes(checkedSingles(b, this.singlesOf(b.id), b.weights, ctx.deps.verifier, "precommit").good, this.aggregates.of(b.id), b.weights);
+    if (combined === null) return;
+    ctx.stats.precommitsSent++;
+    ctx.broadcast({ kind: "precommit-aggregate", height: b.height, blockRef: b.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: signerBitmap(combined.signers), signature: combined.signature }, "mesh");
   }
 
   /**
@@ -168,7 +184,10 @@ export class Precommitting {
       return;
     }
     const { b, signers } = verified;
-    if (carriesQuorum(signers, b.weights)) this.quorumHeard.add(b.id);
+    if (carriesQuorum(signers, b.weights)) {
+      this.quorumHeard.add(b.id);
+      this.answers.quorumOnAir(b);
+    } else this.answers.shortHeard(b, this.certificates.get(b.id));
     if (!this.aggregates.add(b.id, { signers, signature: m.signature })) return;
     const singles = this.singlesOf(b.id);
     const residual = reduceAggregate({ signers, signature: m.signature }, checkedSingles(b, singles, b.weights, ctx.deps.verifier, "precommit").good);
