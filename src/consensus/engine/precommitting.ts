@@ -148,11 +148,7 @@ export class Precommitting {
       ctx.stats.precommitQuorumFrames++;
     }
     const message: PrecommitAggregateMessage = { kind: "precommit-aggregate", height: b.height, blockRef: b.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: signerBitmap(combined.signers), signature: combined.signature };
-    // The copy after the last turn goes as far as a turn frame: short of a quorum it can only help
-    // another validator combine one (followers learn finality from the frame that carries it).
-    const reach = turnFrameReach(ctx, b, combined.signers);
-    if (retry && reach === "neighbours") ctx.stats.precommitCopiesToNeighbours++;
-    ctx.broadcast(message, reach);
+    ctx.broadcast(message, retry ? "mesh" : turnFrameReach(ctx, b, combined.signers));
   }
 
   /** Every precommit held for a stuck head, once more, mesh-wide (precommit-answers.ts says when). */

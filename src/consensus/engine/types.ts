@@ -87,8 +87,6 @@ export interface EngineStats {
   votesResent: number;
   /** …of which for a block notarized here (an answer to a node that said it is short, or a vote left out of recent certificates). */
   votesResentNotarized: number;
-  /** …of which went at hop limit 0: short of a quorum, with every other validator heard directly. */
-  votesResentToNeighbours: number;
   /** Requests for transactions this node's pool waits on (see NonceGaps). */
   nonceRequests: number;
   /** Signatures not made because the signing record could not be written (a storage fault). */
@@ -135,8 +133,6 @@ export interface EngineStats {
   precommitCopies: number;
   /** …of which this node was already final by precommits (it had the quorum from several frames). */
   precommitCopiesWhenFinal: number;
-  /** …of which went at hop limit 0, short of a quorum with every other validator heard directly. */
-  precommitCopiesToNeighbours: number;
   /** Blocks found final here by their precommits. */
   finalByPrecommit: number;
   /** Precommits sent again for a head left without finality and without a child (precommit-answers.ts). */
@@ -154,5 +150,5 @@ export interface LastVote {
 }
 
 export function emptyStats(): EngineStats {
-  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, compactRefetches: 0, txsResent: 0, votesResent: 0, votesResentNotarized: 0, votesResentToNeighbours: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0, votesToNeighbours: 0, votesLate: 0, voteQuorumFrames: 0, precommitted: 0, precommitsSent: 0, precommitsWithheld: 0, precommitsCovered: 0, precommitQuorumFrames: 0, precommitsLate: 0, precommitCopies: 0, precommitCopiesWhenFinal: 0, precommitCopiesToNeighbours: 0, finalByPrecommit: 0, precommitAsks: 0, precommitAnswers: 0 };
+  return { proposed: 0, voted: 0, notarized: 0, finalized: 0, rejectedBlocks: 0, evidenceFound: 0, refusedBySignerSafety: 0, refusedByLock: 0, compactRebuilt: 0, compactTxRequests: 0, compactRefetches: 0, txsResent: 0, votesResent: 0, votesResentNotarized: 0, nonceRequests: 0, signingPaused: 0, commitFailures: 0, slots: 0, ledSlots: 0, ledSlotsSkipped: 0, votesReceived: 0, aggregatesSent: 0, aggregatesReceived: 0, badAggregates: 0, votesCovered: 0, votesWithheld: 0, votesToNeighbours: 0, votesLate: 0, voteQuorumFrames: 0, precommitted: 0, precommitsSent: 0, precommitsWithheld: 0, precommitsCovered: 0, precommitQuorumFrames: 0, precommitsLate: 0, precommitCopies: 0, precommitCopiesWhenFinal: 0, finalByPrecommit: 0, precommitAsks: 0, precommitAnswers: 0 };
 }

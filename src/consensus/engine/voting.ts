@@ -145,7 +145,7 @@ export class Voting {
     const ctx = this.ctx;
     ctx.later(() => {
       const votesLeftOut = !onlyIfShort && ctx.now() - this.voteLeftOutAt < VOTE_LEFT_OUT_MEMORY_SLOTS * ctx.slotMs;
-      if (!b.notarized || (votesLeftOut && this.ownVotes.get(b.id)?.withheld !== true)) this.resendVote(b, b.notarized);
+      if (!b.notarized || (votesLeftOut && this.ownVotes.get(b.id)?.withheld !== true)) this.resendVote(b);
     }, Math.max(0, ctx.slotStart(b.slot) + ctx.midSlotDelayMs() - ctx.now()));
   }
 
@@ -160,11 +160,8 @@ export class Voting {
     return { ...voteRank(b.weights.map((w) => w.address), block.header.proposer, this.ctx.deps.identity.address, b.slot), sinceProposalMs: now - proposedAt };
   }
 
-  /**
-   * Our vote for `b`, once more, while its slot lasts. `leftOut`: sent only because certificates
-   * left our recent votes out, for a block notarized here.
-   */
-  private resendVote(b: TreeBlock, leftOut = false): void {
+  /** Our vote for `b`, once more, while its slot lasts. */
+  private resendVote(b: TreeBlock): void {
     const ctx = this.ctx;
     const own = this.ownVotes.get(b.id);
     if (!ctx.running || own === undefined || own.resent || ctx.slotAt(ctx.now()) !== b.slot) return;
@@ -177,14 +174,7 @@ export class Voting {
     }
     ctx.stats.votesResent++;
     if (b.notarized) ctx.stats.votesResentNotarized++;
-    const message = this.ownVoteMessage(b, own.vote);
-    // A copy short of a quorum speaks to validators (the withheld voters, the next proposer), so it
-    // goes as far as they are, as a turn frame does; one that carries a quorum goes mesh-wide, unless
-    // it goes only for our vote's place in the next certificate (the next proposer is a validator)
-    // after one frame heard here already took the quorum mesh-wide.
-    const reach = leftOut && this.quorumHeardAt.has(b.id) ? validatorsReach(ctx, b) : this.turnReach(b, message);
-    if (reach === "neighbours") ctx.stats.votesResentToNeighbours++;
-    ctx.broadcast(message, reach);
+    ctx.broadcast(this.ownVoteMessage(b, own.vote));
   }
 
   /**
@@ -219,10 +209,9 @@ export class Voting {
    * voters after us hear it without relays, and only they build on it: it goes to the neighbours
    * alone, which saves the mesh's relays of it (about 2.5 transmissions of the frame on the
    * devnet). The frame that carries a quorum goes mesh-wide: it is how followers, and any node out of
-   * a voter's range, learn the notarization. Mid-slot copies (resendVote) follow the same rule: short
-   * of a quorum they speak to validators; an answer to a short node carries a quorum and goes
-   * mesh-wide. A validator not heard directly (never, or not lately, or only through relays) keeps
-   * every turn frame mesh-wide, so it still hears each one.
+   * a voter's range, learn the notarization. Mid-slot copies and answers (resendVote) always go
+   * mesh-wide: they speak to a node that missed something. A validator not heard directly (never, or
+   * not lately, or only through relays) keeps every turn frame mesh-wide, so it still hears each one.
    */
   private turnReach(b: TreeBlock, message: ConsensusMessage): Reach {
     const signers = message.kind === "vote-aggregate" ? signerIndices(message.signers) : message.kind === "vote" ? [message.voter] : [];
@@ -392,13 +381,8 @@ export function voteRank(validators: readonly Uint8Array[], proposer: Uint8Array
 
 /** How far a turn frame of `signers` for `b` travels (Voting.turnReach says why); precommit turns follow the same rule. */
 export function turnFrameReach(ctx: EngineContext, b: TreeBlock, signers: readonly number[]): Reach {
-  return carriesQuorum(signers, b.weights) ? "mesh" : validatorsReach(ctx, b);
-}
-
-/** Hop limit 0 while every other validator of `b` was heard directly (a frame meant for validators alone then needs no relay), else mesh-wide. */
-function validatorsReach(ctx: EngineContext, b: TreeBlock): Reach {
   const network = ctx.deps.network;
-  if (network.heardDirectly === undefined) return "mesh";
+  if (network.heardDirectly === undefined || carriesQuorum(signers, b.weights)) return "mesh";
   const self = ctx.deps.identity.address;
   return network.heardDirectly(b.weights.filter((w) => !bytesEqual(w.address, self)).map((w) => w.address)) ? "neighbours" : "mesh";
 }
