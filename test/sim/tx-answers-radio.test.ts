@@ -14,18 +14,18 @@ const ASKERS = [3, 4, 5];
 type Answer = Extract<ConsensusMessage, { kind: "block-txs" }>;
 
 /** Every transaction sent in a block-txs answer, by block key and transaction, with who sent it. */
-function recordAnswers(sim: ConsensusSim): { copies: Map<string, number[]>; requests: () => number } {
+function recordAnswers(sim: ConsensusSim): { copies: Map<string, number[]>; requests: Map<string, number> } {
   const copies = new Map<string, number[]>();
-  let requests = 0;
+  const requests = new Map<string, number>();
   sim.onSend = (from, m) => {
-    if (m.kind === "get-txs") requests++;
+    if (m.kind === "get-txs") requests.set(`${m.slot}:${toHex(m.blockRef)}`, (requests.get(`${m.slot}:${toHex(m.blockRef)}`) ?? 0) + 1);
     if (m.kind !== "block-txs") return;
     for (const t of (m as Answer).txs) {
       const key = `${m.slot}:${toHex(m.blockRef)}:${toHex(txHash(t.bytes))}`;
       copies.set(key, [...(copies.get(key) ?? []), from]);
     }
   };
-  return { copies, requests: () => requests };
+  return { copies, requests };
 }
 
 function radioSim(seed: number): ConsensusSim {
@@ -44,8 +44,8 @@ describe("answers to transaction requests on the radio", () => {
     sim.runWithTrafficUntil(() => sim.minFinalized() >= target, 10 * MINUTE, 3_000);
     expect(sim.minFinalized()).toBeGreaterThanOrEqual(target);
     expect(sim.conflictingFinalized).toBe(0);
-    // Three askers a block: the proposer answered each request apart before (three copies of each transaction).
-    expect(requests()).toBeGreaterThan(copies.size / 2);
+    // Blocks asked for by several nodes at once: the proposer answered each request apart before (a copy each).
+    expect([...requests.values()].some((n) => n > 1)).toBe(true);
     expect(copies.size).toBeGreaterThan(0);
     for (const senders of copies.values()) expect(senders).toHaveLength(1);
   });

@@ -136,7 +136,7 @@ export class CompactRelay {
         this.askForTxs(key, c, c.shortIds.map((_, i) => i), `refetch:${key}`);
         return;
       }
-      // The answer may still come: asking and answering take up to two answer windows.
+      // The answer may still come: the asker's pause and a backup's take up to six answer windows, within the slot.
       if (ctx.now() - askedAt < ctx.slotMs) return;
     }
     this.pending.delete(key);
