@@ -1,3 +1,4 @@
+import type { Block } from "../../core/block/block.js";
 import { blockHash } from "../../core/block/header.js";
 import { BoundedMap } from "../../core/bounded.js";
 import { bytesEqual, toHex } from "../../core/bytes.js";
@@ -5,6 +6,7 @@ import { type DecodedTx, txHash } from "../../core/tx/codec.js";
 import { BLOCK_REF_BYTES, type CompactBlock } from "../../mesh/messages/relay.js";
 import { assertShortIdLength, blockRef, rebuildBlock, shortIdBytesOf } from "../compact-blocks.js";
 import { type EngineContext, type EngineParts, MAX_PENDING, PENDING_COMPACTS_KEPT } from "./context.js";
+import { responderRank } from "./responder.js";
 
 /** Transaction bytes per block-txs answer: with its 13-byte head and the frame header it stays in one 231-byte frame. */
 const ANSWER_TX_BYTES = 212;
@@ -23,6 +25,10 @@ export class CompactRelay {
   private readonly refetched = new BoundedMap<string, number>(PENDING_COMPACTS_KEPT);
   /** The candidates each pending compact was last tried with (rebuildBlock's fingerprint). */
   private readonly tried = new BoundedMap<string, string>(PENDING_COMPACTS_KEPT);
+  /** When each of a block's transactions (`slot:ref:tx hash`) last went out in an answer, ours or one heard. */
+  private readonly txsAnswered = new BoundedMap<string, number>(MAX_PENDING);
+  /** When an answer carrying one of a block's own transactions was last heard, by block key. */
+  private readonly answersHeard = new BoundedMap<string, number>(MAX_PENDING);
 
   constructor(
     private readonly ctx: EngineContext,
@@ -130,7 +136,7 @@ export class CompactRelay {
         this.askForTxs(key, c, c.shortIds.map((_, i) => i), `refetch:${key}`);
         return;
       }
-      // The answer may still come: asking and answering take up to two answer windows.
+      // The answer may still come: the asker's pause and a backup's take up to six answer windows, within the slot.
       if (ctx.now() - askedAt < ctx.slotMs) return;
     }
     this.pending.delete(key);
@@ -162,24 +168,94 @@ export class CompactRelay {
     }, pause);
   }
 
-  /** Answer with the requested transactions, after a random pause; skip those someone else sent meanwhile. */
+  /**
+   * Answer with the requested transactions. The proposer answers at once; on the radio one backup,
+   * the validator other than the proposer ranked first for the request this slot (responder.ts),
+   * answers late, and only if no answer for the block was heard since `repeatWindowMs` before the
+   * request. Transactions that went out for the block since then (ours or another's answer) are left out.
+   *
+   * Why (issue 20, devnet --kill seeds 1 and 2 on main): every holder answered as a backup with
+   * chance 2/validators (about 2.6 of nine holders), and a backup's pause ended before it heard the
+   * proposer's answer, many frames long after a restart: 44 and 61 of 106 and 145 transactions
+   * sent were backups' copies. And the proposer answered each asker apart: five nodes that lacked
+   * the same transaction asked within seconds of one another, each request crossing the others on
+   * the air, and drew five copies of it. Half of the answers' transactions were copies.
+   */
   onGetTxs(slot: number, ref: Uint8Array, indexes: readonly number[]): void {
     const ctx = this.ctx;
     const key = `${slot}:${toHex(ref)}`;
     const heardAt = ctx.now();
     this.txRequestsHeard.set(key, heardAt);
-    const source = [...ctx.blocks.values(), ...[...ctx.finalizedBlocks.values()].map((f) => ({ slot: f.block.header.slot, block: f.block }))]
-      .find((b) => b.slot === slot && b.block !== null && blockRef(b.block.header.signature) === toHex(ref))?.block;
-    if (source == null) return;
+    const source = this.heldBlock(slot, ref);
+    if (source === undefined) return;
     const txs = indexes.flatMap((i) => (source.txs[i] === undefined ? [] : [source.txs[i] as DecodedTx]));
-    // The proposer answers at once; the others only as a late backup, if no answer was heard.
     const proposer = bytesEqual(source.header.proposer, ctx.deps.identity.address);
-    if (!proposer && !ctx.answers()) return;
+    if (!proposer && !this.backsUp(key, source.header.proposer)) return;
     const pause = ctx.link.txsAnswerPauseMs(ctx.random, ctx.answerWindowMs(), proposer);
     ctx.later(() => {
       if (!ctx.running) return;
-      this.sendBlockTxs(slot, ref, txs.filter((tx) => (ctx.heardTxs.get(toHex(txHash(tx.bytes)))?.at ?? -1) <= heardAt));
+      // A request heard within the repeat window after an answer most likely crossed it on the air.
+      const since = ctx.link.answersOverheard ? heardAt - this.repeatWindowMs() : Number.POSITIVE_INFINITY;
+      // The proposer is answering (its answer is many frames after a restart): a backup's would repeat it.
+      if (!proposer && (this.answersHeard.get(key) ?? Number.NEGATIVE_INFINITY) >= since) return;
+      const due = txs.filter((tx) => {
+        const id = toHex(txHash(tx.bytes));
+        // Heard since the request: someone answered it. Sent for this block lately: the request crossed that answer.
+        return (ctx.heardTxs.get(id)?.at ?? -1) <= heardAt && (this.txsAnswered.get(`${key}:${id}`) ?? Number.NEGATIVE_INFINITY) < since;
+      });
+      const now = ctx.now();
+      for (const tx of due) this.txsAnswered.set(`${key}:${toHex(txHash(tx.bytes))}`, now);
+      this.sendBlockTxs(slot, ref, due);
     }, pause);
+  }
+
+  /**
+   * An answer heard: its transactions that are the block's own count as sent for the block. Anything
+   * else in it counts for nothing, so a forged answer silences an answerer only by carrying what it
+   * would have sent (the transactions are signed; the block key is not).
+   */
+  onBlockTxs(slot: number, ref: Uint8Array, txs: readonly DecodedTx[]): void {
+    const source = this.heldBlock(slot, ref);
+    if (source === undefined || txs.length === 0) return;
+    const key = `${slot}:${toHex(ref)}`;
+    const own = new Set(source.txs.map((tx) => toHex(txHash(tx.bytes))));
+    const now = this.ctx.now();
+    for (const tx of txs) {
+      const id = toHex(txHash(tx.bytes));
+      if (!own.has(id)) continue;
+      this.txsAnswered.set(`${key}:${id}`, now);
+      this.answersHeard.set(key, now);
+    }
+  }
+
+  /**
+   * How long after a block's transaction went out (in our answer or one heard) a request for it is
+   * taken to have crossed that answer on the air (sent before the asker heard it) and is not answered
+   * with it again. An asker that lost the answer asks again a slot later, past the window. Two answer
+   * windows: the asker's pause, and the answer's way to it.
+   */
+  private repeatWindowMs(): number {
+    return 2 * this.ctx.answerWindowMs();
+  }
+
+  /**
+   * Whether this holder, not the block's proposer, answers a request for its transactions late. On the
+   * radio the validator ranked first for the request this slot among the others; on IP, as the link says.
+   */
+  private backsUp(key: string, proposer: Uint8Array): boolean {
+    const ctx = this.ctx;
+    if (!ctx.link.answersOverheard) return ctx.answers();
+    const others = ctx.root.weights.map((w) => w.address).filter((a) => !bytesEqual(a, proposer));
+    return responderRank(others, ctx.deps.identity.address, `txs:${key}`, ctx.slotAt(ctx.now())) === 0;
+  }
+
+  /** The block a transaction request or answer names, if this node holds it (above finality or finalized). */
+  private heldBlock(slot: number, ref: Uint8Array): Block | undefined {
+    const ctx = this.ctx;
+    const id = toHex(ref);
+    for (const b of ctx.blocks.values()) if (b.slot === slot && b.block !== null && blockRef(b.block.header.signature) === id) return b.block;
+    for (const f of ctx.finalizedBlocks.values()) if (f.block.header.slot === slot && blockRef(f.block.header.signature) === id) return f.block;
+    return undefined;
   }
 
   /** A block's transactions as block-txs answers, packed so that each fits one radio frame (a lost fragment would cost more than a header). */

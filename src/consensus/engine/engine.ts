@@ -211,6 +211,7 @@ export class ConsensusEngine {
         compact.onGetTxs(message.slot, message.blockRef, message.indexes);
         return;
       case "block-txs":
+        compact.onBlockTxs(message.slot, message.blockRef, message.txs);
         for (const tx of message.txs) txRepair.onTx(tx);
         return;
       case "certified-block":
