@@ -16,7 +16,7 @@ const rates = { statusIntervalMs: 6 * SLOT, maxStatusSilenceMs: 60 * SLOT, hello
  * A short precommit frame for a block final here makes a signer answer with the certificate
  * (engine/precommit-answers.ts) only in the second and third slots after the block's: a peer
  * replaying a genuine one buys at most one answer a slot per block there, two in all, and none
- * during the usual round; a frame that does not verify buys nothing.
+ * during the usual round nor in a slot's first third; a frame that does not verify buys nothing.
  */
 describe("short precommit frames a peer replays", () => {
   it("cost at most one answer a slot in the asking window, none outside it, none when forged", () => {
@@ -63,8 +63,13 @@ describe("short precommit frames a peer replays", () => {
     replay(short);
     sim.run(slotEnd(b.header.slot + 1) + 1_000);
     expect(stats.precommitAnswers).toBe(before.answers);
-    // From the second slot on, one answer a slot however many copies come, for two slots.
+    // From the second slot on, one answer a slot however many copies come, for two slots; none to a
+    // copy in a slot's first third (where the next proposal and votes are on air), when no ask is made.
     for (let k = 2; k < 4; k++) {
+      replay(short);
+      sim.run(5_000);
+      expect(stats.precommitAnswers).toBe(before.answers + k - 2);
+      sim.run(slots.startOf(b.header.slot + k) + SLOT / 3 + 1_000 - sim.clock.now());
       replay(short);
       sim.run(slotEnd(b.header.slot + k) + 1_000);
       expect(stats.precommitAnswers).toBe(before.answers + k - 1);

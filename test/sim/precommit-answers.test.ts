@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { signerBitmap } from "../../src/core/block/certificate.js";
+import { blockHash } from "../../src/core/block/header.js";
+import { signPrecommit } from "../../src/core/block/vote.js";
+import { bytesEqual } from "../../src/core/bytes.js";
 import { Ledger } from "../../src/core/state/ledger.js";
+import { SlotClock } from "../../src/core/state/slot-clock.js";
+import { votingWeights } from "../../src/consensus/weights.js";
 import { ConsensusSim, SIM_RADIO_LINK } from "./harness.js";
 
 const MINUTE = 60_000;
@@ -14,9 +20,8 @@ const rates = { statusIntervalMs: 6 * SLOT, maxStatusSilenceMs: 60 * SLOT, hello
  * block (devnet seed 7 with --kill: one node never finalized the last block, eight transfers unfinal).
  */
 describe("precommit answers", () => {
-  it("a node deaf to every precommit frame but the answers finalizes the last block of a chain gone idle; few answers; safe", () => {
+  function deafToPrecommits(deaf = 2) {
     const sim = new ConsensusSim({ validators: 7, seed: 47, params: { slotMs: BigInt(SLOT), finalityRule: 1n }, engine: { link: SIM_RADIO_LINK, controlRates: rates } });
-    const deaf = 2;
     // Answers are the frames sent while the sender's answer counter moved.
     const answers = new WeakSet<object>();
     const counted = sim.nodes.map(() => 0);
@@ -43,6 +48,11 @@ describe("precommit answers", () => {
     expect(sim.nodes[deaf]!.engine.finalizedHeight).toBeLessThan(last);
     // Before any later block could bring it (without the asks, it waited for the next block).
     const newBlock = () => Math.max(...others.map((n) => n.engine.head().height)) > last;
+    return { sim, deaf, last, newBlock };
+  }
+
+  it("a node deaf to every precommit frame but the answers finalizes the last block of a chain gone idle; few answers; safe", () => {
+    const { sim, deaf, last, newBlock } = deafToPrecommits();
     sim.runUntil(() => sim.nodes[deaf]!.engine.finalizedHeight >= last || newBlock(), 6 * SLOT, 1_000);
     expect(newBlock()).toBe(false);
     expect(sim.nodes[deaf]!.engine.finalizedHeight).toBe(last);
@@ -54,5 +64,34 @@ describe("precommit answers", () => {
     expect(sim.finalizedAgree()).toBe(true);
     expect(sim.doubleSigned()).toBe(0);
     expect(sim.conflictingFinalByVotes()).toBe(0);
+  }, 180_000);
+
+  it("a replayed short frame that only the stuck node hears cannot keep it from asking: it asks in the window's last slot", () => {
+    // Node 1: in this run its head stays the stuck block through the window (a node that proposes a
+    // child meanwhile is not stuck).
+    const { sim, deaf, last } = deafToPrecommits(1);
+    const e = sim.nodes[deaf]!.engine;
+    const b = e.head().block!;
+    // A block in the window's last slot would end the wait by the two-slot rule: the node hears only
+    // its own frames' answers from here, so its head stays the stuck block.
+    const answered = sim.filter;
+    sim.filter = (from, to, m) => to !== deaf || (m.kind === "precommit-aggregate" && answered(from, to, m));
+    const hash = blockHash(b.header);
+    const order = votingWeights(new Ledger(e.finalizedState), b.header.height).map((w) => sim.nodes.findIndex((n) => bytesEqual(n.identity.address, w.address)));
+    const short = { kind: "precommit-aggregate", height: b.header.height, blockRef: hash.slice(0, 8), signers: signerBitmap([0]), signature: signPrecommit(e.chainId, b.header.slot, hash, sim.nodes[order[0]!]!.identity.bls) } as const;
+    const slots = SlotClock.of(sim.genesis, sim.genesis.params);
+    // At the start of each asking third, before the node's own ask: in the first slot it stays quiet.
+    for (const k of [2, 3]) {
+      const at = slots.startOf(b.header.slot + k) + SLOT / 3 + 100;
+      sim.run(at - sim.clock.now());
+      sim.deliverTo(deaf, short);
+      if (k === 2) {
+        sim.run(slots.startOf(b.header.slot + 3) - sim.clock.now());
+        expect(e.stats.precommitAsks).toBe(0);
+      }
+    }
+    sim.runUntil(() => e.finalizedHeight >= last, 2 * SLOT, 1_000);
+    expect(e.stats.precommitAsks).toBe(1);
+    expect(e.finalizedHeight).toBe(last);
   }, 180_000);
 });

@@ -65,7 +65,12 @@ export class CatchUp {
     const ctx = this.ctx;
     const now = ctx.now();
     const intoSlot = now - ctx.slotStart(ctx.slotAt(now));
-    return Math.max(0, ctx.slotMs / 3 - intoSlot) + Math.floor(ctx.random() * ctx.answerWindowMs());
+    const draw = Math.floor(ctx.random() * ctx.answerWindowMs());
+    const wait = Math.max(0, ctx.slotMs / 3 - intoSlot);
+    // Started in the slot's last answer window: the ask would fall in the next slot's first third,
+    // with its proposal and votes; it waits for that slot's third mark instead (review, session 29).
+    if (intoSlot + wait + draw >= ctx.slotMs) return ctx.slotMs - intoSlot + ctx.slotMs / 3 + draw;
+    return wait + draw;
   }
 
   /**

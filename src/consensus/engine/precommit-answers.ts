@@ -49,8 +49,8 @@ export class PrecommitAnswers {
 
   constructor(
     private readonly ctx: EngineContext,
-    /** Send the precommits held for `b` once more, mesh-wide. */
-    private readonly ask: (b: TreeBlock) => void,
+    /** Send the precommits held for `b` once more, mesh-wide; false when none is held (nothing sent). */
+    private readonly ask: (b: TreeBlock) => boolean,
   ) {}
 
   /**
@@ -64,8 +64,9 @@ export class PrecommitAnswers {
     for (let k = ASK_FROM; k < ASK_FROM + ASK_SLOTS; k++) {
       const at = ctx.slotStart(b.slot + k) + ctx.slotMs / 3;
       if (at > ctx.now()) {
+        const last = k === ASK_FROM + ASK_SLOTS - 1;
         ctx.later(() => {
-          if (this.stuck(b)) ctx.later(() => this.askIfStuck(b), Math.floor((ctx.random() * ctx.slotMs) / 3));
+          if (this.stuck(b)) ctx.later(() => this.askIfStuck(b, last), Math.floor((ctx.random() * ctx.slotMs) / 3));
         }, at - ctx.now());
       }
     }
@@ -78,14 +79,15 @@ export class PrecommitAnswers {
     return true;
   }
 
-  private askIfStuck(b: TreeBlock): void {
+  private askIfStuck(b: TreeBlock, last: boolean): void {
     const ctx = this.ctx;
     if (!this.stuck(b)) return;
     // Another node asked in this slot: the answer, if any signer holds the certificate, reaches us too.
+    // Not in the last slot of the window: a replayed frame that only we heard would otherwise keep
+    // us from ever asking (review, session 29).
     const asked = this.askHeardAt.get(b.id);
-    if (asked !== undefined && ctx.slotAt(asked) === ctx.slotAt(ctx.now())) return;
-    ctx.stats.precommitAsks++;
-    this.ask(b);
+    if (!last && asked !== undefined && ctx.slotAt(asked) === ctx.slotAt(ctx.now())) return;
+    if (this.ask(b)) ctx.stats.precommitAsks++;
   }
 
   /** A frame carrying a quorum of `b`'s precommits was on air (heard, or ours). */
@@ -102,6 +104,10 @@ export class PrecommitAnswers {
     const now = ctx.now();
     const age = ctx.slotAt(now) - b.slot;
     if (age < ASK_FROM || age >= ASK_FROM + ASK_SLOTS) return;
+    // Asks go in the middle third (notarized above); a frame heard outside the third and the hops after
+    // it is a replay, and an answer to it would fall among the slot's proposal and votes (review, session 29).
+    const intoSlot = now - ctx.slotStart(ctx.slotAt(now));
+    if (intoSlot < ctx.slotMs / 3 || intoSlot >= (5 * ctx.slotMs) / 6) return;
     this.askHeardAt.set(b.id, now);
     if (certificate === undefined || !ctx.running || !ctx.link.answersOverheard) return;
     // Only a signer sends it: an aggregate on air carries its sender's own signature (as
@@ -110,7 +116,7 @@ export class PrecommitAnswers {
     if (mine < 0 || !signerIndices(certificate.signers).includes(mine)) return;
     if (!ctx.onceInSlot(this.answeredAt, b.id)) return;
     ctx.later(() => {
-      if (!ctx.running || (this.quorumHeardAt.get(b.id) ?? Number.NEGATIVE_INFINITY) > now) return;
+      if (!ctx.running || (this.quorumHeardAt.get(b.id) ?? Number.NEGATIVE_INFINITY) > now || ctx.slotAt(ctx.now()) !== ctx.slotAt(now)) return;
       this.quorumHeardAt.set(b.id, ctx.now());
       ctx.stats.precommitAnswers++;
       ctx.broadcast({ kind: "precommit-aggregate", height: b.height, blockRef: b.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: certificate.signers, signature: certificate.signature }, "mesh");

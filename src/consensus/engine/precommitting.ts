@@ -152,12 +152,13 @@ export class Precommitting {
   }
 
   /** Every precommit held for a stuck head, once more, mesh-wide (precommit-answers.ts says when). */
-  private askAgain(b: TreeBlock): void {
+  private askAgain(b: TreeBlock): boolean {
     const ctx = this.ctx;
     const combined = combineVotes(checkedSingles(b, this.singlesOf(b.id), b.weights, ctx.deps.verifier, "precommit").good, this.aggregates.of(b.id), b.weights);
-    if (combined === null) return;
+    if (combined === null) return false;
     ctx.stats.precommitsSent++;
     ctx.broadcast({ kind: "precommit-aggregate", height: b.height, blockRef: b.hash.slice(0, VOTE_BLOCK_REF_BYTES), signers: signerBitmap(combined.signers), signature: combined.signature }, "mesh");
+    return true;
   }
 
   /**
