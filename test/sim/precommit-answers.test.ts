@@ -75,7 +75,7 @@ describe("precommit answers", () => {
     // A block in the window's last slot would end the wait by the two-slot rule: the node hears only
     // its own frames' answers from here, so its head stays the stuck block.
     const answered = sim.filter;
-    sim.filter = (from, to, m) => to !== deaf || (m.kind === "precommit-aggregate" && answered(from, to, m));
+    sim.filter = (from, to, m) => to !== deaf || (m.kind === "precommit-aggregate" && answered !== null && answered(from, to, m));
     const hash = blockHash(b.header);
     const order = votingWeights(new Ledger(e.finalizedState), b.header.height).map((w) => sim.nodes.findIndex((n) => bytesEqual(n.identity.address, w.address)));
     const short = { kind: "precommit-aggregate", height: b.header.height, blockRef: hash.slice(0, 8), signers: signerBitmap([0]), signature: signPrecommit(e.chainId, b.header.slot, hash, sim.nodes[order[0]!]!.identity.bls) } as const;
