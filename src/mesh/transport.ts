@@ -28,12 +28,6 @@ export interface ReceivedFrame {
  */
 export interface SendOptions {
   readonly hopLimit?: number;
-  /**
-   * Called when the frame leaves for the link (an airtime scheduler: when it goes on air), at most once
-   * a frame; never for a frame refused or dropped. Transports that send at once need not call it: a
-   * caller that waits for it bounds its wait.
-   */
-  readonly onAir?: () => void;
 }
 
 /** The hop limit one frame goes at: the caller's, within 0 and the transport's configured limit. */

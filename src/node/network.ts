@@ -291,18 +291,14 @@ export class NodeNetwork {
 
   /**
    * Send a message to every peer (at its registry priority unless told); resolves false (and logs) when
-   * the transport refused it. `radio` (a frame's hop limit, the call when it airs) applies on air only.
+   * the transport refused it. `radio` (a frame's hop limit) applies on air only.
    */
   async send(type: MessageType, payload: Uint8Array, priority: Priority = priorityOf(type), radio?: SendOptions): Promise<boolean> {
     // Our own messages must not come back across the bridge.
     this.crossed.seen(messageKey(type, payload));
     const sent = this.endpoint === null ? false : await this.sendOn(this.endpoint, type, payload, priority);
     // Too big for the radio (sync, snapshots): the registry marks them ipOnly.
-    if (this.radio === null || messageSpec(type).ipOnly === true) {
-      // Nothing of it goes on air: whoever waits for that need not.
-      radio?.onAir?.();
-      return sent;
-    }
+    if (this.radio === null || messageSpec(type).ipOnly === true) return sent;
     return (await this.sendOn(this.radio.endpoint, type, payload, priority, radio)) || sent;
   }
 

@@ -43,7 +43,6 @@ import type { HistorySample } from "./status-history.js";
 import { StatusTicker } from "./status-ticker.js";
 import { StorageHealth } from "./storage-health.js";
 import { startAnnouncer, type SubmitOutcome, submitTransaction } from "./submission.js";
-import { AirWait } from "./air-wait.js";
 import { ChainSync, DEFAULT_SYNC_OPTIONS, type SyncOptions } from "./sync.js";
 import type { TxAnnouncer } from "./tx-announcer.js";
 import { ValidatorService } from "./validator.js";
@@ -112,8 +111,6 @@ export class MeshChainNode {
   private starting = false;
   private health: StorageHealth;
   private announcer: TxAnnouncer | null = null;
-  /** With a radio: our users' transactions not on air yet, left out of our blocks for a slot at most. */
-  private airWait: AirWait | null = null;
   private readonly mode: ModeMachine;
   private readonly ticker: StatusTicker;
   private readonly report: NodeReport;
@@ -217,7 +214,6 @@ export class MeshChainNode {
       unfinalizedTxCount: () => this.validator?.engine.unfinalizedTxCount ?? 0,
     });
     this.announcer = announcer;
-    this.airWait = this.opts.network?.radio === undefined ? null : new AirWait(this.chainSlotMs(store));
     const server = new ChainServer(store, this.opts.snapshotIntervalBlocks ?? DEFAULT_SNAPSHOT_INTERVAL_BLOCKS);
     this.server = server;
     const committed = () => {
@@ -318,7 +314,6 @@ export class MeshChainNode {
     const turnStepMs = onAir ? turnStepAirtimeMs(PRESETS[this.radioPreset()]) : undefined;
     this.validator = new ValidatorService(genesis, { dataDir: this.opts.dataDir, statusEveryMs: this.opts.statusIntervalMs, onAir, ...(rates === null ? {} : { controlRates: rates }), ...(turnStepMs === undefined ? {} : { turnStepMs }) }, {
       clock: this.deps.clock, logger: this.deps.logger, identity, store, pool: this.pool as TxPool, network: this.network as NodeNetwork, verifier: this.deps.verifier ?? new BlsVerifier(genesis.chainId, 20_000), onCommitted: committed, health: this.health,
-      ...(this.airWait === null ? {} : { airWait: this.airWait }),
     });
     this.validator.start();
   }
@@ -413,7 +408,7 @@ export class MeshChainNode {
   submitTransaction(bytes: Uint8Array): SubmitOutcome {
     const { pool, store, announcer } = this;
     if (pool === null || store === null || announcer === null) throw new NodeError("NOT_RUNNING", "node is not running");
-    return submitTransaction({ pool, store, announcer, network: this.network, health: this.health, clock: this.deps.clock, logger: this.deps.logger, ...(this.airWait === null ? {} : { airWait: this.airWait }) }, bytes);
+    return submitTransaction({ pool, store, announcer, network: this.network, health: this.health, clock: this.deps.clock, logger: this.deps.logger }, bytes);
   }
 
   /** The radio's preset: as configured, else as the radio reported it; LongFast if neither is known yet. */

@@ -7,7 +7,6 @@ import { type DecodedTx, decodeTxWithBytes, txHash } from "../core/tx/codec.js";
 import { MessageType } from "../mesh/frame.js";
 import type { ChainStore } from "../storage/chain-store.js";
 import { StorageError } from "../storage/errors.js";
-import type { AirWait } from "./air-wait.js";
 import { FinalityStall, STALL_SLOTS } from "./finality-stall.js";
 import type { Logger } from "./logger.js";
 import { MempoolError, type TxPool } from "./mempool.js";
@@ -30,8 +29,6 @@ export interface SubmissionDeps {
   readonly health: StorageHealth;
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Holds the transaction out of our blocks until its frame is on air (air-wait.ts); absent: not held. */
-  readonly airWait?: AirWait;
 }
 
 /**
@@ -54,10 +51,7 @@ export function submitTransaction(deps: SubmissionDeps, bytes: Uint8Array): Subm
   deps.health.healthy("mempool");
   if (outcome.status === "included") return outcome;
   // Acknowledged: nothing after this point may turn the answer into a failure.
-  const air = deps.network === null ? undefined : deps.airWait;
-  air?.wait(hash, deps.clock.now());
-  const onAir = air === undefined ? undefined : { onAir: () => air.aired(hash) };
-  deps.network?.send(MessageType.Transaction, tx.bytes, undefined, onAir).catch((e: unknown) => deps.logger.warn({ hash, reason: e instanceof Error ? e.message : String(e) }, "transaction not announced"));
+  deps.network?.send(MessageType.Transaction, tx.bytes).catch((e: unknown) => deps.logger.warn({ hash, reason: e instanceof Error ? e.message : String(e) }, "transaction not announced"));
   deps.logger.debug({ hash, status: outcome.status }, "transaction accepted");
   return outcome;
 }

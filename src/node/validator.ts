@@ -14,7 +14,6 @@ import { SqliteSignerSafety } from "../storage/signer-store.js";
 import { SqliteNotarizedBlocks } from "../storage/notarized-store.js";
 import { finalitySlotsOf } from "../consensus/finality.js";
 import { SlotClock } from "../core/state/slot-clock.js";
-import type { AirWait } from "./air-wait.js";
 import { DirectValidators } from "./direct-validators.js";
 import { PoolAdapter } from "./engine-adapters.js";
 import type { Logger } from "./logger.js";
@@ -37,8 +36,6 @@ export interface ValidatorDeps {
   readonly onCommitted: () => void;
   /** Where failed writes are reported; while the chain store fails, the validator neither proposes nor votes. */
   readonly health: StorageHealth;
-  /** Our users' transactions whose frame has not gone on air yet: not in our blocks (air-wait.ts). */
-  readonly airWait?: AirWait;
 }
 
 /**
@@ -79,7 +76,7 @@ export class ValidatorService {
     this.slots = SlotClock.of(genesis, genesis.params);
     this.direct = new DirectValidators({ now: () => deps.clock.now(), peer: (node) => network.peers.get(node), peers: () => network.peers.list(), self: deps.identity.address, windowMs: () => DIRECT_MEMORY_SLOTS * this.slotMs });
     this.engine = new ConsensusEngine(genesis, store.state.clone(), store.tip, {
-      clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), notarized: this.notarized, verifier: deps.verifier, mempool: new PoolAdapter(deps.pool, deps.airWait === undefined ? undefined : { wait: deps.airWait, clock: deps.clock }), statusEveryMs: opts.statusEveryMs,
+      clock: deps.clock, identity: deps.identity, signer: this.pausableSigner(), notarized: this.notarized, verifier: deps.verifier, mempool: new PoolAdapter(deps.pool), statusEveryMs: opts.statusEveryMs,
       ...(opts.controlRates === undefined ? {} : { controlRates: opts.controlRates }),
       // turnStepMs: the radio preset's step between vote and precommit turns; LongFast's when not given.
       link: opts.onAir ? (opts.turnStepMs === undefined ? RADIO_LINK : radioLink(opts.turnStepMs)) : IP_LINK,

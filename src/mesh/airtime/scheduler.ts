@@ -187,7 +187,6 @@ export class AirtimeScheduler implements Transport {
     this.busyUntil = now + p.costMs;
     this.airtimeStats.airtimeMsByClass[CLASS_NAMES[priority]] += p.costMs;
     this.inner.send(p.frame, priority, p.options).catch(() => undefined);
-    p.options?.onAir?.();
   }
 
   private dropStale(now: number): void {
