@@ -47,6 +47,9 @@ export interface MempoolPersistence {
   loadAll(): Uint8Array[];
 }
 
+/** A sender's next nonce at some state (a proposer's parent, a node's head above finality). */
+export type NonceAt = (sender: Uint8Array) => number;
+
 interface Entry {
   readonly tx: DecodedTx;
   readonly id: string;
@@ -113,9 +116,10 @@ export class TxPool {
 
   /**
    * Per sender with transactions waiting in the nonce window: the nonces below the highest waiting
-   * one that are neither pending nor waiting here, lowest first. Another node may hold them.
+   * one that are neither pending nor waiting here, lowest first. Another node may hold them. With
+   * `atHead`, the nonces below the sender's next at the node's head (above finality) count as held.
    */
-  missingNonces(): { sender: Uint8Array; nonces: number[] }[] {
+  missingNonces(atHead?: NonceAt): { sender: Uint8Array; nonces: number[] }[] {
     const waiting = new Map<string, { sender: Uint8Array; nonces: Set<number> }>();
     for (const q of this.queued.values()) {
       const key = toHex(q.tx.sender);
@@ -125,7 +129,9 @@ export class TxPool {
     }
     return [...waiting.values()].flatMap(({ sender, nonces }) => {
       const missing: number[] = [];
-      for (let n = this.nextNonce(sender); n < Math.max(...nonces); n++) if (!nonces.has(n)) missing.push(n);
+      // Nonces the blocks above finality used are no gap (a restarted node's pool never sees them).
+      const from = Math.max(this.nextNonce(sender), atHead?.(sender) ?? 0);
+      for (let n = from; n < Math.max(...nonces); n++) if (!nonces.has(n)) missing.push(n);
       return missing.length === 0 ? [] : [{ sender, nonces: missing }];
     });
   }
@@ -341,10 +347,13 @@ export class TxPool {
    * Transactions for a block, best first: repeatedly the best-ranked next transaction of any sender
    * (the older on a tie, so that a transaction left out of a block with a newer one of its rank was
    * missing at the proposer, see OverlookedTxs), keeping each sender's nonce order and at most
-   * `perSenderPerBlock` per sender.
+   * `perSenderPerBlock` per sender. With `atHead` (the proposer's parent above finality), each
+   * sender's sequence starts at its next nonce there, continuing into the nonce window: the parent's
+   * blocks may carry the nonces the window waits on, and a sequence counted from finality would
+   * offer only what the parent already holds (produceBlock checks each in full).
    */
-  candidates(): DecodedTx[] {
-    const cursors = [...this.bySender.values()].map((list) => ({ list, i: 0 }));
+  candidates(atHead?: NonceAt): DecodedTx[] {
+    const cursors = (atHead === undefined ? [...this.bySender.values()] : this.sequencesFrom(atHead)).map((list) => ({ list, i: 0 }));
     const out: DecodedTx[] = [];
     for (;;) {
       let best: { list: Entry[]; i: number } | null = null;
@@ -358,6 +367,30 @@ export class TxPool {
       out.push((best.list[best.i] as Entry).tx);
       best.i++;
     }
+  }
+
+  /** Each sender's transactions from its next nonce at `atHead`: pending ones, then consecutive ones from the window. */
+  private sequencesFrom(atHead: NonceAt): Entry[][] {
+    const window = new Map<string, Map<number, DecodedTx>>();
+    for (const q of this.queued.values()) {
+      const key = toHex(q.tx.sender);
+      window.set(key, (window.get(key) ?? new Map<number, DecodedTx>()).set(q.tx.nonce, q));
+    }
+    const senders = new Map([...this.bySender.values()].map((l) => [(l[0] as Entry).sender, (l[0] as Entry).tx.tx.sender]));
+    for (const q of this.queued.values()) senders.set(toHex(q.tx.sender), q.tx.sender);
+    const out: Entry[][] = [];
+    for (const [key, address] of senders) {
+      const from = atHead(address);
+      const list = (this.bySender.get(key) ?? []).filter((e) => e.tx.tx.nonce >= from);
+      const held = window.get(key);
+      // Arrival order is unknown for the window's: they rank after every pending one of their rank.
+      for (let n = Math.max(from, this.nextNonce(address)); held?.has(n) === true; n++) {
+        const t = held.get(n) as DecodedTx;
+        list.push({ tx: t, id: toHex(txHash(t.bytes)), sender: key, rank: txRank(t), seq: this.arrivals + n });
+      }
+      if (list.length > 0) out.push(list);
+    }
+    return out;
   }
 
   /** A new head: drop what it included or made invalid, re-checking every sender's sequence. */

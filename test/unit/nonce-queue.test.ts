@@ -2,13 +2,22 @@ import { describe, expect, it } from "vitest";
 import { toHex } from "../../src/core/bytes.js";
 import { decodeTxWithBytes, encodeTx, txHash } from "../../src/core/tx/codec.js";
 import { DEFAULT_MEMPOOL_OPTIONS, MempoolError, TxPool } from "../../src/node/mempool.js";
-import { CHAIN_ID, COIN, genesisStore, testChain, testIdentity, transfer } from "../fixtures/chain.js";
+import { Ledger } from "../../src/core/state/ledger.js";
+import { CHAIN_ID, COIN, genesisStore, nextBlock, testChain, testIdentity, transfer } from "../fixtures/chain.js";
 
 function setup(over: Partial<typeof DEFAULT_MEMPOOL_OPTIONS> = {}) {
   const c = testChain({ users: 6 });
   const chain = genesisStore(c.genesis);
   const pool = new TxPool({ ...DEFAULT_MEMPOOL_OPTIONS, ...over, chainId: CHAIN_ID }, { state: chain.store, height: 0, slot: 0 });
   return { ...c, pool };
+}
+
+/** A head above the pool's (finalized) one: `blocks` more blocks on the same genesis, each with its transactions. */
+function headAbove(c: ReturnType<typeof testChain>, blocks: Parameters<typeof nextBlock>[2][]): (sender: Uint8Array) => number {
+  const chain = genesisStore(c.genesis);
+  for (const txs of blocks) nextBlock(chain, c.validators[0]!, txs);
+  const ledger = new Ledger(chain.store);
+  return (sender) => ledger.account(sender).nonce;
 }
 
 const code = (f: () => unknown): string => {
@@ -72,5 +81,35 @@ describe("the queue of transactions waiting for a nonce gap", () => {
     expect(pool.isQueued(id(cTx))).toBe(true);
     // b holding as many as the largest share is not a reason to evict anyone for b.
     expect(code(() => pool.add(transfer(b, 4, d.address, COIN)))).toBe("POOL_FULL");
+  });
+
+  it("counts the nonces blocks above finality used as held: no gap for them, and a proposal on them continues past them", () => {
+    const { pool, users, ...c } = setup({ perSenderPerBlock: 2 });
+    const [a, b] = users as [typeof users[0], typeof users[0]];
+    const sent = [0, 1, 2, 3, 4, 5].map((n) => transfer(a, n, b.address, COIN));
+    // A restarted node: its pool holds nonce 0 and the window 3..5; the blocks it caught up on carry 0..2.
+    pool.add(sent[0]!);
+    for (const t of sent.slice(3)) expect(code(() => pool.add(t))).toBe("NONCE_GAP");
+    expect(pool.missingNonces()).toEqual([{ sender: a.address, nonces: [1, 2] }]);
+    const atHead = headAbove({ ...c, users }, [sent.slice(0, 2), [sent[2]!]]);
+    expect(pool.missingNonces(atHead)).toEqual([]);
+    // Half of it held: only the rest is a gap.
+    expect(pool.missingNonces(headAbove({ ...c, users }, [sent.slice(0, 2)]))).toEqual([{ sender: a.address, nonces: [2] }]);
+    // From finality the pool offers what the head already carries; from the head, the next ones (per-block cap kept).
+    expect(pool.candidates().map((t) => t.tx.nonce)).toEqual([0]);
+    expect(pool.candidates(atHead).map((t) => t.tx.nonce)).toEqual([3, 4]);
+  });
+
+  it("offers from the window only an unbroken run from the head's next nonce", () => {
+    const { pool, users, ...c } = setup();
+    const [a, b] = users as [typeof users[0], typeof users[0]];
+    const sent = [0, 1, 2, 3, 4, 5].map((n) => transfer(a, n, b.address, COIN));
+    for (const n of [2, 3, 5]) expect(code(() => pool.add(sent[n]!))).toBe("NONCE_GAP");
+    const atHead = headAbove({ ...c, users }, [sent.slice(0, 2)]);
+    // 4 is missing: 5 waits, and is the only gap left.
+    expect(pool.candidates(atHead).map((t) => t.tx.nonce)).toEqual([2, 3]);
+    expect(pool.missingNonces(atHead)).toEqual([{ sender: a.address, nonces: [4] }]);
+    // A head behind the pool's window (a fork that used fewer nonces) offers none of it.
+    expect(pool.candidates(headAbove({ ...c, users }, [[sent[0]!]]))).toEqual([]);
   });
 });

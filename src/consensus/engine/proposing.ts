@@ -7,6 +7,7 @@ import { parentInfo, type TreeBlock } from "../block-tree.js";
 import { compactBlock } from "../compact-blocks.js";
 import { proposerRanks } from "../schedule.js";
 import type { EngineContext, EngineParts } from "./context.js";
+import { nonceAt } from "./tx-repair.js";
 
 /**
  * Proposing: in each slot the validators ranked by weight (with randao) may propose, the first at
@@ -73,7 +74,7 @@ export class Proposing {
     try {
       produced = produceBlock(parent.state, {
         chainId: ctx.chainId, parent: parentInfo(parent), slot, timestamp: Math.floor(ctx.now() / 1000),
-        candidates: ctx.deps.mempool.candidates(), certificate, proposer: { address: ctx.deps.identity.address, bls: ctx.deps.identity.bls },
+        candidates: ctx.deps.mempool.candidates(nonceAt(parent.state)), certificate, proposer: { address: ctx.deps.identity.address, bls: ctx.deps.identity.bls },
       });
     } catch (e) {
       if (e instanceof MeshChainError) return;

@@ -1,6 +1,7 @@
 import type { Block } from "../../core/block/block.js";
 import { bytesEqual, toHex } from "../../core/bytes.js";
 import { Ledger } from "../../core/state/ledger.js";
+import type { StateStore } from "../../core/state/store.js";
 import { type DecodedTx, txHash } from "../../core/tx/codec.js";
 import { NonceGaps } from "../nonce-gaps.js";
 import { OverlookedTxs } from "../overlooked-txs.js";
@@ -12,6 +13,16 @@ import { ranksFirst } from "./responder.js";
 const FULL_BLOCK_SLACK_BYTES = 256;
 /** Senders (and their transactions) tracked for gaps and for being passed over. */
 const TX_REPAIR_KEPT = 4 * MAX_PENDING;
+
+/**
+ * Each sender's next nonce at a state above finality: the nonces the blocks below it used are held
+ * (in those blocks), never a gap and never again a candidate. A restarted node's pool counts from its
+ * stale finalized state, and the blocks it caught up on never pass through the pool (issue 20).
+ */
+export function nonceAt(state: StateStore): (sender: Uint8Array) => number {
+  const ledger = new Ledger(state);
+  return (sender) => ledger.account(sender).nonce;
+}
 
 /**
  * Transactions that got lost on the way: a sender's transaction the chain keeps passing over is sent
@@ -34,7 +45,7 @@ export class TxRepair {
     ctx.heardTxs.set(id, { tx, at: ctx.now() });
     this.overlooked.held(id, ctx.now());
     ctx.deps.mempool.add(tx);
-    this.gaps.update(ctx.deps.mempool.missingNonces(), ctx.now());
+    this.gaps.update(ctx.deps.mempool.missingNonces(nonceAt(ctx.head().state)), ctx.now());
     this.parts.compact.retryAll();
   }
 
@@ -83,7 +94,7 @@ export class TxRepair {
   askForMissingNonces(): void {
     const ctx = this.ctx;
     const now = ctx.now();
-    const missing = ctx.deps.mempool.missingNonces();
+    const missing = ctx.deps.mempool.missingNonces(nonceAt(ctx.head().state));
     // Every node keeps its gaps' ages, so that it asks at once when its turn to lead comes.
     this.gaps.update(missing, now);
     if (this.parts.catchUp.catchingUp() || !this.leadsNextSlot()) return;

@@ -15,12 +15,18 @@ export type VoteAggregateMessage = Extract<ConsensusMessage, { kind: "vote-aggre
 export type StatusMessage = Extract<ConsensusMessage, { kind: "chain-status" }>;
 
 export interface Mempool {
-  /** Transactions to offer a new block, best first. */
-  candidates(): DecodedTx[];
+  /**
+   * Transactions to offer a new block, best first; with `atHead`, each sender's from its next nonce
+   * there (the block's parent, above finality), not from its finalized one.
+   */
+  candidates(atHead?: (sender: Uint8Array) => number): DecodedTx[];
   /** Most transactions of one sender `candidates` offers a block. */
   readonly perSenderPerBlock: number;
-  /** Per sender whose later transactions wait in the pool's nonce window: the nonces it lacks, lowest first. */
-  missingNonces(): readonly SenderGap[];
+  /**
+   * Per sender whose later transactions wait in the pool's nonce window: the nonces it lacks, lowest
+   * first; with `atHead`, none below the sender's next nonce there (used by blocks above finality).
+   */
+  missingNonces(atHead?: (sender: Uint8Array) => number): readonly SenderGap[];
   /** The pending transaction of this sender and nonce, when the pool holds it. */
   pendingTx(sender: Uint8Array, nonce: number): DecodedTx | undefined;
   /**
